@@ -1,0 +1,171 @@
+package io.github.pathsgd.core.nn;
+
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+
+/**
+ * A fully connected ReLU network {@code n_0 → n_1 → ... → n_L} with biases and linear outputs, trained with softmax
+ * cross-entropy. Hidden units are ReLU; the output layer is linear.
+ *
+ * <p>The parameters are one flat float32 {@link Tensor} in the {@link ParamLayout} order W_0, b_0, W_1, b_1, ... with
+ * W_l of shape (n_{l+1}, n_l). Activations live in a {@link Workspace} sized for a maximum batch, allocated once and
+ * reused every step.
+ *
+ * <p>Dropout is inverted: during training each hidden unit is kept with probability {@code retain} and its output is
+ * scaled by {@code 1/retain}; evaluation uses the network unchanged. Optionally the inputs are dropped too. Masks come
+ * from the {@link Rng} passed in, normally the run's seeded dropout stream.
+ */
+public final class Mlp {
+  private final ParamLayout layout;
+  private final Tensor params;
+
+  /** A network with all parameters zero; see {@link Init} for initializations. */
+  public Mlp(ParamLayout layout) {
+    this(layout, new Tensor(layout.size()));
+  }
+
+  /** A network over existing parameters (not copied). */
+  public Mlp(ParamLayout layout, Tensor params) {
+    if (params.size() != layout.size()) {
+      throw new IllegalArgumentException("parameter vector has " + params.size() + " floats, layout " + layout
+          + " needs " + layout.size());
+    }
+    this.layout = layout;
+    this.params = params;
+  }
+
+  public ParamLayout layout() {
+    return layout;
+  }
+
+  public Tensor params() {
+    return params;
+  }
+
+  /** A deep copy. */
+  public Mlp copy() {
+    return new Mlp(layout, params.copy());
+  }
+
+  /** A workspace for batches of up to {@code maxBatch} rows. */
+  public Workspace workspace(int maxBatch) {
+    return new Workspace(layout, maxBatch);
+  }
+
+  /**
+   * Forward pass on the first {@code B} rows of {@code ws.input()}; returns the logits tensor (B, n_L) of the
+   * workspace. With {@code dropout.active()} the masks are drawn from {@code rng}.
+   */
+  public Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng) {
+    ws.check(B);
+    int L = layout.layers();
+    if (dropout.active() && dropout.inputRetain() < 1f) {
+      Layers.dropoutForward(ws.acts[0], B, layout.inputs(), dropout.inputRetain(), rng);
+    }
+    for (int l = 0; l < L; l++) {
+      int I = layout.in(l);
+      int O = layout.out(l);
+      Tensor out = ws.acts[l + 1];
+      Layers.linearForward(out, ws.acts[l], params, layout.weightOffset(l), B, I, O);
+      if (l < L - 1) {
+        float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
+        Layers.biasReluDropoutForward(out, params, layout.biasOffset(l), B, O, retain, rng);
+      } else {
+        Layers.biasForward(out, params, layout.biasOffset(l), B, O);
+      }
+    }
+    return ws.acts[L];
+  }
+
+  /**
+   * One forward and backward pass on the first {@code B} rows of {@code ws.input()} with labels {@code
+   * labels[yOff..yOff+B)}: writes dL/dθ of the mean cross-entropy into {@code grads} (same layout as the parameters).
+   *
+   * @return the mean loss and the number of misclassified rows (under the dropout mask used for the step)
+   */
+  public StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout,
+      Rng rng) {
+    if (grads.size() != layout.size()) {
+      throw new IllegalArgumentException("gradient has " + grads.size() + " floats, expected " + layout.size());
+    }
+    forward(ws, B, dropout, rng);
+    int L = layout.layers();
+    Tensor d = ws.deltas[L];
+    Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), d, ws.lossOut);
+    double loss = ws.lossOut[0] / B;
+    int errors = (int) ws.lossOut[1];
+    for (int l = L - 1; l >= 0; l--) {
+      int I = layout.in(l);
+      int O = layout.out(l);
+      Tensor dinp = l > 0 ? ws.deltas[l] : null;
+      Layers.linearBackward(dinp, grads, layout.weightOffset(l), layout.biasOffset(l), ws.deltas[l + 1], ws.acts[l],
+          params, B, I, O);
+      if (l > 0) {
+        float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
+        Layers.reluDropoutBackward(ws.deltas[l], ws.acts[l], B, I, retain);
+      }
+    }
+    return new StepStats(loss, errors);
+  }
+
+  /**
+   * Evaluation (no dropout) on the first {@code B} rows of {@code ws.input()}.
+   *
+   * @return the summed loss and the error count over the B rows
+   */
+  public StepStats evaluate(Workspace ws, int B, int[] labels, int yOff) {
+    Tensor logits = forward(ws, B, Dropout.NONE, null);
+    Layers.softmaxCrossEntropy(logits, labels, yOff, B, layout.outputs(), null, ws.lossOut);
+    return new StepStats(ws.lossOut[0], (int) ws.lossOut[1]);
+  }
+
+  /** A loss (mean or sum, as the method says) and an error count. */
+  public record StepStats(double loss, int errors) {}
+
+  /** Activation buffers for one network and a maximum batch size. */
+  public static final class Workspace {
+    final Tensor[] acts;
+    final Tensor[] deltas;
+    final int maxBatch;
+    final double[] lossOut = new double[2];
+
+    Workspace(ParamLayout layout, int maxBatch) {
+      if (maxBatch <= 0) {
+        throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
+      }
+      this.maxBatch = maxBatch;
+      int L = layout.layers();
+      acts = new Tensor[L + 1];
+      deltas = new Tensor[L + 1];
+      for (int i = 0; i <= L; i++) {
+        acts[i] = new Tensor(maxBatch * layout.width(i));
+        deltas[i] = i == 0 ? null : new Tensor(maxBatch * layout.width(i));
+      }
+    }
+
+    /** The input batch buffer (maxBatch, n_0): fill its first B rows before a forward pass. */
+    public Tensor input() {
+      return acts[0];
+    }
+
+    /** The output (logits) buffer of the last forward pass. */
+    public Tensor logits() {
+      return acts[acts.length - 1];
+    }
+
+    /** The stored activations of layer i (0 = input, L = logits), for inspection. */
+    public Tensor activation(int i) {
+      return acts[i];
+    }
+
+    public int maxBatch() {
+      return maxBatch;
+    }
+
+    void check(int B) {
+      if (B <= 0 || B > maxBatch) {
+        throw new IllegalArgumentException("batch of " + B + " rows does not fit a workspace for " + maxBatch);
+      }
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package io.github.pathsgd.core.nn;
+
+import java.util.Arrays;
+
+/**
+ * Where each layer's parameters sit in one flat float32 vector.
+ *
+ * <p>A network with widths {@code n_0, ..., n_L} has L layers. Layer l (0-based) maps width {@code n_l} to
+ * {@code n_{l+1}}: its weight W_l is (n_{l+1}, n_l) row-major ("out x in", as PyTorch's {@code nn.Linear}) and its bias
+ * b_l is (n_{l+1}). The flat order is W_0, b_0, W_1, b_1, ... Parameters, gradients and every optimizer buffer share
+ * this layout, so an elementwise optimizer is one loop and a checkpoint is one array.
+ */
+public final class ParamLayout {
+  private final int[] widths;
+  private final int[] wOff;
+  private final int[] bOff;
+  private final int total;
+
+  public ParamLayout(int... widths) {
+    if (widths.length < 2) {
+      throw new IllegalArgumentException("a network needs at least an input and an output width, got "
+          + Arrays.toString(widths));
+    }
+    for (int i = 0; i < widths.length; i++) {
+      if (widths[i] <= 0) {
+        throw new IllegalArgumentException("width " + i + " must be a positive integer, got " + widths[i]);
+      }
+    }
+    this.widths = widths.clone();
+    int layers = widths.length - 1;
+    wOff = new int[layers];
+    bOff = new int[layers];
+    long off = 0;
+    for (int l = 0; l < layers; l++) {
+      wOff[l] = (int) off;
+      off += (long) widths[l + 1] * widths[l];
+      bOff[l] = (int) off;
+      off += widths[l + 1];
+      if (off > Integer.MAX_VALUE - 16) {
+        throw new IllegalArgumentException("network too large: more than 2^31 parameters for widths "
+            + Arrays.toString(widths));
+      }
+    }
+    total = (int) off;
+  }
+
+  /** The widths n_0..n_L (a copy). */
+  public int[] widths() {
+    return widths.clone();
+  }
+
+  public int width(int i) {
+    return widths[i];
+  }
+
+  /** Number of weight layers L. */
+  public int layers() {
+    return widths.length - 1;
+  }
+
+  public int inputs() {
+    return widths[0];
+  }
+
+  public int outputs() {
+    return widths[widths.length - 1];
+  }
+
+  /** fan-in of layer l = n_l. */
+  public int in(int l) {
+    return widths[l];
+  }
+
+  /** fan-out of layer l = n_{l+1}. */
+  public int out(int l) {
+    return widths[l + 1];
+  }
+
+  public int weightOffset(int l) {
+    return wOff[l];
+  }
+
+  public int biasOffset(int l) {
+    return bOff[l];
+  }
+
+  public int weightSize(int l) {
+    return widths[l + 1] * widths[l];
+  }
+
+  /** Total parameter count. */
+  public int size() {
+    return total;
+  }
+
+  /** Number of hidden units (all layers except input and output). */
+  public int hiddenUnits() {
+    int h = 0;
+    for (int i = 1; i < widths.length - 1; i++) {
+      h += widths[i];
+    }
+    return h;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ParamLayout p && Arrays.equals(widths, p.widths);
+  }
+
+  @Override
+  public int hashCode() {
+    return Arrays.hashCode(widths);
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < widths.length; i++) {
+      sb.append(i == 0 ? "" : "-").append(widths[i]);
+    }
+    return sb.toString();
+  }
+}

@@ -1,0 +1,34 @@
+package io.github.pathsgd.core.optim;
+
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.tensor.Tensor;
+
+/**
+ * A gradient transformation in the style of optax (Babuschkin et al., "The DeepMind JAX Ecosystem", 2020): a pair of
+ * functions with explicit state.
+ *
+ * <ul>
+ *   <li>{@link #init} allocates the state (buffers of the parameter layout, all zero unless documented).
+ *   <li>{@link #update} turns the incoming updates (first the gradient) into outgoing updates, in place, reading and
+ *       advancing the state. It may read the current parameters: Path-SGD must, since κ depends on every layer.
+ * </ul>
+ *
+ * Transforms compose with {@link Transforms#chain}. An optimizer is a chain that ends in {@code scale(-lr)}; the
+ * caller then adds the updates to the parameters ({@link Optimizer#step}).
+ */
+public interface GradientTransform {
+  /** Fresh state for parameters of this layout. */
+  OptState init(ParamLayout layout);
+
+  /**
+   * Transforms {@code updates} in place.
+   *
+   * @param updates the incoming updates (same layout as the parameters); overwritten with the outgoing ones
+   * @param state this transform's state, from {@link #init}; advanced in place
+   * @param params the current parameters (read only)
+   */
+  void update(Tensor updates, OptState state, Tensor params);
+
+  /** A short human-readable description with the hyper-parameters, e.g. {@code trace(momentum=0.9)}. */
+  String describe();
+}

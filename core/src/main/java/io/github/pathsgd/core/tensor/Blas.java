@@ -1,0 +1,90 @@
+package io.github.pathsgd.core.tensor;
+
+import org.bytedeco.javacpp.Loader;
+import org.bytedeco.openblas.global.openblas_nolapack;
+
+/**
+ * The BLAS calls the library uses, on {@link Tensor}s, through the OpenBLAS bundled by {@code org.bytedeco:openblas}.
+ *
+ * <p>All matrices are row-major. Offsets are in floats. No call copies: the tensors live in direct memory and their
+ * address is handed to OpenBLAS. OpenBLAS keeps one global thread pool; {@link #setThreads(int)} sets its size for the
+ * whole process (default: all available cores).
+ */
+public final class Blas {
+  private static final int ROW_MAJOR;
+  private static final int NO_TRANS;
+  private static final int TRANS;
+  private static volatile int threads;
+
+  static {
+    Loader.load(openblas_nolapack.class);
+    ROW_MAJOR = openblas_nolapack.CblasRowMajor;
+    NO_TRANS = openblas_nolapack.CblasNoTrans;
+    TRANS = openblas_nolapack.CblasTrans;
+    setThreads(Runtime.getRuntime().availableProcessors());
+  }
+
+  private Blas() {}
+
+  /** Sets the OpenBLAS thread count for the process. {@code n <= 0} means all available cores. */
+  public static synchronized void setThreads(int n) {
+    int t = n <= 0 ? Runtime.getRuntime().availableProcessors() : n;
+    openblas_nolapack.blas_set_num_threads(t);
+    threads = t;
+  }
+
+  /** The thread count last set. */
+  public static int threads() {
+    return threads;
+  }
+
+  /** A description of the BLAS in use, for provenance. */
+  public static String describe() {
+    return "OpenBLAS (org.bytedeco:openblas 0.3.31-1.5.13, compiled core "
+        + openblas_nolapack.OPENBLAS_CHAR_CORENAME + ", dynamic arch), threads=" + threads;
+  }
+
+  /**
+   * C = alpha * op(A) * op(B) + beta * C, row-major. op(A) is (m, k), op(B) is (k, n), C is (m, n).
+   *
+   * @param transA whether A is stored as (k, m) and used transposed
+   * @param transB whether B is stored as (n, k) and used transposed
+   */
+  public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      Tensor a, int aOff, int lda, Tensor b, int bOff, int ldb, float beta, Tensor c, int cOff, int ldc) {
+    checkRange(a, aOff, (long) (transA ? k : m) * lda, "A");
+    checkRange(b, bOff, (long) (transB ? n : k) * ldb, "B");
+    checkRange(c, cOff, (long) m * ldc, "C");
+    openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,
+        a.pointer(0, aOff), lda, b.pointer(1, bOff), ldb, beta, c.pointer(2, cOff), ldc);
+  }
+
+  /** Convenience form with tight leading dimensions. */
+  public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+      Tensor a, int aOff, Tensor b, int bOff, float beta, Tensor c, int cOff) {
+    sgemm(transA, transB, m, n, k, alpha, a, aOff, transA ? m : k, b, bOff, transB ? k : n, beta, c, cOff, n);
+  }
+
+  /** y = alpha * op(A) * x + beta * y, with A stored (m, n) row-major; op(A) is A or A^T. */
+  public static void sgemv(boolean transA, int m, int n, float alpha, Tensor a, int aOff, Tensor x, int xOff,
+      float beta, Tensor y, int yOff) {
+    checkRange(a, aOff, (long) m * n, "A");
+    checkRange(x, xOff, transA ? m : n, "x");
+    checkRange(y, yOff, transA ? n : m, "y");
+    openblas_nolapack.cblas_sgemv(ROW_MAJOR, transA ? TRANS : NO_TRANS, m, n, alpha, a.pointer(0, aOff), n,
+        x.pointer(1, xOff), 1, beta, y.pointer(2, yOff), 1);
+  }
+
+  /** y[yOff..yOff+n) += alpha * x[xOff..xOff+n). */
+  public static void saxpy(int n, float alpha, Tensor x, int xOff, Tensor y, int yOff) {
+    checkRange(x, xOff, n, "x");
+    checkRange(y, yOff, n, "y");
+    openblas_nolapack.cblas_saxpy(n, alpha, x.pointer(0, xOff), 1, y.pointer(1, yOff), 1);
+  }
+
+  private static void checkRange(Tensor t, int off, long len, String name) {
+    if (off < 0 || off + len > t.size()) {
+      throw new IndexOutOfBoundsException(name + ": [" + off + ", " + (off + len) + ") outside tensor of size " + t.size());
+    }
+  }
+}
