@@ -174,13 +174,13 @@ public final class Layers {
       }
       double sum = 0;
       for (int c = 0; c < C; c++) {
-        sum += Math.exp(lb.get(row + c) - max);
+        sum += Math.exp((double) lb.get(row + c) - max);
       }
-      double logZ = max + Math.log(sum);
+      double logZ = (double) max + Math.log(sum);
       lossSum += logZ - lb.get(row + y);
       if (gb != null) {
         for (int c = 0; c < C; c++) {
-          double p = Math.exp(lb.get(row + c) - logZ);
+          double p = Math.exp((double) lb.get(row + c) - logZ);
           gb.put(row + c, (float) ((p - (c == y ? 1.0 : 0.0)) * invB));
         }
       }
