@@ -1,0 +1,179 @@
+package io.github.pathsgd.cli;
+
+import io.github.pathsgd.data.DataSplits;
+import io.github.pathsgd.experiments.config.Configs;
+import io.github.pathsgd.experiments.config.TrainConfig;
+import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.experiments.results.RunWriter;
+import io.github.pathsgd.experiments.train.RunResult;
+import io.github.pathsgd.experiments.train.TrainRun;
+import io.github.pathsgd.experiments.train.Trainer;
+import io.github.pathsgd.experiments.train.TrainingListener;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code pathsgd train}: one training run. */
+@Command(
+    name = "train",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Train a fully connected ReLU network and write metrics.csv, config.json and summary.json to the output folder.",
+      "Defaults: the bundled mnist-sample (8,000 train / 2,000 test MNIST digits, 1,000 of the train held out for",
+      "validation), 784-1000-1000-10, SGD with momentum 0.9, lr 0.05, batch 100, 10 epochs.",
+      "A run killed mid-way resumes from its last epoch checkpoint when rerun with the same config and --out."
+    })
+final class TrainCommand implements Callable<Integer> {
+  @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON run config; flags override its keys")
+  Path config;
+
+  @Option(names = "--dataset", description = "mnist, mnist-sample (default), fashion-mnist, cifar10, cifar100, svhn")
+  String dataset;
+
+  @Option(names = "--data-dir", paramLabel = "DIR",
+      description = "data folder (default: $PATHSGD_DATA, then ~/.pathsgd/data)")
+  Path dataDir;
+
+  @Option(names = "--hidden", split = ",", paramLabel = "W[,W...]",
+      description = "hidden-layer widths, e.g. 4000,4000 (default 1000,1000)")
+  List<Integer> hidden;
+
+  @Option(names = "--optimizer", description = "sgd (default), adagrad or path-sgd")
+  String optimizer;
+
+  @Option(names = "--lr", description = "step size η (default 0.05; adagrad 0.01)")
+  Double lr;
+
+  @Option(names = "--momentum", description = "momentum μ in [0,1), PyTorch convention; default 0.9 for this command")
+  Double momentum;
+
+  @Option(names = "--nesterov", description = "Nesterov momentum")
+  Boolean nesterov;
+
+  @Option(names = "--p", description = "Path-SGD's ℓp (default 2)")
+  Double p;
+
+  @Option(names = "--init", description = "balanced (N(0,1/fan-in), default) or unbalanced (the paper's rescaling)")
+  String init;
+
+  @Option(names = "--batch-size", description = "mini-batch size (default 100)")
+  Integer batchSize;
+
+  @Option(names = "--epochs", description = "epoch budget (default 10)")
+  Integer epochs;
+
+  @Option(names = "--dropout", description = "drop probability of hidden units, as in PyTorch (default 0)")
+  Double dropout;
+
+  @Option(names = "--seed", description = "seed of every random stream (default 1)")
+  Long seed;
+
+  @Option(names = "--threads", description = "OpenBLAS threads (default 0 = all cores)")
+  Integer threads;
+
+  @Option(names = "--validation-size", description = "training rows held out for validation (-1 = auto)")
+  Integer validationSize;
+
+  @Option(names = "--stop-loss", description = "stop when the training loss falls below this (default 0 = never)")
+  Double stopLoss;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/train-RUNID)")
+  Path out;
+
+  @Option(names = "--save-model", paramLabel = "FILE",
+      description = "write the final network in safetensors format (layers.{i}.weight [out,in], layers.{i}.bias)")
+  Path saveModel;
+
+  @Option(names = "--quiet", description = "no progress output, only the summary")
+  boolean quiet;
+
+  @Override
+  public Integer call() throws IOException {
+    TrainConfig base = config == null ? TrainConfig.empty() : Configs.read(config, TrainConfig.class);
+    Map<String, Object> m = new LinkedHashMap<>(Configs.toMap(base));
+    put(m, "dataset", dataset);
+    put(m, "data_dir", dataDir == null ? null : dataDir.toString());
+    put(m, "hidden", hidden);
+    put(m, "optimizer", optimizer);
+    put(m, "lr", lr);
+    put(m, "momentum", momentum);
+    put(m, "nesterov", nesterov);
+    put(m, "p", p);
+    put(m, "init", init);
+    put(m, "batch_size", batchSize);
+    put(m, "epochs", epochs);
+    put(m, "dropout", dropout);
+    put(m, "seed", seed);
+    put(m, "threads", threads);
+    put(m, "validation_size", validationSize);
+    put(m, "stop_train_loss", stopLoss);
+    // this command's default is SGD with momentum 0.9
+    if (m.get("momentum") == null && (m.get("optimizer") == null || "sgd".equals(m.get("optimizer")))) {
+      m.put("momentum", 0.9);
+    }
+    TrainConfig cfg = Configs.fromMap(m, TrainConfig.class).resolve();
+    String runId = TrainRun.runId(cfg);
+    Path dir = out != null ? out : Path.of("runs", "train-" + runId);
+    Files.createDirectories(dir);
+
+    long t0 = System.nanoTime();
+    DataSplits data = TrainRun.loadData(cfg);
+    double loadSeconds = (System.nanoTime() - t0) / 1e9;
+    Trainer trainer = TrainRun.trainer(cfg, data);
+    if (!quiet) {
+      System.out.printf(Locale.ROOT, "pathsgd train %s: %s on %s (%d train, %s validation, %d test; loaded in %.1fs)%n",
+          runId, trainer.network().layout(), cfg.dataset(), data.train().n(),
+          data.validation() == null ? "0" : String.valueOf(data.validation().n()), data.test().n(), loadSeconds);
+      System.out.println("optimizer " + cfg.optimizer() + " lr " + cfg.lr() + (cfg.momentum() > 0 ? " momentum "
+          + cfg.momentum() : "") + ", init " + cfg.init() + ", batch " + cfg.batchSize() + ", dropout "
+          + cfg.dropout() + ", seed " + cfg.seed() + "; results in " + dir);
+    }
+    RunWriter writer = new RunWriter(dir, runId, TrainRun.configHash(cfg), cfg, data.provenance());
+    TrainingListener progress = quiet ? TrainingListener.NONE : new Progress(System.out, runId, false);
+    Path ckpt = dir.resolve("checkpoint.bin");
+    RunResult result = trainer.run(new TrainingListener() {
+      @Override
+      public void onStart(int firstEpoch, int e, int steps) {
+        progress.onStart(firstEpoch, e, steps);
+      }
+
+      @Override
+      public void onStep(int epoch, int step, double loss) {
+        progress.onStep(epoch, step, loss);
+      }
+
+      @Override
+      public void onEpoch(io.github.pathsgd.experiments.train.EpochRecord r) {
+        writer.onEpoch(r);
+        progress.onEpoch(r);
+      }
+    }, ckpt);
+    Map<String, Object> summary = writer.finish(result);
+    Files.deleteIfExists(ckpt);
+    if (saveModel != null) {
+      SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset", cfg.dataset(),
+          "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs", String.valueOf(result.epochsCompleted()),
+          "pathsgd_status", result.status()));
+    }
+    System.out.println(RunWriterJson.compact(summary));
+    if (!quiet) {
+      System.out.println("wrote " + dir.resolve("metrics.csv") + ", " + dir.resolve("config.json") + ", "
+          + dir.resolve("summary.json"));
+    }
+    return RunResult.COMPLETED.equals(result.status()) ? 0 : 3;
+  }
+
+  private static void put(Map<String, Object> m, String key, Object v) {
+    if (v != null) {
+      m.put(key, v);
+    }
+  }
+}

@@ -1,0 +1,222 @@
+package io.github.pathsgd.experiments.config;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * Everything that defines one training run. On disk (YAML or JSON) the keys are snake_case ({@code batch_size},
+ * {@code data_dir}); unknown keys are rejected. A component left out (null) takes the default that {@link #resolve()}
+ * fills in, and the resolved config is what a run records.
+ *
+ * @param dataset a registered dataset name: mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn
+ * @param dataDir the data folder (null: $PATHSGD_DATA, then ~/.pathsgd/data)
+ * @param hidden hidden-layer widths, e.g. [4000, 4000]
+ * @param optimizer sgd, adagrad or path-sgd
+ * @param lr the step size η
+ * @param momentum heavy-ball momentum μ (PyTorch convention), 0 for none; composes with every optimizer
+ * @param nesterov Nesterov momentum
+ * @param p the ℓp of Path-SGD (default 2)
+ * @param kappaEvery recompute Path-SGD's κ every k steps (default 1)
+ * @param pathRatio the authors' code's global "ratio" rescaling for Path-SGD (default false; breaks exact invariance)
+ * @param pathBiases count biases as edges from a constant-1 unit in Path-SGD's κ (default true)
+ * @param adagradEps AdaGrad's ε, outside the square root (default 1e-10)
+ * @param init balanced or unbalanced
+ * @param unbalanceCount hidden units picked (with replacement) for the unbalanced init (default 2000)
+ * @param unbalanceFactor "10c" (factor 10·c) or "10^c" (factor 10^c), c ~ LogNormal(μ, σ)
+ * @param unbalanceMu μ of the log-normal (default 0)
+ * @param unbalanceSigma σ of the log-normal (default 1)
+ * @param batchSize mini-batch size (default 100)
+ * @param epochs epoch budget
+ * @param dropout drop probability of hidden units, as in PyTorch (0 = off; the chapter's "retain 0.5" is 0.5)
+ * @param inputDropout drop probability of the input features (default 0)
+ * @param seed the one seed every random stream derives from
+ * @param threads OpenBLAS threads (0 = all cores)
+ * @param validationSize rows held out of the training set for validation (-1 = auto: 10,000 for sets of 40,000 or
+ *     more, else an eighth; 0 = none)
+ * @param stopTrainLoss stop when the epoch's training loss falls below this (0 = never)
+ * @param stopAtZeroTrainError stop when the training error reaches 0
+ * @param standardize per-channel standardization with training statistics
+ * @param downsample downsample images to k×k by area averaging (0 = off)
+ * @param grayscale convert colour images to grey
+ * @param perClassTrain class-balanced training subset, N per class (0 = all)
+ * @param trainEval how train loss/error are measured per epoch: "full" (a clean pass over the training set after the
+ *     epoch, no dropout) or "running" (the mean over the epoch's mini-batches)
+ */
+@JsonInclude(JsonInclude.Include.ALWAYS)
+public record TrainConfig(
+    String dataset,
+    String dataDir,
+    List<Integer> hidden,
+    String optimizer,
+    Double lr,
+    Double momentum,
+    Boolean nesterov,
+    Double p,
+    Integer kappaEvery,
+    Boolean pathRatio,
+    Boolean pathBiases,
+    Double adagradEps,
+    String init,
+    Integer unbalanceCount,
+    String unbalanceFactor,
+    Double unbalanceMu,
+    Double unbalanceSigma,
+    Integer batchSize,
+    Integer epochs,
+    Double dropout,
+    Double inputDropout,
+    Long seed,
+    Integer threads,
+    Integer validationSize,
+    Double stopTrainLoss,
+    Boolean stopAtZeroTrainError,
+    Boolean standardize,
+    Integer downsample,
+    Boolean grayscale,
+    Integer perClassTrain,
+    String trainEval) {
+
+  public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
+  public static final Set<String> INITS = Set.of("balanced", "unbalanced");
+
+  /** All defaults: the command-line {@code pathsgd train} with no flags. */
+  public static TrainConfig defaults() {
+    return empty().resolve();
+  }
+
+  /** A config with every component null (to be overridden, then resolved). */
+  public static TrainConfig empty() {
+    return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+  }
+
+  private static <T> T or(T v, T d) {
+    return v == null ? d : v;
+  }
+
+  /** Fills in the defaults and validates every value; throws {@link ConfigException} naming the bad field. */
+  public TrainConfig resolve() {
+    String opt = or(optimizer, "sgd").toLowerCase(Locale.ROOT);
+    TrainConfig r = new TrainConfig(
+        or(dataset, "mnist-sample").toLowerCase(Locale.ROOT),
+        dataDir,
+        List.copyOf(or(hidden, List.of(1000, 1000))),
+        opt,
+        or(lr, opt.equals("adagrad") ? 0.01 : 0.05),
+        or(momentum, 0.0),
+        or(nesterov, false),
+        or(p, 2.0),
+        or(kappaEvery, 1),
+        or(pathRatio, false),
+        or(pathBiases, true),
+        or(adagradEps, 1e-10),
+        or(init, "balanced").toLowerCase(Locale.ROOT),
+        or(unbalanceCount, 2000),
+        or(unbalanceFactor, "10c"),
+        or(unbalanceMu, 0.0),
+        or(unbalanceSigma, 1.0),
+        or(batchSize, 100),
+        or(epochs, 10),
+        or(dropout, 0.0),
+        or(inputDropout, 0.0),
+        or(seed, 1L),
+        or(threads, 0),
+        or(validationSize, -1),
+        or(stopTrainLoss, 0.0),
+        or(stopAtZeroTrainError, false),
+        or(standardize, false),
+        or(downsample, 0),
+        or(grayscale, false),
+        or(perClassTrain, 0),
+        or(trainEval, "full").toLowerCase(Locale.ROOT));
+    r.validate();
+    return r;
+  }
+
+  private void validate() {
+    if (hidden.isEmpty()) {
+      // a linear softmax model is allowed: no hidden layer
+    }
+    for (int i = 0; i < hidden.size(); i++) {
+      Integer h = hidden.get(i);
+      if (h == null || h <= 0) {
+        throw new ConfigException("hidden", "widths must be positive integers, got " + hidden);
+      }
+    }
+    if (!OPTIMIZERS.contains(optimizer)) {
+      throw new ConfigException("optimizer", "expected one of sgd, adagrad, path-sgd, got '" + optimizer + "'");
+    }
+    if (!INITS.contains(init)) {
+      throw new ConfigException("init", "expected balanced or unbalanced, got '" + init + "'");
+    }
+    positive("lr", lr);
+    if (!(momentum >= 0 && momentum < 1)) {
+      throw new ConfigException("momentum", "expected a value in [0, 1), got " + momentum);
+    }
+    if (nesterov && momentum == 0) {
+      throw new ConfigException("nesterov", "Nesterov momentum needs momentum > 0");
+    }
+    if (!(p >= 1) || Double.isInfinite(p)) {
+      throw new ConfigException("p", "expected a finite p >= 1, got " + p);
+    }
+    if (kappaEvery < 1) {
+      throw new ConfigException("kappa_every", "expected an integer >= 1, got " + kappaEvery);
+    }
+    positive("adagrad_eps", adagradEps + 1e-300);
+    if (unbalanceCount < 0) {
+      throw new ConfigException("unbalance_count", "expected >= 0, got " + unbalanceCount);
+    }
+    if (!unbalanceFactor.equals("10c") && !unbalanceFactor.equals("10^c")) {
+      throw new ConfigException("unbalance_factor", "expected 10c or 10^c, got '" + unbalanceFactor + "'");
+    }
+    if (!(unbalanceSigma >= 0)) {
+      throw new ConfigException("unbalance_sigma", "expected >= 0, got " + unbalanceSigma);
+    }
+    if (batchSize < 1) {
+      throw new ConfigException("batch_size", "expected a positive integer, got " + batchSize);
+    }
+    if (epochs < 1) {
+      throw new ConfigException("epochs", "expected a positive integer, got " + epochs);
+    }
+    if (!(dropout >= 0 && dropout < 1)) {
+      throw new ConfigException("dropout", "expected a drop probability in [0, 1), got " + dropout);
+    }
+    if (!(inputDropout >= 0 && inputDropout < 1)) {
+      throw new ConfigException("input_dropout", "expected a drop probability in [0, 1), got " + inputDropout);
+    }
+    if (threads < 0) {
+      throw new ConfigException("threads", "expected >= 0 (0 = all cores), got " + threads);
+    }
+    if (validationSize < -1) {
+      throw new ConfigException("validation_size", "expected >= 0, or -1 for auto, got " + validationSize);
+    }
+    if (!(stopTrainLoss >= 0)) {
+      throw new ConfigException("stop_train_loss", "expected >= 0, got " + stopTrainLoss);
+    }
+    if (downsample < 0 || perClassTrain < 0) {
+      throw new ConfigException(downsample < 0 ? "downsample" : "per_class_train", "expected >= 0");
+    }
+    if (!trainEval.equals("full") && !trainEval.equals("running")) {
+      throw new ConfigException("train_eval", "expected full or running, got '" + trainEval + "'");
+    }
+  }
+
+  private static void positive(String field, double v) {
+    if (!(v > 0) || Double.isInfinite(v)) {
+      throw new ConfigException(field, "expected a positive finite number, got " + v);
+    }
+  }
+
+  /** The widths n_0..n_L for a given input size and class count. */
+  public int[] widths(int inputs, int classes) {
+    int[] w = new int[hidden.size() + 2];
+    w[0] = inputs;
+    for (int i = 0; i < hidden.size(); i++) {
+      w[i + 1] = hidden.get(i);
+    }
+    w[w.length - 1] = classes;
+    return w;
+  }
+}

@@ -1,0 +1,58 @@
+package io.github.pathsgd.experiments.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.pathsgd.experiments.train.TrainRun;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TrainConfigTest {
+  @Test
+  void defaultsResolve() {
+    TrainConfig c = TrainConfig.defaults();
+    assertThat(c.dataset()).isEqualTo("mnist-sample");
+    assertThat(c.hidden()).containsExactly(1000, 1000);
+    assertThat(c.batchSize()).isEqualTo(100);
+    assertThat(c.widths(784, 10)).containsExactly(784, 1000, 1000, 10);
+  }
+
+  @Test
+  void yamlWithSnakeCaseKeys() {
+    TrainConfig c = Configs.parse("dataset: cifar10\nhidden: [4000, 4000]\noptimizer: path-sgd\nbatch_size: 64\n",
+        TrainConfig.class, "test").resolve();
+    assertThat(c.dataset()).isEqualTo("cifar10");
+    assertThat(c.hidden()).containsExactly(4000, 4000);
+    assertThat(c.optimizer()).isEqualTo("path-sgd");
+    assertThat(c.batchSize()).isEqualTo(64);
+  }
+
+  @Test
+  void unknownKeysAreRejectedByName() {
+    assertThatThrownBy(() -> Configs.parse("lr: 0.1\nlearning_rate: 0.1\n", TrainConfig.class, "x.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("learning_rate").hasMessageContaining("x.yaml");
+  }
+
+  @Test
+  void badValuesNameTheField() {
+    assertThatThrownBy(() -> Configs.fromMap(Map.of("hidden", List.of(10, -3)), TrainConfig.class).resolve())
+        .hasMessageStartingWith("hidden:");
+    assertThatThrownBy(() -> Configs.fromMap(Map.of("optimizer", "adam"), TrainConfig.class).resolve())
+        .hasMessageStartingWith("optimizer:").hasMessageContaining("adam");
+    assertThatThrownBy(() -> Configs.fromMap(Map.of("dropout", 1.0), TrainConfig.class).resolve())
+        .hasMessageStartingWith("dropout:");
+    assertThatThrownBy(() -> Configs.fromMap(Map.of("lr", -1.0), TrainConfig.class).resolve())
+        .hasMessageStartingWith("lr:");
+  }
+
+  @Test
+  void hashIgnoresThreadsAndDataDirButNotSeed() {
+    TrainConfig a = TrainConfig.defaults();
+    TrainConfig b = Configs.fromMap(Map.of("threads", 1, "data_dir", "/x"), TrainConfig.class).resolve();
+    TrainConfig c = Configs.fromMap(Map.of("seed", 2), TrainConfig.class).resolve();
+    assertThat(TrainRun.configHash(a)).isEqualTo(TrainRun.configHash(b)).hasSize(64);
+    assertThat(TrainRun.configHash(a)).isNotEqualTo(TrainRun.configHash(c));
+    assertThat(TrainRun.runId(a)).hasSize(12);
+  }
+}
