@@ -97,12 +97,12 @@ public final class PathSgd implements GradientTransform {
       sc = new Scratch(lay);
       state.setScratch(sc);
     }
-    if (state.count() % opt.recomputeEvery() == 0 || !state.scalars().containsKey("kappa_floor")) {
+    if (state.count() % opt.recomputeEvery() == 0 || Double.isNaN(state.scalar("kappa_floor", Double.NaN))) {
       computeKappa(lay, params, state, sc);
     }
     FloatBuffer ub = updates.buffer();
     double sumG2 = 0;
-    boolean firstRatio = opt.ratio() && !state.scalars().containsKey("ratio");
+    boolean firstRatio = opt.ratio() && Double.isNaN(state.scalar("ratio", Double.NaN));
     if (firstRatio) {
       sumG2 = sumSquares(ub, updates.size());
     }
