@@ -21,6 +21,7 @@ public final class OptState {
   private final Map<String, Double> scalars = new LinkedHashMap<>();
   private final List<OptState> children = new ArrayList<>();
   private long count;
+  private Object scratch;
 
   public OptState(ParamLayout layout) {
     this.layout = layout;
@@ -72,6 +73,19 @@ public final class OptState {
 
   public List<OptState> children() {
     return Collections.unmodifiableList(children);
+  }
+
+  /**
+   * Transient working memory a transform keeps with its state (preallocated scratch, so that {@code update} does not
+   * allocate). It is never exported, restored or rescaled; a transform must be able to rebuild it at any time.
+   */
+  public Object scratch() {
+    return scratch;
+  }
+
+  /** Sets the transient working memory; see {@link #scratch()}. */
+  public void setScratch(Object s) {
+    this.scratch = s;
   }
 
   /** The number of updates applied so far. */

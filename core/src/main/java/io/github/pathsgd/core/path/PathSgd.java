@@ -1,0 +1,362 @@
+package io.github.pathsgd.core.path;
+
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.optim.GradientTransform;
+import io.github.pathsgd.core.optim.OptState;
+import io.github.pathsgd.core.tensor.Tensor;
+import java.nio.FloatBuffer;
+
+/**
+ * Path-SGD's path normalization as a {@link GradientTransform} (Neyshabur, Salakhutdinov and Srebro, "Path-SGD:
+ * Path-Normalized Optimization in Deep Neural Networks", NIPS 2015, §4, Algorithm 1; chapter arXiv:1705.03071).
+ *
+ * <p>The update divides every coordinate by its path scale, computed from the current parameters:
+ *
+ * <pre>
+ *   u_e ← u_e / κ_e,   κ_{u→v} = ( γ_in(u) · γ_out(v) )^{2/p},   κ(b_v) = γ_out(v)^{2/p}   (κ = 1 on output biases)
+ * </pre>
+ *
+ * with γ_in, γ_out the path quantities of {@link PathNorms} computed with |w|^p (one forward and one backward
+ * matrix-vector sweep with an all-ones vector). Followed by {@code scale(-η)} this is w ← w − η·∇L ⊘ κ, the
+ * coordinate-wise steepest descent step w.r.t. the ℓp path regularizer; for p = 2, κ is exactly the diagonal of the
+ * Hessian of ½φ_2(w)². The step is exactly invariant under node-wise rescaling (paper-spec §2.8), also with momentum
+ * after it.
+ *
+ * <p>Implementation: κ of a weight matrix has rank one, κ(W_l) = outer(κ_out(l), κ_in(l)) with κ_in = γ_in^{2/p} of
+ * the layer's inputs and κ_out = γ_out^{2/p} of its outputs, so u ⊘ κ is a row scale and a column scale; κ is never
+ * materialized. The γ sweeps read each weight with double accumulation; the factors are kept in float state buffers
+ * {@code kappa_in} (layers packed, Σ_{l&lt;L} n_l floats) and {@code kappa_out} (Σ_{l≥1} n_l floats), which is what
+ * {@link PathSgdOptions#recomputeEvery()} &gt; 1 reuses. Scratch is allocated in {@link #init}, so {@code update} does
+ * not allocate. See {@link PathSgdOptions} for the κ floor (state scalar {@code clamped}) and the "ratio" option.
+ * An instance may serve several states, but a state must be updated by one thread at a time.
+ */
+public final class PathSgd implements GradientTransform {
+  /** State buffer with κ_in = γ_in^{2/p} of each layer's inputs (layer l at {@link #kappaInOffset}). */
+  public static final String KAPPA_IN = "kappa_in";
+  /** State buffer with κ_out = γ_out^{2/p} of each layer's outputs (layer l at {@link #kappaOutOffset}). */
+  public static final String KAPPA_OUT = "kappa_out";
+
+  private final PathSgdOptions opt;
+
+  private PathSgd(PathSgdOptions opt) {
+    this.opt = opt;
+  }
+
+  /** The Path-SGD normalization u ← u ⊘ κ(params). */
+  public static PathSgd normalize(PathSgdOptions options) {
+    return new PathSgd(options);
+  }
+
+  /** The Path-SGD normalization with the defaults of {@link PathSgdOptions#DEFAULT} and exponent p. */
+  public static PathSgd normalize(double p) {
+    return new PathSgd(PathSgdOptions.ofP(p));
+  }
+
+  public PathSgdOptions options() {
+    return opt;
+  }
+
+  /** Offset of layer l's input factors in {@link #KAPPA_IN}: Σ_{j&lt;l} n_j. */
+  public static int kappaInOffset(ParamLayout layout, int l) {
+    int s = 0;
+    for (int j = 0; j < l; j++) {
+      s += layout.width(j);
+    }
+    return s;
+  }
+
+  /** Offset of layer l's output factors in {@link #KAPPA_OUT}: Σ_{j&lt;l} n_{j+1}. */
+  public static int kappaOutOffset(ParamLayout layout, int l) {
+    int s = 0;
+    for (int j = 0; j < l; j++) {
+      s += layout.width(j + 1);
+    }
+    return s;
+  }
+
+  @Override
+  public OptState init(ParamLayout layout) {
+    OptState s = new OptState(layout);
+    int L = layout.layers();
+    s.addBuffer(KAPPA_IN, new Tensor(kappaInOffset(layout, L)));
+    s.addBuffer(KAPPA_OUT, new Tensor(kappaOutOffset(layout, L)));
+    s.setScalar("clamped", 0);
+    s.setScratch(new Scratch(layout));
+    return s;
+  }
+
+  @Override
+  public void update(Tensor updates, OptState state, Tensor params) {
+    ParamLayout lay = state.layout();
+    if (updates.size() != lay.size() || params.size() != lay.size()) {
+      throw new IllegalArgumentException("Path-SGD: updates/params of " + updates.size() + "/" + params.size()
+          + " floats do not match layout " + lay);
+    }
+    Scratch sc = state.scratch() instanceof Scratch x && x.layout.equals(lay) ? x : null;
+    if (sc == null) {
+      sc = new Scratch(lay);
+      state.setScratch(sc);
+    }
+    if (state.count() % opt.recomputeEvery() == 0 || Double.isNaN(state.scalar("kappa_floor", Double.NaN))) {
+      computeKappa(lay, params, state, sc);
+    }
+    FloatBuffer ub = updates.buffer();
+    double sumG2 = 0;
+    boolean firstRatio = opt.ratio() && Double.isNaN(state.scalar("ratio", Double.NaN));
+    if (firstRatio) {
+      sumG2 = sumSquares(ub, updates.size());
+    }
+    long clamped = divide(lay, ub, state, sc);
+    state.setScalar("clamped", clamped);
+    if (opt.ratio()) {
+      if (firstRatio) {
+        double d2 = sumSquares(ub, updates.size());
+        state.setScalar("ratio", d2 > 0 ? Math.sqrt(sumG2 / d2) : 1.0);
+      }
+      float r = (float) state.scalar("ratio", 1.0);
+      for (int i = 0, n = updates.size(); i < n; i++) {
+        ub.put(i, ub.get(i) * r);
+      }
+    }
+    state.incrementCount();
+  }
+
+  @Override
+  public String describe() {
+    return "path_normalize(" + opt.describe() + ")";
+  }
+
+  /**
+   * κ of every coordinate, materialized (parameter layout), in double precision via {@link PathNorms}. For inspection
+   * and tests only; the transform itself never builds this tensor. No floor is applied.
+   */
+  public static double[] kappa(ParamLayout layout, Tensor params, double p, boolean includeBiases) {
+    double[][] gin = PathNorms.gammaIn(layout, params, p, includeBiases);
+    double[][] gout = PathNorms.gammaOut(layout, params, p);
+    double e = 2.0 / p;
+    double[] k = new double[layout.size()];
+    for (int l = 0; l < layout.layers(); l++) {
+      int in = layout.in(l);
+      for (int o = 0; o < layout.out(l); o++) {
+        double go = gout[l + 1][o];
+        for (int i = 0; i < in; i++) {
+          k[layout.weightOffset(l) + o * in + i] = Math.pow(gin[l][i] * go, e);
+        }
+        k[layout.biasOffset(l) + o] = Math.pow(go, e);
+      }
+    }
+    return k;
+  }
+
+  private static double sumSquares(FloatBuffer b, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+      double v = b.get(i);
+      s += v * v;
+    }
+    return s;
+  }
+
+  /** Preallocated working memory of one state. */
+  static final class Scratch {
+    final ParamLayout layout;
+    final double[][] gin; // gin[i], i = 0..L-1: γ_in of width index i
+    final double[][] gout; // gout[i], i = 1..L: γ_out of width index i (gout[0] unused)
+    final float[] row;
+    final float[] col;
+
+    Scratch(ParamLayout layout) {
+      this.layout = layout;
+      int L = layout.layers();
+      gin = new double[L][];
+      gout = new double[L + 1][];
+      int maxIn = 1;
+      for (int i = 0; i <= L; i++) {
+        if (i < L) {
+          gin[i] = new double[layout.width(i)];
+          maxIn = Math.max(maxIn, layout.width(i));
+        }
+        if (i > 0) {
+          gout[i] = new double[layout.width(i)];
+        }
+      }
+      row = new float[maxIn];
+      col = new float[maxIn];
+    }
+  }
+
+  /** Recomputes κ_in, κ_out into the state buffers and the floor into scalar {@code kappa_floor}. */
+  private void computeKappa(ParamLayout lay, Tensor params, OptState state, Scratch sc) {
+    FloatBuffer w = params.buffer();
+    int L = lay.layers();
+    double p = opt.p();
+    int mode = p == 2 ? 2 : p == 1 ? 1 : 0;
+    float[] row = sc.row;
+    // forward: γ_in of the hidden layers
+    java.util.Arrays.fill(sc.gin[0], 1.0);
+    for (int l = 0; l < L - 1; l++) {
+      int in = lay.in(l);
+      int wOff = lay.weightOffset(l);
+      int bOff = lay.biasOffset(l);
+      double[] g = sc.gin[l];
+      double[] next = sc.gin[l + 1];
+      for (int o = 0, out = lay.out(l); o < out; o++) {
+        w.get(wOff + o * in, row, 0, in);
+        double acc = mode == 2 ? dotSq(row, g, in) : dotPow(row, g, in, p, mode);
+        if (opt.includeBiases()) {
+          acc += PathNorms.powAbs(w.get(bOff + o), p);
+        }
+        next[o] = acc;
+      }
+    }
+    // backward: γ_out of the hidden layers
+    java.util.Arrays.fill(sc.gout[L], 1.0);
+    for (int l = L - 1; l >= 1; l--) {
+      int in = lay.in(l);
+      int wOff = lay.weightOffset(l);
+      double[] g = sc.gout[l + 1];
+      double[] prev = sc.gout[l];
+      java.util.Arrays.fill(prev, 0.0);
+      for (int o = 0, out = lay.out(l); o < out; o++) {
+        w.get(wOff + o * in, row, 0, in);
+        if (mode == 2) {
+          axpySq(row, g[o], prev, in);
+        } else {
+          axpyPow(row, g[o], prev, in, p, mode);
+        }
+      }
+    }
+    // factors γ^{2/p} in float, and the floor
+    FloatBuffer kin = state.buffer(KAPPA_IN).buffer();
+    FloatBuffer kout = state.buffer(KAPPA_OUT).buffer();
+    double e = 2.0 / p;
+    double kmax = 0;
+    for (int l = 0; l < L; l++) {
+      int io = kappaInOffset(lay, l);
+      double maxIn = 0;
+      for (int i = 0, n = lay.in(l); i < n; i++) {
+        float f = (float) (mode == 2 ? sc.gin[l][i] : Math.pow(sc.gin[l][i], e));
+        kin.put(io + i, f);
+        maxIn = Math.max(maxIn, f);
+      }
+      int oo = kappaOutOffset(lay, l);
+      double maxOut = 0;
+      for (int o = 0, n = lay.out(l); o < n; o++) {
+        float f = (float) (mode == 2 ? sc.gout[l + 1][o] : Math.pow(sc.gout[l + 1][o], e));
+        kout.put(oo + o, f);
+        maxOut = Math.max(maxOut, f);
+      }
+      kmax = Math.max(kmax, Math.max(maxOut * maxIn, maxOut));
+    }
+    state.setScalar("kappa_floor", Math.max(opt.absoluteFloor(), opt.relativeFloor() * kmax));
+  }
+
+  /** u ← u ⊘ max(κ, floor), row and column scales; returns the number of clamped coordinates. */
+  private static long divide(ParamLayout lay, FloatBuffer ub, OptState state, Scratch sc) {
+    FloatBuffer kin = state.buffer(KAPPA_IN).buffer();
+    FloatBuffer kout = state.buffer(KAPPA_OUT).buffer();
+    double floor = state.scalar("kappa_floor", 0);
+    float[] row = sc.row;
+    float[] col = sc.col;
+    long clamped = 0;
+    for (int l = 0, L = lay.layers(); l < L; l++) {
+      int in = lay.in(l);
+      int out = lay.out(l);
+      int wOff = lay.weightOffset(l);
+      int bOff = lay.biasOffset(l);
+      int io = kappaInOffset(lay, l);
+      int oo = kappaOutOffset(lay, l);
+      double minIn = Double.POSITIVE_INFINITY;
+      for (int i = 0; i < in; i++) {
+        float k = kin.get(io + i);
+        col[i] = k;
+        minIn = Math.min(minIn, k);
+      }
+      double minOut = Double.POSITIVE_INFINITY;
+      for (int o = 0; o < out; o++) {
+        minOut = Math.min(minOut, kout.get(oo + o));
+      }
+      if (minIn * minOut >= floor && minIn * minOut > 0) {
+        // fast path, no clamping possible: u[o, :] *= (1/κ_out[o]) · (1/κ_in[:])
+        for (int i = 0; i < in; i++) {
+          col[i] = (float) (1.0 / col[i]);
+        }
+        for (int o = 0; o < out; o++) {
+          float r = (float) (1.0 / kout.get(oo + o));
+          int off = wOff + o * in;
+          ub.get(off, row, 0, in);
+          for (int i = 0; i < in; i++) {
+            row[i] = row[i] * r * col[i];
+          }
+          ub.put(off, row, 0, in);
+        }
+      } else {
+        for (int o = 0; o < out; o++) {
+          double ko = kout.get(oo + o);
+          int off = wOff + o * in;
+          ub.get(off, row, 0, in);
+          for (int i = 0; i < in; i++) {
+            double k = ko * col[i];
+            if (k < floor) {
+              k = floor;
+              clamped++;
+            }
+            row[i] = (float) (row[i] / k);
+          }
+          ub.put(off, row, 0, in);
+        }
+      }
+      for (int o = 0; o < out; o++) {
+        double k = kout.get(oo + o);
+        if (k < floor) {
+          k = floor;
+          clamped++;
+        }
+        ub.put(bOff + o, (float) (ub.get(bOff + o) / k));
+      }
+    }
+    return clamped;
+  }
+
+  /** Σ_i w_i² g_i in double, four accumulators. */
+  private static double dotSq(float[] w, double[] g, int n) {
+    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    int i = 0;
+    for (; i + 3 < n; i += 4) {
+      double w0 = w[i], w1 = w[i + 1], w2 = w[i + 2], w3 = w[i + 3];
+      a0 += w0 * w0 * g[i];
+      a1 += w1 * w1 * g[i + 1];
+      a2 += w2 * w2 * g[i + 2];
+      a3 += w3 * w3 * g[i + 3];
+    }
+    for (; i < n; i++) {
+      double w0 = w[i];
+      a0 += w0 * w0 * g[i];
+    }
+    return (a0 + a1) + (a2 + a3);
+  }
+
+  private static double dotPow(float[] w, double[] g, int n, double p, int mode) {
+    double a = 0;
+    for (int i = 0; i < n; i++) {
+      double x = Math.abs((double) w[i]);
+      a += (mode == 1 ? x : PathNorms.powAbs(x, p)) * g[i];
+    }
+    return a;
+  }
+
+  /** y_i += w_i² s in double. */
+  private static void axpySq(float[] w, double s, double[] y, int n) {
+    for (int i = 0; i < n; i++) {
+      double x = w[i];
+      y[i] += x * x * s;
+    }
+  }
+
+  private static void axpyPow(float[] w, double s, double[] y, int n, double p, int mode) {
+    for (int i = 0; i < n; i++) {
+      double x = Math.abs((double) w[i]);
+      y[i] += (mode == 1 ? x : PathNorms.powAbs(x, p)) * s;
+    }
+  }
+}

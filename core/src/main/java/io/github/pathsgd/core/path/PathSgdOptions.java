@@ -1,0 +1,72 @@
+package io.github.pathsgd.core.path;
+
+/**
+ * Options of the Path-SGD normalization {@link PathSgd#normalize(PathSgdOptions)}.
+ *
+ * @param p the path-norm exponent, ≥ 1 (default 2, "ℓ2-Path-SGD", the only case in the paper's experiments)
+ * @param includeBiases whether γ_in(v) includes |b_v|^p (bias = edge from a constant-1 unit; default true, paper-spec
+ *     §2.6). Bias coordinates are always normalized by κ(b_v) = γ_out(v)^{2/p}; both settings are rescaling invariant.
+ * @param recomputeEvery recompute κ every k steps (default 1: every step, from the current parameters). For k &gt; 1
+ *     the rank-one factors of κ are kept in the state between recomputations.
+ * @param absoluteFloor the absolute part of the κ floor (default 1e-30)
+ * @param relativeFloor the relative part of the κ floor (default 1e-12): every κ is clamped to {@code max(κ,
+ *     max(absoluteFloor, relativeFloor·κ_max))}, κ_max being the largest κ of any coordinate (weights and biases) at
+ *     the last recomputation. This guards against κ = 0 (dead units, zero outgoing weights; paper-spec §5.3). The
+ *     number of clamped coordinates of each step is the state scalar {@code clamped}. A clamp, when it happens, is not
+ *     rescaling invariant (κ_max is not).
+ * @param ratio the reference code's global "ratio" rescaling (default off): at the first step ratio = sqrt(Σ g² /
+ *     Σ (g⊘κ)²) is computed and stored (state scalar {@code ratio}), and every step's direction g⊘κ is multiplied by
+ *     it. Because ‖g‖ is not rescaling invariant, this breaks exact invariance (equivalent networks get different
+ *     global step sizes).
+ */
+public record PathSgdOptions(double p, boolean includeBiases, int recomputeEvery, double absoluteFloor,
+    double relativeFloor, boolean ratio) {
+
+  /** p = 2, biases included, recompute every step, floor max(1e-30, 1e-12·κ_max), no ratio. */
+  public static final PathSgdOptions DEFAULT = new PathSgdOptions(2, true, 1, 1e-30, 1e-12, false);
+
+  public PathSgdOptions {
+    if (!(p >= 1) || Double.isInfinite(p)) {
+      throw new IllegalArgumentException("Path-SGD exponent p must be a finite number >= 1, got " + p);
+    }
+    if (recomputeEvery < 1) {
+      throw new IllegalArgumentException("recomputeEvery must be >= 1, got " + recomputeEvery);
+    }
+    if (!(absoluteFloor >= 0) || !(relativeFloor >= 0) || Double.isInfinite(absoluteFloor)
+        || !(relativeFloor < 1)) {
+      throw new IllegalArgumentException("κ floors must be finite, >= 0 (relative < 1), got " + absoluteFloor + ", "
+          + relativeFloor);
+    }
+  }
+
+  /** The defaults with exponent p. */
+  public static PathSgdOptions ofP(double p) {
+    return DEFAULT.withP(p);
+  }
+
+  public PathSgdOptions withP(double v) {
+    return new PathSgdOptions(v, includeBiases, recomputeEvery, absoluteFloor, relativeFloor, ratio);
+  }
+
+  public PathSgdOptions withIncludeBiases(boolean v) {
+    return new PathSgdOptions(p, v, recomputeEvery, absoluteFloor, relativeFloor, ratio);
+  }
+
+  public PathSgdOptions withRecomputeEvery(int v) {
+    return new PathSgdOptions(p, includeBiases, v, absoluteFloor, relativeFloor, ratio);
+  }
+
+  public PathSgdOptions withFloor(double absolute, double relative) {
+    return new PathSgdOptions(p, includeBiases, recomputeEvery, absolute, relative, ratio);
+  }
+
+  public PathSgdOptions withRatio(boolean v) {
+    return new PathSgdOptions(p, includeBiases, recomputeEvery, absoluteFloor, relativeFloor, v);
+  }
+
+  /** A short description, e.g. {@code p=2.0, biases, every=1, floor=max(1e-30, 1e-12·max)}. */
+  public String describe() {
+    return "p=" + p + (includeBiases ? ", biases" : ", no biases") + ", every=" + recomputeEvery + ", floor=max("
+        + absoluteFloor + ", " + relativeFloor + "·max)" + (ratio ? ", ratio" : "");
+  }
+}
