@@ -109,6 +109,84 @@ public final class Mlp {
   }
 
   /**
+   * One training step with the update folded into the weight-gradient GEMMs (no gradient buffer):
+   *
+   * <pre>
+   * W_l ← W_l − lr · diag(r_l) · dZ_lᵀ · X_l · diag(c_l)      (sgemm with alpha = −lr, beta = 1)
+   * b_l ← b_l − lr · diag(r_l) · Σ_b dZ_l[b, :]
+   * </pre>
+   *
+   * where dZ_l (B, out) is the back-propagated error of layer l and X_l (B, in) its input. With {@code rowScale} and
+   * {@code colScale} null this is plain SGD; with r_l = 1/κ_out and c_l = 1/κ_in it is Path-SGD (κ of layer l's
+   * weights is the rank-one outer product κ_out κ_inᵀ, so the division is a row and a column scale). The input
+   * gradient of each layer is computed before its weights change, so the result equals {@link #lossAndGradient}
+   * followed by the update, up to float rounding.
+   *
+   * @param rowScale per layer, a tensor of length out(l), or null for ones
+   * @param colScale per layer, a tensor of length in(l), or null for ones
+   */
+  public StepStats fusedStep(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, Rng rng, float lr,
+      Tensor[] rowScale, Tensor[] colScale) {
+    forward(ws, B, dropout, rng);
+    int L = layout.layers();
+    Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), ws.deltas[L], ws.lossOut);
+    double loss = ws.lossOut[0] / B;
+    int errors = (int) ws.lossOut[1];
+    if (!Double.isFinite(loss)) {
+      return new StepStats(loss, errors);
+    }
+    java.nio.FloatBuffer pb = params.buffer();
+    for (int l = L - 1; l >= 0; l--) {
+      int I = layout.in(l);
+      int O = layout.out(l);
+      Tensor dz = ws.deltas[l + 1];
+      if (l > 0) {
+        // dX = dZ · W with the weights before this step's update
+        io.github.pathsgd.core.tensor.Blas.sgemm(false, false, B, I, O, 1f, dz, 0, O, params, layout.weightOffset(l),
+            I, 0f, ws.deltas[l], 0, I);
+      }
+      java.nio.FloatBuffer db = dz.buffer();
+      if (rowScale != null) {
+        java.nio.FloatBuffer rb = rowScale[l].buffer();
+        for (int b = 0; b < B; b++) {
+          int row = b * O;
+          for (int o = 0; o < O; o++) {
+            db.put(row + o, db.get(row + o) * rb.get(o));
+          }
+        }
+      }
+      int bOff = layout.biasOffset(l);
+      for (int o = 0; o < O; o++) {
+        float sum = 0f;
+        for (int b = 0; b < B; b++) {
+          sum += db.get(b * O + o);
+        }
+        pb.put(bOff + o, pb.get(bOff + o) - lr * sum);
+      }
+      Tensor x = ws.acts[l];
+      if (colScale != null) {
+        java.nio.FloatBuffer xb = x.buffer();
+        java.nio.FloatBuffer sb = ws.scratch.buffer();
+        java.nio.FloatBuffer cb = colScale[l].buffer();
+        for (int b = 0; b < B; b++) {
+          int row = b * I;
+          for (int i = 0; i < I; i++) {
+            sb.put(row + i, xb.get(row + i) * cb.get(i));
+          }
+        }
+        x = ws.scratch;
+      }
+      io.github.pathsgd.core.tensor.Blas.sgemm(true, false, O, I, B, -lr, dz, 0, O, x, 0, I, 1f, params,
+          layout.weightOffset(l), I);
+      if (l > 0) {
+        float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
+        Layers.reluDropoutBackward(ws.deltas[l], ws.acts[l], B, I, retain);
+      }
+    }
+    return new StepStats(loss, errors);
+  }
+
+  /**
    * Evaluation (no dropout) on the first {@code B} rows of {@code ws.input()}.
    *
    * @return the summed loss and the error count over the B rows
@@ -128,6 +206,7 @@ public final class Mlp {
     final Tensor[] deltas;
     final int maxBatch;
     final double[] lossOut = new double[2];
+    final Tensor scratch;
 
     Workspace(ParamLayout layout, int maxBatch) {
       if (maxBatch <= 0) {
@@ -137,6 +216,11 @@ public final class Mlp {
       int L = layout.layers();
       acts = new Tensor[L + 1];
       deltas = new Tensor[L + 1];
+      int maxWidth = 1;
+      for (int i = 0; i < L; i++) {
+        maxWidth = Math.max(maxWidth, layout.width(i));
+      }
+      scratch = new Tensor(maxBatch * maxWidth);
       for (int i = 0; i <= L; i++) {
         acts[i] = new Tensor(maxBatch * layout.width(i));
         deltas[i] = i == 0 ? null : new Tensor(maxBatch * layout.width(i));

@@ -23,7 +23,7 @@ public final class Optimizers {
   /** Plain SGD. */
   public static Optimizer sgd(double lr) {
     checkLr(lr);
-    return new Optimizer("sgd", chain(scale(-lr)), lr);
+    return Optimizer.fusedSgd("sgd", chain(scale(-lr)), lr);
   }
 
   /** SGD with heavy-ball (or Nesterov) momentum μ; μ = 0 is plain SGD. */

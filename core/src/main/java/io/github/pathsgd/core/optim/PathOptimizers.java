@@ -37,10 +37,11 @@ public final class PathOptimizers {
     if (nesterov && momentum == 0) {
       throw new IllegalArgumentException("Nesterov momentum requires momentum > 0");
     }
-    GradientTransform t = momentum == 0
-        ? chain(PathSgd.normalize(options), scale(-lr))
-        : chain(PathSgd.normalize(options), trace(momentum, nesterov), scale(-lr));
-    return new Optimizer(NAME, t, lr);
+    PathSgd normalize = PathSgd.normalize(options);
+    if (momentum == 0) {
+      return new Optimizer(NAME, chain(normalize, scale(-lr)), lr, normalize);
+    }
+    return new Optimizer(NAME, chain(normalize, trace(momentum, nesterov), scale(-lr)), lr);
   }
 
   /** Path-SGD with exponent p, default options and momentum: chain(pathNormalize, trace(μ, nesterov), scale(−η)). */

@@ -121,6 +121,62 @@ public final class PathSgd implements GradientTransform {
     state.incrementCount();
   }
 
+  /**
+   * Prepares a fused Path-SGD step ({@code Mlp.fusedStep}): brings κ up to date exactly as {@link #update} would and
+   * writes the inverse factors 1/κ_out (per layer, length out(l)) into {@code rowInv[l]} and 1/κ_in (length in(l))
+   * into {@code colInv[l]}; advances the state's count as {@link #update} does. Returns false, with the count not
+   * advanced, when the fused form would differ from {@link #update}: some coordinate needs the κ floor, or the ratio
+   * option is on. The caller then takes the unfused path.
+   */
+  public boolean fusedFactors(OptState state, Tensor params, Tensor[] rowInv, Tensor[] colInv) {
+    if (opt.ratio()) {
+      return false;
+    }
+    ParamLayout lay = state.layout();
+    Scratch sc = state.scratch() instanceof Scratch x && x.layout.equals(lay) ? x : null;
+    if (sc == null) {
+      sc = new Scratch(lay);
+      state.setScratch(sc);
+    }
+    if (state.count() % opt.recomputeEvery() == 0 || Double.isNaN(state.scalar("kappa_floor", Double.NaN))) {
+      computeKappa(lay, params, state, sc);
+    }
+    FloatBuffer kin = state.buffer(KAPPA_IN).buffer();
+    FloatBuffer kout = state.buffer(KAPPA_OUT).buffer();
+    double floor = state.scalar("kappa_floor", 0);
+    for (int l = 0, L = lay.layers(); l < L; l++) {
+      int io = kappaInOffset(lay, l);
+      int oo = kappaOutOffset(lay, l);
+      double minIn = Double.POSITIVE_INFINITY;
+      for (int i = 0, n = lay.in(l); i < n; i++) {
+        minIn = Math.min(minIn, kin.get(io + i));
+      }
+      double minOut = Double.POSITIVE_INFINITY;
+      for (int o = 0, n = lay.out(l); o < n; o++) {
+        minOut = Math.min(minOut, kout.get(oo + o));
+      }
+      // weights need κ_in·κ_out >= floor; biases κ_out >= floor (κ_in of the constant unit is 1)
+      if (!(minIn * minOut >= floor && minIn * minOut > 0 && minOut >= floor)) {
+        return false;
+      }
+    }
+    for (int l = 0, L = lay.layers(); l < L; l++) {
+      int io = kappaInOffset(lay, l);
+      int oo = kappaOutOffset(lay, l);
+      FloatBuffer cb = colInv[l].buffer();
+      for (int i = 0, n = lay.in(l); i < n; i++) {
+        cb.put(i, (float) (1.0 / kin.get(io + i)));
+      }
+      FloatBuffer rb = rowInv[l].buffer();
+      for (int o = 0, n = lay.out(l); o < n; o++) {
+        rb.put(o, (float) (1.0 / kout.get(oo + o)));
+      }
+    }
+    state.setScalar("clamped", 0);
+    state.incrementCount();
+    return true;
+  }
+
   @Override
   public String describe() {
     return "path_normalize(" + opt.describe() + ")";

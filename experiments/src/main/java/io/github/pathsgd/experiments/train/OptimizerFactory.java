@@ -32,8 +32,8 @@ public final class OptimizerFactory {
         ts.add(scaleByRss(cfg.adagradEps(), 0.0));
         break;
       case "path-sgd":
-        ts.add(PathSupport.normalize(cfg));
-        break;
+        return io.github.pathsgd.core.optim.PathOptimizers.pathSgd(cfg.lr(), PathSupport.options(cfg), cfg.momentum(),
+            cfg.nesterov());
       default:
         throw new ConfigException("optimizer", "unknown optimizer '" + cfg.optimizer() + "'");
     }

@@ -1,8 +1,6 @@
 package io.github.pathsgd.experiments.train;
 
 import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.optim.GradientTransform;
-import io.github.pathsgd.core.path.PathSgd;
 import io.github.pathsgd.core.path.PathSgdOptions;
 import io.github.pathsgd.core.path.Rescaling;
 import io.github.pathsgd.core.util.Rng;
@@ -13,10 +11,10 @@ final class PathSupport {
   private PathSupport() {}
 
   /** Path-SGD's g ⊘ κ transform with the config's p, bias policy, κ cadence and ratio option; default κ floors. */
-  static GradientTransform normalize(TrainConfig cfg) {
+  static PathSgdOptions options(TrainConfig cfg) {
     PathSgdOptions d = PathSgdOptions.DEFAULT;
-    return PathSgd.normalize(new PathSgdOptions(cfg.p(), cfg.pathBiases(), cfg.kappaEvery(), d.absoluteFloor(),
-        d.relativeFloor(), cfg.pathRatio()));
+    return new PathSgdOptions(cfg.p(), cfg.pathBiases(), cfg.kappaEvery(), d.absoluteFloor(), d.relativeFloor(),
+        cfg.pathRatio());
   }
 
   /** The paper's unbalanced initialization with the config's count, factor form and log-normal parameters. */

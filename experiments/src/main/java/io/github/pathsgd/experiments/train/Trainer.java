@@ -144,14 +144,13 @@ public final class Trainer {
           ws.input().copyFrom(x, idx * d, b * d, d);
           labels[b] = y[idx];
         }
-        Mlp.StepStats st = net.lossAndGradient(ws, rows, labels, 0, grads, opt.dropout(), dropRng);
+        Mlp.StepStats st = optimizer.trainStep(net, ws, rows, labels, 0, grads, state, opt.dropout(), dropRng);
         if (!Double.isFinite(st.loss())) {
           status = RunResult.DIVERGED;
           reason = "training loss became " + st.loss() + " at epoch " + e + ", step " + (s + 1) + " of " + steps;
           diverged = true;
           break;
         }
-        optimizer.step(net.params(), grads, state);
         lossSum += st.loss() * rows;
         errSum += st.errors();
         listener.onStep(e, s + 1, st.loss());

@@ -1,0 +1,146 @@
+package io.github.pathsgd.experiments.bench;
+
+import io.github.pathsgd.core.nn.Dropout;
+import io.github.pathsgd.core.nn.Init;
+import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.optim.OptState;
+import io.github.pathsgd.core.optim.Optimizer;
+import io.github.pathsgd.core.optim.Optimizers;
+import io.github.pathsgd.core.optim.PathOptimizers;
+import io.github.pathsgd.core.tensor.Blas;
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Training-step benchmark: the SGEMM peak on a large square product, then the time of one full training step
+ * (forward, softmax cross-entropy, backward, update) for SGD and Path-SGD, as a fraction of the FLOP-bound minimum
+ * (step FLOPs / peak). Medians over timed repetitions after warm-up, all in one process.
+ */
+public final class StepBenchmark {
+  private StepBenchmark() {}
+
+  /** FLOPs of one step: forward 2·B·Σ in·out, weight gradients the same, input gradients for every layer but the first. */
+  public static double stepFlops(int[] widths, int B) {
+    double f = 0;
+    for (int l = 0; l + 1 < widths.length; l++) {
+      double mac = (double) widths[l] * widths[l + 1] * B;
+      f += 2 * mac; // forward
+      f += 2 * mac; // weight gradient
+      if (l > 0) {
+        f += 2 * mac; // input gradient
+      }
+    }
+    return f;
+  }
+
+  /** Median GFLOP/s of C = A·B for n×n matrices. */
+  public static double sgemmGflops(int n, double seconds) {
+    Tensor a = random(n * n, 1);
+    Tensor b = random(n * n, 2);
+    Tensor c = new Tensor(n * n);
+    List<Double> times = new ArrayList<>();
+    long end = System.nanoTime() + (long) (seconds * 1e9);
+    for (int i = 0; i < 2; i++) {
+      Blas.sgemm(false, false, n, n, n, 1f, a, 0, b, 0, 0f, c, 0);
+    }
+    while (System.nanoTime() < end || times.size() < 5) {
+      long t0 = System.nanoTime();
+      Blas.sgemm(false, false, n, n, n, 1f, a, 0, b, 0, 0f, c, 0);
+      times.add((System.nanoTime() - t0) / 1e9);
+    }
+    return 2.0 * n * n * n / median(times) / 1e9;
+  }
+
+  /** Median seconds per training step. */
+  public static double stepSeconds(int[] widths, int B, Optimizer opt, int warmup, int steps) {
+    ParamLayout lay = new ParamLayout(widths);
+    Mlp net = Init.balanced(lay, new Rng(1));
+    Mlp.Workspace ws = net.workspace(B);
+    Rng r = new Rng(2);
+    for (int i = 0; i < B * widths[0]; i++) {
+      ws.input().set(i, r.nextFloat());
+    }
+    int[] labels = new int[B];
+    for (int i = 0; i < B; i++) {
+      labels[i] = r.nextInt(widths[widths.length - 1]);
+    }
+    Tensor grads = new Tensor(lay.size());
+    OptState state = opt.init(lay);
+    List<Double> times = new ArrayList<>();
+    for (int s = 0; s < warmup + steps; s++) {
+      long t0 = System.nanoTime();
+      opt.trainStep(net, ws, B, labels, 0, grads, state, Dropout.NONE, null);
+      if (s >= warmup) {
+        times.add((System.nanoTime() - t0) / 1e9);
+      }
+    }
+    return median(times);
+  }
+
+  static Tensor random(int n, long seed) {
+    Tensor t = new Tensor(n);
+    Rng r = new Rng(seed);
+    for (int i = 0; i < n; i++) {
+      t.set(i, r.nextFloat() - 0.5f);
+    }
+    return t;
+  }
+
+  static double median(List<Double> v) {
+    double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  }
+
+  /** Runs the benchmark and returns the figures (also printed). */
+  public static Map<String, Object> run(int threads, int batch, List<int[]> archs, int steps) {
+    Blas.setThreads(threads);
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("threads", Blas.threads());
+    double peak = sgemmGflops(2048, 3);
+    out.put("sgemm_peak_gflops", peak);
+    System.out.printf(java.util.Locale.ROOT, "SGEMM 2048^3: %.1f GFLOP/s (%d threads)%n", peak, Blas.threads());
+    List<Map<String, Object>> entries = new ArrayList<>();
+    for (int[] w : archs) {
+      double flops = stepFlops(w, batch);
+      Map<String, Double> byOpt = new LinkedHashMap<>();
+      for (String name : List.of("sgd", "path-sgd")) {
+        Optimizer opt = name.equals("sgd") ? Optimizers.sgd(0.01) : PathOptimizers.pathSgd(0.01, 2);
+        double s = stepSeconds(w, batch, opt, 5, steps);
+        byOpt.put(name, s);
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("arch", archString(w));
+        e.put("optimizer", name);
+        e.put("batch", batch);
+        e.put("gflop_per_step", flops / 1e9);
+        e.put("ms_per_step", s * 1e3);
+        e.put("samples_per_s", batch / s);
+        e.put("fraction_of_peak", flops / s / 1e9 / peak);
+        entries.add(e);
+        System.out.printf(java.util.Locale.ROOT, "%-18s %-8s batch %d: %.1f ms/step, %.0f samples/s, %.1f%% of the"
+            + " SGEMM peak (%.2f GFLOP/step)%n", archString(w), name, batch, s * 1e3, batch / s,
+            100 * flops / s / 1e9 / peak, flops / 1e9);
+      }
+      double overhead = byOpt.get("path-sgd") / byOpt.get("sgd") - 1;
+      System.out.printf(java.util.Locale.ROOT, "%-18s Path-SGD step / SGD step = %.3f (overhead %+.1f%%)%n",
+          archString(w), 1 + overhead, 100 * overhead);
+      out.put("path_sgd_overhead_" + archString(w), overhead);
+    }
+    out.put("steps", entries);
+    return out;
+  }
+
+  static String archString(int[] w) {
+    return Arrays.toString(w).replaceAll("[\\[\\] ]", "").replace(',', '-');
+  }
+
+  public static void main(String[] args) {
+    int threads = args.length > 0 ? Integer.parseInt(args[0]) : 0;
+    run(threads, 100, List.of(new int[] {784, 4000, 4000, 10}), 20);
+  }
+}
