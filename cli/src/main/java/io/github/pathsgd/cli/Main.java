@@ -15,7 +15,8 @@ import picocli.CommandLine.Command;
       "Reference: Neyshabur, Tomioka, Salakhutdinov, Srebro, \"Geometry of Optimization and Implicit",
       "Regularization in Deep Learning\", arXiv:1705.03071; Path-SGD, NIPS 2015 (arXiv:1506.02617)."
     },
-    subcommands = {TrainCommand.class, NormsCommand.class, RescaleCommand.class, DemoCommand.class,
+    subcommands = {TrainCommand.class, NormsCommand.class, RescaleCommand.class, DemoCommand.class, BenchCommand.class,
+      DataCommand.class,
       CommandLine.HelpCommand.class},
     footer = {"", "Run 'pathsgd COMMAND --help' for a command's options.",
       "Environment: PATHSGD_DATA (data folder), CI=true (plain progress lines), PATHSGD_DEBUG=1 (stack traces)."})
