@@ -1,0 +1,343 @@
+package io.github.pathsgd.data;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The data set registry: names, where their files are looked for, and {@link #load(DataRequest)}.
+ *
+ * <h2>Names</h2>
+ * {@code mnist}, {@code mnist-sample} (8,000/2,000 MNIST digits bundled in the jar, no data folder needed),
+ * {@code fashion-mnist}, {@code cifar10}, {@code cifar100} (fine labels), {@code svhn}; variants
+ * {@code cifar100-coarse} (20 superclass labels) and {@code svhn-extra} (train + {@code extra_32x32.mat}).
+ *
+ * <h2>Where files are looked for</h2>
+ * The base folder is {@link DataRequest#dataDir()} if given, else the environment variable {@code PATHSGD_DATA},
+ * else {@code ~/.pathsgd/data}. Files are looked for directly in it and in a subfolder named after the data set
+ * ({@code <base>/cifar10/}), plus the folder names of the official archives ({@code cifar-10-batches-bin},
+ * {@code cifar-100-binary}) and, for Fashion-MNIST, {@code /usr/share/datasets/fashion-mnist} (Debian package
+ * {@code dataset-fashion-mnist}). The first folder that holds a complete layout wins. If that folder has a
+ * {@code SHA256SUMS} file ({@code sha256sum} format), every file read that it lists is checked against it.
+ *
+ * <h2>Layouts</h2>
+ * <ul>
+ *   <li>MNIST, Fashion-MNIST: {@code train-images-idx3-ubyte}, {@code train-labels-idx1-ubyte},
+ *       {@code t10k-images-idx3-ubyte}, {@code t10k-labels-idx1-ubyte}, each with or without {@code .gz} (also the
+ *       {@code train-images.idx3-ubyte} spelling);</li>
+ *   <li>CIFAR-10: {@code data_batch_1.bin} ... {@code data_batch_5.bin} + {@code test_batch.bin}, or
+ *       {@code train.bin[.gz]} + {@code test.bin[.gz]};</li>
+ *   <li>CIFAR-100: {@code train.bin[.gz]} + {@code test.bin[.gz]};</li>
+ *   <li>SVHN: {@code train_32x32.mat} + {@code test_32x32.mat} (+ {@code extra_32x32.mat}).</li>
+ * </ul>
+ *
+ * <h2>Splits</h2>
+ * See {@link Transforms#validationSplit}: the last {@code validationSize} indices of a
+ * {@code SplittableRandom(seed)} Fisher-Yates permutation of the training indices go to validation, the rest stay
+ * in training, both in file order. Then {@link Preprocessing} is applied.
+ */
+public final class Datasets {
+  /** Environment variable naming the data folder. */
+  public static final String ENV = "PATHSGD_DATA";
+  /** Folder installed by the Debian package {@code dataset-fashion-mnist}. */
+  public static final Path DEBIAN_FASHION = Path.of("/usr/share/datasets/fashion-mnist");
+  static final String SAMPLE_RESOURCE = "io/github/pathsgd/data/mnist-sample/";
+
+  private static final List<String> NAMES =
+      List.of("mnist", "mnist-sample", "fashion-mnist", "cifar10", "cifar100", "svhn");
+  private static final List<String> VARIANTS = List.of("cifar100-coarse", "svhn-extra");
+
+  private Datasets() {}
+
+  /** The six data set names: mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn. */
+  public static List<String> names() {
+    return NAMES;
+  }
+
+  /** Extra names accepted by {@link #load}: cifar100-coarse, svhn-extra. */
+  public static List<String> variants() {
+    return VARIANTS;
+  }
+
+  /** {@code dataDir} if not null, else {@code $PATHSGD_DATA}, else {@code ~/.pathsgd/data}. */
+  public static Path baseDir(Path dataDir) {
+    if (dataDir != null) {
+      return dataDir;
+    }
+    String env = System.getenv(ENV);
+    if (env != null && !env.isBlank()) {
+      return Path.of(env);
+    }
+    return Path.of(System.getProperty("user.home"), ".pathsgd", "data");
+  }
+
+  /** The folders searched for a data set, in order. */
+  public static List<Path> searchDirs(String dataset, Path dataDir) {
+    String canon = canonical(dataset);
+    Path base = baseDir(dataDir);
+    LinkedHashSet<Path> dirs = new LinkedHashSet<>();
+    dirs.add(base);
+    dirs.add(base.resolve(canon));
+    switch (canon) {
+      case "cifar10" -> {
+        dirs.add(base.resolve("cifar-10-batches-bin"));
+        dirs.add(base.resolve("cifar10").resolve("cifar-10-batches-bin"));
+      }
+      case "cifar100" -> {
+        dirs.add(base.resolve("cifar-100-binary"));
+        dirs.add(base.resolve("cifar100").resolve("cifar-100-binary"));
+      }
+      case "fashion-mnist" -> dirs.add(DEBIAN_FASHION);
+      default -> { }
+    }
+    return new ArrayList<>(dirs);
+  }
+
+  static String canonical(String dataset) {
+    String d = dataset.toLowerCase(Locale.ROOT).strip();
+    return switch (d) {
+      case "cifar100-coarse" -> "cifar100";
+      case "svhn-extra" -> "svhn";
+      default -> {
+        if (!NAMES.contains(d)) {
+          throw new DataException("unknown data set '" + dataset + "'; known: " + NAMES + " and " + VARIANTS);
+        }
+        yield d;
+      }
+    };
+  }
+
+  /** One role (e.g. train images) and the accepted file names for it. */
+  record Role(String role, List<String> names) {}
+
+  /** Roles per layout, per data set. */
+  static List<List<Role>> layouts(String dataset) {
+    String d = dataset.toLowerCase(Locale.ROOT).strip();
+    return switch (d) {
+      case "mnist", "fashion-mnist" -> List.of(List.of(idx("train-images", "train-images", 3),
+          idx("train-labels", "train-labels", 1), idx("test-images", "t10k-images", 3),
+          idx("test-labels", "t10k-labels", 1)));
+      case "cifar10" -> {
+        List<Role> a = new ArrayList<>();
+        for (int i = 1; i <= 5; i++) {
+          a.add(new Role("train-" + i, List.of("data_batch_" + i + ".bin", "data_batch_" + i + ".bin.gz")));
+        }
+        a.add(new Role("test", List.of("test_batch.bin", "test_batch.bin.gz")));
+        yield List.of(a, binLayout());
+      }
+      case "cifar100", "cifar100-coarse" -> List.of(binLayout());
+      case "svhn" -> List.of(List.of(new Role("train", List.of("train_32x32.mat")),
+          new Role("test", List.of("test_32x32.mat"))));
+      case "svhn-extra" -> List.of(List.of(new Role("train", List.of("train_32x32.mat")),
+          new Role("extra", List.of("extra_32x32.mat")), new Role("test", List.of("test_32x32.mat"))));
+      default -> throw new DataException("data set '" + dataset + "' has no file layout");
+    };
+  }
+
+  private static List<Role> binLayout() {
+    return List.of(new Role("train", List.of("train.bin.gz", "train.bin")),
+        new Role("test", List.of("test.bin.gz", "test.bin")));
+  }
+
+  private static Role idx(String role, String stem, int dims) {
+    return new Role(role, List.of(stem + "-idx" + dims + "-ubyte.gz", stem + "-idx" + dims + "-ubyte",
+        stem + ".idx" + dims + "-ubyte.gz", stem + ".idx" + dims + "-ubyte"));
+  }
+
+  /** The files found for a data set: role to path, all in one folder. */
+  static Map<String, Path> locate(String dataset, Path dataDir) {
+    String canon = canonical(dataset);
+    List<Path> dirs = searchDirs(canon, dataDir);
+    List<List<Role>> layouts = layouts(dataset);
+    for (Path dir : dirs) {
+      if (!Files.isDirectory(dir)) {
+        continue;
+      }
+      for (List<Role> layout : layouts) {
+        Map<String, Path> found = new LinkedHashMap<>();
+        for (Role r : layout) {
+          for (String n : r.names()) {
+            Path p = dir.resolve(n);
+            if (Files.isRegularFile(p)) {
+              found.put(r.role(), p);
+              break;
+            }
+          }
+        }
+        if (found.size() == layout.size()) {
+          return found;
+        }
+      }
+    }
+    StringBuilder sb = new StringBuilder("data set '" + dataset + "' not found. Searched: " + dirs
+        + ". Expected files: ");
+    for (int i = 0; i < layouts.size(); i++) {
+      if (i > 0) {
+        sb.append(" OR ");
+      }
+      List<String> first = new ArrayList<>();
+      for (Role r : layouts.get(i)) {
+        first.add(String.join("|", r.names()));
+      }
+      sb.append(first);
+    }
+    sb.append(". Put the files into ").append(dirs.get(0)).append(" or ").append(dirs.get(1))
+        .append(" (or set ").append(ENV).append("), or fetch them with Downloader.");
+    throw new DataException(sb.toString());
+  }
+
+  /** Train and test as read, plus the files behind them. */
+  record Raw(Dataset train, Dataset test, Map<String, String> files) {}
+
+  /** Reads the train and test sets of a data set without any split or preprocessing. */
+  static Raw readRaw(String dataset, Path dataDir) {
+    String d = dataset.toLowerCase(Locale.ROOT).strip();
+    String canon = canonical(d);
+    Map<String, String> files = new LinkedHashMap<>();
+    if (canon.equals("mnist-sample")) {
+      RawFile[] r = new RawFile[4];
+      String[] names = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+          "t10k-labels-idx1-ubyte.gz"};
+      for (int i = 0; i < 4; i++) {
+        r[i] = RawFile.resource(Datasets.class, SAMPLE_RESOURCE + names[i]);
+        files.put(r[i].source(), r[i].sha256());
+      }
+      return new Raw(IdxReader.parse(r[0], r[1], d + "/train", 10), IdxReader.parse(r[2], r[3], d + "/test", 10),
+          files);
+    }
+    Map<String, Path> loc = locate(d, dataDir);
+    Map<String, String> sums = sha256Sums(loc.values().iterator().next().getParent());
+    Map<String, RawFile> raw = new LinkedHashMap<>();
+    for (var e : loc.entrySet()) {
+      RawFile f = RawFile.read(e.getValue());
+      String want = sums.get(e.getValue().getFileName().toString());
+      if (want != null && !want.equals(f.sha256())) {
+        throw new DataException(f.source() + ": SHA-256 checksum mismatch: expected " + want + " (from "
+            + e.getValue().resolveSibling("SHA256SUMS") + "), got " + f.sha256());
+      }
+      files.put(f.source(), f.sha256());
+      raw.put(e.getKey(), f);
+    }
+    Dataset train;
+    Dataset test;
+    switch (d) {
+      case "mnist", "fashion-mnist" -> {
+        train = IdxReader.parse(raw.get("train-images"), raw.get("train-labels"), d + "/train", 10);
+        test = IdxReader.parse(raw.get("test-images"), raw.get("test-labels"), d + "/test", 10);
+      }
+      case "cifar10" -> {
+        List<RawFile> tr = new ArrayList<>();
+        for (var e : raw.entrySet()) {
+          if (e.getKey().startsWith("train")) {
+            tr.add(e.getValue());
+          }
+        }
+        train = CifarReader.parse(tr, d + "/train", 1, 0, 10);
+        test = CifarReader.parse(List.of(raw.get("test")), d + "/test", 1, 0, 10);
+      }
+      case "cifar100", "cifar100-coarse" -> {
+        boolean coarse = d.endsWith("coarse");
+        train = CifarReader.parse(List.of(raw.get("train")), d + "/train", 2, coarse ? 0 : 1, coarse ? 20 : 100);
+        test = CifarReader.parse(List.of(raw.get("test")), d + "/test", 2, coarse ? 0 : 1, coarse ? 20 : 100);
+      }
+      case "svhn", "svhn-extra" -> {
+        train = SvhnReader.parse(raw.get("train"), d + "/train");
+        if (raw.containsKey("extra")) {
+          train = SvhnReader.concat(d + "/train", train, SvhnReader.parse(raw.get("extra"), d + "/extra"));
+        }
+        test = SvhnReader.parse(raw.get("test"), d + "/test");
+      }
+      default -> throw new DataException("unknown data set '" + dataset + "'");
+    }
+    return new Raw(train, test, files);
+  }
+
+  /** Parses a {@code SHA256SUMS} file in {@code dir} (file name to hex), or an empty map if there is none. */
+  static Map<String, String> sha256Sums(Path dir) {
+    Path f = dir.resolve("SHA256SUMS");
+    if (!Files.isRegularFile(f)) {
+      return Map.of();
+    }
+    Map<String, String> m = new HashMap<>();
+    try {
+      int ln = 0;
+      for (String line : Files.readAllLines(f)) {
+        ln++;
+        String s = line.strip();
+        if (s.isEmpty() || s.startsWith("#")) {
+          continue;
+        }
+        String[] parts = s.split("\\s+", 2);
+        if (parts.length != 2 || !parts[0].matches("[0-9a-fA-F]{64}")) {
+          throw new DataException(f + ": line " + ln + " is not '<64 hex digits>  <file name>'");
+        }
+        String name = parts[1].startsWith("*") ? parts[1].substring(1) : parts[1];
+        m.put(Path.of(name).getFileName().toString(), parts[0].toLowerCase(Locale.ROOT));
+      }
+    } catch (IOException e) {
+      throw new DataException(f + ": cannot read: " + e, e);
+    }
+    return m;
+  }
+
+  /**
+   * Loads a data set: reads train and test, carves the validation split from train, then applies the
+   * preprocessing (see {@link Preprocessing}).
+   *
+   * @throws DataException for an unknown name, missing or malformed files, a checksum mismatch, or a validation
+   *     size not below the training size
+   */
+  public static DataSplits load(DataRequest r) {
+    Raw raw = readRaw(r.dataset(), r.dataDir());
+    Preprocessing p = r.preprocessing();
+    Dataset[] tv = Transforms.validationSplit(raw.train(), r.validationSize(), r.seed());
+    Dataset train = tv[0];
+    Dataset val = tv[1];
+    Dataset test = raw.test();
+    if (p.perClassTrain() > 0) {
+      train = Transforms.perClass(train, p.perClassTrain(), r.seed());
+    }
+    if (p.grayscale()) {
+      train = Transforms.grayscale(train);
+      val = val == null ? null : Transforms.grayscale(val);
+      test = Transforms.grayscale(test);
+    }
+    if (p.downsample() > 0) {
+      train = Transforms.downsample(train, p.downsample());
+      val = val == null ? null : Transforms.downsample(val, p.downsample());
+      test = Transforms.downsample(test, p.downsample());
+    }
+    Map<String, String> prov = new LinkedHashMap<>();
+    prov.put("dataset", r.dataset());
+    prov.put("files", String.join(", ", raw.files().keySet()));
+    for (var e : raw.files().entrySet()) {
+      prov.put("sha256 " + e.getKey(), e.getValue());
+    }
+    prov.put("split", "validation = last " + r.validationSize() + " of SplittableRandom(" + r.seed()
+        + ") Fisher-Yates permutation of the " + raw.train().n() + " training indices; both parts in file order");
+    if (p.standardize()) {
+      double[][] st = Transforms.channelStats(train);
+      train = Transforms.standardize(train, st[0], st[1]);
+      val = val == null ? null : Transforms.standardize(val, st[0], st[1]);
+      test = Transforms.standardize(test, st[0], st[1]);
+      prov.put("standardize.mean", Arrays.toString(st[0]));
+      prov.put("standardize.std", Arrays.toString(st[1]));
+    }
+    prov.put("preprocessing", p.describe());
+    prov.put("train", train.n() + " " + Arrays.toString(train.classHistogram()));
+    if (val != null) {
+      prov.put("validation", val.n() + " " + Arrays.toString(val.classHistogram()));
+    }
+    prov.put("test", test.n() + " " + Arrays.toString(test.classHistogram()));
+    return new DataSplits(train, val, test, Collections.unmodifiableMap(prov));
+  }
+}
