@@ -98,16 +98,22 @@ record RawFile(String source, byte[] data, long storedSize, String sha256, boole
     if (hint > initial && hint <= cap) {
       initial = (int) hint;
     }
-    byte[] buf = new byte[initial + 1];
+    byte[] buf = new byte[initial];
     int len = 0;
     try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(stored), 1 << 16)) {
       while (true) {
         if (len == buf.length) {
+          int probe = in.read(); // full buffer (the usual case when ISIZE was right): at the end?
+          if (probe < 0) {
+            break;
+          }
           if (buf.length >= cap) {
             throw new DataException(source + ": gzip data expands beyond " + cap + " bytes (the most "
                 + stored.length + " compressed bytes can hold); the file is corrupt");
           }
           buf = Arrays.copyOf(buf, (int) Math.min(cap, Math.max(buf.length * 2L, 1024)));
+          buf[len++] = (byte) probe;
+          continue;
         }
         int r = in.read(buf, len, buf.length - len);
         if (r < 0) {
