@@ -1,12 +1,9 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.data.DataRequest;
-import io.github.pathsgd.data.DataSplits;
-import io.github.pathsgd.data.Dataset;
+import io.github.pathsgd.data.DatasetInfo;
+import io.github.pathsgd.data.Downloader;
 import io.github.pathsgd.data.Datasets;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -15,13 +12,31 @@ import picocli.CommandLine.Parameters;
 /** {@code pathsgd data ...}: dataset information. */
 @Command(name = "data", mixinStandardHelpOptions = true,
     description = "Dataset utilities. Datasets are read from --data-dir, then $PATHSGD_DATA, then ~/.pathsgd/data.",
-    subcommands = {DataCommand.Info.class, DataCommand.ListNames.class})
+    subcommands = {DataCommand.Info.class, DataCommand.ListNames.class, DataCommand.Download.class})
 final class DataCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
     spec.commandLine().usage(System.out);
+  }
+
+  @Command(name = "download", mixinStandardHelpOptions = true,
+      description = {"Fetch the official files of a dataset into the data folder and check them against the published",
+        "checksums. Offline, it fails and names the folder where the files can be put by hand."})
+  static final class Download implements Callable<Integer> {
+    @Parameters(paramLabel = "NAME", description = "mnist, fashion-mnist, cifar10, cifar100, svhn")
+    String name;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "data folder")
+    Path dataDir;
+
+    @Override
+    public Integer call() {
+      Path where = Downloader.download(name, dataDir, System.out);
+      System.out.println("downloaded " + name + " into " + where);
+      return 0;
+    }
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List the dataset names.")
@@ -44,18 +59,8 @@ final class DataCommand implements Runnable {
 
     @Override
     public Integer call() {
-      DataSplits s = Datasets.load(DataRequest.of(name, dataDir));
-      print("train", s.train());
-      print("test", s.test());
-      for (Map.Entry<String, String> e : s.provenance().entrySet()) {
-        System.out.println(e.getKey() + ": " + e.getValue());
-      }
+      System.out.print(DatasetInfo.of(name, dataDir).toText());
       return 0;
-    }
-
-    private static void print(String split, Dataset d) {
-      System.out.println(split + ": " + d.n() + " images, " + d.channels() + "x" + d.height() + "x" + d.width() + ", "
-          + d.numClasses() + " classes, histogram " + Arrays.toString(d.classHistogram()));
     }
   }
 }

@@ -124,6 +124,13 @@ class CliTest {
   }
 
   @Test
+  void dataInfoOnTheBundledSample() {
+    Result r = run("data", "info", "mnist-sample");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("8000").contains("2000").contains("801").contains("b19a4d8a909c9026");
+  }
+
+  @Test
   void demoShowsSgdDiffersAndPathSgdAgrees() {
     Result r = run("demo", "rescaling");
     assertThat(r.code()).isZero();
