@@ -34,6 +34,53 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "also write the figures as JSON")
   Path json;
 
+  @Option(names = "--torch", paramLabel = "SCRIPT", arity = "0..1", fallbackValue = "bench/pytorch/torch_step.py",
+      description = {"also run the PyTorch peer (Debian python3-torch, /usr/bin/python3) on the same architectures,",
+        "batch, steps and threads, and print our samples/s over PyTorch's (default script: ${FALLBACK-VALUE})"})
+  Path torchScript;
+
+  @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python for --torch (default ${DEFAULT-VALUE})")
+  String python;
+
+  /** Runs the PyTorch peer for each architecture and adds the samples/s ratio of the SGD step. */
+  @SuppressWarnings("unchecked")
+  private List<Map<String, Object>> torch(List<int[]> parsed, Map<String, Object> ours) {
+    if (!java.nio.file.Files.isRegularFile(torchScript)) {
+      throw new IllegalArgumentException("--torch: script " + torchScript + " not found");
+    }
+    List<Map<String, Object>> res = new ArrayList<>();
+    int t = io.github.pathsgd.core.tensor.Blas.threads();
+    for (int[] w : parsed) {
+      String arch = java.util.Arrays.toString(w).replaceAll("[\\[\\] ]", "").replace(',', '-');
+      try {
+        Process p = new ProcessBuilder(python, torchScript.toString(), "--arch", arch, "--batch", String.valueOf(batch),
+            "--steps", String.valueOf(steps), "--threads", String.valueOf(t)).redirectErrorStream(false).start();
+        String stdout = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String stderr = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+          throw new IllegalStateException("PyTorch peer failed (" + python + " " + torchScript + "): "
+              + stderr.strip().replace('\n', ' '));
+        }
+        String line = stdout.strip().lines().reduce((a, b) -> b).orElse("{}");
+        Map<String, Object> r = io.github.pathsgd.experiments.config.Configs.json().readValue(line, Map.class);
+        double theirs = ((Number) r.get("samples_per_s")).doubleValue();
+        for (Map<String, Object> e : (List<Map<String, Object>>) ours.get("steps")) {
+          if (e.get("arch").equals(arch) && e.get("optimizer").equals("sgd")) {
+            double mine = ((Number) e.get("samples_per_s")).doubleValue();
+            r.put("pathsgd_samples_per_s", mine);
+            r.put("ratio_pathsgd_over_pytorch", mine / theirs);
+            System.out.printf(java.util.Locale.ROOT, "%-18s PyTorch %s (BLAS core %s): %.0f samples/s; pathsgd SGD %.0f"
+                + " samples/s = %.2fx PyTorch%n", arch, r.get("torch"), r.get("blas_core"), theirs, mine, mine / theirs);
+          }
+        }
+        res.add(r);
+      } catch (java.io.IOException | InterruptedException e) {
+        throw new IllegalStateException("cannot run the PyTorch peer: " + e.getMessage(), e);
+      }
+    }
+    return res;
+  }
+
   @Override
   public Integer call() {
     List<int[]> parsed = new ArrayList<>();
@@ -53,6 +100,9 @@ final class BenchCommand implements Callable<Integer> {
       parsed.add(w);
     }
     Map<String, Object> out = new LinkedHashMap<>(StepBenchmark.run(threads, batch, parsed, steps));
+    if (torchScript != null) {
+      out.put("pytorch", torch(parsed, out));
+    }
     out.put("provenance", Provenance.machine());
     if (json != null) {
       RunWriter.writeJson(json, out);

@@ -73,14 +73,98 @@ public final class StepBenchmark {
     Tensor grads = new Tensor(lay.size());
     OptState state = opt.init(lay);
     List<Double> times = new ArrayList<>();
+    long gc0 = 0;
+    long wall0 = 0;
     for (int s = 0; s < warmup + steps; s++) {
+      if (s == warmup) {
+        gc0 = gcMillis();
+        wall0 = System.nanoTime();
+      }
       long t0 = System.nanoTime();
       opt.trainStep(net, ws, B, labels, 0, grads, state, Dropout.NONE, null);
       if (s >= warmup) {
         times.add((System.nanoTime() - t0) / 1e9);
       }
     }
+    lastGcFraction = (gcMillis() - gc0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
     return median(times);
+  }
+
+  /** GC time / wall time over the timed steps of the last {@link #stepSeconds} call. */
+  static double lastGcFraction;
+
+  static long gcMillis() {
+    long t = 0;
+    for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+      t += Math.max(0, gc.getCollectionTime());
+    }
+    return t;
+  }
+
+  /** GFLOP/s of one GEMM shape (median). */
+  public static double gemmGflops(boolean ta, boolean tb, int m, int n, int k, int reps) {
+    Tensor a = random(m * k, 1);
+    Tensor b = random(k * n, 2);
+    Tensor c = new Tensor(m * n);
+    List<Double> times = new ArrayList<>();
+    for (int i = 0; i < reps + 3; i++) {
+      long t0 = System.nanoTime();
+      Blas.sgemm(ta, tb, m, n, k, 1f, a, 0, b, 0, 0f, c, 0);
+      if (i >= 3) {
+        times.add((System.nanoTime() - t0) / 1e9);
+      }
+    }
+    return 2.0 * m * n * k / median(times) / 1e9;
+  }
+
+  /** Seconds to evaluate {@code n} random images (forward, loss, errors) in batches of 1000. */
+  public static double evalSeconds(int[] widths, int n) {
+    Mlp net = Init.balanced(new ParamLayout(widths), new Rng(1));
+    Rng r = new Rng(3);
+    float[] x = new float[n * widths[0]];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = r.nextFloat();
+    }
+    int[] y = new int[n];
+    for (int i = 0; i < n; i++) {
+      y[i] = r.nextInt(widths[widths.length - 1]);
+    }
+    io.github.pathsgd.data.Dataset d = new io.github.pathsgd.data.Dataset("random", x, y, n, 1, 1, widths[0],
+        widths[widths.length - 1]);
+    io.github.pathsgd.experiments.train.Trainer.evaluate(net, d, 1000); // warm-up
+    List<Double> times = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      long t0 = System.nanoTime();
+      io.github.pathsgd.experiments.train.Trainer.evaluate(net, d, 1000);
+      times.add((System.nanoTime() - t0) / 1e9);
+    }
+    return median(times);
+  }
+
+  /** Peak resident set size of this process in MiB (VmHWM), or NaN off Linux. */
+  public static double peakRssMiB() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+    return Double.NaN;
+  }
+
+  private static Map<String, Object> shape(String name, boolean ta, boolean tb, int m, int n, int k) {
+    double g = gemmGflops(ta, tb, m, n, k, 10);
+    Map<String, Object> e = new LinkedHashMap<>();
+    e.put("shape", name);
+    e.put("m", m);
+    e.put("n", n);
+    e.put("k", k);
+    e.put("gflops", g);
+    System.out.printf(java.util.Locale.ROOT, "  GEMM %-28s m=%d n=%d k=%d: %.1f GFLOP/s%n", name, m, n, k, g);
+    return e;
   }
 
   static Tensor random(int n, long seed) {
@@ -121,6 +205,7 @@ public final class StepBenchmark {
         e.put("ms_per_step", s * 1e3);
         e.put("samples_per_s", batch / s);
         e.put("fraction_of_peak", flops / s / 1e9 / peak);
+        e.put("gc_fraction", lastGcFraction);
         entries.add(e);
         System.out.printf(java.util.Locale.ROOT, "%-18s %-8s batch %d: %.1f ms/step, %.0f samples/s, %.1f%% of the"
             + " SGEMM peak (%.2f GFLOP/step)%n", archString(w), name, batch, s * 1e3, batch / s,
@@ -130,8 +215,23 @@ public final class StepBenchmark {
       System.out.printf(java.util.Locale.ROOT, "%-18s Path-SGD step / SGD step = %.3f (overhead %+.1f%%)%n",
           archString(w), 1 + overhead, 100 * overhead);
       out.put("path_sgd_overhead_" + archString(w), overhead);
+      List<Map<String, Object>> shapes = new ArrayList<>();
+      for (int l = 0; l + 1 < w.length; l++) {
+        int in = w[l];
+        int o = w[l + 1];
+        shapes.add(shape("layer" + l + " forward  X(B,in)·Wᵀ", false, true, batch, o, in));
+        shapes.add(shape("layer" + l + " weight grad dZᵀ·X", true, false, o, in, batch));
+        if (l > 0) {
+          shapes.add(shape("layer" + l + " input grad dZ·W", false, false, batch, in, o));
+        }
+      }
+      out.put("gemm_shapes_" + archString(w), shapes);
+      double ev = evalSeconds(w, 10000);
+      out.put("eval_10000_seconds_" + archString(w), ev);
+      System.out.printf(java.util.Locale.ROOT, "%-18s evaluation of 10,000 images: %.3f s%n", archString(w), ev);
     }
     out.put("steps", entries);
+    out.put("peak_rss_mib", peakRssMiB());
     return out;
   }
 

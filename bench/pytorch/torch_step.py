@@ -1,0 +1,85 @@
+#!/usr/bin/python3
+"""PyTorch peer for `pathsgd bench`: the same training step (forward, mean softmax cross-entropy, backward,
+SGD update) on the same architecture, batch size, step count and thread count, in float32 on the CPU.
+
+Install (Debian): apt-get install -y python3-torch      (runs with /usr/bin/python3)
+
+Usage: torch_step.py --arch 784-4000-4000-10 --batch 100 --steps 20 --warmup 5 --threads 2 [--optimizer sgd]
+
+Prints one JSON line: {"arch", "batch", "threads", "optimizer", "ms_per_step", "samples_per_s", "torch", "blas_core"}.
+Debian's torch runs its GEMMs on Debian's OpenBLAS, which picks the slow Prescott kernel on some CPUs unless
+OPENBLAS_CORETYPE is set; the script reports the core it got (openblas_get_corename) so that the comparison says which
+kernel the peer ran.
+"""
+import argparse
+import ctypes
+import ctypes.util
+import json
+import os
+import statistics
+import time
+
+
+def blas_core():
+    for name in ("libopenblas.so.0", "libopenblasp-r0.3.21.so", ctypes.util.find_library("openblas") or ""):
+        if not name:
+            continue
+        try:
+            lib = ctypes.CDLL(name)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            return lib.openblas_get_corename().decode()
+        except OSError:
+            continue
+        except AttributeError:
+            continue
+    return "unknown"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", default="784-4000-4000-10")
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--optimizer", default="sgd", choices=["sgd", "sgd-momentum", "adagrad"])
+    a = ap.parse_args()
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", str(a.threads))
+    import torch  # imported after the thread variables are set
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(1)
+    widths = [int(w) for w in a.arch.split("-")]
+    layers = []
+    for i in range(len(widths) - 1):
+        lin = torch.nn.Linear(widths[i], widths[i + 1])
+        torch.nn.init.normal_(lin.weight, 0.0, widths[i] ** -0.5)
+        torch.nn.init.zeros_(lin.bias)
+        layers.append(lin)
+        if i < len(widths) - 2:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    if a.optimizer == "adagrad":
+        opt = torch.optim.Adagrad(model.parameters(), lr=1e-4)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9 if a.optimizer == "sgd-momentum" else 0.0)
+    x = torch.rand(a.batch, widths[0])
+    y = torch.randint(0, widths[-1], (a.batch,))
+    loss_fn = torch.nn.CrossEntropyLoss()
+    times = []
+    for s in range(a.warmup + a.steps):
+        t0 = time.perf_counter()
+        opt.zero_grad(set_to_none=False)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        if s >= a.warmup:
+            times.append(time.perf_counter() - t0)
+    ms = statistics.median(times) * 1e3
+    print(json.dumps({"arch": a.arch, "batch": a.batch, "threads": a.threads, "optimizer": a.optimizer,
+                      "ms_per_step": ms, "samples_per_s": a.batch / ms * 1e3, "torch": torch.__version__,
+                      "blas_core": blas_core()}))
+
+
+if __name__ == "__main__":
+    main()
