@@ -1,0 +1,84 @@
+package io.github.pathsgd.core.path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.pathsgd.core.nn.Dropout;
+import io.github.pathsgd.core.nn.Init;
+import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.optim.OptState;
+import io.github.pathsgd.core.optim.Optimizer;
+import io.github.pathsgd.core.optim.Optimizers;
+import io.github.pathsgd.core.optim.PathOptimizers;
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The paper's unbalanced initialization at full strength (2000 picks, factor 10·c, c ~ LogNormal(0,1)) on a network
+ * with 400 hidden units, so units are rescaled several times over: Path-SGD from the balanced and from the unbalanced
+ * start compute the same function after several steps (through the real training step, fused), with no κ clamped;
+ * SGD does not.
+ */
+class UnbalancedInvarianceTest {
+  static final ParamLayout LAY = new ParamLayout(30, 200, 200, 10);
+
+  static double relDiffAfterSteps(Optimizer optA, Optimizer optB, int steps) {
+    Mlp a = Init.balanced(LAY, new Rng(1));
+    Mlp b = a.copy();
+    Rescaling.unbalance(b, Rescaling.Unbalance.DEFAULT, new Rng(2));
+    OptState sa = optA.init(LAY);
+    OptState sb = optB.init(LAY);
+    int B = 20;
+    Mlp.Workspace wa = a.workspace(B);
+    Mlp.Workspace wb = b.workspace(B);
+    Tensor ga = new Tensor(LAY.size());
+    Tensor gb = new Tensor(LAY.size());
+    Rng data = new Rng(3);
+    int[] y = new int[B];
+    for (int s = 0; s < steps; s++) {
+      for (int i = 0; i < B * 30; i++) {
+        float v = data.nextFloat();
+        wa.input().set(i, v);
+        wb.input().set(i, v);
+      }
+      for (int i = 0; i < B; i++) {
+        y[i] = data.nextInt(10);
+      }
+      optA.trainStep(a, wa, B, y, 0, ga, sa, new Dropout(0.8f, 1f), new Rng(10 + s));
+      optB.trainStep(b, wb, B, y, 0, gb, sb, new Dropout(0.8f, 1f), new Rng(10 + s));
+      if (sb.children().get(0).scalars().containsKey("clamped")) {
+        assertThat(sb.children().get(0).scalar("clamped", -1)).isZero();
+      }
+    }
+    float[] x = new float[B * 30];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = data.nextFloat();
+    }
+    float[] oa = Equivalence.outputs(a, x, B);
+    double scale = 0;
+    for (float v : oa) {
+      scale = Math.max(scale, Math.abs(v));
+    }
+    return Equivalence.maxOutputDifference(a, b, x, B) / scale;
+  }
+
+  @Test
+  void pathSgdIsInvariantUnderThePapersUnbalancing() {
+    double d = relDiffAfterSteps(PathOptimizers.pathSgd(0.01, 2), PathOptimizers.pathSgd(0.01, 2), 5);
+    assertThat(d).isLessThan(1e-4);
+  }
+
+  @Test
+  void pathSgdWithMomentumIsInvariantToo() {
+    double d = relDiffAfterSteps(PathOptimizers.pathSgd(0.01, 2, 0.9, false),
+        PathOptimizers.pathSgd(0.01, 2, 0.9, false), 5);
+    assertThat(d).isLessThan(1e-4);
+  }
+
+  @Test
+  void sgdIsNot() {
+    double d = relDiffAfterSteps(Optimizers.sgd(0.01), Optimizers.sgd(0.01), 5);
+    assertThat(d).isGreaterThan(1e-2);
+  }
+}
