@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
       "Regularization in Deep Learning\", arXiv:1705.03071; Path-SGD, NIPS 2015 (arXiv:1506.02617)."
     },
     subcommands = {TrainCommand.class, NormsCommand.class, RescaleCommand.class, DemoCommand.class, BenchCommand.class,
-      DataCommand.class,
+      DataCommand.class, ExperimentsCommand.class, PlotCommand.class, ReportCommand.class,
       CommandLine.HelpCommand.class},
     footer = {"", "Run 'pathsgd COMMAND --help' for a command's options.",
       "Environment: PATHSGD_DATA (data folder), CI=true (plain progress lines), PATHSGD_DEBUG=1 (stack traces)."})

@@ -1,0 +1,98 @@
+package io.github.pathsgd.cli;
+
+import io.github.pathsgd.experiments.sweep.SweepRunner;
+import io.github.pathsgd.experiments.sweep.SweepSpec;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code pathsgd experiments}: the chapter's experiment presets. */
+@Command(
+    name = "experiments",
+    mixinStandardHelpOptions = true,
+    description = {"The chapter's experiments as resumable sweeps: size (E1), rescaling (E2), compare (E3/E4)."},
+    subcommands = {ExperimentsCommand.ListCommand.class, ExperimentsCommand.RunCommand.class})
+final class ExperimentsCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the presets and their scales.")
+  static final class ListCommand implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      for (String name : SweepSpec.PRESETS) {
+        SweepSpec s = SweepSpec.load(name);
+        System.out.println(s.name() + ": " + s.description());
+        for (String sc : SweepSpec.SCALES) {
+          int n = s.expand(sc, 1).size();
+          System.out.println("  " + sc + " (" + n + (s.stepSize(sc) != null ? " selection runs + retraining" : " runs")
+              + "): " + s.scale(sc).description());
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Run a preset's sweep into --out; rerun the same command to resume.",
+        "Writes OUT/runs/<run_id>/, OUT/metrics.csv, OUT/runs.jsonl, OUT/timings.csv (and selection.csv for compare)."})
+  static final class RunCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "NAME", description = "size, rescaling or compare")
+    String name;
+
+    @Option(names = "--scale", required = true, description = "smoke (seconds), quick (minutes) or paper (the chapter)")
+    String scale;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output folder (resumable)")
+    Path out;
+
+    @Option(names = "--seeds", defaultValue = "1", paramLabel = "K", description = "seeds seed..seed+K-1 (default 1)")
+    int seeds;
+
+    @Option(names = "--jobs", defaultValue = "1", paramLabel = "J",
+        description = "runs at once; J > 1 uses one BLAS thread per run (default 1)")
+    int jobs;
+
+    @Option(names = "--shard", paramLabel = "k/N", description = "run only runs whose index is k modulo N")
+    String shard;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "data folder for every run")
+    Path dataDir;
+
+    @Option(names = "--quiet", description = "no progress lines")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+      SweepSpec spec = SweepSpec.load(name);
+      int k = 0;
+      int n = 1;
+      if (shard != null) {
+        String[] p = shard.split("/");
+        try {
+          if (p.length != 2) {
+            throw new NumberFormatException();
+          }
+          k = Integer.parseInt(p[0].trim());
+          n = Integer.parseInt(p[1].trim());
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("--shard expects k/N, e.g. 0/4, got '" + shard + "'");
+        }
+      }
+      SweepRunner.Options o = SweepRunner.Options.of(out).withJobs(jobs).withShard(k, n).withDataDir(dataDir)
+          .withLog(quiet ? null : System.out);
+      SweepRunner.Outcome r = new SweepRunner(spec, scale, seeds, o).run();
+      System.out.printf("pathsgd experiments run %s --scale %s: %d runs planned, %d trained (%d diverged), %d already "
+          + "done, %d without data%s; results in %s%n", name, scale, r.planned(), r.trained(), r.diverged(),
+          r.skipped(), r.missingData(), r.selectionPending() ? ", step-size selection pending" : "", out);
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,321 @@
+package io.github.pathsgd.experiments.sweep;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import io.github.pathsgd.experiments.config.ConfigException;
+import io.github.pathsgd.experiments.config.Configs;
+import io.github.pathsgd.experiments.config.TrainConfig;
+import io.github.pathsgd.experiments.train.TrainRun;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An experiment preset: a base {@link TrainConfig}, a grid of values per config key, optional per-dataset overrides, an
+ * optional step-size selection, and per-scale overrides ({@code smoke}, {@code quick}, {@code paper}). Loaded strictly:
+ * an unknown key anywhere is an error that names the key.
+ *
+ * <p>Expansion ({@link #expand}) is the cartesian product of the grid in the order the keys are written (the first key
+ * varies slowest), then the step-size exponents α (η = 10^-α) when the preset selects the step size, then the seeds
+ * (fastest). Runs with equal configs (equal run ids) appear once, at their first position.
+ *
+ * @param name the preset's name (size, rescaling, compare)
+ * @param description one line
+ * @param figure which figure the results make: size, rescaling or compare
+ * @param claim the chapter's claim, in words, for the report
+ * @param base config keys (snake_case) common to every run
+ * @param grid per config key, the list of values to sweep
+ * @param datasetOverrides per dataset name, config keys applied after the grid (e.g. cifar10's subset size)
+ * @param stepSize the step-size selection, or null for none
+ * @param scales per scale name, what to change
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record SweepSpec(
+    String name,
+    String description,
+    String figure,
+    String claim,
+    Map<String, Object> base,
+    LinkedHashMap<String, List<Object>> grid,
+    Map<String, Map<String, Object>> datasetOverrides,
+    StepSize stepSize,
+    LinkedHashMap<String, Scale> scales) {
+
+  public static final List<String> SCALES = List.of("smoke", "quick", "paper");
+  public static final List<String> FIGURES = List.of("size", "rescaling", "compare");
+  public static final List<String> PRESETS = List.of("size", "rescaling", "compare");
+
+  /**
+   * What a scale changes: base keys are merged over the preset's base, grid keys replace (or add) the preset's lists,
+   * dataset overrides are merged per dataset, and a step-size block overrides field by field.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Scale(String description, Map<String, Object> base, LinkedHashMap<String, List<Object>> grid,
+      Map<String, Map<String, Object>> datasetOverrides, StepSize stepSize) {}
+
+  /**
+   * Step-size selection (paper-spec §5.3): every group (same values of {@code groupBy}) is run for each α with η =
+   * 10^-α on the validation split; {@link StepSizeRule} picks one; the pick is retrained without a validation split.
+   *
+   * @param alphas the exponents α
+   * @param tolerance validation-error tolerance as a fraction (0.005 = 0.5 percentage points)
+   * @param groupBy config keys that define a group (default dataset, optimizer, init, dropout)
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record StepSize(List<Integer> alphas, Double tolerance, List<String> groupBy) {
+    public static final List<String> DEFAULT_GROUP = List.of("dataset", "optimizer", "init", "dropout");
+
+    StepSize over(StepSize o) {
+      if (o == null) {
+        return this;
+      }
+      return new StepSize(o.alphas != null ? o.alphas : alphas, o.tolerance != null ? o.tolerance : tolerance,
+          o.groupBy != null ? o.groupBy : groupBy);
+    }
+
+    public double tol() {
+      return tolerance == null ? 0.005 : tolerance;
+    }
+
+    public List<String> group() {
+      return groupBy == null ? DEFAULT_GROUP : groupBy;
+    }
+  }
+
+  /** One planned run. */
+  public record SweepRun(int index, String phase, String runId, TrainConfig config, Integer alpha) {
+    public static final String MAIN = "main";
+    public static final String SELECT = "select";
+    public static final String FINAL = "final";
+  }
+
+  /** The keys a TrainConfig knows (snake_case). */
+  public static Set<String> configKeys() {
+    return new LinkedHashSet<>(Configs.toMap(TrainConfig.empty()).keySet());
+  }
+
+  /** Loads a bundled preset by name. */
+  public static SweepSpec load(String name) {
+    String res = "/io/github/pathsgd/experiments/presets/" + name + ".yaml";
+    try (InputStream in = SweepSpec.class.getResourceAsStream(res)) {
+      if (in == null) {
+        throw new ConfigException("experiment", "unknown experiment '" + name + "' (known: " + PRESETS + ")");
+      }
+      return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "preset " + name + ".yaml");
+    } catch (IOException e) {
+      throw new ConfigException(res, "cannot read: " + e.getMessage());
+    }
+  }
+
+  /** Parses and validates a preset text. */
+  public static SweepSpec parse(String yaml, String source) {
+    SweepSpec s = Configs.parse(yaml, SweepSpec.class, source);
+    s.validate(source);
+    return s;
+  }
+
+  /** Checks names, scales and that every config key is known and every value valid (at every scale). */
+  public void validate(String source) {
+    if (name == null || name.isBlank()) {
+      throw new ConfigException("name", "missing in " + source);
+    }
+    if (figure == null || !FIGURES.contains(figure)) {
+      throw new ConfigException("figure", "expected one of " + FIGURES + " in " + source + ", got " + figure);
+    }
+    if (scales == null || !scales.keySet().containsAll(SCALES)) {
+      throw new ConfigException("scales", source + " must define " + SCALES);
+    }
+    for (String sc : scales.keySet()) {
+      if (!SCALES.contains(sc)) {
+        throw new ConfigException(sc, "unknown scale in " + source + " (known scales: " + SCALES + ")");
+      }
+    }
+    Set<String> known = configKeys();
+    for (String sc : SCALES) {
+      Scale s = scales.get(sc);
+      checkKeys(mergedBase(sc).keySet(), known, source, "base");
+      checkKeys(mergedGrid(sc).keySet(), known, source, "grid");
+      for (Map.Entry<String, List<Object>> e : mergedGrid(sc).entrySet()) {
+        if (e.getValue() == null || e.getValue().isEmpty()) {
+          throw new ConfigException(e.getKey(), "grid list is empty in " + source + " (scale " + sc + ")");
+        }
+      }
+      for (Map<String, Object> o : mergedOverrides(sc).values()) {
+        checkKeys(o.keySet(), known, source, "dataset_overrides");
+      }
+      StepSize st = stepSize(sc);
+      if (st != null) {
+        if (st.alphas() == null || st.alphas().isEmpty()) {
+          throw new ConfigException("alphas", "step_size needs a non-empty list of alphas in " + source);
+        }
+        if (!(st.tol() >= 0)) {
+          throw new ConfigException("tolerance", "expected >= 0 in " + source + ", got " + st.tol());
+        }
+        checkKeys(st.group(), known, source, "step_size.group_by");
+      }
+      if (s != null && s.description() == null) {
+        throw new ConfigException(sc, "scale needs a description in " + source);
+      }
+      // every config of this scale must resolve
+      expand(sc, 1);
+    }
+  }
+
+  private static void checkKeys(Iterable<String> keys, Set<String> known, String source, String where) {
+    for (String k : keys) {
+      if (!known.contains(k)) {
+        throw new ConfigException(k, "unknown config key in " + where + " of " + source + " (known keys: " + known
+            + ")");
+      }
+    }
+  }
+
+  Map<String, Object> mergedBase(String scale) {
+    Map<String, Object> m = new LinkedHashMap<>(base == null ? Map.of() : base);
+    Scale s = scale(scale);
+    if (s.base() != null) {
+      m.putAll(s.base());
+    }
+    return m;
+  }
+
+  LinkedHashMap<String, List<Object>> mergedGrid(String scale) {
+    LinkedHashMap<String, List<Object>> m = new LinkedHashMap<>(grid == null ? Map.of() : grid);
+    Scale s = scale(scale);
+    if (s.grid() != null) {
+      m.putAll(s.grid());
+    }
+    return m;
+  }
+
+  Map<String, Map<String, Object>> mergedOverrides(String scale) {
+    Map<String, Map<String, Object>> m = new LinkedHashMap<>();
+    if (datasetOverrides != null) {
+      datasetOverrides.forEach((k, v) -> m.put(k, new LinkedHashMap<>(v)));
+    }
+    Scale s = scale(scale);
+    if (s.datasetOverrides() != null) {
+      s.datasetOverrides().forEach((k, v) -> m.computeIfAbsent(k, x -> new LinkedHashMap<>()).putAll(v));
+    }
+    return m;
+  }
+
+  /** The step-size selection at a scale, or null. */
+  public StepSize stepSize(String scale) {
+    StepSize s = scale(scale).stepSize();
+    if (stepSize == null) {
+      return s;
+    }
+    return stepSize.over(s);
+  }
+
+  /** The scale's block; unknown scales are an error. */
+  public Scale scale(String scale) {
+    Scale s = scales == null ? null : scales.get(scale);
+    if (s == null) {
+      throw new ConfigException("scale", "unknown scale '" + scale + "' for experiment " + name + " (known: "
+          + (scales == null ? List.of() : scales.keySet()) + ")");
+    }
+    return s;
+  }
+
+  /**
+   * The runs of a scale: the "main" runs (or, with a step-size selection, the "select" runs on the validation split),
+   * each repeated for seeds seed..seed+K-1. With a step-size selection only the base seed is used to select;
+   * all K seeds are used when retraining ({@link #finals}).
+   */
+  public List<SweepRun> expand(String scale, int seeds) {
+    if (seeds < 1) {
+      throw new ConfigException("seeds", "expected >= 1, got " + seeds);
+    }
+    StepSize st = stepSize(scale);
+    List<Map<String, Object>> points = cartesian(mergedGrid(scale));
+    Map<String, Map<String, Object>> over = mergedOverrides(scale);
+    List<SweepRun> out = new ArrayList<>();
+    Set<String> seen = new LinkedHashSet<>();
+    for (Map<String, Object> point : points) {
+      Map<String, Object> m = new LinkedHashMap<>(mergedBase(scale));
+      m.putAll(point);
+      Object ds = m.get("dataset");
+      if (ds != null && over.containsKey(ds.toString())) {
+        m.putAll(over.get(ds.toString()));
+      }
+      List<Integer> alphas = st == null ? java.util.Collections.singletonList(null) : st.alphas();
+      for (Integer alpha : alphas) {
+        Map<String, Object> ma = new LinkedHashMap<>(m);
+        if (alpha != null) {
+          ma.put("lr", lrOf(alpha));
+        }
+        TrainConfig c0 = Configs.fromMap(ma, TrainConfig.class).resolve();
+        int k = st == null ? seeds : 1;
+        for (int i = 0; i < k; i++) {
+          TrainConfig c = withSeed(c0, c0.seed() + i);
+          String id = TrainRun.runId(c);
+          if (seen.add(id)) {
+            out.add(new SweepRun(out.size(), st == null ? SweepRun.MAIN : SweepRun.SELECT, id, c, alpha));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The retraining runs for chosen select runs: no validation split, seeds seed..seed+K-1, indices from {@code first}. */
+  public static List<SweepRun> finals(List<SweepRun> chosen, int seeds, int first) {
+    List<SweepRun> out = new ArrayList<>();
+    Set<String> seen = new LinkedHashSet<>();
+    for (SweepRun r : chosen) {
+      Map<String, Object> m = Configs.toMap(r.config());
+      m.put("validation_size", 0);
+      TrainConfig c0 = Configs.fromMap(m, TrainConfig.class).resolve();
+      for (int i = 0; i < seeds; i++) {
+        TrainConfig c = withSeed(c0, c0.seed() + i);
+        String id = TrainRun.runId(c);
+        if (seen.add(id)) {
+          out.add(new SweepRun(first + out.size(), SweepRun.FINAL, id, c, r.alpha()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** η = 10^-α, parsed from its decimal text so that 10^-1 is exactly 0.1. */
+  public static double lrOf(int alpha) {
+    return Double.parseDouble("1e" + (-alpha));
+  }
+
+  static TrainConfig withSeed(TrainConfig c, long seed) {
+    Map<String, Object> m = Configs.toMap(c);
+    m.put("seed", seed);
+    return Configs.fromMap(m, TrainConfig.class).resolve();
+  }
+
+  /** A config with one key changed (the run id is unchanged for keys outside the hash, e.g. data_dir, threads). */
+  public static TrainConfig with(TrainConfig c, String key, Object value) {
+    Map<String, Object> m = Configs.toMap(c);
+    m.put(key, value);
+    return Configs.fromMap(m, TrainConfig.class).resolve();
+  }
+
+  static List<Map<String, Object>> cartesian(LinkedHashMap<String, List<Object>> grid) {
+    List<Map<String, Object>> acc = new ArrayList<>();
+    acc.add(new LinkedHashMap<>());
+    for (Map.Entry<String, List<Object>> e : grid.entrySet()) {
+      List<Map<String, Object>> next = new ArrayList<>();
+      for (Map<String, Object> partial : acc) {
+        for (Object v : e.getValue()) {
+          Map<String, Object> m = new LinkedHashMap<>(partial);
+          m.put(e.getKey(), v);
+          next.add(m);
+        }
+      }
+      acc = next;
+    }
+    return acc;
+  }
+}

@@ -1,0 +1,98 @@
+package io.github.pathsgd.experiments.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.pathsgd.experiments.config.ConfigException;
+import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SweepSpecTest {
+  static final String MINI = """
+      name: mini
+      description: test
+      figure: compare
+      base: {hidden: [3], epochs: 1, seed: 7}
+      grid:
+        optimizer: [sgd, path-sgd]
+        init: [balanced, unbalanced]
+      scales:
+        smoke: {description: s, base: {epochs: 2}}
+        quick: {description: q, grid: {optimizer: [adagrad]}}
+        paper: {description: p}
+      """;
+
+  @Test
+  void expansionIsCartesianInKeyOrderWithSeedsInnermost() {
+    SweepSpec s = SweepSpec.parse(MINI, "mini");
+    List<SweepRun> runs = s.expand("smoke", 2);
+    assertThat(runs).hasSize(8);
+    assertThat(runs).extracting(r -> r.config().optimizer() + "/" + r.config().init() + "/" + r.config().seed())
+        .containsExactly("sgd/balanced/7", "sgd/balanced/8", "sgd/unbalanced/7", "sgd/unbalanced/8",
+            "path-sgd/balanced/7", "path-sgd/balanced/8", "path-sgd/unbalanced/7", "path-sgd/unbalanced/8");
+    assertThat(runs).extracting(SweepRun::index).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
+    assertThat(runs).allSatisfy(r -> assertThat(r.config().epochs()).isEqualTo(2));
+    // deterministic: same ids on a second expansion, and all distinct
+    assertThat(s.expand("smoke", 2)).extracting(SweepRun::runId)
+        .containsExactlyElementsOf(runs.stream().map(SweepRun::runId).toList());
+    assertThat(runs.stream().map(SweepRun::runId).distinct()).hasSize(8);
+    // a scale's grid replaces the key's list
+    assertThat(s.expand("quick", 1)).extracting(r -> r.config().optimizer()).containsOnly("adagrad").hasSize(2);
+  }
+
+  @Test
+  void unknownKeysAreRejectedByName() {
+    assertThatThrownBy(() -> SweepSpec.parse(MINI.replace("figure: compare", "figure: compare\nbogus: 1"), "m"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("bogus");
+    assertThatThrownBy(() -> SweepSpec.parse(MINI.replace("epochs: 1,", "epoks: 1,"), "m"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("epoks");
+    assertThatThrownBy(() -> SweepSpec.parse(MINI.replace("init: [", "inits: ["), "m"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("inits");
+    assertThatThrownBy(() -> SweepSpec.parse(MINI.replace("{description: p}", "{description: p, gird: {}}"), "m"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("gird");
+    assertThatThrownBy(() -> SweepSpec.parse(MINI.replace("[sgd, path-sgd]", "[sgd, adam]"), "m"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("optimizer");
+  }
+
+  @Test
+  void bundledPresetsLoadAtEveryScale() {
+    for (String name : SweepSpec.PRESETS) {
+      SweepSpec s = SweepSpec.load(name);
+      for (String sc : SweepSpec.SCALES) {
+        assertThat(s.expand(sc, 1)).isNotEmpty();
+      }
+    }
+    SweepSpec size = SweepSpec.load("size");
+    List<SweepRun> paper = size.expand("paper", 1);
+    assertThat(paper).hasSize(22);
+    assertThat(paper.get(11).config().dataset()).isEqualTo("cifar10");
+    assertThat(paper.get(11).config().grayscale()).isTrue();
+    assertThat(paper.get(11).config().downsample()).isEqualTo(10);
+    assertThat(paper.get(21).config().hidden()).containsExactly(4096);
+    SweepSpec cmp = SweepSpec.load("compare");
+    List<SweepRun> sel = cmp.expand("paper", 3);
+    assertThat(sel).hasSize(4 * 3 * 2 * 2 * 11);
+    assertThat(sel).allSatisfy(r -> assertThat(r.phase()).isEqualTo(SweepRun.SELECT));
+    assertThat(sel.get(0).config().lr()).isEqualTo(1.0);
+    assertThat(sel.get(3).config().lr()).isEqualTo(1e-3);
+    assertThat(SweepSpec.load("rescaling").expand("paper", 1)).extracting(r -> r.config().hidden())
+        .containsOnly(List.of(4000, 4000));
+    assertThatThrownBy(() -> SweepSpec.load("nope")).hasMessageContaining("nope");
+    assertThatThrownBy(() -> size.expand("huge", 1)).hasMessageContaining("huge");
+  }
+
+  @Test
+  void finalsDropTheValidationSplitAndRepeatSeeds() {
+    SweepSpec cmp = SweepSpec.load("compare");
+    List<SweepRun> sel = cmp.expand("smoke", 1);
+    List<SweepRun> fin = SweepSpec.finals(List.of(sel.get(0)), 2, sel.size());
+    assertThat(fin).hasSize(2);
+    assertThat(fin.get(0).index()).isEqualTo(sel.size());
+    assertThat(fin).allSatisfy(r -> {
+      assertThat(r.config().validationSize()).isZero();
+      assertThat(r.phase()).isEqualTo(SweepRun.FINAL);
+      assertThat(r.config().lr()).isEqualTo(sel.get(0).config().lr());
+    });
+  }
+}
