@@ -21,7 +21,7 @@ import time
 
 
 def blas_core():
-    for name in ("libopenblas.so.0", "libopenblasp-r0.3.21.so", ctypes.util.find_library("openblas") or ""):
+    for name in ("libblas.so.3", "libopenblas.so.0", "libopenblasp-r0.3.21.so", ctypes.util.find_library("openblas") or ""):
         if not name:
             continue
         try:
