@@ -92,14 +92,7 @@ public final class PathSgd implements GradientTransform {
       throw new IllegalArgumentException("Path-SGD: updates/params of " + updates.size() + "/" + params.size()
           + " floats do not match layout " + lay);
     }
-    Scratch sc = state.scratch() instanceof Scratch x && x.layout.equals(lay) ? x : null;
-    if (sc == null) {
-      sc = new Scratch(lay);
-      state.setScratch(sc);
-    }
-    if (state.count() % opt.recomputeEvery() == 0 || Double.isNaN(state.scalar("kappa_floor", Double.NaN))) {
-      computeKappa(lay, params, state, sc);
-    }
+    Scratch sc = refreshKappa(lay, params, state);
     FloatBuffer ub = updates.buffer();
     double sumG2 = 0;
     boolean firstRatio = opt.ratio() && Double.isNaN(state.scalar("ratio", Double.NaN));
@@ -133,14 +126,7 @@ public final class PathSgd implements GradientTransform {
       return false;
     }
     ParamLayout lay = state.layout();
-    Scratch sc = state.scratch() instanceof Scratch x && x.layout.equals(lay) ? x : null;
-    if (sc == null) {
-      sc = new Scratch(lay);
-      state.setScratch(sc);
-    }
-    if (state.count() % opt.recomputeEvery() == 0 || Double.isNaN(state.scalar("kappa_floor", Double.NaN))) {
-      computeKappa(lay, params, state, sc);
-    }
+    refreshKappa(lay, params, state);
     FloatBuffer kin = state.buffer(KAPPA_IN).buffer();
     FloatBuffer kout = state.buffer(KAPPA_OUT).buffer();
     double floor = state.scalar("kappa_floor", 0);
@@ -251,6 +237,22 @@ public final class PathSgd implements GradientTransform {
       sq2 = new float[maxIn];
       accF2 = new float[maxIn];
     }
+  }
+
+  /**
+   * The state's scratch (made on first use), after recomputing κ when this step is due: every {@code recomputeEvery}
+   * steps, and always before the first.
+   */
+  private Scratch refreshKappa(ParamLayout lay, Tensor params, OptState state) {
+    Scratch sc = state.scratch() instanceof Scratch x && x.layout.equals(lay) ? x : null;
+    if (sc == null) {
+      sc = new Scratch(lay);
+      state.setScratch(sc);
+    }
+    if (state.count() % opt.recomputeEvery() == 0 || Double.isNaN(state.scalar("kappa_floor", Double.NaN))) {
+      computeKappa(lay, params, state, sc);
+    }
+    return sc;
   }
 
   /** Recomputes κ_in, κ_out into the state buffers and the floor into scalar {@code kappa_floor}. */
