@@ -31,6 +31,8 @@ import java.util.Set;
  * @param base config keys (snake_case) common to every run
  * @param grid per config key, the list of values to sweep
  * @param datasetOverrides per dataset name, config keys applied after the grid (e.g. cifar10's subset size)
+ * @param optimizerOverrides per optimizer name, config keys applied after the dataset overrides (e.g. a step size per
+ *     optimizer where no selection runs); a step-size selection still sets {@code lr} last
  * @param stepSize the step-size selection, or null for none
  * @param scales per scale name, what to change
  */
@@ -43,6 +45,7 @@ public record SweepSpec(
     Map<String, Object> base,
     LinkedHashMap<String, List<Object>> grid,
     Map<String, Map<String, Object>> datasetOverrides,
+    Map<String, Map<String, Object>> optimizerOverrides,
     StepSize stepSize,
     LinkedHashMap<String, Scale> scales) {
 
@@ -56,7 +59,8 @@ public record SweepSpec(
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Scale(String description, Map<String, Object> base, LinkedHashMap<String, List<Object>> grid,
-      Map<String, Map<String, Object>> datasetOverrides, StepSize stepSize) {}
+      Map<String, Map<String, Object>> datasetOverrides, Map<String, Map<String, Object>> optimizerOverrides,
+      StepSize stepSize) {}
 
   /**
    * Step-size selection (paper-spec §5.3): every group (same values of {@code groupBy}) is run for each α with η =
@@ -148,6 +152,9 @@ public record SweepSpec(
       for (Map<String, Object> o : mergedOverrides(sc).values()) {
         checkKeys(o.keySet(), known, source, "dataset_overrides");
       }
+      for (Map<String, Object> o : mergedOptimizerOverrides(sc).values()) {
+        checkKeys(o.keySet(), known, source, "optimizer_overrides");
+      }
       StepSize st = stepSize(sc);
       if (st != null) {
         if (st.alphas() == null || st.alphas().isEmpty()) {
@@ -194,13 +201,22 @@ public record SweepSpec(
   }
 
   Map<String, Map<String, Object>> mergedOverrides(String scale) {
+    return merge(datasetOverrides, scale(scale).datasetOverrides());
+  }
+
+  Map<String, Map<String, Object>> mergedOptimizerOverrides(String scale) {
+    return merge(optimizerOverrides, scale(scale).optimizerOverrides());
+  }
+
+  /** The preset's per-name overrides with the scale's merged over them, name by name. */
+  private static Map<String, Map<String, Object>> merge(Map<String, Map<String, Object>> top,
+      Map<String, Map<String, Object>> scaled) {
     Map<String, Map<String, Object>> m = new LinkedHashMap<>();
-    if (datasetOverrides != null) {
-      datasetOverrides.forEach((k, v) -> m.put(k, new LinkedHashMap<>(v)));
+    if (top != null) {
+      top.forEach((k, v) -> m.put(k, new LinkedHashMap<>(v)));
     }
-    Scale s = scale(scale);
-    if (s.datasetOverrides() != null) {
-      s.datasetOverrides().forEach((k, v) -> m.computeIfAbsent(k, x -> new LinkedHashMap<>()).putAll(v));
+    if (scaled != null) {
+      scaled.forEach((k, v) -> m.computeIfAbsent(k, x -> new LinkedHashMap<>()).putAll(v));
     }
     return m;
   }
@@ -236,6 +252,7 @@ public record SweepSpec(
     StepSize st = stepSize(scale);
     List<Map<String, Object>> points = cartesian(mergedGrid(scale));
     Map<String, Map<String, Object>> over = mergedOverrides(scale);
+    Map<String, Map<String, Object>> optOver = mergedOptimizerOverrides(scale);
     List<SweepRun> out = new ArrayList<>();
     Set<String> seen = new LinkedHashSet<>();
     for (Map<String, Object> point : points) {
@@ -244,6 +261,10 @@ public record SweepSpec(
       Object ds = m.get("dataset");
       if (ds != null && over.containsKey(ds.toString())) {
         m.putAll(over.get(ds.toString()));
+      }
+      Object optName = m.get("optimizer");
+      if (optName != null && optOver.containsKey(optName.toString())) {
+        m.putAll(optOver.get(optName.toString()));
       }
       List<Integer> alphas = st == null ? java.util.Collections.singletonList(null) : st.alphas();
       for (Integer alpha : alphas) {

@@ -42,6 +42,20 @@ class SweepSpecTest {
   }
 
   @Test
+  void optimizerOverridesApplyPerOptimizerAndPerScale() {
+    String spec = MINI.replace("scales:\n", "optimizer_overrides:\n  path-sgd: {lr: 0.002}\nscales:\n")
+        .replace("{description: p}", "{description: p, optimizer_overrides: {sgd: {momentum: 0.5}}}");
+    SweepSpec s = SweepSpec.parse(spec, "mini");
+    assertThat(s.expand("smoke", 1)).allSatisfy(r -> assertThat(r.config().lr())
+        .isEqualTo(r.config().optimizer().equals("path-sgd") ? 0.002 : 0.05));
+    assertThat(s.expand("paper", 1)).allSatisfy(r -> assertThat(r.config().momentum())
+        .isEqualTo(r.config().optimizer().equals("sgd") ? 0.5 : 0.0));
+    assertThatThrownBy(() -> SweepSpec.parse(spec.replace("{lr: 0.002}", "{learning_rate: 0.002}"), "m"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("learning_rate")
+        .hasMessageContaining("optimizer_overrides");
+  }
+
+  @Test
   void unknownKeysAreRejectedByName() {
     assertThatThrownBy(() -> SweepSpec.parse(MINI.replace("figure: compare", "figure: compare\nbogus: 1"), "m"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("bogus");
