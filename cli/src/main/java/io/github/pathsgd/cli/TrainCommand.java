@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
     description = {
       "Train a fully connected ReLU network and write metrics.csv, config.json and summary.json to the output folder.",
       "Defaults: the bundled mnist-sample (8,000 train / 2,000 test MNIST digits, 1,000 of the train held out for",
-      "validation), 784-1000-1000-10, SGD with momentum 0.9, lr 0.05, dropout 0.5, batch 100, 20 epochs.",
+      "validation), 784-1000-1000-10, SGD with momentum 0.9, lr 0.05, dropout 0.5, batch 100, 30 epochs.",
       "A run killed mid-way resumes from its last epoch checkpoint when rerun with the same config and --out."
     })
 final class TrainCommand implements Callable<Integer> {
@@ -67,11 +67,29 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--batch-size", description = "mini-batch size (default 100)")
   Integer batchSize;
 
-  @Option(names = "--epochs", description = "epoch budget (default 20 for this command)")
+  @Option(names = "--epochs", description = "epoch budget (default 30 for this command)")
   Integer epochs;
 
   @Option(names = "--dropout", description = "drop probability of hidden units, as in PyTorch (default 0.5 for this command)")
   Double dropout;
+
+  @Option(names = "--input-dropout", description = "drop probability of the input features (default 0)")
+  Double inputDropout;
+
+  @Option(names = "--kappa-every", description = "Path-SGD: recompute κ every k steps (default 1)")
+  Integer kappaEvery;
+
+  @Option(names = "--standardize", description = "per-channel standardization with training statistics")
+  Boolean standardize;
+
+  @Option(names = "--downsample", description = "downsample images to k×k by area averaging (default 0 = off)")
+  Integer downsample;
+
+  @Option(names = "--grayscale", description = "convert colour images to grey (ITU-R BT.601)")
+  Boolean grayscale;
+
+  @Option(names = "--per-class-train", description = "class-balanced training subset, N per class (default 0 = all)")
+  Integer perClassTrain;
 
   @Option(names = "--seed", description = "seed of every random stream (default 1)")
   Long seed;
@@ -112,10 +130,16 @@ final class TrainCommand implements Callable<Integer> {
     put(m, "epochs", epochs);
     put(m, "dropout", dropout);
     put(m, "seed", seed);
+    put(m, "input_dropout", inputDropout);
+    put(m, "kappa_every", kappaEvery);
+    put(m, "standardize", standardize);
+    put(m, "downsample", downsample);
+    put(m, "grayscale", grayscale);
+    put(m, "per_class_train", perClassTrain);
     put(m, "threads", threads);
     put(m, "validation_size", validationSize);
     put(m, "stop_train_loss", stopLoss);
-    // this command's own defaults (tuned for the bundled sample): SGD with momentum 0.9, dropout 0.5, 20 epochs
+    // this command's own defaults (tuned for the bundled sample): SGD with momentum 0.9, dropout 0.5, 30 epochs
     if (m.get("momentum") == null && (m.get("optimizer") == null || "sgd".equals(m.get("optimizer")))) {
       m.put("momentum", 0.9);
     }
@@ -123,7 +147,7 @@ final class TrainCommand implements Callable<Integer> {
       m.put("dropout", 0.5);
     }
     if (m.get("epochs") == null) {
-      m.put("epochs", 20);
+      m.put("epochs", 30);
     }
     TrainConfig cfg = Configs.fromMap(m, TrainConfig.class).resolve();
     String runId = TrainRun.runId(cfg);
