@@ -2,7 +2,7 @@ package io.github.pathsgd.bench;
 
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
-import io.github.pathsgd.core.util.Rng;
+import io.github.pathsgd.experiments.bench.StepBenchmark;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -56,18 +56,9 @@ public class SgemmBenchmark {
     m = Integer.parseInt(p[3]);
     n = Integer.parseInt(p[4]);
     k = Integer.parseInt(p[5]);
-    a = random(m * k, 1);
-    b = random(k * n, 2);
+    a = StepBenchmark.random(m * k, 1);
+    b = StepBenchmark.random(k * n, 2);
     c = new Tensor(m * n);
-  }
-
-  static Tensor random(int size, long seed) {
-    Tensor t = new Tensor(size);
-    Rng r = new Rng(seed);
-    for (int i = 0; i < size; i++) {
-      t.set(i, r.nextFloat() - 0.5f);
-    }
-    return t;
   }
 
   @Benchmark

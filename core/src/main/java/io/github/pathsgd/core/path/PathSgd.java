@@ -393,16 +393,10 @@ public final class PathSgd implements GradientTransform {
       for (int i = 0; i < in; i++) {
         af[i] = (float) g[i];
       }
-      int mid = out / 2;
-      boolean parallel = (long) out * in >= PARALLEL_THRESHOLD;
-      java.util.concurrent.Future<?> half = null;
-      if (parallel) {
-        half = java.util.concurrent.ForkJoinPool.commonPool().submit(() -> forwardRowsSq(w, wOff, bOff, in, mid, out,
-            af, next, sc.row2, sc.sq2, p));
-      }
-      forwardRowsSq(w, wOff, bOff, in, 0, parallel ? mid : out, af, next, sc.row, sc.sq, p);
-      if (parallel) {
-        join(half);
+      if (large(out, in)) {
+        inHalves(out, (from, to, slot) -> rowsSq(w, wOff, bOff, in, from, to, af, null, next, sc, slot, p));
+      } else {
+        rowsSq(w, wOff, bOff, in, 0, out, af, null, next, sc, 0, p);
       }
       return;
     }
@@ -414,22 +408,6 @@ public final class PathSgd implements GradientTransform {
         acc += PathNorms.powAbs(w.get(bOff + o), p);
       }
       next[o] = acc;
-    }
-  }
-
-  private void forwardRowsSq(FloatBuffer w, int wOff, int bOff, int in, int from, int to, float[] af, double[] next,
-      float[] row, float[] sq, double p) {
-    for (int o = from; o < to; o++) {
-      w.get(wOff + o * in, row, 0, in);
-      for (int i = 0; i < in; i++) {
-        float x = row[i];
-        sq[i] = x * x;
-      }
-      double dot = dot8(sq, af, in);
-      if (opt.includeBiases()) {
-        dot += PathNorms.powAbs(w.get(bOff + o), p);
-      }
-      next[o] = dot;
     }
   }
 
@@ -471,23 +449,14 @@ public final class PathSgd implements GradientTransform {
         af[i] = (float) a[i];
       }
       int out = lay.out(l);
-      int mid = out / 2;
-      boolean parallel = (long) out * in >= PARALLEL_THRESHOLD;
-      java.util.concurrent.Future<?> half = null;
-      if (parallel) {
-        half = java.util.concurrent.ForkJoinPool.commonPool().submit(() -> bothRowsSq(w, wOff, bOff, in, mid, out,
-            af, g, next, sc.row2, sc.sq2, sc.accF2, p));
-      }
-      bothRowsSq(w, wOff, bOff, in, 0, parallel ? mid : out, af, g, next, row, sc.sq, sc.accF, p);
-      if (parallel) {
-        join(half);
-        for (int i = 0; i < in; i++) {
-          prev[i] = (double) sc.accF[i] + sc.accF2[i];
-        }
+      boolean split = large(out, in);
+      if (split) {
+        inHalves(out, (from, to, slot) -> rowsSq(w, wOff, bOff, in, from, to, af, g, next, sc, slot, p));
       } else {
-        for (int i = 0; i < in; i++) {
-          prev[i] = sc.accF[i];
-        }
+        rowsSq(w, wOff, bOff, in, 0, out, af, g, next, sc, 0, p);
+      }
+      for (int i = 0; i < in; i++) {
+        prev[i] = split ? (double) sc.accF[i] + sc.accF2[i] : sc.accF[i];
       }
       return;
     }
@@ -511,22 +480,52 @@ public final class PathSgd implements GradientTransform {
   /** Layers at least this large (weights) split the p = 2 combined pass over two threads. */
   private static final long PARALLEL_THRESHOLD = 1L << 20;
 
+  /** A range of rows, run by worker {@code slot} (0 or 1, which selects the scratch buffers). */
+  @FunctionalInterface
+  private interface RowTask {
+    void run(int from, int to, int slot);
+  }
+
+  /** Whether a layer is large enough (out·in ≥ {@link #PARALLEL_THRESHOLD}) to split over two threads. */
+  private static boolean large(int out, int in) {
+    return (long) out * in >= PARALLEL_THRESHOLD;
+  }
+
   /**
-   * Rows [from, to) of the combined p = 2 pass: next[o] = Σ_i w[o,i]² a[i] (+ b[o]²) and acc[i] = Σ_o w[o,i]² g[o]
-   * over these rows (acc is overwritten).
+   * Runs {@code task} over rows [0, out) in two halves: the second in the common fork-join pool (slot 1) while this
+   * thread does the first (slot 0). Small layers call the row function directly (no lambda, no allocation).
    */
-  private void bothRowsSq(FloatBuffer w, int wOff, int bOff, int in, int from, int to, float[] af, double[] g,
-      double[] next, float[] row, float[] sq, float[] acc, double p) {
-    java.util.Arrays.fill(acc, 0, in, 0f);
+  private static void inHalves(int out, RowTask task) {
+    int mid = out / 2;
+    java.util.concurrent.Future<?> half = java.util.concurrent.ForkJoinPool.commonPool()
+        .submit(() -> task.run(mid, out, 1));
+    task.run(0, mid, 0);
+    join(half);
+  }
+
+  /**
+   * Rows [from, to) of a p = 2 pass: next[o] = Σ_i w[o,i]² a[i] (+ b[o]²) and, when {@code g} is not null, the
+   * worker's accumulator acc[i] = Σ_o w[o,i]² g[o] over these rows (overwritten).
+   */
+  private void rowsSq(FloatBuffer w, int wOff, int bOff, int in, int from, int to, float[] af, double[] g,
+      double[] next, Scratch sc, int slot, double p) {
+    float[] row = slot == 0 ? sc.row : sc.row2;
+    float[] sq = slot == 0 ? sc.sq : sc.sq2;
+    float[] acc = slot == 0 ? sc.accF : sc.accF2;
+    if (g != null) {
+      java.util.Arrays.fill(acc, 0, in, 0f);
+    }
     for (int o = from; o < to; o++) {
       w.get(wOff + o * in, row, 0, in);
-      float go = (float) g[o];
       for (int i = 0; i < in; i++) {
         float x = row[i];
         sq[i] = x * x;
       }
-      for (int i = 0; i < in; i++) {
-        acc[i] += sq[i] * go;
+      if (g != null) {
+        float go = (float) g[o];
+        for (int i = 0; i < in; i++) {
+          acc[i] += sq[i] * go;
+        }
       }
       double dot = dot8(sq, af, in);
       if (opt.includeBiases()) {

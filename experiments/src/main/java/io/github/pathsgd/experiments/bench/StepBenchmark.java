@@ -167,7 +167,8 @@ public final class StepBenchmark {
     return e;
   }
 
-  static Tensor random(int n, long seed) {
+  /** A tensor of {@code n} floats uniform in [-0.5, 0.5), from a seeded stream. */
+  public static Tensor random(int n, long seed) {
     Tensor t = new Tensor(n);
     Rng r = new Rng(seed);
     for (int i = 0; i < n; i++) {
