@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /** {@code pathsgd bench}: the SGEMM peak and the training-step times, in one process. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Measure the OpenBLAS SGEMM peak (2048^3) and one training step (forward, loss, backward, update)",
+    description = {"Benchmark: SGEMM peak, training steps (SGD, Path-SGD), evaluation, PyTorch peer.",
+      "Measures the OpenBLAS SGEMM peak (2048^3) and one training step (forward, loss, backward, update)",
       "for SGD and Path-SGD, as ms/step, samples/s and fraction of the FLOP-bound minimum (step FLOPs / peak).",
       "Run it on an otherwise idle machine; each figure is a median after warm-up."})
 final class BenchCommand implements Callable<Integer> {

@@ -7,7 +7,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code pathsgd demo rescaling}: the chapter's toy illustration. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Small demonstrations. 'rescaling': one SGD step and one Path-SGD step on two equivalent",
+    description = {"Small demonstrations (rescaling).",
+      "'rescaling': one SGD step and one Path-SGD step on two equivalent",
       "parameterizations of a chain network (the chapter's Figure 2 toy example): SGD's outputs after the step",
       "differ, Path-SGD's agree."})
 final class DemoCommand implements Callable<Integer> {

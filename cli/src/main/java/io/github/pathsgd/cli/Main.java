@@ -12,8 +12,9 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = {
       "Path-SGD, path norms and rescaling geometry for deep ReLU networks.",
-      "Reference: Neyshabur, Tomioka, Salakhutdinov, Srebro, \"Geometry of Optimization and Implicit",
-      "Regularization in Deep Learning\", arXiv:1705.03071; Path-SGD, NIPS 2015 (arXiv:1506.02617)."
+      "Neyshabur, Tomioka, Salakhutdinov, Srebro: Geometry of Optimization and",
+      "Implicit Regularization in Deep Learning, arXiv:1705.03071;",
+      "Path-SGD, NIPS 2015, arXiv:1506.02617."
     },
     subcommands = {TrainCommand.class, NormsCommand.class, RescaleCommand.class, DemoCommand.class, BenchCommand.class,
       DataCommand.class, ExperimentsCommand.class, PlotCommand.class, ReportCommand.class,

@@ -18,8 +18,9 @@ import picocli.CommandLine.Parameters;
 
 /** {@code pathsgd norms MODEL}: path norms, group norms and per-layer statistics of a saved network. */
 @Command(name = "norms", mixinStandardHelpOptions = true,
-    description = {"Print the path norms φ_1, φ_2, φ_∞, the group norms (ℓ1, ℓ2 = weight decay, per-unit max-norm",
-      "μ_{2,∞}) and per-layer statistics (Frobenius and spectral norm, mean |w|) of a model in safetensors format.",
+    description = {"Path norms, group norms and per-layer statistics of a saved model.",
+      "Prints φ_1, φ_2, φ_∞, the group norms (ℓ1, ℓ2 = weight decay, per-unit max-norm μ_{2,∞}) and per-layer",
+      "statistics (Frobenius and spectral norm, mean and max |w|) of a model in safetensors format.",
       "Biases count as edges from a constant-1 unit (use --no-biases to leave them out of φ and μ)."})
 final class NormsCommand implements Callable<Integer> {
   @Parameters(paramLabel = "MODEL", description = "a .safetensors file written by 'pathsgd train --save-model'")

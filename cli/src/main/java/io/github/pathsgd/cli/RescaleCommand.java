@@ -16,8 +16,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code pathsgd rescale MODEL --unbalance --out FILE}: writes a functionally equivalent, rescaled network. */
 @Command(name = "rescale", mixinStandardHelpOptions = true,
-    description = {"Write a network that computes exactly the same function as MODEL but with rescaled units",
-      "(ρ_{c,v}: incoming weights and bias of hidden unit v times c, outgoing weights divided by c).",
+    description = {"Write a rescaled network that computes the same function as MODEL.",
+      "Rescaling ρ_{c,v}: incoming weights and bias of hidden unit v times c, outgoing weights divided by c.",
       "--unbalance applies the paper's unbalanced rescaling: COUNT picks of hidden units, uniformly with replacement",
       "over all hidden layers, each rescaled by 10·c (or 10^c) with c ~ LogNormal(MU, SIGMA).",
       "The command checks the equivalence on random inputs and prints the path norms before and after."})
