@@ -59,20 +59,39 @@ public final class StepBenchmark {
 
   /** Median seconds per training step. */
   public static double stepSeconds(int[] widths, int B, Optimizer opt, int warmup, int steps) {
+    return stepSeconds(widths, B, List.of(opt), warmup, steps)[0];
+  }
+
+  /**
+   * Median seconds per training step of each optimizer, measured <em>interleaved</em>: each round runs one step of
+   * every optimizer (each on its own network), so a noisy neighbour or a clock change hits all of them alike and the
+   * ratios stay meaningful on a shared machine.
+   */
+  public static double[] stepSeconds(int[] widths, int B, List<Optimizer> opts, int warmup, int steps) {
     ParamLayout lay = new ParamLayout(widths);
-    Mlp net = Init.balanced(lay, new Rng(1));
-    Mlp.Workspace ws = net.workspace(B);
+    int k = opts.size();
+    Mlp[] nets = new Mlp[k];
+    Mlp.Workspace[] wss = new Mlp.Workspace[k];
+    OptState[] states = new OptState[k];
+    Tensor grads = new Tensor(lay.size());
     Rng r = new Rng(2);
-    for (int i = 0; i < B * widths[0]; i++) {
-      ws.input().set(i, r.nextFloat());
-    }
     int[] labels = new int[B];
     for (int i = 0; i < B; i++) {
       labels[i] = r.nextInt(widths[widths.length - 1]);
     }
-    Tensor grads = new Tensor(lay.size());
-    OptState state = opt.init(lay);
-    List<Double> times = new ArrayList<>();
+    for (int j = 0; j < k; j++) {
+      nets[j] = Init.balanced(lay, new Rng(1));
+      wss[j] = nets[j].workspace(B);
+      Rng x = new Rng(3);
+      for (int i = 0; i < B * widths[0]; i++) {
+        wss[j].input().set(i, x.nextFloat());
+      }
+      states[j] = opts.get(j).init(lay);
+    }
+    List<List<Double>> times = new ArrayList<>();
+    for (int j = 0; j < k; j++) {
+      times.add(new ArrayList<>());
+    }
     long gc0 = 0;
     long wall0 = 0;
     for (int s = 0; s < warmup + steps; s++) {
@@ -80,14 +99,20 @@ public final class StepBenchmark {
         gc0 = gcMillis();
         wall0 = System.nanoTime();
       }
-      long t0 = System.nanoTime();
-      opt.trainStep(net, ws, B, labels, 0, grads, state, Dropout.NONE, null);
-      if (s >= warmup) {
-        times.add((System.nanoTime() - t0) / 1e9);
+      for (int j = 0; j < k; j++) {
+        long t0 = System.nanoTime();
+        opts.get(j).trainStep(nets[j], wss[j], B, labels, 0, grads, states[j], Dropout.NONE, null);
+        if (s >= warmup) {
+          times.get(j).add((System.nanoTime() - t0) / 1e9);
+        }
       }
     }
     lastGcFraction = (gcMillis() - gc0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
-    return median(times);
+    double[] out = new double[k];
+    for (int j = 0; j < k; j++) {
+      out[j] = median(times.get(j));
+    }
+    return out;
   }
 
   /** GC time / wall time over the timed steps of the last {@link #stepSeconds} call. */
@@ -194,9 +219,11 @@ public final class StepBenchmark {
     for (int[] w : archs) {
       double flops = stepFlops(w, batch);
       Map<String, Double> byOpt = new LinkedHashMap<>();
-      for (String name : List.of("sgd", "path-sgd")) {
-        Optimizer opt = name.equals("sgd") ? Optimizers.sgd(0.01) : PathOptimizers.pathSgd(0.01, 2);
-        double s = stepSeconds(w, batch, opt, 5, steps);
+      List<String> names = List.of("sgd", "path-sgd");
+      double[] secs = stepSeconds(w, batch, List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), 5, steps);
+      for (int j = 0; j < names.size(); j++) {
+        String name = names.get(j);
+        double s = secs[j];
         byOpt.put(name, s);
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("arch", archString(w));
