@@ -191,7 +191,8 @@ public final class Datasets {
       sb.append(first);
     }
     sb.append(". Put the files into ").append(dirs.get(0)).append(" or ").append(dirs.get(1))
-        .append(" (or set ").append(ENV).append("), or fetch them with Downloader.");
+        .append(" (or set ").append(ENV).append("), or fetch them with 'pathsgd data download ")
+        .append(baseName(dataset)).append("'.");
     throw new DataException(sb.toString());
   }
 
@@ -296,6 +297,11 @@ public final class Datasets {
    * @throws DataException for an unknown name, missing or malformed files, a checksum mismatch, or a validation
    *     size not below the training size
    */
+  /** The dataset a variant name downloads as ({@code cifar100-coarse} → {@code cifar100}). */
+  private static String baseName(String dataset) {
+    return dataset.startsWith("cifar100") ? "cifar100" : dataset.startsWith("svhn") ? "svhn" : dataset;
+  }
+
   public static DataSplits load(DataRequest r) {
     Raw raw = readRaw(r.dataset(), r.dataDir());
     Preprocessing p = r.preprocessing();
