@@ -171,6 +171,11 @@ final class TrainCommand implements Callable<Integer> {
     Path ckpt = dir.resolve("checkpoint.bin");
     RunResult result = trainer.run(new TrainingListener() {
       @Override
+      public void onResume(List<io.github.pathsgd.experiments.train.EpochRecord> earlier) {
+        writer.onResume(earlier);
+      }
+
+      @Override
       public void onStart(int firstEpoch, int e, int steps) {
         progress.onStart(firstEpoch, e, steps);
       }

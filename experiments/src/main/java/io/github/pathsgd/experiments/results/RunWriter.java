@@ -1,6 +1,5 @@
 package io.github.pathsgd.experiments.results;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.experiments.train.EpochRecord;
@@ -56,8 +55,9 @@ public final class RunWriter implements TrainingListener {
     AtomicFiles.writeString(dir.resolve("metrics.csv"), MetricsCsv.csv(runId, history));
   }
 
-  /** Seeds the history with the records of a resumed run. */
-  public void resumeFrom(List<EpochRecord> earlier) {
+  /** Seeds the history with the records of a resumed run, so metrics.csv keeps the epochs before the interruption. */
+  @Override
+  public void onResume(List<EpochRecord> earlier) {
     history.clear();
     history.addAll(earlier);
   }
@@ -139,14 +139,6 @@ public final class RunWriter implements TrainingListener {
       AtomicFiles.write(file, out -> out.write(Configs.json().writeValueAsBytes(value)));
     } catch (UncheckedIOException e) {
       throw e;
-    }
-  }
-
-  static String toJson(Object value) {
-    try {
-      return Configs.json().writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
     }
   }
 }

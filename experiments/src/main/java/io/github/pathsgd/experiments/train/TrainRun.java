@@ -13,7 +13,6 @@ import io.github.pathsgd.data.Datasets;
 import io.github.pathsgd.data.Preprocessing;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -91,9 +90,5 @@ public final class TrainRun {
     Trainer.Options o = new Trainer.Options(cfg.batchSize(), cfg.epochs(), dropout, cfg.seed(), cfg.stopTrainLoss(),
         cfg.stopAtZeroTrainError(), cfg.trainEval().equals("full"), 1000);
     return new Trainer(net, opt, data.train(), data.validation(), data.test(), o, configHash(cfg));
-  }
-
-  static String utf8(byte[] b) {
-    return new String(b, StandardCharsets.UTF_8);
   }
 }

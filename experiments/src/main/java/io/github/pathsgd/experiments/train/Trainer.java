@@ -104,6 +104,9 @@ public final class Trainer {
     int n = train.n();
     int B = Math.min(opt.batchSize(), n);
     int steps = (n + B - 1) / B;
+    if (!history.isEmpty()) {
+      listener.onResume(List.copyOf(history));
+    }
     listener.onStart(startEpoch, opt.epochs(), steps);
     if (history.isEmpty()) {
       long t0 = System.nanoTime();

@@ -5,6 +5,9 @@ public interface TrainingListener {
   /** Called once; {@code firstEpoch} is 1, or later when resuming. */
   default void onStart(int firstEpoch, int epochs, int stepsPerEpoch) {}
 
+  /** Called once when a run resumes from a checkpoint, with the epochs recorded before it was interrupted. */
+  default void onResume(java.util.List<EpochRecord> earlier) {}
+
   /** Called after every mini-batch step with its (mean) loss. */
   default void onStep(int epoch, int step, double loss) {}
 

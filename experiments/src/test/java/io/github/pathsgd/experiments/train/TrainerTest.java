@@ -86,13 +86,20 @@ class TrainerTest {
         .run(TrainingListener.NONE, ckpt);
     assertThat(Files.exists(ckpt)).isTrue();
     List<Integer> started = new ArrayList<>();
+    List<Integer> earlier = new ArrayList<>();
     RunResult resumed = trainer(0.05, 4, new Dropout(0.5f, 1f), 0).run(new TrainingListener() {
+      @Override
+      public void onResume(List<EpochRecord> records) {
+        records.forEach(r -> earlier.add(r.epoch()));
+      }
+
       @Override
       public void onStart(int firstEpoch, int epochs, int steps) {
         started.add(firstEpoch);
       }
     }, ckpt);
     assertThat(started).containsExactly(3);
+    assertThat(earlier).containsExactly(0, 1, 2);
     assertThat(resumed.network().params().toArray()).containsExactly(full.network().params().toArray());
     assertThat(resumed.history()).hasSize(5);
     assertThat(resumed.last().trainLoss()).isEqualTo(full.last().trainLoss());
