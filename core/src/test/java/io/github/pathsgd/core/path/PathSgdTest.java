@@ -37,6 +37,40 @@ class PathSgdTest {
     }
   }
 
+  /**
+   * Layers of at least 2^20 weights take the two-thread p = 2 path (and the largest middle layer the one-read path
+   * for both sweeps): κ there must match the materialized double-precision κ too, for the fused factors as well.
+   */
+  @Test
+  void largeLayersMatchMaterializedKappa() {
+    ParamLayout lay = new ParamLayout(1100, 1000, 1050, 3); // layers 0 and 1 are >= 2^20 weights
+    Mlp net = TestNets.random(lay, new Rng(8));
+    double[] k = PathSgd.kappa(lay, net.params(), 2, true);
+    PathSgd t = PathSgd.normalize(PathSgdOptions.DEFAULT);
+    Tensor u = ones(lay.size());
+    t.update(u, t.init(lay), net.params());
+    for (int i = 0; i < k.length; i += 97) {
+      assertThat(1.0 / u.get(i)).as("i=%d", i).isCloseTo(k[i], within(1e-5 * k[i]));
+    }
+    Tensor[] rowInv = new Tensor[lay.layers()];
+    Tensor[] colInv = new Tensor[lay.layers()];
+    for (int l = 0; l < lay.layers(); l++) {
+      rowInv[l] = new Tensor(lay.out(l));
+      colInv[l] = new Tensor(lay.in(l));
+    }
+    OptState st = t.init(lay);
+    assertThat(t.fusedFactors(st, net.params(), rowInv, colInv)).isTrue();
+    for (int l = 0; l < lay.layers(); l++) {
+      for (int o = 0; o < lay.out(l); o += 37) {
+        for (int i = 0; i < lay.in(l); i += 41) {
+          double want = k[lay.weightOffset(l) + o * lay.in(l) + i];
+          double got = 1.0 / (rowInv[l].get(o) * (double) colInv[l].get(i));
+          assertThat(got).as("layer %d (%d, %d)", l, o, i).isCloseTo(want, within(1e-5 * want));
+        }
+      }
+    }
+  }
+
   @Test
   void floorClampsDeadUnitsAndCountsThem() {
     // 2-3-1 net whose hidden unit 1 has zero outgoing weight: its 2 incoming weights and bias get κ = 0
