@@ -40,8 +40,50 @@ final class BenchCommand implements Callable<Integer> {
         "batch, steps and threads, and print our samples/s over PyTorch's (default script: ${FALLBACK-VALUE})"})
   Path torchScript;
 
+  @Option(names = "--load", paramLabel = "NAME=DIR", split = ",",
+      description = {"also time reading these datasets (train and test, as `train` reads them), e.g.",
+        "mnist=../shared/data/mnist-convnetjs,cifar10=../shared/data/cifar10-jpeg; mnist-sample is always timed"})
+  java.util.Map<String, Path> load;
+
   @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python for --torch (default ${DEFAULT-VALUE})")
   String python;
+
+  /** Times Datasets.load for mnist-sample and each --load entry: a first read and the best of two more. */
+  private List<Map<String, Object>> loading() {
+    java.util.Map<String, Path> sets = new LinkedHashMap<>();
+    sets.put("mnist-sample", null);
+    if (load != null) {
+      sets.putAll(load);
+    }
+    List<Map<String, Object>> res = new ArrayList<>();
+    for (var e : sets.entrySet()) {
+      double first = 0;
+      double best = Double.POSITIVE_INFINITY;
+      int images = 0;
+      for (int k = 0; k < 3; k++) {
+        long t0 = System.nanoTime();
+        io.github.pathsgd.data.DataSplits d = io.github.pathsgd.data.Datasets.load(
+            io.github.pathsgd.data.DataRequest.of(e.getKey(), e.getValue()));
+        double sec = (System.nanoTime() - t0) / 1e9;
+        images = d.train().n() + d.test().n();
+        if (k == 0) {
+          first = sec;
+        } else {
+          best = Math.min(best, sec);
+        }
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("dataset", e.getKey());
+      m.put("images", images);
+      m.put("first_seconds", first);
+      m.put("best_seconds", best);
+      m.put("images_per_s", images / best);
+      res.add(m);
+      System.out.printf(java.util.Locale.ROOT, "reading %-14s %6d images (train + test, with SHA-256): first %.3f s,"
+          + " best %.3f s (%.0f images/s)%n", e.getKey(), images, first, best, images / best);
+    }
+    return res;
+  }
 
   /** Runs the PyTorch peer for each architecture and adds the samples/s ratio of the SGD step. */
   @SuppressWarnings("unchecked")
@@ -101,6 +143,7 @@ final class BenchCommand implements Callable<Integer> {
       parsed.add(w);
     }
     Map<String, Object> out = new LinkedHashMap<>(StepBenchmark.run(threads, batch, parsed, steps));
+    out.put("data_loading", loading());
     if (torchScript != null) {
       out.put("pytorch", torch(parsed, out));
     }

@@ -131,6 +131,28 @@ class CliTest {
   }
 
   @Test
+  void benchWritesTheDocumentedJson(@TempDir Path tmp) throws Exception {
+    Path json = tmp.resolve("bench.json");
+    Result r = run("bench", "--arch", "30-16-4", "--steps", "3", "--threads", "1", "--json", json.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode b = Configs.json().readTree(json.toFile());
+    assertThat(b.get("sgemm_peak_gflops").asDouble()).isPositive();
+    assertThat(b.get("steps")).hasSize(2);
+    for (JsonNode e : b.get("steps")) {
+      assertThat(e.get("arch").asText()).isEqualTo("30-16-4");
+      assertThat(e.get("optimizer").asText()).isIn("sgd", "path-sgd");
+      assertThat(e.get("batch").asInt()).isEqualTo(100);
+      assertThat(e.get("ms_per_step").asDouble()).isPositive();
+      assertThat(e.get("samples_per_s").asDouble()).isPositive();
+      assertThat(e.get("fraction_of_peak").asDouble()).isPositive();
+    }
+    assertThat(b.at("/data_loading/0/dataset").asText()).isEqualTo("mnist-sample");
+    assertThat(b.at("/data_loading/0/images").asInt()).isEqualTo(10000);
+    assertThat(b.get("gemm_shapes_30-16-4")).hasSize(5); // forward and weight gradient of 2 layers, input gradient of 1
+    assertThat(b.at("/provenance/cpu").asText()).isNotBlank();
+  }
+
+  @Test
   void demoShowsSgdDiffersAndPathSgdAgrees() {
     Result r = run("demo", "rescaling");
     assertThat(r.code()).isZero();
