@@ -209,6 +209,7 @@ public final class PathSgd implements GradientTransform {
     final float[] sq; // |w|^2 of one row
     final float[] aF; // γ_in of the layer's inputs, in float
     final float[] accF; // γ_out accumulator of the layer's inputs, in float
+    java.nio.ByteBuffer wBytes; // the parameters' bytes, for the SIMD kernel (set by computeKappa)
     final float[] row2; // the same three for the second worker (rows split in two halves)
     final float[] sq2;
     final float[] accF2;
@@ -257,6 +258,7 @@ public final class PathSgd implements GradientTransform {
 
   /** Recomputes κ_in, κ_out into the state buffers and the floor into scalar {@code kappa_floor}. */
   private void computeKappa(ParamLayout lay, Tensor params, OptState state, Scratch sc) {
+    sc.wBytes = params.bytes();
     FloatBuffer w = params.buffer();
     int L = lay.layers();
     double p = opt.p();
@@ -477,6 +479,9 @@ public final class PathSgd implements GradientTransform {
     }
   }
 
+  /** Whether the SIMD row kernel ({@link VectorKappa}) is used: the JVM has the incubating Vector API module. */
+  static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
   /** Layers at least this large (weights) split the p = 2 combined pass over two threads. */
   private static final long PARALLEL_THRESHOLD = 1L << 20;
 
@@ -509,6 +514,19 @@ public final class PathSgd implements GradientTransform {
    */
   private void rowsSq(FloatBuffer w, int wOff, int bOff, int in, int from, int to, float[] af, double[] g,
       double[] next, Scratch sc, int slot, double p) {
+    if (VECTOR) {
+      float[] acc = slot == 0 ? sc.accF : sc.accF2;
+      if (g != null) {
+        java.util.Arrays.fill(acc, 0, in, 0f);
+      }
+      VectorKappa.rows(sc.wBytes, wOff, in, from, to, af, g, next, acc);
+      if (opt.includeBiases()) {
+        for (int o = from; o < to; o++) {
+          next[o] += PathNorms.powAbs(w.get(bOff + o), p);
+        }
+      }
+      return;
+    }
     float[] row = slot == 0 ? sc.row : sc.row2;
     float[] sq = slot == 0 ? sc.sq : sc.sq2;
     float[] acc = slot == 0 ? sc.accF : sc.accF2;

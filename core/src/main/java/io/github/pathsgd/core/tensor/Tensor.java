@@ -13,6 +13,7 @@ import org.bytedeco.javacpp.FloatPointer;
  * shape in a comment, llm.c style ({@code // x is (B, in)}). All layouts are row-major.
  */
 public final class Tensor {
+  private final ByteBuffer bytes;
   private final FloatBuffer buf;
   private final FloatPointer[] ptrs = new FloatPointer[3];
   private final int size;
@@ -23,7 +24,8 @@ public final class Tensor {
       throw new IllegalArgumentException("tensor size must be >= 0, got " + size);
     }
     this.size = size;
-    this.buf = ByteBuffer.allocateDirect(Math.max(1, size) * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    this.bytes = ByteBuffer.allocateDirect(Math.max(1, size) * Float.BYTES).order(ByteOrder.nativeOrder());
+    this.buf = bytes.asFloatBuffer();
     FloatPointer base = new FloatPointer(buf);
     for (int i = 0; i < ptrs.length; i++) {
       ptrs[i] = new FloatPointer(base);
@@ -40,6 +42,11 @@ public final class Tensor {
   /** Number of floats. */
   public int size() {
     return size;
+  }
+
+  /** The same memory as bytes (native order), for SIMD loads; use absolute offsets only (float i at 4·i). */
+  public ByteBuffer bytes() {
+    return bytes;
   }
 
   /** The Java view of the memory; use absolute get/put only (its position is never moved). */

@@ -42,6 +42,13 @@ class PathSgdTest {
    * for both sweeps): κ there must match the materialized double-precision κ too, for the fused factors as well.
    */
   @Test
+  void reportsWhichKernelRuns() {
+    // the default test JVM has the Vector API module, the "scalar-kappa" execution has not: both kernels are tested
+    assertThat(PathSgd.VECTOR).isEqualTo(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
+    System.out.println("Path-SGD κ kernel: " + (PathSgd.VECTOR ? "SIMD (Vector API)" : "scalar"));
+  }
+
+  @Test
   void largeLayersMatchMaterializedKappa() {
     ParamLayout lay = new ParamLayout(1100, 1000, 1050, 3); // layers 0 and 1 are >= 2^20 weights
     Mlp net = TestNets.random(lay, new Rng(8));
