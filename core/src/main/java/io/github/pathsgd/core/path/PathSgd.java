@@ -384,24 +384,16 @@ public final class PathSgd implements GradientTransform {
 
   /** γ_in(l+1) = |W_l|^p γ_in(l) (+ |b_l|^p); for p = 2 in float with two threads on large layers. */
   private void forwardLayer(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, int mode) {
+    if (mode == 2) {
+      squaredPass(lay, w, l, sc, p, null);
+      return;
+    }
     int in = lay.in(l);
     int wOff = lay.weightOffset(l);
     int bOff = lay.biasOffset(l);
     double[] g = sc.gin[l];
     double[] next = sc.gin[l + 1];
     int out = lay.out(l);
-    if (mode == 2) {
-      float[] af = sc.aF;
-      for (int i = 0; i < in; i++) {
-        af[i] = (float) g[i];
-      }
-      if (large(out, in)) {
-        inHalves(out, (from, to, slot) -> rowsSq(w, wOff, bOff, in, from, to, af, null, next, sc, slot, p));
-      } else {
-        rowsSq(w, wOff, bOff, in, 0, out, af, null, next, sc, 0, p);
-      }
-      return;
-    }
     float[] row = sc.row;
     for (int o = 0; o < out; o++) {
       w.get(wOff + o * in, row, 0, in);
@@ -432,36 +424,23 @@ public final class PathSgd implements GradientTransform {
   }
 
   /**
-   * Both sweeps of layer l in one read of W_l: γ_in(l+1) and γ_out(l). For p = 2 the inner loops run in float so
-   * that the JIT vectorizes them (squares and the γ_out accumulation); the γ_in dot products use eight float
-   * accumulators and the results are stored in double. Relative error of κ: about 1e-6 (κ only sets step sizes).
+   * Both sweeps of layer l in one read of W_l: γ_in(l+1) and γ_out(l). For p = 2 see {@link #squaredPass} (float
+   * accumulation, SIMD when available; relative error of κ about 1e-6, and κ only sets step sizes); other p run in
+   * double.
    */
   private void bothLayer(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, int mode) {
+    double[] g = sc.gout[l + 1];
+    if (mode == 2) {
+      squaredPass(lay, w, l, sc, p, g);
+      return;
+    }
     int in = lay.in(l);
     int wOff = lay.weightOffset(l);
     int bOff = lay.biasOffset(l);
     double[] a = sc.gin[l];
     double[] next = sc.gin[l + 1];
-    double[] g = sc.gout[l + 1];
     double[] prev = sc.gout[l];
     float[] row = sc.row;
-    if (mode == 2) {
-      float[] af = sc.aF;
-      for (int i = 0; i < in; i++) {
-        af[i] = (float) a[i];
-      }
-      int out = lay.out(l);
-      boolean split = large(out, in);
-      if (split) {
-        inHalves(out, (from, to, slot) -> rowsSq(w, wOff, bOff, in, from, to, af, g, next, sc, slot, p));
-      } else {
-        rowsSq(w, wOff, bOff, in, 0, out, af, g, next, sc, 0, p);
-      }
-      for (int i = 0; i < in; i++) {
-        prev[i] = split ? (double) sc.accF[i] + sc.accF2[i] : sc.accF[i];
-      }
-      return;
-    }
     java.util.Arrays.fill(prev, 0.0);
     for (int o = 0, out = lay.out(l); o < out; o++) {
       w.get(wOff + o * in, row, 0, in);
@@ -484,6 +463,35 @@ public final class PathSgd implements GradientTransform {
 
   /** Layers at least this large (weights) split the p = 2 combined pass over two threads. */
   private static final long PARALLEL_THRESHOLD = 1L << 20;
+
+  /**
+   * The p = 2 pass over W_l: γ_in(l+1) from γ_in(l), and, when {@code gOut} (γ_out(l+1)) is not null, γ_out(l) in
+   * the same read. Large layers are split over two threads.
+   */
+  private void squaredPass(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, double[] gOut) {
+    int in = lay.in(l);
+    int out = lay.out(l);
+    int wOff = lay.weightOffset(l);
+    int bOff = lay.biasOffset(l);
+    double[] a = sc.gin[l];
+    double[] next = sc.gin[l + 1];
+    float[] af = sc.aF;
+    for (int i = 0; i < in; i++) {
+      af[i] = (float) a[i];
+    }
+    boolean split = large(out, in);
+    if (split) {
+      inHalves(out, (from, to, slot) -> rowsSq(w, wOff, bOff, in, from, to, af, gOut, next, sc, slot, p));
+    } else {
+      rowsSq(w, wOff, bOff, in, 0, out, af, gOut, next, sc, 0, p);
+    }
+    if (gOut != null) {
+      double[] prev = sc.gout[l];
+      for (int i = 0; i < in; i++) {
+        prev[i] = split ? (double) sc.accF[i] + sc.accF2[i] : sc.accF[i];
+      }
+    }
+  }
 
   /** A range of rows, run by worker {@code slot} (0 or 1, which selects the scratch buffers). */
   @FunctionalInterface
