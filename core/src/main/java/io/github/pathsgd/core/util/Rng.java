@@ -17,14 +17,12 @@ public final class Rng {
     this.state = seed;
   }
 
-  /** The current state; {@code new Rng(0).restore(s)} continues exactly where this stream is. */
+  /**
+   * The current state; {@code new Rng(0).restore(s)} continues exactly where this stream is, except that a second
+   * Gaussian cached by {@link #nextGaussian} is not part of it (restore drops it).
+   */
   public long state() {
     return state;
-  }
-
-  /** Whether a cached Gaussian is pending (part of the full state). */
-  public boolean hasSpareGaussian() {
-    return hasSpare;
   }
 
   /** Restores a saved state, dropping any cached Gaussian. */

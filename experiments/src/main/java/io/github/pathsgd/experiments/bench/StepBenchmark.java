@@ -59,7 +59,7 @@ public final class StepBenchmark {
 
   /** Median seconds per training step. */
   public static double stepSeconds(int[] widths, int B, Optimizer opt, int warmup, int steps) {
-    return stepSeconds(widths, B, List.of(opt), warmup, steps)[0];
+    return stepSeconds(widths, B, List.of(opt), warmup, steps).seconds()[0];
   }
 
   /**
@@ -67,7 +67,7 @@ public final class StepBenchmark {
    * every optimizer (each on its own network), so a noisy neighbour or a clock change hits all of them alike and the
    * ratios stay meaningful on a shared machine.
    */
-  public static double[] stepSeconds(int[] widths, int B, List<Optimizer> opts, int warmup, int steps) {
+  public static StepTimes stepSeconds(int[] widths, int B, List<Optimizer> opts, int warmup, int steps) {
     ParamLayout lay = new ParamLayout(widths);
     int k = opts.size();
     Mlp[] nets = new Mlp[k];
@@ -107,16 +107,20 @@ public final class StepBenchmark {
         }
       }
     }
-    lastGcFraction = (gcMillis() - gc0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
+    double gcFraction = (gcMillis() - gc0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
     double[] out = new double[k];
     for (int j = 0; j < k; j++) {
       out[j] = median(times.get(j));
     }
-    return out;
+    return new StepTimes(out, gcFraction);
   }
 
-  /** GC time / wall time over the timed steps of the last {@link #stepSeconds} call. */
-  static double lastGcFraction;
+  /**
+   * Median seconds per step of each optimizer, and GC time / wall time over all the timed steps.
+   *
+   * @param seconds one median per optimizer, in the order given
+   */
+  public record StepTimes(double[] seconds, double gcFraction) {}
 
   static long gcMillis() {
     long t = 0;
@@ -220,10 +224,11 @@ public final class StepBenchmark {
       double flops = stepFlops(w, batch);
       Map<String, Double> byOpt = new LinkedHashMap<>();
       List<String> names = List.of("sgd", "path-sgd");
-      double[] secs = stepSeconds(w, batch, List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), 5, steps);
+      StepTimes times = stepSeconds(w, batch, List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), 5,
+          steps);
       for (int j = 0; j < names.size(); j++) {
         String name = names.get(j);
-        double s = secs[j];
+        double s = times.seconds()[j];
         byOpt.put(name, s);
         Map<String, Object> e = new LinkedHashMap<>();
         e.put("arch", archString(w));
@@ -233,7 +238,7 @@ public final class StepBenchmark {
         e.put("ms_per_step", s * 1e3);
         e.put("samples_per_s", batch / s);
         e.put("fraction_of_peak", flops / s / 1e9 / peak);
-        e.put("gc_fraction", lastGcFraction);
+        e.put("gc_fraction", times.gcFraction());
         entries.add(e);
         System.out.printf(java.util.Locale.ROOT, "%-18s %-8s batch %d: %.1f ms/step, %.0f samples/s, %.1f%% of the"
             + " first SGEMM probe (%.2f GFLOP/step)%n", archString(w), name, batch, s * 1e3, batch / s,

@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -230,9 +229,5 @@ public final class SafeTensors {
         throw new IOException("unexpected end of file at byte " + (pos + b.position()));
       }
     }
-  }
-
-  static boolean exists(Path p) {
-    return Files.exists(p);
   }
 }
