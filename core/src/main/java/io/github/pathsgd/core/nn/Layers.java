@@ -136,6 +136,48 @@ public final class Layers {
   }
 
   /**
+   * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}; {@code out} may be {@code x}.
+   *
+   * <pre>
+   * x, out are (B, N); s is (N)
+   * </pre>
+   */
+  public static void scaleRowsBy(Tensor x, int B, int N, Tensor s, Tensor out) {
+    FloatBuffer xb = x.buffer();
+    FloatBuffer sb = s.buffer();
+    FloatBuffer ob = out.buffer();
+    for (int b = 0; b < B; b++) {
+      int row = b * N;
+      for (int n = 0; n < N; n++) {
+        ob.put(row + n, xb.get(row + n) * sb.get(n));
+      }
+    }
+  }
+
+  /**
+   * The SGD step of a bias, from the layer's back-propagated error: {@code bias[o] -= lr · Σ_b dout[b, o]} (the sum in
+   * float, over b in order, in {@code sum}).
+   *
+   * <pre>
+   * dout is (B, O); bias is (O) at params[bOff]; sum is scratch of at least O floats
+   * </pre>
+   */
+  public static void biasSgdStep(Tensor params, int bOff, Tensor dout, int B, int O, float lr, float[] sum) {
+    FloatBuffer db = dout.buffer();
+    FloatBuffer pb = params.buffer();
+    java.util.Arrays.fill(sum, 0, O, 0f);
+    for (int b = 0; b < B; b++) {
+      int row = b * O;
+      for (int o = 0; o < O; o++) {
+        sum[o] += db.get(row + o);
+      }
+    }
+    for (int o = 0; o < O; o++) {
+      pb.put(bOff + o, pb.get(bOff + o) - lr * sum[o]);
+    }
+  }
+
+  /**
    * Softmax cross-entropy, forward and backward fused. The loss is the mean over the batch of
    * {@code -log softmax(logits[b])[y_b]}, computed with a stable log-sum-exp in double per row. When {@code dlogits} is
    * not null it receives {@code (softmax(logits) - onehot(y)) / B}; it may be the same tensor as {@code logits}.

@@ -135,7 +135,6 @@ public final class Mlp {
     if (!Double.isFinite(loss)) {
       return new StepStats(loss, errors);
     }
-    java.nio.FloatBuffer pb = params.buffer();
     for (int l = L - 1; l >= 0; l--) {
       int I = layout.in(l);
       int O = layout.out(l);
@@ -145,35 +144,14 @@ public final class Mlp {
         io.github.pathsgd.core.tensor.Blas.sgemm(false, false, B, I, O, 1f, dz, 0, O, params, layout.weightOffset(l),
             I, 0f, ws.deltas[l], 0, I);
       }
-      java.nio.FloatBuffer db = dz.buffer();
+      // the loops are small methods of Layers: each compiles on its own, hot from the first steps
       if (rowScale != null) {
-        java.nio.FloatBuffer rb = rowScale[l].buffer();
-        for (int b = 0; b < B; b++) {
-          int row = b * O;
-          for (int o = 0; o < O; o++) {
-            db.put(row + o, db.get(row + o) * rb.get(o));
-          }
-        }
+        Layers.scaleRowsBy(dz, B, O, rowScale[l], dz);
       }
-      int bOff = layout.biasOffset(l);
-      for (int o = 0; o < O; o++) {
-        float sum = 0f;
-        for (int b = 0; b < B; b++) {
-          sum += db.get(b * O + o);
-        }
-        pb.put(bOff + o, pb.get(bOff + o) - lr * sum);
-      }
+      Layers.biasSgdStep(params, layout.biasOffset(l), dz, B, O, lr, ws.biasSum);
       Tensor x = ws.acts[l];
       if (colScale != null) {
-        java.nio.FloatBuffer xb = x.buffer();
-        java.nio.FloatBuffer sb = ws.scratch.buffer();
-        java.nio.FloatBuffer cb = colScale[l].buffer();
-        for (int b = 0; b < B; b++) {
-          int row = b * I;
-          for (int i = 0; i < I; i++) {
-            sb.put(row + i, xb.get(row + i) * cb.get(i));
-          }
-        }
+        Layers.scaleRowsBy(x, B, I, colScale[l], ws.scratch);
         x = ws.scratch;
       }
       io.github.pathsgd.core.tensor.Blas.sgemm(true, false, O, I, B, -lr, dz, 0, O, x, 0, I, 1f, params,
@@ -207,6 +185,7 @@ public final class Mlp {
     final int maxBatch;
     final double[] lossOut = new double[2];
     final Tensor scratch;
+    final float[] biasSum;
 
     Workspace(ParamLayout layout, int maxBatch) {
       if (maxBatch <= 0) {
@@ -221,6 +200,7 @@ public final class Mlp {
         maxWidth = Math.max(maxWidth, layout.width(i));
       }
       scratch = new Tensor(maxBatch * maxWidth);
+      biasSum = new float[Math.max(maxWidth, layout.width(L))];
       for (int i = 0; i <= L; i++) {
         acts[i] = new Tensor(maxBatch * layout.width(i));
         deltas[i] = i == 0 ? null : new Tensor(maxBatch * layout.width(i));

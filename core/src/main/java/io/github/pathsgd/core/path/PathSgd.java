@@ -27,8 +27,9 @@ import java.nio.FloatBuffer;
  * materialized. The γ sweeps read each weight with double accumulation; the factors are kept in float state buffers
  * {@code kappa_in} (layers packed, Σ_{l&lt;L} n_l floats) and {@code kappa_out} (Σ_{l≥1} n_l floats), which is what
  * {@link PathSgdOptions#recomputeEvery()} &gt; 1 reuses. Scratch is allocated in {@link #init}, so {@code update} does
- * not allocate. See {@link PathSgdOptions} for the κ floor (state scalar {@code clamped}) and the "ratio" option.
- * An instance may serve several states, but a state must be updated by one thread at a time.
+ * not allocate, except a small job object per pass over a large layer, which several threads share (see {@code
+ * squaredPass}: the result is bit-identical for any number of threads). See {@link PathSgdOptions} for the κ floor
+ * (state scalar {@code clamped}) and the "ratio" option. An instance may serve several states, but a state must be updated by one thread at a time.
  */
 public final class PathSgd implements GradientTransform {
   /** State buffer with κ_in = γ_in^{2/p} of each layer's inputs (layer l at {@link #kappaInOffset}). */
@@ -206,13 +207,11 @@ public final class PathSgd implements GradientTransform {
     final double[][] gout; // gout[i], i = 1..L: γ_out of width index i (gout[0] unused)
     final float[] row;
     final float[] col;
-    final float[] sq; // |w|^2 of one row
     final float[] aF; // γ_in of the layer's inputs, in float
-    final float[] accF; // γ_out accumulator of the layer's inputs, in float
     java.nio.ByteBuffer wBytes; // the parameters' bytes, for the SIMD kernel (set by computeKappa)
-    final float[] row2; // the same three for the second worker (rows split in two halves)
-    final float[] sq2;
-    final float[] accF2;
+    final float[][] rowT; // per thread slot: one row of weights (scalar kernel)
+    final float[][] sqT; // per thread slot: its squares (scalar kernel)
+    final float[][] accC; // per row chunk: the chunk's γ_out accumulator over the layer's inputs, in float
 
     Scratch(ParamLayout layout) {
       this.layout = layout;
@@ -231,12 +230,11 @@ public final class PathSgd implements GradientTransform {
       }
       row = new float[maxIn];
       col = new float[maxIn];
-      sq = new float[maxIn];
       aF = new float[maxIn];
-      accF = new float[maxIn];
-      row2 = new float[maxIn];
-      sq2 = new float[maxIn];
-      accF2 = new float[maxIn];
+      int slots = maxThreads();
+      rowT = new float[slots][maxIn];
+      sqT = new float[slots][maxIn];
+      accC = new float[MAX_CHUNKS][maxIn];
     }
   }
 
@@ -461,12 +459,35 @@ public final class PathSgd implements GradientTransform {
   /** Whether the SIMD row kernel ({@link VectorKappa}) is used: the JVM has the incubating Vector API module. */
   static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
-  /** Layers at least this large (weights) split the p = 2 combined pass over two threads. */
-  private static final long PARALLEL_THRESHOLD = 1L << 20;
+  /** Layers at least this large (weights) run the p = 2 pass on several threads. */
+  static final long PARALLEL_THRESHOLD = 1L << 20;
+
+  /** The rows of a layer are cut into at most this many chunks, of at least {@link #MIN_CHUNK_ROWS} rows. */
+  static final int MAX_CHUNKS = 32;
+
+  static final int MIN_CHUNK_ROWS = 16;
+
+  /** Threads the p = 2 pass may use at most: the cores, and the common fork-join pool's workers plus the caller. */
+  static int maxThreads() {
+    int pool = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1;
+    return Math.max(1, Math.min(64, Math.min(Runtime.getRuntime().availableProcessors(), pool)));
+  }
+
+  /** Rows per chunk of a layer with {@code out} rows; the partition depends on {@code out} only. */
+  static int chunkRows(int out) {
+    return Math.max(MIN_CHUNK_ROWS, (out + MAX_CHUNKS - 1) / MAX_CHUNKS);
+  }
 
   /**
    * The p = 2 pass over W_l: γ_in(l+1) from γ_in(l), and, when {@code gOut} (γ_out(l+1)) is not null, γ_out(l) in
-   * the same read. Large layers are split over two threads.
+   * the same read.
+   *
+   * <p>The rows are cut into fixed chunks ({@link #chunkRows}); each chunk has its own γ_out accumulator, and the
+   * accumulators are summed in chunk order, so the result does not depend on how many threads ran or which thread
+   * took which chunk: κ, and so training, is bit-reproducible. Large layers ({@link #PARALLEL_THRESHOLD}) are run by
+   * the calling thread and up to {@code Blas.threads() − 1} workers of the common fork-join pool, which take chunks
+   * from a shared counter: a worker that starts late only takes fewer chunks, the caller never waits for it to
+   * start. The pass streams the weights once and is bound by memory bandwidth (docs/performance.md).
    */
   private void squaredPass(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, double[] gOut) {
     int in = lay.in(l);
@@ -479,96 +500,134 @@ public final class PathSgd implements GradientTransform {
     for (int i = 0; i < in; i++) {
       af[i] = (float) a[i];
     }
-    boolean split = large(out, in);
-    if (split) {
-      inHalves(out, (from, to, slot) -> rowsSq(w, wOff, bOff, in, from, to, af, gOut, next, sc, slot, p));
+    int rows = chunkRows(out);
+    int chunks = (out + rows - 1) / rows;
+    int threads = (long) out * in >= PARALLEL_THRESHOLD
+        ? Math.min(Math.min(chunks, sc.rowT.length), Math.max(1, io.github.pathsgd.core.tensor.Blas.threads())) : 1;
+    if (threads > 1) {
+      new ChunkJob(chunks, (c, slot) -> chunkSq(w, wOff, bOff, in, out, rows, c, slot, af, gOut, next, sc, p))
+          .run(threads);
     } else {
-      rowsSq(w, wOff, bOff, in, 0, out, af, gOut, next, sc, 0, p);
+      // small layers: this thread, no lambda, nothing allocated
+      for (int c = 0; c < chunks; c++) {
+        chunkSq(w, wOff, bOff, in, out, rows, c, 0, af, gOut, next, sc, p);
+      }
     }
     if (gOut != null) {
       double[] prev = sc.gout[l];
-      for (int i = 0; i < in; i++) {
-        prev[i] = split ? (double) sc.accF[i] + sc.accF2[i] : sc.accF[i];
-      }
-    }
-  }
-
-  /** A range of rows, run by worker {@code slot} (0 or 1, which selects the scratch buffers). */
-  @FunctionalInterface
-  private interface RowTask {
-    void run(int from, int to, int slot);
-  }
-
-  /** Whether a layer is large enough (out·in ≥ {@link #PARALLEL_THRESHOLD}) to split over two threads. */
-  private static boolean large(int out, int in) {
-    return (long) out * in >= PARALLEL_THRESHOLD;
-  }
-
-  /**
-   * Runs {@code task} over rows [0, out) in two halves: the second in the common fork-join pool (slot 1) while this
-   * thread does the first (slot 0). Small layers call the row function directly (no lambda, no allocation).
-   */
-  private static void inHalves(int out, RowTask task) {
-    int mid = out / 2;
-    java.util.concurrent.Future<?> half = java.util.concurrent.ForkJoinPool.commonPool()
-        .submit(() -> task.run(mid, out, 1));
-    task.run(0, mid, 0);
-    join(half);
-  }
-
-  /**
-   * Rows [from, to) of a p = 2 pass: next[o] = Σ_i w[o,i]² a[i] (+ b[o]²) and, when {@code g} is not null, the
-   * worker's accumulator acc[i] = Σ_o w[o,i]² g[o] over these rows (overwritten).
-   */
-  private void rowsSq(FloatBuffer w, int wOff, int bOff, int in, int from, int to, float[] af, double[] g,
-      double[] next, Scratch sc, int slot, double p) {
-    if (VECTOR) {
-      float[] acc = slot == 0 ? sc.accF : sc.accF2;
-      if (g != null) {
-        java.util.Arrays.fill(acc, 0, in, 0f);
-      }
-      VectorKappa.rows(sc.wBytes, wOff, in, from, to, af, g, next, acc);
-      if (opt.includeBiases()) {
-        for (int o = from; o < to; o++) {
-          next[o] += PathNorms.powAbs(w.get(bOff + o), p);
+      java.util.Arrays.fill(prev, 0, in, 0.0);
+      for (int c = 0; c < chunks; c++) {
+        float[] acc = sc.accC[c];
+        for (int i = 0; i < in; i++) {
+          prev[i] += acc[i];
         }
       }
-      return;
     }
-    float[] row = slot == 0 ? sc.row : sc.row2;
-    float[] sq = slot == 0 ? sc.sq : sc.sq2;
-    float[] acc = slot == 0 ? sc.accF : sc.accF2;
-    if (g != null) {
+  }
+
+  /** Chunk c (rows [c·rows, (c+1)·rows) ∩ [0, out)) of a p = 2 pass, with its own γ_out accumulator. */
+  private void chunkSq(FloatBuffer w, int wOff, int bOff, int in, int out, int rows, int c, int slot, float[] af,
+      double[] gOut, double[] next, Scratch sc, double p) {
+    int from = c * rows;
+    int to = Math.min(out, from + rows);
+    float[] acc = null;
+    if (gOut != null) {
+      acc = sc.accC[c];
       java.util.Arrays.fill(acc, 0, in, 0f);
     }
-    for (int o = from; o < to; o++) {
-      w.get(wOff + o * in, row, 0, in);
-      for (int i = 0; i < in; i++) {
-        float x = row[i];
-        sq[i] = x * x;
+    rowsSq(w, wOff, bOff, in, from, to, af, gOut, next, sc, slot, acc, p);
+  }
+
+  /** Chunk {@code c} of a pass, run by thread slot {@code slot} (which selects the thread's scratch rows). */
+  @FunctionalInterface
+  interface ChunkTask {
+    void run(int chunk, int slot);
+  }
+
+  /**
+   * Chunks [0, n) of one pass shared by the calling thread (slot 0) and fork-join workers (slots 1..), which claim
+   * chunks from a counter. {@link #run} returns when every chunk is done; a worker that starts after that finds no
+   * chunk and ends without touching anything.
+   */
+  static final class ChunkJob {
+    private final int n;
+    private final ChunkTask task;
+    private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile Throwable failure;
+
+    ChunkJob(int n, ChunkTask task) {
+      this.n = n;
+      this.task = task;
+    }
+
+    void run(int threads) {
+      for (int s = 1; s < threads; s++) {
+        int slot = s;
+        java.util.concurrent.ForkJoinPool.commonPool().execute(() -> work(slot));
       }
-      if (g != null) {
-        float go = (float) g[o];
-        for (int i = 0; i < in; i++) {
-          acc[i] += sq[i] * go;
+      work(0);
+      int spins = 0;
+      while (done.get() < n) {
+        if (++spins < 1 << 12) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield();
         }
       }
-      double dot = dot8(sq, af, in);
-      if (opt.includeBiases()) {
-        dot += PathNorms.powAbs(w.get(bOff + o), p);
+      Throwable t = failure;
+      if (t instanceof RuntimeException e) {
+        throw e;
+      } else if (t instanceof Error e) {
+        throw e;
+      } else if (t != null) {
+        throw new IllegalStateException("κ computation failed: " + t, t);
       }
-      next[o] = dot;
+    }
+
+    private void work(int slot) {
+      for (int c; (c = next.getAndIncrement()) < n; ) {
+        try {
+          task.run(c, slot);
+        } catch (Throwable t) {
+          failure = t;
+        } finally {
+          done.incrementAndGet();
+        }
+      }
     }
   }
 
-  private static void join(java.util.concurrent.Future<?> f) {
-    try {
-      f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while computing κ", e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("κ computation failed: " + e.getCause(), e.getCause());
+  /**
+   * Rows [from, to) of a p = 2 pass: next[o] = Σ_i w[o,i]² a[i] (+ b[o]²) and, when {@code g} is not null,
+   * acc[i] += Σ_o w[o,i]² g[o] over these rows.
+   */
+  private void rowsSq(FloatBuffer w, int wOff, int bOff, int in, int from, int to, float[] af, double[] g,
+      double[] next, Scratch sc, int slot, float[] acc, double p) {
+    if (VECTOR) {
+      VectorKappa.rows(sc.wBytes, wOff, in, from, to, af, g, next, acc);
+    } else {
+      float[] row = sc.rowT[slot];
+      float[] sq = sc.sqT[slot];
+      for (int o = from; o < to; o++) {
+        w.get(wOff + o * in, row, 0, in);
+        for (int i = 0; i < in; i++) {
+          float x = row[i];
+          sq[i] = x * x;
+        }
+        if (g != null) {
+          float go = (float) g[o];
+          for (int i = 0; i < in; i++) {
+            acc[i] += sq[i] * go;
+          }
+        }
+        next[o] = dot8(sq, af, in);
+      }
+    }
+    if (opt.includeBiases()) {
+      for (int o = from; o < to; o++) {
+        next[o] += PathNorms.powAbs(w.get(bOff + o), p);
+      }
     }
   }
 

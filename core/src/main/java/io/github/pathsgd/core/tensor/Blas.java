@@ -41,7 +41,20 @@ public final class Blas {
   /** A description of the BLAS in use, for provenance. */
   public static String describe() {
     return "OpenBLAS (org.bytedeco:openblas 0.3.31-1.5.13, compiled core "
-        + openblas_nolapack.OPENBLAS_CHAR_CORENAME + ", dynamic arch), threads=" + threads;
+        + openblas_nolapack.OPENBLAS_CHAR_CORENAME + ", dynamic arch), threads=" + threads + ", "
+        + threadTimeout();
+  }
+
+  /**
+   * How long OpenBLAS's idle worker threads spin after a call before they sleep, as its environment variable {@code
+   * OPENBLAS_THREAD_TIMEOUT} (read once, when the library loads) sets it: 2^n cycles, n in [4, 30], default 28. The
+   * {@code pathsgd} launcher and the test runner set 20; with the default, the spinning workers take CPU time from
+   * Java threads that run between GEMMs (Path-SGD's κ pass), see docs/performance.md.
+   */
+  public static String threadTimeout() {
+    String v = System.getenv("OPENBLAS_THREAD_TIMEOUT");
+    return v == null || v.isBlank() ? "OPENBLAS_THREAD_TIMEOUT unset (2^28 cycles)"
+        : "OPENBLAS_THREAD_TIMEOUT=" + v.strip();
   }
 
   /**
@@ -52,9 +65,9 @@ public final class Blas {
    */
   public static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
       Tensor a, int aOff, int lda, Tensor b, int bOff, int ldb, float beta, Tensor c, int cOff, int ldc) {
-    checkRange(a, aOff, (long) (transA ? k : m) * lda, "A");
-    checkRange(b, bOff, (long) (transB ? n : k) * ldb, "B");
-    checkRange(c, cOff, (long) m * ldc, "C");
+    checkRange(a, aOff, extent(transA ? k : m, transA ? m : k, lda), "A");
+    checkRange(b, bOff, extent(transB ? n : k, transB ? k : n, ldb), "B");
+    checkRange(c, cOff, extent(m, n, ldc), "C");
     openblas_nolapack.cblas_sgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha,
         a.pointer(0, aOff), lda, b.pointer(1, bOff), ldb, beta, c.pointer(2, cOff), ldc);
   }
@@ -80,6 +93,14 @@ public final class Blas {
     checkRange(x, xOff, n, "x");
     checkRange(y, yOff, n, "y");
     openblas_nolapack.cblas_saxpy(n, alpha, x.pointer(0, xOff), 1, y.pointer(1, yOff), 1);
+  }
+
+  /**
+   * Floats spanned by a row-major (rows, cols) matrix with leading dimension ld: the last row needs only cols, so a
+   * block of columns of a wider matrix fits exactly.
+   */
+  static long extent(int rows, int cols, int ld) {
+    return rows == 0 || cols == 0 ? 0 : (long) (rows - 1) * ld + cols;
   }
 
   private static void checkRange(Tensor t, int off, long len, String name) {

@@ -94,6 +94,25 @@ class BlasTest {
     assertThat(y2.toArray()).containsExactly(0f, 0f, 0f);
   }
 
+  /**
+   * A block of the last columns of a row-major matrix (offset, leading dimension wider than the block) ends exactly at
+   * the tensor's end: it is accepted and computed right, and one float more is rejected.
+   */
+  @Test
+  void columnBlockEndingAtTheTensorEnd() {
+    // C is (3, 5); write columns 2..4: C[:, 2:5] = A (3, 2) · B (2, 3)
+    Tensor a = Tensor.of(1, 2, 3, 4, 5, 6);
+    Tensor b = Tensor.of(1, 0, 2, 0, 1, 3);
+    Tensor c = new Tensor(15);
+    Blas.sgemm(false, false, 3, 3, 2, 1f, a, 0, 2, b, 0, 3, 0f, c, 2, 5);
+    float[] want = {0, 0, 1, 2, 8, 0, 0, 3, 4, 18, 0, 0, 5, 6, 28};
+    for (int i = 0; i < 15; i++) {
+      assertThat(c.get(i)).as("C[%d]", i).isEqualTo(want[i]);
+    }
+    assertThatThrownBy(() -> Blas.sgemm(false, false, 3, 3, 2, 1f, a, 0, 2, b, 0, 3, 0f, c, 3, 5))
+        .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("C:");
+  }
+
   @Test
   void outOfRangeIsRejected() {
     Tensor a = new Tensor(4);

@@ -65,7 +65,10 @@ public final class StepBenchmark {
   /**
    * Median seconds per training step of each optimizer, measured <em>interleaved</em>: each round runs one step of
    * every optimizer (each on its own network), so a noisy neighbour or a clock change hits all of them alike and the
-   * ratios stay meaningful on a shared machine.
+   * ratios stay meaningful on a shared machine. The order within a round alternates (forward on even rounds,
+   * reversed on odd ones), so no optimizer always runs right after the same one; and the ratio of each optimizer's
+   * step to the first optimizer's step in the same round is kept, so {@link StepTimes#pairedRatio} compares steps
+   * taken milliseconds apart.
    */
   public static StepTimes stepSeconds(int[] widths, int B, List<Optimizer> opts, int warmup, int steps) {
     ParamLayout lay = new ParamLayout(widths);
@@ -88,39 +91,63 @@ public final class StepBenchmark {
       }
       states[j] = opts.get(j).init(lay);
     }
-    List<List<Double>> times = new ArrayList<>();
-    for (int j = 0; j < k; j++) {
-      times.add(new ArrayList<>());
-    }
+    double[][] times = new double[k][steps];
     long gc0 = 0;
     long wall0 = 0;
+    double[] round = new double[k];
     for (int s = 0; s < warmup + steps; s++) {
       if (s == warmup) {
         gc0 = gcMillis();
         wall0 = System.nanoTime();
       }
-      for (int j = 0; j < k; j++) {
+      for (int q = 0; q < k; q++) {
+        int j = s % 2 == 0 ? q : k - 1 - q;
         long t0 = System.nanoTime();
         opts.get(j).trainStep(nets[j], wss[j], B, labels, 0, grads, states[j], Dropout.NONE, null);
-        if (s >= warmup) {
-          times.get(j).add((System.nanoTime() - t0) / 1e9);
+        round[j] = (System.nanoTime() - t0) / 1e9;
+      }
+      if (s >= warmup) {
+        for (int j = 0; j < k; j++) {
+          times[j][s - warmup] = round[j];
         }
       }
     }
     double gcFraction = (gcMillis() - gc0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
     double[] out = new double[k];
+    double[][] ratio = new double[k][3];
     for (int j = 0; j < k; j++) {
-      out[j] = median(times.get(j));
+      out[j] = quantile(times[j], 0.5);
+      double[] rj = new double[steps];
+      for (int i = 0; i < steps; i++) {
+        rj[i] = times[j][i] / times[0][i];
+      }
+      ratio[j] = new double[] {quantile(rj, 0.25), quantile(rj, 0.5), quantile(rj, 0.75)};
     }
-    return new StepTimes(out, gcFraction);
+    return new StepTimes(out, ratio, gcFraction);
   }
 
   /**
-   * Median seconds per step of each optimizer, and GC time / wall time over all the timed steps.
+   * Median seconds per step of each optimizer, the paired step ratios, and GC time / wall time over all the timed
+   * steps.
    *
    * @param seconds one median per optimizer, in the order given
+   * @param pairedRatio per optimizer, the quartiles {25%, 50%, 75%} over the rounds of (its step / the first
+   *     optimizer's step in the same round); {1, 1, 1} for the first
    */
-  public record StepTimes(double[] seconds, double gcFraction) {}
+  public record StepTimes(double[] seconds, double[][] pairedRatio, double gcFraction) {}
+
+  /** The q-quantile of v (linear interpolation between order statistics); v is not modified. */
+  static double quantile(double[] v, double q) {
+    double[] a = v.clone();
+    java.util.Arrays.sort(a);
+    if (a.length == 0) {
+      return Double.NaN;
+    }
+    double pos = q * (a.length - 1);
+    int lo = (int) Math.floor(pos);
+    int hi = Math.min(a.length - 1, lo + 1);
+    return a[lo] + (pos - lo) * (a[hi] - a[lo]);
+  }
 
   static long gcMillis() {
     long t = 0;
@@ -216,9 +243,11 @@ public final class StepBenchmark {
     Blas.setThreads(threads);
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("threads", Blas.threads());
+    out.put("openblas_thread_timeout", Blas.threadTimeout());
     double peak = sgemmGflops(2048, 3);
     out.put("sgemm_peak_gflops", peak);
-    System.out.printf(java.util.Locale.ROOT, "SGEMM 2048^3: %.1f GFLOP/s (%d threads)%n", peak, Blas.threads());
+    System.out.printf(java.util.Locale.ROOT, "SGEMM 2048^3: %.1f GFLOP/s (%d threads, %s)%n", peak, Blas.threads(),
+        Blas.threadTimeout());
     List<Map<String, Object>> entries = new ArrayList<>();
     for (int[] w : archs) {
       double flops = stepFlops(w, batch);
@@ -245,9 +274,13 @@ public final class StepBenchmark {
             100 * flops / s / 1e9 / peak, flops / 1e9);
       }
       double overhead = byOpt.get("path-sgd") / byOpt.get("sgd") - 1;
-      System.out.printf(java.util.Locale.ROOT, "%-18s Path-SGD step / SGD step = %.3f (overhead %+.1f%%)%n",
-          archString(w), 1 + overhead, 100 * overhead);
-      out.put("path_sgd_overhead_" + archString(w), overhead);
+      double[] pr = times.pairedRatio()[1];
+      System.out.printf(java.util.Locale.ROOT, "%-18s Path-SGD step / SGD step = %.3f (overhead %+.1f%%): median of the"
+          + " %d paired rounds, quartiles %.3f-%.3f; ratio of the medians %.3f%n", archString(w), pr[1],
+          100 * (pr[1] - 1), steps, pr[0], pr[2], 1 + overhead);
+      out.put("path_sgd_overhead_" + archString(w), pr[1] - 1);
+      out.put("path_sgd_overhead_quartiles_" + archString(w), List.of(pr[0] - 1, pr[2] - 1));
+      out.put("path_sgd_overhead_ratio_of_medians_" + archString(w), overhead);
       List<Map<String, Object>> shapes = new ArrayList<>();
       for (int l = 0; l + 1 < w.length; l++) {
         int in = w[l];
