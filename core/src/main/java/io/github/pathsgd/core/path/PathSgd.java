@@ -29,7 +29,8 @@ import java.nio.FloatBuffer;
  * {@link PathSgdOptions#recomputeEvery()} &gt; 1 reuses. Scratch is allocated in {@link #init}, so {@code update} does
  * not allocate, except a small job object per pass over a large layer, which several threads share (see {@code
  * squaredPass}: the result is bit-identical for any number of threads). See {@link PathSgdOptions} for the κ floor
- * (state scalar {@code clamped}) and the "ratio" option. An instance may serve several states, but a state must be updated by one thread at a time.
+ * (state scalar {@code clamped}) and the "ratio" option. An instance may serve several states, but a state must be
+ * updated by one thread at a time.
  */
 public final class PathSgd implements GradientTransform {
   /** State buffer with κ_in = γ_in^{2/p} of each layer's inputs (layer l at {@link #kappaInOffset}). */
@@ -380,7 +381,7 @@ public final class PathSgd implements GradientTransform {
     return clamped;
   }
 
-  /** γ_in(l+1) = |W_l|^p γ_in(l) (+ |b_l|^p); for p = 2 in float with two threads on large layers. */
+  /** γ_in(l+1) = |W_l|^p γ_in(l) (+ |b_l|^p); for p = 2 in float, on several threads for large layers. */
   private void forwardLayer(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, int mode) {
     if (mode == 2) {
       squaredPass(lay, w, l, sc, p, null);

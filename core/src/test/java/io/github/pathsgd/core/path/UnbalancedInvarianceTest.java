@@ -81,4 +81,55 @@ class UnbalancedInvarianceTest {
     double d = relDiffAfterSteps(Optimizers.sgd(0.01), Optimizers.sgd(0.01), 5);
     assertThat(d).isGreaterThan(1e-2);
   }
+
+  /**
+   * Rescaling by powers of two is exact in float, and so is every product and sum of the rescaled network up to the
+   * same power: Path-SGD (fused, with dropout) from a network rescaled by powers of two must follow the balanced run
+   * bit for bit over many steps: its weights are exactly the rescaled balanced weights and its logits are identical.
+   * This separates the implementation's invariance from float rounding: with the paper's factors 10·c the two runs
+   * differ only by the rounding of the rescaled start, which training then amplifies.
+   */
+  @Test
+  void powerOfTwoRescalingIsBitExactOverManySteps() {
+    Mlp a = Init.balanced(LAY, new Rng(1));
+    Mlp b = a.copy();
+    Rng pick = new Rng(5);
+    int[][] picks = new int[300][3];
+    for (int[] q : picks) {
+      q[0] = 1 + pick.nextInt(LAY.layers() - 1); // width index of a hidden layer
+      q[1] = pick.nextInt(LAY.width(q[0]));
+      q[2] = pick.nextInt(17) - 8; // c = 2^k, k in [-8, 8]
+      Rescaling.scaleUnit(b, q[0], q[1], Math.scalb(1.0, q[2]));
+    }
+    Optimizer opt = PathOptimizers.pathSgd(0.01, 2);
+    OptState sa = opt.init(LAY);
+    OptState sb = opt.init(LAY);
+    int B = 20;
+    Mlp.Workspace wa = a.workspace(B);
+    Mlp.Workspace wb = b.workspace(B);
+    Tensor g = new Tensor(LAY.size());
+    Rng data = new Rng(3);
+    int[] y = new int[B];
+    for (int s = 0; s < 40; s++) {
+      for (int i = 0; i < B * 30; i++) {
+        float v = data.nextFloat();
+        wa.input().set(i, v);
+        wb.input().set(i, v);
+      }
+      for (int i = 0; i < B; i++) {
+        y[i] = data.nextInt(10);
+      }
+      double la = opt.trainStep(a, wa, B, y, 0, g, sa, new Dropout(0.8f, 1f), new Rng(10 + s)).loss();
+      double lb = opt.trainStep(b, wb, B, y, 0, g, sb, new Dropout(0.8f, 1f), new Rng(10 + s)).loss();
+      assertThat(lb).as("loss at step %d", s).isEqualTo(la);
+    }
+    Mlp rescaledA = a.copy();
+    for (int[] q : picks) {
+      Rescaling.scaleUnit(rescaledA, q[0], q[1], Math.scalb(1.0, q[2]));
+    }
+    for (int i = 0; i < LAY.size(); i++) {
+      assertThat(b.params().get(i)).as("parameter %d", i).isEqualTo(rescaledA.params().get(i));
+    }
+    assertThat(sa.children().get(0).scalar("clamped", -1)).isZero();
+  }
 }
