@@ -234,8 +234,7 @@ public final class StepBenchmark {
   }
 
   static double median(List<Double> v) {
-    double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    return quantile(v.stream().mapToDouble(Double::doubleValue).toArray(), 0.5);
   }
 
   /** Runs the benchmark and returns the figures (also printed). */
