@@ -59,12 +59,9 @@ class PathSgdTest {
     for (int i = 0; i < k.length; i += 97) {
       assertThat(1.0 / u.get(i)).as("i=%d", i).isCloseTo(k[i], within(1e-5 * k[i]));
     }
-    Tensor[] rowInv = new Tensor[lay.layers()];
-    Tensor[] colInv = new Tensor[lay.layers()];
-    for (int l = 0; l < lay.layers(); l++) {
-      rowInv[l] = new Tensor(lay.out(l));
-      colInv[l] = new Tensor(lay.in(l));
-    }
+    Tensor[][] f = factorTensors(lay);
+    Tensor[] rowInv = f[0];
+    Tensor[] colInv = f[1];
     OptState st = t.init(lay);
     assertThat(t.fusedFactors(st, net.params(), rowInv, colInv)).isTrue();
     for (int l = 0; l < lay.layers(); l++) {
@@ -175,17 +172,26 @@ class PathSgdTest {
     }
   }
 
+  /** Per-layer tensors for {@link PathSgd#fusedFactors}: {rowInv (out(l) each), colInv (in(l) each)}. */
+  private static Tensor[][] factorTensors(ParamLayout lay) {
+    Tensor[][] f = new Tensor[2][lay.layers()];
+    for (int l = 0; l < lay.layers(); l++) {
+      f[0][l] = new Tensor(lay.out(l));
+      f[1][l] = new Tensor(lay.in(l));
+    }
+    return f;
+  }
+
   private static float[] kappaFactors(PathSgd t, ParamLayout lay, Mlp net) {
     OptState st = t.init(lay);
-    Tensor[] rowInv = new Tensor[lay.layers()];
-    Tensor[] colInv = new Tensor[lay.layers()];
+    Tensor[][] f = factorTensors(lay);
+    Tensor[] rowInv = f[0];
+    Tensor[] colInv = f[1];
+    assertThat(t.fusedFactors(st, net.params(), rowInv, colInv)).isTrue();
     int n = 0;
     for (int l = 0; l < lay.layers(); l++) {
-      rowInv[l] = new Tensor(lay.out(l));
-      colInv[l] = new Tensor(lay.in(l));
       n += lay.out(l) + lay.in(l);
     }
-    assertThat(t.fusedFactors(st, net.params(), rowInv, colInv)).isTrue();
     float[] all = new float[n];
     int k = 0;
     for (int l = 0; l < lay.layers(); l++) {

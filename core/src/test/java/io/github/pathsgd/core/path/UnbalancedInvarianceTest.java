@@ -37,14 +37,7 @@ class UnbalancedInvarianceTest {
     Rng data = new Rng(3);
     int[] y = new int[B];
     for (int s = 0; s < steps; s++) {
-      for (int i = 0; i < B * 30; i++) {
-        float v = data.nextFloat();
-        wa.input().set(i, v);
-        wb.input().set(i, v);
-      }
-      for (int i = 0; i < B; i++) {
-        y[i] = data.nextInt(10);
-      }
+      nextBatch(data, wa, wb, y);
       optA.trainStep(a, wa, B, y, 0, ga, sa, new Dropout(0.8f, 1f), new Rng(10 + s));
       optB.trainStep(b, wb, B, y, 0, gb, sb, new Dropout(0.8f, 1f), new Rng(10 + s));
       if (sb.children().get(0).scalars().containsKey("clamped")) {
@@ -61,6 +54,18 @@ class UnbalancedInvarianceTest {
       scale = Math.max(scale, Math.abs(v));
     }
     return Equivalence.maxOutputDifference(a, b, x, B) / scale;
+  }
+
+  /** The same random batch (inputs of width 30, labels in [0, 10), y.length rows) into both workspaces. */
+  static void nextBatch(Rng data, Mlp.Workspace wa, Mlp.Workspace wb, int[] y) {
+    for (int i = 0; i < y.length * 30; i++) {
+      float v = data.nextFloat();
+      wa.input().set(i, v);
+      wb.input().set(i, v);
+    }
+    for (int i = 0; i < y.length; i++) {
+      y[i] = data.nextInt(10);
+    }
   }
 
   @Test
@@ -111,14 +116,7 @@ class UnbalancedInvarianceTest {
     Rng data = new Rng(3);
     int[] y = new int[B];
     for (int s = 0; s < 40; s++) {
-      for (int i = 0; i < B * 30; i++) {
-        float v = data.nextFloat();
-        wa.input().set(i, v);
-        wb.input().set(i, v);
-      }
-      for (int i = 0; i < B; i++) {
-        y[i] = data.nextInt(10);
-      }
+      nextBatch(data, wa, wb, y);
       double la = opt.trainStep(a, wa, B, y, 0, g, sa, new Dropout(0.8f, 1f), new Rng(10 + s)).loss();
       double lb = opt.trainStep(b, wb, B, y, 0, g, sb, new Dropout(0.8f, 1f), new Rng(10 + s)).loss();
       assertThat(lb).as("loss at step %d", s).isEqualTo(la);
