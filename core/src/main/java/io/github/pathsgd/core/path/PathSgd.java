@@ -653,24 +653,6 @@ public final class PathSgd implements GradientTransform {
     return s;
   }
 
-  /** Σ_i w_i² g_i in double, four accumulators. */
-  private static double dotSq(float[] w, double[] g, int n) {
-    double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-      double w0 = w[i], w1 = w[i + 1], w2 = w[i + 2], w3 = w[i + 3];
-      a0 += w0 * w0 * g[i];
-      a1 += w1 * w1 * g[i + 1];
-      a2 += w2 * w2 * g[i + 2];
-      a3 += w3 * w3 * g[i + 3];
-    }
-    for (; i < n; i++) {
-      double w0 = w[i];
-      a0 += w0 * w0 * g[i];
-    }
-    return (a0 + a1) + (a2 + a3);
-  }
-
   private static double dotPow(float[] w, double[] g, int n, double p, int mode) {
     double a = 0;
     for (int i = 0; i < n; i++) {

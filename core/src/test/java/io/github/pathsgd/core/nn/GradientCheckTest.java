@@ -16,6 +16,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GradientCheckTest {
   static final double H = 1e-6;
 
+  /** The central difference (f(v + H·e_k) − f(v − H·e_k)) / 2H; v is not modified. */
+  static double centralDiff(java.util.function.ToDoubleFunction<double[]> f, double[] v, int k) {
+    double[] w = v.clone();
+    w[k] += H;
+    double up = f.applyAsDouble(w);
+    w[k] -= 2 * H;
+    return (up - f.applyAsDouble(w)) / (2 * H);
+  }
+
   static double relErr(double a, double b) {
     return Math.abs(a - b) / Math.max(1e-8, Math.abs(a) + Math.abs(b));
   }
@@ -71,19 +80,11 @@ class GradientCheckTest {
     Tensor dinp = new Tensor(B * I);
     Layers.linearBackward(dinp, grads, lay.weightOffset(0), lay.biasOffset(0), tensor(g), tensor(x), params, B, I, O);
     for (int k = 0; k < p.length; k++) {
-      double[] pp = p.clone();
-      pp[k] += H;
-      double up = f.apply(pp, x);
-      pp[k] -= 2 * H;
-      double num = (up - f.apply(pp, x)) / (2 * H);
+      double num = centralDiff(q -> f.apply(q, x), p, k);
       assertThat(relErr(grads.get(k), num)).as("param %d", k).isLessThan(1e-5);
     }
     for (int k = 0; k < x.length; k++) {
-      double[] xx = x.clone();
-      xx[k] += H;
-      double up = f.apply(p, xx);
-      xx[k] -= 2 * H;
-      double num = (up - f.apply(p, xx)) / (2 * H);
+      double num = centralDiff(q -> f.apply(p, q), x, k);
       assertThat(relErr(dinp.get(k), num)).as("input %d", k).isLessThan(1e-5);
     }
     // forward agrees with the definition too
@@ -153,11 +154,7 @@ class GradientCheckTest {
     Layers.softmaxCrossEntropy(t, y, 0, B, C, d, out);
     assertThat(out[0] / B).isCloseTo(f.applyAsDouble(logits), org.assertj.core.api.Assertions.within(1e-9));
     for (int k = 0; k < B * C; k++) {
-      double[] lg = logits.clone();
-      lg[k] += H;
-      double up = f.applyAsDouble(lg);
-      lg[k] -= 2 * H;
-      double num = (up - f.applyAsDouble(lg)) / (2 * H);
+      double num = centralDiff(f, logits, k);
       assertThat((double) d.get(k)).as("logit %d", k).isCloseTo(num, org.assertj.core.api.Assertions.within(1e-6));
     }
   }
@@ -185,11 +182,7 @@ class GradientCheckTest {
     double[] grad = new double[p.length];
     ref.forwardBackward(x, y, B, null, 1, grad);
     for (int k = 0; k < p.length; k++) {
-      double[] pp = p.clone();
-      pp[k] += H;
-      double up = new ReferenceMlp(widths, pp).loss(x, y, B, null, 1);
-      pp[k] -= 2 * H;
-      double num = (up - new ReferenceMlp(widths, pp).loss(x, y, B, null, 1)) / (2 * H);
+      double num = centralDiff(q -> new ReferenceMlp(widths, q).loss(x, y, B, null, 1), p, k);
       assertThat(Math.abs(grad[k] - num)).as("param %d", k).isLessThan(1e-7 + 1e-5 * Math.abs(num));
     }
   }
@@ -267,11 +260,7 @@ class GradientCheckTest {
       p[k] = net.params().get(k);
     }
     for (int k = 0; k < p.length; k++) {
-      double[] pp = p.clone();
-      pp[k] += H;
-      double up = new ReferenceMlp(widths, pp).loss(x, y, B, null, 1);
-      pp[k] -= 2 * H;
-      double num = (up - new ReferenceMlp(widths, pp).loss(x, y, B, null, 1)) / (2 * H);
+      double num = centralDiff(q -> new ReferenceMlp(widths, q).loss(x, y, B, null, 1), p, k);
       assertThat(Math.abs(grads.get(k) - num)).as("param %d", k).isLessThan(1e-6 + 1e-4 * Math.abs(num));
     }
   }
