@@ -136,20 +136,20 @@ public final class Layers {
   }
 
   /**
-   * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}; {@code out} may be {@code x}.
+   * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}, the product in double and rounded once to float
+   * (s need not be representable in float); {@code out} may be {@code x}.
    *
    * <pre>
    * x, out are (B, N); s is (N)
    * </pre>
    */
-  public static void scaleRowsBy(Tensor x, int B, int N, Tensor s, Tensor out) {
+  public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out) {
     FloatBuffer xb = x.buffer();
-    FloatBuffer sb = s.buffer();
     FloatBuffer ob = out.buffer();
     for (int b = 0; b < B; b++) {
       int row = b * N;
       for (int n = 0; n < N; n++) {
-        ob.put(row + n, xb.get(row + n) * sb.get(n));
+        ob.put(row + n, (float) (xb.get(row + n) * s[n]));
       }
     }
   }

@@ -122,11 +122,15 @@ public final class Mlp {
    * gradient of each layer is computed before its weights change, so the result equals {@link #lossAndGradient}
    * followed by the update, up to float rounding.
    *
-   * @param rowScale per layer, a tensor of length out(l), or null for ones
-   * @param colScale per layer, a tensor of length in(l), or null for ones
+   * <p>The scales are doubles: a rescaled network's 1/κ factors can lie outside the float range (1/κ_out of a unit
+   * rescaled by c grows as c²), while the scaled errors r_l ⊙ dZ_l and inputs X_l ⊙ c_l, and the update, are of
+   * the size of the network's own numbers; each is formed in double and rounded once to float.
+   *
+   * @param rowScale per layer, an array of length out(l), or null for ones
+   * @param colScale per layer, an array of length in(l), or null for ones
    */
   public StepStats fusedStep(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, Rng rng, float lr,
-      Tensor[] rowScale, Tensor[] colScale) {
+      double[][] rowScale, double[][] colScale) {
     forward(ws, B, dropout, rng);
     int L = layout.layers();
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), ws.deltas[L], ws.lossOut);

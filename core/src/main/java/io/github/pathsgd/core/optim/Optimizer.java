@@ -98,7 +98,7 @@ public final class Optimizer {
       return st;
     }
     if (fusion == Fusion.PATH) {
-      Tensor[][] f = factors(state);
+      double[][][] f = factors(state);
       OptState pathState = state.children().get(0);
       if (path.fusedFactors(pathState, net.params(), f[0], f[1])) {
         Mlp.StepStats st = net.fusedStep(ws, B, labels, yOff, dropout, rng, (float) lr, f[0], f[1]);
@@ -122,15 +122,15 @@ public final class Optimizer {
   }
 
   /** Per-layer inverse-κ factor tensors, kept as the chain state's scratch. */
-  private static Tensor[][] factors(OptState state) {
-    if (state.scratch() instanceof Tensor[][] f) {
+  private static double[][][] factors(OptState state) {
+    if (state.scratch() instanceof double[][][] f) {
       return f;
     }
     ParamLayout lay = state.layout();
-    Tensor[][] f = new Tensor[2][lay.layers()];
+    double[][][] f = new double[2][lay.layers()][];
     for (int l = 0; l < lay.layers(); l++) {
-      f[0][l] = new Tensor(lay.out(l));
-      f[1][l] = new Tensor(lay.in(l));
+      f[0][l] = new double[lay.out(l)];
+      f[1][l] = new double[lay.in(l)];
     }
     state.setScratch(f);
     return f;

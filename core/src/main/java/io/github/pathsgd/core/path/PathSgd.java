@@ -24,19 +24,39 @@ import java.nio.FloatBuffer;
  *
  * <p>Implementation: κ of a weight matrix has rank one, κ(W_l) = outer(κ_out(l), κ_in(l)) with κ_in = γ_in^{2/p} of
  * the layer's inputs and κ_out = γ_out^{2/p} of its outputs, so u ⊘ κ is a row scale and a column scale; κ is never
- * materialized. The γ sweeps read each weight with double accumulation; the factors are kept in float state buffers
- * {@code kappa_in} (layers packed, Σ_{l&lt;L} n_l floats) and {@code kappa_out} (Σ_{l≥1} n_l floats), which is what
- * {@link PathSgdOptions#recomputeEvery()} &gt; 1 reuses. Scratch is allocated in {@link #init}, so {@code update} does
- * not allocate, except a small job object per pass over a large layer, which several threads share (see {@code
- * squaredPass}: the result is bit-identical for any number of threads). See {@link PathSgdOptions} for the κ floor
- * (state scalar {@code clamped}) and the "ratio" option. An instance may serve several states, but a state must be
- * updated by one thread at a time.
+ * materialized.
+ *
+ * <p>Range. Under a node-wise rescaling by c_v, γ_in(v) scales by c_v^p and γ_out(v) by c_v^{-p}, so a rescaled network
+ * whose weights are all finite float32 numbers can still have γ and κ far outside the float range (a unit rescaled by
+ * 1e20 has κ_in = 1e40 for p = 2). Every γ is therefore kept in double; the factors are stored in the state as a float
+ * mantissa and an integer exponent ({@link #KAPPA_IN} with {@link #KAPPA_IN_EXP}, {@link #KAPPA_OUT} with {@link
+ * #KAPPA_OUT_EXP}: κ = m·2^e), and the update is formed in double, g·(1/κ_out)·(1/κ_in), so that only the update
+ * itself, a number of the size of the weights, is rounded to float. The p = 2 pass reads the weights in float (SIMD
+ * when available) with γ_in and γ_out scaled by a power of two into the float range; a layer whose γ span more than
+ * the float range, whose squared weights overflow or underflow, or whose sums come out too small to be trusted is
+ * recomputed in double ({@code squaredPass}), so κ is right to float rounding for every network whose weights float32
+ * can hold. {@link PathSgdOptions.Sweep#DOUBLE} runs every layer in double. A power-of-two rescaling changes nothing
+ * but exponents, so it gives bit-identical steps whenever both networks take the same kernel.
+ *
+ * <p>Scratch is allocated in {@link #init}, so {@code update} does not allocate, except a small job object per pass over
+ * a large layer, which several threads share (see {@code squaredPass}: the result is bit-identical for any number of
+ * threads). See {@link PathSgdOptions} for the κ floor (state scalar {@code clamped}, which also counts the
+ * coordinates whose κ or update cannot be represented) and the "ratio" option. The state scalar {@code
+ * kappa_double_layers} is the number of layers whose p = 2 pass ran in double at the last recomputation. An instance
+ * may serve several states, but a state must be updated by one thread at a time.
  */
 public final class PathSgd implements GradientTransform {
-  /** State buffer with κ_in = γ_in^{2/p} of each layer's inputs (layer l at {@link #kappaInOffset}). */
+  /**
+   * State buffer with the mantissas of κ_in = γ_in^{2/p} of each layer's inputs (layer l at {@link #kappaInOffset});
+   * κ_in = mantissa · 2^exponent with the exponents in {@link #KAPPA_IN_EXP}. Read a value with {@link #kappaValue}.
+   */
   public static final String KAPPA_IN = "kappa_in";
-  /** State buffer with κ_out = γ_out^{2/p} of each layer's outputs (layer l at {@link #kappaOutOffset}). */
+  /** State buffer with the binary exponents of κ_in (integers, stored as floats); see {@link #KAPPA_IN}. */
+  public static final String KAPPA_IN_EXP = "kappa_in_exp";
+  /** State buffer with the mantissas of κ_out = γ_out^{2/p} of each layer's outputs (at {@link #kappaOutOffset}). */
   public static final String KAPPA_OUT = "kappa_out";
+  /** State buffer with the binary exponents of κ_out; see {@link #KAPPA_OUT}. */
+  public static final String KAPPA_OUT_EXP = "kappa_out_exp";
 
   private final PathSgdOptions opt;
 
@@ -81,7 +101,9 @@ public final class PathSgd implements GradientTransform {
     OptState s = new OptState(layout);
     int L = layout.layers();
     s.addBuffer(KAPPA_IN, new Tensor(kappaInOffset(layout, L)));
+    s.addBuffer(KAPPA_IN_EXP, new Tensor(kappaInOffset(layout, L)));
     s.addBuffer(KAPPA_OUT, new Tensor(kappaOutOffset(layout, L)));
+    s.addBuffer(KAPPA_OUT_EXP, new Tensor(kappaOutOffset(layout, L)));
     s.setScalar("clamped", 0);
     s.setScratch(new Scratch(layout));
     return s;
@@ -119,50 +141,107 @@ public final class PathSgd implements GradientTransform {
   /**
    * Prepares a fused Path-SGD step ({@code Mlp.fusedStep}): brings κ up to date exactly as {@link #update} would and
    * writes the inverse factors 1/κ_out (per layer, length out(l)) into {@code rowInv[l]} and 1/κ_in (length in(l))
-   * into {@code colInv[l]}; advances the state's count as {@link #update} does. Returns false, with the count not
-   * advanced, when the fused form would differ from {@link #update}: some coordinate needs the κ floor, or the ratio
+   * into {@code colInv[l]}, in double (they need not be representable in float; their product for every weight is);
+   * advances the state's count as {@link #update} does. Returns false, with the count not advanced, when the fused
+   * form would differ from {@link #update}: some coordinate needs the κ floor or cannot be represented, or the ratio
    * option is on. The caller then takes the unfused path.
    */
-  public boolean fusedFactors(OptState state, Tensor params, Tensor[] rowInv, Tensor[] colInv) {
+  public boolean fusedFactors(OptState state, Tensor params, double[][] rowInv, double[][] colInv) {
     if (opt.ratio()) {
       return false;
     }
     ParamLayout lay = state.layout();
-    refreshKappa(lay, params, state);
-    FloatBuffer kin = state.buffer(KAPPA_IN).buffer();
-    FloatBuffer kout = state.buffer(KAPPA_OUT).buffer();
+    Scratch sc = refreshKappa(lay, params, state);
     double floor = state.scalar("kappa_floor", 0);
     for (int l = 0, L = lay.layers(); l < L; l++) {
-      int io = kappaInOffset(lay, l);
-      int oo = kappaOutOffset(lay, l);
-      double minIn = Double.POSITIVE_INFINITY;
-      for (int i = 0, n = lay.in(l); i < n; i++) {
-        minIn = Math.min(minIn, kin.get(io + i));
-      }
-      double minOut = Double.POSITIVE_INFINITY;
-      for (int o = 0, n = lay.out(l); o < n; o++) {
-        minOut = Math.min(minOut, kout.get(oo + o));
-      }
-      // weights need κ_in·κ_out >= floor; biases κ_out >= floor (κ_in of the constant unit is 1)
-      if (!(minIn * minOut >= floor && minIn * minOut > 0 && minOut >= floor)) {
+      if (!regular(sc, lay, l, floor)) {
         return false;
       }
     }
     for (int l = 0, L = lay.layers(); l < L; l++) {
       int io = kappaInOffset(lay, l);
       int oo = kappaOutOffset(lay, l);
-      FloatBuffer cb = colInv[l].buffer();
+      double[] cb = colInv[l];
       for (int i = 0, n = lay.in(l); i < n; i++) {
-        cb.put(i, (float) (1.0 / kin.get(io + i)));
+        cb[i] = 1.0 / sc.kin[io + i];
       }
-      FloatBuffer rb = rowInv[l].buffer();
+      double[] rb = rowInv[l];
       for (int o = 0, n = lay.out(l); o < n; o++) {
-        rb.put(o, (float) (1.0 / kout.get(oo + o)));
+        rb[o] = 1.0 / sc.kout[oo + o];
       }
     }
     state.setScalar("clamped", 0);
     state.incrementCount();
     return true;
+  }
+
+  /**
+   * Whether layer l needs no floor and every factor of it can be represented: κ_in·κ_out ≥ floor and κ_out ≥ floor
+   * (κ of a bias), all κ positive and finite, and 1/κ_in, 1/κ_out and their products finite and non-zero in double.
+   */
+  private static boolean regular(Scratch sc, ParamLayout lay, int l, double floor) {
+    int io = kappaInOffset(lay, l);
+    int oo = kappaOutOffset(lay, l);
+    double minIn = Double.POSITIVE_INFINITY;
+    double maxIn = 0;
+    for (int i = 0, n = lay.in(l); i < n; i++) {
+      double k = sc.kin[io + i];
+      minIn = Math.min(minIn, k);
+      maxIn = Math.max(maxIn, k);
+    }
+    double minOut = Double.POSITIVE_INFINITY;
+    double maxOut = 0;
+    for (int o = 0, n = lay.out(l); o < n; o++) {
+      double k = sc.kout[oo + o];
+      minOut = Math.min(minOut, k);
+      maxOut = Math.max(maxOut, k);
+    }
+    // NaN fails every comparison
+    return minIn * minOut >= floor && minOut >= floor && minIn > 0 && minOut > 0 && maxIn < Double.POSITIVE_INFINITY
+        && maxOut < Double.POSITIVE_INFINITY && (1 / minIn) * (1 / minOut) < Double.POSITIVE_INFINITY
+        && (1 / maxIn) * (1 / maxOut) > 0;
+  }
+
+  /** The value m·2^e of entry {@code index} of a κ factor buffer ({@link #KAPPA_IN} or {@link #KAPPA_OUT}). */
+  public static double kappaValue(OptState state, String buffer, int index) {
+    return decode(state.buffer(buffer).buffer(), state.buffer(exponents(buffer)).buffer(), index);
+  }
+
+  /**
+   * Multiplies entry {@code index} of a κ factor buffer ({@link #KAPPA_IN} or {@link #KAPPA_OUT}) by {@code factor},
+   * in double, keeping the mantissa-exponent form ({@link Rescaling} uses it for κ_in·c² and κ_out/c²).
+   */
+  public static void scaleKappa(OptState state, String buffer, int index, double factor) {
+    FloatBuffer m = state.buffer(buffer).buffer();
+    FloatBuffer e = state.buffer(exponents(buffer)).buffer();
+    encode(decode(m, e, index) * factor, m, e, index);
+  }
+
+  private static String exponents(String buffer) {
+    return switch (buffer) {
+      case KAPPA_IN -> KAPPA_IN_EXP;
+      case KAPPA_OUT -> KAPPA_OUT_EXP;
+      default -> throw new IllegalArgumentException("not a κ factor buffer: '" + buffer + "'");
+    };
+  }
+
+  /**
+   * Stores k ≥ 0 as a float mantissa in [1, 2] and an integer exponent (k = m·2^e); 0, infinity and NaN are stored as
+   * the mantissa with exponent 0. Exact under power-of-two scaling of k: only the mantissa is rounded.
+   */
+  static void encode(double k, FloatBuffer m, FloatBuffer e, int i) {
+    if (k == 0 || !Double.isFinite(k)) {
+      m.put(i, (float) k);
+      e.put(i, 0f);
+      return;
+    }
+    int x = Math.max(Double.MIN_EXPONENT, Math.getExponent(k));
+    m.put(i, (float) Math.scalb(k, -x));
+    e.put(i, x);
+  }
+
+  static double decode(FloatBuffer m, FloatBuffer e, int i) {
+    return Math.scalb((double) m.get(i), (int) e.get(i));
   }
 
   @Override
@@ -213,6 +292,11 @@ public final class PathSgd implements GradientTransform {
     final float[][] rowT; // per thread slot: one row of weights (scalar kernel)
     final float[][] sqT; // per thread slot: its squares (scalar kernel)
     final float[][] accC; // per row chunk: the chunk's γ_out accumulator over the layer's inputs, in float
+    final double[] colD; // 1/κ_in of one layer
+    final double[] gS; // γ_out of the layer's outputs, scaled by a power of two into the float range
+    final double[] kin; // κ_in as decoded from the state (KAPPA_IN layout)
+    final double[] kout; // κ_out as decoded from the state (KAPPA_OUT layout)
+    int doubleLayers; // layers whose p = 2 pass ran in double at the last recomputation
 
     Scratch(ParamLayout layout) {
       this.layout = layout;
@@ -236,6 +320,14 @@ public final class PathSgd implements GradientTransform {
       rowT = new float[slots][maxIn];
       sqT = new float[slots][maxIn];
       accC = new float[MAX_CHUNKS][maxIn];
+      int maxOut = 1;
+      for (int l = 0; l < L; l++) {
+        maxOut = Math.max(maxOut, layout.out(l));
+      }
+      gS = new double[maxOut];
+      colD = new double[maxIn];
+      kin = new double[kappaInOffset(layout, L)];
+      kout = new double[kappaOutOffset(layout, L)];
     }
   }
 
@@ -252,11 +344,23 @@ public final class PathSgd implements GradientTransform {
     if (state.count() % opt.recomputeEvery() == 0 || Double.isNaN(state.scalar("kappa_floor", Double.NaN))) {
       computeKappa(lay, params, state, sc);
     }
+    // the factors every step uses are the stored ones, also right after a recomputation, a restore or a rescaling
+    FloatBuffer mi = state.buffer(KAPPA_IN).buffer();
+    FloatBuffer ei = state.buffer(KAPPA_IN_EXP).buffer();
+    for (int i = 0; i < sc.kin.length; i++) {
+      sc.kin[i] = decode(mi, ei, i);
+    }
+    FloatBuffer mo = state.buffer(KAPPA_OUT).buffer();
+    FloatBuffer eo = state.buffer(KAPPA_OUT_EXP).buffer();
+    for (int i = 0; i < sc.kout.length; i++) {
+      sc.kout[i] = decode(mo, eo, i);
+    }
     return sc;
   }
 
   /** Recomputes κ_in, κ_out into the state buffers and the floor into scalar {@code kappa_floor}. */
   private void computeKappa(ParamLayout lay, Tensor params, OptState state, Scratch sc) {
+    sc.doubleLayers = 0;
     sc.wBytes = params.bytes();
     FloatBuffer w = params.buffer();
     int L = lay.layers();
@@ -289,38 +393,44 @@ public final class PathSgd implements GradientTransform {
         backwardLayer(lay, w, l, sc, p, mode);
       }
     }
-    // factors γ^{2/p} in float, and the floor
-    FloatBuffer kin = state.buffer(KAPPA_IN).buffer();
-    FloatBuffer kout = state.buffer(KAPPA_OUT).buffer();
+    // factors γ^{2/p} in double, stored as mantissa and exponent, and the floor
+    FloatBuffer mi = state.buffer(KAPPA_IN).buffer();
+    FloatBuffer ei = state.buffer(KAPPA_IN_EXP).buffer();
+    FloatBuffer mo = state.buffer(KAPPA_OUT).buffer();
+    FloatBuffer eo = state.buffer(KAPPA_OUT_EXP).buffer();
     double e = 2.0 / p;
     double kmax = 0;
     for (int l = 0; l < L; l++) {
       int io = kappaInOffset(lay, l);
       double maxIn = 0;
       for (int i = 0, n = lay.in(l); i < n; i++) {
-        float f = (float) (mode == 2 ? sc.gin[l][i] : Math.pow(sc.gin[l][i], e));
-        kin.put(io + i, f);
-        maxIn = Math.max(maxIn, f);
+        double k = mode == 2 ? sc.gin[l][i] : Math.pow(sc.gin[l][i], e);
+        encode(k, mi, ei, io + i);
+        maxIn = Math.max(maxIn, k);
       }
       int oo = kappaOutOffset(lay, l);
       double maxOut = 0;
       for (int o = 0, n = lay.out(l); o < n; o++) {
-        float f = (float) (mode == 2 ? sc.gout[l + 1][o] : Math.pow(sc.gout[l + 1][o], e));
-        kout.put(oo + o, f);
-        maxOut = Math.max(maxOut, f);
+        double k = mode == 2 ? sc.gout[l + 1][o] : Math.pow(sc.gout[l + 1][o], e);
+        encode(k, mo, eo, oo + o);
+        maxOut = Math.max(maxOut, k);
       }
       kmax = Math.max(kmax, Math.max(maxOut * maxIn, maxOut));
     }
     state.setScalar("kappa_floor", Math.max(opt.absoluteFloor(), opt.relativeFloor() * kmax));
+    state.setScalar("kappa_double_layers", sc.doubleLayers);
   }
 
-  /** u ← u ⊘ max(κ, floor), row and column scales; returns the number of clamped coordinates. */
+  /**
+   * u ← u ⊘ max(κ, floor) as a row and a column scale, the products formed in double and rounded once; returns the
+   * number of coordinates that were clamped (κ below the floor), that have κ = 0 after the floor (their update is set
+   * to 0: κ = 0 means a unit with no path through it, whose gradient is 0 too), or whose κ or update cannot be
+   * represented (not finite).
+   */
   private static long divide(ParamLayout lay, FloatBuffer ub, OptState state, Scratch sc) {
-    FloatBuffer kin = state.buffer(KAPPA_IN).buffer();
-    FloatBuffer kout = state.buffer(KAPPA_OUT).buffer();
     double floor = state.scalar("kappa_floor", 0);
     float[] row = sc.row;
-    float[] col = sc.col;
+    double[] col = sc.colD;
     long clamped = 0;
     for (int l = 0, L = lay.layers(); l < L; l++) {
       int in = lay.in(l);
@@ -329,56 +439,61 @@ public final class PathSgd implements GradientTransform {
       int bOff = lay.biasOffset(l);
       int io = kappaInOffset(lay, l);
       int oo = kappaOutOffset(lay, l);
-      double minIn = Double.POSITIVE_INFINITY;
-      for (int i = 0; i < in; i++) {
-        float k = kin.get(io + i);
-        col[i] = k;
-        minIn = Math.min(minIn, k);
-      }
-      double minOut = Double.POSITIVE_INFINITY;
-      for (int o = 0; o < out; o++) {
-        minOut = Math.min(minOut, kout.get(oo + o));
-      }
-      if (minIn * minOut >= floor && minIn * minOut > 0) {
-        // fast path, no clamping possible: u[o, :] *= (1/κ_out[o]) · (1/κ_in[:])
+      double[] kin = sc.kin;
+      double[] kout = sc.kout;
+      if (regular(sc, lay, l, floor)) {
+        // fast path, nothing clamped: u[o, i] *= (1/κ_out[o]) · (1/κ_in[i]), the product in double
         for (int i = 0; i < in; i++) {
-          col[i] = (float) (1.0 / col[i]);
+          col[i] = 1.0 / kin[io + i];
         }
         for (int o = 0; o < out; o++) {
-          float r = (float) (1.0 / kout.get(oo + o));
+          double r = 1.0 / kout[oo + o];
           int off = wOff + o * in;
           ub.get(off, row, 0, in);
+          long bad = 0;
           for (int i = 0; i < in; i++) {
-            row[i] = row[i] * r * col[i];
+            float v = (float) (row[i] * (r * col[i]));
+            bad += Float.isInfinite(v) && Float.isFinite(row[i]) ? 1 : 0;
+            row[i] = v;
           }
+          clamped += bad;
           ub.put(off, row, 0, in);
         }
       } else {
         for (int o = 0; o < out; o++) {
-          double ko = kout.get(oo + o);
+          double ko = kout[oo + o];
           int off = wOff + o * in;
           ub.get(off, row, 0, in);
           for (int i = 0; i < in; i++) {
-            double k = ko * col[i];
-            if (k < floor) {
-              k = floor;
-              clamped++;
-            }
-            row[i] = (float) (row[i] / k);
+            double k = ko * kin[io + i];
+            float g = row[i];
+            row[i] = divideOne(g, k, floor);
+            clamped += clamped(g, k, floor, row[i]);
           }
           ub.put(off, row, 0, in);
         }
       }
       for (int o = 0; o < out; o++) {
-        double k = kout.get(oo + o);
-        if (k < floor) {
-          k = floor;
-          clamped++;
-        }
-        ub.put(bOff + o, (float) (ub.get(bOff + o) / k));
+        float g = ub.get(bOff + o);
+        float v = divideOne(g, kout[oo + o], floor);
+        ub.put(bOff + o, v);
+        clamped += clamped(g, kout[oo + o], floor, v);
       }
     }
     return clamped;
+  }
+
+  /** g / max(κ, floor) rounded to float; 0 when that κ is 0 or not finite (no path through the coordinate). */
+  private static float divideOne(float g, double k, double floor) {
+    double f = Math.max(k, floor);
+    return f > 0 && f < Double.POSITIVE_INFINITY ? (float) (g / f) : 0f; // NaN κ: 0 too
+  }
+
+  /** 1 when {@link #divideOne}(g, k, floor) = v clamped κ, set the update to 0, or overflowed to infinity; else 0. */
+  private static int clamped(float g, double k, double floor, float v) {
+    double f = Math.max(k, floor);
+    boolean c = !(k >= floor) || !(f > 0 && f < Double.POSITIVE_INFINITY) || Float.isInfinite(v) && Float.isFinite(g);
+    return c ? 1 : 0;
   }
 
   /** γ_in(l+1) = |W_l|^p γ_in(l) (+ |b_l|^p); for p = 2 in float, on several threads for large layers. */
@@ -481,14 +596,10 @@ public final class PathSgd implements GradientTransform {
 
   /**
    * The p = 2 pass over W_l: γ_in(l+1) from γ_in(l), and, when {@code gOut} (γ_out(l+1)) is not null, γ_out(l) in
-   * the same read.
-   *
-   * <p>The rows are cut into fixed chunks ({@link #chunkRows}); each chunk has its own γ_out accumulator, and the
-   * accumulators are summed in chunk order, so the result does not depend on how many threads ran or which thread
-   * took which chunk: κ, and so training, is bit-reproducible. Large layers ({@link #PARALLEL_THRESHOLD}) are run by
-   * the calling thread and up to {@code Blas.threads() − 1} workers of the common fork-join pool, which take chunks
-   * from a shared counter: a worker that starts late only takes fewer chunks, the caller never waits for it to
-   * start. The pass streams the weights once and is bound by memory bandwidth (docs/performance.md).
+   * the same read. With {@link PathSgdOptions.Sweep#AUTO} it runs in float ({@link #floatPass}, SIMD when available,
+   * several threads on large layers) on γ scaled into the float range by a power of two, and the sums are checked;
+   * when the γ do not fit the float range or a check fails the layer is recomputed in double ({@link #doublePass}).
+   * The biases' |b|² are added in double afterwards.
    */
   private void squaredPass(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, double[] gOut) {
     int in = lay.in(l);
@@ -497,25 +608,110 @@ public final class PathSgd implements GradientTransform {
     int bOff = lay.biasOffset(l);
     double[] a = sc.gin[l];
     double[] next = sc.gin[l + 1];
-    float[] af = sc.aF;
-    for (int i = 0; i < in; i++) {
-      af[i] = (float) a[i];
+    double[] prev = gOut == null ? null : sc.gout[l];
+    // γ_in and γ_out into the float range by a power of two each (exact); a layer whose γ do not fit runs in double
+    int ea = opt.sweep() == PathSgdOptions.Sweep.AUTO ? floatScale(a, in) : NO_SCALE;
+    int eg = gOut == null || ea == NO_SCALE ? 0 : floatScale(gOut, out);
+    boolean fast = ea != NO_SCALE && eg != NO_SCALE;
+    if (fast) {
+      float[] af = sc.aF;
+      for (int i = 0; i < in; i++) {
+        af[i] = (float) Math.scalb(a[i], -ea);
+      }
+      double[] gs = null;
+      if (gOut != null) {
+        gs = sc.gS;
+        for (int o = 0; o < out; o++) {
+          gs[o] = Math.scalb(gOut[o], -eg);
+        }
+      }
+      floatPass(w, wOff, bOff, in, out, sc, af, gs, next, prev);
+      // trust the float sums only where no float overflow can hide in them (they are finite) and where what float
+      // underflow can lose, at most about 2^-148 per term, is below 2^-28 of the sum (they are not too small)
+      double minNext = Math.scalb((double) in, -120);
+      for (int o = 0; o < out && fast; o++) {
+        fast = next[o] >= minNext && next[o] <= Float.MAX_VALUE;
+      }
+      double minPrev = Math.scalb((double) out, -120);
+      for (int i = 0; prev != null && i < in && fast; i++) {
+        fast = prev[i] >= minPrev && prev[i] < Double.POSITIVE_INFINITY;
+      }
     }
+    if (fast) {
+      for (int o = 0; o < out; o++) {
+        next[o] = Math.scalb(next[o], ea);
+      }
+      for (int i = 0; prev != null && i < in; i++) {
+        prev[i] = Math.scalb(prev[i], eg);
+      }
+    } else {
+      sc.doubleLayers++;
+      doublePass(w, wOff, in, out, sc.row, a, gOut, next, prev);
+    }
+    if (opt.includeBiases()) {
+      for (int o = 0; o < out; o++) {
+        double b = w.get(bOff + o);
+        next[o] += b * b;
+      }
+    }
+  }
+
+  /** {@link #floatScale}'s answer for values the float pass cannot hold. */
+  private static final int NO_SCALE = Integer.MIN_VALUE;
+
+  /**
+   * The binary exponent e of max(v[0..n)), so that every v·2^-e is below 2 and the float pass can take it, or {@link
+   * #NO_SCALE} when some non-zero v·2^-e would fall below the normal float range (the values span more than about 2^126)
+   * or some v is not finite. All zeros: 0.
+   */
+  private static int floatScale(double[] v, int n) {
+    double max = 0;
+    for (int i = 0; i < n; i++) {
+      double x = v[i];
+      if (!(x >= 0 && x < Double.POSITIVE_INFINITY)) {
+        return NO_SCALE;
+      }
+      max = Math.max(max, x);
+    }
+    if (max == 0) {
+      return 0;
+    }
+    int e = Math.getExponent(max);
+    double lo = Math.scalb((double) Float.MIN_NORMAL, e);
+    for (int i = 0; i < n; i++) {
+      if (v[i] != 0 && v[i] < lo) {
+        return NO_SCALE;
+      }
+    }
+    return e;
+  }
+
+  /**
+   * The float p = 2 pass over W_l on scaled γ: next[o] = Σ_i w[o,i]² af[i] and, when {@code gs} is not null, prev[i] =
+   * Σ_o w[o,i]² gs[o] (no biases).
+   *
+   * <p>The rows are cut into fixed chunks ({@link #chunkRows}); each chunk has its own γ_out accumulator, and the
+   * accumulators are summed in chunk order, so the result does not depend on how many threads ran or which thread
+   * took which chunk: κ, and so training, is bit-reproducible. Large layers ({@link #PARALLEL_THRESHOLD}) are run by
+   * the calling thread and up to {@code Blas.threads() − 1} workers of the common fork-join pool, which take chunks
+   * from a shared counter: a worker that starts late only takes fewer chunks, the caller never waits for it to
+   * start. The pass streams the weights once and is bound by memory bandwidth (docs/performance.md).
+   */
+  private void floatPass(FloatBuffer w, int wOff, int bOff, int in, int out, Scratch sc, float[] af, double[] gs,
+      double[] next, double[] prev) {
     int rows = chunkRows(out);
     int chunks = (out + rows - 1) / rows;
     int threads = (long) out * in >= PARALLEL_THRESHOLD
         ? Math.min(Math.min(chunks, sc.rowT.length), Math.max(1, io.github.pathsgd.core.tensor.Blas.threads())) : 1;
     if (threads > 1) {
-      new ChunkJob(chunks, (c, slot) -> chunkSq(w, wOff, bOff, in, out, rows, c, slot, af, gOut, next, sc, p))
-          .run(threads);
+      new ChunkJob(chunks, (c, slot) -> chunkSq(w, wOff, bOff, in, out, rows, c, slot, af, gs, next, sc)).run(threads);
     } else {
       // small layers: this thread, no lambda, nothing allocated
       for (int c = 0; c < chunks; c++) {
-        chunkSq(w, wOff, bOff, in, out, rows, c, 0, af, gOut, next, sc, p);
+        chunkSq(w, wOff, bOff, in, out, rows, c, 0, af, gs, next, sc);
       }
     }
-    if (gOut != null) {
-      double[] prev = sc.gout[l];
+    if (prev != null) {
       java.util.Arrays.fill(prev, 0, in, 0.0);
       for (int c = 0; c < chunks; c++) {
         float[] acc = sc.accC[c];
@@ -526,9 +722,32 @@ public final class PathSgd implements GradientTransform {
     }
   }
 
+  /**
+   * The p = 2 pass over W_l in double on unscaled γ: next[o] = Σ_i w[o,i]² a[i] and, when g is not null, prev[i] =
+   * Σ_o w[o,i]² g[o] (no biases). Every weight is finite in float, so w² and the sums stay far inside the double range.
+   */
+  private static void doublePass(FloatBuffer w, int wOff, int in, int out, float[] row, double[] a, double[] g,
+      double[] next, double[] prev) {
+    if (prev != null) {
+      java.util.Arrays.fill(prev, 0, in, 0.0);
+    }
+    for (int o = 0; o < out; o++) {
+      w.get(wOff + o * in, row, 0, in);
+      double acc = 0;
+      for (int i = 0; i < in; i++) {
+        double x = row[i];
+        acc += x * x * a[i];
+      }
+      next[o] = acc;
+      if (prev != null) {
+        axpySq(row, g[o], prev, in);
+      }
+    }
+  }
+
   /** Chunk c (rows [c·rows, (c+1)·rows) ∩ [0, out)) of a p = 2 pass, with its own γ_out accumulator. */
-  private void chunkSq(FloatBuffer w, int wOff, int bOff, int in, int out, int rows, int c, int slot, float[] af,
-      double[] gOut, double[] next, Scratch sc, double p) {
+  private static void chunkSq(FloatBuffer w, int wOff, int bOff, int in, int out, int rows, int c, int slot,
+      float[] af, double[] gOut, double[] next, Scratch sc) {
     int from = c * rows;
     int to = Math.min(out, from + rows);
     float[] acc = null;
@@ -536,7 +755,7 @@ public final class PathSgd implements GradientTransform {
       acc = sc.accC[c];
       java.util.Arrays.fill(acc, 0, in, 0f);
     }
-    rowsSq(w, wOff, bOff, in, from, to, af, gOut, next, sc, slot, acc, p);
+    rowsSq(w, wOff, in, from, to, af, gOut, next, sc, slot, acc);
   }
 
   /** Chunk {@code c} of a pass, run by thread slot {@code slot} (which selects the thread's scratch rows). */
@@ -600,11 +819,11 @@ public final class PathSgd implements GradientTransform {
   }
 
   /**
-   * Rows [from, to) of a p = 2 pass: next[o] = Σ_i w[o,i]² a[i] (+ b[o]²) and, when {@code g} is not null,
+   * Rows [from, to) of a float p = 2 pass: next[o] = Σ_i w[o,i]² a[i] and, when {@code g} is not null,
    * acc[i] += Σ_o w[o,i]² g[o] over these rows.
    */
-  private void rowsSq(FloatBuffer w, int wOff, int bOff, int in, int from, int to, float[] af, double[] g,
-      double[] next, Scratch sc, int slot, float[] acc, double p) {
+  private static void rowsSq(FloatBuffer w, int wOff, int in, int from, int to, float[] af, double[] g,
+      double[] next, Scratch sc, int slot, float[] acc) {
     if (VECTOR) {
       VectorKappa.rows(sc.wBytes, wOff, in, from, to, af, g, next, acc);
     } else {
@@ -623,11 +842,6 @@ public final class PathSgd implements GradientTransform {
           }
         }
         next[o] = dot8(sq, af, in);
-      }
-    }
-    if (opt.includeBiases()) {
-      for (int o = from; o < to; o++) {
-        next[o] += PathNorms.powAbs(w.get(bOff + o), p);
       }
     }
   }

@@ -37,7 +37,7 @@ public final class Rescaling {
   /** ρ_{c,v} in place on parameters of the given layout. */
   public static void scaleUnit(ParamLayout lay, Tensor params, int layer, int unit, double c) {
     check(lay, layer, unit, c);
-    scaleInOut(lay, params.buffer(), layer, unit, (float) c, (float) (1.0 / c));
+    scaleInOut(lay, params.buffer(), layer, unit, c, 1.0 / c);
   }
 
   /**
@@ -61,16 +61,14 @@ public final class Rescaling {
     for (var e : state.buffers().entrySet()) {
       FloatBuffer b = e.getValue().buffer();
       switch (e.getKey()) {
-        case "momentum" -> scaleInOut(lay, b, layer, unit, (float) g, (float) (1.0 / g));
-        case "sum_sq" -> scaleInOut(lay, b, layer, unit, (float) (g * g), (float) (1.0 / (g * g)));
-        case PathSgd.KAPPA_IN -> {
-          int i = PathSgd.kappaInOffset(lay, layer) + unit; // layer's unit as an input of W_layer
-          b.put(i, (float) (b.get(i) * c * c));
-        }
-        case PathSgd.KAPPA_OUT -> {
-          int i = PathSgd.kappaOutOffset(lay, layer - 1) + unit; // as an output of W_{layer-1}
-          b.put(i, (float) (b.get(i) / (c * c)));
-        }
+        case "momentum" -> scaleInOut(lay, b, layer, unit, g, 1.0 / g);
+        case "sum_sq" -> scaleInOut(lay, b, layer, unit, g * g, 1.0 / (g * g));
+        // κ is stored as mantissa and exponent (PathSgd#KAPPA_IN_EXP): scaled through PathSgd, never in float
+        case PathSgd.KAPPA_IN -> PathSgd.scaleKappa(state, PathSgd.KAPPA_IN,
+            PathSgd.kappaInOffset(lay, layer) + unit, c * c); // the unit as an input of W_layer
+        case PathSgd.KAPPA_OUT -> PathSgd.scaleKappa(state, PathSgd.KAPPA_OUT,
+            PathSgd.kappaOutOffset(lay, layer - 1) + unit, 1.0 / (c * c)); // as an output of W_{layer-1}
+        case PathSgd.KAPPA_IN_EXP, PathSgd.KAPPA_OUT_EXP -> { } // scaled with their mantissas
         default -> throw new IllegalArgumentException("cannot rescale optimizer buffer '" + e.getKey()
             + "': its transformation under node rescaling is unknown");
       }
@@ -182,20 +180,25 @@ public final class Rescaling {
     return net;
   }
 
-  private static void scaleInOut(ParamLayout lay, FloatBuffer b, int layer, int unit, float in, float out) {
+  /**
+   * Incoming weights and bias of the unit ×in, outgoing ×out. Each product is formed in double and rounded once to
+   * float, so a factor need not be representable in float (c = 1e40 on weights of 1e-3 is fine) and ρ_c followed by
+   * ρ_{1/c} returns every weight to within one float rounding.
+   */
+  private static void scaleInOut(ParamLayout lay, FloatBuffer b, int layer, int unit, double in, double out) {
     int l = layer - 1; // W_l has the unit as an output
     int n = lay.in(l);
     int row = lay.weightOffset(l) + unit * n;
     for (int i = 0; i < n; i++) {
-      b.put(row + i, b.get(row + i) * in);
+      b.put(row + i, (float) (b.get(row + i) * in));
     }
     int bi = lay.biasOffset(l) + unit;
-    b.put(bi, b.get(bi) * in);
+    b.put(bi, (float) (b.get(bi) * in));
     int m = lay.in(layer); // W_layer has the unit as an input (column)
     int wOff = lay.weightOffset(layer);
     for (int o = 0, O = lay.out(layer); o < O; o++) {
       int j = wOff + o * m + unit;
-      b.put(j, b.get(j) * out);
+      b.put(j, (float) (b.get(j) * out));
     }
   }
 
