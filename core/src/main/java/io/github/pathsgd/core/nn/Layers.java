@@ -135,22 +135,64 @@ public final class Layers {
     }
   }
 
+  /** Whether s[0..n) are all exactly 1. */
+  public static boolean allOnes(double[] s, int n) {
+    for (int i = 0; i < n; i++) {
+      if (s[i] != 1.0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /**
-   * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}, the product in double and rounded once to float
-   * (s need not be representable in float); {@code out} may be {@code x}.
+   * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}; {@code out} may be {@code x}. s need not be
+   * representable in float: when every s[n] is 0 or a normal float, the product is taken in float with s rounded to
+   * float (two roundings; the JIT vectorizes the loop); otherwise in double, rounded once. Either way the result is
+   * exactly scaled under a power-of-two scaling of x or s. Rows go through {@code tmp} by bulk copies, so the loops run
+   * on arrays.
    *
    * <pre>
-   * x, out are (B, N); s is (N)
+   * x, out are (B, N); s is (N); tmp and sf are scratch of at least N floats each
    * </pre>
    */
-  public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out) {
+  public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out, float[] tmp, float[] sf) {
+    scaleRowsBy(x, B, N, s, out, tmp, sf, false);
+  }
+
+  /** {@link #scaleRowsBy(Tensor, int, int, double[], Tensor, float[], float[])}, always in double when {@code exact}. */
+  public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out, float[] tmp, float[] sf,
+      boolean exact) {
+    boolean single = !exact;
+    for (int n = 0; n < N; n++) {
+      float f = (float) s[n];
+      float a = Math.abs(f);
+      single &= f == 0 ? s[n] == 0 : a >= Float.MIN_NORMAL && a <= Float.MAX_VALUE;
+      sf[n] = f;
+    }
     FloatBuffer xb = x.buffer();
     FloatBuffer ob = out.buffer();
     for (int b = 0; b < B; b++) {
       int row = b * N;
-      for (int n = 0; n < N; n++) {
-        ob.put(row + n, (float) (xb.get(row + n) * s[n]));
+      xb.get(row, tmp, 0, N);
+      if (single) {
+        scaleRow(tmp, sf, N);
+      } else {
+        scaleRow(tmp, s, N);
       }
+      ob.put(row, tmp, 0, N);
+    }
+  }
+
+  private static void scaleRow(float[] t, float[] s, int n) {
+    for (int i = 0; i < n; i++) {
+      t[i] *= s[i];
+    }
+  }
+
+  private static void scaleRow(float[] t, double[] s, int n) {
+    for (int i = 0; i < n; i++) {
+      t[i] = (float) (t[i] * s[i]);
     }
   }
 

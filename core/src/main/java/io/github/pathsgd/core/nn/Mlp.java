@@ -124,13 +124,24 @@ public final class Mlp {
    *
    * <p>The scales are doubles: a rescaled network's 1/κ factors can lie outside the float range (1/κ_out of a unit
    * rescaled by c grows as c²), while the scaled errors r_l ⊙ dZ_l and inputs X_l ⊙ c_l, and the update, are of
-   * the size of the network's own numbers; each is formed in double and rounded once to float.
+   * the size of the network's own numbers; a layer whose factors float cannot hold forms them in double ({@link
+   * Layers#scaleRowsBy}).
    *
    * @param rowScale per layer, an array of length out(l), or null for ones
    * @param colScale per layer, an array of length in(l), or null for ones
    */
   public StepStats fusedStep(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, Rng rng, float lr,
       double[][] rowScale, double[][] colScale) {
+    return fusedStep(ws, B, labels, yOff, dropout, rng, lr, rowScale, colScale, false);
+  }
+
+  /**
+   * {@link #fusedStep(Workspace, int, int[], int, Dropout, Rng, float, double[][], double[][])}; with {@code
+   * exactScales} the scaled errors and inputs are always formed in double and rounded once, so that two networks that
+   * differ by a power-of-two rescaling take bit-identical steps whatever the range of their factors.
+   */
+  public StepStats fusedStep(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, Rng rng, float lr,
+      double[][] rowScale, double[][] colScale, boolean exactScales) {
     forward(ws, B, dropout, rng);
     int L = layout.layers();
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), ws.deltas[L], ws.lossOut);
@@ -150,12 +161,13 @@ public final class Mlp {
       }
       // the loops are small methods of Layers: each compiles on its own, hot from the first steps
       if (rowScale != null) {
-        Layers.scaleRowsBy(dz, B, O, rowScale[l], dz);
+        Layers.scaleRowsBy(dz, B, O, rowScale[l], dz, ws.rowTmp, ws.scaleTmp, exactScales);
       }
       Layers.biasSgdStep(params, layout.biasOffset(l), dz, B, O, lr, ws.biasSum);
       Tensor x = ws.acts[l];
-      if (colScale != null) {
-        Layers.scaleRowsBy(x, B, I, colScale[l], ws.scratch);
+      // skipped where every factor is 1, as for the inputs of layer 0 (κ_in of an input unit is γ_in^{2/p} = 1)
+      if (colScale != null && !Layers.allOnes(colScale[l], I)) {
+        Layers.scaleRowsBy(x, B, I, colScale[l], ws.scratch, ws.rowTmp, ws.scaleTmp, exactScales);
         x = ws.scratch;
       }
       io.github.pathsgd.core.tensor.Blas.sgemm(true, false, O, I, B, -lr, dz, 0, O, x, 0, I, 1f, params,
@@ -190,6 +202,8 @@ public final class Mlp {
     final double[] lossOut = new double[2];
     final Tensor scratch;
     final float[] biasSum;
+    final float[] rowTmp;
+    final float[] scaleTmp;
 
     Workspace(ParamLayout layout, int maxBatch) {
       if (maxBatch <= 0) {
@@ -205,6 +219,8 @@ public final class Mlp {
       }
       scratch = new Tensor(maxBatch * maxWidth);
       biasSum = new float[Math.max(maxWidth, layout.width(L))];
+      rowTmp = new float[Math.max(maxWidth, layout.width(L))];
+      scaleTmp = new float[Math.max(maxWidth, layout.width(L))];
       for (int i = 0; i <= L; i++) {
         acts[i] = new Tensor(maxBatch * layout.width(i));
         deltas[i] = i == 0 ? null : new Tensor(maxBatch * layout.width(i));

@@ -101,7 +101,8 @@ public final class Optimizer {
       double[][][] f = factors(state);
       OptState pathState = state.children().get(0);
       if (path.fusedFactors(pathState, net.params(), f[0], f[1])) {
-        Mlp.StepStats st = net.fusedStep(ws, B, labels, yOff, dropout, rng, (float) lr, f[0], f[1]);
+        Mlp.StepStats st = net.fusedStep(ws, B, labels, yOff, dropout, rng, (float) lr, f[0], f[1],
+            path.options().sweep() == io.github.pathsgd.core.path.PathSgdOptions.Sweep.DOUBLE);
         state.incrementCount();
         state.children().get(1).incrementCount();
         return st;

@@ -100,7 +100,10 @@ public final class PathSgd implements GradientTransform {
   public OptState init(ParamLayout layout) {
     OptState s = new OptState(layout);
     int L = layout.layers();
-    s.addBuffer(KAPPA_IN, new Tensor(kappaInOffset(layout, L)));
+    Tensor mIn = s.addBuffer(KAPPA_IN, new Tensor(kappaInOffset(layout, L)));
+    for (int i = 0; i < layout.inputs(); i++) {
+      mIn.set(i, 1f); // κ_in of an input unit is 1^{2/p} = 1 (mantissa 1, exponent 0), and stays 1
+    }
     s.addBuffer(KAPPA_IN_EXP, new Tensor(kappaInOffset(layout, L)));
     s.addBuffer(KAPPA_OUT, new Tensor(kappaOutOffset(layout, L)));
     s.addBuffer(KAPPA_OUT_EXP, new Tensor(kappaOutOffset(layout, L)));
@@ -159,16 +162,8 @@ public final class PathSgd implements GradientTransform {
       }
     }
     for (int l = 0, L = lay.layers(); l < L; l++) {
-      int io = kappaInOffset(lay, l);
-      int oo = kappaOutOffset(lay, l);
-      double[] cb = colInv[l];
-      for (int i = 0, n = lay.in(l); i < n; i++) {
-        cb[i] = 1.0 / sc.kin[io + i];
-      }
-      double[] rb = rowInv[l];
-      for (int o = 0, n = lay.out(l); o < n; o++) {
-        rb[o] = 1.0 / sc.kout[oo + o];
-      }
+      System.arraycopy(sc.kinInv, kappaInOffset(lay, l), colInv[l], 0, lay.in(l));
+      System.arraycopy(sc.koutInv, kappaOutOffset(lay, l), rowInv[l], 0, lay.out(l));
     }
     state.setScalar("clamped", 0);
     state.incrementCount();
@@ -180,22 +175,10 @@ public final class PathSgd implements GradientTransform {
    * (κ of a bias), all κ positive and finite, and 1/κ_in, 1/κ_out and their products finite and non-zero in double.
    */
   private static boolean regular(Scratch sc, ParamLayout lay, int l, double floor) {
-    int io = kappaInOffset(lay, l);
-    int oo = kappaOutOffset(lay, l);
-    double minIn = Double.POSITIVE_INFINITY;
-    double maxIn = 0;
-    for (int i = 0, n = lay.in(l); i < n; i++) {
-      double k = sc.kin[io + i];
-      minIn = Math.min(minIn, k);
-      maxIn = Math.max(maxIn, k);
-    }
-    double minOut = Double.POSITIVE_INFINITY;
-    double maxOut = 0;
-    for (int o = 0, n = lay.out(l); o < n; o++) {
-      double k = sc.kout[oo + o];
-      minOut = Math.min(minOut, k);
-      maxOut = Math.max(maxOut, k);
-    }
+    double minIn = sc.kinMin[l];
+    double maxIn = sc.kinMax[l];
+    double minOut = sc.koutMin[l];
+    double maxOut = sc.koutMax[l];
     // NaN fails every comparison
     return minIn * minOut >= floor && minOut >= floor && minIn > 0 && minOut > 0 && maxIn < Double.POSITIVE_INFINITY
         && maxOut < Double.POSITIVE_INFINITY && (1 / minIn) * (1 / minOut) < Double.POSITIVE_INFINITY
@@ -229,19 +212,36 @@ public final class PathSgd implements GradientTransform {
    * Stores k ≥ 0 as a float mantissa in [1, 2] and an integer exponent (k = m·2^e); 0, infinity and NaN are stored as
    * the mantissa with exponent 0. Exact under power-of-two scaling of k: only the mantissa is rounded.
    */
-  static void encode(double k, FloatBuffer m, FloatBuffer e, int i) {
+  static double encode(double k, FloatBuffer m, FloatBuffer e, int i) {
+    float[] mf = new float[1];
+    float[] ef = new float[1];
+    double r = encode(k, mf, ef, 0);
+    m.put(i, mf[0]);
+    e.put(i, ef[0]);
+    return r;
+  }
+
+  /** {@link #encode(double, FloatBuffer, FloatBuffer, int)} into arrays; returns the stored value m·2^e. */
+  static double encode(double k, float[] m, float[] e, int i) {
     if (k == 0 || !Double.isFinite(k)) {
-      m.put(i, (float) k);
-      e.put(i, 0f);
-      return;
+      m[i] = (float) k;
+      e[i] = 0f;
+      return k;
     }
     int x = Math.max(Double.MIN_EXPONENT, Math.getExponent(k));
-    m.put(i, (float) Math.scalb(k, -x));
-    e.put(i, x);
+    float mf = (float) (x > 1022 ? Math.scalb(k, -x) : k * pow2(-x)); // exact scaling, then the one rounding
+    m[i] = mf;
+    e[i] = x;
+    return mf * pow2(x);
   }
 
   static double decode(FloatBuffer m, FloatBuffer e, int i) {
-    return Math.scalb((double) m.get(i), (int) e.get(i));
+    return m.get(i) * pow2((int) e.get(i));
+  }
+
+  /** 2^e for e in [−1022, 1023], exactly. */
+  static double pow2(int e) {
+    return Double.longBitsToDouble((long) (e + Double.MAX_EXPONENT) << 52);
   }
 
   @Override
@@ -294,8 +294,20 @@ public final class PathSgd implements GradientTransform {
     final float[][] accC; // per row chunk: the chunk's γ_out accumulator over the layer's inputs, in float
     final double[] colD; // 1/κ_in of one layer
     final double[] gS; // γ_out of the layer's outputs, scaled by a power of two into the float range
-    final double[] kin; // κ_in as decoded from the state (KAPPA_IN layout)
-    final double[] kout; // κ_out as decoded from the state (KAPPA_OUT layout)
+    final double[] kin; // κ_in as stored in the state (KAPPA_IN layout)
+    final double[] kout; // κ_out as stored in the state (KAPPA_OUT layout)
+    final float[] mIn; // mantissas and exponents of κ_in, κ_out on their way to and from the state
+    final float[] eIn;
+    final float[] mOut;
+    final float[] eOut;
+    final double[] stat = new double[2];
+    final float[] ones; // γ_in of the network's inputs, in float
+    final double[] kinInv; // 1/κ_in
+    final double[] koutInv; // 1/κ_out
+    final double[] kinMin; // per layer: the least κ_in of its inputs (kinMax: the largest)
+    final double[] kinMax;
+    final double[] koutMin; // per layer: the least κ_out of its outputs (koutMax: the largest)
+    final double[] koutMax;
     int doubleLayers; // layers whose p = 2 pass ran in double at the last recomputation
 
     Scratch(ParamLayout layout) {
@@ -320,14 +332,30 @@ public final class PathSgd implements GradientTransform {
       rowT = new float[slots][maxIn];
       sqT = new float[slots][maxIn];
       accC = new float[MAX_CHUNKS][maxIn];
-      int maxOut = 1;
+      int widest = 1;
       for (int l = 0; l < L; l++) {
-        maxOut = Math.max(maxOut, layout.out(l));
+        widest = Math.max(widest, layout.out(l));
       }
-      gS = new double[maxOut];
+      gS = new double[widest];
       colD = new double[maxIn];
       kin = new double[kappaInOffset(layout, L)];
       kout = new double[kappaOutOffset(layout, L)];
+      kinInv = new double[kin.length];
+      mIn = new float[kin.length];
+      eIn = new float[kin.length];
+      mOut = new float[kout.length];
+      eOut = new float[kout.length];
+      ones = new float[layout.width(0)];
+      java.util.Arrays.fill(ones, 1f);
+      koutInv = new double[kout.length];
+      kinMin = new double[L];
+      kinMax = new double[L];
+      koutMin = new double[L];
+      koutMax = new double[L];
+      java.util.Arrays.fill(kin, 0, layout.width(0), 1.0);
+      java.util.Arrays.fill(kinInv, 0, layout.width(0), 1.0);
+      kinMin[0] = 1.0;
+      kinMax[0] = 1.0;
     }
   }
 
@@ -342,20 +370,53 @@ public final class PathSgd implements GradientTransform {
       state.setScratch(sc);
     }
     if (state.count() % opt.recomputeEvery() == 0 || Double.isNaN(state.scalar("kappa_floor", Double.NaN))) {
-      computeKappa(lay, params, state, sc);
+      computeKappa(lay, params, state, sc); // also sets sc.kin, sc.kout to the stored values
+    } else {
+      // the stored factors, which a restore or a rescaling of the state may have changed since the last step
+      decodeAll(state.buffer(KAPPA_IN).buffer(), state.buffer(KAPPA_IN_EXP).buffer(), sc.mIn, sc.eIn, sc.kin,
+          lay.inputs());
+      decodeAll(state.buffer(KAPPA_OUT).buffer(), state.buffer(KAPPA_OUT_EXP).buffer(), sc.mOut, sc.eOut, sc.kout, 0);
     }
-    // the factors every step uses are the stored ones, also right after a recomputation, a restore or a rescaling
-    FloatBuffer mi = state.buffer(KAPPA_IN).buffer();
-    FloatBuffer ei = state.buffer(KAPPA_IN_EXP).buffer();
-    for (int i = 0; i < sc.kin.length; i++) {
-      sc.kin[i] = decode(mi, ei, i);
-    }
-    FloatBuffer mo = state.buffer(KAPPA_OUT).buffer();
-    FloatBuffer eo = state.buffer(KAPPA_OUT_EXP).buffer();
-    for (int i = 0; i < sc.kout.length; i++) {
-      sc.kout[i] = decode(mo, eo, i);
+    int io = 0;
+    int oo = 0;
+    for (int l = 0, L = lay.layers(); l < L; l++) {
+      int in = lay.in(l);
+      int out = lay.out(l);
+      if (l > 0) { // layer 0: the inputs' κ_in = 1, set when the scratch was made
+        stats(sc.kin, sc.kinInv, io, io + in, sc.stat);
+        sc.kinMin[l] = sc.stat[0];
+        sc.kinMax[l] = sc.stat[1];
+      }
+      stats(sc.kout, sc.koutInv, oo, oo + out, sc.stat);
+      sc.koutMin[l] = sc.stat[0];
+      sc.koutMax[l] = sc.stat[1];
+      io += in;
+      oo += out;
     }
     return sc;
+  }
+
+  /** k[i] = m[i]·2^e[i] for i in [from, k.length), read from the state's buffers. */
+  private static void decodeAll(FloatBuffer mb, FloatBuffer eb, float[] m, float[] e, double[] k, int from) {
+    mb.get(from, m, from, k.length - from);
+    eb.get(from, e, from, k.length - from);
+    for (int i = from; i < k.length; i++) {
+      k[i] = m[i] * pow2((int) e[i]);
+    }
+  }
+
+  /** inv[i] = 1/k[i] over [from, to); out[0], out[1] = the least and the largest k there (NaN if any k is NaN). */
+  private static void stats(double[] k, double[] inv, int from, int to, double[] out) {
+    double mn = Double.POSITIVE_INFINITY;
+    double mx = 0;
+    for (int i = from; i < to; i++) {
+      double x = k[i];
+      inv[i] = 1.0 / x;
+      mn = Math.min(mn, x);
+      mx = Math.max(mx, x);
+    }
+    out[0] = mn;
+    out[1] = mx;
   }
 
   /** Recomputes κ_in, κ_out into the state buffers and the floor into scalar {@code kappa_floor}. */
@@ -393,30 +454,33 @@ public final class PathSgd implements GradientTransform {
         backwardLayer(lay, w, l, sc, p, mode);
       }
     }
-    // factors γ^{2/p} in double, stored as mantissa and exponent, and the floor
-    FloatBuffer mi = state.buffer(KAPPA_IN).buffer();
-    FloatBuffer ei = state.buffer(KAPPA_IN_EXP).buffer();
-    FloatBuffer mo = state.buffer(KAPPA_OUT).buffer();
-    FloatBuffer eo = state.buffer(KAPPA_OUT_EXP).buffer();
+    // factors γ^{2/p} in double, stored as mantissa and exponent (bulk copies), and the floor
     double e = 2.0 / p;
     double kmax = 0;
+    int n0 = lay.inputs();
     for (int l = 0; l < L; l++) {
       int io = kappaInOffset(lay, l);
       double maxIn = 0;
-      for (int i = 0, n = lay.in(l); i < n; i++) {
-        double k = mode == 2 ? sc.gin[l][i] : Math.pow(sc.gin[l][i], e);
-        encode(k, mi, ei, io + i);
+      double[] g = sc.gin[l];
+      for (int i = l == 0 ? n0 : 0, n = lay.in(l); i < n; i++) { // κ_in of the inputs is 1, set once
+        double k = mode == 2 ? g[i] : Math.pow(g[i], e);
+        sc.kin[io + i] = encode(k, sc.mIn, sc.eIn, io + i);
         maxIn = Math.max(maxIn, k);
       }
       int oo = kappaOutOffset(lay, l);
       double maxOut = 0;
+      double[] h = sc.gout[l + 1];
       for (int o = 0, n = lay.out(l); o < n; o++) {
-        double k = mode == 2 ? sc.gout[l + 1][o] : Math.pow(sc.gout[l + 1][o], e);
-        encode(k, mo, eo, oo + o);
+        double k = mode == 2 ? h[o] : Math.pow(h[o], e);
+        sc.kout[oo + o] = encode(k, sc.mOut, sc.eOut, oo + o);
         maxOut = Math.max(maxOut, k);
       }
       kmax = Math.max(kmax, Math.max(maxOut * maxIn, maxOut));
     }
+    state.buffer(KAPPA_IN).buffer().put(n0, sc.mIn, n0, sc.mIn.length - n0);
+    state.buffer(KAPPA_IN_EXP).buffer().put(n0, sc.eIn, n0, sc.eIn.length - n0);
+    state.buffer(KAPPA_OUT).buffer().put(0, sc.mOut);
+    state.buffer(KAPPA_OUT_EXP).buffer().put(0, sc.eOut);
     state.setScalar("kappa_floor", Math.max(opt.absoluteFloor(), opt.relativeFloor() * kmax));
     state.setScalar("kappa_double_layers", sc.doubleLayers);
   }
@@ -443,11 +507,9 @@ public final class PathSgd implements GradientTransform {
       double[] kout = sc.kout;
       if (regular(sc, lay, l, floor)) {
         // fast path, nothing clamped: u[o, i] *= (1/κ_out[o]) · (1/κ_in[i]), the product in double
-        for (int i = 0; i < in; i++) {
-          col[i] = 1.0 / kin[io + i];
-        }
+        System.arraycopy(sc.kinInv, io, col, 0, in);
         for (int o = 0; o < out; o++) {
-          double r = 1.0 / kout[oo + o];
+          double r = sc.koutInv[oo + o];
           int off = wOff + o * in;
           ub.get(off, row, 0, in);
           long bad = 0;
@@ -610,39 +672,46 @@ public final class PathSgd implements GradientTransform {
     double[] next = sc.gin[l + 1];
     double[] prev = gOut == null ? null : sc.gout[l];
     // γ_in and γ_out into the float range by a power of two each (exact); a layer whose γ do not fit runs in double
-    int ea = opt.sweep() == PathSgdOptions.Sweep.AUTO ? floatScale(a, in) : NO_SCALE;
+    boolean inputs = l == 0; // γ_in of the inputs is 1 (computeKappa): no scaling, the float ones
+    int ea = opt.sweep() != PathSgdOptions.Sweep.AUTO ? NO_SCALE : inputs ? 0 : floatScale(a, in);
     int eg = gOut == null || ea == NO_SCALE ? 0 : floatScale(gOut, out);
     boolean fast = ea != NO_SCALE && eg != NO_SCALE;
     if (fast) {
-      float[] af = sc.aF;
-      for (int i = 0; i < in; i++) {
-        af[i] = (float) Math.scalb(a[i], -ea);
+      float[] af = inputs ? sc.ones : sc.aF;
+      if (!inputs) {
+        double sa = pow2(-ea); // exact scalings: the scaled values are normal floats or 0 (floatScale)
+        for (int i = 0; i < in; i++) {
+          af[i] = (float) (a[i] * sa);
+        }
       }
       double[] gs = null;
       if (gOut != null) {
         gs = sc.gS;
+        double sg = pow2(-eg);
         for (int o = 0; o < out; o++) {
-          gs[o] = Math.scalb(gOut[o], -eg);
+          gs[o] = gOut[o] * sg;
         }
       }
       floatPass(w, wOff, bOff, in, out, sc, af, gs, next, prev);
       // trust the float sums only where no float overflow can hide in them (they are finite) and where what float
       // underflow can lose, at most about 2^-148 per term, is below 2^-28 of the sum (they are not too small)
-      double minNext = Math.scalb((double) in, -120);
+      double minNext = in * 0x1p-120;
       for (int o = 0; o < out && fast; o++) {
         fast = next[o] >= minNext && next[o] <= Float.MAX_VALUE;
       }
-      double minPrev = Math.scalb((double) out, -120);
+      double minPrev = out * 0x1p-120;
       for (int i = 0; prev != null && i < in && fast; i++) {
         fast = prev[i] >= minPrev && prev[i] < Double.POSITIVE_INFINITY;
       }
     }
     if (fast) {
+      double ua = pow2(ea);
       for (int o = 0; o < out; o++) {
-        next[o] = Math.scalb(next[o], ea);
+        next[o] *= ua;
       }
+      double ug = pow2(eg);
       for (int i = 0; prev != null && i < in; i++) {
-        prev[i] = Math.scalb(prev[i], eg);
+        prev[i] *= ug;
       }
     } else {
       sc.doubleLayers++;
@@ -666,24 +735,22 @@ public final class PathSgd implements GradientTransform {
    */
   private static int floatScale(double[] v, int n) {
     double max = 0;
+    double minPos = Double.POSITIVE_INFINITY;
+    boolean finite = true;
     for (int i = 0; i < n; i++) {
       double x = v[i];
-      if (!(x >= 0 && x < Double.POSITIVE_INFINITY)) {
-        return NO_SCALE;
-      }
+      finite &= x >= 0 && x < Double.POSITIVE_INFINITY;
       max = Math.max(max, x);
+      minPos = x > 0 ? Math.min(minPos, x) : minPos;
+    }
+    if (!finite) {
+      return NO_SCALE;
     }
     if (max == 0) {
       return 0;
     }
-    int e = Math.getExponent(max);
-    double lo = Math.scalb((double) Float.MIN_NORMAL, e);
-    for (int i = 0; i < n; i++) {
-      if (v[i] != 0 && v[i] < lo) {
-        return NO_SCALE;
-      }
-    }
-    return e;
+    int e = Math.max(Double.MIN_EXPONENT + 126, Math.min(Double.MAX_EXPONENT - 1, Math.getExponent(max)));
+    return minPos < Float.MIN_NORMAL * pow2(e) ? NO_SCALE : e;
   }
 
   /**

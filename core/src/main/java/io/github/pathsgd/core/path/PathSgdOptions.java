@@ -26,8 +26,8 @@ package io.github.pathsgd.core.path;
  *     global step sizes).
  * @param sweep how the p = 2 pass reads the weights: {@link Sweep#AUTO} (default) in float, with SIMD, falling back
  *     to double for any layer whose γ or squared weights the float range cannot hold; {@link Sweep#DOUBLE} always in
- *     double (slower; a reference, and bit-exact rescaling checks that need both networks on one kernel). Other p
- *     always run in double.
+ *     double, and the fused step's scaled errors and inputs in double too (slower; a reference, and bit-exact
+ *     rescaling checks that need both networks on one kernel). Other p always run in double.
  */
 public record PathSgdOptions(double p, boolean includeBiases, int recomputeEvery, double absoluteFloor,
     double relativeFloor, boolean ratio, Sweep sweep) {
