@@ -1,12 +1,17 @@
 package io.github.pathsgd.cli;
 
 import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.path.Equivalence;
+import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.path.PathNorms;
 import io.github.pathsgd.core.path.Rescaling;
 import io.github.pathsgd.core.util.Rng;
+import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.experiments.results.AtomicFiles;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -14,13 +19,26 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code pathsgd rescale MODEL --unbalance --out FILE}: writes a functionally equivalent, rescaled network. */
+/**
+ * {@code pathsgd rescale MODEL --unbalance --out FILE}: writes a functionally equivalent, rescaled network, and beside
+ * it the factors it applied ({@link #factorsFile(Path)}), or refuses with one line and writes nothing.
+ */
 @Command(name = "rescale", mixinStandardHelpOptions = true,
     description = {"Write a rescaled network that computes the same function as MODEL.",
-      "Rescaling ρ_{c,v}: incoming weights and bias of hidden unit v times c, outgoing weights divided by c.",
-      "--unbalance applies the paper's unbalanced rescaling: COUNT picks of hidden units, uniformly with replacement",
-      "over all hidden layers, each rescaled by 10·c (or 10^c) with c ~ LogNormal(MU, SIGMA).",
-      "The command checks the equivalence on random inputs and prints the path norms before and after."})
+      "Rescaling ρ_{c,v}: incoming weights and bias of hidden unit v times c,",
+      "outgoing weights divided by c.",
+      "--unbalance applies the paper's unbalanced rescaling: picks of hidden units,",
+      "with replacement, each rescaled by 10·c (or 10^c), c ~ LogNormal(MU, SIGMA).",
+      "By default round(F·width) picks within each hidden layer, F = 0.25 as in the",
+      "authors' MATLAB demo (1000 + 1000 for 2×4000); --count N makes N picks over",
+      "all hidden layers instead.",
+      "The result is checked: if a weight or bias would overflow to infinity or",
+      "underflow to zero or a subnormal float, or the outputs on 64 random inputs",
+      "differ by more than 1e-4 of their largest magnitude, the command fails with",
+      "one line naming the largest factor, its layer and unit, and writes nothing.",
+      "Otherwise it writes FILE and, for FILE = NAME.safetensors, NAME.factors.json:",
+      "the widths, the options, the seed and, per hidden layer, the product of the",
+      "factors applied to each unit (divide by them to map a network back)."})
 final class RescaleCommand implements Callable<Integer> {
   @Parameters(paramLabel = "MODEL", description = "input .safetensors model")
   Path model;
@@ -28,8 +46,13 @@ final class RescaleCommand implements Callable<Integer> {
   @Option(names = "--unbalance", required = true, description = "apply the paper's unbalanced rescaling")
   boolean unbalance;
 
-  @Option(names = "--count", defaultValue = "2000", description = "hidden units picked (default ${DEFAULT-VALUE})")
-  int count;
+  @Option(names = "--fraction", paramLabel = "F",
+      description = "round(F·width) picks in each hidden layer, uniform within it (default 0.25)")
+  Double fraction;
+
+  @Option(names = "--count", paramLabel = "N",
+      description = "N picks in all, uniform over all hidden units of all layers (absolute; instead of --fraction)")
+  Integer count;
 
   @Option(names = "--factor", defaultValue = "10c", description = "10c (default) or 10^c")
   String factor;
@@ -46,34 +69,99 @@ final class RescaleCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "output .safetensors file")
   Path out;
 
+  /** The factors file beside a model: {@code NAME.safetensors} → {@code NAME.factors.json}, else NAME + that suffix. */
+  static Path factorsFile(Path modelFile) {
+    String name = modelFile.getFileName().toString();
+    String stem = name.endsWith(".safetensors") ? name.substring(0, name.length() - ".safetensors".length()) : name;
+    return modelFile.resolveSibling(stem + ".factors.json");
+  }
+
   @Override
   public Integer call() throws Exception {
-    if (!factor.equals("10c") && !factor.equals("10^c")) {
-      throw new IllegalArgumentException("--factor: expected 10c or 10^c, got '" + factor + "'");
-    }
+    Rescaling.Unbalance opts = options();
     SafeTensors.Model in = SafeTensors.read(model);
     Mlp net = in.network();
     Mlp before = net.copy();
-    Rescaling.unbalance(net, new Rescaling.Unbalance(count,
-        factor.equals("10c") ? Rescaling.FactorForm.TEN_TIMES_C : Rescaling.FactorForm.TEN_TO_THE_C, mu, sigma),
-        new Rng(seed));
-    int B = 64;
-    float[] x = new float[B * net.layout().inputs()];
-    Rng r = new Rng(seed ^ 0x5EED);
-    for (int i = 0; i < x.length; i++) {
-      x[i] = r.nextFloat();
-    }
-    double diff = Equivalence.maxOutputDifference(before, net, x, B);
-    float[] ref = Equivalence.outputs(before, x, B);
-    double scale = 0;
-    for (float v : ref) {
-      scale = Math.max(scale, Math.abs(v));
-    }
+    ParamLayout lay = net.layout();
+    // refuses (Rescaling.Refused, one line) before anything is written
+    double[][] f = Rescaling.unbalanceChecked(net, opts, new Rng(seed));
+    Rescaling.Verification v = Rescaling.verify(before, net, f,
+        Rescaling.randomInputs(lay.inputs(), Rescaling.CHECK_ROWS, new Rng(seed).split("check")),
+        Rescaling.CHECK_ROWS);
+
+    Path factors = factorsFile(out);
+    AtomicFiles.writeString(factors, Configs.json().writeValueAsString(factorsJson(lay, opts, f)) + "\n");
     SafeTensors.write(net, out, Map.of("pathsgd_rescaled_from", model.getFileName().toString(),
-        "pathsgd_unbalance", "count=" + count + ",factor=" + factor + ",mu=" + mu + ",sigma=" + sigma + ",seed=" + seed));
-    System.out.printf(Locale.ROOT, "wrote %s: %s, path norm φ_2 %.6g -> %.6g, max output difference on %d random inputs"
-        + " %.3g (outputs up to %.3g)%n", out, net.layout(), PathNorms.phi(before, 2), PathNorms.phi(net, 2), B, diff,
-        scale);
+        "pathsgd_unbalance", metadata(opts), "pathsgd_factors", factors.getFileName().toString()));
+    System.out.printf(Locale.ROOT, "wrote %s and %s: %s, path norm φ_2 %.6g -> %.6g, max output difference on %d "
+        + "random inputs %.3g (tolerance %.3g), largest factor %.3g at hidden layer %d, unit %d%n", out,
+        factors.getFileName(), lay, PathNorms.phi(before, 2), PathNorms.phi(net, 2), Rescaling.CHECK_ROWS,
+        v.maxDifference(), v.tolerance(), v.largestFactor(), v.layer(), v.unit());
     return 0;
+  }
+
+  private Rescaling.Unbalance options() {
+    if (fraction != null && count != null) {
+      throw new IllegalArgumentException("--fraction and --count: give one of them, not both");
+    }
+    if (fraction != null && (!(fraction >= 0) || Double.isInfinite(fraction))) {
+      throw new IllegalArgumentException("--fraction: expected a finite fraction >= 0 of each hidden layer, got "
+          + fraction);
+    }
+    if (count != null && count < 0) {
+      throw new IllegalArgumentException("--count: expected >= 0, got " + count);
+    }
+    if (!factor.equals("10c") && !factor.equals("10^c")) {
+      throw new IllegalArgumentException("--factor: expected 10c or 10^c, got '" + factor + "'");
+    }
+    if (!Double.isFinite(mu)) {
+      throw new IllegalArgumentException("--mu: expected a finite number, got " + mu);
+    }
+    if (!(sigma >= 0) || Double.isInfinite(sigma)) {
+      throw new IllegalArgumentException("--sigma: expected a finite number >= 0, got " + sigma);
+    }
+    Rescaling.Density d = count != null ? new Rescaling.Total(count)
+        : new Rescaling.PerLayer(fraction != null ? fraction : Rescaling.Unbalance.DEFAULT_FRACTION);
+    return new Rescaling.Unbalance(d, Rescaling.FactorForm.parse(factor), mu, sigma);
+  }
+
+  private String metadata(Rescaling.Unbalance o) {
+    String d = o.density() instanceof Rescaling.PerLayer p ? "fraction=" + p.fraction()
+        : "count=" + ((Rescaling.Total) o.density()).count();
+    return d + ",factor=" + o.form().label() + ",mu=" + o.mu() + ",sigma=" + o.sigma() + ",seed=" + seed;
+  }
+
+  /** The factors file's content; see the command's description and docs/conventions.md. */
+  private Map<String, Object> factorsJson(ParamLayout lay, Rescaling.Unbalance o, double[][] f) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", "pathsgd-rescaling-factors");
+    m.put("version", 1);
+    m.put("model", out.getFileName().toString());
+    m.put("source", model.getFileName().toString());
+    m.put("widths", lay.widths());
+    Map<String, Object> opt = new LinkedHashMap<>();
+    if (o.density() instanceof Rescaling.PerLayer p) {
+      opt.put("density", "per_layer");
+      opt.put("fraction", p.fraction());
+      opt.put("picks", p.picks(lay));
+    } else {
+      opt.put("density", "total");
+      opt.put("count", ((Rescaling.Total) o.density()).count());
+    }
+    opt.put("factor", o.form().label());
+    opt.put("mu", o.mu());
+    opt.put("sigma", o.sigma());
+    m.put("options", opt);
+    m.put("seed", seed);
+    m.put("convention", "factors[k][v] is the product of the factors applied to unit v of hidden layer k+1 (width "
+        + "widths[k+1]): row v of layers.k.weight and layers.k.bias[v] were multiplied by it, column v of "
+        + "layers.(k+1).weight divided by it. Rescaling.scaleAll with these factors maps the source to the model "
+        + "(to float rounding); with their reciprocals it maps the model, or a network trained from it, back.");
+    List<double[]> fs = new ArrayList<>();
+    for (int l = 1; l < lay.layers(); l++) {
+      fs.add(f[l]);
+    }
+    m.put("factors", fs);
+    return m;
   }
 }

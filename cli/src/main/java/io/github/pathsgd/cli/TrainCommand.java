@@ -64,6 +64,23 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--init", description = "balanced (N(0,1/fan-in), default) or unbalanced (the paper's rescaling)")
   String init;
 
+  @Option(names = "--unbalance-fraction", paramLabel = "F",
+      description = "unbalanced init: round(F·width) picks in each hidden layer (default 0.25, the authors' demo)")
+  Double unbalanceFraction;
+
+  @Option(names = "--unbalance-count", paramLabel = "N",
+      description = "unbalanced init: N picks over all hidden layers instead (absolute; not with --unbalance-fraction)")
+  Integer unbalanceCount;
+
+  @Option(names = "--unbalance-factor", description = "unbalanced init: factor 10c (default) or 10^c")
+  String unbalanceFactor;
+
+  @Option(names = "--unbalance-mu", description = "unbalanced init: μ of c ~ LogNormal(μ, σ) (default 0)")
+  Double unbalanceMu;
+
+  @Option(names = "--unbalance-sigma", description = "unbalanced init: σ of c ~ LogNormal(μ, σ) (default 1)")
+  Double unbalanceSigma;
+
   @Option(names = "--batch-size", description = "mini-batch size (default 100)")
   Integer batchSize;
 
@@ -126,6 +143,16 @@ final class TrainCommand implements Callable<Integer> {
     put(m, "nesterov", nesterov);
     put(m, "p", p);
     put(m, "init", init);
+    if (unbalanceFraction != null && unbalanceCount != null) {
+      throw new IllegalArgumentException("--unbalance-fraction and --unbalance-count: give one of them, not both");
+    }
+    if (unbalanceFraction != null || unbalanceCount != null) { // a flag replaces the config file's density
+      m.put("unbalance_fraction", unbalanceFraction);
+      m.put("unbalance_count", unbalanceCount);
+    }
+    put(m, "unbalance_factor", unbalanceFactor);
+    put(m, "unbalance_mu", unbalanceMu);
+    put(m, "unbalance_sigma", unbalanceSigma);
     put(m, "batch_size", batchSize);
     put(m, "epochs", epochs);
     put(m, "dropout", dropout);
@@ -152,12 +179,14 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig cfg = Configs.fromMap(m, TrainConfig.class).resolve();
     String runId = TrainRun.runId(cfg);
     Path dir = out != null ? out : Path.of("runs", "train-" + runId);
-    Files.createDirectories(dir);
 
     long t0 = System.nanoTime();
     DataSplits data = TrainRun.loadData(cfg);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
+    // builds the initial network; --init unbalanced is refused here (one line naming the largest factor), before
+    // anything is written
     Trainer trainer = TrainRun.trainer(cfg, data);
+    Files.createDirectories(dir);
     if (!quiet) {
       System.out.printf(Locale.ROOT, "pathsgd train %s: %s on %s (%d train, %s validation, %d test; loaded in %.1fs)%n",
           runId, trainer.network().layout(), cfg.dataset(), data.train().n(),

@@ -32,8 +32,8 @@ class RescalingTest {
   void unbalancedInitIsEquivalentButUnbalanced() {
     ParamLayout lay = new ParamLayout(6, 20, 20, 4);
     Mlp bal = Init.balanced(lay, new Rng(3).split("init"));
-    Mlp unb = Rescaling.unbalanced(lay, new Rng(3).split("init"), new Rescaling.Unbalance(30,
-        Rescaling.FactorForm.TEN_TIMES_C, 0, 1), new Rng(3).split("unbalance"));
+    Mlp unb = Rescaling.unbalanced(lay, new Rng(3).split("init"), Rescaling.Unbalance.total(30),
+        new Rng(3).split("unbalance"));
     float[] x = new float[16 * 6];
     Rng r = new Rng(9);
     for (int i = 0; i < x.length; i++) {
@@ -47,10 +47,12 @@ class RescalingTest {
     assertThat(PathNorms.phi(unb, 2)).isCloseTo(PathNorms.phi(bal, 2), within(1e-5 * PathNorms.phi(bal, 2)));
     assertThat(GroupNorms.maxNorm(unb, true)).isGreaterThan(10 * GroupNorms.maxNorm(bal, true));
     // deterministic from the seed
-    Mlp again = Rescaling.unbalanced(lay, new Rng(3).split("init"), new Rescaling.Unbalance(30,
-        Rescaling.FactorForm.TEN_TIMES_C, 0, 1), new Rng(3).split("unbalance"));
+    Mlp again = Rescaling.unbalanced(lay, new Rng(3).split("init"), Rescaling.Unbalance.total(30),
+        new Rng(3).split("unbalance"));
     assertThat(again.params().toArray()).containsExactly(unb.params().toArray());
-    assertThat(Rescaling.Unbalance.DEFAULT.count()).isEqualTo(2000);
+    // the default: a quarter of each hidden layer's units (the authors' MATLAB demo), factor 10·c, c ~ LogNormal(0, 1)
+    assertThat(Rescaling.Unbalance.DEFAULT).isEqualTo(new Rescaling.Unbalance(new Rescaling.PerLayer(0.25),
+        Rescaling.FactorForm.TEN_TIMES_C, 0, 1));
   }
 
   @Test
@@ -60,8 +62,11 @@ class RescalingTest {
     a.params().copyFrom(new float[] {1, 0, 1, 0}, 0, 0, 4);
     Mlp b = a.copy();
     // one pick, σ = 0 so c = e^μ = e^0 = 1: factor 10·1 = 10 vs 10^1 = 10; with μ = ln 2: 20 vs 10^2 = 100
-    Rescaling.unbalance(a, new Rescaling.Unbalance(1, Rescaling.FactorForm.TEN_TIMES_C, Math.log(2), 0), new Rng(1));
-    Rescaling.unbalance(b, new Rescaling.Unbalance(1, Rescaling.FactorForm.TEN_TO_THE_C, Math.log(2), 0), new Rng(1));
+    // (one pick: a width-1 layer gets round(0.25) = 0 picks at the default density, so this uses an absolute count)
+    Rescaling.unbalance(a, new Rescaling.Unbalance(new Rescaling.Total(1), Rescaling.FactorForm.TEN_TIMES_C,
+        Math.log(2), 0), new Rng(1));
+    Rescaling.unbalance(b, new Rescaling.Unbalance(new Rescaling.Total(1), Rescaling.FactorForm.TEN_TO_THE_C,
+        Math.log(2), 0), new Rng(1));
     assertThat(a.params().get(0)).isCloseTo(20f, within(1e-4f));
     assertThat(a.params().get(2)).isCloseTo(0.05f, within(1e-7f));
     assertThat(b.params().get(0)).isCloseTo(100f, within(1e-3f));

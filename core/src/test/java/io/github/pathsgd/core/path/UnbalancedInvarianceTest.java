@@ -15,8 +15,9 @@ import io.github.pathsgd.core.util.Rng;
 import org.junit.jupiter.api.Test;
 
 /**
- * The paper's unbalanced initialization at full strength (2000 picks, factor 10·c, c ~ LogNormal(0,1)) on a network
- * with 400 hidden units, so units are rescaled several times over: Path-SGD from the balanced and from the unbalanced
+ * The unbalanced initialization at the former default strength (2000 picks over all hidden units, factor 10·c,
+ * c ~ LogNormal(0,1); 20 times the default per-layer density of a quarter) on a network with 400 hidden units, so units
+ * are rescaled several times over: Path-SGD from the balanced and from the unbalanced
  * start compute the same function after several steps (through the real training step, fused), with no κ clamped;
  * SGD does not.
  */
@@ -26,7 +27,7 @@ class UnbalancedInvarianceTest {
   static double relDiffAfterSteps(Optimizer optA, Optimizer optB, int steps) {
     Mlp a = Init.balanced(LAY, new Rng(1));
     Mlp b = a.copy();
-    Rescaling.unbalance(b, Rescaling.Unbalance.DEFAULT, new Rng(2));
+    Rescaling.unbalance(b, Rescaling.Unbalance.total(2000), new Rng(2));
     OptState sa = optA.init(LAY);
     OptState sb = optB.init(LAY);
     int B = 20;

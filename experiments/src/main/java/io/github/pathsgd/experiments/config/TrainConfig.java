@@ -23,7 +23,12 @@ import java.util.Set;
  * @param pathBiases count biases as edges from a constant-1 unit in Path-SGD's κ (default true)
  * @param adagradEps AdaGrad's ε, outside the square root (default 1e-10)
  * @param init balanced or unbalanced
- * @param unbalanceCount hidden units picked (with replacement) for the unbalanced init (default 2000)
+ * @param unbalanceFraction the unbalanced init's density relative to the width: round(f·n_l) picks in each hidden
+ *     layer l (half up), uniform within that layer, with replacement (default 0.25, the authors' MATLAB demo: 1000 +
+ *     1000 for 2×4000; null when {@code unbalance_count} is set)
+ * @param unbalanceCount an absolute total instead of {@code unbalance_fraction}: this many picks, uniform over all
+ *     hidden units of all hidden layers, with replacement (the only density before 0.25 per layer became the default,
+ *     with 2000); unset by default. Set one of the two, not both. See {@code Rescaling.unbalance}
  * @param unbalanceFactor "10c" (factor 10·c) or "10^c" (factor 10^c), c ~ LogNormal(μ, σ)
  * @param unbalanceMu μ of the log-normal (default 0)
  * @param unbalanceSigma σ of the log-normal (default 1)
@@ -59,6 +64,7 @@ public record TrainConfig(
     Boolean pathBiases,
     Double adagradEps,
     String init,
+    Double unbalanceFraction,
     Integer unbalanceCount,
     String unbalanceFactor,
     Double unbalanceMu,
@@ -80,6 +86,8 @@ public record TrainConfig(
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
+  /** The default {@code unbalance_fraction}: a quarter of each hidden layer's units, as the authors' MATLAB demo. */
+  public static final double DEFAULT_UNBALANCE_FRACTION = 0.25;
 
   /** All defaults: the command-line {@code pathsgd train} with no flags. */
   public static TrainConfig defaults() {
@@ -89,7 +97,7 @@ public record TrainConfig(
   /** A config with every component null (to be overridden, then resolved). */
   public static TrainConfig empty() {
     return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   private static <T> T or(T v, T d) {
@@ -99,6 +107,10 @@ public record TrainConfig(
   /** Fills in the defaults and validates every value; throws {@link ConfigException} naming the bad field. */
   public TrainConfig resolve() {
     String opt = or(optimizer, "sgd").toLowerCase(Locale.ROOT);
+    if (unbalanceFraction != null && unbalanceCount != null) {
+      throw new ConfigException("unbalance_count", "set unbalance_fraction (picks per hidden layer, relative to its "
+          + "width) or unbalance_count (an absolute total over all hidden layers), not both");
+    }
     TrainConfig r = new TrainConfig(
         or(dataset, "mnist-sample").toLowerCase(Locale.ROOT),
         dataDir,
@@ -113,7 +125,8 @@ public record TrainConfig(
         or(pathBiases, true),
         or(adagradEps, 1e-10),
         or(init, "balanced").toLowerCase(Locale.ROOT),
-        or(unbalanceCount, 2000),
+        unbalanceCount == null ? or(unbalanceFraction, DEFAULT_UNBALANCE_FRACTION) : null,
+        unbalanceCount,
         or(unbalanceFactor, "10c"),
         or(unbalanceMu, 0.0),
         or(unbalanceSigma, 1.0),
@@ -165,7 +178,11 @@ public record TrainConfig(
       throw new ConfigException("kappa_every", "expected an integer >= 1, got " + kappaEvery);
     }
     positive("adagrad_eps", adagradEps + 1e-300);
-    if (unbalanceCount < 0) {
+    if (unbalanceFraction != null && (!(unbalanceFraction >= 0) || Double.isInfinite(unbalanceFraction))) {
+      throw new ConfigException("unbalance_fraction", "expected a finite fraction >= 0 of each hidden layer's units, "
+          + "got " + unbalanceFraction);
+    }
+    if (unbalanceCount != null && unbalanceCount < 0) {
       throw new ConfigException("unbalance_count", "expected >= 0, got " + unbalanceCount);
     }
     if (!unbalanceFactor.equals("10c") && !unbalanceFactor.equals("10^c")) {

@@ -9,6 +9,7 @@ import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.optim.GradientTransform;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
+import io.github.pathsgd.core.path.Rescaling;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.ConfigException;
 import io.github.pathsgd.experiments.config.TrainConfig;
@@ -44,8 +45,17 @@ public final class OptimizerFactory {
     return new Optimizer(cfg.optimizer(), chain(ts.toArray(GradientTransform[]::new)), cfg.lr());
   }
 
-  /** Applies the paper's unbalanced initialization to a balanced network, in place. */
-  public static void unbalance(Mlp net, TrainConfig cfg, Rng rng) {
-    PathSupport.unbalance(net, cfg, rng);
+  /**
+   * Applies the paper's unbalanced initialization to a balanced network, in place, with the config's density ({@code
+   * unbalance_fraction} of each hidden layer, default 0.25, or an absolute {@code unbalance_count}), factor and
+   * log-normal, and checks the result ({@link Rescaling#unbalanceChecked}).
+   *
+   * @return the per-unit products of the factors applied, {@code f[l][v]} for the hidden layers l = 1..L−1
+   * @throws Rescaling.Refused (an IllegalArgumentException) if a rescaled weight or bias would overflow to infinity or
+   *     underflow to zero or a subnormal float, or the result is not equivalent to the balanced network; one line
+   *     naming the largest factor with its layer and unit; {@code net} is then unchanged
+   */
+  public static double[][] unbalance(Mlp net, TrainConfig cfg, Rng rng) {
+    return PathSupport.unbalance(net, cfg, rng);
   }
 }

@@ -17,14 +17,21 @@ final class PathSupport {
         cfg.pathRatio());
   }
 
-  /** The paper's unbalanced initialization with the config's count, factor form and log-normal parameters. */
+  /**
+   * The paper's unbalanced initialization with the config's density ({@code unbalance_count}: an absolute total over
+   * all hidden layers if set, else {@code unbalance_fraction} of each hidden layer), factor form and log-normal
+   * parameters.
+   */
   static Rescaling.Unbalance unbalanceOptions(TrainConfig cfg) {
-    return new Rescaling.Unbalance(cfg.unbalanceCount(),
-        cfg.unbalanceFactor().equals("10^c") ? Rescaling.FactorForm.TEN_TO_THE_C : Rescaling.FactorForm.TEN_TIMES_C,
-        cfg.unbalanceMu(), cfg.unbalanceSigma());
+    TrainConfig c = cfg.resolve();
+    Rescaling.Density d = c.unbalanceCount() != null ? new Rescaling.Total(c.unbalanceCount())
+        : new Rescaling.PerLayer(c.unbalanceFraction());
+    return new Rescaling.Unbalance(d, Rescaling.FactorForm.parse(c.unbalanceFactor()), c.unbalanceMu(),
+        c.unbalanceSigma());
   }
 
-  static void unbalance(Mlp net, TrainConfig cfg, Rng rng) {
-    Rescaling.unbalance(net, unbalanceOptions(cfg), rng);
+  /** {@link Rescaling#unbalanceChecked}: throws {@link Rescaling.Refused} for an overflowing or inexact result. */
+  static double[][] unbalance(Mlp net, TrainConfig cfg, Rng rng) {
+    return Rescaling.unbalanceChecked(net, unbalanceOptions(cfg), rng);
   }
 }

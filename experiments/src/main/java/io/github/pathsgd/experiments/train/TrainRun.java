@@ -68,7 +68,13 @@ public final class TrainRun {
         validationSize, cfg.seed(), pre));
   }
 
-  /** The initial network for a config: balanced, or the paper's unbalanced rescaling of it. */
+  /**
+   * The initial network for a config: balanced (stream {@code init}), or the paper's unbalanced rescaling of it (stream
+   * {@code unbalance}; its check's random inputs from {@code unbalance}'s split {@code check}).
+   *
+   * @throws io.github.pathsgd.core.path.Rescaling.Refused if the unbalanced rescaling overflows, underflows or is not
+   *     equivalent (see {@link OptimizerFactory#unbalance})
+   */
   public static Mlp initialNetwork(TrainConfig cfg, int inputs, int classes) {
     ParamLayout layout = new ParamLayout(cfg.widths(inputs, classes));
     Rng root = new Rng(cfg.seed());

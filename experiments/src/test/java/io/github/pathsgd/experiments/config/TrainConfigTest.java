@@ -47,6 +47,31 @@ class TrainConfigTest {
   }
 
   @Test
+  void unbalanceDensityIsAFractionPerLayerByDefaultOrAnAbsoluteCount() {
+    TrainConfig d = TrainConfig.defaults();
+    assertThat(d.unbalanceFraction()).isEqualTo(0.25);
+    assertThat(d.unbalanceCount()).isNull();
+    TrainConfig c = Configs.parse("init: unbalanced\nunbalance_count: 2000\n", TrainConfig.class, "t").resolve();
+    assertThat(c.unbalanceCount()).isEqualTo(2000);
+    assertThat(c.unbalanceFraction()).isNull();
+    assertThat(c.resolve()).isEqualTo(c);
+    assertThat(Configs.toMap(c)).containsEntry("unbalance_fraction", null).containsEntry("unbalance_count", 2000);
+    TrainConfig f = Configs.parse("unbalance_fraction: 1.0\n", TrainConfig.class, "t").resolve();
+    assertThat(f.unbalanceFraction()).isEqualTo(1.0);
+    assertThat(TrainRun.configHash(f)).isNotEqualTo(TrainRun.configHash(d)).isNotEqualTo(TrainRun.configHash(
+        Configs.fromMap(Map.of("unbalance_count", 2000), TrainConfig.class).resolve()));
+    assertThatThrownBy(() -> Configs.parse("unbalance_fraction: 0.25\nunbalance_count: 8\n", TrainConfig.class, "t")
+        .resolve()).isInstanceOf(ConfigException.class).hasMessageStartingWith("unbalance_count:")
+        .hasMessageContaining("not both");
+    assertThatThrownBy(() -> Configs.fromMap(Map.of("unbalance_fraction", -0.5), TrainConfig.class).resolve())
+        .hasMessageStartingWith("unbalance_fraction:");
+    assertThatThrownBy(() -> Configs.fromMap(Map.of("unbalance_count", -1), TrainConfig.class).resolve())
+        .hasMessageStartingWith("unbalance_count:");
+    assertThatThrownBy(() -> Configs.parse("unbalance_density: 0.25\n", TrainConfig.class, "x.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("unbalance_density");
+  }
+
+  @Test
   void hashIgnoresThreadsAndDataDirButNotSeed() {
     TrainConfig a = TrainConfig.defaults();
     TrainConfig b = Configs.fromMap(Map.of("threads", 1, "data_dir", "/x"), TrainConfig.class).resolve();
