@@ -10,43 +10,98 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
-/** {@code pathsgd bench}: the SGEMM peak and the training-step times, in one process. */
-@Command(name = "bench", mixinStandardHelpOptions = true,
+/** {@code pathsgd bench}: the SGEMM peak and the training-step times, in one process; or a sweep over widths. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Benchmark: SGEMM peak, training steps (SGD, Path-SGD), evaluation, PyTorch peer.",
-      "Measures the OpenBLAS SGEMM peak (2048^3) and one training step (forward, loss, backward, update)",
-      "for SGD and Path-SGD, as ms/step, samples/s and fraction of the FLOP-bound minimum (step FLOPs / peak).",
-      "Run it on an otherwise idle machine; each figure is a median after warm-up."})
+      "Measures the OpenBLAS SGEMM peak (2048^3) and one training step (forward,",
+      "loss, backward, update) for SGD and Path-SGD, as ms/step, samples/s and",
+      "fraction of the FLOP-bound minimum (step FLOPs / peak).",
+      "With --sizes: only the steps of IN-H-H-10 networks, for each width H, input",
+      "width IN and thread count, and one table at the end: SGD and Path-SGD",
+      "samples/s, the Path-SGD/SGD step ratio (median and quartiles over the",
+      "rounds of the ratio of the two steps of a round) and, with --torch,",
+      "PyTorch's SGD samples/s.",
+      "Run it on an otherwise idle machine; each figure is a median after warm-up.",
+      "SGD and Path-SGD run interleaved, one step of each per round.",
+      "Warm-up rule: each optimizer runs at least --warmup-steps steps and",
+      "--warmup-seconds seconds; the step minimum is waived after 5 s of warm-up",
+      "(a large network's long loops reach the JIT's thresholds in its first",
+      "steps). The JIT compiles code only after thousands of runs, and Path-SGD's",
+      "κ kernels (incubating Vector API) are many times slower until C2 compiles",
+      "them: a short warm-up makes Path-SGD look slow on small networks.",
+      "Timed: at least --steps rounds and --min-seconds of each optimizer's steps.",
+      "The output gives the steps and seconds of both phases and the drift (median",
+      "of the first half of the timed steps over that of the second half).",
+      "The first line names the OpenBLAS kernel in use and whether",
+      "OPENBLAS_CORETYPE forced it."})
 final class BenchCommand implements Callable<Integer> {
-  @Option(names = "--threads", defaultValue = "0", description = "OpenBLAS threads (default 0 = all cores)")
-  int threads;
+  /** The widths of {@code --sizes} given alone. */
+  static final String DEFAULT_SIZES = "64,128,256,1000,4000";
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--threads", paramLabel = "N", split = ",", defaultValue = "0",
+      description = "OpenBLAS threads (default 0 = all cores); with --sizes a list, e.g. 1,2 (rows for each)")
+  List<Integer> threads;
 
   @Option(names = "--batch", defaultValue = "100", description = "batch size (default ${DEFAULT-VALUE})")
   int batch;
 
   @Option(names = "--arch", split = ";", defaultValue = "784-4000-4000-10;3072-4000-4000-10",
-      description = "architectures, ';'-separated (default ${DEFAULT-VALUE})")
+      description = "architectures, ';'-separated (default ${DEFAULT-VALUE}); not with --sizes")
   List<String> archs;
 
-  @Option(names = "--steps", defaultValue = "20", description = "timed steps per measurement (default ${DEFAULT-VALUE})")
+  @Option(names = "--sizes", paramLabel = "H", split = ",", arity = "0..1", fallbackValue = DEFAULT_SIZES,
+      description = "sweep the hidden width H of IN-H-H-10 networks (alone: ${FALLBACK-VALUE})")
+  List<Integer> sizes;
+
+  @Option(names = "--input", paramLabel = "IN", split = ",", defaultValue = "784",
+      description = "input widths of the --sizes networks, e.g. 784,3072 (default ${DEFAULT-VALUE})")
+  List<Integer> inputs;
+
+  @Option(names = "--steps", defaultValue = "20",
+      description = "timed rounds at least (one step of each optimizer per round; default ${DEFAULT-VALUE})")
   int steps;
+
+  @Option(names = "--min-seconds", defaultValue = "1.0",
+      description = "seconds of timed steps per optimizer at least (default ${DEFAULT-VALUE})")
+  double minSeconds;
+
+  @Option(names = "--warmup-steps", defaultValue = "200",
+      description = "warm-up steps per optimizer at least, waived after 5 s of warm-up (default ${DEFAULT-VALUE})")
+  int warmupSteps;
+
+  @Option(names = "--warmup-seconds", defaultValue = "1.5",
+      description = "seconds of warm-up steps per optimizer at least (default ${DEFAULT-VALUE})")
+  double warmupSeconds;
 
   @Option(names = "--json", paramLabel = "FILE", description = "also write the figures as JSON")
   Path json;
 
   @Option(names = "--torch", paramLabel = "SCRIPT", arity = "0..1", fallbackValue = "bench/pytorch/torch_step.py",
       description = {"also run the PyTorch peer (Debian python3-torch, /usr/bin/python3) on the same architectures,",
-        "batch, steps and threads, and print our samples/s over PyTorch's (default script: ${FALLBACK-VALUE})"})
+        "batch, threads and warm-up and timed step counts, and print our samples/s over PyTorch's; it times",
+        "PyTorch's SGD step only (default script: ${FALLBACK-VALUE})"})
   Path torchScript;
 
   @Option(names = "--load", paramLabel = "NAME=DIR", split = ",",
       description = {"also time reading these datasets (train and test, as `train` reads them), e.g.",
-        "mnist=../shared/data/mnist-convnetjs,cifar10=../shared/data/cifar10-jpeg; mnist-sample is always timed"})
+        "mnist=../shared/data/mnist-convnetjs,cifar10=../shared/data/cifar10-jpeg; mnist-sample is always timed",
+        "(not with --sizes)"})
   java.util.Map<String, Path> load;
 
   @Option(names = "--python", defaultValue = "/usr/bin/python3", description = "Python for --torch (default ${DEFAULT-VALUE})")
   String python;
+
+  /** The warm-up and timing rule of the options. */
+  StepBenchmark.Plan plan() {
+    return new StepBenchmark.Plan(warmupSteps, warmupSeconds, StepBenchmark.Plan.WARMUP_STEPS_CAP_SECONDS, steps,
+        minSeconds);
+  }
 
   /** Times Datasets.load for mnist-sample and each --load entry: a first read and the best of two more. */
   private List<Map<String, Object>> loading() {
@@ -85,67 +140,171 @@ final class BenchCommand implements Callable<Integer> {
     return res;
   }
 
-  /** Runs the PyTorch peer for each architecture and adds the samples/s ratio of the SGD step. */
+  /**
+   * Runs the PyTorch peer once: {@code torch_step.py --arch ARCH --batch B --steps S --warmup W --threads T} (its
+   * default optimizer, plain SGD), and returns its JSON line as a map.
+   */
   @SuppressWarnings("unchecked")
-  private List<Map<String, Object>> torch(List<int[]> parsed, Map<String, Object> ours) {
+  private Map<String, Object> peer(String arch, int threadCount, int warmup, int timed) {
+    try {
+      Process p = new ProcessBuilder(python, torchScript.toString(), "--arch", arch, "--batch", String.valueOf(batch),
+          "--steps", String.valueOf(timed), "--warmup", String.valueOf(warmup), "--threads",
+          String.valueOf(threadCount)).redirectErrorStream(false).start();
+      p.getOutputStream().close();
+      // stderr is drained alongside stdout, so that neither pipe can fill up and stall the peer
+      java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+        try {
+          return new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+          return "";
+        }
+      });
+      String stdout = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      String stderr = err.join();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("PyTorch peer failed (" + python + " " + torchScript + "): "
+            + stderr.strip().replace('\n', ' '));
+      }
+      String line = stdout.strip().lines().reduce((a, b) -> b).orElse("{}");
+      return io.github.pathsgd.experiments.config.Configs.json().readValue(line, Map.class);
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException("cannot run the PyTorch peer: " + e.getMessage(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while running the PyTorch peer", e);
+    }
+  }
+
+  private void checkTorchScript() {
     if (!java.nio.file.Files.isRegularFile(torchScript)) {
       throw new IllegalArgumentException("--torch: script " + torchScript + " not found");
     }
+  }
+
+  /** Runs the PyTorch peer for each architecture and adds the samples/s ratio of the SGD step. */
+  @SuppressWarnings("unchecked")
+  private List<Map<String, Object>> torch(List<int[]> parsed, Map<String, Object> ours) {
+    checkTorchScript();
     List<Map<String, Object>> res = new ArrayList<>();
     int t = io.github.pathsgd.core.tensor.Blas.threads();
     for (int[] w : parsed) {
-      String arch = java.util.Arrays.toString(w).replaceAll("[\\[\\] ]", "").replace(',', '-');
-      try {
-        Process p = new ProcessBuilder(python, torchScript.toString(), "--arch", arch, "--batch", String.valueOf(batch),
-            "--steps", String.valueOf(steps), "--threads", String.valueOf(t)).redirectErrorStream(false).start();
-        String stdout = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        String stderr = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        if (p.waitFor() != 0) {
-          throw new IllegalStateException("PyTorch peer failed (" + python + " " + torchScript + "): "
-              + stderr.strip().replace('\n', ' '));
+      String arch = StepBenchmark.archString(w);
+      for (Map<String, Object> e : (List<Map<String, Object>>) ours.get("steps")) {
+        if (e.get("arch").equals(arch) && e.get("optimizer").equals("sgd")) {
+          Map<String, Object> r = peer(arch, t, ((Number) e.get("warmup_steps")).intValue(),
+              ((Number) e.get("timed_steps")).intValue());
+          double theirs = ((Number) r.get("samples_per_s")).doubleValue();
+          double mine = ((Number) e.get("samples_per_s")).doubleValue();
+          r.put("pathsgd_samples_per_s", mine);
+          r.put("ratio_pathsgd_over_pytorch", mine / theirs);
+          System.out.printf(java.util.Locale.ROOT, "%-18s PyTorch %s (BLAS core %s): %.0f samples/s; pathsgd SGD %.0f"
+              + " samples/s = %.2fx PyTorch%n", arch, r.get("torch"), r.get("blas_core"), theirs, mine, mine / theirs);
+          res.add(r);
         }
-        String line = stdout.strip().lines().reduce((a, b) -> b).orElse("{}");
-        Map<String, Object> r = io.github.pathsgd.experiments.config.Configs.json().readValue(line, Map.class);
-        double theirs = ((Number) r.get("samples_per_s")).doubleValue();
-        for (Map<String, Object> e : (List<Map<String, Object>>) ours.get("steps")) {
-          if (e.get("arch").equals(arch) && e.get("optimizer").equals("sgd")) {
-            double mine = ((Number) e.get("samples_per_s")).doubleValue();
-            r.put("pathsgd_samples_per_s", mine);
-            r.put("ratio_pathsgd_over_pytorch", mine / theirs);
-            System.out.printf(java.util.Locale.ROOT, "%-18s PyTorch %s (BLAS core %s): %.0f samples/s; pathsgd SGD %.0f"
-                + " samples/s = %.2fx PyTorch%n", arch, r.get("torch"), r.get("blas_core"), theirs, mine, mine / theirs);
-          }
-        }
-        res.add(r);
-      } catch (java.io.IOException | InterruptedException e) {
-        throw new IllegalStateException("cannot run the PyTorch peer: " + e.getMessage(), e);
       }
     }
     return res;
   }
 
-  @Override
-  public Integer call() {
-    List<int[]> parsed = new ArrayList<>();
-    for (String a : archs) {
-      String[] parts = a.trim().split("-");
-      int[] w = new int[parts.length];
-      for (int i = 0; i < parts.length; i++) {
-        try {
-          w[i] = Integer.parseInt(parts[i]);
-        } catch (NumberFormatException e) {
-          throw new IllegalArgumentException("--arch: expected widths like 784-4000-4000-10, got '" + a + "'");
-        }
-        if (w[i] <= 0 || parts.length < 2) {
-          throw new IllegalArgumentException("--arch: widths must be positive integers, got '" + a + "'");
+  /** {@code --sizes}: one row per thread count, input width and hidden width, then the table. */
+  private Map<String, Object> sweep() {
+    if (spec.commandLine().getParseResult().hasMatchedOption("--arch")) {
+      throw new IllegalArgumentException("--arch and --sizes: give one of them");
+    }
+    if (load != null) {
+      throw new IllegalArgumentException("--load times data loading, which --sizes leaves out: drop one of them");
+    }
+    for (int h : sizes) {
+      if (h <= 0) {
+        throw new IllegalArgumentException("--sizes: widths must be positive, got " + h);
+      }
+    }
+    for (int in : inputs) {
+      if (in <= 0) {
+        throw new IllegalArgumentException("--input: widths must be positive, got " + in);
+      }
+    }
+    if (torchScript != null) {
+      checkTorchScript();
+    }
+    StepBenchmark.Plan plan = plan();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("batch", batch);
+    out.put("threads", threads);
+    out.put("inputs", inputs);
+    out.put("sizes", sizes);
+    out.put("openblas_thread_timeout", io.github.pathsgd.core.tensor.Blas.threadTimeout());
+    out.putAll(StepBenchmark.header(plan));
+    List<Map<String, Object>> rows = new ArrayList<>();
+    List<Map<String, Object>> peers = new ArrayList<>();
+    for (int t : threads) {
+      for (int in : inputs) {
+        for (int h : sizes) {
+          int[] w = StepBenchmark.sweepArch(in, h);
+          Map<String, Object> row = StepBenchmark.sweepRow(w, batch, t, plan);
+          if (torchScript != null) {
+            Map<String, Object> r = peer((String) row.get("arch"), ((Number) row.get("threads")).intValue(),
+                ((Number) row.get("warmup_steps")).intValue(), ((Number) row.get("timed_steps")).intValue());
+            double theirs = ((Number) r.get("samples_per_s")).doubleValue();
+            row.put("pytorch_sgd_samples_per_s", theirs);
+            row.put("pytorch_sgd_ms_per_step", r.get("ms_per_step"));
+            row.put("pytorch_optimizer", r.get("optimizer"));
+            row.put("pytorch_version", r.get("torch"));
+            row.put("pytorch_blas_core", r.get("blas_core"));
+            row.put("ratio_sgd_over_pytorch", ((Number) row.get("sgd_samples_per_s")).doubleValue() / theirs);
+            peers.add(r);
+            System.out.printf(java.util.Locale.ROOT, "          PyTorch %s (BLAS core %s) SGD: %.0f samples/s%n",
+                r.get("torch"), r.get("blas_core"), theirs);
+          }
+          rows.add(row);
         }
       }
-      parsed.add(w);
     }
-    Map<String, Object> out = new LinkedHashMap<>(StepBenchmark.run(threads, batch, parsed, steps));
-    out.put("data_loading", loading());
+    System.out.println();
+    System.out.print(StepBenchmark.table(rows, batch, plan));
+    out.put("size_sweep", rows);
     if (torchScript != null) {
-      out.put("pytorch", torch(parsed, out));
+      out.put("pytorch", peers);
+    }
+    out.put("peak_rss_mib", StepBenchmark.peakRssMiB());
+    return out;
+  }
+
+  @Override
+  public Integer call() {
+    for (int t : threads) {
+      if (t < 0) {
+        throw new IllegalArgumentException("--threads: must be >= 0 (0 = all cores), got " + t);
+      }
+    }
+    Map<String, Object> out;
+    if (sizes != null) {
+      out = sweep();
+    } else {
+      if (threads.size() != 1) {
+        throw new IllegalArgumentException("--threads: a list (" + threads + ") needs --sizes; give one count");
+      }
+      List<int[]> parsed = new ArrayList<>();
+      for (String a : archs) {
+        String[] parts = a.trim().split("-");
+        int[] w = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+          try {
+            w[i] = Integer.parseInt(parts[i]);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--arch: expected widths like 784-4000-4000-10, got '" + a + "'");
+          }
+          if (w[i] <= 0 || parts.length < 2) {
+            throw new IllegalArgumentException("--arch: widths must be positive integers, got '" + a + "'");
+          }
+        }
+        parsed.add(w);
+      }
+      out = new LinkedHashMap<>(StepBenchmark.run(threads.get(0), batch, parsed, plan()));
+      out.put("data_loading", loading());
+      if (torchScript != null) {
+        out.put("pytorch", torch(parsed, out));
+      }
     }
     out.put("provenance", Provenance.machine());
     if (json != null) {

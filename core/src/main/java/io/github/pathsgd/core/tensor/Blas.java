@@ -1,6 +1,8 @@
 package io.github.pathsgd.core.tensor;
 
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 
 /**
@@ -40,9 +42,57 @@ public final class Blas {
 
   /** A description of the BLAS in use, for provenance. */
   public static String describe() {
-    return "OpenBLAS (org.bytedeco:openblas 0.3.31-1.5.13, compiled core "
-        + openblas_nolapack.OPENBLAS_CHAR_CORENAME + ", dynamic arch), threads=" + threads + ", "
-        + threadTimeout();
+    return "OpenBLAS (org.bytedeco:openblas 0.3.31-1.5.13, dynamic arch, kernel " + coreName() + "), threads="
+        + threads + ", " + threadTimeout();
+  }
+
+  /**
+   * OpenBLAS's kernel names, as {@code openblas_get_corename()} spells them and {@code OPENBLAS_CORETYPE} accepts them
+   * (case-insensitively); the kernel tables of a dynamic-arch build are the symbols {@code gotoblas_} + the name in
+   * upper case.
+   */
+  private static final String[] CORE_NAMES = {"Katmai", "Coppermine", "Northwood", "Prescott", "Banias", "Atom",
+    "Core2", "Penryn", "Dunnington", "Nehalem", "Athlon", "Opteron", "Opteron_SSE3", "Barcelona", "Nano",
+    "Sandybridge", "Bobcat", "Bulldozer", "Piledriver", "Haswell", "Steamroller", "Excavator", "Zen", "SkylakeX",
+    "Cooperlake", "SapphireRapids"};
+
+  private static volatile String coreName;
+
+  /**
+   * The OpenBLAS kernel in use in this process (e.g. "Haswell", "SkylakeX", "Zen"), what {@code
+   * openblas_get_corename()} returns: the one the library picked for this CPU when it loaded, or the one the
+   * environment variable {@code OPENBLAS_CORETYPE} forced. "unknown" when the library is not a dynamic-arch OpenBLAS.
+   *
+   * <p>{@code org.bytedeco}'s {@code openblas_nolapack} binding, the one this class uses, leaves out {@code
+   * openblas_get_corename} (its presets skip the functions MKL lacks), and the {@code openblas_full} binding that has it
+   * loads a second copy of OpenBLAS (with its own thread pool) into the process. So this does what {@code
+   * openblas_get_corename} does in a dynamic-arch build ({@code gotoblas_corename} in OpenBLAS's
+   * driver/others/dynamic.c): it compares the library's {@code gotoblas} pointer, the kernel table it selected, with
+   * the address of each {@code gotoblas_NAME} table, looked up in the loaded library. It calls nothing and is cached.
+   * BlasCoreNameTest checks it against {@code openblas_full}'s {@code openblas_get_corename} in a child JVM.
+   */
+  public static String coreName() {
+    String c = coreName;
+    if (c == null) {
+      c = lookUpCoreName();
+      coreName = c;
+    }
+    return c;
+  }
+
+  private static String lookUpCoreName() {
+    Pointer selected = Loader.addressof("gotoblas");
+    if (selected == null) {
+      return "unknown";
+    }
+    long table = new LongPointer(selected).get();
+    for (String name : CORE_NAMES) {
+      Pointer p = Loader.addressof("gotoblas_" + name.toUpperCase(java.util.Locale.ROOT));
+      if (p != null && table != 0 && p.address() == table) {
+        return name;
+      }
+    }
+    return "unknown";
   }
 
   /**

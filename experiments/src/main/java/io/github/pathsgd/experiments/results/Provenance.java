@@ -11,7 +11,11 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
-/** Where and with what a result was produced: version, git commit, JVM, OS, CPU, BLAS and threads. */
+/**
+ * Where and with what a result was produced: version, git commit, JVM, OS, CPU, BLAS and threads, and the OpenBLAS
+ * kernel ({@link BlasKernel}: {@code blas_core} in use, {@code blas_core_detected} the one this CPU gets without
+ * {@code OPENBLAS_CORETYPE}, {@code openblas_coretype_env} and {@code openblas_l2_size_env}, null when unset).
+ */
 public final class Provenance {
   private Provenance() {}
 
@@ -70,7 +74,10 @@ public final class Provenance {
     return System.getProperty("os.arch");
   }
 
-  /** The machine: everything but the times. */
+  /**
+   * The machine: everything but the times. When {@code OPENBLAS_CORETYPE} is set, the first call in a JVM starts a
+   * child JVM for {@code blas_core_detected} (see {@link BlasKernel}); later calls reuse its answer.
+   */
   public static Map<String, Object> machine() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("pathsgd_version", version());
@@ -83,6 +90,7 @@ public final class Provenance {
     m.put("cores", Runtime.getRuntime().availableProcessors());
     m.put("blas", Blas.describe());
     m.put("blas_threads", Blas.threads());
+    m.putAll(BlasKernel.get().fields());
     String host = System.getenv("HOSTNAME");
     m.put("host", host == null ? "unknown" : host);
     return m;
