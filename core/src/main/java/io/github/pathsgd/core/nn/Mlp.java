@@ -161,13 +161,13 @@ public final class Mlp {
       }
       // the loops are small methods of Layers: each compiles on its own, hot from the first steps
       if (rowScale != null) {
-        Layers.scaleRowsBy(dz, B, O, rowScale[l], dz, ws.rowTmp, ws.scaleTmp, exactScales);
+        Layers.scaleRowsBy(dz, B, O, rowScale[l], dz, ws.blockTmp(), ws.scaleTmp, exactScales);
       }
       Layers.biasSgdStep(params, layout.biasOffset(l), dz, B, O, lr, ws.biasSum);
       Tensor x = ws.acts[l];
       // skipped where every factor is 1, as for the inputs of layer 0 (κ_in of an input unit is γ_in^{2/p} = 1)
       if (colScale != null && !Layers.allOnes(colScale[l], I)) {
-        Layers.scaleRowsBy(x, B, I, colScale[l], ws.scratch, ws.rowTmp, ws.scaleTmp, exactScales);
+        Layers.scaleRowsBy(x, B, I, colScale[l], ws.scratch, ws.blockTmp(), ws.scaleTmp, exactScales);
         x = ws.scratch;
       }
       io.github.pathsgd.core.tensor.Blas.sgemm(true, false, O, I, B, -lr, dz, 0, O, x, 0, I, 1f, params,
@@ -202,7 +202,7 @@ public final class Mlp {
     final double[] lossOut = new double[2];
     final Tensor scratch;
     final float[] biasSum;
-    final float[] rowTmp;
+    private float[] blockTmp; // (maxBatch, widest layer) on the heap, made on the first fused Path-SGD step
     final float[] scaleTmp;
 
     Workspace(ParamLayout layout, int maxBatch) {
@@ -219,12 +219,18 @@ public final class Mlp {
       }
       scratch = new Tensor(maxBatch * maxWidth);
       biasSum = new float[Math.max(maxWidth, layout.width(L))];
-      rowTmp = new float[Math.max(maxWidth, layout.width(L))];
       scaleTmp = new float[Math.max(maxWidth, layout.width(L))];
       for (int i = 0; i <= L; i++) {
         acts[i] = new Tensor(maxBatch * layout.width(i));
         deltas[i] = i == 0 ? null : new Tensor(maxBatch * layout.width(i));
       }
+    }
+
+    float[] blockTmp() {
+      if (blockTmp == null) {
+        blockTmp = new float[maxBatch * scaleTmp.length];
+      }
+      return blockTmp;
     }
 
     /** The input batch buffer (maxBatch, n_0): fill its first B rows before a forward pass. */
