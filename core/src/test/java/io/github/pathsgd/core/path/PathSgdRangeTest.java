@@ -49,47 +49,48 @@ class PathSgdRangeTest {
   }
 
   /**
-   * Per-unit decimal exponents x in [−lim, lim], each drawn uniformly from the part of that range within {@code gap}
-   * of every exponent of the hidden layer before (the precondition: a weight between two hidden units changes by at
-   * most 10^gap, so float32 holds it); factors[l][v] = 10^x.
+   * Per-unit exponents in [−lim, lim], each drawn uniformly from the part of that range within {@code gap} of every
+   * exponent of the hidden layer before (the precondition: a weight between two hidden units changes by at most
+   * base^gap, so float32 holds it); whole numbers when {@code integers}. exponents[l][v] for hidden layers l.
    */
-  static double[][] decimalFactors(ParamLayout lay, Rng r, double lim, double gap) {
-    double[][] f = new double[lay.layers() + 1][];
+  static double[][] unitExponents(ParamLayout lay, Rng r, double lim, double gap, boolean integers) {
+    double[][] x = new double[lay.layers() + 1][];
     double lo = -lim;
     double hi = lim;
     for (int l = 1; l < lay.layers(); l++) {
-      f[l] = new double[lay.width(l)];
+      x[l] = new double[lay.width(l)];
       double min = Double.POSITIVE_INFINITY;
       double max = Double.NEGATIVE_INFINITY;
-      for (int v = 0; v < f[l].length; v++) {
-        double x = lo + (hi - lo) * r.nextDouble();
-        f[l][v] = Math.pow(10, x);
-        min = Math.min(min, x);
-        max = Math.max(max, x);
+      for (int v = 0; v < x[l].length; v++) {
+        double e = integers ? lo + r.nextInt((int) (hi - lo) + 1) : lo + (hi - lo) * r.nextDouble();
+        x[l][v] = e;
+        min = Math.min(min, e);
+        max = Math.max(max, e);
       }
       lo = Math.max(-lim, max - gap);
       hi = Math.min(lim, min + gap);
     }
+    return x;
+  }
+
+  /** Per-unit factors 10^x, x from {@link #unitExponents} (real). */
+  static double[][] decimalFactors(ParamLayout lay, Rng r, double lim, double gap) {
+    double[][] f = unitExponents(lay, r, lim, gap, false);
+    for (int l = 1; l < lay.layers(); l++) {
+      for (int v = 0; v < f[l].length; v++) {
+        f[l][v] = Math.pow(10, f[l][v]);
+      }
+    }
     return f;
   }
 
-  /** Per-unit factors 2^k, k uniform in [−lim, lim] and within {@code gap} of every k of the hidden layer before. */
+  /** Per-unit factors 2^k, k from {@link #unitExponents} (whole numbers): every rescaled weight is exact. */
   static double[][] binaryFactors(ParamLayout lay, Rng r, int lim, int gap) {
-    double[][] f = new double[lay.layers() + 1][];
-    int lo = -lim;
-    int hi = lim;
+    double[][] f = unitExponents(lay, r, lim, gap, true);
     for (int l = 1; l < lay.layers(); l++) {
-      f[l] = new double[lay.width(l)];
-      int min = Integer.MAX_VALUE;
-      int max = Integer.MIN_VALUE;
       for (int v = 0; v < f[l].length; v++) {
-        int k = lo + r.nextInt(hi - lo + 1);
-        f[l][v] = Math.scalb(1.0, k);
-        min = Math.min(min, k);
-        max = Math.max(max, k);
+        f[l][v] = Math.scalb(1.0, (int) f[l][v]);
       }
-      lo = Math.max(-lim, max - gap);
-      hi = Math.min(lim, min + gap);
     }
     return f;
   }
