@@ -7,6 +7,9 @@ Without libopenblas0-pthread, Debian's torch runs its GEMMs on the reference BLA
 (measured: 5.5 s per 784-4000-4000-10 step at batch 100); the script prints the BLAS core it got ("unknown" there).
 
 Usage: torch_step.py --arch 784-4000-4000-10 --batch 100 --steps 20 --warmup 5 --threads 2 [--optimizer sgd]
+       [--min-seconds 1.0 --warmup-seconds 1.5 --warmup-cap-seconds 5]
+Warm-up: at least --warmup steps and --warmup-seconds (the step minimum waived after --warmup-cap-seconds); timed: at
+least --steps steps and --min-seconds, the rule of `pathsgd bench`, applied to the peer's own steps.
 
 Prints one JSON line: {"arch", "batch", "threads", "optimizer", "ms_per_step", "samples_per_s", "torch", "blas_core"}.
 Debian's torch runs its GEMMs on Debian's OpenBLAS, which picks the slow Prescott kernel on some CPUs unless
@@ -43,6 +46,9 @@ def main():
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--warmup-seconds", type=float, default=0.0)
+    ap.add_argument("--warmup-cap-seconds", type=float, default=float("inf"))
+    ap.add_argument("--min-seconds", type=float, default=0.0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--optimizer", default="sgd", choices=["sgd", "sgd-momentum", "adagrad"])
     a = ap.parse_args()
@@ -68,19 +74,25 @@ def main():
     x = torch.rand(a.batch, widths[0])
     y = torch.randint(0, widths[-1], (a.batch,))
     loss_fn = torch.nn.CrossEntropyLoss()
-    times = []
-    for s in range(a.warmup + a.steps):
+    def step():
         t0 = time.perf_counter()
         opt.zero_grad(set_to_none=False)
         loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
-        if s >= a.warmup:
-            times.append(time.perf_counter() - t0)
+        return time.perf_counter() - t0
+
+    warm, warm_s = 0, 0.0
+    while (warm < a.warmup and warm_s < a.warmup_cap_seconds) or warm_s < a.warmup_seconds:
+        warm_s += step()
+        warm += 1
+    times = []
+    while len(times) < a.steps or sum(times) < a.min_seconds:
+        times.append(step())
     ms = statistics.median(times) * 1e3
     print(json.dumps({"arch": a.arch, "batch": a.batch, "threads": a.threads, "optimizer": a.optimizer,
                       "ms_per_step": ms, "samples_per_s": a.batch / ms * 1e3, "torch": torch.__version__,
-                      "blas_core": blas_core()}))
+                      "blas_core": blas_core(), "warmup_steps": warm, "timed_steps": len(times)}))
 
 
 if __name__ == "__main__":

@@ -141,15 +141,20 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   /**
-   * Runs the PyTorch peer once: {@code torch_step.py --arch ARCH --batch B --steps S --warmup W --threads T} (its
-   * default optimizer, plain SGD), and returns its JSON line as a map.
+   * Runs the PyTorch peer once with the same warm-up and timing rule as ours (at least {@code --warmup-steps} steps and
+   * {@code --warmup-seconds}, the step minimum waived after the cap; then at least {@code --steps} steps and {@code
+   * --min-seconds}), measured on its own steps: {@code torch_step.py --arch ARCH --batch B --threads T --warmup W
+   * --warmup-seconds S --warmup-cap-seconds C --steps N --min-seconds M} (its default optimizer, plain SGD). Handing
+   * it our step counts instead would make a slower peer run for minutes on small networks. Returns its JSON line.
    */
   @SuppressWarnings("unchecked")
-  private Map<String, Object> peer(String arch, int threadCount, int warmup, int timed) {
+  private Map<String, Object> peer(String arch, int threadCount) {
     try {
       Process p = new ProcessBuilder(python, torchScript.toString(), "--arch", arch, "--batch", String.valueOf(batch),
-          "--steps", String.valueOf(timed), "--warmup", String.valueOf(warmup), "--threads",
-          String.valueOf(threadCount)).redirectErrorStream(false).start();
+          "--steps", String.valueOf(steps), "--min-seconds", String.valueOf(minSeconds), "--warmup",
+          String.valueOf(warmupSteps), "--warmup-seconds", String.valueOf(warmupSeconds), "--warmup-cap-seconds",
+          String.valueOf(StepBenchmark.Plan.WARMUP_STEPS_CAP_SECONDS), "--threads", String.valueOf(threadCount))
+          .redirectErrorStream(false).start();
       p.getOutputStream().close();
       // stderr is drained alongside stdout, so that neither pipe can fill up and stall the peer
       java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -191,8 +196,7 @@ final class BenchCommand implements Callable<Integer> {
       String arch = StepBenchmark.archString(w);
       for (Map<String, Object> e : (List<Map<String, Object>>) ours.get("steps")) {
         if (e.get("arch").equals(arch) && e.get("optimizer").equals("sgd")) {
-          Map<String, Object> r = peer(arch, t, ((Number) e.get("warmup_steps")).intValue(),
-              ((Number) e.get("timed_steps")).intValue());
+          Map<String, Object> r = peer(arch, t);
           double theirs = ((Number) r.get("samples_per_s")).doubleValue();
           double mine = ((Number) e.get("samples_per_s")).doubleValue();
           r.put("pathsgd_samples_per_s", mine);
@@ -243,8 +247,7 @@ final class BenchCommand implements Callable<Integer> {
           int[] w = StepBenchmark.sweepArch(in, h);
           Map<String, Object> row = StepBenchmark.sweepRow(w, batch, t, plan);
           if (torchScript != null) {
-            Map<String, Object> r = peer((String) row.get("arch"), ((Number) row.get("threads")).intValue(),
-                ((Number) row.get("warmup_steps")).intValue(), ((Number) row.get("timed_steps")).intValue());
+            Map<String, Object> r = peer((String) row.get("arch"), ((Number) row.get("threads")).intValue());
             double theirs = ((Number) r.get("samples_per_s")).doubleValue();
             row.put("pytorch_sgd_samples_per_s", theirs);
             row.put("pytorch_sgd_ms_per_step", r.get("ms_per_step"));

@@ -118,12 +118,15 @@ class BenchSizesTest {
     Files.writeString(script, String.join("\n",
         "import argparse, json",
         "ap = argparse.ArgumentParser()",
-        "for o in ('--arch', '--batch', '--steps', '--warmup', '--threads'): ap.add_argument(o)",
+        "for o in ('--arch', '--batch', '--steps', '--warmup', '--threads', '--min-seconds', '--warmup-seconds',",
+        "          '--warmup-cap-seconds'): ap.add_argument(o)",
         "a = ap.parse_args()",
         "print('some noise first')",
         "print(json.dumps({'arch': a.arch, 'batch': int(a.batch), 'threads': int(a.threads), 'optimizer': 'sgd',",
         "  'ms_per_step': 100 / 1234 * 1000, 'samples_per_s': 1234.0, 'torch': 'fake',",
-        "  'blas_core': 'FakeCore', 'steps': int(a.steps), 'warmup': int(a.warmup)}))", ""), StandardCharsets.UTF_8);
+        "  'blas_core': 'FakeCore', 'steps': int(a.steps), 'warmup': int(a.warmup),",
+        "  'min_seconds': float(a.min_seconds), 'warmup_seconds': float(a.warmup_seconds),",
+        "  'warmup_cap_seconds': float(a.warmup_cap_seconds)}))", ""), StandardCharsets.UTF_8);
     Path json = tmp.resolve("sizes.json");
     CliTest.Result r = CliTest.run(args("--sizes", "64", "--threads", "1", "--torch", script.toString(), "--python",
         python.toString(), "--json", json.toString()));
@@ -135,12 +138,16 @@ class BenchSizesTest {
     assertThat(row.get("pytorch_blas_core").asText()).isEqualTo("FakeCore");
     assertThat(row.get("ratio_sgd_over_pytorch").asDouble())
         .isCloseTo(row.get("sgd_samples_per_s").asDouble() / 1234.0, within(1e-9));
-    // the peer got the same architecture, threads and warm-up and timed step counts
+    // the peer got the same architecture and threads, and the same warm-up and timing rule (QUICK), to apply to its
+    // own steps
     JsonNode peer = b.at("/pytorch/0");
     assertThat(peer.get("arch").asText()).isEqualTo("784-64-64-10");
     assertThat(peer.get("threads").asInt()).isEqualTo(1);
-    assertThat(peer.get("warmup").asInt()).isEqualTo(row.get("warmup_steps").asInt());
-    assertThat(peer.get("steps").asInt()).isEqualTo(row.get("timed_steps").asInt());
+    assertThat(peer.get("warmup").asInt()).isEqualTo(20);
+    assertThat(peer.get("warmup_seconds").asDouble()).isEqualTo(0.1);
+    assertThat(peer.get("steps").asInt()).isEqualTo(3);
+    assertThat(peer.get("min_seconds").asDouble()).isEqualTo(b.at("/timing/timed_min_seconds").asDouble());
+    assertThat(peer.get("warmup_cap_seconds").asDouble()).isEqualTo(5.0);
     String header = r.out().lines().filter(l -> l.startsWith("threads")).findFirst().orElseThrow();
     assertThat(header).contains("PyTorch SGD samples/s");
     assertThat(r.out()).contains("1234").contains("no Path-SGD");
