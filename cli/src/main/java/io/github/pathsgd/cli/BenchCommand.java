@@ -84,7 +84,8 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--torch", paramLabel = "SCRIPT", arity = "0..1", fallbackValue = "bench/pytorch/torch_step.py",
       description = {"also run the PyTorch peer (Debian python3-torch, /usr/bin/python3) on the same architectures,",
-        "batch, threads and warm-up and timed step counts, and print our samples/s over PyTorch's; it times",
+        "batch and threads, with the same warm-up and timing rule applied to its own steps,",
+        "and print our samples/s over PyTorch's; it times",
         "PyTorch's SGD step only (default script: ${FALLBACK-VALUE})"})
   Path torchScript;
 

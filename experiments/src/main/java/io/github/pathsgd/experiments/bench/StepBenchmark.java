@@ -581,7 +581,8 @@ public final class StepBenchmark {
     }
     if (torch) {
       b.append(String.format("PyTorch SGD: bench/pytorch/torch_step.py, PyTorch's own training step with a plain SGD"
-          + " update (no Path-SGD),%n  the same architecture, batch, threads and warm-up and timed step counts.%n"));
+          + " update (no Path-SGD),%n  the same architecture, batch and threads, and the same warm-up and timing rule"
+          + " applied to its own steps.%n"));
     }
     return b.toString();
   }
