@@ -5,6 +5,9 @@ import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.path.GroupNorms;
 import io.github.pathsgd.core.path.PathNorms;
 import io.github.pathsgd.experiments.io.SafeTensors;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,16 +35,20 @@ final class NormsCommand implements Callable<Integer> {
   @Option(names = "--no-biases", description = "leave the biases out of the path and group norms")
   boolean noBiases;
 
+  @Option(names = "--allow-non-finite",
+      description = "read a model with NaN or infinite weights (refused by default; its norms are then NaN or ∞)")
+  boolean allowNonFinite;
+
   @Override
   public Integer call() throws Exception {
-    Mlp net = SafeTensors.read(model).network();
+    Mlp net = SafeTensors.read(model, allowNonFinite).network();
     Map<String, Object> out = compute(net, !noBiases);
     if (json) {
       System.out.println(io.github.pathsgd.experiments.config.Configs.json().writeValueAsString(out));
       return 0;
     }
     @SuppressWarnings("unchecked")
-    Map<String, Double> path = (Map<String, Double>) out.get("path_norm");
+    Map<String, Number> path = (Map<String, Number>) out.get("path_norm");
     @SuppressWarnings("unchecked")
     Map<String, Double> group = (Map<String, Double>) out.get("group_norms");
     System.out.println("model " + model + ": " + out.get("architecture") + ", " + out.get("parameters")
@@ -61,16 +68,108 @@ final class NormsCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * φ_p as {@link PathNorms#phi} computes it in double where that is finite and non-zero; otherwise (a finite model
+   * whose φ_p overflows or underflows the double range, for example many layers of weights near the float maximum)
+   * as a {@link BigDecimal} of 7 significant digits from {@link #log2Phi}, so that the JSON output is a number, never
+   * the string "Infinity" or "NaN", for every model with finite weights.
+   */
+  static Number phi(Mlp net, double p, boolean biases) {
+    double d = PathNorms.phi(net, p, biases);
+    if (Double.isFinite(d) && d != 0) {
+      return d;
+    }
+    double log2 = log2Phi(net, p, biases);
+    if (Double.isNaN(log2)) {
+      return d; // non-finite weights (only read with --allow-non-finite)
+    }
+    if (log2 == Double.NEGATIVE_INFINITY) {
+      return 0.0;
+    }
+    double log10 = log2 * Math.log10(2);
+    double exp = Math.floor(log10);
+    double mant = Math.pow(10, log10 - exp);
+    return new BigDecimal(mant).round(new MathContext(7)).scaleByPowerOfTen((int) exp).stripTrailingZeros();
+  }
+
+  /**
+   * log2 φ_p (p = 1, 2 or ∞) by the γ_in dynamic program of {@link PathNorms} in block floating point: each layer's
+   * γ_in is kept as doubles times one power of two 2^e (e a long), renormalized after every layer, so that no finite
+   * model overflows or underflows; a unit whose γ_in is below 2^-1074 of its layer's largest is dropped. -∞ for φ_p =
+   * 0, NaN if a weight is not finite.
+   */
+  static double log2Phi(Mlp net, double p, boolean biases) {
+    if (!(p == 1 || p == 2 || Double.isInfinite(p))) {
+      throw new IllegalArgumentException("log2Phi: p must be 1, 2 or infinity, got " + p);
+    }
+    boolean inf = Double.isInfinite(p);
+    ParamLayout lay = net.layout();
+    FloatBuffer w = net.params().buffer();
+    double[] m = new double[lay.inputs()];
+    java.util.Arrays.fill(m, 1.0);
+    long e = 0; // γ_in of the current layer = m · 2^e
+    for (int l = 0; l < lay.layers(); l++) {
+      int in = lay.in(l);
+      int out = lay.out(l);
+      double[] val = new double[out];
+      long[] ex = new long[out];
+      long top = Long.MIN_VALUE;
+      for (int o = 0; o < out; o++) {
+        double a = 0; // Σ (or max) |w|^p m_i, at scale 2^e; at most 2^31 · (2^128)^2: no overflow
+        int row = lay.weightOffset(l) + o * in;
+        for (int i = 0; i < in; i++) {
+          double x = Math.abs((double) w.get(row + i));
+          double t = (p == 2 ? x * x : x) * m[i];
+          a = inf ? Math.max(a, t) : a + t;
+        }
+        double x = biases ? Math.abs((double) w.get(lay.biasOffset(l) + o)) : 0;
+        double b = p == 2 ? x * x : x; // at scale 2^0
+        if (Double.isNaN(a) || Double.isNaN(b) || Double.isInfinite(a) || Double.isInfinite(b)) {
+          return Double.NaN;
+        }
+        if (a == 0 && b == 0) {
+          continue;
+        }
+        long ea = a == 0 ? Long.MIN_VALUE / 2 : Math.getExponent(a) + e;
+        long eb = b == 0 ? Long.MIN_VALUE / 2 : Math.getExponent(b);
+        long t = Math.max(ea, eb);
+        double sa = a == 0 ? 0 : Math.scalb(a, clamp(e - t));
+        double sb = b == 0 ? 0 : Math.scalb(b, clamp(-t));
+        val[o] = inf ? Math.max(sa, sb) : sa + sb;
+        ex[o] = t;
+        top = Math.max(top, t);
+      }
+      if (top == Long.MIN_VALUE) {
+        return Double.NEGATIVE_INFINITY; // every γ_in of this layer is 0
+      }
+      for (int o = 0; o < out; o++) {
+        val[o] = val[o] == 0 ? 0 : Math.scalb(val[o], clamp(ex[o] - top));
+      }
+      m = val;
+      e = top;
+    }
+    double s = 0;
+    for (double v : m) {
+      s = inf ? Math.max(s, v) : s + v;
+    }
+    double log2 = Math.log(s) / Math.log(2) + e;
+    return inf ? log2 : log2 / p;
+  }
+
+  private static int clamp(long k) {
+    return (int) Math.max(-4000, Math.min(4000, k));
+  }
+
   static Map<String, Object> compute(Mlp net, boolean biases) {
     ParamLayout lay = net.layout();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("architecture", lay.toString());
     out.put("parameters", lay.size());
     out.put("biases_included", biases);
-    Map<String, Double> path = new LinkedHashMap<>();
-    path.put("1", PathNorms.phi(net, 1, biases));
-    path.put("2", PathNorms.phi(net, 2, biases));
-    path.put("inf", PathNorms.phi(net, Double.POSITIVE_INFINITY, biases));
+    Map<String, Number> path = new LinkedHashMap<>();
+    path.put("1", phi(net, 1, biases));
+    path.put("2", phi(net, 2, biases));
+    path.put("inf", phi(net, Double.POSITIVE_INFINITY, biases));
     out.put("path_norm", path);
     Map<String, Double> group = new LinkedHashMap<>();
     group.put("l1", GroupNorms.l1(net, biases));

@@ -66,6 +66,10 @@ final class RescaleCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "1", description = "seed of the picks (default ${DEFAULT-VALUE})")
   long seed;
 
+  @Option(names = "--allow-non-finite",
+      description = "read a model with NaN or infinite weights (refused by default; the rescaling check then fails)")
+  boolean allowNonFinite;
+
   @Option(names = "--out", required = true, paramLabel = "FILE", description = "output .safetensors file")
   Path out;
 
@@ -79,7 +83,7 @@ final class RescaleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Rescaling.Unbalance opts = options();
-    SafeTensors.Model in = SafeTensors.read(model);
+    SafeTensors.Model in = SafeTensors.read(model, allowNonFinite);
     Mlp net = in.network();
     Mlp before = net.copy();
     ParamLayout lay = net.layout();

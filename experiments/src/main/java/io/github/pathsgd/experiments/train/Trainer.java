@@ -49,7 +49,7 @@ public final class Trainer {
   /**
    * @param validation may be null
    * @param test may be null
-   * @param configHash identifies the run in checkpoints; a checkpoint of another config is never resumed
+   * @param configHash identifies the run in checkpoints; a checkpoint of another config is refused, never resumed
    */
   public Trainer(Mlp net, Optimizer optimizer, Dataset train, Dataset validation, Dataset test, Options opt,
       String configHash) {
@@ -79,23 +79,23 @@ public final class Trainer {
     return state;
   }
 
-  /** Trains from scratch, or resumes from {@code checkpoint} when that file exists and matches this config. */
+  /**
+   * Trains from scratch, or resumes from {@code checkpoint} when that file exists; a checkpoint that is damaged or
+   * not this run's (config hash, layout, epoch budget, steps per epoch, optimizer state) is refused with an {@link
+   * UncheckedIOException} naming the file, never resumed.
+   */
   public RunResult run(TrainingListener listener, Path checkpoint) {
     List<EpochRecord> history = new ArrayList<>();
     int startEpoch = 1;
     if (checkpoint != null && Files.exists(checkpoint)) {
       try {
-        Checkpoint c = Checkpoint.read(checkpoint);
-        if (c.configHash().equals(configHash)) {
-          if (c.params().length != net.params().size()) {
-            throw new IOException("checkpoint " + checkpoint + " has " + c.params().length + " parameters, the network "
-                + net.params().size());
-          }
-          net.params().copyFrom(c.params(), 0, 0, c.params().length);
-          state.restore(c.optState());
-          history.addAll(c.history());
-          startEpoch = c.epoch() + 1;
-        }
+        // refuses (naming the file and how to start over) anything but an intact checkpoint of this very run
+        Checkpoint c = Checkpoint.readForResume(checkpoint, configHash, net.layout(), opt.epochs(), stepsPerEpoch(),
+            state.export());
+        net.params().copyFrom(c.params(), 0, 0, c.params().length);
+        state.restore(c.optState());
+        history.addAll(c.history());
+        startEpoch = c.epoch() + 1;
       } catch (IOException e) {
         throw new UncheckedIOException(e.getMessage(), e);
       }
@@ -174,7 +174,8 @@ public final class Trainer {
         break;
       }
       if (checkpoint != null) {
-        new Checkpoint(configHash, e, net.params().toArray(), state.export(), history).write(checkpoint);
+        new Checkpoint(configHash, net.layout().widths(), e, steps, net.params().toArray(), state.export(), history)
+            .write(checkpoint);
         listener.onCheckpoint(e);
       }
       if (opt.stopTrainLoss() > 0 && r.trainLoss() < opt.stopTrainLoss()) {
@@ -190,6 +191,12 @@ public final class Trainer {
       reason = "already complete (resumed from a checkpoint of the last epoch)";
     }
     return new RunResult(status, reason, epoch, history, net);
+  }
+
+  /** Mini-batches per epoch (the last one may be partial). */
+  private int stepsPerEpoch() {
+    int b = Math.min(opt.batchSize(), train.n());
+    return (train.n() + b - 1) / b;
   }
 
   private static EpochRecord withEval(EpochRecord r, double evalSeconds) {

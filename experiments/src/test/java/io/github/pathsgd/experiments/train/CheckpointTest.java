@@ -18,17 +18,21 @@ class CheckpointTest {
     Map<String, Object> opt = new LinkedHashMap<>();
     opt.put("#count", new double[] {7});
     opt.put("0.momentum", new float[] {1.5f, -2f});
+    EpochRecord r0 = new EpochRecord(0, 2.5, 0.9, 2.4, 0.85, 2.45, 0.875, 0, 0.1, 0);
     EpochRecord r = new EpochRecord(1, 0.5, 0.1, Double.NaN, 0.2, 0.6, 0.25, 1.5, 0.1, 3);
-    Checkpoint c = new Checkpoint("abc", 1, new float[] {1, 2, 3}, opt, List.of(r));
+    // layout 1-1-1: w0, b0, w1, b1; one epoch of 7 steps
+    Checkpoint c = new Checkpoint("abc", new int[] {1, 1, 1}, 1, 7, new float[] {1, 2, 3, 4}, opt, List.of(r0, r));
     Path f = tmp.resolve("c.bin");
     c.write(f);
     Checkpoint back = Checkpoint.read(f);
     assertThat(back.configHash()).isEqualTo("abc");
     assertThat(back.epoch()).isEqualTo(1);
-    assertThat(back.params()).containsExactly(1, 2, 3);
+    assertThat(back.widths()).containsExactly(1, 1, 1);
+    assertThat(back.stepsPerEpoch()).isEqualTo(7);
+    assertThat(back.params()).containsExactly(1, 2, 3, 4);
     assertThat((double[]) back.optState().get("#count")).containsExactly(7);
     assertThat((float[]) back.optState().get("0.momentum")).containsExactly(1.5f, -2f);
-    assertThat(back.history()).containsExactly(r);
+    assertThat(back.history()).containsExactly(r0, r);
     // no temporary file is left behind
     try (var s = Files.list(tmp)) {
       assertThat(s.map(p -> p.getFileName().toString())).containsExactly("c.bin");
@@ -38,7 +42,9 @@ class CheckpointTest {
   @Test
   void truncatedOrForeignFilesAreRejectedWithTheirName(@TempDir Path tmp) throws IOException {
     Path f = tmp.resolve("c.bin");
-    new Checkpoint("abc", 1, new float[] {1, 2, 3}, Map.of("#count", new double[] {1}), List.of()).write(f);
+    EpochRecord r0 = new EpochRecord(0, 2.5, 0.9, 2.4, 0.85, 2.45, 0.875, 0, 0.1, 0);
+    new Checkpoint("abc", new int[] {1, 1, 1}, 0, 1, new float[] {1, 2, 3, 4}, Map.of("#count", new double[] {0}),
+        List.of(r0)).write(f);
     byte[] all = Files.readAllBytes(f);
     Files.write(f, java.util.Arrays.copyOf(all, all.length - 5));
     assertThatThrownBy(() -> Checkpoint.read(f)).isInstanceOf(IOException.class).hasMessageContaining("c.bin")

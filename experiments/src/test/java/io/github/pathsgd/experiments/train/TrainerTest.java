@@ -106,18 +106,24 @@ class TrainerTest {
   }
 
   @Test
-  void checkpointOfAnotherConfigIsIgnored(@TempDir Path tmp) {
+  void checkpointOfAnotherConfigIsRefused(@TempDir Path tmp) throws Exception {
     Path ckpt = tmp.resolve("c.bin");
     trainer(0.05, 1, Dropout.NONE, 0).run(TrainingListener.NONE, ckpt);
+    byte[] before = Files.readAllBytes(ckpt);
     Mlp net = Init.balanced(new ParamLayout(6, 16, 16, 3), new Rng(5));
     Trainer.Options o = new Trainer.Options(10, 2, Dropout.NONE, 42, 0, false, true, 64);
     List<Integer> started = new ArrayList<>();
-    new Trainer(net, Optimizers.sgd(0.05), blobs(300, 1), null, null, o, "other").run(new TrainingListener() {
+    Trainer other = new Trainer(net, Optimizers.sgd(0.05), blobs(300, 1), null, null, o, "other");
+    // it used to be ignored and trained over; now the run stops before training and leaves the file alone
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> other.run(new TrainingListener() {
       @Override
       public void onStart(int firstEpoch, int epochs, int steps) {
         started.add(firstEpoch);
       }
-    }, ckpt);
-    assertThat(started).containsExactly(1);
+    }, ckpt)).isInstanceOf(java.io.UncheckedIOException.class)
+        .hasMessage("checkpoint " + ckpt + ": written for config hash h, this run's is other; not resumed (delete "
+            + ckpt + " to start the run over)");
+    assertThat(started).isEmpty();
+    assertThat(Files.readAllBytes(ckpt)).isEqualTo(before);
   }
 }
