@@ -153,6 +153,38 @@ class SweepDamageTest {
     assertThat(out.resolve("metrics.csv")).hasBinaryContent(Files.readAllBytes(tiny.resolve("metrics.csv")));
   }
 
+  @Test
+  void aFifoOrASymlinkInPlaceOfARunFileIsDamageAndNothingOutsideIsTouched(@TempDir Path tmp) throws Exception {
+    Path out = tmp.resolve("out");
+    copy(tiny, out);
+    List<SweepRun> plan = SweepRunnerTest.runner(out, SweepRunner.Options.of(out)).plan();
+    Path fifo = run(out, plan.get(0)).resolve("summary.json");
+    Files.delete(fifo);
+    Process p = new ProcessBuilder("mkfifo", fifo.toString()).start();
+    org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor() == 0, "mkfifo is not available");
+    Path outside = tmp.resolve("outside.csv");
+    Path m2 = run(out, plan.get(2)).resolve("metrics.csv");
+    Files.move(m2, outside);
+    Files.createSymbolicLink(m2, outside);
+    byte[] outsideBytes = Files.readAllBytes(outside);
+    long outsideTime = Files.getLastModifiedTime(outside).toMillis();
+
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    SweepRunner.Outcome o = SweepRunnerTest.runner(out, SweepRunner.Options.of(out)
+        .withLog(new PrintStream(log, true, StandardCharsets.UTF_8))).run();
+    assertThat(o.repaired()).isEqualTo(2);
+    assertThat(log.toString(StandardCharsets.UTF_8))
+        .contains(plan.get(0).runId() + " " + SweepRunner.label(plan.get(0)) + ": damaged (summary.json: not a "
+            + "regular file); its files moved to")
+        .contains(plan.get(2).runId() + " " + SweepRunner.label(plan.get(2)) + ": damaged (metrics.csv: not a "
+            + "regular file (a symbolic link)); its files moved to");
+    assertThat(Files.isRegularFile(damagedFolder(out, plan.get(0)).resolve("summary.json"))).isFalse();
+    assertThat(Files.isSymbolicLink(damagedFolder(out, plan.get(2)).resolve("metrics.csv"))).isTrue();
+    assertThat(outside).hasBinaryContent(outsideBytes);
+    assertThat(Files.getLastModifiedTime(outside).toMillis()).isEqualTo(outsideTime);
+    assertThat(out.resolve("metrics.csv")).hasBinaryContent(Files.readAllBytes(tiny.resolve("metrics.csv")));
+  }
+
   /** The 12-run compare sweep: a damaged selection run must not cost the combined files the 4 retraining runs. */
   @Test
   void aDamagedSelectionRunNeverShrinksTheCombinedFiles(@TempDir Path tmp) throws Exception {
