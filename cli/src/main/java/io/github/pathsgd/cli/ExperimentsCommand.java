@@ -42,7 +42,8 @@ final class ExperimentsCommand implements Runnable {
 
   @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Run a preset's sweep into --out; rerun the same command to resume.",
-        "Writes OUT/runs/<run_id>/, OUT/metrics.csv, OUT/runs.jsonl, OUT/timings.csv (and selection.csv for compare)."})
+        "Writes OUT/runs/<run_id>/, OUT/metrics.csv, OUT/runs.jsonl, OUT/timings.csv (and selection.csv for compare).",
+        "Several copies or shards may share one --out: each run is trained once, under a file lock in OUT/.locks/."})
   static final class RunCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "size, rescaling or compare")
     String name;
@@ -89,9 +90,14 @@ final class ExperimentsCommand implements Runnable {
       SweepRunner.Options o = SweepRunner.Options.of(out).withJobs(jobs).withShard(k, n).withDataDir(dataDir)
           .withLog(quiet ? null : System.out);
       SweepRunner.Outcome r = new SweepRunner(spec, scale, seeds, o).run();
-      System.out.printf("pathsgd experiments run %s --scale %s: %d runs planned, %d trained (%d diverged), %d already "
-          + "done, %d without data%s; results in %s%n", name, scale, r.planned(), r.trained(), r.diverged(),
-          r.skipped(), r.missingData(), r.selectionPending() ? ", step-size selection pending" : "", out);
+      System.out.printf("pathsgd experiments run %s --scale %s: %d runs planned, %d trained (%d diverged%s), "
+          + "%d already done, %d without data%s%s%s; results in %s%n", name, scale, r.planned(), r.trained(),
+          r.diverged(), r.repaired() > 0 ? ", " + r.repaired() + " of them again because their files were damaged" : "",
+          r.skipped(), r.missingData(), r.selectionPending() ? ", step-size selection pending" : "",
+          r.damaged().isEmpty() ? "" : ", " + r.damaged().size() + " damaged and left out of the combined files ("
+              + String.join("; ", r.damaged()) + ")",
+          r.combinedKept() ? ", combined files left as they were (they list retraining runs the pending selection "
+              + "has not decided yet)" : "", out);
       return 0;
     }
   }

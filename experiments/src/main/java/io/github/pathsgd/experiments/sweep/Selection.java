@@ -1,6 +1,5 @@
 package io.github.pathsgd.experiments.sweep;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.results.AtomicFiles;
 import io.github.pathsgd.experiments.results.MetricsCsv;
@@ -8,10 +7,6 @@ import io.github.pathsgd.experiments.results.RunWriter;
 import io.github.pathsgd.experiments.sweep.StepSizeRule.Candidate;
 import io.github.pathsgd.experiments.sweep.StepSizeRule.Decision;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -86,15 +81,15 @@ public final class Selection {
       List<Candidate> cs = new ArrayList<>();
       boolean missing = false;
       for (SweepRun r : e.getValue()) {
-        Path d = out.resolve("runs").resolve(r.runId());
-        if (!Files.exists(d.resolve("summary.json"))) {
-          if (!Files.exists(d.resolve("missing.json"))) {
-            unfinished++;
+        RunFolder.State state = RunFolder.inspect(out.resolve("runs").resolve(r.runId()), r);
+        if (!state.finished()) {
+          if (state.kind() != RunFolder.Kind.MISSING_DATA) {
+            unfinished++; // not yet trained, or damaged (to be trained again)
           }
           missing = true;
           continue;
         }
-        cs.add(candidate(r, d));
+        cs.add(candidate(r, state));
       }
       Decision dec = missing ? null : StepSizeRule.select(cs, st.tol());
       groups.add(new Group(keys.get(e.getKey()), e.getValue(), cs, dec));
@@ -102,28 +97,19 @@ public final class Selection {
     return new Selection(groups, unfinished, st.tol());
   }
 
-  static Candidate candidate(SweepRun r, Path dir) {
-    try {
-      JsonNode s = Configs.json().readTree(Files.readAllBytes(dir.resolve("summary.json")));
-      boolean diverged = SweepRunner.DIVERGED.equals(s.path("status").asText());
-      TreeMap<Integer, Double> val = new TreeMap<>();
-      List<String> lines = Files.readAllLines(dir.resolve("metrics.csv"), StandardCharsets.UTF_8);
-      for (int i = 1; i < lines.size(); i++) {
-        String[] f = lines.get(i).split(",", -1);
-        if (f.length == 5 && f[2].equals("validation") && f[3].equals("error")) {
-          int ep = Integer.parseInt(f[1]);
-          if (ep >= 1) {
-            val.put(ep, Double.parseDouble(f[4]));
-          }
-        }
+  /** A finished select run's candidate: its status and validation error per epoch >= 1. */
+  static Candidate candidate(SweepRun r, RunFolder.State state) {
+    boolean diverged = SweepRunner.DIVERGED.equals(state.json().path("status").asText());
+    TreeMap<Integer, Double> val = new TreeMap<>();
+    for (MetricsCsv.Row row : state.metrics()) {
+      if (row.split().equals("validation") && row.metric().equals("error") && row.epoch() >= 1) {
+        val.put(row.epoch(), row.value());
       }
-      double[] v = new double[val.isEmpty() ? 0 : val.lastKey()];
-      java.util.Arrays.fill(v, Double.NaN);
-      val.forEach((ep, x) -> v[ep - 1] = x);
-      return new Candidate(r.runId(), r.alpha(), r.config().lr(), diverged, v);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + dir + ": " + e.getMessage(), e);
     }
+    double[] v = new double[val.isEmpty() ? 0 : val.lastKey()];
+    java.util.Arrays.fill(v, Double.NaN);
+    val.forEach((ep, x) -> v[ep - 1] = x);
+    return new Candidate(r.runId(), r.alpha(), r.config().lr(), diverged, v);
   }
 
   /** Writes selection.csv (one row per candidate) and selection.json. */
