@@ -84,6 +84,10 @@ public final class Configs {
     m.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
     m.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
     m.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+    // an empty string is not a missing value: 'epochs: ""' is refused, 'epochs:' (null) takes the default
+    for (LogicalType t : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
+      m.coercionConfigFor(t).setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
+    }
     m.enable(SerializationFeature.INDENT_OUTPUT);
     m.disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
     return m;

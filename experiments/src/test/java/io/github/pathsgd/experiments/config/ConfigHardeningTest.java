@@ -120,6 +120,8 @@ class ConfigHardeningTest {
         + "mapping (keys name) in " + tmp.resolve("o.yaml"));
     assertThat(readError(yaml("j.json", "{\"batch_size\": \"many\"}"))).isEqualTo("batch_size: expected an integer, "
         + "got the string 'many' in " + tmp.resolve("j.json"));
+    assertThat(readError(yaml("es.yaml", "epochs: ''\n"))).isEqualTo("epochs: expected an integer, got the string '' "
+        + "in " + tmp.resolve("es.yaml"));
     // what still converts: an integer where a number is expected, a quoted number
     TrainConfig c = Configs.read(yaml("ok.yaml", "lr: 1\nepochs: '3'\nhidden: [8]\n"), TrainConfig.class);
     assertThat(c.lr()).isEqualTo(1.0);
