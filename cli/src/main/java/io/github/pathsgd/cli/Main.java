@@ -39,7 +39,17 @@ public final class Main implements Runnable {
   }
 
   public static void main(String[] args) {
-    int code = commandLine().execute(args);
+    int code;
+    try {
+      code = commandLine().execute(args);
+    } catch (Error e) { // picocli passes an Error (OutOfMemoryError ...) through execute(); one line for it too
+      if (System.getenv("PATHSGD_DEBUG") != null) {
+        e.printStackTrace();
+      }
+      String sub = args.length > 0 && !args[0].startsWith("-") ? " " + args[0] : "";
+      System.err.println("pathsgd" + sub + ": error: " + Errors.message(e));
+      code = 1;
+    }
     System.out.flush();
     System.exit(code);
   }
@@ -53,18 +63,97 @@ public final class Main implements Runnable {
     }
   }
 
-  /** One-line errors, no stack traces (unless PATHSGD_DEBUG is set). */
+  /**
+   * One-line errors, no stack traces (unless PATHSGD_DEBUG is set).
+   *
+   * <p>An exception thrown by the project's own code ({@code ConfigException}, {@code DataException}, an {@link
+   * IllegalArgumentException} with a message naming the value and what was expected ...) prints its message. A file
+   * system error prints the file and the reason; another I/O error its message after "I/O error:". Running out of
+   * memory says how to give the JVM more. Anything else, and always a {@code NullPointerException}, {@code
+   * ArithmeticException}, index out of bounds or negative array size, or an exception thrown inside the JDK or a
+   * library (such as {@code capacity < 0}), is a bug: the line names the exception type and its message, says it is
+   * a bug to report and that PATHSGD_DEBUG=1 prints the stack trace. Exit code 1 for runtime exceptions and errors,
+   * 2 for checked ones (I/O), as before.
+   */
   static final class Errors implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, CommandLine.ParseResult parseResult) {
       PrintWriter err = cmd.getErr();
-      if (System.getenv("PATHSGD_DEBUG") != null) {
-        ex.printStackTrace(err);
+      Throwable t = ex;
+      // in case picocli wraps a Throwable that is not an Exception
+      if (ex instanceof CommandLine.ExecutionException && ex.getCause() != null) {
+        t = ex.getCause();
       }
-      String msg = ex.getMessage() == null ? ex.getClass().getSimpleName() : ex.getMessage();
-      err.println("pathsgd " + cmd.getCommandName() + ": error: " + msg.replace('\n', ' '));
+      if (System.getenv("PATHSGD_DEBUG") != null) {
+        t.printStackTrace(err);
+      }
+      err.println("pathsgd " + cmd.getCommandName() + ": error: " + message(t).replace('\n', ' '));
       err.flush();
-      return ex instanceof IllegalArgumentException || ex instanceof RuntimeException ? 1 : 2;
+      return t instanceof RuntimeException || t instanceof Error ? 1 : 2;
+    }
+
+    /** The one line for a throwable (see the class comment). */
+    static String message(Throwable t) {
+      String msg = t.getMessage();
+      if (t instanceof OutOfMemoryError) {
+        Runtime rt = Runtime.getRuntime();
+        return "out of memory (" + (msg == null ? "OutOfMemoryError" : msg) + "); the JVM may use at most "
+            + rt.maxMemory() / (1 << 20) + " MiB of heap. Use smaller hidden widths or batch size, or give it more "
+            + "memory: PATHSGD_JAVA_OPTS=-Xmx16g (the pathsgd script; -XX:MaxDirectMemorySize for network buffers)";
+      }
+      if (t instanceof StackOverflowError) {
+        return "stack overflow (StackOverflowError); this is a bug, please report it with the command line. "
+            + "PATHSGD_DEBUG=1 prints the stack trace";
+      }
+      if (t instanceof java.nio.file.NoSuchFileException f) {
+        return f.getFile() + ": no such file or folder" + (f.getOtherFile() == null ? "" : " (" + f.getOtherFile()
+            + ")");
+      }
+      if (t instanceof java.nio.file.AccessDeniedException f) {
+        return f.getFile() + ": permission denied";
+      }
+      if (t instanceof java.nio.file.FileAlreadyExistsException f) {
+        return f.getFile() + ": already exists";
+      }
+      if (t instanceof java.nio.file.NotDirectoryException f) {
+        return f.getFile() + ": not a folder";
+      }
+      if (t instanceof java.nio.file.FileSystemException f) {
+        return (f.getFile() == null ? "" : f.getFile() + ": ") + (f.getReason() == null ? "file system error"
+            : f.getReason()) + (f.getOtherFile() == null ? "" : " (" + f.getOtherFile() + ")");
+      }
+      if (t instanceof java.io.UncheckedIOException u && u.getCause() != null && msg != null
+          && msg.equals(String.valueOf(u.getCause().getMessage()))) {
+        return message(u.getCause());
+      }
+      boolean hasMsg = msg != null && !msg.isBlank();
+      if (!bug(t) && hasMsg && (fromProject(t) || t instanceof io.github.pathsgd.data.DataException
+          || t instanceof io.github.pathsgd.experiments.config.ConfigException)) {
+        return msg;
+      }
+      if (!bug(t) && t instanceof java.io.IOException) {
+        return "I/O error: " + (t.getClass() == java.io.IOException.class ? "" : t.getClass().getName() + ": ")
+            + (hasMsg ? msg : "no details");
+      }
+      return "internal error: " + t.getClass().getName() + (hasMsg ? ": " + msg : "") + ". This is a bug, "
+          + "please report it with the command line; PATHSGD_DEBUG=1 prints the stack trace";
+    }
+
+    /** Exception types that never carry a message for the user, wherever they are thrown. */
+    static boolean bug(Throwable t) {
+      return t instanceof NullPointerException || t instanceof ArithmeticException
+          || t instanceof IndexOutOfBoundsException || t instanceof NegativeArraySizeException
+          || t instanceof ClassCastException || t instanceof ArrayStoreException
+          || t instanceof java.util.ConcurrentModificationException || t instanceof UnsupportedOperationException;
+    }
+
+    /**
+     * Whether the project's own code threw it (its messages are written for the user); one thrown inside the JDK
+     * or a library ({@code capacity < 0}, {@code Negative position}) is not.
+     */
+    static boolean fromProject(Throwable t) {
+      StackTraceElement[] st = t.getStackTrace();
+      return st.length > 0 && st[0].getClassName().startsWith("io.github.pathsgd.");
     }
 
     static int parameterError(CommandLine.ParameterException ex, String[] args) {

@@ -41,6 +41,7 @@ final class NormsCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    io.github.pathsgd.data.InputFiles.requireRegular(model, "model"); // a FIFO would block, a device never end
     Mlp net = SafeTensors.read(model, allowNonFinite).network();
     Map<String, Object> out = compute(net, !noBiases);
     if (json) {

@@ -83,6 +83,7 @@ final class RescaleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Rescaling.Unbalance opts = options();
+    io.github.pathsgd.data.InputFiles.requireRegular(model, "model"); // a FIFO would block, a device never end
     SafeTensors.Model in = SafeTensors.read(model, allowNonFinite);
     Mlp net = in.network();
     Mlp before = net.copy();

@@ -18,7 +18,7 @@ public record DataRequest(String dataset, Path dataDir, int validationSize, long
       throw new IllegalArgumentException("dataset name is null");
     }
     if (validationSize < 0) {
-      throw new IllegalArgumentException("validationSize must be >= 0, got " + validationSize);
+      throw new IllegalArgumentException("validation_size must be >= 0, got " + validationSize);
     }
     if (preprocessing == null) {
       preprocessing = Preprocessing.NONE;

@@ -56,6 +56,9 @@ public final class Datasets {
       List.of("mnist", "mnist-sample", "fashion-mnist", "cifar10", "cifar100", "svhn");
   private static final List<String> VARIANTS = List.of("cifar100-coarse", "svhn-extra");
 
+  /** The largest SHA256SUMS file read (a line per data file: a few hundred bytes). */
+  static final int MAX_SUMS_BYTES = 1 << 20;
+
   private Datasets() {}
 
   /** The six data set names: mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn. */
@@ -158,6 +161,12 @@ public final class Datasets {
     String canon = canonical(dataset);
     List<Path> dirs = searchDirs(canon, dataDir);
     List<List<Role>> layouts = layouts(dataset);
+    Path base = dirs.get(0);
+    if (Files.exists(base) && !Files.isDirectory(base)) {
+      String p = InputFiles.problem(base);
+      throw new DataException("data folder " + base + " is " + (p == null ? "a file" : "not a folder: " + p)
+          + "; expected the folder that holds the " + dataset + " files (--data-dir, data_dir or " + ENV + ")");
+    }
     for (Path dir : dirs) {
       if (!Files.isDirectory(dir)) {
         continue;
@@ -171,6 +180,10 @@ public final class Datasets {
               found.put(r.role(), p);
               break;
             }
+            if (Files.exists(p) || Files.isSymbolicLink(p)) { // there, but not a file that can be read
+              throw new DataException(p + ": " + InputFiles.problem(p) + "; it is where the " + r.role()
+                  + " file of " + dataset + " is looked for");
+            }
           }
         }
         if (found.size() == layout.size()) {
@@ -178,7 +191,11 @@ public final class Datasets {
         }
       }
     }
-    StringBuilder sb = new StringBuilder("data set '" + dataset + "' not found. Searched: " + dirs
+    List<String> searched = new ArrayList<>();
+    for (Path dir : dirs) {
+      searched.add(dir + (Files.isDirectory(dir) ? "" : " (no such folder)"));
+    }
+    StringBuilder sb = new StringBuilder("data set '" + dataset + "' not found. Searched: " + searched
         + ". Expected files: ");
     for (int i = 0; i < layouts.size(); i++) {
       if (i > 0) {
@@ -219,7 +236,9 @@ public final class Datasets {
     Map<String, String> sums = sha256Sums(loc.values().iterator().next().getParent());
     Map<String, RawFile> raw = new LinkedHashMap<>();
     for (var e : loc.entrySet()) {
-      RawFile f = RawFile.read(e.getValue());
+      RawFile.SizeRule rule = e.getKey().endsWith("-images") ? IdxReader.IMAGES_SIZE
+          : e.getKey().endsWith("-labels") ? IdxReader.LABELS_SIZE : null;
+      RawFile f = RawFile.read(e.getValue(), rule);
       String want = sums.get(e.getValue().getFileName().toString());
       if (want != null && !want.equals(f.sha256())) {
         throw new DataException(f.source() + ": SHA-256 checksum mismatch: expected " + want + " (from "
@@ -259,19 +278,57 @@ public final class Datasets {
       }
       default -> throw new DataException("unknown data set '" + dataset + "'");
     }
+    requireSameShape(train, test, files.keySet());
     return new Raw(train, test, files);
+  }
+
+  /**
+   * Refuses a test set that does not match the training set in channels, height, width and class count: rows of a
+   * different size would be read misaligned, and a network trained on one cannot be evaluated on the other.
+   */
+  static void requireSameShape(Dataset train, Dataset test, java.util.Collection<String> files) {
+    if (train.channels() != test.channels() || train.height() != test.height() || train.width() != test.width()
+        || train.numClasses() != test.numClasses()) {
+      List<String> f = new ArrayList<>(files);
+      String trainFiles = String.join(", ", f.stream().filter(x -> !isTestFile(x)).toList());
+      String testFiles = String.join(", ", f.stream().filter(Datasets::isTestFile).toList());
+      throw new DataException(test.name() + " (" + testFiles + ") has images of " + shape(test)
+          + " but " + train.name() + " (" + trainFiles + ") has " + shape(train)
+          + "; train and test must agree in channels, height, width and class count");
+    }
+  }
+
+  private static boolean isTestFile(String path) {
+    String n = Path.of(path.replace("classpath:", "")).getFileName().toString();
+    return n.startsWith("t10k") || n.startsWith("test");
+  }
+
+  /** "1 x 28 x 28 (channels x height x width), 10 classes". */
+  static String shape(Dataset d) {
+    return d.channels() + " x " + d.height() + " x " + d.width() + " (channels x height x width), " + d.numClasses()
+        + " classes";
   }
 
   /** Parses a {@code SHA256SUMS} file in {@code dir} (file name to hex), or an empty map if there is none. */
   static Map<String, String> sha256Sums(Path dir) {
     Path f = dir.resolve("SHA256SUMS");
-    if (!Files.isRegularFile(f)) {
+    if (!Files.exists(f) && !Files.isSymbolicLink(f)) {
       return Map.of();
+    }
+    String problem = InputFiles.problem(f);
+    if (problem != null) { // a checksum file that cannot be read must not be skipped silently
+      throw new DataException(f + ": " + problem);
     }
     Map<String, String> m = new HashMap<>();
     try {
       int ln = 0;
-      for (String line : Files.readAllLines(f)) {
+      byte[] text;
+      try {
+        text = InputFiles.readBounded(f, MAX_SUMS_BYTES, "checksum");
+      } catch (IllegalArgumentException e) {
+        throw new DataException(e.getMessage());
+      }
+      for (String line : new String(text, java.nio.charset.StandardCharsets.UTF_8).split("\\R")) {
         ln++;
         String s = line.strip();
         if (s.isEmpty() || s.startsWith("#")) {
@@ -290,26 +347,55 @@ public final class Datasets {
     return m;
   }
 
-  /**
-   * Loads a data set: reads train and test, carves the validation split from train, then applies the
-   * preprocessing (see {@link Preprocessing}).
-   *
-   * @throws DataException for an unknown name, missing or malformed files, a checksum mismatch, or a validation
-   *     size not below the training size
-   */
   /** The dataset a variant name downloads as ({@code cifar100-coarse} → {@code cifar100}). */
   private static String baseName(String dataset) {
     return dataset.startsWith("cifar100") ? "cifar100" : dataset.startsWith("svhn") ? "svhn" : dataset;
   }
 
+  /**
+   * Loads a data set: reads train and test, carves the validation split from train, then applies the
+   * preprocessing (see {@link Preprocessing}).
+   *
+   * @throws DataException for an unknown name, missing or malformed files, a checksum mismatch, train and test of
+   *     different shapes, an empty train or test set, a validation size not below the training size, a
+   *     {@code perClassTrain} above the smallest class of the training split, or a {@code downsample} side larger
+   *     than the images
+   */
   public static DataSplits load(DataRequest r) {
     Raw raw = readRaw(r.dataset(), r.dataDir());
     Preprocessing p = r.preprocessing();
+    String files = String.join(", ", raw.files().keySet());
+    if (raw.train().n() == 0 || raw.test().n() == 0) {
+      Dataset empty = raw.train().n() == 0 ? raw.train() : raw.test();
+      throw new DataException(empty.name() + " has no images (" + files + "); expected at least one");
+    }
+    if (p.downsample() > Math.min(raw.train().height(), raw.train().width())) {
+      throw new DataException("downsample " + p.downsample() + " is larger than the " + raw.train().height() + " x "
+          + raw.train().width() + " images of " + r.dataset() + "; expected 1.."
+          + Math.min(raw.train().height(), raw.train().width()) + " (0 = off)");
+    }
+    if (r.validationSize() >= raw.train().n()) {
+      throw new DataException("validation size " + r.validationSize() + " (validation_size) is not below the " + raw.train().n()
+          + " images of " + raw.train().name() + "; expected 0.." + (raw.train().n() - 1)
+          + " (the rest is the training split)");
+    }
     Dataset[] tv = Transforms.validationSplit(raw.train(), r.validationSize(), r.seed());
     Dataset train = tv[0];
     Dataset val = tv[1];
     Dataset test = raw.test();
     if (p.perClassTrain() > 0) {
+      int[] h = train.classHistogram();
+      int smallest = 0;
+      for (int c = 1; c < h.length; c++) {
+        if (h[c] < h[smallest]) {
+          smallest = c;
+        }
+      }
+      if (p.perClassTrain() > h[smallest]) {
+        throw new DataException("per_class_train " + p.perClassTrain() + " is more than the " + h[smallest]
+            + " images of class " + smallest + " in " + train.name() + " (" + train.n() + " images after "
+            + r.validationSize() + " went to validation); expected at most " + h[smallest] + " (0 = all)");
+      }
       train = Transforms.perClass(train, p.perClassTrain(), r.seed());
     }
     if (p.grayscale()) {

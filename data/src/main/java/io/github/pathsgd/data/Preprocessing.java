@@ -9,12 +9,14 @@ package io.github.pathsgd.data;
  *   <li>the validation split is carved from the training set ({@link DataRequest#validationSize()});</li>
  *   <li>{@code perClassTrain > 0}: the training set (what remains after the validation split) is cut to the first
  *       {@code perClassTrain} images of each class in a seeded random order (seed {@link DataRequest#seed()}), kept
- *       in file order; a class with fewer images keeps all of them;</li>
+ *       in file order; {@link Datasets#load} refuses a {@code perClassTrain} above the image count of the
+ *       smallest class of the training split (the subset would not be balanced);</li>
  *   <li>{@code grayscale}: 3-channel images become 1 channel by ITU-R BT.601 luma
  *       {@code 0.299 R + 0.587 G + 0.114 B} (no effect on 1-channel sets);</li>
  *   <li>{@code downsample > 0}: every channel is resized to {@code downsample x downsample} by area averaging: each
  *       output pixel is the mean of the input area it covers, with fractional weights at its borders when the ratio
- *       is not an integer (exact block means for 28 to 14 or 7, 32 to 16 or 8);</li>
+ *       is not an integer (exact block means for 28 to 14 or 7, 32 to 16 or 8); a side larger than the images is
+ *       refused;</li>
  *   <li>{@code standardize}: per channel, subtract the mean and divide by the standard deviation (population, over
  *       all pixels of that channel) computed on the final training split only, and apply the same numbers to
  *       validation and test. A channel with standard deviation below 1e-8 is only centred.</li>
@@ -35,7 +37,7 @@ public record Preprocessing(boolean standardize, int downsample, boolean graysca
       throw new IllegalArgumentException("downsample must be 0 (off) or a positive side length, got " + downsample);
     }
     if (perClassTrain < 0) {
-      throw new IllegalArgumentException("perClassTrain must be 0 (all) or positive, got " + perClassTrain);
+      throw new IllegalArgumentException("per_class_train must be 0 (all) or positive, got " + perClassTrain);
     }
   }
 

@@ -206,9 +206,7 @@ public final class Mlp {
     final float[] scaleTmp;
 
     Workspace(ParamLayout layout, int maxBatch) {
-      if (maxBatch <= 0) {
-        throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
-      }
+      layout.requireBatch(maxBatch); // positive, and batch x widest layer fits one buffer
       this.maxBatch = maxBatch;
       int L = layout.layers();
       acts = new Tensor[L + 1];

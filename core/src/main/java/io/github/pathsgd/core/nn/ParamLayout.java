@@ -11,6 +11,12 @@ import java.util.Arrays;
  * this layout, so an elementwise optimizer is one loop and a checkpoint is one array.
  */
 public final class ParamLayout {
+  /**
+   * The most floats one buffer may hold: every parameter, gradient and activation buffer is one direct
+   * {@code ByteBuffer}, whose capacity is an int count of bytes, so at most (2^31 - 1) / 4 = 536,870,911 floats.
+   */
+  public static final int MAX_PARAMS = Integer.MAX_VALUE / Float.BYTES;
+
   private final int[] widths;
   private final int[] wOff;
   private final int[] bOff;
@@ -30,16 +36,21 @@ public final class ParamLayout {
     int layers = widths.length - 1;
     wOff = new int[layers];
     bOff = new int[layers];
+    long need = 0;
+    for (int l = 0; l < layers; l++) {
+      need += (long) widths[l + 1] * widths[l] + widths[l + 1];
+    }
+    if (need > MAX_PARAMS) {
+      throw new IllegalArgumentException("network " + text(widths) + " has " + need + " parameters, more than the "
+          + MAX_PARAMS + " one float32 buffer can hold (a direct buffer has at most 2^31 - 1 bytes); use smaller "
+          + "hidden widths");
+    }
     long off = 0;
     for (int l = 0; l < layers; l++) {
       wOff[l] = (int) off;
       off += (long) widths[l + 1] * widths[l];
       bOff[l] = (int) off;
       off += widths[l + 1];
-      if (off > Integer.MAX_VALUE - 16) {
-        throw new IllegalArgumentException("network too large: more than 2^31 parameters for widths "
-            + Arrays.toString(widths));
-      }
     }
     total = (int) off;
   }
@@ -93,6 +104,34 @@ public final class ParamLayout {
     return total;
   }
 
+  /** The widest layer, input and output included. */
+  public int maxWidth() {
+    int m = 0;
+    for (int w : widths) {
+      m = Math.max(m, w);
+    }
+    return m;
+  }
+
+  /**
+   * Refuses a batch whose activations do not fit one buffer: a workspace holds {@code batch x width} floats per
+   * layer, at most {@link #MAX_PARAMS}.
+   *
+   * @throws IllegalArgumentException naming the batch, the widest layer and the largest batch that fits
+   */
+  public void requireBatch(int batch) {
+    if (batch <= 0) {
+      throw new IllegalArgumentException("batch size must be positive, got " + batch);
+    }
+    long need = (long) batch * maxWidth();
+    if (need > MAX_PARAMS) {
+      throw new IllegalArgumentException("a batch of " + batch + " rows through network " + this + " needs "
+          + need + " floats for its widest layer (" + maxWidth() + " units), more than the " + MAX_PARAMS
+          + " one float32 buffer can hold; use a batch of at most " + MAX_PARAMS / maxWidth()
+          + " or smaller widths");
+    }
+  }
+
   /** Number of hidden units (all layers except input and output). */
   public int hiddenUnits() {
     int h = 0;
@@ -114,6 +153,10 @@ public final class ParamLayout {
 
   @Override
   public String toString() {
+    return text(widths);
+  }
+
+  private static String text(int[] widths) {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < widths.length; i++) {
       sb.append(i == 0 ? "" : "-").append(widths[i]);

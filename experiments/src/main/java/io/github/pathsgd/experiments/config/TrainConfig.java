@@ -88,6 +88,8 @@ public record TrainConfig(
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
   /** The default {@code unbalance_fraction}: a quarter of each hidden layer's units, as the authors' MATLAB demo. */
   public static final double DEFAULT_UNBALANCE_FRACTION = 0.25;
+  /** The most OpenBLAS threads a config may ask for. */
+  public static final int MAX_THREADS = 1024;
 
   /** All defaults: the command-line {@code pathsgd train} with no flags. */
   public static TrainConfig defaults() {
@@ -152,11 +154,18 @@ public record TrainConfig(
     if (hidden.isEmpty()) {
       // a linear softmax model is allowed: no hidden layer
     }
+    long between = 0; // weights between hidden layers: a lower bound on the parameter count, known before the data
     for (int i = 0; i < hidden.size(); i++) {
       Integer h = hidden.get(i);
       if (h == null || h <= 0) {
         throw new ConfigException("hidden", "widths must be positive integers, got " + hidden);
       }
+      between += i == 0 ? 0 : (long) hidden.get(i - 1) * h;
+    }
+    if (between > io.github.pathsgd.core.nn.ParamLayout.MAX_PARAMS) {
+      throw new ConfigException("hidden", "widths " + hidden + " need " + between + " weights between the hidden "
+          + "layers alone, more than the " + io.github.pathsgd.core.nn.ParamLayout.MAX_PARAMS + " parameters a "
+          + "network can have (one float32 buffer of at most 2^31 - 1 bytes); use smaller widths");
     }
     if (!OPTIMIZERS.contains(optimizer)) {
       throw new ConfigException("optimizer", "expected one of sgd, adagrad, path-sgd, got '" + optimizer + "'");
@@ -165,6 +174,10 @@ public record TrainConfig(
       throw new ConfigException("init", "expected balanced or unbalanced, got '" + init + "'");
     }
     positive("lr", lr);
+    if (lr < Float.MIN_NORMAL || lr > Float.MAX_VALUE) {
+      throw new ConfigException("lr", "expected a step size in the float32 range " + Float.MIN_NORMAL + " .. "
+          + Float.MAX_VALUE + " (the step is taken in float32), got " + lr);
+    }
     if (!(momentum >= 0 && momentum < 1)) {
       throw new ConfigException("momentum", "expected a value in [0, 1), got " + momentum);
     }
@@ -182,14 +195,25 @@ public record TrainConfig(
       throw new ConfigException("unbalance_fraction", "expected a finite fraction >= 0 of each hidden layer's units, "
           + "got " + unbalanceFraction);
     }
+    if (unbalanceFraction != null) {
+      for (Integer h : hidden) {
+        if (Math.rint(unbalanceFraction * h) > Integer.MAX_VALUE) {
+          throw new ConfigException("unbalance_fraction", unbalanceFraction + " of a hidden layer of " + h
+              + " units is " + Math.rint(unbalanceFraction * h) + " picks, more than " + Integer.MAX_VALUE);
+        }
+      }
+    }
     if (unbalanceCount != null && unbalanceCount < 0) {
       throw new ConfigException("unbalance_count", "expected >= 0, got " + unbalanceCount);
     }
     if (!unbalanceFactor.equals("10c") && !unbalanceFactor.equals("10^c")) {
       throw new ConfigException("unbalance_factor", "expected 10c or 10^c, got '" + unbalanceFactor + "'");
     }
-    if (!(unbalanceSigma >= 0)) {
-      throw new ConfigException("unbalance_sigma", "expected >= 0, got " + unbalanceSigma);
+    if (!Double.isFinite(unbalanceMu)) {
+      throw new ConfigException("unbalance_mu", "expected a finite number, got " + unbalanceMu);
+    }
+    if (!(unbalanceSigma >= 0) || Double.isInfinite(unbalanceSigma)) {
+      throw new ConfigException("unbalance_sigma", "expected a finite number >= 0, got " + unbalanceSigma);
     }
     if (batchSize < 1) {
       throw new ConfigException("batch_size", "expected a positive integer, got " + batchSize);
@@ -203,17 +227,21 @@ public record TrainConfig(
     if (!(inputDropout >= 0 && inputDropout < 1)) {
       throw new ConfigException("input_dropout", "expected a drop probability in [0, 1), got " + inputDropout);
     }
-    if (threads < 0) {
-      throw new ConfigException("threads", "expected >= 0 (0 = all cores), got " + threads);
+    if (threads < 0 || threads > MAX_THREADS) {
+      throw new ConfigException("threads", "expected 0.." + MAX_THREADS + " (0 = all cores), got " + threads);
     }
     if (validationSize < -1) {
       throw new ConfigException("validation_size", "expected >= 0, or -1 for auto, got " + validationSize);
     }
-    if (!(stopTrainLoss >= 0)) {
-      throw new ConfigException("stop_train_loss", "expected >= 0, got " + stopTrainLoss);
+    if (!(stopTrainLoss >= 0) || Double.isInfinite(stopTrainLoss)) {
+      throw new ConfigException("stop_train_loss", "expected a finite number >= 0 (0 = never), got " + stopTrainLoss);
     }
-    if (downsample < 0 || perClassTrain < 0) {
-      throw new ConfigException(downsample < 0 ? "downsample" : "per_class_train", "expected >= 0");
+    if (downsample < 0) {
+      throw new ConfigException("downsample", "expected a side length >= 1, or 0 for off, got " + downsample);
+    }
+    if (perClassTrain < 0) {
+      throw new ConfigException("per_class_train", "expected >= 1 images per class, or 0 for all, got "
+          + perClassTrain);
     }
     if (!trainEval.equals("full") && !trainEval.equals("running")) {
       throw new ConfigException("train_eval", "expected full or running, got '" + trainEval + "'");

@@ -58,7 +58,17 @@ public final class TrainRun {
 
   /** Loads the data a config asks for. */
   public static DataSplits loadData(TrainConfig cfg) {
-    return loadData(cfg, validationSize(cfg));
+    int v = validationSize(cfg);
+    try {
+      return loadData(cfg, v);
+    } catch (io.github.pathsgd.data.DataException e) {
+      if (cfg.validationSize() < 0 && e.getMessage().startsWith("validation size ")) { // say where the size came from
+        throw new io.github.pathsgd.data.DataException(e.getMessage() + " (validation_size -1 = auto chose " + v
+            + (cfg.perClassTrain() > 0 ? ", 10/8 of per_class_train " + cfg.perClassTrain() : "")
+            + "; set validation_size / --validation-size)", e);
+      }
+      throw e;
+    }
   }
 
   /** Loads the data a config asks for, with an explicit validation size (0 = train on everything). */
@@ -90,6 +100,10 @@ public final class TrainRun {
     cfg = cfg.resolve();
     Blas.setThreads(cfg.threads());
     int classes = data.train().numClasses();
+    // the parameters and the batch's activations must each fit one buffer: refused here, before anything is
+    // allocated or a run folder is made, not mid-run
+    new ParamLayout(cfg.widths(data.train().dim(), classes))
+        .requireBatch(Math.min(cfg.batchSize(), Math.max(1, data.train().n())));
     Mlp net = initialNetwork(cfg, data.train().dim(), classes);
     Optimizer opt = OptimizerFactory.create(cfg);
     Dropout dropout = new Dropout((float) (1 - cfg.dropout()), (float) (1 - cfg.inputDropout()));
