@@ -43,7 +43,8 @@ import java.util.Map;
  * <h2>Splits</h2>
  * See {@link Transforms#validationSplit}: the last {@code validationSize} indices of a
  * {@code SplittableRandom(seed)} Fisher-Yates permutation of the training indices go to validation, the rest stay
- * in training, both in file order. Then {@link Preprocessing} is applied.
+ * in training, both in file order; a size of {@link DataRequest#AUTO} is {@link #autoValidationSize} of the training
+ * set's size. Then {@link Preprocessing} is applied.
  */
 public final class Datasets {
   /** Environment variable naming the data folder. */
@@ -302,10 +303,21 @@ public final class Datasets {
     return dataset.startsWith("cifar100") ? "cifar100" : dataset.startsWith("svhn") ? "svhn" : dataset;
   }
 
+  /**
+   * The automatic validation size ({@link DataRequest#AUTO}) for a training set of {@code trainImages} images: 10,000
+   * from 40,000 images on (the paper's MNIST, CIFAR and SVHN splits), else an eighth, rounded down (1,000 of the
+   * bundled sample's 8,000; 500 of a 4,000-image CIFAR-10 copy).
+   */
+  public static int autoValidationSize(int trainImages) {
+    return trainImages >= 40_000 ? 10_000 : trainImages / 8;
+  }
+
   public static DataSplits load(DataRequest r) {
     Raw raw = readRaw(r.dataset(), r.dataDir());
     Preprocessing p = r.preprocessing();
-    Dataset[] tv = Transforms.validationSplit(raw.train(), r.validationSize(), r.seed());
+    int validationSize = r.validationSize() == DataRequest.AUTO ? autoValidationSize(raw.train().n())
+        : r.validationSize();
+    Dataset[] tv = Transforms.validationSplit(raw.train(), validationSize, r.seed());
     Dataset train = tv[0];
     Dataset val = tv[1];
     Dataset test = raw.test();
@@ -328,7 +340,7 @@ public final class Datasets {
     for (var e : raw.files().entrySet()) {
       prov.put("sha256 " + e.getKey(), e.getValue());
     }
-    prov.put("split", "validation = last " + r.validationSize() + " of SplittableRandom(" + r.seed()
+    prov.put("split", "validation = last " + validationSize + " of SplittableRandom(" + r.seed()
         + ") Fisher-Yates permutation of the " + raw.train().n() + " training indices; both parts in file order");
     if (p.standardize()) {
       double[][] st = Transforms.channelStats(train);

@@ -38,8 +38,8 @@ import java.util.Set;
  * @param inputDropout drop probability of the input features (default 0)
  * @param seed the one seed every random stream derives from
  * @param threads OpenBLAS threads (0 = all cores)
- * @param validationSize rows held out of the training set for validation (-1 = auto: 10,000 for sets of 40,000 or
- *     more, else an eighth; 0 = none)
+ * @param validationSize rows held out of the training set for validation (-1 = auto: 10,000 for training sets of
+ *     40,000 images or more, else an eighth, rounded down; with {@code per_class_train} N an eighth of 10·N; 0 = none)
  * @param stopTrainLoss stop when the epoch's training loss falls below this (0 = never)
  * @param stopAtZeroTrainError stop when the training error reaches 0
  * @param standardize per-channel standardization with training statistics
