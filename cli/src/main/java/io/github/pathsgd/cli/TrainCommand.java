@@ -120,6 +120,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--stop-loss", description = "stop when the training loss falls below this (default 0 = never)")
   Double stopLoss;
 
+  @Option(names = "--divergence-factor", paramLabel = "F",
+      description = "stop as diverged (exit 3) when the training loss exceeds F x max(initial loss, ln classes)"
+          + " (default 1000; 0 = only NaN/infinity)")
+  Double divergenceFactor;
+
   @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/train-RUNID)")
   Path out;
 
@@ -166,6 +171,7 @@ final class TrainCommand implements Callable<Integer> {
     put(m, "threads", threads);
     put(m, "validation_size", validationSize);
     put(m, "stop_train_loss", stopLoss);
+    put(m, "divergence_factor", divergenceFactor);
     // this command's own defaults (tuned for the bundled sample): SGD with momentum 0.9, dropout 0.5, 30 epochs
     if (m.get("momentum") == null && (m.get("optimizer") == null || "sgd".equals(m.get("optimizer")))) {
       m.put("momentum", 0.9);

@@ -48,6 +48,9 @@ import java.util.Set;
  * @param perClassTrain class-balanced training subset, N per class (0 = all)
  * @param trainEval how train loss/error are measured per epoch: "full" (a clean pass over the training set after the
  *     epoch, no dropout) or "running" (the mean over the epoch's mini-batches)
+ * @param divergenceFactor the divergence bound: a run whose mini-batch or epoch training loss exceeds this factor
+ *     times max(initial training loss, ln of the class count) stops with status diverged, as for a NaN loss (default
+ *     1000; 0 = off, only NaN and infinity)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TrainConfig(
@@ -82,12 +85,15 @@ public record TrainConfig(
     Integer downsample,
     Boolean grayscale,
     Integer perClassTrain,
-    String trainEval) {
+    String trainEval,
+    Double divergenceFactor) {
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
   /** The default {@code unbalance_fraction}: a quarter of each hidden layer's units, as the authors' MATLAB demo. */
   public static final double DEFAULT_UNBALANCE_FRACTION = 0.25;
+  /** The default {@code divergence_factor}: a training loss 1000 times the initial one ends a run as diverged. */
+  public static final double DEFAULT_DIVERGENCE_FACTOR = 1000;
 
   /** All defaults: the command-line {@code pathsgd train} with no flags. */
   public static TrainConfig defaults() {
@@ -97,7 +103,7 @@ public record TrainConfig(
   /** A config with every component null (to be overridden, then resolved). */
   public static TrainConfig empty() {
     return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   private static <T> T or(T v, T d) {
@@ -143,7 +149,8 @@ public record TrainConfig(
         or(downsample, 0),
         or(grayscale, false),
         or(perClassTrain, 0),
-        or(trainEval, "full").toLowerCase(Locale.ROOT));
+        or(trainEval, "full").toLowerCase(Locale.ROOT),
+        or(divergenceFactor, DEFAULT_DIVERGENCE_FACTOR));
     r.validate();
     return r;
   }
@@ -217,6 +224,10 @@ public record TrainConfig(
     }
     if (!trainEval.equals("full") && !trainEval.equals("running")) {
       throw new ConfigException("train_eval", "expected full or running, got '" + trainEval + "'");
+    }
+    if (!(divergenceFactor == 0 || divergenceFactor >= 1) || Double.isInfinite(divergenceFactor)) {
+      throw new ConfigException("divergence_factor", "expected 0 (off) or a finite factor >= 1, got "
+          + divergenceFactor);
     }
   }
 

@@ -99,7 +99,7 @@ public final class TrainRun {
     Optimizer opt = OptimizerFactory.create(cfg);
     Dropout dropout = new Dropout((float) (1 - cfg.dropout()), (float) (1 - cfg.inputDropout()));
     Trainer.Options o = new Trainer.Options(cfg.batchSize(), cfg.epochs(), dropout, cfg.seed(), cfg.stopTrainLoss(),
-        cfg.stopAtZeroTrainError(), cfg.trainEval().equals("full"), 1000);
+        cfg.stopAtZeroTrainError(), cfg.trainEval().equals("full"), 1000, cfg.divergenceFactor());
     return new Trainer(net, opt, data.train(), data.validation(), data.test(), o, configHash(cfg));
   }
 }
