@@ -276,6 +276,13 @@ final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    if (json != null) {
+      try {
+        io.github.pathsgd.experiments.results.OutputTarget.of(json); // before the benchmark, not after it
+      } catch (io.github.pathsgd.experiments.results.OutputTarget.Refused e) {
+        throw new io.github.pathsgd.experiments.results.OutputTarget.Refused("--json: " + e.getMessage());
+      }
+    }
     for (int t : threads) {
       if (t < 0) {
         throw new IllegalArgumentException("--threads: must be >= 0 (0 = all cores), got " + t);

@@ -1,8 +1,10 @@
 package io.github.pathsgd.cli;
 
+import io.github.pathsgd.experiments.results.OutputTarget;
 import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -87,6 +89,7 @@ final class ExperimentsCommand implements Runnable {
           throw new IllegalArgumentException("--shard expects k/N, e.g. 0/4, got '" + shard + "'");
         }
       }
+      checkOutputs(out);
       SweepRunner.Options o = SweepRunner.Options.of(out).withJobs(jobs).withShard(k, n).withDataDir(dataDir)
           .withLog(quiet ? null : System.out);
       SweepRunner.Outcome r = new SweepRunner(spec, scale, seeds, o).run();
@@ -99,6 +102,23 @@ final class ExperimentsCommand implements Runnable {
           r.combinedKept() ? ", combined files left as they were (they list retraining runs the pending selection "
               + "has not decided yet)" : "", out);
       return 0;
+    }
+
+    /** The sweep folder's own files, checked before the first run (each run checks its folder when it starts). */
+    static final List<String> FILES = List.of("sweep.json", "metrics.csv", "timings.csv", "runs.jsonl",
+        "selection.csv", "selection.json");
+
+    /** Checks --out and the sweep's own files by {@link OutputTarget}'s rule, before any run. */
+    static void checkOutputs(Path out) {
+      try {
+        OutputTarget.checkFolder(out);
+        OutputTarget.checkFolder(out.resolve("runs"));
+        for (String f : FILES) {
+          OutputTarget.of(out.resolve(f));
+        }
+      } catch (OutputTarget.Refused e) {
+        throw new OutputTarget.Refused("--out: " + e.getMessage());
+      }
     }
   }
 }

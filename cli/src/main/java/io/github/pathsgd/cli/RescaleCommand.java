@@ -8,6 +8,7 @@ import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.io.SafeTensors;
 import io.github.pathsgd.experiments.results.AtomicFiles;
+import io.github.pathsgd.experiments.results.OutputTarget;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -83,6 +84,15 @@ final class RescaleCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Rescaling.Unbalance opts = options();
+    Path factors = factorsFile(out);
+    // both outputs are checked before any work (OutputTarget's rule)
+    for (Path p : List.of(out, factors)) {
+      try {
+        OutputTarget.of(p);
+      } catch (OutputTarget.Refused e) {
+        throw new OutputTarget.Refused("--out: " + e.getMessage());
+      }
+    }
     io.github.pathsgd.data.InputFiles.requireRegular(model, "model"); // a FIFO would block, a device never end
     SafeTensors.Model in = SafeTensors.read(model, allowNonFinite);
     Mlp net = in.network();
@@ -94,7 +104,6 @@ final class RescaleCommand implements Callable<Integer> {
         Rescaling.randomInputs(lay.inputs(), Rescaling.CHECK_ROWS, new Rng(seed).split("check")),
         Rescaling.CHECK_ROWS);
 
-    Path factors = factorsFile(out);
     AtomicFiles.writeString(factors, Configs.json().writeValueAsString(factorsJson(lay, opts, f)) + "\n");
     SafeTensors.write(net, out, Map.of("pathsgd_rescaled_from", model.getFileName().toString(),
         "pathsgd_unbalance", metadata(opts), "pathsgd_factors", factors.getFileName().toString()));

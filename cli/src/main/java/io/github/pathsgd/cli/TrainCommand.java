@@ -4,6 +4,7 @@ import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.experiments.results.OutputTarget;
 import io.github.pathsgd.experiments.results.RunWriter;
 import io.github.pathsgd.experiments.train.RunResult;
 import io.github.pathsgd.experiments.train.TrainRun;
@@ -120,6 +121,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--stop-loss", description = "stop when the training loss falls below this (default 0 = never)")
   Double stopLoss;
 
+  @Option(names = "--divergence-factor", paramLabel = "F",
+      description = "stop as diverged (exit 3) when the training loss exceeds F x max(initial loss, ln classes)"
+          + " (default 1000; 0 = only NaN/infinity)")
+  Double divergenceFactor;
+
   @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/train-RUNID)")
   Path out;
 
@@ -166,6 +172,7 @@ final class TrainCommand implements Callable<Integer> {
     put(m, "threads", threads);
     put(m, "validation_size", validationSize);
     put(m, "stop_train_loss", stopLoss);
+    put(m, "divergence_factor", divergenceFactor);
     // this command's own defaults (tuned for the bundled sample): SGD with momentum 0.9, dropout 0.5, 30 epochs
     if (m.get("momentum") == null && (m.get("optimizer") == null || "sgd".equals(m.get("optimizer")))) {
       m.put("momentum", 0.9);
@@ -179,6 +186,7 @@ final class TrainCommand implements Callable<Integer> {
     TrainConfig cfg = Configs.fromMap(m, TrainConfig.class).resolve();
     String runId = TrainRun.runId(cfg);
     Path dir = out != null ? out : Path.of("runs", "train-" + runId);
+    checkOutputs(dir, saveModel);
 
     long t0 = System.nanoTime();
     DataSplits data = TrainRun.loadData(cfg);
@@ -186,7 +194,9 @@ final class TrainCommand implements Callable<Integer> {
     // builds the initial network; --init unbalanced is refused here (one line naming the largest factor), before
     // anything is written
     Trainer trainer = TrainRun.trainer(cfg, data);
-    Files.createDirectories(dir);
+    if (!Files.isDirectory(dir)) {
+      Files.createDirectories(dir);
+    }
     if (!quiet) {
       System.out.printf(Locale.ROOT, "pathsgd train %s: %s on %s (%d train, %s validation, %d test; loaded in %.1fs)%n",
           runId, trainer.network().layout(), cfg.dataset(), data.train().n(),
@@ -220,19 +230,54 @@ final class TrainCommand implements Callable<Integer> {
         progress.onEpoch(r);
       }
     }, ckpt);
+    // the end of a run, in an order that loses nothing: the model first, then summary.json (which says the run is
+    // complete), and only then the checkpoint goes. A failed model write leaves the checkpoint and no summary, so the
+    // rerun resumes at the end instead of training again.
+    if (saveModel != null) {
+      try {
+        SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset",
+            cfg.dataset(), "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs",
+            String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
+      } catch (java.io.UncheckedIOException | OutputTarget.Refused e) {
+        throw new IllegalStateException("--save-model: " + e.getMessage() + (Files.exists(ckpt) ? "; the checkpoint "
+            + ckpt + " is kept: rerun with another --save-model to write the model without training again" : ""), e);
+      }
+    }
     Map<String, Object> summary = writer.finish(result);
     Files.deleteIfExists(ckpt);
-    if (saveModel != null) {
-      SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset", cfg.dataset(),
-          "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs", String.valueOf(result.epochsCompleted()),
-          "pathsgd_status", result.status()));
-    }
     System.out.println(RunWriterJson.compact(summary));
     if (!quiet) {
       System.out.println("wrote " + dir.resolve("metrics.csv") + ", " + dir.resolve("config.json") + ", "
           + dir.resolve("summary.json"));
     }
     return RunResult.COMPLETED.equals(result.status()) ? 0 : 3;
+  }
+
+  /**
+   * Checks every output path before the data are loaded and training starts: the run folder and its files, and the
+   * model file, each by {@link OutputTarget}'s rule; and that the model is not one of the run's own files.
+   *
+   * @throws OutputTarget.Refused one line naming the flag, the path and what it is
+   */
+  static void checkOutputs(Path dir, Path model) {
+    try {
+      RunWriter.checkFolder(dir);
+    } catch (OutputTarget.Refused e) {
+      throw new OutputTarget.Refused("--out: " + e.getMessage());
+    }
+    if (model != null) {
+      Path abs = model.toAbsolutePath().normalize();
+      for (String f : RunWriter.FILES) {
+        if (abs.equals(dir.resolve(f).toAbsolutePath().normalize())) {
+          throw new OutputTarget.Refused("--save-model: " + model + " is the run's own " + f + "; give another name");
+        }
+      }
+      try {
+        OutputTarget.of(model);
+      } catch (OutputTarget.Refused e) {
+        throw new OutputTarget.Refused("--save-model: " + e.getMessage());
+      }
+    }
   }
 
   private static void put(Map<String, Object> m, String key, Object v) {

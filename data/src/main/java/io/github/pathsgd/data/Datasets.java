@@ -43,7 +43,8 @@ import java.util.Map;
  * <h2>Splits</h2>
  * See {@link Transforms#validationSplit}: the last {@code validationSize} indices of a
  * {@code SplittableRandom(seed)} Fisher-Yates permutation of the training indices go to validation, the rest stay
- * in training, both in file order. Then {@link Preprocessing} is applied.
+ * in training, both in file order; a size of {@link DataRequest#AUTO} is {@link #autoValidationSize} of the training
+ * set's size. Then {@link Preprocessing} is applied.
  */
 public final class Datasets {
   /** Environment variable naming the data folder. */
@@ -353,6 +354,15 @@ public final class Datasets {
   }
 
   /**
+   * The automatic validation size ({@link DataRequest#AUTO}) for a training set of {@code trainImages} images: 10,000
+   * from 40,000 images on (the paper's MNIST, CIFAR and SVHN splits), else an eighth, rounded down (1,000 of the
+   * bundled sample's 8,000; 500 of a 4,000-image CIFAR-10 copy).
+   */
+  public static int autoValidationSize(int trainImages) {
+    return trainImages >= 40_000 ? 10_000 : trainImages / 8;
+  }
+
+  /**
    * Loads a data set: reads train and test, carves the validation split from train, then applies the
    * preprocessing (see {@link Preprocessing}).
    *
@@ -374,12 +384,14 @@ public final class Datasets {
           + raw.train().width() + " images of " + r.dataset() + "; expected 1.."
           + Math.min(raw.train().height(), raw.train().width()) + " (0 = off)");
     }
-    if (r.validationSize() >= raw.train().n()) {
-      throw new DataException("validation size " + r.validationSize() + " (validation_size) is not below the " + raw.train().n()
-          + " images of " + raw.train().name() + "; expected 0.." + (raw.train().n() - 1)
-          + " (the rest is the training split)");
+    boolean auto = r.validationSize() == DataRequest.AUTO;
+    int validationSize = auto ? autoValidationSize(raw.train().n()) : r.validationSize();
+    if (validationSize >= raw.train().n()) {
+      throw new DataException("validation size " + validationSize + (auto ? " (automatic)" : " (validation_size)")
+          + " is not below the " + raw.train().n() + " images of " + raw.train().name() + "; expected 0.."
+          + (raw.train().n() - 1) + " (the rest is the training split)");
     }
-    Dataset[] tv = Transforms.validationSplit(raw.train(), r.validationSize(), r.seed());
+    Dataset[] tv = Transforms.validationSplit(raw.train(), validationSize, r.seed());
     Dataset train = tv[0];
     Dataset val = tv[1];
     Dataset test = raw.test();
@@ -394,7 +406,7 @@ public final class Datasets {
       if (p.perClassTrain() > h[smallest]) {
         throw new DataException("per_class_train " + p.perClassTrain() + " is more than the " + h[smallest]
             + " images of class " + smallest + " in " + train.name() + " (" + train.n() + " images after "
-            + r.validationSize() + " went to validation); expected at most " + h[smallest] + " (0 = all)");
+            + validationSize + " went to validation); expected at most " + h[smallest] + " (0 = all)");
       }
       train = Transforms.perClass(train, p.perClassTrain(), r.seed());
     }
@@ -414,7 +426,7 @@ public final class Datasets {
     for (var e : raw.files().entrySet()) {
       prov.put("sha256 " + e.getKey(), e.getValue());
     }
-    prov.put("split", "validation = last " + r.validationSize() + " of SplittableRandom(" + r.seed()
+    prov.put("split", "validation = last " + validationSize + " of SplittableRandom(" + r.seed()
         + ") Fisher-Yates permutation of the " + raw.train().n() + " training indices; both parts in file order");
     if (p.standardize()) {
       double[][] st = Transforms.channelStats(train);

@@ -38,8 +38,8 @@ import java.util.Set;
  * @param inputDropout drop probability of the input features (default 0)
  * @param seed the one seed every random stream derives from
  * @param threads OpenBLAS threads (0 = all cores)
- * @param validationSize rows held out of the training set for validation (-1 = auto: 10,000 for sets of 40,000 or
- *     more, else an eighth; 0 = none)
+ * @param validationSize rows held out of the training set for validation (-1 = auto: 10,000 for training sets of
+ *     40,000 images or more, else an eighth, rounded down; with {@code per_class_train} N an eighth of 10·N; 0 = none)
  * @param stopTrainLoss stop when the epoch's training loss falls below this (0 = never)
  * @param stopAtZeroTrainError stop when the training error reaches 0
  * @param standardize per-channel standardization with training statistics
@@ -48,6 +48,9 @@ import java.util.Set;
  * @param perClassTrain class-balanced training subset, N per class (0 = all)
  * @param trainEval how train loss/error are measured per epoch: "full" (a clean pass over the training set after the
  *     epoch, no dropout) or "running" (the mean over the epoch's mini-batches)
+ * @param divergenceFactor the divergence bound: a run whose mini-batch or epoch training loss exceeds this factor
+ *     times max(initial training loss, ln of the class count) stops with status diverged, as for a NaN loss (default
+ *     1000; 0 = off, only NaN and infinity)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TrainConfig(
@@ -82,7 +85,8 @@ public record TrainConfig(
     Integer downsample,
     Boolean grayscale,
     Integer perClassTrain,
-    String trainEval) {
+    String trainEval,
+    Double divergenceFactor) {
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
@@ -90,6 +94,9 @@ public record TrainConfig(
   public static final double DEFAULT_UNBALANCE_FRACTION = 0.25;
   /** The most OpenBLAS threads a config may ask for. */
   public static final int MAX_THREADS = 1024;
+
+  /** The default {@code divergence_factor}: a training loss 1000 times the initial one ends a run as diverged. */
+  public static final double DEFAULT_DIVERGENCE_FACTOR = 1000;
 
   /** All defaults: the command-line {@code pathsgd train} with no flags. */
   public static TrainConfig defaults() {
@@ -99,7 +106,7 @@ public record TrainConfig(
   /** A config with every component null (to be overridden, then resolved). */
   public static TrainConfig empty() {
     return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   private static <T> T or(T v, T d) {
@@ -145,7 +152,8 @@ public record TrainConfig(
         or(downsample, 0),
         or(grayscale, false),
         or(perClassTrain, 0),
-        or(trainEval, "full").toLowerCase(Locale.ROOT));
+        or(trainEval, "full").toLowerCase(Locale.ROOT),
+        or(divergenceFactor, DEFAULT_DIVERGENCE_FACTOR));
     r.validate();
     return r;
   }
@@ -245,6 +253,10 @@ public record TrainConfig(
     }
     if (!trainEval.equals("full") && !trainEval.equals("running")) {
       throw new ConfigException("train_eval", "expected full or running, got '" + trainEval + "'");
+    }
+    if (!(divergenceFactor == 0 || divergenceFactor >= 1) || Double.isInfinite(divergenceFactor)) {
+      throw new ConfigException("divergence_factor", "expected 0 (off) or a finite factor >= 1, got "
+          + divergenceFactor);
     }
   }
 

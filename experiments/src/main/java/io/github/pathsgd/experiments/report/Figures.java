@@ -1,10 +1,11 @@
 package io.github.pathsgd.experiments.report;
 
 import io.github.pathsgd.experiments.report.ResultSet.Run;
+import io.github.pathsgd.experiments.results.AtomicFiles;
+import io.github.pathsgd.experiments.results.OutputTarget;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,10 +40,13 @@ public final class Figures {
   /** Draws every figure for the sweep in {@code in} into {@code in/figures}. */
   public static List<Figure> draw(ResultSet rs) {
     Path dir = rs.dir().resolve("figures");
+    OutputTarget.checkFolder(dir);
     try {
-      Files.createDirectories(dir);
+      if (!Files.isDirectory(dir)) {
+        Files.createDirectories(dir);
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException(e.getMessage(), e);
+      throw new UncheckedIOException("cannot create " + dir + ": " + e.getMessage(), e);
     }
     return switch (rs.figure()) {
       case "size" -> size(rs, dir);
@@ -138,23 +142,18 @@ public final class Figures {
   }
 
   static Figure save(String name, String caption, List<XYChart> panels, Path dir) {
-    try {
-      Path png = dir.resolve(name + ".png");
-      try (OutputStream out = Files.newOutputStream(png)) {
-        BitmapEncoder.saveBitmap(panels, 1, panels.size(), out, BitmapEncoder.BitmapFormat.PNG);
-      }
-      List<Path> svgs = new ArrayList<>();
-      for (int i = 0; i < panels.size(); i++) {
-        Path svg = dir.resolve(name + (panels.size() == 1 ? "" : "-" + (i + 1)) + ".svg");
-        try (OutputStream out = Files.newOutputStream(svg)) {
-          VectorGraphicsEncoder.saveVectorGraphic(panels.get(i), out, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-        }
-        svgs.add(svg);
-      }
-      return new Figure(name, caption, png, svgs);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write figure " + name + ": " + e.getMessage(), e);
+    Path png = dir.resolve(name + ".png");
+    AtomicFiles.write(png, out -> BitmapEncoder.saveBitmap(panels, 1, panels.size(), out,
+        BitmapEncoder.BitmapFormat.PNG));
+    List<Path> svgs = new ArrayList<>();
+    for (int i = 0; i < panels.size(); i++) {
+      Path svg = dir.resolve(name + (panels.size() == 1 ? "" : "-" + (i + 1)) + ".svg");
+      XYChart panel = panels.get(i);
+      AtomicFiles.write(svg, out -> VectorGraphicsEncoder.saveVectorGraphic(panel, out,
+          VectorGraphicsEncoder.VectorGraphicsFormat.SVG));
+      svgs.add(svg);
     }
+    return new Figure(name, caption, png, svgs);
   }
 
   static int log2(int h) {

@@ -5,6 +5,7 @@ import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.report.Figures.Figure;
 import io.github.pathsgd.experiments.report.ResultSet.Run;
 import io.github.pathsgd.experiments.results.AtomicFiles;
+import io.github.pathsgd.experiments.results.OutputTarget;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -29,12 +30,15 @@ public final class Report {
 
   /** Draws the figures and writes report.md and report.html into the sweep folder; returns the two paths. */
   public static List<Path> write(Path in) {
+    Path mdPath = in.resolve("report.md");
+    Path htmlPath = in.resolve("report.html");
+    // both report files are checked before the figures are drawn (OutputTarget's rule)
+    OutputTarget.of(mdPath);
+    OutputTarget.of(htmlPath);
     ResultSet rs = ResultSet.read(in);
     List<Figure> figs = Figures.draw(rs);
     Report r = new Report();
     r.build(rs, figs);
-    Path mdPath = in.resolve("report.md");
-    Path htmlPath = in.resolve("report.html");
     AtomicFiles.writeString(mdPath, r.md.toString());
     AtomicFiles.writeString(htmlPath, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pathsgd "
         + esc(rs.experiment()) + " report</title><style>body{font-family:sans-serif;max-width:1200px;margin:auto}"

@@ -5,7 +5,6 @@ import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.experiments.train.EpochRecord;
 import io.github.pathsgd.experiments.train.RunResult;
 import io.github.pathsgd.experiments.train.TrainingListener;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +21,10 @@ import java.util.Map;
  *   <li>{@code metrics.csv}: tidy long-format metrics ({@link MetricsCsv}), rewritten after every epoch;
  *   <li>{@code summary.json}: status, stop reason, epochs completed, final and best-validation figures.
  * </ul>
+ *
+ * <p>{@code summary.json} is written last, so that its presence says the run's other files are complete; a caller
+ * writes the final model before {@link #finish} and removes the checkpoint after it. A new writer removes the
+ * temporary files that a killed run left in the folder ({@link AtomicFiles#cleanOrphans(Path, java.util.Set)}).
  */
 public final class RunWriter implements TrainingListener {
   private final Path dir;
@@ -33,7 +36,12 @@ public final class RunWriter implements TrainingListener {
   private final String start;
   private final List<EpochRecord> history = new ArrayList<>();
 
+  /** The files a run writes into its folder (the checkpoint only while it is unfinished). */
+  public static final List<String> FILES = List.of("config.json", "metrics.csv", "summary.json", "checkpoint.bin");
+
   public RunWriter(Path dir, String runId, String configHash, TrainConfig config, Map<String, String> dataProvenance) {
+    checkFolder(dir);
+    AtomicFiles.cleanOrphans(dir, java.util.Set.copyOf(FILES));
     this.dir = dir;
     this.runId = runId;
     this.configHash = configHash;
@@ -46,6 +54,19 @@ public final class RunWriter implements TrainingListener {
 
   public Path dir() {
     return dir;
+  }
+
+  /**
+   * Checks, before a run starts, that {@code dir} can hold a run's files: a writable folder, or a new one, whose
+   * {@link #FILES} are each absent or something {@link OutputTarget} writes.
+   *
+   * @throws OutputTarget.Refused naming the path and what it is otherwise
+   */
+  public static void checkFolder(Path dir) {
+    OutputTarget.checkFolder(dir);
+    for (String f : FILES) {
+      OutputTarget.of(dir.resolve(f));
+    }
   }
 
   @Override
@@ -75,12 +96,12 @@ public final class RunWriter implements TrainingListener {
     writeJson(dir.resolve("config.json"), m);
   }
 
-  /** Writes summary.json and the end time into config.json. */
+  /** Writes metrics.csv, the end time into config.json, and then summary.json, the last file of a run. */
   public Map<String, Object> finish(RunResult result) {
+    AtomicFiles.writeString(dir.resolve("metrics.csv"), MetricsCsv.csv(runId, result.history()));
     writeConfig(Instant.now().toString());
     Map<String, Object> s = summary(runId, result);
     writeJson(dir.resolve("summary.json"), s);
-    AtomicFiles.writeString(dir.resolve("metrics.csv"), MetricsCsv.csv(runId, result.history()));
     return s;
   }
 
@@ -135,10 +156,6 @@ public final class RunWriter implements TrainingListener {
   }
 
   public static void writeJson(Path file, Object value) {
-    try {
-      AtomicFiles.write(file, out -> out.write(Configs.json().writeValueAsBytes(value)));
-    } catch (UncheckedIOException e) {
-      throw e;
-    }
+    AtomicFiles.write(file, out -> out.write(Configs.json().writeValueAsBytes(value)));
   }
 }

@@ -45,7 +45,12 @@ public final class TrainRun {
     return configHash(cfg).substring(0, 12);
   }
 
-  /** The validation size the config asks for, with "auto" (-1) resolved for this dataset. */
+  /**
+   * The validation size the config asks for: {@code validation_size} when it is set; auto (-1) with {@code
+   * per_class_train} N, an eighth of the 10·N images of a ten-class subset (at least 1); else {@link
+   * DataRequest#AUTO}, which {@link Datasets#load} resolves from the training set's size ({@link
+   * Datasets#autoValidationSize}: 10,000 from 40,000 images on, else an eighth).
+   */
   public static int validationSize(TrainConfig cfg) {
     if (cfg.validationSize() >= 0) {
       return cfg.validationSize();
@@ -53,7 +58,7 @@ public final class TrainRun {
     if (cfg.perClassTrain() > 0) {
       return Math.max(1, cfg.perClassTrain() * 10 / 8);
     }
-    return cfg.dataset().equals("mnist-sample") ? 1000 : 10000;
+    return DataRequest.AUTO;
   }
 
   /** Loads the data a config asks for. */
@@ -108,7 +113,7 @@ public final class TrainRun {
     Optimizer opt = OptimizerFactory.create(cfg);
     Dropout dropout = new Dropout((float) (1 - cfg.dropout()), (float) (1 - cfg.inputDropout()));
     Trainer.Options o = new Trainer.Options(cfg.batchSize(), cfg.epochs(), dropout, cfg.seed(), cfg.stopTrainLoss(),
-        cfg.stopAtZeroTrainError(), cfg.trainEval().equals("full"), 1000);
+        cfg.stopAtZeroTrainError(), cfg.trainEval().equals("full"), 1000, cfg.divergenceFactor());
     return new Trainer(net, opt, data.train(), data.validation(), data.test(), o, configHash(cfg));
   }
 }

@@ -7,6 +7,7 @@ import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.data.Dataset;
+import io.github.pathsgd.experiments.config.TrainConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -23,17 +24,40 @@ import java.util.List;
  * batches and masks, whatever their initialization or optimizer (what the rescaling-invariance experiments need), and
  * a resumed run continues exactly.
  *
- * <p>The last, partial mini-batch of an epoch is used (its gradient is its own mean). A step whose loss is NaN or
- * infinite stops the run with status {@code diverged}.
+ * <p>The last, partial mini-batch of an epoch is used (its gradient is its own mean).
+ *
+ * <p>Divergence: a step whose loss is NaN or infinite stops the run with status {@code diverged}, and so does a loss
+ * that explodes without becoming NaN: a mini-batch loss or an epoch's training loss above the divergence bound
+ * {@code divergenceFactor × max(L0, ln K)}, where L0 is the training loss of the initial network (epoch 0) and ln K
+ * the loss of a uniform guess over the network's K outputs (so that a near-perfect initial network does not make the
+ * bound tiny). A factor of 0 turns the bound off.
+ *
+ * <p>Resuming: the stop rules are applied to the last checkpointed epoch before anything else, so a run killed after
+ * its last checkpoint but before its summary ends with the stop reason the uninterrupted run reported.
  */
 public final class Trainer {
-  /** Options of the loop itself. */
+  /**
+   * Options of the loop itself.
+   *
+   * @param divergenceFactor the divergence bound's factor (see the class comment); 0 = no bound, only NaN and
+   *     infinity
+   */
   public record Options(int batchSize, int epochs, Dropout dropout, long seed, double stopTrainLoss,
-      boolean stopAtZeroTrainError, boolean fullTrainEval, int evalBatch) {
+      boolean stopAtZeroTrainError, boolean fullTrainEval, int evalBatch, double divergenceFactor) {
     public Options {
       if (batchSize < 1 || epochs < 1 || evalBatch < 1) {
         throw new IllegalArgumentException("batch size, epochs and eval batch must be positive");
       }
+      if (!(divergenceFactor >= 0) || Double.isInfinite(divergenceFactor)) {
+        throw new IllegalArgumentException("divergence factor must be finite and >= 0, got " + divergenceFactor);
+      }
+    }
+
+    /** Options with the default divergence factor ({@link TrainConfig#DEFAULT_DIVERGENCE_FACTOR}). */
+    public Options(int batchSize, int epochs, Dropout dropout, long seed, double stopTrainLoss,
+        boolean stopAtZeroTrainError, boolean fullTrainEval, int evalBatch) {
+      this(batchSize, epochs, dropout, seed, stopTrainLoss, stopAtZeroTrainError, fullTrainEval, evalBatch,
+          TrainConfig.DEFAULT_DIVERGENCE_FACTOR);
     }
   }
 
@@ -117,7 +141,18 @@ public final class Trainer {
       if (!Double.isFinite(r0.trainLoss())) {
         return new RunResult(RunResult.DIVERGED, "non-finite loss at initialization", 0, history, net);
       }
+    } else {
+      // a resumed run: the last checkpointed epoch may already have met a stop rule (killed before its summary)
+      EpochRecord last = history.get(history.size() - 1);
+      String stop = stopAfter(last);
+      if (stop != null) {
+        return new RunResult(RunResult.COMPLETED, stop, last.epoch(), history, net);
+      }
     }
+    double bound = divergenceBound(history.get(0).trainLoss());
+    String boundRule = String.format(java.util.Locale.ROOT, "the divergence bound %.6g (divergence_factor %s x "
+        + "max(initial training loss %.6g, ln %d))", bound, opt.divergenceFactor(), history.get(0).trainLoss(),
+        net.layout().outputs());
     Mlp.Workspace ws = net.workspace(B);
     Tensor grads = new Tensor(net.layout().size());
     int[] order = new int[n];
@@ -148,9 +183,10 @@ public final class Trainer {
           labels[b] = y[idx];
         }
         Mlp.StepStats st = optimizer.trainStep(net, ws, rows, labels, 0, grads, state, opt.dropout(), dropRng);
-        if (!Double.isFinite(st.loss())) {
+        if (!Double.isFinite(st.loss()) || st.loss() > bound) {
           status = RunResult.DIVERGED;
-          reason = "training loss became " + st.loss() + " at epoch " + e + ", step " + (s + 1) + " of " + steps;
+          reason = "training loss became " + st.loss() + " at epoch " + e + ", step " + (s + 1) + " of " + steps
+              + (Double.isFinite(st.loss()) ? ", above " + boundRule : "");
           diverged = true;
           break;
         }
@@ -168,9 +204,10 @@ public final class Trainer {
       r = withEval(r, (System.nanoTime() - t1) / 1e9);
       history.add(r);
       listener.onEpoch(r);
-      if (!Double.isFinite(r.trainLoss())) {
+      if (!Double.isFinite(r.trainLoss()) || r.trainLoss() > bound) {
         status = RunResult.DIVERGED;
-        reason = "training loss became " + r.trainLoss() + " after epoch " + e;
+        reason = "training loss became " + r.trainLoss() + " after epoch " + e
+            + (Double.isFinite(r.trainLoss()) ? ", above " + boundRule : "");
         break;
       }
       if (checkpoint != null) {
@@ -178,17 +215,11 @@ public final class Trainer {
             .write(checkpoint);
         listener.onCheckpoint(e);
       }
-      if (opt.stopTrainLoss() > 0 && r.trainLoss() < opt.stopTrainLoss()) {
-        reason = "training loss " + r.trainLoss() + " fell below " + opt.stopTrainLoss() + " after epoch " + e;
+      String stop = stopAfter(r);
+      if (stop != null) {
+        reason = stop;
         break;
       }
-      if (opt.stopAtZeroTrainError() && r.trainError() == 0) {
-        reason = "training error reached 0 after epoch " + e;
-        break;
-      }
-    }
-    if (epoch == opt.epochs() && startEpoch > opt.epochs()) {
-      reason = "already complete (resumed from a checkpoint of the last epoch)";
     }
     return new RunResult(status, reason, epoch, history, net);
   }
@@ -197,6 +228,25 @@ public final class Trainer {
   private int stepsPerEpoch() {
     int b = Math.min(opt.batchSize(), train.n());
     return (train.n() + b - 1) / b;
+  }
+
+  /** Why the run stops early after epoch record {@code r} (stop_train_loss, stop_at_zero_train_error), or null. */
+  private String stopAfter(EpochRecord r) {
+    if (opt.stopTrainLoss() > 0 && r.trainLoss() < opt.stopTrainLoss()) {
+      return "training loss " + r.trainLoss() + " fell below " + opt.stopTrainLoss() + " after epoch " + r.epoch();
+    }
+    if (opt.stopAtZeroTrainError() && r.trainError() == 0) {
+      return "training error reached 0 after epoch " + r.epoch();
+    }
+    return null;
+  }
+
+  /** The loss above which a run has diverged: factor × max(initial loss, ln K); +∞ when the factor is 0. */
+  double divergenceBound(double initialLoss) {
+    if (opt.divergenceFactor() == 0) {
+      return Double.POSITIVE_INFINITY;
+    }
+    return opt.divergenceFactor() * Math.max(initialLoss, Math.log(net.layout().outputs()));
   }
 
   private static EpochRecord withEval(EpochRecord r, double evalSeconds) {
