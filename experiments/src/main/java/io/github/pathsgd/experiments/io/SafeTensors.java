@@ -203,6 +203,7 @@ public final class SafeTensors {
    * @throws IOException if the file cannot be read
    */
   public static Model read(Path file, boolean allowNonFinite) throws IOException {
+    io.github.pathsgd.data.InputFiles.requireRegular(file, "model"); // a FIFO would block on open, a device never end
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return read(ch, file, allowNonFinite);
     }

@@ -183,6 +183,7 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
    * @throws InvalidCheckpointException if the file is not an intact checkpoint of this format
    */
   public static Checkpoint read(Path file) throws IOException {
+    io.github.pathsgd.data.InputFiles.requireRegular(file, "checkpoint"); // a FIFO would block on open
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return read(ch, file);
     }
@@ -379,6 +380,7 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
    */
   public static Checkpoint readForResume(Path file, String configHash, ParamLayout layout, int epochs,
       int stepsPerEpoch, Map<String, Object> freshState) throws IOException {
+    io.github.pathsgd.data.InputFiles.requireRegular(file, "checkpoint"); // a FIFO would block on open
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       return readForResume(ch, file, configHash, layout, epochs, stepsPerEpoch, freshState);
     }
