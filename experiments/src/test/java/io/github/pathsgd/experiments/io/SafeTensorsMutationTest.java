@@ -202,12 +202,7 @@ class SafeTensorsMutationTest {
   }
 
   static byte[] withHeader(String header, byte[] data) {
-    byte[] h = header.getBytes(StandardCharsets.UTF_8);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.writeBytes(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(h.length).array());
-    out.writeBytes(h);
-    out.writeBytes(data);
-    return out.toByteArray();
+    return SafeTensorsTest.file(header, data);
   }
 
   /** Structural characters of the header outside strings, where JSON allows whitespace on either side. */
