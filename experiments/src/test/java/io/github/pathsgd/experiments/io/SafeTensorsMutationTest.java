@@ -208,6 +208,18 @@ class SafeTensorsMutationTest {
   /** Structural characters of the header outside strings, where JSON allows whitespace on either side. */
   static List<Integer> structural(String h) {
     List<Integer> at = new ArrayList<>();
+    boolean[] out = outsideStrings(h);
+    for (int i = 0; i < h.length(); i++) {
+      if (out[i] && "{}[],:".indexOf(h.charAt(i)) >= 0) {
+        at.add(i);
+      }
+    }
+    return at;
+  }
+
+  /** out[i]: character i of the JSON text h lies outside every string literal (quotes count as inside). */
+  static boolean[] outsideStrings(String h) {
+    boolean[] out = new boolean[h.length()];
     boolean str = false;
     for (int i = 0; i < h.length(); i++) {
       char c = h.charAt(i);
@@ -219,11 +231,11 @@ class SafeTensorsMutationTest {
         }
       } else if (c == '"') {
         str = true;
-      } else if ("{}[],:".indexOf(c) >= 0) {
-        at.add(i);
+      } else {
+        out[i] = true;
       }
     }
-    return at;
+    return out;
   }
 
   /** Inserts JSON whitespace next to a few structural characters (never before the opening brace). */
@@ -279,18 +291,9 @@ class SafeTensorsMutationTest {
   /** One number token (a dimension or an offset) replaced by another value. */
   static String number(String h, Rng rng) {
     List<int[]> spans = new ArrayList<>();
-    boolean str = false;
+    boolean[] out = outsideStrings(h);
     for (int i = 0; i < h.length(); i++) {
-      char c = h.charAt(i);
-      if (str) {
-        if (c == '\\') {
-          i++;
-        } else if (c == '"') {
-          str = false;
-        }
-      } else if (c == '"') {
-        str = true;
-      } else if (Character.isDigit(c)) {
+      if (out[i] && Character.isDigit(h.charAt(i))) {
         int j = i;
         while (j < h.length() && Character.isDigit(h.charAt(j))) {
           j++;
