@@ -286,7 +286,6 @@ public final class PathSgd implements GradientTransform {
     final double[][] gin; // gin[i], i = 0..L-1: γ_in of width index i
     final double[][] gout; // gout[i], i = 1..L: γ_out of width index i (gout[0] unused)
     final float[] row;
-    final float[] col;
     final float[] aF; // γ_in of the layer's inputs, in float
     java.nio.ByteBuffer wBytes; // the parameters' bytes, for the SIMD kernel (set by computeKappa)
     final float[][] rowT; // per thread slot: one row of weights (scalar kernel)
@@ -326,7 +325,6 @@ public final class PathSgd implements GradientTransform {
         }
       }
       row = new float[maxIn];
-      col = new float[maxIn];
       aF = new float[maxIn];
       int slots = maxThreads();
       rowT = new float[slots][maxIn];
