@@ -151,19 +151,14 @@ public final class Layers {
   /**
    * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}; {@code out} may be {@code x}. s need not be
    * representable in float: when every s[n] is 0 or a normal float, the product is taken in float with s rounded to
-   * float (two roundings; the JIT vectorizes the loop); otherwise in double, rounded once. Either way the result is
-   * exactly scaled under a power-of-two scaling of x or s. The matrix goes through {@code tmp} by bulk copies, so the
-   * loops run on arrays.
+   * float (two roundings; a SIMD pass, or a loop the JIT vectorizes); otherwise, and always when {@code exact}, in
+   * double, rounded once. Either way the result is exactly scaled under a power-of-two scaling of x or s. Without
+   * SIMD the matrix goes through {@code tmp} by bulk copies, so the loops run on arrays.
    *
    * <pre>
    * x, out are (B, N); s is (N); tmp is scratch of at least B·N floats, sf of at least N
    * </pre>
    */
-  public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out, float[] tmp, float[] sf) {
-    scaleRowsBy(x, B, N, s, out, tmp, sf, false);
-  }
-
-  /** {@link #scaleRowsBy(Tensor, int, int, double[], Tensor, float[], float[])}, always in double when {@code exact}. */
   public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out, float[] tmp, float[] sf,
       boolean exact) {
     boolean single = !exact;

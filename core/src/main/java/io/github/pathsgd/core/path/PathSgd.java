@@ -212,27 +212,29 @@ public final class PathSgd implements GradientTransform {
    * Stores k ≥ 0 as a float mantissa in [1, 2] and an integer exponent (k = m·2^e); 0, infinity and NaN are stored as
    * the mantissa with exponent 0. Exact under power-of-two scaling of k: only the mantissa is rounded.
    */
-  static double encode(double k, FloatBuffer m, FloatBuffer e, int i) {
-    float[] mf = new float[1];
-    float[] ef = new float[1];
-    double r = encode(k, mf, ef, 0);
-    m.put(i, mf[0]);
-    e.put(i, ef[0]);
-    return r;
+  static void encode(double k, FloatBuffer m, FloatBuffer e, int i) {
+    int x = exponentOf(k);
+    m.put(i, mantissaOf(k, x));
+    e.put(i, x);
   }
 
   /** {@link #encode(double, FloatBuffer, FloatBuffer, int)} into arrays; returns the stored value m·2^e. */
   static double encode(double k, float[] m, float[] e, int i) {
-    if (k == 0 || !Double.isFinite(k)) {
-      m[i] = (float) k;
-      e[i] = 0f;
-      return k;
-    }
-    int x = Math.max(Double.MIN_EXPONENT, Math.getExponent(k));
-    float mf = (float) (x > 1022 ? Math.scalb(k, -x) : k * pow2(-x)); // exact scaling, then the one rounding
+    int x = exponentOf(k);
+    float mf = mantissaOf(k, x);
     m[i] = mf;
     e[i] = x;
     return mf * pow2(x);
+  }
+
+  /** The stored binary exponent of k: that of a normal or subnormal double, 0 for 0, infinity and NaN. */
+  private static int exponentOf(double k) {
+    return k == 0 || !Double.isFinite(k) ? 0 : Math.max(Double.MIN_EXPONENT, Math.getExponent(k));
+  }
+
+  /** k·2^-x rounded once to float: exact scaling (by {@code scalb} for x = 1023, where 2^-x is subnormal). */
+  private static float mantissaOf(double k, int x) {
+    return (float) (x > 1022 ? Math.scalb(k, -x) : k * pow2(-x));
   }
 
   static double decode(FloatBuffer m, FloatBuffer e, int i) {
@@ -559,7 +561,7 @@ public final class PathSgd implements GradientTransform {
   /** γ_in(l+1) = |W_l|^p γ_in(l) (+ |b_l|^p); for p = 2 in float, on several threads for large layers. */
   private void forwardLayer(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, int mode) {
     if (mode == 2) {
-      squaredPass(lay, w, l, sc, p, null);
+      squaredPass(lay, w, l, sc, null);
       return;
     }
     int in = lay.in(l);
@@ -605,7 +607,7 @@ public final class PathSgd implements GradientTransform {
   private void bothLayer(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, int mode) {
     double[] g = sc.gout[l + 1];
     if (mode == 2) {
-      squaredPass(lay, w, l, sc, p, g);
+      squaredPass(lay, w, l, sc, g);
       return;
     }
     int in = lay.in(l);
@@ -661,7 +663,7 @@ public final class PathSgd implements GradientTransform {
    * when the γ do not fit the float range or a check fails the layer is recomputed in double ({@link #doublePass}).
    * The biases' |b|² are added in double afterwards.
    */
-  private void squaredPass(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double p, double[] gOut) {
+  private void squaredPass(ParamLayout lay, FloatBuffer w, int l, Scratch sc, double[] gOut) {
     int in = lay.in(l);
     int out = lay.out(l);
     int wOff = lay.weightOffset(l);
@@ -690,7 +692,7 @@ public final class PathSgd implements GradientTransform {
           gs[o] = gOut[o] * sg;
         }
       }
-      floatPass(w, wOff, bOff, in, out, sc, af, gs, next, prev);
+      floatPass(w, wOff, in, out, sc, af, gs, next, prev);
       // trust the float sums only where no float overflow can hide in them (they are finite) and where what float
       // underflow can lose, at most about 2^-148 per term, is below 2^-28 of the sum (they are not too small)
       double minNext = in * 0x1p-120;
@@ -762,18 +764,18 @@ public final class PathSgd implements GradientTransform {
    * from a shared counter: a worker that starts late only takes fewer chunks, the caller never waits for it to
    * start. The pass streams the weights once and is bound by memory bandwidth (docs/performance.md).
    */
-  private void floatPass(FloatBuffer w, int wOff, int bOff, int in, int out, Scratch sc, float[] af, double[] gs,
+  private static void floatPass(FloatBuffer w, int wOff, int in, int out, Scratch sc, float[] af, double[] gs,
       double[] next, double[] prev) {
     int rows = chunkRows(out);
     int chunks = (out + rows - 1) / rows;
     int threads = (long) out * in >= PARALLEL_THRESHOLD
         ? Math.min(Math.min(chunks, sc.rowT.length), Math.max(1, io.github.pathsgd.core.tensor.Blas.threads())) : 1;
     if (threads > 1) {
-      new ChunkJob(chunks, (c, slot) -> chunkSq(w, wOff, bOff, in, out, rows, c, slot, af, gs, next, sc)).run(threads);
+      new ChunkJob(chunks, (c, slot) -> chunkSq(w, wOff, in, out, rows, c, slot, af, gs, next, sc)).run(threads);
     } else {
       // small layers: this thread, no lambda, nothing allocated
       for (int c = 0; c < chunks; c++) {
-        chunkSq(w, wOff, bOff, in, out, rows, c, 0, af, gs, next, sc);
+        chunkSq(w, wOff, in, out, rows, c, 0, af, gs, next, sc);
       }
     }
     if (prev != null) {
@@ -811,8 +813,8 @@ public final class PathSgd implements GradientTransform {
   }
 
   /** Chunk c (rows [c·rows, (c+1)·rows) ∩ [0, out)) of a p = 2 pass, with its own γ_out accumulator. */
-  private static void chunkSq(FloatBuffer w, int wOff, int bOff, int in, int out, int rows, int c, int slot,
-      float[] af, double[] gOut, double[] next, Scratch sc) {
+  private static void chunkSq(FloatBuffer w, int wOff, int in, int out, int rows, int c, int slot, float[] af,
+      double[] gOut, double[] next, Scratch sc) {
     int from = c * rows;
     int to = Math.min(out, from + rows);
     float[] acc = null;
