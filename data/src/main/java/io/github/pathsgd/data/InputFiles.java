@@ -20,13 +20,6 @@ import java.util.Locale;
  * with file input, so every module above it (experiments, cli) uses the same helper.
  */
 public final class InputFiles {
-  // file-type bits of st_mode (POSIX)
-  private static final int S_IFMT = 0170000;
-  private static final int S_IFSOCK = 0140000;
-  private static final int S_IFBLK = 0060000;
-  private static final int S_IFCHR = 0020000;
-  private static final int S_IFIFO = 0010000;
-
   private InputFiles() {}
 
   /**
@@ -91,13 +84,7 @@ public final class InputFiles {
     try {
       Object m = Files.getAttribute(path, "unix:mode");
       if (m instanceof Integer mode) {
-        return switch (mode & S_IFMT) {
-          case S_IFIFO -> "a FIFO (named pipe)";
-          case S_IFCHR -> "a character device";
-          case S_IFBLK -> "a block device";
-          case S_IFSOCK -> "a socket";
-          default -> "a special file";
-        };
+        return FileTypes.describe(mode & FileTypes.S_IFMT);
       }
     } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
       // not a Unix file system: fall through

@@ -1,5 +1,12 @@
 package io.github.pathsgd.experiments.results;
 
+import static io.github.pathsgd.data.FileTypes.S_IFCHR;
+import static io.github.pathsgd.data.FileTypes.S_IFDIR;
+import static io.github.pathsgd.data.FileTypes.S_IFLNK;
+import static io.github.pathsgd.data.FileTypes.S_IFMT;
+import static io.github.pathsgd.data.FileTypes.S_IFREG;
+import static io.github.pathsgd.data.FileTypes.describe;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -59,15 +66,6 @@ public final class OutputTarget {
       Pattern.compile("/dev/std(out|err)|/dev/fd/\\d+|/proc/(self|thread-self|" + ProcessHandle.current().pid()
           + ")/fd/\\d+");
   private static final int MAX_LINKS = 40;
-
-  private static final int S_IFMT = 0170000;
-  private static final int S_IFSOCK = 0140000;
-  private static final int S_IFLNK = 0120000;
-  private static final int S_IFREG = 0100000;
-  private static final int S_IFBLK = 0060000;
-  private static final int S_IFDIR = 0040000;
-  private static final int S_IFCHR = 0020000;
-  private static final int S_IFIFO = 0010000;
 
   private final Path path;
   private final Path file;
@@ -247,19 +245,5 @@ public final class OutputTarget {
     } catch (IOException e) {
       throw new Refused("cannot write " + p + ": " + e.getMessage());
     }
-  }
-
-  /** "a FIFO (named pipe)" and so on. */
-  static String describe(int type) {
-    return switch (type) {
-      case S_IFREG -> "a regular file";
-      case S_IFDIR -> "a folder";
-      case S_IFLNK -> "a symbolic link";
-      case S_IFCHR -> "a character device";
-      case S_IFBLK -> "a block device";
-      case S_IFIFO -> "a FIFO (named pipe)";
-      case S_IFSOCK -> "a socket";
-      default -> "a special file";
-    };
   }
 }
