@@ -4,12 +4,10 @@ import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
-import io.github.pathsgd.core.optim.PathOptimizers;
+import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Blas;
-import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
@@ -52,42 +50,36 @@ public class TrainStepBenchmark {
   @Param({"0"})
   public int threads;
 
-  private Mlp net;
-  private Mlp.Workspace ws;
   private int[] labels;
-  private Tensor grads;
-  private Optimizer opt;
-  private OptState state;
+  private TrainStep step;
 
   @Setup
   public void setup() {
     Blas.setThreads(threads);
     int[] w = Arrays.stream(arch.split("-")).mapToInt(Integer::parseInt).toArray();
     ParamLayout lay = new ParamLayout(w);
-    net = Init.balanced(lay, new Rng(1));
-    ws = net.workspace(batch);
+    Mlp net = Init.balanced(lay, new Rng(1));
+    Optimizer opt = switch (optimizer) {
+      case "sgd" -> Optimizers.sgd(1e-4);
+      case "sgd-momentum" -> Optimizers.sgd(1e-4, 0.9, false);
+      case "path-sgd" -> Optimizers.pathSgd(1e-4, 2);
+      case "path-sgd-momentum" -> Optimizers.pathSgd(1e-4, 2, 0.9, false);
+      case "adagrad" -> Optimizers.adagrad(1e-4);
+      default -> throw new IllegalArgumentException("unknown optimizer " + optimizer);
+    };
+    step = new TrainStep(net, opt, batch);
     Rng r = new Rng(2);
     for (int i = 0; i < batch * w[0]; i++) {
-      ws.input().set(i, r.nextFloat());
+      step.workspace().input().set(i, r.nextFloat());
     }
     labels = new int[batch];
     for (int i = 0; i < batch; i++) {
       labels[i] = r.nextInt(w[w.length - 1]);
     }
-    grads = new Tensor(lay.size());
-    opt = switch (optimizer) {
-      case "sgd" -> Optimizers.sgd(1e-4);
-      case "sgd-momentum" -> Optimizers.sgd(1e-4, 0.9, false);
-      case "path-sgd" -> PathOptimizers.pathSgd(1e-4, 2);
-      case "path-sgd-momentum" -> PathOptimizers.pathSgd(1e-4, 2, 0.9, false);
-      case "adagrad" -> Optimizers.adagrad(1e-4);
-      default -> throw new IllegalArgumentException("unknown optimizer " + optimizer);
-    };
-    state = opt.init(lay);
   }
 
   @Benchmark
   public double step() {
-    return opt.trainStep(net, ws, batch, labels, 0, grads, state, Dropout.NONE, null).loss();
+    return step.run(batch, labels, Dropout.NONE, null).loss();
   }
 }

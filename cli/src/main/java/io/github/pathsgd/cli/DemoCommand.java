@@ -1,6 +1,6 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.core.path.RescalingDemo;
+import io.github.pathsgd.experiments.demo.RescalingDemo;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;

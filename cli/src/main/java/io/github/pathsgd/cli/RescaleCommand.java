@@ -1,9 +1,10 @@
 package io.github.pathsgd.cli;
 
+import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.core.path.PathNorms;
-import io.github.pathsgd.core.path.Rescaling;
+import io.github.pathsgd.core.geometry.PathNorms;
+import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.io.SafeTensors;
@@ -83,7 +84,7 @@ final class RescaleCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Rescaling.Unbalance opts = options();
+    Unbalance opts = options();
     Path factors = factorsFile(out);
     // both outputs are checked before any work (OutputTarget's rule)
     for (Path p : List.of(out, factors)) {
@@ -114,7 +115,7 @@ final class RescaleCommand implements Callable<Integer> {
     return 0;
   }
 
-  private Rescaling.Unbalance options() {
+  private Unbalance options() {
     if (fraction != null && count != null) {
       throw new IllegalArgumentException("--fraction and --count: give one of them, not both");
     }
@@ -134,19 +135,19 @@ final class RescaleCommand implements Callable<Integer> {
     if (!(sigma >= 0) || Double.isInfinite(sigma)) {
       throw new IllegalArgumentException("--sigma: expected a finite number >= 0, got " + sigma);
     }
-    Rescaling.Density d = count != null ? new Rescaling.Total(count)
-        : new Rescaling.PerLayer(fraction != null ? fraction : Rescaling.Unbalance.DEFAULT_FRACTION);
-    return new Rescaling.Unbalance(d, Rescaling.FactorForm.parse(factor), mu, sigma);
+    Unbalance.Density d = count != null ? new Unbalance.Total(count)
+        : new Unbalance.PerLayer(fraction != null ? fraction : Unbalance.DEFAULT_FRACTION);
+    return new Unbalance(d, Unbalance.FactorForm.parse(factor), mu, sigma);
   }
 
-  private String metadata(Rescaling.Unbalance o) {
-    String d = o.density() instanceof Rescaling.PerLayer p ? "fraction=" + p.fraction()
-        : "count=" + ((Rescaling.Total) o.density()).count();
+  private String metadata(Unbalance o) {
+    String d = o.density() instanceof Unbalance.PerLayer p ? "fraction=" + p.fraction()
+        : "count=" + ((Unbalance.Total) o.density()).count();
     return d + ",factor=" + o.form().label() + ",mu=" + o.mu() + ",sigma=" + o.sigma() + ",seed=" + seed;
   }
 
   /** The factors file's content; see the command's description and docs/conventions.md. */
-  private Map<String, Object> factorsJson(ParamLayout lay, Rescaling.Unbalance o, double[][] f) {
+  private Map<String, Object> factorsJson(ParamLayout lay, Unbalance o, double[][] f) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("format", "pathsgd-rescaling-factors");
     m.put("version", 1);
@@ -154,13 +155,13 @@ final class RescaleCommand implements Callable<Integer> {
     m.put("source", model.getFileName().toString());
     m.put("widths", lay.widths());
     Map<String, Object> opt = new LinkedHashMap<>();
-    if (o.density() instanceof Rescaling.PerLayer p) {
+    if (o.density() instanceof Unbalance.PerLayer p) {
       opt.put("density", "per_layer");
       opt.put("fraction", p.fraction());
       opt.put("picks", p.picks(lay));
     } else {
       opt.put("density", "total");
-      opt.put("count", ((Rescaling.Total) o.density()).count());
+      opt.put("count", ((Unbalance.Total) o.density()).count());
     }
     opt.put("factor", o.form().label());
     opt.put("mu", o.mu());

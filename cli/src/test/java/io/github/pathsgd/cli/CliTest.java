@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.path.Equivalence;
-import io.github.pathsgd.core.path.PathNorms;
+import io.github.pathsgd.core.geometry.Equivalence;
+import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.io.SafeTensors;
 import java.io.ByteArrayOutputStream;

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.core.path.PathNorms;
+import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.io.SafeTensors;
 import java.math.BigDecimal;

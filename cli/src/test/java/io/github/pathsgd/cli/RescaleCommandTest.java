@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.cli.CliTest.Result;
+import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.core.path.Equivalence;
-import io.github.pathsgd.core.path.Rescaling;
+import io.github.pathsgd.core.geometry.Equivalence;
+import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.io.SafeTensors;
@@ -70,7 +71,7 @@ class RescaleCommandTest {
     assertThat(Equivalence.maxOutputDifference(original, net, x, 16)).isLessThanOrEqualTo(1e-4 * scale);
     // the same as the library call with the same seed
     Mlp lib = original.copy();
-    Rescaling.unbalance(lib, Rescaling.Unbalance.DEFAULT, new Rng(1));
+    Rescaling.unbalance(lib, Unbalance.DEFAULT, new Rng(1));
     assertThat(net.params().toArray()).containsExactly(lib.params().toArray());
 
     JsonNode j = Configs.json().readTree(tmp.resolve("r.factors.json").toFile());
@@ -164,7 +165,7 @@ class RescaleCommandTest {
     Result res = run("rescale", m.toString(), "--unbalance", "--count", "40", "--seed", "3", "--out", r.toString());
     assertThat(res.code()).as(res.err()).isZero();
     Mlp lib = original.copy();
-    Rescaling.unbalance(lib, Rescaling.Unbalance.total(40), new Rng(3));
+    Rescaling.unbalance(lib, Unbalance.total(40), new Rng(3));
     assertThat(SafeTensors.read(r).network().params().toArray()).containsExactly(lib.params().toArray());
     JsonNode j = Configs.json().readTree(tmp.resolve("r.factors.json").toFile());
     assertThat(j.at("/options/density").asText()).isEqualTo("total");

@@ -135,69 +135,6 @@ public final class Layers {
     }
   }
 
-  /** Whether the SIMD row scaling ({@link VectorScale}) is used: the JVM has the incubating Vector API module. */
-  static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
-
-  /** Whether s[0..n) are all exactly 1. */
-  public static boolean allOnes(double[] s, int n) {
-    for (int i = 0; i < n; i++) {
-      if (s[i] != 1.0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /**
-   * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}; {@code out} may be {@code x}. s need not be
-   * representable in float: when every s[n] is 0 or a normal float, the product is taken in float with s rounded to
-   * float (two roundings; a SIMD pass, or a loop the JIT vectorizes); otherwise, and always when {@code exact}, in
-   * double, rounded once. Either way the result is exactly scaled under a power-of-two scaling of x or s. Without
-   * SIMD the matrix goes through {@code tmp} by bulk copies, so the loops run on arrays.
-   *
-   * <pre>
-   * x, out are (B, N); s is (N); tmp is scratch of at least B·N floats, sf of at least N
-   * </pre>
-   */
-  public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out, float[] tmp, float[] sf,
-      boolean exact) {
-    boolean single = !exact;
-    for (int n = 0; n < N; n++) {
-      float f = (float) s[n];
-      float a = Math.abs(f);
-      single &= f == 0 ? s[n] == 0 : a >= Float.MIN_NORMAL && a <= Float.MAX_VALUE;
-      sf[n] = f;
-    }
-    if (single && VECTOR) {
-      VectorScale.scaleRows(x.bytes(), out.bytes(), B, N, sf); // one SIMD pass on the direct buffers
-      return;
-    }
-    FloatBuffer xb = x.buffer();
-    FloatBuffer ob = out.buffer();
-    int n = B * N;
-    xb.get(0, tmp, 0, n); // one bulk copy each way: per-row copies of short rows cost more than the arithmetic
-    for (int row = 0; row < n; row += N) {
-      if (single) {
-        scaleRow(tmp, row, sf, N);
-      } else {
-        scaleRow(tmp, row, s, N);
-      }
-    }
-    ob.put(0, tmp, 0, n);
-  }
-
-  private static void scaleRow(float[] t, int off, float[] s, int n) {
-    for (int i = 0; i < n; i++) {
-      t[off + i] *= s[i];
-    }
-  }
-
-  private static void scaleRow(float[] t, int off, double[] s, int n) {
-    for (int i = 0; i < n; i++) {
-      t[off + i] = (float) (t[off + i] * s[i]);
-    }
-  }
-
   /**
    * The SGD step of a bias, from the layer's back-propagated error: {@code bias[o] -= lr · Σ_b dout[b, o]} (the sum in
    * float, over b in order, in {@code sum}).

@@ -18,6 +18,7 @@ import io.github.pathsgd.core.util.Rng;
 public final class Mlp {
   private final ParamLayout layout;
   private final Tensor params;
+  private final Dense[] layers;
 
   /** A network with all parameters zero; see {@link Init} for initializations. */
   public Mlp(ParamLayout layout) {
@@ -32,6 +33,7 @@ public final class Mlp {
     }
     this.layout = layout;
     this.params = params;
+    this.layers = Dense.of(layout);
   }
 
   public ParamLayout layout() {
@@ -40,6 +42,11 @@ public final class Mlp {
 
   public Tensor params() {
     return params;
+  }
+
+  /** The layers, in order: layer l maps width index l to l + 1. */
+  public java.util.List<Layer> layers() {
+    return java.util.List.of(layers);
   }
 
   /** A deep copy. */
@@ -62,17 +69,9 @@ public final class Mlp {
     if (dropout.active() && dropout.inputRetain() < 1f) {
       Layers.dropoutForward(ws.acts[0], B, layout.inputs(), dropout.inputRetain(), rng);
     }
+    float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
     for (int l = 0; l < L; l++) {
-      int I = layout.in(l);
-      int O = layout.out(l);
-      Tensor out = ws.acts[l + 1];
-      Layers.linearForward(out, ws.acts[l], params, layout.weightOffset(l), B, I, O);
-      if (l < L - 1) {
-        float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
-        Layers.biasReluDropoutForward(out, params, layout.biasOffset(l), B, O, retain, rng);
-      } else {
-        Layers.biasForward(out, params, layout.biasOffset(l), B, O);
-      }
+      layers[l].forward(ws.acts[l + 1], ws.acts[l], params, B, retain, rng);
     }
     return ws.acts[L];
   }
@@ -94,16 +93,10 @@ public final class Mlp {
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), d, ws.lossOut);
     double loss = ws.lossOut[0] / B;
     int errors = (int) ws.lossOut[1];
+    float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
     for (int l = L - 1; l >= 0; l--) {
-      int I = layout.in(l);
-      int O = layout.out(l);
-      Tensor dinp = l > 0 ? ws.deltas[l] : null;
-      Layers.linearBackward(dinp, grads, layout.weightOffset(l), layout.biasOffset(l), ws.deltas[l + 1], ws.acts[l],
-          params, B, I, O);
-      if (l > 0) {
-        float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
-        Layers.reluDropoutBackward(ws.deltas[l], ws.acts[l], B, I, retain);
-      }
+      layers[l].backward(l > 0 ? ws.deltas[l] : null, grads, ws.deltas[l + 1], ws.acts[l + 1], ws.acts[l], params, B,
+          retain);
     }
     return new StepStats(loss, errors);
   }
@@ -116,8 +109,8 @@ public final class Mlp {
    * b_l ← b_l − lr · diag(r_l) · Σ_b dZ_l[b, :]
    * </pre>
    *
-   * where dZ_l (B, out) is the back-propagated error of layer l and X_l (B, in) its input. With {@code rowScale} and
-   * {@code colScale} null this is plain SGD; with r_l = 1/κ_out and c_l = 1/κ_in it is Path-SGD (κ of layer l's
+   * where dZ_l (B, out) is the back-propagated error of layer l and X_l (B, in) its input. Without row and column
+   * scales this is plain SGD; with r_l = 1/κ_out and c_l = 1/κ_in it is Path-SGD (κ of layer l's
    * weights is the rank-one outer product κ_out κ_inᵀ, so the division is a row and a column scale). The input
    * gradient of each layer is computed before its weights change, so the result equals {@link #lossAndGradient}
    * followed by the update, up to float rounding.
@@ -125,23 +118,15 @@ public final class Mlp {
    * <p>The scales are doubles: a rescaled network's 1/κ factors can lie outside the float range (1/κ_out of a unit
    * rescaled by c grows as c²), while the scaled errors r_l ⊙ dZ_l and inputs X_l ⊙ c_l, and the update, are of
    * the size of the network's own numbers; a layer whose factors float cannot hold forms them in double ({@link
-   * Layers#scaleRowsBy}).
+   * RankOne#scaleRowsBy}).
    *
-   * @param rowScale per layer, an array of length out(l), or null for ones
-   * @param colScale per layer, an array of length in(l), or null for ones
+   * @param f the fold: α = −lr, and r_l, c_l when {@link FoldedStep#scaled()} (else ones)
    */
-  public StepStats fusedStep(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, Rng rng, float lr,
-      double[][] rowScale, double[][] colScale) {
-    return fusedStep(ws, B, labels, yOff, dropout, rng, lr, rowScale, colScale, false);
-  }
-
-  /**
-   * {@link #fusedStep(Workspace, int, int[], int, Dropout, Rng, float, double[][], double[][])}; with {@code
-   * exactScales} the scaled errors and inputs are always formed in double and rounded once, so that two networks that
-   * differ by a power-of-two rescaling take bit-identical steps whatever the range of their factors.
-   */
-  public StepStats fusedStep(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, Rng rng, float lr,
-      double[][] rowScale, double[][] colScale, boolean exactScales) {
+  public StepStats fusedStep(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, Rng rng, FoldedStep f) {
+    float lr = -f.alpha();
+    double[][] rowScale = f.rows();
+    double[][] colScale = f.cols();
+    boolean exactScales = f.exact();
     forward(ws, B, dropout, rng);
     int L = layout.layers();
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), ws.deltas[L], ws.lossOut);
@@ -161,13 +146,13 @@ public final class Mlp {
       }
       // the loops are small methods of Layers: each compiles on its own, hot from the first steps
       if (rowScale != null) {
-        Layers.scaleRowsBy(dz, B, O, rowScale[l], dz, ws.blockTmp(), ws.scaleTmp, exactScales);
+        RankOne.scaleRowsBy(dz, B, O, rowScale[l], dz, ws.blockTmp(), ws.scaleTmp, exactScales);
       }
       Layers.biasSgdStep(params, layout.biasOffset(l), dz, B, O, lr, ws.biasSum);
       Tensor x = ws.acts[l];
       // skipped where every factor is 1, as for the inputs of layer 0 (κ_in of an input unit is γ_in^{2/p} = 1)
-      if (colScale != null && !Layers.allOnes(colScale[l], I)) {
-        Layers.scaleRowsBy(x, B, I, colScale[l], ws.scratch, ws.blockTmp(), ws.scaleTmp, exactScales);
+      if (colScale != null && !RankOne.allOnes(colScale[l], I)) {
+        RankOne.scaleRowsBy(x, B, I, colScale[l], ws.scratch, ws.blockTmp(), ws.scaleTmp, exactScales);
         x = ws.scratch;
       }
       io.github.pathsgd.core.tensor.Blas.sgemm(true, false, O, I, B, -lr, dz, 0, O, x, 0, I, 1f, params,

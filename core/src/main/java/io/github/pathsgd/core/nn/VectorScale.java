@@ -6,7 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The row scaling of {@link Layers#scaleRowsBy} with SIMD (the JDK's incubating Vector API), straight on the direct
+ * The row scaling of {@link RankOne#scaleRowsBy} with SIMD (the JDK's incubating Vector API), straight on the direct
  * buffers: one pass, no copy. Used only when the JVM runs with {@code --add-modules jdk.incubator.vector} (the {@code
  * pathsgd} launcher and the test runner do); otherwise {@link Layers} copies the matrix to an array and lets the JIT
  * vectorize the loop, with the same result. Nothing outside {@link Layers} touches this class, so without the module it

@@ -5,7 +5,7 @@ import io.github.pathsgd.core.tensor.Tensor;
 
 /**
  * A gradient transformation in the style of optax (Babuschkin et al., "The DeepMind JAX Ecosystem", 2020): a pair of
- * functions with explicit state.
+ * functions with explicit, typed state {@code S}.
  *
  * <ul>
  *   <li>{@link #init} allocates the state (buffers of the parameter layout, all zero unless documented).
@@ -14,11 +14,14 @@ import io.github.pathsgd.core.tensor.Tensor;
  * </ul>
  *
  * Transforms compose with {@link Transforms#chain}. An optimizer is a chain that ends in {@code scale(-lr)}; the
- * caller then adds the updates to the parameters ({@link Optimizer#step}).
+ * caller then adds the updates to the parameters ({@link Optimizer#step}). A transform that can be folded into the
+ * weight-gradient GEMM also implements {@link Foldable}.
+ *
+ * @param <S> the state class the transform declares
  */
-public interface GradientTransform {
+public interface GradientTransform<S extends OptState> {
   /** Fresh state for parameters of this layout. */
-  OptState init(ParamLayout layout);
+  S init(ParamLayout layout);
 
   /**
    * Transforms {@code updates} in place.
@@ -27,8 +30,14 @@ public interface GradientTransform {
    * @param state this transform's state, from {@link #init}; advanced in place
    * @param params the current parameters (read only)
    */
-  void update(Tensor updates, OptState state, Tensor params);
+  void update(Tensor updates, S state, Tensor params);
 
   /** A short human-readable description with the hyper-parameters, e.g. {@code trace(momentum=0.9)}. */
   String describe();
+
+  /** {@link #update} with a state known only as an {@link OptState} (of this transform's {@link #init}). */
+  @SuppressWarnings("unchecked")
+  default void updateUnchecked(Tensor updates, OptState state, Tensor params) {
+    update(updates, (S) state, params);
+  }
 }

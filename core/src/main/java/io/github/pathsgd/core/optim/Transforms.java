@@ -1,70 +1,27 @@
 package io.github.pathsgd.core.optim;
 
+import io.github.pathsgd.core.nn.FoldedStep;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
-import java.util.ArrayList;
-import java.util.List;
 
-/** The elementary {@link GradientTransform}s and their composition. */
+/** The elementary {@link GradientTransform}s (optax's {@code transform.py}) and their composition. */
 public final class Transforms {
   private Transforms() {}
 
-  /** Applies the transforms in order; its state holds one child state per transform. */
-  public static GradientTransform chain(GradientTransform... ts) {
-    List<GradientTransform> list = List.of(ts);
-    return new GradientTransform() {
-      @Override
-      public OptState init(ParamLayout layout) {
-        OptState s = new OptState(layout);
-        for (GradientTransform t : list) {
-          s.addChild(t.init(layout));
-        }
-        return s;
-      }
-
-      @Override
-      public void update(Tensor updates, OptState state, Tensor params) {
-        for (int i = 0; i < list.size(); i++) {
-          list.get(i).update(updates, state.children().get(i), params);
-        }
-        state.incrementCount();
-      }
-
-      @Override
-      public String describe() {
-        List<String> parts = new ArrayList<>();
-        for (GradientTransform t : list) {
-          parts.add(t.describe());
-        }
-        return String.join(" → ", parts);
-      }
-    };
+  /** Applies the transforms in order, identities dropped; foldable when every part is ({@link Chain}). */
+  public static Chain chain(GradientTransform<?>... ts) {
+    return Chain.of(ts);
   }
 
-  /** {@code u ← s·u}. Stateless. */
-  public static GradientTransform scale(double s) {
-    float f = (float) s;
-    return new GradientTransform() {
-      @Override
-      public OptState init(ParamLayout layout) {
-        return new OptState(layout);
-      }
+  /** {@code u ← u}: dropped by {@link #chain}; alone, a foldable no-op with a step count. */
+  public static GradientTransform<CountState> identity() {
+    return Identity.INSTANCE;
+  }
 
-      @Override
-      public void update(Tensor u, OptState state, Tensor params) {
-        FloatBuffer ub = u.buffer();
-        for (int i = 0, n = u.size(); i < n; i++) {
-          ub.put(i, ub.get(i) * f);
-        }
-        state.incrementCount();
-      }
-
-      @Override
-      public String describe() {
-        return "scale(" + s + ")";
-      }
-    };
+  /** {@code u ← s·u} (s rounded to float). Stateless but for the step count; foldable (α ← α·s). */
+  public static GradientTransform<CountState> scale(double s) {
+    return new Scale(s);
   }
 
   /**
@@ -74,32 +31,30 @@ public final class Transforms {
    * {@code torch.optim.SGD(lr, momentum=μ, nesterov=...)}; the learning rate multiplies the whole buffer, so changing
    * it mid-run differs from Sutskever's {@code v ← μ·v + lr·g}.
    *
-   * <p>State: buffer {@code momentum}, which transforms like a gradient under node-wise rescaling.
+   * <p>State: {@link TraceState}, buffer {@code momentum}, which transforms like a gradient under node-wise rescaling.
    */
-  public static GradientTransform trace(double mu, boolean nesterov) {
+  public static GradientTransform<TraceState> trace(double mu, boolean nesterov) {
     if (!(mu >= 0 && mu < 1)) {
       throw new IllegalArgumentException("momentum must be in [0, 1), got " + mu);
     }
     float m = (float) mu;
-    return new GradientTransform() {
+    return new GradientTransform<>() {
       @Override
-      public OptState init(ParamLayout layout) {
-        OptState s = new OptState(layout);
-        s.addBuffer("momentum");
-        return s;
+      public TraceState init(ParamLayout layout) {
+        return new TraceState(layout);
       }
 
       @Override
-      public void update(Tensor u, OptState state, Tensor params) {
+      public void update(Tensor u, TraceState state, Tensor params) {
         FloatBuffer ub = u.buffer();
-        FloatBuffer vb = state.buffer("momentum").buffer();
+        FloatBuffer vb = state.momentum.buffer();
         for (int i = 0, n = u.size(); i < n; i++) {
           float g = ub.get(i);
           float v = m * vb.get(i) + g;
           vb.put(i, v);
           ub.put(i, nesterov ? g + m * v : v);
         }
-        state.incrementCount();
+        state.advance();
       }
 
       @Override
@@ -115,38 +70,37 @@ public final class Transforms {
    * initialAccumulator} (PyTorch's default 0; optax uses 0.1). Followed by {@code scale(-lr)} this is {@code
    * torch.optim.Adagrad(lr, eps=ε, initial_accumulator_value=G0, lr_decay=0)}.
    *
-   * <p>State: buffer {@code sum_sq}, which transforms like a squared gradient under node-wise rescaling. AdaGrad is not
-   * rescaling invariant.
+   * <p>State: {@link RssState}, buffer {@code sum_sq}, which transforms like a squared gradient under node-wise
+   * rescaling. AdaGrad is not rescaling invariant.
    */
-  public static GradientTransform scaleByRss(double eps, double initialAccumulator) {
+  public static GradientTransform<RssState> scaleByRss(double eps, double initialAccumulator) {
     if (!(eps >= 0) || !(initialAccumulator >= 0)) {
       throw new IllegalArgumentException("AdaGrad needs eps >= 0 and initial accumulator >= 0, got " + eps + ", "
           + initialAccumulator);
     }
     float e = (float) eps;
     float g0 = (float) initialAccumulator;
-    return new GradientTransform() {
+    return new GradientTransform<>() {
       @Override
-      public OptState init(ParamLayout layout) {
-        OptState s = new OptState(layout);
-        Tensor acc = s.addBuffer("sum_sq");
+      public RssState init(ParamLayout layout) {
+        RssState s = new RssState(layout);
         if (g0 != 0f) {
-          acc.fill(g0);
+          s.sumSq.fill(g0);
         }
         return s;
       }
 
       @Override
-      public void update(Tensor u, OptState state, Tensor params) {
+      public void update(Tensor u, RssState state, Tensor params) {
         FloatBuffer ub = u.buffer();
-        FloatBuffer ab = state.buffer("sum_sq").buffer();
+        FloatBuffer ab = state.sumSq.buffer();
         for (int i = 0, n = u.size(); i < n; i++) {
           float g = ub.get(i);
           float a = ab.get(i) + g * g;
           ab.put(i, a);
           ub.put(i, g / ((float) Math.sqrt(a) + e));
         }
-        state.incrementCount();
+        state.advance();
       }
 
       @Override
@@ -154,5 +108,142 @@ public final class Transforms {
         return "scale_by_rss(eps=" + eps + ", initial_accumulator=" + initialAccumulator + ")";
       }
     };
+  }
+
+  /** The state of a transform with no buffers: the step count only; nothing to rescale. */
+  public static final class CountState extends BaseState {
+    CountState(ParamLayout layout) {
+      super(layout);
+    }
+
+    @Override
+    public void rescale(UnitRescaling r) {}
+  }
+
+  /** Momentum's state: the trace v (checkpoint buffer {@code momentum}), a gradient-like buffer. */
+  public static final class TraceState extends BaseState {
+    final Tensor momentum;
+
+    TraceState(ParamLayout layout) {
+      super(layout);
+      momentum = new Tensor(layout.size());
+    }
+
+    public Tensor momentum() {
+      return momentum;
+    }
+
+    @Override
+    public void rescale(UnitRescaling r) {
+      r.gradientLike(momentum);
+    }
+
+    @Override
+    protected void writeBuffers(String prefix, java.util.Map<String, Object> out) {
+      buffer(out, prefix, "momentum", momentum);
+    }
+
+    @Override
+    protected void readBuffers(String prefix, java.util.Map<String, Object> saved) {
+      readBuffer(saved, prefix, "momentum", momentum);
+    }
+  }
+
+  /** AdaGrad's state: the sum of squares G (checkpoint buffer {@code sum_sq}), a squared-gradient-like buffer. */
+  public static final class RssState extends BaseState {
+    final Tensor sumSq;
+
+    RssState(ParamLayout layout) {
+      super(layout);
+      sumSq = new Tensor(layout.size());
+    }
+
+    public Tensor sumSq() {
+      return sumSq;
+    }
+
+    @Override
+    public void rescale(UnitRescaling r) {
+      r.squaredGradientLike(sumSq);
+    }
+
+    @Override
+    protected void writeBuffers(String prefix, java.util.Map<String, Object> out) {
+      buffer(out, prefix, "sum_sq", sumSq);
+    }
+
+    @Override
+    protected void readBuffers(String prefix, java.util.Map<String, Object> saved) {
+      readBuffer(saved, prefix, "sum_sq", sumSq);
+    }
+  }
+
+  static final class Identity implements GradientTransform<CountState>, Foldable<CountState> {
+    static final Identity INSTANCE = new Identity();
+
+    @Override
+    public CountState init(ParamLayout layout) {
+      return new CountState(layout);
+    }
+
+    @Override
+    public void update(Tensor u, CountState state, Tensor params) {
+      state.advance();
+    }
+
+    @Override
+    public boolean prepare(CountState state, Tensor params, FoldedStep f) {
+      return true;
+    }
+
+    @Override
+    public void commit(CountState state) {
+      state.advance();
+    }
+
+    @Override
+    public String describe() {
+      return "identity";
+    }
+  }
+
+  static final class Scale implements GradientTransform<CountState>, Foldable<CountState> {
+    private final double s;
+    private final float f;
+
+    Scale(double s) {
+      this.s = s;
+      this.f = (float) s;
+    }
+
+    @Override
+    public CountState init(ParamLayout layout) {
+      return new CountState(layout);
+    }
+
+    @Override
+    public void update(Tensor u, CountState state, Tensor params) {
+      FloatBuffer ub = u.buffer();
+      for (int i = 0, n = u.size(); i < n; i++) {
+        ub.put(i, ub.get(i) * f);
+      }
+      state.advance();
+    }
+
+    @Override
+    public boolean prepare(CountState state, Tensor params, FoldedStep fold) {
+      fold.scale(s);
+      return true;
+    }
+
+    @Override
+    public void commit(CountState state) {
+      state.advance();
+    }
+
+    @Override
+    public String describe() {
+      return "scale(" + s + ")";
+    }
   }
 }

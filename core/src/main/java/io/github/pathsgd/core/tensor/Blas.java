@@ -128,16 +128,6 @@ public final class Blas {
     sgemm(transA, transB, m, n, k, alpha, a, aOff, transA ? m : k, b, bOff, transB ? k : n, beta, c, cOff, n);
   }
 
-  /** y = alpha * op(A) * x + beta * y, with A stored (m, n) row-major; op(A) is A or A^T. */
-  public static void sgemv(boolean transA, int m, int n, float alpha, Tensor a, int aOff, Tensor x, int xOff,
-      float beta, Tensor y, int yOff) {
-    checkRange(a, aOff, (long) m * n, "A");
-    checkRange(x, xOff, transA ? m : n, "x");
-    checkRange(y, yOff, transA ? n : m, "y");
-    openblas_nolapack.cblas_sgemv(ROW_MAJOR, transA ? TRANS : NO_TRANS, m, n, alpha, a.pointer(0, aOff), n,
-        x.pointer(1, xOff), 1, beta, y.pointer(2, yOff), 1);
-  }
-
   /** y[yOff..yOff+n) += alpha * x[xOff..xOff+n). */
   public static void saxpy(int n, float alpha, Tensor x, int xOff, Tensor y, int yOff) {
     checkRange(x, xOff, n, "x");

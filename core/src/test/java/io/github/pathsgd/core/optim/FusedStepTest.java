@@ -6,7 +6,7 @@ import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.core.path.PathSgdOptions;
+import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.util.function.Supplier;
@@ -22,15 +22,15 @@ import org.junit.jupiter.params.provider.MethodSource;
 class FusedStepTest {
   static Stream<Arguments> cases() {
     return Stream.of(
-        Arguments.of("sgd", (Supplier<Optimizer>) () -> Optimizers.sgd(0.1), Optimizer.Fusion.SGD),
-        Arguments.of("path-sgd", (Supplier<Optimizer>) () -> PathOptimizers.pathSgd(0.05, 2), Optimizer.Fusion.PATH),
-        Arguments.of("path-sgd p=3", (Supplier<Optimizer>) () -> PathOptimizers.pathSgd(0.05,
-            PathSgdOptions.ofP(3), 0, false), Optimizer.Fusion.PATH));
+        Arguments.of("sgd", (Supplier<Optimizer>) () -> Optimizers.sgd(0.1)),
+        Arguments.of("path-sgd", (Supplier<Optimizer>) () -> Optimizers.pathSgd(0.05, 2)),
+        Arguments.of("path-sgd p=3", (Supplier<Optimizer>) () -> Optimizers.pathSgd(0.05,
+            PathSgdOptions.ofP(3), 0, false)));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
-  void fusedEqualsUnfused(String name, Supplier<Optimizer> make, Optimizer.Fusion kind) {
+  void fusedEqualsUnfused(String name, Supplier<Optimizer> make) {
     ParamLayout lay = new ParamLayout(7, 9, 8, 4);
     Mlp a = Init.balanced(lay, new Rng(3));
     for (int l = 0; l < lay.layers(); l++) {
@@ -40,17 +40,19 @@ class FusedStepTest {
     }
     Mlp b = a.copy();
     Optimizer fused = make.get();
-    assertThat(fused.fusion()).isEqualTo(kind);
-    Optimizer plain = new Optimizer(name, make.get().transform(), fused.lr()); // same chain, never fused
-    OptState sa = fused.init(lay);
-    OptState sb = plain.init(lay);
+    assertThat(fused.transform()).isInstanceOf(Foldable.class);
+    Optimizer plain = make.get(); // same chain, never fused
     int B = 5;
-    Mlp.Workspace wa = a.workspace(B);
-    Mlp.Workspace wb = b.workspace(B);
+    TrainStep ta = new TrainStep(a, fused, B);
+    TrainStep tb = TrainStep.unfused(b, plain, B);
+    assertThat(ta.folds()).isTrue();
+    assertThat(tb.folds()).isFalse();
+    OptState sa = ta.state();
+    OptState sb = tb.state();
+    Mlp.Workspace wa = ta.workspace();
+    Mlp.Workspace wb = tb.workspace();
     Rng data = new Rng(9);
     int[] y = {0, 1, 2, 3, 1};
-    Tensor ga = new Tensor(lay.size());
-    Tensor gb = new Tensor(lay.size());
     Dropout drop = new Dropout(0.7f, 1f);
     for (int step = 0; step < 3; step++) {
       for (int i = 0; i < B * 7; i++) {
@@ -58,8 +60,8 @@ class FusedStepTest {
         wa.input().set(i, v);
         wb.input().set(i, v);
       }
-      Mlp.StepStats s1 = fused.trainStep(a, wa, B, y, 0, ga, sa, drop, new Rng(100 + step));
-      Mlp.StepStats s2 = plain.trainStep(b, wb, B, y, 0, gb, sb, drop, new Rng(100 + step));
+      Mlp.StepStats s1 = new TrainStep(a, fused, wa, sa, true).run(B, y, 0, drop, new Rng(100 + step));
+      Mlp.StepStats s2 = new TrainStep(b, plain, wb, sb, true).run(B, y, 0, drop, new Rng(100 + step));
       assertThat(s1.loss()).isCloseTo(s2.loss(), org.assertj.core.api.Assertions.within(1e-5));
     }
     float[] pa = a.params().toArray();
@@ -68,7 +70,7 @@ class FusedStepTest {
       assertThat(pa[i]).as("param %d", i).isCloseTo(pb[i], org.assertj.core.api.Assertions.within(1e-5f));
     }
     assertThat(sa.count()).isEqualTo(sb.count()).isEqualTo(3);
-    assertThat(sa.children().get(0).count()).isEqualTo(sb.children().get(0).count());
+    assertThat(((Chain.State) sa).children().get(0).count()).isEqualTo(((Chain.State) sb).children().get(0).count());
     // the trajectories really moved
     assertThat(pa).isNotEqualTo(Init.balanced(lay, new Rng(3)).params().toArray());
   }

@@ -4,10 +4,9 @@ import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
-import io.github.pathsgd.core.optim.PathOptimizers;
+import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
@@ -177,23 +176,18 @@ public final class StepBenchmark {
   public static StepTimes stepSeconds(int[] widths, int B, List<Optimizer> opts, Plan plan) {
     ParamLayout lay = new ParamLayout(widths);
     int k = opts.size();
-    Mlp[] nets = new Mlp[k];
-    Mlp.Workspace[] wss = new Mlp.Workspace[k];
-    OptState[] states = new OptState[k];
-    Tensor grads = new Tensor(lay.size());
+    TrainStep[] steps = new TrainStep[k];
     Rng r = new Rng(2);
     int[] labels = new int[B];
     for (int i = 0; i < B; i++) {
       labels[i] = r.nextInt(widths[widths.length - 1]);
     }
     for (int j = 0; j < k; j++) {
-      nets[j] = Init.balanced(lay, new Rng(1));
-      wss[j] = nets[j].workspace(B);
+      steps[j] = new TrainStep(Init.balanced(lay, new Rng(1)), opts.get(j), B);
       Rng x = new Rng(3);
       for (int i = 0; i < B * widths[0]; i++) {
-        wss[j].input().set(i, x.nextFloat());
+        steps[j].workspace().input().set(i, x.nextFloat());
       }
-      states[j] = opts.get(j).init(lay);
     }
     double[] warmSeconds = new double[k];
     int warmRounds = 0;
@@ -208,7 +202,7 @@ public final class StepBenchmark {
       for (int q = 0; q < k; q++) {
         int j = s % 2 == 0 ? q : k - 1 - q;
         long t0 = System.nanoTime();
-        opts.get(j).trainStep(nets[j], wss[j], B, labels, 0, grads, states[j], Dropout.NONE, null);
+        steps[j].run(B, labels, Dropout.NONE, null);
         round[j] = (System.nanoTime() - t0) / 1e9;
       }
       if (warming) {
@@ -411,7 +405,7 @@ public final class StepBenchmark {
       double flops = stepFlops(w, batch);
       Map<String, Double> byOpt = new LinkedHashMap<>();
       List<String> names = List.of("sgd", "path-sgd");
-      StepTimes times = stepSeconds(w, batch, List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), plan);
+      StepTimes times = stepSeconds(w, batch, List.of(Optimizers.sgd(0.01), Optimizers.pathSgd(0.01, 2)), plan);
       System.out.println(timingLine(archString(w), times));
       for (int j = 0; j < names.size(); j++) {
         String name = names.get(j);
@@ -514,7 +508,7 @@ public final class StepBenchmark {
    */
   public static Map<String, Object> sweepRow(int[] widths, int batch, int threads, Plan plan) {
     Blas.setThreads(threads);
-    StepTimes t = stepSeconds(widths, batch, List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), plan);
+    StepTimes t = stepSeconds(widths, batch, List.of(Optimizers.sgd(0.01), Optimizers.pathSgd(0.01, 2)), plan);
     double[] pr = t.pairedRatio()[1];
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("threads", Blas.threads());

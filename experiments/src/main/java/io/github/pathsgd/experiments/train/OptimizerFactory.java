@@ -9,7 +9,7 @@ import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.optim.GradientTransform;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
-import io.github.pathsgd.core.path.Rescaling;
+import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.ConfigException;
 import io.github.pathsgd.experiments.config.TrainConfig;
@@ -33,7 +33,7 @@ public final class OptimizerFactory {
         ts.add(scaleByRss(cfg.adagradEps(), 0.0));
         break;
       case "path-sgd":
-        return io.github.pathsgd.core.optim.PathOptimizers.pathSgd(cfg.lr(), PathSupport.options(cfg), cfg.momentum(),
+        return Optimizers.pathSgd(cfg.lr(), PathSupport.options(cfg), cfg.momentum(),
             cfg.nesterov());
       default:
         throw new ConfigException("optimizer", "unknown optimizer '" + cfg.optimizer() + "'");

@@ -1,8 +1,9 @@
 package io.github.pathsgd.experiments.train;
 
+import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.path.PathSgdOptions;
-import io.github.pathsgd.core.path.Rescaling;
+import io.github.pathsgd.core.optim.PathSgdOptions;
+import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.TrainConfig;
 
@@ -22,11 +23,11 @@ final class PathSupport {
    * all hidden layers if set, else {@code unbalance_fraction} of each hidden layer), factor form and log-normal
    * parameters.
    */
-  static Rescaling.Unbalance unbalanceOptions(TrainConfig cfg) {
+  static Unbalance unbalanceOptions(TrainConfig cfg) {
     TrainConfig c = cfg.resolve();
-    Rescaling.Density d = c.unbalanceCount() != null ? new Rescaling.Total(c.unbalanceCount())
-        : new Rescaling.PerLayer(c.unbalanceFraction());
-    return new Rescaling.Unbalance(d, Rescaling.FactorForm.parse(c.unbalanceFactor()), c.unbalanceMu(),
+    Unbalance.Density d = c.unbalanceCount() != null ? new Unbalance.Total(c.unbalanceCount())
+        : new Unbalance.PerLayer(c.unbalanceFraction());
+    return new Unbalance(d, Unbalance.FactorForm.parse(c.unbalanceFactor()), c.unbalanceMu(),
         c.unbalanceSigma());
   }
 

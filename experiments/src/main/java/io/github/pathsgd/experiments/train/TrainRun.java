@@ -87,7 +87,7 @@ public final class TrainRun {
    * The initial network for a config: balanced (stream {@code init}), or the paper's unbalanced rescaling of it (stream
    * {@code unbalance}; its check's random inputs from {@code unbalance}'s split {@code check}).
    *
-   * @throws io.github.pathsgd.core.path.Rescaling.Refused if the unbalanced rescaling overflows, underflows or is not
+   * @throws io.github.pathsgd.core.geometry.Rescaling.Refused if the unbalanced rescaling overflows, underflows or is not
    *     equivalent (see {@link OptimizerFactory#unbalance})
    */
   public static Mlp initialNetwork(TrainConfig cfg, int inputs, int classes) {

@@ -4,7 +4,7 @@ import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
-import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.data.Dataset;
 import io.github.pathsgd.experiments.config.TrainConfig;
@@ -153,8 +153,8 @@ public final class Trainer {
     String boundRule = String.format(java.util.Locale.ROOT, "the divergence bound %.6g (divergence_factor %s x "
         + "max(initial training loss %.6g, ln %d))", bound, opt.divergenceFactor(), history.get(0).trainLoss(),
         net.layout().outputs());
-    Mlp.Workspace ws = net.workspace(B);
-    Tensor grads = new Tensor(net.layout().size());
+    TrainStep step = new TrainStep(net, optimizer, net.workspace(B), state, true);
+    Mlp.Workspace ws = step.workspace();
     int[] order = new int[n];
     int[] labels = new int[B];
     int d = train.dim();
@@ -182,7 +182,7 @@ public final class Trainer {
           ws.input().copyFrom(x, idx * d, b * d, d);
           labels[b] = y[idx];
         }
-        Mlp.StepStats st = optimizer.trainStep(net, ws, rows, labels, 0, grads, state, opt.dropout(), dropRng);
+        Mlp.StepStats st = step.run(rows, labels, opt.dropout(), dropRng);
         if (!Double.isFinite(st.loss()) || st.loss() > bound) {
           status = RunResult.DIVERGED;
           reason = "training loss became " + st.loss() + " at epoch " + e + ", step " + (s + 1) + " of " + steps
@@ -265,15 +265,7 @@ public final class Trainer {
     double[] v = validation == null ? new double[] {Double.NaN, Double.NaN} : evaluate(net, validation, opt.evalBatch());
     double[] t = test == null ? new double[] {Double.NaN, Double.NaN} : evaluate(net, test, opt.evalBatch());
     return new EpochRecord(epoch, trainLoss, trainError, v[0], v[1], t[0], t[1], seconds, 0,
-        state.children().isEmpty() ? 0 : clamped(state));
-  }
-
-  private static double clamped(OptState s) {
-    double c = s.scalar("clamped", 0);
-    for (OptState ch : s.children()) {
-      c += clamped(ch);
-    }
-    return c;
+        state.clamped());
   }
 
   /** Mean loss and error fraction of {@code net} on {@code data}, without dropout. */

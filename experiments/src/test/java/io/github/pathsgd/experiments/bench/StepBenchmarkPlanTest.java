@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.pathsgd.core.optim.Optimizers;
-import io.github.pathsgd.core.optim.PathOptimizers;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -37,7 +36,7 @@ class StepBenchmarkPlanTest {
   @Test
   void stepSecondsFollowsThePlan() {
     var t = StepBenchmark.stepSeconds(new int[] {20, 16, 4}, 8,
-        List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)),
+        List.of(Optimizers.sgd(0.01), Optimizers.pathSgd(0.01, 2)),
         new StepBenchmark.Plan(30, 0.05, Double.POSITIVE_INFINITY, 5, 0.03));
     assertThat(t.warmupSteps()).isGreaterThanOrEqualTo(30);
     assertThat(t.timedSteps()).isGreaterThanOrEqualTo(5);

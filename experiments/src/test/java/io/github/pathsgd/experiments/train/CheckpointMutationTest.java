@@ -10,7 +10,6 @@ import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
-import io.github.pathsgd.core.optim.PathOptimizers;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.io.MemoryChannel;
 import java.io.IOException;
@@ -317,8 +316,8 @@ class CheckpointMutationTest {
     opts.put("momentum", momentum());
     opts.put("nesterov", () -> Optimizers.sgd(0.05, 0.9, true));
     opts.put("adagrad", () -> Optimizers.adagrad(0.05));
-    opts.put("path-sgd", () -> PathOptimizers.pathSgd(0.05, 2));
-    opts.put("path-sgd momentum", () -> PathOptimizers.pathSgd(0.01, 2, 0.9, false));
+    opts.put("path-sgd", () -> Optimizers.pathSgd(0.05, 2));
+    opts.put("path-sgd momentum", () -> Optimizers.pathSgd(0.01, 2, 0.9, false));
     List<String> done = new ArrayList<>();
     for (var e : opts.entrySet()) {
       Path dir = tmp.resolve(e.getKey().replace(' ', '-'));

@@ -3,10 +3,11 @@ package io.github.pathsgd.experiments.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.core.path.Rescaling;
+import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
@@ -28,12 +29,12 @@ class UnbalancedInitTest {
     TrainConfig c = cfg("init: unbalanced\nhidden: [32, 32]\nseed: 4\n");
     Mlp net = TrainRun.initialNetwork(c, 784, 10);
     Mlp expected = Init.balanced(new ParamLayout(784, 32, 32, 10), new Rng(4).split("init"));
-    Rescaling.unbalance(expected, Rescaling.Unbalance.DEFAULT, new Rng(4).split("unbalance"));
+    Rescaling.unbalance(expected, Unbalance.DEFAULT, new Rng(4).split("unbalance"));
     assertThat(net.params().toArray()).containsExactly(expected.params().toArray());
     // the absolute count is the former behaviour: the same draws from the same stream
     TrainConfig a = cfg("init: unbalanced\nhidden: [32, 32]\nseed: 4\nunbalance_count: 20\n");
     Mlp abs = Init.balanced(new ParamLayout(784, 32, 32, 10), new Rng(4).split("init"));
-    Rescaling.unbalance(abs, Rescaling.Unbalance.total(20), new Rng(4).split("unbalance"));
+    Rescaling.unbalance(abs, Unbalance.total(20), new Rng(4).split("unbalance"));
     assertThat(TrainRun.initialNetwork(a, 784, 10).params().toArray()).containsExactly(abs.params().toArray());
   }
 

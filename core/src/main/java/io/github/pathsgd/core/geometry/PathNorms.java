@@ -1,0 +1,134 @@
+package io.github.pathsgd.core.geometry;
+
+import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.tensor.Tensor;
+import java.nio.FloatBuffer;
+
+/**
+ * The ℓp path regularizer φ_p and the path quantities γ_in, γ_out of a layered ReLU network, by dynamic programming in
+ * double precision.
+ *
+ * <p>Definition (Neyshabur, Salakhutdinov and Srebro, "Path-SGD: Path-Normalized Optimization in Deep Neural
+ * Networks", NIPS 2015, §3; chapter arXiv:1705.03071): for every input→output path P = (e_1, ..., e_d) the path
+ * vector has the coordinate π_P(w) = Π_{e∈P} w_e, and
+ *
+ * <pre>
+ *   φ_p(w) = ‖π(w)‖_p = ( Σ_P Π_{e∈P} |w_e|^p )^{1/p}            (1 ≤ p &lt; ∞)
+ *   φ_∞(w) = max_P Π_{e∈P} |w_e|
+ * </pre>
+ *
+ * <p>Dynamic programming (docs/paper-spec.md §2.3; each layer's {@link io.github.pathsgd.core.nn.Layer#gammaForward} and {@link
+ * io.github.pathsgd.core.nn.Layer#gammaBackward}): γ_in(input) = 1 and γ_in(v) = Σ_{u→v} γ_in(u)·|w_{u→v}|^p (+ |b_v|^p),
+ * i.e. an all-ones vector forwarded through |W|^p and |b|^p with the identity as activation; φ_p^p = Σ_outputs γ_in.
+ * Backwards, γ_out(output) = 1 and γ_out(u) = Σ_{u→v} |w_{u→v}|^p·γ_out(v). For p = ∞ the sums become maxima
+ * (max-plus DP over |w|) and no power is taken.
+ *
+ * <p><b>Biases</b> (docs/paper-spec.md §2.6): by default a bias b_v is the weight of an edge from a constant-1 source node with
+ * γ_in = 1, so γ_in(v) includes |b_v|^p and φ_p counts the paths that start at bias nodes, output biases included
+ * (paths of length one). With {@code includeBiases = false} the biases are ignored (φ_p is then the path norm of the
+ * network without thresholds). γ_out never depends on biases.
+ *
+ * <p>Layer indexing: index i runs over the widths n_0..n_L (0 = inputs, L = outputs), so {@code gammaIn(...)[i]} has
+ * n_i entries.
+ */
+public final class PathNorms {
+  private PathNorms() {}
+
+  /** φ_p(w) with biases as edges from a constant-1 unit; p ≥ 1 or {@code Double.POSITIVE_INFINITY}. */
+  public static double phi(Mlp net, double p) {
+    return phi(net.layout(), net.params(), p, true);
+  }
+
+  /** φ_p(w); see the class comment for {@code includeBiases}. */
+  public static double phi(Mlp net, double p, boolean includeBiases) {
+    return phi(net.layout(), net.params(), p, includeBiases);
+  }
+
+  /** φ_p(w) of the parameters {@code params} laid out by {@code layout}. */
+  public static double phi(ParamLayout layout, Tensor params, double p, boolean includeBiases) {
+    double[][] gin = gammaIn(layout, params, p, includeBiases);
+    double[] out = gin[layout.layers()];
+    if (Double.isInfinite(p)) {
+      double m = 0;
+      for (double v : out) {
+        m = Math.max(m, v);
+      }
+      return m;
+    }
+    double s = 0;
+    for (double v : out) {
+      s += v;
+    }
+    return p == 1 ? s : Math.pow(s, 1.0 / p);
+  }
+
+  /** φ_∞(w): the largest path product max_P Π|w_e| (biases included as edges from a constant-1 unit). */
+  public static double phiInf(Mlp net) {
+    return phi(net, Double.POSITIVE_INFINITY, true);
+  }
+
+  /**
+   * γ_in for every layer: {@code result[0]} is all ones (inputs), {@code result[i][v] = Σ_u γ_in(u)|W_{i-1}[v,u]|^p
+   * (+ |b_{i-1}[v]|^p)} for i = 1..L (max instead of Σ for p = ∞).
+   */
+  public static double[][] gammaIn(ParamLayout layout, Tensor params, double p, boolean includeBiases) {
+    checkP(p);
+    FloatBuffer w = params.buffer();
+    Dense[] layers = Dense.of(layout);
+    int L = layers.length;
+    double[][] g = new double[L + 1][];
+    g[0] = ones(layout.inputs());
+    for (int l = 0; l < L; l++) {
+      g[l + 1] = new double[layers[l].out()];
+      layers[l].gammaForward(w, g[l], g[l + 1], p, includeBiases);
+    }
+    return g;
+  }
+
+  /** γ_in of one network, with biases included; see {@link #gammaIn(ParamLayout, Tensor, double, boolean)}. */
+  public static double[][] gammaIn(Mlp net, double p) {
+    return gammaIn(net.layout(), net.params(), p, true);
+  }
+
+  /**
+   * γ_out for every layer: {@code result[L]} is all ones (outputs), {@code result[i][u] = Σ_v |W_i[v,u]|^p
+   * γ_out(v)} for i = L-1..0 (max instead of Σ for p = ∞). Biases do not enter.
+   */
+  public static double[][] gammaOut(ParamLayout layout, Tensor params, double p) {
+    checkP(p);
+    FloatBuffer w = params.buffer();
+    Dense[] layers = Dense.of(layout);
+    int L = layers.length;
+    double[][] g = new double[L + 1][];
+    g[L] = ones(layout.outputs());
+    for (int l = L - 1; l >= 0; l--) {
+      g[l] = new double[layers[l].in()];
+      layers[l].gammaBackward(w, g[l + 1], g[l], p);
+    }
+    return g;
+  }
+
+  /** γ_out of one network; see {@link #gammaOut(ParamLayout, Tensor, double)}. */
+  public static double[][] gammaOut(Mlp net, double p) {
+    return gammaOut(net.layout(), net.params(), p);
+  }
+
+  /** |x|^p with the common integer exponents done by multiplication; p = ∞ gives |x| ({@link Dense#powAbs}). */
+  static double powAbs(double x, double p) {
+    return Dense.powAbs(x, p);
+  }
+
+  static void checkP(double p) {
+    if (!(p >= 1)) {
+      throw new IllegalArgumentException("path norm exponent p must be >= 1 (or infinity), got " + p);
+    }
+  }
+
+  private static double[] ones(int n) {
+    double[] a = new double[n];
+    java.util.Arrays.fill(a, 1.0);
+    return a;
+  }
+}

@@ -1,0 +1,147 @@
+package io.github.pathsgd.core.nn;
+
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+import java.nio.FloatBuffer;
+
+/**
+ * A fully connected layer with bias, followed by ReLU and inverted dropout when it is a hidden layer, linear when it
+ * is the output layer: {@code out = relu(inp · Wᵀ + b)}, W (out, in) row-major at its {@link ParamLayout} offset, b
+ * (out) after it. The kernels are those of {@link Layers}.
+ */
+public final class Dense implements Layer {
+  private final int in;
+  private final int out;
+  private final int wOff;
+  private final int bOff;
+  private final boolean relu;
+
+  /** Layer l of {@code layout}; ReLU unless it is the last. */
+  public Dense(ParamLayout layout, int l) {
+    this.in = layout.in(l);
+    this.out = layout.out(l);
+    this.wOff = layout.weightOffset(l);
+    this.bOff = layout.biasOffset(l);
+    this.relu = l < layout.layers() - 1;
+  }
+
+  /** The layers of {@code layout}, in order. */
+  public static Dense[] of(ParamLayout layout) {
+    Dense[] d = new Dense[layout.layers()];
+    for (int l = 0; l < d.length; l++) {
+      d[l] = new Dense(layout, l);
+    }
+    return d;
+  }
+
+  @Override
+  public int in() {
+    return in;
+  }
+
+  @Override
+  public int out() {
+    return out;
+  }
+
+  @Override
+  public int paramOffset() {
+    return wOff;
+  }
+
+  @Override
+  public int paramSize() {
+    return in * out + out;
+  }
+
+  public int weightOffset() {
+    return wOff;
+  }
+
+  public int biasOffset() {
+    return bOff;
+  }
+
+  /** Whether ReLU and dropout follow the affine map (a hidden layer). */
+  public boolean relu() {
+    return relu;
+  }
+
+  @Override
+  public void forward(Tensor z, Tensor inp, Tensor params, int B, float retain, Rng rng) {
+    Layers.linearForward(z, inp, params, wOff, B, in, out);
+    if (relu) {
+      Layers.biasReluDropoutForward(z, params, bOff, B, out, retain, rng);
+    } else {
+      Layers.biasForward(z, params, bOff, B, out);
+    }
+  }
+
+  @Override
+  public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
+      float retain) {
+    if (relu) {
+      Layers.reluDropoutBackward(dout, a, B, out, retain);
+    }
+    Layers.linearBackward(dinp, grads, wOff, bOff, dout, inp, params, B, in, out);
+  }
+
+  @Override
+  public void gammaForward(FloatBuffer w, double[] prev, double[] next, double p, boolean includeBiases) {
+    boolean inf = Double.isInfinite(p);
+    for (int o = 0; o < out; o++) {
+      double acc = includeBiases ? powAbs(w.get(bOff + o), p) : 0;
+      int row = wOff + o * in;
+      for (int i = 0; i < in; i++) {
+        double t = powAbs(w.get(row + i), p) * prev[i];
+        acc = inf ? Math.max(acc, t) : acc + t;
+      }
+      next[o] = acc;
+    }
+  }
+
+  @Override
+  public void gammaBackward(FloatBuffer w, double[] next, double[] prev, double p) {
+    boolean inf = Double.isInfinite(p);
+    java.util.Arrays.fill(prev, 0, in, 0.0);
+    for (int o = 0; o < out; o++) {
+      int row = wOff + o * in;
+      double s = next[o];
+      for (int i = 0; i < in; i++) {
+        double t = powAbs(w.get(row + i), p) * s;
+        prev[i] = inf ? Math.max(prev[i], t) : prev[i] + t;
+      }
+    }
+  }
+
+  @Override
+  public void kappa(double[] gin, double[] gout, double p, double[] k) {
+    double e = 2.0 / p;
+    for (int o = 0; o < out; o++) {
+      double go = gout[o];
+      for (int i = 0; i < in; i++) {
+        k[wOff + o * in + i] = Math.pow(gin[i] * go, e);
+      }
+      k[bOff + o] = Math.pow(go, e);
+    }
+  }
+
+  /** |x|^p with the common integer exponents done by multiplication; p = ∞ gives |x|. */
+  public static double powAbs(double x, double p) {
+    double a = Math.abs(x);
+    if (p == 2) {
+      return a * a;
+    }
+    if (p == 1 || Double.isInfinite(p)) {
+      return a;
+    }
+    if (p == 3) {
+      return a * a * a;
+    }
+    if (p == 4) {
+      double a2 = a * a;
+      return a2 * a2;
+    }
+    return Math.pow(a, p);
+  }
+}

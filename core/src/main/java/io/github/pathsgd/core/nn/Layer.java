@@ -1,0 +1,63 @@
+package io.github.pathsgd.core.nn;
+
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+import java.nio.FloatBuffer;
+
+/**
+ * One layer of a feed-forward ReLU network, on flat float32 buffers in the llm.c style: its parameters are the range
+ * [{@link #paramOffset}, + {@link #paramSize}) of the network's one parameter vector, and every method takes the
+ * buffers and the batch size. A network ({@link Mlp}) is a sequence of layers, layer k mapping width index k to k+1.
+ *
+ * <p>Besides forward and backward on batches, a layer provides the path sweeps that the path norms and Path-SGD need
+ * (Neyshabur, Salakhutdinov and Srebro, "Path-SGD", NIPS 2015, §3–4; docs/paper-spec.md §2.3): γ forward over
+ * |θ|^p, γ backward, and κ of each of its parameters. A layer whose weights are shared (a convolution) sums over its
+ * tied edges: κ(w) = Σ_{(u→v) tied to w} (γ_in(u)·γ_out(v))^{2/p}, and its γ sweeps run over the unrolled edges. p = ∞
+ * means max-plus over |θ| (sums become maxima).
+ */
+public interface Layer {
+  /** Input width (units of width index k). */
+  int in();
+
+  /** Output width (units of width index k + 1). */
+  int out();
+
+  /** Where the layer's parameters start in the parameter vector. */
+  int paramOffset();
+
+  /** How many parameters the layer has. */
+  int paramSize();
+
+  /**
+   * Forward on a batch: {@code out = f(inp)}; hidden layers apply their activation and (inverted) dropout with keep
+   * probability {@code retain} (1: none; masks from {@code rng}).
+   *
+   * <pre>
+   * inp is (B, in), out is (B, out)
+   * </pre>
+   */
+  void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng);
+
+  /**
+   * Backward on a batch. {@code dout} holds dL/d(out) on entry (the layer's activation and dropout are undone in
+   * place, with {@code out} the stored output); writes the parameter gradient into {@code grads} and, when {@code
+   * dinp} is not null, dL/d(inp).
+   *
+   * <pre>
+   * dout, out are (B, out); inp, dinp are (B, in); grads has the layout of params
+   * </pre>
+   */
+  void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor out, Tensor inp, Tensor params, int B, float retain);
+
+  /** γ forward: {@code gOut[v] = Σ_u γ_in(u)·|w_{u→v}|^p (+ |b_v|^p)} from {@code gIn} (max for p = ∞), in double. */
+  void gammaForward(FloatBuffer params, double[] gIn, double[] gOut, double p, boolean includeBiases);
+
+  /** γ backward: {@code gIn[u] = Σ_v |w_{u→v}|^p·γ_out(v)} from {@code gOut} (max for p = ∞), in double. */
+  void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p);
+
+  /**
+   * κ of each parameter of the layer, written at its index of {@code kappa} (parameter layout), in double: κ(w_{u→v})
+   * = (γ_in(u)·γ_out(v))^{2/p}, κ(b_v) = γ_out(v)^{2/p} (a sum over tied edges for shared weights).
+   */
+  void kappa(double[] gIn, double[] gOut, double p, double[] kappa);
+}

@@ -1,0 +1,10 @@
+/**
+ * ReLU networks as sequences of {@link io.github.pathsgd.core.nn.Layer}s ({@link io.github.pathsgd.core.nn.Dense}
+ * first) over one flat parameter vector ({@link io.github.pathsgd.core.nn.ParamLayout}), in the llm.c style: per-layer
+ * forward/backward kernels with shape comments ({@link io.github.pathsgd.core.nn.Layers}), the softmax cross-entropy,
+ * dropout, initialization, and the folded training step ({@link io.github.pathsgd.core.nn.Mlp#fusedStep} with a
+ * {@link io.github.pathsgd.core.nn.FoldedStep}; rank-one row/column scaling in {@link io.github.pathsgd.core.nn.RankOne}).
+ * The layers also provide the path sweeps of Path-SGD (Neyshabur, Salakhutdinov and Srebro, NIPS 2015, §3–4). Imports
+ * {@code tensor} and {@code util}; knows no optimizer.
+ */
+package io.github.pathsgd.core.nn;

@@ -1,0 +1,139 @@
+package io.github.pathsgd.core.optim;
+
+import io.github.pathsgd.core.geometry.Kappa;
+import io.github.pathsgd.core.geometry.KappaWorkspace;
+import io.github.pathsgd.core.nn.FoldedStep;
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.tensor.Tensor;
+import java.nio.FloatBuffer;
+
+/**
+ * Path-SGD's path normalization (Neyshabur, Salakhutdinov and Srebro, "Path-SGD: Path-Normalized Optimization in Deep
+ * Neural Networks", NIPS 2015, §4, Algorithm 1; chapter arXiv:1705.03071):
+ *
+ * <pre>
+ *   u_e ← u_e / max(κ_e, floor),   κ_{u→v} = ( γ_in(u) · γ_out(v) )^{2/p},   κ(b_v) = γ_out(v)^{2/p}
+ * </pre>
+ *
+ * with γ_in, γ_out the path quantities over |w|^p of the current parameters. Followed by {@code scale(-η)} this is w ←
+ * w − η·∇L ⊘ κ, the coordinate-wise steepest descent step w.r.t. the ℓp path regularizer; for p = 2, κ is exactly the
+ * diagonal of the Hessian of ½φ_2(w)². The step is exactly invariant under node-wise rescaling (docs/paper-spec.md
+ * §2.8), also with momentum after it. κ(W_l) = outer(κ_out(l), κ_in(l)) has rank one, so the division is a row and a
+ * column scale, and the transform is {@link Foldable}; {@link Kappa} computes the factors (its numerics and range
+ * handling are documented there), {@link io.github.pathsgd.core.nn.RankOne#divide} divides. κ is recomputed every
+ * {@link PathSgdOptions#recomputeEvery()} steps and always before the first; the update does not allocate. An instance
+ * may serve several states; a state must be updated by one thread at a time. See {@link PathSgdOptions} for the floor
+ * (state statistic {@link OptState#clamped()}) and the "ratio" option.
+ */
+public final class PathNormalize implements GradientTransform<PathNormalizeState>, Foldable<PathNormalizeState> {
+  private final PathSgdOptions opt;
+  private final Kappa kappa;
+
+  private PathNormalize(PathSgdOptions opt) {
+    this.opt = opt;
+    this.kappa = new Kappa(opt.p(), opt.includeBiases(), opt.sweep() == PathSgdOptions.Sweep.AUTO,
+        opt.absoluteFloor(), opt.relativeFloor());
+  }
+
+  /** The Path-SGD normalization u ← u ⊘ κ(params). */
+  public static PathNormalize of(PathSgdOptions options) {
+    return new PathNormalize(options);
+  }
+
+  /** The Path-SGD normalization with the defaults of {@link PathSgdOptions#DEFAULT} and exponent p. */
+  public static PathNormalize of(double p) {
+    return new PathNormalize(PathSgdOptions.ofP(p));
+  }
+
+  public PathSgdOptions options() {
+    return opt;
+  }
+
+  @Override
+  public PathNormalizeState init(ParamLayout layout) {
+    return new PathNormalizeState(layout, kappa.workspace(layout));
+  }
+
+  @Override
+  public void update(Tensor updates, PathNormalizeState s, Tensor params) {
+    ParamLayout lay = s.layout();
+    if (updates.size() != lay.size() || params.size() != lay.size()) {
+      throw new IllegalArgumentException("Path-SGD: updates/params of " + updates.size() + "/" + params.size()
+          + " floats do not match layout " + lay);
+    }
+    KappaWorkspace sc = refresh(s, params);
+    FloatBuffer ub = updates.buffer();
+    double sumG2 = 0;
+    boolean firstRatio = opt.ratio() && Double.isNaN(s.ratio);
+    if (firstRatio) {
+      sumG2 = sumSquares(ub, updates.size());
+    }
+    s.clamped = Kappa.divide(sc, ub, s.floor);
+    if (opt.ratio()) {
+      if (firstRatio) {
+        double d2 = sumSquares(ub, updates.size());
+        s.ratio(d2 > 0 ? Math.sqrt(sumG2 / d2) : 1.0);
+      }
+      float r = (float) (s.ratio); // the stored ratio (present once set)
+      for (int i = 0, n = updates.size(); i < n; i++) {
+        ub.put(i, ub.get(i) * r);
+      }
+    }
+    s.advance();
+  }
+
+  /**
+   * Brings κ up to date exactly as {@link #update} would and puts 1/κ_out, 1/κ_in of every layer into the fold's row
+   * and column scales, in double (they need not be representable in float; their product for every weight is).
+   * Refuses (false) when the folded form would differ from {@link #update}: some coordinate needs the κ floor or cannot
+   * be represented, or the ratio option is on.
+   */
+  @Override
+  public boolean prepare(PathNormalizeState s, Tensor params, FoldedStep f) {
+    if (opt.ratio()) {
+      return false;
+    }
+    KappaWorkspace sc = refresh(s, params);
+    if (!Kappa.allRegular(sc)) {
+      return false;
+    }
+    for (int l = 0, L = s.layout().layers(); l < L; l++) {
+      Kappa.inverses(sc, l, f.rowScale(l), f.colScale(l));
+    }
+    f.markScaled(opt.sweep() == PathSgdOptions.Sweep.DOUBLE);
+    s.clamped = 0;
+    return true;
+  }
+
+  @Override
+  public void commit(PathNormalizeState s) {
+    s.advance();
+  }
+
+  /** The workspace after recomputing κ when this step is due, or loading the stored factors when it is not. */
+  private KappaWorkspace refresh(PathNormalizeState s, Tensor params) {
+    KappaWorkspace sc = s.workspace;
+    if (s.count() % opt.recomputeEvery() == 0 || Double.isNaN(s.floor)) {
+      s.store(sc, kappa.compute(s.layout(), params, sc));
+    } else {
+      // the stored factors, which a restore or a rescaling of the state may have changed since the last step
+      Kappa.load(s.kappaIn.buffer(), s.kappaInExp.buffer(), s.kappaOut.buffer(), s.kappaOutExp.buffer(), sc);
+    }
+    Kappa.ranges(sc, s.floor);
+    return sc;
+  }
+
+  private static double sumSquares(FloatBuffer b, int n) {
+    double s = 0;
+    for (int i = 0; i < n; i++) {
+      double v = b.get(i);
+      s += v * v;
+    }
+    return s;
+  }
+
+  @Override
+  public String describe() {
+    return "path_normalize(" + opt.describe() + ")";
+  }
+}

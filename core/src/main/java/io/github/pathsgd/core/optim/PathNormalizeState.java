@@ -1,0 +1,155 @@
+package io.github.pathsgd.core.optim;
+
+import io.github.pathsgd.core.geometry.Kappa;
+import io.github.pathsgd.core.geometry.KappaWorkspace;
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.tensor.Tensor;
+import java.util.Map;
+
+/**
+ * The state of {@link PathNormalize}: κ's rank-one factors as of the last recomputation, stored as float mantissas
+ * and integer exponents (κ = m·2^e, {@link Kappa#encode}); the κ floor set with them; the clamp count of the last
+ * step; the "ratio" once computed; and the step count. Checkpoint entries, in this order: {@code #count}, {@code
+ * $clamped}, {@code $kappa_floor}, {@code $kappa_double_layers} (once κ was computed), {@code $ratio} (once set),
+ * buffers {@code kappa_in}, {@code kappa_in_exp} (Σ_{l&lt;L} n_l: layer l at {@link Kappa#inOffset}), {@code
+ * kappa_out}, {@code kappa_out_exp} (Σ_{l&lt;L} n_{l+1}, at {@link Kappa#outOffset}).
+ *
+ * <p>Under ρ_{c,v}: κ_in(v) ×c², κ_out(v) ×1/c², in double ({@link UnitRescaling#kappaFactors}); the updates after a
+ * Path-SGD normalization transform like the weights ({@link #normalizes()}).
+ */
+public final class PathNormalizeState extends BaseState {
+  final Tensor kappaIn;
+  final Tensor kappaInExp;
+  final Tensor kappaOut;
+  final Tensor kappaOutExp;
+  long clamped;
+  double floor = Double.NaN;
+  private boolean hasFloor;
+  double doubleLayers;
+  private boolean hasDoubleLayers;
+  double ratio = Double.NaN;
+  private boolean hasRatio;
+  final KappaWorkspace workspace; // transient: never exported, restored or rescaled
+
+  PathNormalizeState(ParamLayout layout, KappaWorkspace workspace) {
+    super(layout);
+    int L = layout.layers();
+    kappaIn = new Tensor(Kappa.inOffset(layout, L));
+    for (int i = 0; i < layout.inputs(); i++) {
+      kappaIn.set(i, 1f); // κ_in of an input unit is 1^{2/p} = 1 (mantissa 1, exponent 0), and stays 1
+    }
+    kappaInExp = new Tensor(Kappa.inOffset(layout, L));
+    kappaOut = new Tensor(Kappa.outOffset(layout, L));
+    kappaOutExp = new Tensor(Kappa.outOffset(layout, L));
+    this.workspace = workspace;
+  }
+
+  /** Stores the factors and statistics the workspace holds after {@link Kappa#compute}, with the floor. */
+  void store(KappaWorkspace sc, double newFloor) {
+    int n0 = layout().inputs();
+    float[] mIn = sc.mantissasIn();
+    kappaIn.buffer().put(n0, mIn, n0, mIn.length - n0);
+    kappaInExp.buffer().put(n0, sc.exponentsIn(), n0, mIn.length - n0);
+    kappaOut.buffer().put(0, sc.mantissasOut());
+    kappaOutExp.buffer().put(0, sc.exponentsOut());
+    floor = newFloor;
+    hasFloor = true;
+    doubleLayers = sc.doubleLayers();
+    hasDoubleLayers = true;
+  }
+
+  void ratio(double r) {
+    ratio = r;
+    hasRatio = true;
+  }
+
+  /** κ_in of entry i (layer l's inputs from {@link Kappa#inOffset}), m·2^e. */
+  public double kappaIn(int i) {
+    return Kappa.decode(kappaIn.buffer(), kappaInExp.buffer(), i);
+  }
+
+  /** κ_out of entry i (layer l's outputs from {@link Kappa#outOffset}), m·2^e. */
+  public double kappaOut(int i) {
+    return Kappa.decode(kappaOut.buffer(), kappaOutExp.buffer(), i);
+  }
+
+  /** The κ floor of the last recomputation (NaN before the first). */
+  public double floor() {
+    return floor;
+  }
+
+  /** The reference code's global ratio (NaN until the first step with the ratio option). */
+  public double ratio() {
+    return ratio;
+  }
+
+  /** Layers whose p = 2 pass ran in double at the last recomputation. */
+  public double doubleLayers() {
+    return doubleLayers;
+  }
+
+  @Override
+  public long clamped() {
+    return clamped;
+  }
+
+  @Override
+  public boolean normalizes() {
+    return true;
+  }
+
+  @Override
+  public void rescale(UnitRescaling r) {
+    r.kappaFactors(kappaIn, kappaInExp, kappaOut, kappaOutExp);
+  }
+
+  @Override
+  protected void writeScalars(String prefix, Map<String, Object> out) {
+    scalar(out, prefix, "clamped", clamped);
+    if (hasFloor) {
+      scalar(out, prefix, "kappa_floor", floor);
+    }
+    if (hasDoubleLayers) {
+      scalar(out, prefix, "kappa_double_layers", doubleLayers);
+    }
+    if (hasRatio) {
+      scalar(out, prefix, "ratio", ratio);
+    }
+  }
+
+  @Override
+  protected boolean readScalar(String name, double v) {
+    switch (name) {
+      case "clamped" -> clamped = (long) v;
+      case "kappa_floor" -> {
+        floor = v;
+        hasFloor = true;
+      }
+      case "kappa_double_layers" -> {
+        doubleLayers = v;
+        hasDoubleLayers = true;
+      }
+      case "ratio" -> ratio(v);
+      default -> {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  protected void writeBuffers(String prefix, Map<String, Object> out) {
+    buffer(out, prefix, "kappa_in", kappaIn);
+    buffer(out, prefix, "kappa_in_exp", kappaInExp);
+    buffer(out, prefix, "kappa_out", kappaOut);
+    buffer(out, prefix, "kappa_out_exp", kappaOutExp);
+  }
+
+  @Override
+  protected void readBuffers(String prefix, Map<String, Object> saved) {
+    readBuffer(saved, prefix, "kappa_in", kappaIn);
+    readBuffer(saved, prefix, "kappa_in_exp", kappaInExp);
+    readBuffer(saved, prefix, "kappa_out", kappaOut);
+    readBuffer(saved, prefix, "kappa_out_exp", kappaOutExp);
+  }
+}

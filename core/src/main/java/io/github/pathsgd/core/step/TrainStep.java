@@ -1,0 +1,112 @@
+package io.github.pathsgd.core.step;
+
+import io.github.pathsgd.core.nn.Dropout;
+import io.github.pathsgd.core.nn.FoldedStep;
+import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.optim.Foldable;
+import io.github.pathsgd.core.optim.OptState;
+import io.github.pathsgd.core.optim.Optimizer;
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+
+/**
+ * One training step of a network with an optimizer, allocation-free after the first: it owns the activation
+ * workspace, the optimizer state, the gradient buffer (made on the first unfused step) and the fold scratch.
+ *
+ * <p>When the optimizer's transform is {@link Foldable} and {@link Foldable#prepare} accepts the step, the update is
+ * folded into the weight-gradient GEMMs ({@link Mlp#fusedStep}, no gradient buffer); otherwise {@link
+ * Mlp#lossAndGradient}, then {@link Optimizer#step}. Both give the same parameters up to float rounding and advance the
+ * state the same way. A step whose loss is not finite leaves the parameters and the step counts untouched.
+ *
+ * <pre>
+ *   TrainStep step = new TrainStep(net, Optimizers.pathSgd(0.01, 2), 100);
+ *   step.workspace().input().copyFrom(x, 0, 0, 100 * 784);
+ *   Mlp.StepStats s = step.run(100, labels, Dropout.NONE, null);
+ * </pre>
+ */
+public final class TrainStep {
+  private final Mlp net;
+  private final Optimizer optimizer;
+  private final Mlp.Workspace ws;
+  private final OptState state;
+  private final Foldable<?> foldable;
+  private final FoldedStep fold;
+  private Tensor grads;
+
+  /** A step for batches of up to {@code maxBatch} rows, with a fresh optimizer state; folded where possible. */
+  public TrainStep(Mlp net, Optimizer optimizer, int maxBatch) {
+    this(net, optimizer, net.workspace(maxBatch), optimizer.init(net.layout()), true);
+  }
+
+  /**
+   * A step over an existing workspace and state (a trainer that checkpoints the state keeps it).
+   *
+   * @param fold whether to fold the update into the GEMMs when the transform allows it (false: always unfused)
+   */
+  public TrainStep(Mlp net, Optimizer optimizer, Mlp.Workspace ws, OptState state, boolean fold) {
+    if (!state.layout().equals(net.layout())) {
+      throw new IllegalArgumentException("optimizer state of layout " + state.layout() + " for network "
+          + net.layout());
+    }
+    this.net = net;
+    this.optimizer = optimizer;
+    this.ws = ws;
+    this.state = state;
+    this.foldable = fold && optimizer.transform() instanceof Foldable<?> f ? f : null;
+    this.fold = foldable == null ? null : new FoldedStep(net.layout());
+  }
+
+  /** Never folded: the reference for the folded step. */
+  public static TrainStep unfused(Mlp net, Optimizer optimizer, int maxBatch) {
+    return new TrainStep(net, optimizer, net.workspace(maxBatch), optimizer.init(net.layout()), false);
+  }
+
+  public Mlp network() {
+    return net;
+  }
+
+  public Optimizer optimizer() {
+    return optimizer;
+  }
+
+  /** The workspace: fill the first B rows of {@code workspace().input()} before {@link #run}. */
+  public Mlp.Workspace workspace() {
+    return ws;
+  }
+
+  public OptState state() {
+    return state;
+  }
+
+  /** Whether steps are folded when the transform's {@code prepare} accepts them. */
+  public boolean folds() {
+    return foldable != null;
+  }
+
+  /** One step on the first B rows of the workspace input with labels {@code labels[0..B)}. */
+  public Mlp.StepStats run(int B, int[] labels, Dropout dropout, Rng rng) {
+    return run(B, labels, 0, dropout, rng);
+  }
+
+  /** One step on the first B rows of the workspace input with labels {@code labels[yOff..yOff+B)}. */
+  public Mlp.StepStats run(int B, int[] labels, int yOff, Dropout dropout, Rng rng) {
+    if (foldable != null) {
+      fold.reset();
+      if (foldable.prepareUnchecked(state, net.params(), fold)) {
+        Mlp.StepStats st = net.fusedStep(ws, B, labels, yOff, dropout, rng, fold);
+        if (Double.isFinite(st.loss())) {
+          foldable.commitUnchecked(state);
+        }
+        return st;
+      }
+    }
+    if (grads == null) {
+      grads = new Tensor(net.layout().size());
+    }
+    Mlp.StepStats st = net.lossAndGradient(ws, B, labels, yOff, grads, dropout, rng);
+    if (Double.isFinite(st.loss())) {
+      optimizer.step(net.params(), grads, state);
+    }
+    return st;
+  }
+}
