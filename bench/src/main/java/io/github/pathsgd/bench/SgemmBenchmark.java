@@ -2,7 +2,6 @@ package io.github.pathsgd.bench;
 
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
-import io.github.pathsgd.experiments.bench.StepBenchmark;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

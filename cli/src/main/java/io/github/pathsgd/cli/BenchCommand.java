@@ -1,8 +1,8 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.experiments.bench.StepBenchmark;
-import io.github.pathsgd.experiments.results.Provenance;
-import io.github.pathsgd.experiments.results.RunWriter;
+import io.github.pathsgd.bench.StepBenchmark;
+import io.github.pathsgd.experiments.rundir.Provenance;
+import io.github.pathsgd.experiments.rundir.RunWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -278,9 +278,9 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() {
     if (json != null) {
       try {
-        io.github.pathsgd.experiments.results.OutputTarget.of(json); // before the benchmark, not after it
-      } catch (io.github.pathsgd.experiments.results.OutputTarget.Refused e) {
-        throw new io.github.pathsgd.experiments.results.OutputTarget.Refused("--json: " + e.getMessage());
+        io.github.pathsgd.train.io.OutputTarget.of(json); // before the benchmark, not after it
+      } catch (io.github.pathsgd.train.io.OutputTarget.Refused e) {
+        throw new io.github.pathsgd.train.io.OutputTarget.Refused("--json: " + e.getMessage());
       }
     }
     for (int t : threads) {

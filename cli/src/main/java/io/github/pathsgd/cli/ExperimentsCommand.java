@@ -1,6 +1,6 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.experiments.results.OutputTarget;
+import io.github.pathsgd.train.io.OutputTarget;
 import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
 import java.nio.file.Path;

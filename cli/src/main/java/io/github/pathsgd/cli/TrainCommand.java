@@ -1,15 +1,17 @@
 package io.github.pathsgd.cli;
 
+import io.github.pathsgd.experiments.config.ConfigHash;
+
 import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.experiments.io.SafeTensors;
-import io.github.pathsgd.experiments.results.OutputTarget;
-import io.github.pathsgd.experiments.results.RunWriter;
-import io.github.pathsgd.experiments.train.RunResult;
-import io.github.pathsgd.experiments.train.TrainRun;
-import io.github.pathsgd.experiments.train.Trainer;
-import io.github.pathsgd.experiments.train.TrainingListener;
+import io.github.pathsgd.train.io.OutputTarget;
+import io.github.pathsgd.experiments.rundir.RunWriter;
+import io.github.pathsgd.train.history.RunResult;
+import io.github.pathsgd.experiments.config.Components;
+import io.github.pathsgd.train.Trainer;
+import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,16 +186,16 @@ final class TrainCommand implements Callable<Integer> {
       m.put("epochs", 30);
     }
     TrainConfig cfg = Configs.fromMap(m, TrainConfig.class).resolve();
-    String runId = TrainRun.runId(cfg);
+    String runId = ConfigHash.runId(cfg);
     Path dir = out != null ? out : Path.of("runs", "train-" + runId);
     checkOutputs(dir, saveModel);
 
     long t0 = System.nanoTime();
-    DataSplits data = TrainRun.loadData(cfg);
+    DataSplits data = Components.loadData(cfg);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
     // builds the initial network; --init unbalanced is refused here (one line naming the largest factor), before
     // anything is written
-    Trainer trainer = TrainRun.trainer(cfg, data);
+    Trainer trainer = Components.trainer(cfg, data);
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(dir);
     }
@@ -205,12 +207,12 @@ final class TrainCommand implements Callable<Integer> {
           + cfg.momentum() : "") + ", init " + cfg.init() + ", batch " + cfg.batchSize() + ", dropout "
           + cfg.dropout() + ", seed " + cfg.seed() + "; results in " + dir);
     }
-    RunWriter writer = new RunWriter(dir, runId, TrainRun.configHash(cfg), cfg, data.provenance());
+    RunWriter writer = new RunWriter(dir, runId, ConfigHash.configHash(cfg), cfg, data.provenance());
     TrainingListener progress = quiet ? TrainingListener.NONE : new Progress(System.out, runId, false);
     Path ckpt = dir.resolve("checkpoint.bin");
     RunResult result = trainer.run(new TrainingListener() {
       @Override
-      public void onResume(List<io.github.pathsgd.experiments.train.EpochRecord> earlier) {
+      public void onResume(List<io.github.pathsgd.train.history.EpochRecord> earlier) {
         writer.onResume(earlier);
       }
 
@@ -225,7 +227,7 @@ final class TrainCommand implements Callable<Integer> {
       }
 
       @Override
-      public void onEpoch(io.github.pathsgd.experiments.train.EpochRecord r) {
+      public void onEpoch(io.github.pathsgd.train.history.EpochRecord r) {
         writer.onEpoch(r);
         progress.onEpoch(r);
       }

@@ -41,7 +41,7 @@ import java.util.Map;
  * </ul>
  *
  * <h2>Splits</h2>
- * See {@link Transforms#validationSplit}: the last {@code validationSize} indices of a
+ * See {@link Resampling#validationSplit}: the last {@code validationSize} indices of a
  * {@code SplittableRandom(seed)} Fisher-Yates permutation of the training indices go to validation, the rest stay
  * in training, both in file order; a size of {@link DataRequest#AUTO} is {@link #autoValidationSize} of the training
  * set's size. Then {@link Preprocessing} is applied.
@@ -391,7 +391,7 @@ public final class Datasets {
           + " is not below the " + raw.train().n() + " images of " + raw.train().name() + "; expected 0.."
           + (raw.train().n() - 1) + " (the rest is the training split)");
     }
-    Dataset[] tv = Transforms.validationSplit(raw.train(), validationSize, r.seed());
+    Dataset[] tv = Resampling.validationSplit(raw.train(), validationSize, r.seed());
     Dataset train = tv[0];
     Dataset val = tv[1];
     Dataset test = raw.test();
@@ -408,17 +408,17 @@ public final class Datasets {
             + " images of class " + smallest + " in " + train.name() + " (" + train.n() + " images after "
             + validationSize + " went to validation); expected at most " + h[smallest] + " (0 = all)");
       }
-      train = Transforms.perClass(train, p.perClassTrain(), r.seed());
+      train = Resampling.perClass(train, p.perClassTrain(), r.seed());
     }
     if (p.grayscale()) {
-      train = Transforms.grayscale(train);
-      val = val == null ? null : Transforms.grayscale(val);
-      test = Transforms.grayscale(test);
+      train = Resampling.grayscale(train);
+      val = val == null ? null : Resampling.grayscale(val);
+      test = Resampling.grayscale(test);
     }
     if (p.downsample() > 0) {
-      train = Transforms.downsample(train, p.downsample());
-      val = val == null ? null : Transforms.downsample(val, p.downsample());
-      test = Transforms.downsample(test, p.downsample());
+      train = Resampling.downsample(train, p.downsample());
+      val = val == null ? null : Resampling.downsample(val, p.downsample());
+      test = Resampling.downsample(test, p.downsample());
     }
     Map<String, String> prov = new LinkedHashMap<>();
     prov.put("dataset", r.dataset());
@@ -429,10 +429,10 @@ public final class Datasets {
     prov.put("split", "validation = last " + validationSize + " of SplittableRandom(" + r.seed()
         + ") Fisher-Yates permutation of the " + raw.train().n() + " training indices; both parts in file order");
     if (p.standardize()) {
-      double[][] st = Transforms.channelStats(train);
-      train = Transforms.standardize(train, st[0], st[1]);
-      val = val == null ? null : Transforms.standardize(val, st[0], st[1]);
-      test = Transforms.standardize(test, st[0], st[1]);
+      double[][] st = Resampling.channelStats(train);
+      train = Resampling.standardize(train, st[0], st[1]);
+      val = val == null ? null : Resampling.standardize(val, st[0], st[1]);
+      test = Resampling.standardize(test, st[0], st[1]);
       prov.put("standardize.mean", Arrays.toString(st[0]));
       prov.put("standardize.std", Arrays.toString(st[1]));
     }

@@ -96,7 +96,7 @@ public record TrainConfig(
   public static final int MAX_THREADS = 1024;
 
   /** The default {@code divergence_factor}: a training loss 1000 times the initial one ends a run as diverged. */
-  public static final double DEFAULT_DIVERGENCE_FACTOR = 1000;
+  public static final double DEFAULT_DIVERGENCE_FACTOR = io.github.pathsgd.train.Trainer.Options.DEFAULT_DIVERGENCE_FACTOR;
 
   /** All defaults: the command-line {@code pathsgd train} with no flags. */
   public static TrainConfig defaults() {

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
-import io.github.pathsgd.experiments.results.AtomicFiles;
+import io.github.pathsgd.train.io.AtomicFiles;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;

@@ -1,5 +1,7 @@
 package io.github.pathsgd.experiments.sweep;
 
+import io.github.pathsgd.experiments.config.ConfigHash;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -10,15 +12,15 @@ import io.github.pathsgd.data.Datasets;
 import io.github.pathsgd.data.Preprocessing;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
-import io.github.pathsgd.experiments.results.AtomicFiles;
-import io.github.pathsgd.experiments.results.MetricsCsv;
-import io.github.pathsgd.experiments.results.Provenance;
-import io.github.pathsgd.experiments.results.RunWriter;
+import io.github.pathsgd.train.io.AtomicFiles;
+import io.github.pathsgd.experiments.rundir.MetricsCsv;
+import io.github.pathsgd.experiments.rundir.Provenance;
+import io.github.pathsgd.experiments.rundir.RunWriter;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
-import io.github.pathsgd.experiments.train.RunResult;
-import io.github.pathsgd.experiments.train.TrainRun;
-import io.github.pathsgd.experiments.train.Trainer;
-import io.github.pathsgd.experiments.train.TrainingListener;
+import io.github.pathsgd.train.history.RunResult;
+import io.github.pathsgd.experiments.config.Components;
+import io.github.pathsgd.train.Trainer;
+import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -453,19 +455,19 @@ public final class SweepRunner {
     long t0 = System.nanoTime();
     try {
       TrainConfig cfg = r.config();
-      Trainer trainer = TrainRun.trainer(cfg, data);
-      RunWriter writer = new RunWriter(dir, r.runId(), TrainRun.configHash(cfg), cfg, data.provenance());
+      Trainer trainer = Components.trainer(cfg, data);
+      RunWriter writer = new RunWriter(dir, r.runId(), ConfigHash.configHash(cfg), cfg, data.provenance());
       Path ckpt = dir.resolve("checkpoint.bin");
       int[] resumedAfter = {-1};
       RunResult res = trainer.run(new TrainingListener() {
         @Override
-        public void onResume(List<io.github.pathsgd.experiments.train.EpochRecord> earlier) {
+        public void onResume(List<io.github.pathsgd.train.history.EpochRecord> earlier) {
           writer.onResume(earlier);
           resumedAfter[0] = earlier.get(earlier.size() - 1).epoch();
         }
 
         @Override
-        public void onEpoch(io.github.pathsgd.experiments.train.EpochRecord rec) {
+        public void onEpoch(io.github.pathsgd.train.history.EpochRecord rec) {
           writer.onEpoch(rec);
         }
 
@@ -514,11 +516,11 @@ public final class SweepRunner {
     }
   }
 
-  /** The data request a config makes (as {@link TrainRun#loadData(TrainConfig)} does). */
+  /** The data request a config makes (as {@link Components#loadData(TrainConfig)} does). */
   static DataRequest request(TrainConfig cfg) {
     Preprocessing pre = new Preprocessing(cfg.standardize(), cfg.downsample(), cfg.grayscale(), cfg.perClassTrain());
     return new DataRequest(cfg.dataset(), cfg.dataDir() == null ? null : Path.of(cfg.dataDir()),
-        TrainRun.validationSize(cfg), cfg.seed(), pre);
+        Components.validationSize(cfg), cfg.seed(), pre);
   }
 
   /** Loads each distinct request once; forgets it when the last run that needs it has finished. */
