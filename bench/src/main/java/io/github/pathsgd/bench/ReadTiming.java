@@ -1,10 +1,10 @@
 package io.github.pathsgd.bench;
 
+import io.github.pathsgd.data.CifarReader;
 import io.github.pathsgd.data.DataRequest;
 import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.data.Dataset;
 import io.github.pathsgd.data.IdxReader;
-import io.github.pathsgd.data.CifarReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,10 +1,5 @@
 package io.github.pathsgd.train;
 
-import io.github.pathsgd.train.listener.TrainingListener;
-import io.github.pathsgd.train.history.EpochRecord;
-import io.github.pathsgd.train.history.RunResult;
-import io.github.pathsgd.train.checkpoint.Checkpoint;
-
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.optim.OptState;
@@ -12,6 +7,15 @@ import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.data.Dataset;
+import io.github.pathsgd.train.checkpoint.Checkpoint;
+import io.github.pathsgd.train.history.EpochRecord;
+import io.github.pathsgd.train.history.RunResult;
+import io.github.pathsgd.train.listener.CheckpointListener;
+import io.github.pathsgd.train.listener.DivergenceCheck;
+import io.github.pathsgd.train.listener.Listeners;
+import io.github.pathsgd.train.listener.Stop;
+import io.github.pathsgd.train.listener.StopRules;
+import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -113,53 +117,44 @@ public final class Trainer {
   /**
    * Trains from scratch, or resumes from {@code checkpoint} when that file exists; a checkpoint that is damaged or
    * not this run's (config hash, layout, epoch budget, steps per epoch, optimizer state) is refused with an {@link
-   * UncheckedIOException} naming the file, never resumed.
+   * UncheckedIOException} naming the file, never resumed. The loop's own rules are listeners after {@code listener}:
+   * the {@link DivergenceCheck}, the {@link CheckpointListener} (when {@code checkpoint} is not null) and the {@link
+   * StopRules}, asked in that order after each epoch.
    */
   public RunResult run(TrainingListener listener, Path checkpoint) {
     List<EpochRecord> history = new ArrayList<>();
-    int startEpoch = 1;
-    if (checkpoint != null && Files.exists(checkpoint)) {
-      try {
-        // refuses (naming the file and how to start over) anything but an intact checkpoint of this very run
-        Checkpoint c = Checkpoint.readForResume(checkpoint, configHash, net.layout(), opt.epochs(), stepsPerEpoch(),
-            state.export());
-        net.params().copyFrom(c.params(), 0, 0, c.params().length);
-        state.restore(c.optState());
-        history.addAll(c.history());
-        startEpoch = c.epoch() + 1;
-      } catch (IOException e) {
-        throw new UncheckedIOException(e.getMessage(), e);
-      }
-    }
+    int startEpoch = resume(checkpoint, history);
     Rng root = new Rng(opt.seed());
     int n = train.n();
     int B = Math.min(opt.batchSize(), n);
-    int steps = (n + B - 1) / B;
+    int steps = stepsPerEpoch();
+    DivergenceCheck divergence = new DivergenceCheck(opt.divergenceFactor(), net.layout().outputs());
+    StopRules stopRules = new StopRules(opt.stopTrainLoss(), opt.stopAtZeroTrainError());
+    TrainingListener checkpoints = checkpoint == null ? TrainingListener.NONE
+        : new CheckpointListener(checkpoint, e -> new Checkpoint(configHash, net.layout().widths(), e, steps,
+            net.params().toArray(), state.export(), history), listener);
+    TrainingListener all = Listeners.compose(listener, divergence, checkpoints, stopRules);
     if (!history.isEmpty()) {
-      listener.onResume(List.copyOf(history));
+      all.onResume(List.copyOf(history));
     }
-    listener.onStart(startEpoch, opt.epochs(), steps);
+    all.onStart(startEpoch, opt.epochs(), steps);
     if (history.isEmpty()) {
       long t0 = System.nanoTime();
-      EpochRecord r0 = evaluateAll(0, Double.NaN, 0, 0);
-      r0 = withEval(r0, (System.nanoTime() - t0) / 1e9);
+      EpochRecord r0 = withEval(evaluateAll(0, Double.NaN, 0, 0), (System.nanoTime() - t0) / 1e9);
       history.add(r0);
-      listener.onEpoch(r0);
-      if (!Double.isFinite(r0.trainLoss())) {
-        return new RunResult(RunResult.DIVERGED, "non-finite loss at initialization", 0, history, net);
+      all.onEpoch(r0);
+      Stop stop = divergence.afterEpoch(r0); // epoch 0: no checkpoint, no stop rule
+      if (stop != null) {
+        return new RunResult(stop.status(), stop.reason(), 0, history, net);
       }
     } else {
       // a resumed run: the last checkpointed epoch may already have met a stop rule (killed before its summary)
       EpochRecord last = history.get(history.size() - 1);
-      String stop = stopAfter(last);
+      Stop stop = stopRules.afterEpoch(last);
       if (stop != null) {
-        return new RunResult(RunResult.COMPLETED, stop, last.epoch(), history, net);
+        return new RunResult(stop.status(), stop.reason(), last.epoch(), history, net);
       }
     }
-    double bound = divergenceBound(history.get(0).trainLoss());
-    String boundRule = String.format(java.util.Locale.ROOT, "the divergence bound %.6g (divergence_factor %s x "
-        + "max(initial training loss %.6g, ln %d))", bound, opt.divergenceFactor(), history.get(0).trainLoss(),
-        net.layout().outputs());
     Mlp.Workspace ws = net.workspace(B);
     Tensor grads = new Tensor(net.layout().size());
     int[] order = new int[n];
@@ -168,9 +163,8 @@ public final class Trainer {
     float[] x = train.x();
     int[] y = train.y();
     int epoch = startEpoch - 1;
-    String status = RunResult.COMPLETED;
-    String reason = "epoch budget of " + opt.epochs() + " reached";
-    for (int e = startEpoch; e <= opt.epochs(); e++) {
+    Stop stop = null;
+    for (int e = startEpoch; e <= opt.epochs() && stop == null; e++) {
       Rng shuffle = root.split("shuffle/" + e);
       Rng dropRng = root.split("dropout/" + e);
       for (int i = 0; i < n; i++) {
@@ -180,8 +174,7 @@ public final class Trainer {
       long t0 = System.nanoTime();
       double lossSum = 0;
       long errSum = 0;
-      boolean diverged = false;
-      for (int s = 0; s < steps; s++) {
+      for (int s = 0; s < steps && stop == null; s++) {
         int from = s * B;
         int rows = Math.min(B, n - from);
         for (int b = 0; b < rows; b++) {
@@ -190,70 +183,51 @@ public final class Trainer {
           labels[b] = y[idx];
         }
         Mlp.StepStats st = optimizer.trainStep(net, ws, rows, labels, 0, grads, state, opt.dropout(), dropRng);
-        if (!Double.isFinite(st.loss()) || st.loss() > bound) {
-          status = RunResult.DIVERGED;
-          reason = "training loss became " + st.loss() + " at epoch " + e + ", step " + (s + 1) + " of " + steps
-              + (Double.isFinite(st.loss()) ? ", above " + boundRule : "");
-          diverged = true;
-          break;
+        stop = all.afterStep(e, s + 1, steps, st.loss());
+        if (stop == null) {
+          lossSum += st.loss() * rows;
+          errSum += st.errors();
+          all.onStep(e, s + 1, st.loss());
         }
-        lossSum += st.loss() * rows;
-        errSum += st.errors();
-        listener.onStep(e, s + 1, st.loss());
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      if (diverged) {
+      if (stop != null) {
         break;
       }
       epoch = e;
       long t1 = System.nanoTime();
-      EpochRecord r = evaluateAll(e, lossSum / n, (double) errSum / n, seconds);
-      r = withEval(r, (System.nanoTime() - t1) / 1e9);
+      EpochRecord r = withEval(evaluateAll(e, lossSum / n, (double) errSum / n, seconds),
+          (System.nanoTime() - t1) / 1e9);
       history.add(r);
-      listener.onEpoch(r);
-      if (!Double.isFinite(r.trainLoss()) || r.trainLoss() > bound) {
-        status = RunResult.DIVERGED;
-        reason = "training loss became " + r.trainLoss() + " after epoch " + e
-            + (Double.isFinite(r.trainLoss()) ? ", above " + boundRule : "");
-        break;
-      }
-      if (checkpoint != null) {
-        new Checkpoint(configHash, net.layout().widths(), e, steps, net.params().toArray(), state.export(), history)
-            .write(checkpoint);
-        listener.onCheckpoint(e);
-      }
-      String stop = stopAfter(r);
-      if (stop != null) {
-        reason = stop;
-        break;
-      }
+      all.onEpoch(r);
+      stop = all.afterEpoch(r);
     }
-    return new RunResult(status, reason, epoch, history, net);
+    return stop == null ? new RunResult(RunResult.COMPLETED, "epoch budget of " + opt.epochs() + " reached", epoch,
+        history, net) : new RunResult(stop.status(), stop.reason(), epoch, history, net);
+  }
+
+  /** Restores the network, the optimizer state and {@code history} from the checkpoint, if any; the first epoch. */
+  private int resume(Path checkpoint, List<EpochRecord> history) {
+    if (checkpoint == null || !Files.exists(checkpoint)) {
+      return 1;
+    }
+    try {
+      // refuses (naming the file and how to start over) anything but an intact checkpoint of this very run
+      Checkpoint c = Checkpoint.readForResume(checkpoint, configHash, net.layout(), opt.epochs(), stepsPerEpoch(),
+          state.export());
+      net.params().copyFrom(c.params(), 0, 0, c.params().length);
+      state.restore(c.optState());
+      history.addAll(c.history());
+      return c.epoch() + 1;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e.getMessage(), e);
+    }
   }
 
   /** Mini-batches per epoch (the last one may be partial). */
   private int stepsPerEpoch() {
     int b = Math.min(opt.batchSize(), train.n());
     return (train.n() + b - 1) / b;
-  }
-
-  /** Why the run stops early after epoch record {@code r} (stop_train_loss, stop_at_zero_train_error), or null. */
-  private String stopAfter(EpochRecord r) {
-    if (opt.stopTrainLoss() > 0 && r.trainLoss() < opt.stopTrainLoss()) {
-      return "training loss " + r.trainLoss() + " fell below " + opt.stopTrainLoss() + " after epoch " + r.epoch();
-    }
-    if (opt.stopAtZeroTrainError() && r.trainError() == 0) {
-      return "training error reached 0 after epoch " + r.epoch();
-    }
-    return null;
-  }
-
-  /** The loss above which a run has diverged: factor × max(initial loss, ln K); +∞ when the factor is 0. */
-  double divergenceBound(double initialLoss) {
-    if (opt.divergenceFactor() == 0) {
-      return Double.POSITIVE_INFINITY;
-    }
-    return opt.divergenceFactor() * Math.max(initialLoss, Math.log(net.layout().outputs()));
   }
 
   private static EpochRecord withEval(EpochRecord r, double evalSeconds) {

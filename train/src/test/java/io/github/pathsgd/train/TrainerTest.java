@@ -1,9 +1,5 @@
 package io.github.pathsgd.train;
 
-import io.github.pathsgd.train.listener.TrainingListener;
-import io.github.pathsgd.train.history.EpochRecord;
-import io.github.pathsgd.train.history.RunResult;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.pathsgd.core.nn.Dropout;
@@ -13,6 +9,9 @@ import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.data.Dataset;
+import io.github.pathsgd.train.history.EpochRecord;
+import io.github.pathsgd.train.history.RunResult;
+import io.github.pathsgd.train.listener.TrainingListener;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,12 +1,11 @@
 package io.github.pathsgd.experiments.rundir;
 
-import io.github.pathsgd.train.io.AtomicFiles;
-import io.github.pathsgd.train.io.OutputTarget;
-
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.train.history.EpochRecord;
 import io.github.pathsgd.train.history.RunResult;
+import io.github.pathsgd.train.io.AtomicFiles;
+import io.github.pathsgd.train.io.OutputTarget;
 import io.github.pathsgd.train.listener.TrainingListener;
 import java.nio.file.Path;
 import java.time.Instant;

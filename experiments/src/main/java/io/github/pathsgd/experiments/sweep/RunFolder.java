@@ -1,9 +1,8 @@
 package io.github.pathsgd.experiments.sweep;
 
-import io.github.pathsgd.experiments.config.ConfigHash;
-
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.experiments.rundir.MetricsCsv;

@@ -1,9 +1,8 @@
 package io.github.pathsgd.experiments.sweep;
 
-import io.github.pathsgd.experiments.config.ConfigHash;
-
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.github.pathsgd.experiments.config.ConfigException;
+import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import java.io.IOException;

@@ -1,8 +1,7 @@
 package io.github.pathsgd.train.checkpoint;
 
-import io.github.pathsgd.train.history.EpochRecord;
-
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.train.history.EpochRecord;
 import io.github.pathsgd.train.io.AtomicFiles;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;

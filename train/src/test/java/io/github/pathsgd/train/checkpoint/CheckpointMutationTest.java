@@ -1,11 +1,5 @@
 package io.github.pathsgd.train.checkpoint;
 
-import io.github.pathsgd.train.Trainer;
-import io.github.pathsgd.train.TrainerTest;
-import io.github.pathsgd.train.listener.TrainingListener;
-import io.github.pathsgd.train.history.EpochRecord;
-import io.github.pathsgd.train.history.RunResult;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
@@ -18,6 +12,11 @@ import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.optim.PathOptimizers;
 import io.github.pathsgd.core.util.Rng;
+import io.github.pathsgd.train.Trainer;
+import io.github.pathsgd.train.TrainerTest;
+import io.github.pathsgd.train.history.EpochRecord;
+import io.github.pathsgd.train.history.RunResult;
+import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;

@@ -1,10 +1,9 @@
 package io.github.pathsgd.train.checkpoint;
 
-import io.github.pathsgd.train.history.EpochRecord;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.pathsgd.train.history.EpochRecord;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
