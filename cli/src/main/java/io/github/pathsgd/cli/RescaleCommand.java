@@ -125,8 +125,12 @@ final class RescaleCommand implements Callable<Integer> {
     if (count != null && count < 0) {
       throw new IllegalArgumentException("--count: expected >= 0, got " + count);
     }
-    if (!factor.equals("10c") && !factor.equals("10^c")) {
-      throw new IllegalArgumentException("--factor: expected 10c or 10^c, got '" + factor + "'");
+    Rescaling.FactorForm form;
+    try {
+      form = Rescaling.FactorForm.parse(factor); // the one parser of 10c / 10^c
+    } catch (IllegalArgumentException e) {
+      String m = String.valueOf(e.getMessage());
+      throw new IllegalArgumentException("--factor: " + m.substring(m.indexOf(": ") + 2), e);
     }
     if (!Double.isFinite(mu)) {
       throw new IllegalArgumentException("--mu: expected a finite number, got " + mu);
@@ -136,7 +140,7 @@ final class RescaleCommand implements Callable<Integer> {
     }
     Rescaling.Density d = count != null ? new Rescaling.Total(count)
         : new Rescaling.PerLayer(fraction != null ? fraction : Rescaling.Unbalance.DEFAULT_FRACTION);
-    return new Rescaling.Unbalance(d, Rescaling.FactorForm.parse(factor), mu, sigma);
+    return new Rescaling.Unbalance(d, form, mu, sigma);
   }
 
   private String metadata(Rescaling.Unbalance o) {

@@ -123,12 +123,10 @@ final class Claims {
         s.append(String.format(Locale.ROOT, ". Check (c), Path-SGD balanced vs unbalanced largest test-error gap: "
             + "%.4f", maxGap(g.get("path-sgd balanced"), g.get("path-sgd unbalanced"), "test/error")));
       }
-      List<Double> te = new ArrayList<>();
       for (Map.Entry<String, List<Run>> e : g.entrySet()) {
         List<Double> v = new ArrayList<>();
         e.getValue().forEach(r -> v.add(r.summary("final", "test_error")));
         s.append(String.format(Locale.ROOT, "; final test error %s %.4f", e.getKey(), mean(v)));
-        te.add(mean(v));
       }
       out.add(s.toString());
     }

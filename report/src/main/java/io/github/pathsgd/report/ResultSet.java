@@ -2,6 +2,7 @@ package io.github.pathsgd.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.experiments.config.Configs;
+import io.github.pathsgd.experiments.rundir.MetricsCsv;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -70,16 +71,15 @@ public final class ResultSet {
       Map<String, Map<String, TreeMap<Integer, Double>>> curves = new HashMap<>();
       Path mc = dir.resolve("metrics.csv");
       if (Files.exists(mc)) {
-        List<String> lines = Files.readAllLines(mc, StandardCharsets.UTF_8);
-        for (int i = 1; i < lines.size(); i++) {
-          String[] f = lines.get(i).split(",", -1);
-          if (f.length != 5) {
-            continue;
-          }
-          double v = f[4].equals("inf") ? Double.POSITIVE_INFINITY : f[4].equals("-inf") ? Double.NEGATIVE_INFINITY
-              : Double.parseDouble(f[4]);
-          curves.computeIfAbsent(f[0], k -> new HashMap<>()).computeIfAbsent(f[2] + "/" + f[3], k -> new TreeMap<>())
-              .put(Integer.parseInt(f[1]), v);
+        List<MetricsCsv.Row> rows;
+        try {
+          rows = MetricsCsv.read(mc, null);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("cannot read results in " + dir + ": " + e.getMessage(), e);
+        }
+        for (MetricsCsv.Row row : rows) {
+          curves.computeIfAbsent(row.runId(), k -> new HashMap<>())
+              .computeIfAbsent(row.split() + "/" + row.metric(), k -> new TreeMap<>()).put(row.epoch(), row.value());
         }
       }
       List<Run> runs = new ArrayList<>();

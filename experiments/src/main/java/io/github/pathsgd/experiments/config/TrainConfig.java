@@ -1,6 +1,7 @@
 package io.github.pathsgd.experiments.config;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.github.pathsgd.core.path.Rescaling;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -210,8 +211,10 @@ public record TrainConfig(
     if (unbalanceCount != null && unbalanceCount < 0) {
       throw new ConfigException("unbalance_count", "expected >= 0, got " + unbalanceCount);
     }
-    if (!unbalanceFactor.equals("10c") && !unbalanceFactor.equals("10^c")) {
-      throw new ConfigException("unbalance_factor", "expected 10c or 10^c, got '" + unbalanceFactor + "'");
+    try {
+      Rescaling.FactorForm.parse(unbalanceFactor); // the one parser of 10c / 10^c
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("unbalance_factor", afterLabel(e));
     }
     if (!Double.isFinite(unbalanceMu)) {
       throw new ConfigException("unbalance_mu", "expected a finite number, got " + unbalanceMu);
@@ -254,6 +257,12 @@ public record TrainConfig(
       throw new ConfigException("divergence_factor", "expected 0 (off) or a finite factor >= 1, got "
           + divergenceFactor);
     }
+  }
+
+  /** "expected ..., got ..." of a message "what: expected ..., got ...". */
+  static String afterLabel(IllegalArgumentException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.substring(m.indexOf(": ") + 2);
   }
 
   private static void positive(String field, double v) {

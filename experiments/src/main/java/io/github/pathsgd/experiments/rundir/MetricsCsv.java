@@ -1,6 +1,10 @@
 package io.github.pathsgd.experiments.rundir;
 
 import io.github.pathsgd.train.history.EpochRecord;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -24,6 +28,7 @@ public final class MetricsCsv {
   public static final String HEADER = "run_id,epoch,split,metric,value";
 
   private static final Pattern VALUE = Pattern.compile("-?(\\d+(\\.\\d*)?|\\.\\d+)([eE][-+]?\\d+)?");
+  private static final Pattern RUN_ID = Pattern.compile("[0-9a-f]{12}");
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
   private static final Set<String> SPLITS = Set.of("train", "validation", "test");
 
@@ -34,7 +39,12 @@ public final class MetricsCsv {
    *
    * @param line the row's text, exactly as in the file (without the newline)
    */
-  public record Row(String runId, int epoch, String split, String metric, double value, String line) {}
+  public record Row(String runId, int epoch, String split, String metric, double value, String line) {
+    /** The value exactly as the file spells it. */
+    public String valueText() {
+      return line.substring(line.lastIndexOf(',') + 1);
+    }
+  }
 
   /** The rows of one epoch record, without a trailing newline on the last. */
   public static List<String> rows(String runId, EpochRecord r) {
@@ -84,7 +94,8 @@ public final class MetricsCsv {
    *
    * @param text the file's content
    * @param source how to name the file in errors (e.g. its path)
-   * @param runId the run id every row must carry
+   * @param runId the run id every row must carry; null for a sweep's combined file, whose rows may be of any run (a
+   *     run id of 12 hex digits; no (run, epoch, split, metric) twice)
    * @throws IllegalArgumentException naming the source, the line and what was expected
    */
   public static List<Row> parse(String text, String source, String runId) {
@@ -109,8 +120,11 @@ public final class MetricsCsv {
         throw new IllegalArgumentException(at + "expected 5 comma-separated fields (" + HEADER + "), got " + f.length
             + " in '" + clip(l) + "'");
       }
-      if (!f[0].equals(runId)) {
+      if (runId != null && !f[0].equals(runId)) {
         throw new IllegalArgumentException(at + "expected run_id " + runId + ", got '" + clip(f[0]) + "'");
+      }
+      if (runId == null && !RUN_ID.matcher(f[0]).matches()) {
+        throw new IllegalArgumentException(at + "expected a run_id of 12 hex digits, got '" + clip(f[0]) + "'");
       }
       if (!f[1].matches("\\d{1,9}")) {
         throw new IllegalArgumentException(at + "expected a non-negative integer epoch, got '" + clip(f[1]) + "'");
@@ -126,12 +140,23 @@ public final class MetricsCsv {
       if (Double.isNaN(v)) {
         throw new IllegalArgumentException(at + "expected a number, inf or -inf as value, got '" + clip(f[4]) + "'");
       }
-      if (!seen.add(epoch + "," + f[2] + "," + f[3])) {
-        throw new IllegalArgumentException(at + "epoch " + epoch + " " + f[2] + " " + f[3] + " appears twice");
+      if (!seen.add(f[0] + "," + epoch + "," + f[2] + "," + f[3])) {
+        throw new IllegalArgumentException(at + (runId == null ? "run " + f[0] + " " : "") + "epoch " + epoch + " "
+            + f[2] + " " + f[3] + " appears twice");
       }
       rows.add(new Row(f[0], epoch, f[2], f[3], v, l));
     }
     return rows;
+  }
+
+  /**
+   * Reads a metrics.csv file: a run's ({@code runId} given) or a sweep's combined one ({@code runId} null), as
+   * strictly as {@link #parse}.
+   *
+   * @throws IllegalArgumentException naming the file, the line and what was expected
+   */
+  public static List<Row> read(Path file, String runId) throws IOException {
+    return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString(), runId);
   }
 
   /** A value as {@link #format} writes it ("inf", "-inf" or a decimal); NaN for anything else. */

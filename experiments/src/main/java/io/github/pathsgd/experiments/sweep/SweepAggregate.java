@@ -75,8 +75,8 @@ final class SweepAggregate {
             included.add(r.runId());
             for (MetricsCsv.Row row : st.metrics()) {
               if (row.split().equals("train") && row.metric().equals("seconds")) {
-                String[] f = row.line().split(",", -1);
-                timings.append(f[0]).append(',').append(f[1]).append(',').append(f[4]).append('\n');
+                timings.append(row.runId()).append(',').append(row.epoch()).append(',').append(row.valueText())
+                    .append('\n');
               } else {
                 metrics.append(row.line()).append('\n');
               }
