@@ -137,24 +137,6 @@ public final class StepBenchmark {
     return f;
   }
 
-  /** Median GFLOP/s of C = A·B for n×n matrices. */
-  public static double sgemmGflops(int n, double seconds) {
-    Tensor a = random(n * n, 1);
-    Tensor b = random(n * n, 2);
-    Tensor c = new Tensor(n * n);
-    List<Double> times = new ArrayList<>();
-    long end = System.nanoTime() + (long) (seconds * 1e9);
-    for (int i = 0; i < 2; i++) {
-      Blas.sgemm(false, false, n, n, n, 1f, a, 0, b, 0, 0f, c, 0);
-    }
-    while (System.nanoTime() < end || times.size() < 5) {
-      long t0 = System.nanoTime();
-      Blas.sgemm(false, false, n, n, n, 1f, a, 0, b, 0, 0f, c, 0);
-      times.add((System.nanoTime() - t0) / 1e9);
-    }
-    return 2.0 * n * n * n / median(times) / 1e9;
-  }
-
   /** Median seconds per training step, after exactly {@code warmup} warm-up steps. */
   public static double stepSeconds(int[] widths, int B, Optimizer opt, int warmup, int steps) {
     return stepSeconds(widths, B, List.of(opt), Plan.fixed(warmup, steps)).seconds()[0];
@@ -201,7 +183,7 @@ public final class StepBenchmark {
     double[] timedSeconds = new double[k];
     int n = 0;
     boolean warming = !plan.warmedUp(0, warmSeconds);
-    long gc0 = gcMillis();
+    long gc0 = MachineTimings.gcMillis();
     long wall0 = System.nanoTime();
     double[] round = new double[k];
     for (int s = 0; ; s++) {
@@ -218,7 +200,7 @@ public final class StepBenchmark {
         }
         if (plan.warmedUp(warmRounds, warmSeconds)) {
           warming = false;
-          gc0 = gcMillis();
+          gc0 = MachineTimings.gcMillis();
           wall0 = System.nanoTime();
         }
         continue;
@@ -237,7 +219,7 @@ public final class StepBenchmark {
         break;
       }
     }
-    double gcFraction = (gcMillis() - gc0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
+    double gcFraction = (MachineTimings.gcMillis() - gc0) / 1e3 / ((System.nanoTime() - wall0) / 1e9);
     double[] out = new double[k];
     double[] drift = new double[k];
     double[][] ratio = new double[k][3];
@@ -286,90 +268,6 @@ public final class StepBenchmark {
     return a[lo] + (pos - lo) * (a[hi] - a[lo]);
   }
 
-  static long gcMillis() {
-    long t = 0;
-    for (var gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
-      t += Math.max(0, gc.getCollectionTime());
-    }
-    return t;
-  }
-
-  /** GFLOP/s of one GEMM shape (median). */
-  public static double gemmGflops(boolean ta, boolean tb, int m, int n, int k, int reps) {
-    Tensor a = random(m * k, 1);
-    Tensor b = random(k * n, 2);
-    Tensor c = new Tensor(m * n);
-    List<Double> times = new ArrayList<>();
-    for (int i = 0; i < reps + 3; i++) {
-      long t0 = System.nanoTime();
-      Blas.sgemm(ta, tb, m, n, k, 1f, a, 0, b, 0, 0f, c, 0);
-      if (i >= 3) {
-        times.add((System.nanoTime() - t0) / 1e9);
-      }
-    }
-    return 2.0 * m * n * k / median(times) / 1e9;
-  }
-
-  /** Seconds to evaluate {@code n} random images (forward, loss, errors) in batches of 1000. */
-  public static double evalSeconds(int[] widths, int n) {
-    Mlp net = Init.balanced(new ParamLayout(widths), new Rng(1));
-    Rng r = new Rng(3);
-    float[] x = new float[n * widths[0]];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = r.nextFloat();
-    }
-    int[] y = new int[n];
-    for (int i = 0; i < n; i++) {
-      y[i] = r.nextInt(widths[widths.length - 1]);
-    }
-    io.github.pathsgd.data.Dataset d = new io.github.pathsgd.data.Dataset("random", x, y, n, 1, 1, widths[0],
-        widths[widths.length - 1]);
-    io.github.pathsgd.train.Trainer.evaluate(net, d, 1000); // warm-up
-    List<Double> times = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      long t0 = System.nanoTime();
-      io.github.pathsgd.train.Trainer.evaluate(net, d, 1000);
-      times.add((System.nanoTime() - t0) / 1e9);
-    }
-    return median(times);
-  }
-
-  /** Peak resident set size of this process in MiB (VmHWM), or NaN off Linux. */
-  public static double peakRssMiB() {
-    try {
-      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-        }
-      }
-    } catch (java.io.IOException | RuntimeException e) {
-      return Double.NaN;
-    }
-    return Double.NaN;
-  }
-
-  private static Map<String, Object> shape(String name, boolean ta, boolean tb, int m, int n, int k) {
-    double g = gemmGflops(ta, tb, m, n, k, 10);
-    Map<String, Object> e = new LinkedHashMap<>();
-    e.put("shape", name);
-    e.put("m", m);
-    e.put("n", n);
-    e.put("k", k);
-    e.put("gflops", g);
-    System.out.printf(java.util.Locale.ROOT, "  GEMM %-28s m=%d n=%d k=%d: %.1f GFLOP/s%n", name, m, n, k, g);
-    return e;
-  }
-
-  /** A tensor of {@code n} floats uniform in [-0.5, 0.5), from a seeded stream. */
-  public static Tensor random(int n, long seed) {
-    Tensor t = new Tensor(n);
-    Rng r = new Rng(seed);
-    for (int i = 0; i < n; i++) {
-      t.set(i, r.nextFloat() - 0.5f);
-    }
-    return t;
-  }
-
   static double median(List<Double> v) {
     return quantile(v.stream().mapToDouble(Double::doubleValue).toArray(), 0.5);
   }
@@ -402,7 +300,7 @@ public final class StepBenchmark {
     out.put("threads", Blas.threads());
     out.put("openblas_thread_timeout", Blas.threadTimeout());
     out.putAll(header(plan));
-    double peak = sgemmGflops(2048, 3);
+    double peak = MachineTimings.sgemmGflops(2048, 3);
     out.put("sgemm_peak_gflops", peak);
     System.out.printf(java.util.Locale.ROOT, "SGEMM 2048^3: %.1f GFLOP/s (%d threads, %s)%n", peak, Blas.threads(),
         Blas.threadTimeout());
@@ -412,13 +310,13 @@ public final class StepBenchmark {
       Map<String, Double> byOpt = new LinkedHashMap<>();
       List<String> names = List.of("sgd", "path-sgd");
       StepTimes times = stepSeconds(w, batch, List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), plan);
-      System.out.println(timingLine(archString(w), times));
+      System.out.println(timingLine(SizeSweep.archString(w), times));
       for (int j = 0; j < names.size(); j++) {
         String name = names.get(j);
         double s = times.seconds()[j];
         byOpt.put(name, s);
         Map<String, Object> e = new LinkedHashMap<>();
-        e.put("arch", archString(w));
+        e.put("arch", SizeSweep.archString(w));
         e.put("optimizer", name);
         e.put("batch", batch);
         e.put("gflop_per_step", flops / 1e9);
@@ -433,35 +331,35 @@ public final class StepBenchmark {
         e.put("drift", finiteOrNull(times.drift()[j]));
         entries.add(e);
         System.out.printf(java.util.Locale.ROOT, "%-18s %-8s batch %d: %.1f ms/step, %.0f samples/s, %.1f%% of the"
-            + " first SGEMM probe (%.2f GFLOP/step)%n", archString(w), name, batch, s * 1e3, batch / s,
+            + " first SGEMM probe (%.2f GFLOP/step)%n", SizeSweep.archString(w), name, batch, s * 1e3, batch / s,
             100 * flops / s / 1e9 / peak, flops / 1e9);
       }
       double overhead = byOpt.get("path-sgd") / byOpt.get("sgd") - 1;
       double[] pr = times.pairedRatio()[1];
       System.out.printf(java.util.Locale.ROOT, "%-18s Path-SGD step / SGD step = %.3f (overhead %+.1f%%): median of the"
-          + " %d paired rounds, quartiles %.3f-%.3f; ratio of the medians %.3f%n", archString(w), pr[1],
+          + " %d paired rounds, quartiles %.3f-%.3f; ratio of the medians %.3f%n", SizeSweep.archString(w), pr[1],
           100 * (pr[1] - 1), times.timedSteps(), pr[0], pr[2], 1 + overhead);
-      out.put("path_sgd_overhead_" + archString(w), pr[1] - 1);
-      out.put("path_sgd_overhead_quartiles_" + archString(w), List.of(pr[0] - 1, pr[2] - 1));
-      out.put("path_sgd_overhead_ratio_of_medians_" + archString(w), overhead);
+      out.put("path_sgd_overhead_" + SizeSweep.archString(w), pr[1] - 1);
+      out.put("path_sgd_overhead_quartiles_" + SizeSweep.archString(w), List.of(pr[0] - 1, pr[2] - 1));
+      out.put("path_sgd_overhead_ratio_of_medians_" + SizeSweep.archString(w), overhead);
       List<Map<String, Object>> shapes = new ArrayList<>();
       for (int l = 0; l + 1 < w.length; l++) {
         int in = w[l];
         int o = w[l + 1];
-        shapes.add(shape("layer" + l + " forward  X(B,in)·Wᵀ", false, true, batch, o, in));
-        shapes.add(shape("layer" + l + " weight grad dZᵀ·X", true, false, o, in, batch));
+        shapes.add(MachineTimings.shape("layer" + l + " forward  X(B,in)·Wᵀ", false, true, batch, o, in));
+        shapes.add(MachineTimings.shape("layer" + l + " weight grad dZᵀ·X", true, false, o, in, batch));
         if (l > 0) {
-          shapes.add(shape("layer" + l + " input grad dZ·W", false, false, batch, in, o));
+          shapes.add(MachineTimings.shape("layer" + l + " input grad dZ·W", false, false, batch, in, o));
         }
       }
-      out.put("gemm_shapes_" + archString(w), shapes);
-      double ev = evalSeconds(w, 10000);
-      out.put("eval_10000_seconds_" + archString(w), ev);
-      System.out.printf(java.util.Locale.ROOT, "%-18s evaluation of 10,000 images: %.3f s%n", archString(w), ev);
+      out.put("gemm_shapes_" + SizeSweep.archString(w), shapes);
+      double ev = MachineTimings.evalSeconds(w, 10000);
+      out.put("eval_10000_seconds_" + SizeSweep.archString(w), ev);
+      System.out.printf(java.util.Locale.ROOT, "%-18s evaluation of 10,000 images: %.3f s%n", SizeSweep.archString(w), ev);
     }
     // The peak is probed again at the end and the higher median is the peak: on a shared machine a single probe can
     // land in a slow period and inflate every fraction of it.
-    double peakEnd = sgemmGflops(2048, 3);
+    double peakEnd = MachineTimings.sgemmGflops(2048, 3);
     double best = Math.max(peak, peakEnd);
     System.out.printf(java.util.Locale.ROOT, "SGEMM 2048^3 again: %.1f GFLOP/s; peak used for the fractions: %.1f%n",
         peakEnd, best);
@@ -475,7 +373,7 @@ public final class StepBenchmark {
           e.get("arch"), e.get("optimizer"), ms, 100 * gflop / (ms / 1e3) / best, best);
     }
     out.put("steps", entries);
-    out.put("peak_rss_mib", peakRssMiB());
+    out.put("peak_rss_mib", MachineTimings.peakRssMiB());
     return out;
   }
 
@@ -495,119 +393,7 @@ public final class StepBenchmark {
   /** A drift above this is reported as steps still getting faster. */
   static final double DRIFT_WARNING = 1.10;
 
-  private static Double finiteOrNull(double v) {
+  static Double finiteOrNull(double v) {
     return Double.isFinite(v) ? v : null;
-  }
-
-  /** The two-hidden-layer network of the size sweep: {@code input}-{@code hidden}-{@code hidden}-10. */
-  public static int[] sweepArch(int input, int hidden) {
-    return new int[] {input, hidden, hidden, 10};
-  }
-
-  /**
-   * One row of the size sweep: SGD and Path-SGD on {@code widths} at {@code threads} OpenBLAS threads (also the
-   * threads of Path-SGD's κ pass), timed by {@code plan}; prints a progress line. The row's fields: threads, arch,
-   * input, hidden, batch, sgd_ms_per_step, sgd_samples_per_s, path_sgd_ms_per_step, path_sgd_samples_per_s,
-   * ratio_median, ratio_q25, ratio_q75 (the paired Path-SGD step / SGD step, {@link StepTimes#pairedRatio}),
-   * ratio_of_medians, warmup_steps, warmup_seconds_sgd, warmup_seconds_path_sgd, timed_steps, timed_seconds_sgd,
-   * timed_seconds_path_sgd, drift_sgd, drift_path_sgd and gc_fraction.
-   */
-  public static Map<String, Object> sweepRow(int[] widths, int batch, int threads, Plan plan) {
-    Blas.setThreads(threads);
-    StepTimes t = stepSeconds(widths, batch, List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), plan);
-    double[] pr = t.pairedRatio()[1];
-    Map<String, Object> row = new LinkedHashMap<>();
-    row.put("threads", Blas.threads());
-    row.put("arch", archString(widths));
-    row.put("input", widths[0]);
-    row.put("hidden", widths[1]);
-    row.put("batch", batch);
-    row.put("sgd_ms_per_step", t.seconds()[0] * 1e3);
-    row.put("sgd_samples_per_s", batch / t.seconds()[0]);
-    row.put("path_sgd_ms_per_step", t.seconds()[1] * 1e3);
-    row.put("path_sgd_samples_per_s", batch / t.seconds()[1]);
-    row.put("ratio_median", pr[1]);
-    row.put("ratio_q25", pr[0]);
-    row.put("ratio_q75", pr[2]);
-    row.put("ratio_of_medians", t.seconds()[1] / t.seconds()[0]);
-    row.put("warmup_steps", t.warmupSteps());
-    row.put("warmup_seconds_sgd", t.warmupSeconds()[0]);
-    row.put("warmup_seconds_path_sgd", t.warmupSeconds()[1]);
-    row.put("timed_steps", t.timedSteps());
-    row.put("timed_seconds_sgd", t.timedSeconds()[0]);
-    row.put("timed_seconds_path_sgd", t.timedSeconds()[1]);
-    row.put("drift_sgd", finiteOrNull(t.drift()[0]));
-    row.put("drift_path_sgd", finiteOrNull(t.drift()[1]));
-    row.put("gc_fraction", t.gcFraction());
-    System.out.printf(Locale.ROOT, "%d thread%s %-18s SGD %.3f ms/step, Path-SGD %.3f ms/step, Path-SGD / SGD %.3f"
-        + " (%.3f-%.3f)%n", Blas.threads(), Blas.threads() == 1 ? " " : "s", archString(widths), t.seconds()[0] * 1e3,
-        t.seconds()[1] * 1e3, pr[1], pr[0], pr[2]);
-    System.out.println("          " + timingLine(archString(widths), t));
-    return row;
-  }
-
-  /**
-   * The size sweep's table: one line per row of {@link #sweepRow} (in the order given), with a PyTorch column when
-   * some row has {@code pytorch_sgd_samples_per_s}, a trailing "*" on rows whose steps were still getting faster
-   * (drift above {@link #DRIFT_WARNING}), and the notes that say what the columns are.
-   */
-  public static String table(List<Map<String, Object>> rows, int batch, Plan plan) {
-    boolean torch = rows.stream().anyMatch(r -> r.get("pytorch_sgd_samples_per_s") != null);
-    StringBuilder b = new StringBuilder();
-    b.append(String.format(Locale.ROOT, "Size sweep, batch %d: %s%n", batch, plan.describe()));
-    b.append(String.format(Locale.ROOT, "%7s  %-16s %14s %19s %24s", "threads", "arch", "SGD samples/s",
-        "Path-SGD samples/s", "Path-SGD/SGD step (IQR)"));
-    b.append(torch ? String.format(Locale.ROOT, " %22s%n", "PyTorch SGD samples/s") : String.format("%n"));
-    boolean drifting = false;
-    for (Map<String, Object> r : rows) {
-      String ratio = String.format(Locale.ROOT, "%.3f (%.3f-%.3f)", num(r, "ratio_median"), num(r, "ratio_q25"),
-          num(r, "ratio_q75"));
-      b.append(String.format(Locale.ROOT, "%7d  %-16s %14.0f %19.0f %24s", ((Number) r.get("threads")).intValue(),
-          r.get("arch"), num(r, "sgd_samples_per_s"), num(r, "path_sgd_samples_per_s"), ratio));
-      if (torch) {
-        Object p = r.get("pytorch_sgd_samples_per_s");
-        b.append(p == null ? String.format(Locale.ROOT, " %22s", "-")
-            : String.format(Locale.ROOT, " %22.0f", ((Number) p).doubleValue()));
-      }
-      boolean faster = stillFaster(r);
-      drifting |= faster;
-      b.append(faster ? "  *" : "").append(String.format("%n"));
-    }
-    b.append(String.format("Path-SGD/SGD step: the median over the timed rounds of (Path-SGD step / SGD step in the same"
-        + " round), with its quartiles.%n"));
-    if (drifting) {
-      b.append(String.format(Locale.ROOT, "*: the steps were still getting faster (drift above %.2f): warm up longer.%n",
-          DRIFT_WARNING));
-    }
-    if (torch) {
-      b.append(String.format("PyTorch SGD: bench/pytorch/torch_step.py, PyTorch's own training step with a plain SGD"
-          + " update (no Path-SGD),%n  the same architecture, batch and threads, and the same warm-up and timing rule"
-          + " applied to its own steps.%n"));
-    }
-    return b.toString();
-  }
-
-  /** Whether a row's drift_sgd or drift_path_sgd is above {@link #DRIFT_WARNING}. */
-  private static boolean stillFaster(Map<String, Object> r) {
-    for (String key : List.of("drift_sgd", "drift_path_sgd")) {
-      if (r.get(key) instanceof Number d && d.doubleValue() > DRIFT_WARNING) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static double num(Map<String, Object> r, String key) {
-    return ((Number) r.get(key)).doubleValue();
-  }
-
-  /** "784-4000-4000-10". */
-  public static String archString(int[] w) {
-    return Arrays.toString(w).replaceAll("[\\[\\] ]", "").replace(',', '-');
-  }
-
-  public static void main(String[] args) {
-    int threads = args.length > 0 ? Integer.parseInt(args[0]) : 0;
-    run(threads, 100, List.of(new int[] {784, 4000, 4000, 10}), 20);
   }
 }

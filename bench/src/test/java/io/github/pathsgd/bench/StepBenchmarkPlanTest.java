@@ -63,7 +63,7 @@ class StepBenchmarkPlanTest {
   @Test
   void sweepRowAndTable() {
     StepBenchmark.Plan plan = new StepBenchmark.Plan(5, 0.01, 5, 3, 0.01);
-    Map<String, Object> row = StepBenchmark.sweepRow(StepBenchmark.sweepArch(30, 16), 10, 1, plan);
+    Map<String, Object> row = SizeSweep.sweepRow(SizeSweep.sweepArch(30, 16), 10, 1, plan);
     assertThat(row.get("arch")).isEqualTo("30-16-16-10");
     assertThat(row.get("threads")).isEqualTo(1);
     double q25 = (Double) row.get("ratio_q25");
@@ -85,7 +85,7 @@ class StepBenchmarkPlanTest {
     fake.put("drift_path_sgd", 0.99);
     Map<String, Object> drifting = new java.util.LinkedHashMap<>(fake);
     drifting.put("drift_path_sgd", 1.3);
-    List<String> lines = StepBenchmark.table(List.of(row, fake, drifting), 100, plan).lines().toList();
+    List<String> lines = SizeSweep.table(List.of(row, fake, drifting), 100, plan).lines().toList();
     assertThat(lines.get(0)).startsWith("Size sweep, batch 100: warm-up: each optimizer at least 5 steps");
     assertThat(lines.get(1)).contains("threads", "arch", "SGD samples/s", "Path-SGD samples/s",
         "Path-SGD/SGD step (IQR)", "PyTorch SGD samples/s");
