@@ -31,11 +31,11 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
       "Train a fully connected ReLU network and write metrics.csv, config.json and summary.json to the output folder.",
-      "Defaults: the bundled " + Defaults.DATASET + " (8,000 train / 2,000 test MNIST digits, 1,000 of the train held",
-      "out for validation), hidden " + Defaults.HIDDEN_TEXT + ", " + Defaults.OPTIMIZER + " with momentum "
-          + Defaults.TRAIN_COMMAND_SGD_MOMENTUM + ", lr " + Defaults.LR + ", dropout " + Defaults.TRAIN_COMMAND_DROPOUT
-          + ", batch " + Defaults.BATCH_SIZE + ", " + Defaults.TRAIN_COMMAND_EPOCHS + " epochs, seed " + Defaults.SEED
-          + ".",
+      "Defaults: the bundled " + Defaults.DATASET + " (8,000 train / 2,000 test MNIST digits,",
+      "1,000 of the train held out for validation), hidden " + Defaults.HIDDEN_TEXT + ",",
+      Defaults.OPTIMIZER + " with momentum " + Defaults.TRAIN_COMMAND_SGD_MOMENTUM + ", lr " + Defaults.LR
+          + ", dropout " + Defaults.TRAIN_COMMAND_DROPOUT + ", batch " + Defaults.BATCH_SIZE + ", "
+          + Defaults.TRAIN_COMMAND_EPOCHS + " epochs, seed " + Defaults.SEED + ".",
       "A key a --config file sets wins over these defaults, a flag over both; a run's own config.json repeats it.",
       "A run killed mid-way resumes from its last epoch checkpoint when rerun with the same config and --out."
     })
