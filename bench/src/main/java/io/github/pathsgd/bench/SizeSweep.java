@@ -22,13 +22,15 @@ public final class SizeSweep {
    * One row of the size sweep: SGD and Path-SGD on {@code widths} at {@code threads} OpenBLAS threads (also the
    * threads of Path-SGD's κ pass), timed by {@code plan}; prints a progress line. The row's fields: threads, arch,
    * input, hidden, batch, sgd_ms_per_step, sgd_samples_per_s, path_sgd_ms_per_step, path_sgd_samples_per_s,
-   * ratio_median, ratio_q25, ratio_q75 (the paired Path-SGD step / SGD step, {@link StepBenchmark.StepTimes#pairedRatio}),
+   * ratio_median, ratio_q25, ratio_q75 (the paired Path-SGD step / SGD step, {@link
+   * StepBenchmark.StepTimes#pairedRatio}),
    * ratio_of_medians, warmup_steps, warmup_seconds_sgd, warmup_seconds_path_sgd, timed_steps, timed_seconds_sgd,
    * timed_seconds_path_sgd, drift_sgd, drift_path_sgd and gc_fraction.
    */
   public static Map<String, Object> sweepRow(int[] widths, int batch, int threads, StepBenchmark.Plan plan) {
     Blas.setThreads(threads);
-    StepBenchmark.StepTimes t = StepBenchmark.stepSeconds(widths, batch, List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), plan);
+    StepBenchmark.StepTimes t = StepBenchmark.stepSeconds(widths, batch,
+        List.of(Optimizers.sgd(0.01), PathOptimizers.pathSgd(0.01, 2)), plan);
     double[] pr = t.pairedRatio()[1];
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("threads", Blas.threads());
@@ -87,7 +89,7 @@ public final class SizeSweep {
       drifting |= faster;
       b.append(faster ? "  *" : "").append(String.format("%n"));
     }
-    b.append(String.format("Path-SGD/SGD step: the StepBenchmark.median over the timed rounds of (Path-SGD step / SGD step in the same"
+    b.append(String.format("Path-SGD/SGD step: the median over the timed rounds of (Path-SGD step / SGD step in the same"
         + " round), with its quartiles.%n"));
     if (drifting) {
       b.append(String.format(Locale.ROOT, "*: the steps were still getting faster (drift above %.2f): warm up longer.%n",

@@ -58,11 +58,12 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--optimizer", description = "sgd, adagrad or path-sgd (default " + Defaults.OPTIMIZER + ")")
   String optimizer;
 
-  @Option(names = "--lr", description = "step size η (default " + Defaults.LR + "; adagrad " + Defaults.LR_ADAGRAD + ")")
+  @Option(names = "--lr", description = "step size η (default " + Defaults.LR + "; adagrad "
+      + Defaults.LR_ADAGRAD + ")")
   Double lr;
 
-  @Option(names = "--momentum", description = "momentum μ in [0,1), PyTorch convention (default " + Defaults.TRAIN_COMMAND_SGD_MOMENTUM
-      + " for sgd, else " + Defaults.MOMENTUM + ")")
+  @Option(names = "--momentum", description = "momentum μ in [0,1), PyTorch convention (default "
+      + Defaults.TRAIN_COMMAND_SGD_MOMENTUM + " for sgd, else " + Defaults.MOMENTUM + ")")
   Double momentum;
 
   @Option(names = "--nesterov", description = "Nesterov momentum")
@@ -84,13 +85,16 @@ final class TrainCommand implements Callable<Integer> {
       description = "unbalanced init: N picks over all hidden layers instead (absolute; not with --unbalance-fraction)")
   Integer unbalanceCount;
 
-  @Option(names = "--unbalance-factor", description = "unbalanced init: factor 10c or 10^c (default " + Defaults.UNBALANCE_FACTOR + ")")
+  @Option(names = "--unbalance-factor", description = "unbalanced init: factor 10c or 10^c (default "
+      + Defaults.UNBALANCE_FACTOR + ")")
   String unbalanceFactor;
 
-  @Option(names = "--unbalance-mu", description = "unbalanced init: μ of c ~ LogNormal(μ, σ) (default " + Defaults.UNBALANCE_MU + ")")
+  @Option(names = "--unbalance-mu", description = "unbalanced init: μ of c ~ LogNormal(μ, σ) (default "
+      + Defaults.UNBALANCE_MU + ")")
   Double unbalanceMu;
 
-  @Option(names = "--unbalance-sigma", description = "unbalanced init: σ of c ~ LogNormal(μ, σ) (default " + Defaults.UNBALANCE_SIGMA + ")")
+  @Option(names = "--unbalance-sigma", description = "unbalanced init: σ of c ~ LogNormal(μ, σ) (default "
+      + Defaults.UNBALANCE_SIGMA + ")")
   Double unbalanceSigma;
 
   @Option(names = "--batch-size", description = "mini-batch size (default " + Defaults.BATCH_SIZE + ")")
@@ -103,22 +107,26 @@ final class TrainCommand implements Callable<Integer> {
       + Defaults.TRAIN_COMMAND_DROPOUT + ")")
   Double dropout;
 
-  @Option(names = "--input-dropout", description = "drop probability of the input features (default " + Defaults.INPUT_DROPOUT + ")")
+  @Option(names = "--input-dropout", description = "drop probability of the input features (default "
+      + Defaults.INPUT_DROPOUT + ")")
   Double inputDropout;
 
-  @Option(names = "--kappa-every", description = "Path-SGD: recompute κ every k steps (default " + Defaults.KAPPA_EVERY + ")")
+  @Option(names = "--kappa-every", description = "Path-SGD: recompute κ every k steps (default "
+      + Defaults.KAPPA_EVERY + ")")
   Integer kappaEvery;
 
   @Option(names = "--standardize", description = "per-channel standardization with training statistics")
   Boolean standardize;
 
-  @Option(names = "--downsample", description = "downsample images to k×k by area averaging (default " + Defaults.DOWNSAMPLE + " = off)")
+  @Option(names = "--downsample", description = "downsample images to k×k by area averaging (default "
+      + Defaults.DOWNSAMPLE + " = off)")
   Integer downsample;
 
   @Option(names = "--grayscale", description = "convert colour images to grey (ITU-R BT.601)")
   Boolean grayscale;
 
-  @Option(names = "--per-class-train", description = "class-balanced training subset, N per class (default " + Defaults.PER_CLASS_TRAIN + " = all)")
+  @Option(names = "--per-class-train", description = "class-balanced training subset, N per class (default "
+      + Defaults.PER_CLASS_TRAIN + " = all)")
   Integer perClassTrain;
 
   @Option(names = "--seed", description = "seed of every random stream (default " + Defaults.SEED + ")")
@@ -127,11 +135,13 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "OpenBLAS threads (default " + Defaults.THREADS + " = all cores)")
   Integer threads;
 
-  @Option(names = "--validation-size", description = "training rows held out for validation (default " + Defaults.VALIDATION_SIZE
+  @Option(names = "--validation-size", description = "training rows held out for validation (default "
+      + Defaults.VALIDATION_SIZE
       + " = auto: 10,000 from 40,000 training images on, else an eighth)")
   Integer validationSize;
 
-  @Option(names = "--stop-loss", description = "stop when the training loss falls below this (default " + Defaults.STOP_TRAIN_LOSS + " = never)")
+  @Option(names = "--stop-loss", description = "stop when the training loss falls below this (default "
+      + Defaults.STOP_TRAIN_LOSS + " = never)")
   Double stopLoss;
 
   @Option(names = "--divergence-factor", paramLabel = "F",

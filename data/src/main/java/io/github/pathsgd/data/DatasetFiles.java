@@ -63,7 +63,8 @@ final class DatasetFiles {
     if (Files.exists(base) && !Files.isDirectory(base)) {
       String p = InputFiles.problem(base);
       throw new DataException("data folder " + base + " is " + (p == null ? "a file" : "not a folder: " + p)
-          + "; expected the folder that holds the " + dataset + " files (--data-dir, data_dir or " + Datasets.ENV + ")");
+          + "; expected the folder that holds the " + dataset + " files (--data-dir, data_dir or " + Datasets.ENV
+          + ")");
     }
     for (Path dir : dirs) {
       if (!Files.isDirectory(dir)) {

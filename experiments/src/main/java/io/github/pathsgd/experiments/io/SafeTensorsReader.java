@@ -1,9 +1,20 @@
 package io.github.pathsgd.experiments.io;
 
+import static io.github.pathsgd.experiments.io.SafeTensors.DATA_SHA256;
+import static io.github.pathsgd.experiments.io.SafeTensors.DTYPE_BITS;
+import static io.github.pathsgd.experiments.io.SafeTensors.HEX64;
+import static io.github.pathsgd.experiments.io.SafeTensors.MAX_HEADER;
+import static io.github.pathsgd.experiments.io.SafeTensors.NAME;
+import static io.github.pathsgd.experiments.io.SafeTensors.STRICT;
+import static io.github.pathsgd.experiments.io.SafeTensors.TENSOR_KEYS;
+import static io.github.pathsgd.experiments.io.SafeTensors.WIDTHS;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.experiments.io.SafeTensors.InvalidModelException;
+import io.github.pathsgd.experiments.io.SafeTensors.Model;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -33,18 +44,18 @@ final class SafeTensorsReader {
   private record Entry(String name, String dtype, long[] shape, long begin, long end) {}
 
   /** {@link #read(Path, boolean)} on an open channel; {@code file} names it in errors (tests read from memory). */
-  static SafeTensors.Model read(SeekableByteChannel ch, Path file, boolean allowNonFinite) throws IOException {
+  static Model read(SeekableByteChannel ch, Path file, boolean allowNonFinite) throws IOException {
     long size = ch.size();
     if (size < 8) {
-      throw new SafeTensors.InvalidModelException(file, "too short for a safetensors file (" + size
+      throw new InvalidModelException(file, "too short for a safetensors file (" + size
           + " bytes; it starts with an 8-byte header length)");
     }
     ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
     readFully(ch, file, lenBuf, 0);
     long hlen = lenBuf.getLong(0);
-    if (hlen <= 0 || hlen > size - 8 || hlen > SafeTensors.MAX_HEADER) {
-      throw new SafeTensors.InvalidModelException(file, "header length " + Long.toUnsignedString(hlen) + " (bytes 0-7) is "
-          + "impossible: expected 1.." + Math.min(size - 8, SafeTensors.MAX_HEADER) + " for a file of " + size + " bytes");
+    if (hlen <= 0 || hlen > size - 8 || hlen > MAX_HEADER) {
+      throw new InvalidModelException(file, "header length " + Long.toUnsignedString(hlen) + " (bytes 0-7) is "
+          + "impossible: expected 1.." + Math.min(size - 8, MAX_HEADER) + " for a file of " + size + " bytes");
     }
     ByteBuffer hb = ByteBuffer.allocate((int) hlen);
     readFully(ch, file, hb, 8);
@@ -65,21 +76,21 @@ final class SafeTensorsReader {
     }
     coverage(file, entries, dataLen);
     ParamLayout lay = layout(file, entries);
-    String widths = meta.get(SafeTensors.WIDTHS);
+    String widths = meta.get(WIDTHS);
     if (widths != null && !widths.equals(lay.toString())) {
-      throw new SafeTensors.InvalidModelException(file, "__metadata__ " + SafeTensors.WIDTHS + " is '" + widths + "', but the tensors are "
+      throw new InvalidModelException(file, "__metadata__ " + WIDTHS + " is '" + widths + "', but the tensors are "
           + lay);
     }
-    String sha = meta.get(SafeTensors.DATA_SHA256);
-    if (sha != null && !SafeTensors.HEX64.matcher(sha).matches()) {
-      throw new SafeTensors.InvalidModelException(file, "__metadata__ " + SafeTensors.DATA_SHA256 + " is '" + sha
+    String sha = meta.get(DATA_SHA256);
+    if (sha != null && !HEX64.matcher(sha).matches()) {
+      throw new InvalidModelException(file, "__metadata__ " + DATA_SHA256 + " is '" + sha
           + "', expected 64 lowercase hex digits");
     }
     // the data area holds exactly the parameters (coverage + names), so this allocation is bounded by the file
     Mlp net = new Mlp(lay);
     MessageDigest md = SafeTensors.sha256();
     for (Entry e : entries) { // in file order, for the digest
-      Matcher m = SafeTensors.NAME.matcher(e.name());
+      Matcher m = NAME.matcher(e.name());
       m.matches();
       int l = Integer.parseInt(m.group(1));
       boolean weight = m.group(2).equals("weight");
@@ -89,11 +100,11 @@ final class SafeTensorsReader {
     if (sha != null) {
       String actual = HexFormat.of().formatHex(md.digest());
       if (!actual.equals(sha)) {
-        throw new SafeTensors.InvalidModelException(file, "the data area's SHA-256 is " + actual + ", but __metadata__ "
-            + SafeTensors.DATA_SHA256 + " says " + sha + ": the file is damaged");
+        throw new InvalidModelException(file, "the data area's SHA-256 is " + actual + ", but __metadata__ "
+            + DATA_SHA256 + " says " + sha + ": the file is damaged");
       }
     }
-    return new SafeTensors.Model(net, meta);
+    return new Model(net, meta);
   }
 
   private static JsonNode parseHeader(Path file, byte[] raw) throws IOException {
@@ -103,35 +114,35 @@ final class SafeTensorsReader {
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw));
       text = cb.toString();
     } catch (CharacterCodingException e) {
-      throw new SafeTensors.InvalidModelException(file, "header (bytes 8-" + (7 + raw.length) + ") is not valid UTF-8");
+      throw new InvalidModelException(file, "header (bytes 8-" + (7 + raw.length) + ") is not valid UTF-8");
     }
     if (!text.startsWith("{")) {
-      throw new SafeTensors.InvalidModelException(file, "header must start with '{' at byte 8");
+      throw new InvalidModelException(file, "header must start with '{' at byte 8");
     }
     JsonNode header;
     try {
-      header = SafeTensors.STRICT.readTree(text);
+      header = STRICT.readTree(text);
     } catch (IOException e) {
       String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       int nl = msg.indexOf('\n');
-      throw new SafeTensors.InvalidModelException(file, "header is not one valid JSON object: "
+      throw new InvalidModelException(file, "header is not one valid JSON object: "
           + (nl < 0 ? msg : msg.substring(0, nl)));
     }
     if (header == null || !header.isObject()) {
-      throw new SafeTensors.InvalidModelException(file, "header is not a JSON object");
+      throw new InvalidModelException(file, "header is not a JSON object");
     }
     return header;
   }
 
   private static void metadata(Path file, JsonNode m, Map<String, String> meta) throws IOException {
     if (!m.isObject()) {
-      throw new SafeTensors.InvalidModelException(file, "__metadata__ must be an object of strings, got " + m.getNodeType());
+      throw new InvalidModelException(file, "__metadata__ must be an object of strings, got " + m.getNodeType());
     }
     Iterator<Map.Entry<String, JsonNode>> it = m.fields();
     while (it.hasNext()) {
       var e = it.next();
       if (!e.getValue().isTextual()) {
-        throw new SafeTensors.InvalidModelException(file, "__metadata__ value of '" + e.getKey() + "' must be a string, got "
+        throw new InvalidModelException(file, "__metadata__ value of '" + e.getKey() + "' must be a string, got "
             + e.getValue().getNodeType());
       }
       meta.put(e.getKey(), e.getValue().textValue());
@@ -142,30 +153,30 @@ final class SafeTensorsReader {
   private static Entry entry(Path file, String name, JsonNode t, long dataLen) throws IOException {
     String where = "tensor '" + name + "'";
     if (!t.isObject()) {
-      throw new SafeTensors.InvalidModelException(file, where + " must be an object with dtype, shape and data_offsets");
+      throw new InvalidModelException(file, where + " must be an object with dtype, shape and data_offsets");
     }
     for (Iterator<String> it = t.fieldNames(); it.hasNext(); ) {
       String k = it.next();
-      if (!SafeTensors.TENSOR_KEYS.contains(k)) {
-        throw new SafeTensors.InvalidModelException(file, where + " has an unknown field '" + k
+      if (!TENSOR_KEYS.contains(k)) {
+        throw new InvalidModelException(file, where + " has an unknown field '" + k
             + "' (expected dtype, shape, data_offsets)");
       }
     }
     JsonNode dt = t.get("dtype");
-    if (dt == null || !dt.isTextual() || !SafeTensors.DTYPE_BITS.containsKey(dt.textValue())) {
-      throw new SafeTensors.InvalidModelException(file, where + " has dtype " + dt + ", expected one of the safetensors dtypes "
-          + new TreeMap<>(SafeTensors.DTYPE_BITS).keySet());
+    if (dt == null || !dt.isTextual() || !DTYPE_BITS.containsKey(dt.textValue())) {
+      throw new InvalidModelException(file, where + " has dtype " + dt + ", expected one of the safetensors dtypes "
+          + new TreeMap<>(DTYPE_BITS).keySet());
     }
     JsonNode s = t.get("shape");
     if (s == null || !s.isArray()) {
-      throw new SafeTensors.InvalidModelException(file, where + " has shape " + s + ", expected an array of integers");
+      throw new InvalidModelException(file, where + " has shape " + s + ", expected an array of integers");
     }
     long[] shape = new long[s.size()];
     BigInteger count = BigInteger.ONE;
     for (int i = 0; i < shape.length; i++) {
       JsonNode d = s.get(i);
       if (!d.isIntegralNumber() || d.bigIntegerValue().signum() < 0 || !d.canConvertToLong()) {
-        throw new SafeTensors.InvalidModelException(file, where + " has shape " + s + ": dimension " + i + " is " + d
+        throw new InvalidModelException(file, where + " has shape " + s + ": dimension " + i + " is " + d
             + ", expected a non-negative integer");
       }
       shape[i] = d.longValue();
@@ -173,18 +184,18 @@ final class SafeTensorsReader {
     }
     JsonNode o = t.get("data_offsets");
     if (o == null || !o.isArray() || o.size() != 2) {
-      throw new SafeTensors.InvalidModelException(file, where + " has data_offsets " + o + ", expected [begin, end]");
+      throw new InvalidModelException(file, where + " has data_offsets " + o + ", expected [begin, end]");
     }
     BigInteger begin = offset(file, where, o, 0);
     BigInteger end = offset(file, where, o, 1);
     BigInteger len = BigInteger.valueOf(dataLen);
     if (begin.compareTo(end) > 0 || end.compareTo(len) > 0) {
-      throw new SafeTensors.InvalidModelException(file, where + " has data_offsets " + o + ", outside the " + dataLen
+      throw new InvalidModelException(file, where + " has data_offsets " + o + ", outside the " + dataLen
           + "-byte data area (expected 0 <= begin <= end <= " + dataLen + ")");
     }
-    BigInteger bits = count.multiply(BigInteger.valueOf(SafeTensors.DTYPE_BITS.get(dt.textValue())));
+    BigInteger bits = count.multiply(BigInteger.valueOf(DTYPE_BITS.get(dt.textValue())));
     if (bits.mod(BigInteger.valueOf(8)).signum() != 0 || !bits.shiftRight(3).equals(end.subtract(begin))) {
-      throw new SafeTensors.InvalidModelException(file, where + " has shape " + s + " of " + dt.textValue() + ", that is "
+      throw new InvalidModelException(file, where + " has shape " + s + " of " + dt.textValue() + ", that is "
           + bits.shiftRight(3) + " bytes, but data_offsets " + o + " span " + end.subtract(begin) + " bytes");
     }
     return new Entry(name, dt.textValue(), shape, begin.longValueExact(), end.longValueExact());
@@ -193,7 +204,7 @@ final class SafeTensorsReader {
   private static BigInteger offset(Path file, String where, JsonNode o, int i) throws IOException {
     JsonNode v = o.get(i);
     if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0) {
-      throw new SafeTensors.InvalidModelException(file, where + " has data_offsets " + o + ": " + v
+      throw new InvalidModelException(file, where + " has data_offsets " + o + ": " + v
           + " is not a non-negative integer");
     }
     return v.bigIntegerValue();
@@ -206,7 +217,7 @@ final class SafeTensorsReader {
     String prev = null;
     for (Entry e : entries) {
       if (e.begin() != at) {
-        throw new SafeTensors.InvalidModelException(file, "tensor '" + e.name() + "' starts at data byte " + e.begin()
+        throw new InvalidModelException(file, "tensor '" + e.name() + "' starts at data byte " + e.begin()
             + (prev == null ? ", expected 0 (the first tensor starts the data area)"
                 : (e.begin() > at ? ", leaving a gap after" : ", overlapping") + " '" + prev + "', which ends at "
                     + at));
@@ -215,7 +226,7 @@ final class SafeTensorsReader {
       prev = e.name();
     }
     if (at != dataLen) {
-      throw new SafeTensors.InvalidModelException(file, "the tensors cover " + at + " bytes of the " + dataLen
+      throw new InvalidModelException(file, "the tensors cover " + at + " bytes of the " + dataLen
           + "-byte data area (the header length or an offset is wrong, or bytes were added or removed)");
     }
   }
@@ -225,20 +236,20 @@ final class SafeTensorsReader {
     Map<String, Entry> byName = new TreeMap<>();
     int layers = 0;
     for (Entry e : entries) {
-      Matcher m = SafeTensors.NAME.matcher(e.name());
+      Matcher m = NAME.matcher(e.name());
       if (!m.matches()) {
-        throw new SafeTensors.InvalidModelException(file, "unexpected tensor '" + e.name() + "' (a pathsgd model holds exactly "
+        throw new InvalidModelException(file, "unexpected tensor '" + e.name() + "' (a pathsgd model holds exactly "
             + "layers.{i}.weight and layers.{i}.bias for i = 0..L-1)");
       }
       if (!e.dtype().equals("F32")) {
-        throw new SafeTensors.InvalidModelException(file, "tensor '" + e.name() + "' has dtype " + e.dtype()
+        throw new InvalidModelException(file, "tensor '" + e.name() + "' has dtype " + e.dtype()
             + ", expected F32");
       }
       layers = Math.max(layers, Integer.parseInt(m.group(1)) + 1);
       byName.put(e.name(), e);
     }
     if (entries.isEmpty()) {
-      throw new SafeTensors.InvalidModelException(file, "no tensors (expected layers.{i}.weight and layers.{i}.bias)");
+      throw new InvalidModelException(file, "no tensors (expected layers.{i}.weight and layers.{i}.bias)");
     }
     // every layer has two tensors, so a file of n tensors numbers its layers below n / 2 (this bounds the allocation)
     int[] widths = new int[Math.min(layers, entries.size() / 2) + 1];
@@ -248,12 +259,12 @@ final class SafeTensorsReader {
       Entry w = byName.get(wn);
       Entry b = byName.get(bn);
       if (w == null || b == null || l >= widths.length - 1) {
-        throw new SafeTensors.InvalidModelException(file, "missing tensor '" + (w == null ? wn : bn) + "', but the file has "
+        throw new InvalidModelException(file, "missing tensor '" + (w == null ? wn : bn) + "', but the file has "
             + "layers up to " + (layers - 1) + " (layers must be numbered 0..L-1 without gaps)");
       }
       if (w.shape().length != 2 || w.shape()[0] < 1 || w.shape()[1] < 1 || w.shape()[0] > Integer.MAX_VALUE
           || w.shape()[1] > Integer.MAX_VALUE) {
-        throw new SafeTensors.InvalidModelException(file, "tensor '" + wn + "' has shape " + java.util.Arrays.toString(w.shape())
+        throw new InvalidModelException(file, "tensor '" + wn + "' has shape " + java.util.Arrays.toString(w.shape())
             + ", expected [out, in] of positive ints");
       }
       int out = (int) w.shape()[0];
@@ -261,11 +272,11 @@ final class SafeTensorsReader {
       if (l == 0) {
         widths[0] = in;
       } else if (in != widths[l]) {
-        throw new SafeTensors.InvalidModelException(file, "tensor '" + wn + "' has " + in + " inputs, but layers." + (l - 1)
+        throw new InvalidModelException(file, "tensor '" + wn + "' has " + in + " inputs, but layers." + (l - 1)
             + ".weight has " + widths[l] + " outputs");
       }
       if (b.shape().length != 1 || b.shape()[0] != out) {
-        throw new SafeTensors.InvalidModelException(file, "tensor '" + bn + "' has shape " + java.util.Arrays.toString(b.shape())
+        throw new InvalidModelException(file, "tensor '" + bn + "' has shape " + java.util.Arrays.toString(b.shape())
             + ", expected [" + out + "]");
       }
       widths[l + 1] = out;
@@ -273,7 +284,7 @@ final class SafeTensorsReader {
     try {
       return new ParamLayout(widths);
     } catch (IllegalArgumentException e) {
-      throw new SafeTensors.InvalidModelException(file, e.getMessage());
+      throw new InvalidModelException(file, e.getMessage());
     }
   }
 
@@ -295,7 +306,7 @@ final class SafeTensorsReader {
           if (!Float.isFinite(f[i])) {
             int k = from + i;
             String idx = cols > 0 ? "[" + k / cols + ", " + k % cols + "]" : "[" + k + "]";
-            throw new SafeTensors.InvalidModelException(file, "tensor '" + e.name() + "' element " + idx + " (byte "
+            throw new InvalidModelException(file, "tensor '" + e.name() + "' element " + idx + " (byte "
                 + (dataStart + e.begin() + 4L * k) + ") is " + f[i] + "; non-finite weights are refused unless "
                 + "allowed (--allow-non-finite)");
           }
@@ -311,7 +322,7 @@ final class SafeTensorsReader {
       ch.position(start + b.position());
       int n = ch.read(b);
       if (n < 0) {
-        throw new SafeTensors.InvalidModelException(file, "unexpected end of file at byte " + (start + b.position()));
+        throw new InvalidModelException(file, "unexpected end of file at byte " + (start + b.position()));
       }
     }
   }

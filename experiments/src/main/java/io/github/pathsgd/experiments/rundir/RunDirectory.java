@@ -26,7 +26,7 @@ public final class RunDirectory {
     return dir.resolve("checkpoint.bin");
   }
 
-  /** What the caller writes after training and before summary.json (a model file); it may throw to keep the run open. */
+  /** What the caller writes after training, before summary.json (a model file); it may throw to keep the run open. */
   @FunctionalInterface
   public interface BeforeSummary {
     void accept(RunResult result) throws IOException;

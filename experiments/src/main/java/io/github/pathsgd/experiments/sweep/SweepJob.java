@@ -53,7 +53,8 @@ final class SweepJob {
 
   Result run(SweepRun r, DataCache cache, Set<String> expected, boolean wait) {
     Path dir = dir(r);
-    String head = String.format(Locale.ROOT, "[%d/%d] %s %s", r.index() + 1, sweep.all.size(), r.runId(), SweepRunner.label(r));
+    String head = String.format(Locale.ROOT, "[%d/%d] %s %s", r.index() + 1, sweep.all.size(), r.runId(),
+        SweepRunner.label(r));
     if (RunFolder.inspect(dir, r).finished()) {
       sweep.skipped.incrementAndGet();
       settle(r, cache, expected);

@@ -45,7 +45,8 @@ public final class SweepChild {
         throw new IllegalStateException(e);
       }
     };
-    SweepRunner.Outcome o = SweepRunnerTest.runner(out, SweepRunner.Options.of(out).withLog(log).withListeners(SweepHooks.afterCheckpoint(hook))).run();
+    SweepRunner.Outcome o = SweepRunnerTest.runner(out, SweepRunner.Options.of(out).withLog(log)
+        .withListeners(SweepHooks.afterCheckpoint(hook))).run();
     log.println("outcome trained=" + o.trained() + " skipped=" + o.skipped() + " busy=" + o.busy());
     log.flush();
     System.exit(0);

@@ -1,6 +1,12 @@
 package io.github.pathsgd.train.checkpoint;
 
+import static io.github.pathsgd.train.checkpoint.Checkpoint.MAGIC;
+import static io.github.pathsgd.train.checkpoint.Checkpoint.MIN_SIZE;
+import static io.github.pathsgd.train.checkpoint.Checkpoint.RECORD_BYTES;
+import static io.github.pathsgd.train.checkpoint.Checkpoint.VERSION;
+
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.train.checkpoint.Checkpoint.InvalidCheckpointException;
 import io.github.pathsgd.train.history.EpochRecord;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
@@ -36,7 +42,7 @@ final class CheckpointReader {
     /** Refuses unless {@code count} items of {@code bytes} bytes each are still in the file. */
     void need(long count, int bytes, String what) throws IOException {
       if (count < 0 || count > left / bytes) {
-        throw new Checkpoint.InvalidCheckpointException(file, what + " " + count + (bytes == 1 ? "" : " × " + bytes)
+        throw new InvalidCheckpointException(file, what + " " + count + (bytes == 1 ? "" : " × " + bytes)
             + " bytes does not fit in the " + left + " bytes left before the checksum");
       }
       left -= count * bytes;
@@ -73,18 +79,18 @@ final class CheckpointReader {
   /** {@link Checkpoint#read(Path)} on an open channel; {@code file} names it in errors. */
   static Checkpoint read(SeekableByteChannel ch, Path file) throws IOException {
     long size = ch.size();
-    if (size < Checkpoint.MIN_SIZE) {
-      throw new Checkpoint.InvalidCheckpointException(file, "truncated: " + size + " bytes, a checkpoint has at least "
-          + Checkpoint.MIN_SIZE);
+    if (size < MIN_SIZE) {
+      throw new InvalidCheckpointException(file, "truncated: " + size + " bytes, a checkpoint has at least "
+          + MIN_SIZE);
     }
     ByteBuffer head = ByteBuffer.allocate(12);
     readFully(ch, file, head, 0);
-    if (head.getLong(0) != Checkpoint.MAGIC) {
-      throw new Checkpoint.InvalidCheckpointException(file, "not a pathsgd checkpoint (bad magic at byte 0)");
+    if (head.getLong(0) != MAGIC) {
+      throw new InvalidCheckpointException(file, "not a pathsgd checkpoint (bad magic at byte 0)");
     }
     int v = head.getInt(8);
-    if (v != Checkpoint.VERSION) {
-      throw new Checkpoint.InvalidCheckpointException(file, "format version " + v + " at byte 8, expected " + Checkpoint.VERSION);
+    if (v != VERSION) {
+      throw new InvalidCheckpointException(file, "format version " + v + " at byte 8, expected " + VERSION);
     }
     checksum(ch, file, size);
     ch.position(12);
@@ -94,12 +100,12 @@ final class CheckpointReader {
       Input c = new Input(in, file, size - 4 - 12);
       String hash = c.readUTF("config hash");
       if (hash.isEmpty()) {
-        throw new Checkpoint.InvalidCheckpointException(file, "empty config hash");
+        throw new InvalidCheckpointException(file, "empty config hash");
       }
       int nw = c.readInt();
       c.need(nw, 4, "width count");
       if (nw < 2) {
-        throw new Checkpoint.InvalidCheckpointException(file, "width count " + nw + ", expected at least 2");
+        throw new InvalidCheckpointException(file, "width count " + nw + ", expected at least 2");
       }
       int[] widths = new int[nw];
       for (int i = 0; i < nw; i++) {
@@ -109,24 +115,24 @@ final class CheckpointReader {
       try {
         layout = new ParamLayout(widths);
       } catch (IllegalArgumentException e) {
-        throw new Checkpoint.InvalidCheckpointException(file, "layout " + Arrays.toString(widths) + ": " + e.getMessage());
+        throw new InvalidCheckpointException(file, "layout " + Arrays.toString(widths) + ": " + e.getMessage());
       }
       int epoch = c.readInt();
       if (epoch < 0) {
-        throw new Checkpoint.InvalidCheckpointException(file, "epoch " + epoch + ", expected >= 0");
+        throw new InvalidCheckpointException(file, "epoch " + epoch + ", expected >= 0");
       }
       int steps = c.readInt();
       if (steps < 1) {
-        throw new Checkpoint.InvalidCheckpointException(file, "steps per epoch " + steps + ", expected >= 1");
+        throw new InvalidCheckpointException(file, "steps per epoch " + steps + ", expected >= 1");
       }
       float[] params = c.readFloats("parameter count");
       if (params.length != layout.size()) {
-        throw new Checkpoint.InvalidCheckpointException(file, params.length + " parameters, the layout " + layout + " has "
+        throw new InvalidCheckpointException(file, params.length + " parameters, the layout " + layout + " has "
             + layout.size());
       }
       for (int i = 0; i < params.length; i++) {
         if (!Float.isFinite(params[i])) {
-          throw new Checkpoint.InvalidCheckpointException(file, "parameter " + i + " is " + params[i]);
+          throw new InvalidCheckpointException(file, "parameter " + i + " is " + params[i]);
         }
       }
       long count = (long) epoch * steps;
@@ -137,7 +143,7 @@ final class CheckpointReader {
       for (int i = 0; i < entries; i++) {
         String key = c.readUTF("optimizer key");
         if (key.isEmpty() || opt.containsKey(key)) {
-          throw new Checkpoint.InvalidCheckpointException(file, "optimizer entry " + i + " has an empty or repeated key '"
+          throw new InvalidCheckpointException(file, "optimizer entry " + i + " has an empty or repeated key '"
               + key + "'");
         }
         c.need(1, 1, "entry kind");
@@ -147,30 +153,30 @@ final class CheckpointReader {
         } else if (kind == 1) {
           int n = c.readInt();
           if (n != 1) {
-            throw new Checkpoint.InvalidCheckpointException(file, "optimizer scalar '" + key + "' has " + n
+            throw new InvalidCheckpointException(file, "optimizer scalar '" + key + "' has " + n
                 + " values, expected 1");
           }
           c.need(1, 8, "optimizer scalar");
           double d = in.readDouble();
           if (key.endsWith("#count") && d != count) {
-            throw new Checkpoint.InvalidCheckpointException(file, "optimizer step count '" + key + "' is " + d + ", expected "
+            throw new InvalidCheckpointException(file, "optimizer step count '" + key + "' is " + d + ", expected "
                 + count + " (epoch " + epoch + " × " + steps + " steps)");
           }
           opt.put(key, new double[] {d});
         } else {
-          throw new Checkpoint.InvalidCheckpointException(file, "unknown entry kind " + kind + " for optimizer entry '" + key
+          throw new InvalidCheckpointException(file, "unknown entry kind " + kind + " for optimizer entry '" + key
               + "'");
         }
       }
       if (!opt.containsKey("#count")) {
-        throw new Checkpoint.InvalidCheckpointException(file, "the optimizer state lacks its step count '#count'");
+        throw new InvalidCheckpointException(file, "the optimizer state lacks its step count '#count'");
       }
       int h = c.readInt();
       if (h != epoch + 1L) {
-        throw new Checkpoint.InvalidCheckpointException(file, "history of " + h + " epochs, expected " + (epoch + 1L)
+        throw new InvalidCheckpointException(file, "history of " + h + " epochs, expected " + (epoch + 1L)
             + " (epochs 0.." + epoch + ")");
       }
-      c.need(h, Checkpoint.RECORD_BYTES, "history length");
+      c.need(h, RECORD_BYTES, "history length");
       List<EpochRecord> history = new ArrayList<>();
       for (int i = 0; i < h; i++) {
         int e = in.readInt();
@@ -183,11 +189,11 @@ final class CheckpointReader {
         history.add(r);
       }
       if (c.left != 0) {
-        throw new Checkpoint.InvalidCheckpointException(file, c.left + " unexpected bytes after the history");
+        throw new InvalidCheckpointException(file, c.left + " unexpected bytes after the history");
       }
       return new Checkpoint(hash, widths, epoch, steps, params, opt, history);
     } catch (EOFException | java.io.UTFDataFormatException e) {
-      throw new Checkpoint.InvalidCheckpointException(file, "truncated or damaged (" + e + ")");
+      throw new InvalidCheckpointException(file, "truncated or damaged (" + e + ")");
     }
   }
 
@@ -207,7 +213,7 @@ final class CheckpointReader {
     readFully(ch, file, t, end);
     int stored = t.getInt(0);
     if (stored != (int) crc.getValue()) {
-      throw new Checkpoint.InvalidCheckpointException(file, String.format("checksum mismatch (CRC32C stored %08x, computed "
+      throw new InvalidCheckpointException(file, String.format("checksum mismatch (CRC32C stored %08x, computed "
           + "%08x over %d bytes): the file is truncated or damaged", stored, (int) crc.getValue(), size - 4));
     }
   }
@@ -217,7 +223,7 @@ final class CheckpointReader {
     while (b.hasRemaining()) {
       ch.position(pos + b.position());
       if (ch.read(b) < 0) {
-        throw new Checkpoint.InvalidCheckpointException(file, "truncated while it was read (at byte " + (pos + b.position())
+        throw new InvalidCheckpointException(file, "truncated while it was read (at byte " + (pos + b.position())
             + ")");
       }
     }
@@ -241,7 +247,7 @@ final class CheckpointReader {
       bad = "kappa_clamped " + r.kappaClamped() + ", expected finite and >= 0";
     }
     if (bad != null) {
-      throw new Checkpoint.InvalidCheckpointException(file, "history record " + i + ": " + bad);
+      throw new InvalidCheckpointException(file, "history record " + i + ": " + bad);
     }
   }
 

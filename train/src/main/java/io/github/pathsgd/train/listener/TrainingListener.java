@@ -32,7 +32,7 @@ public interface TrainingListener {
     return null;
   }
 
-  /** Asked after {@link #onEpoch} of every epoch ≥ 1 (and by the trainer's own checks for epoch 0): non-null ends it. */
+  /** Asked after {@link #onEpoch} of every epoch ≥ 1 (and by the trainer's checks for epoch 0): non-null ends it. */
   default Stop afterEpoch(EpochRecord record) {
     return null;
   }
