@@ -2,7 +2,6 @@ package io.github.pathsgd.bench;
 
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
-import io.github.pathsgd.experiments.bench.StepBenchmark;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -56,8 +55,8 @@ public class SgemmBenchmark {
     m = Integer.parseInt(p[3]);
     n = Integer.parseInt(p[4]);
     k = Integer.parseInt(p[5]);
-    a = StepBenchmark.random(m * k, 1);
-    b = StepBenchmark.random(k * n, 2);
+    a = MachineTimings.random(m * k, 1);
+    b = MachineTimings.random(k * n, 2);
     c = new Tensor(m * n);
   }
 

@@ -1,8 +1,10 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.experiments.bench.StepBenchmark;
-import io.github.pathsgd.experiments.results.Provenance;
-import io.github.pathsgd.experiments.results.RunWriter;
+import io.github.pathsgd.bench.MachineTimings;
+import io.github.pathsgd.bench.SizeSweep;
+import io.github.pathsgd.bench.StepBenchmark;
+import io.github.pathsgd.experiments.rundir.Provenance;
+import io.github.pathsgd.experiments.rundir.RunWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -194,7 +196,7 @@ final class BenchCommand implements Callable<Integer> {
     List<Map<String, Object>> res = new ArrayList<>();
     int t = io.github.pathsgd.core.tensor.Blas.threads();
     for (int[] w : parsed) {
-      String arch = StepBenchmark.archString(w);
+      String arch = SizeSweep.archString(w);
       for (Map<String, Object> e : (List<Map<String, Object>>) ours.get("steps")) {
         if (e.get("arch").equals(arch) && e.get("optimizer").equals("sgd")) {
           Map<String, Object> r = peer(arch, t);
@@ -245,8 +247,8 @@ final class BenchCommand implements Callable<Integer> {
     for (int t : threads) {
       for (int in : inputs) {
         for (int h : sizes) {
-          int[] w = StepBenchmark.sweepArch(in, h);
-          Map<String, Object> row = StepBenchmark.sweepRow(w, batch, t, plan);
+          int[] w = SizeSweep.sweepArch(in, h);
+          Map<String, Object> row = SizeSweep.sweepRow(w, batch, t, plan);
           if (torchScript != null) {
             Map<String, Object> r = peer((String) row.get("arch"), ((Number) row.get("threads")).intValue());
             double theirs = ((Number) r.get("samples_per_s")).doubleValue();
@@ -265,12 +267,12 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     System.out.println();
-    System.out.print(StepBenchmark.table(rows, batch, plan));
+    System.out.print(SizeSweep.table(rows, batch, plan));
     out.put("size_sweep", rows);
     if (torchScript != null) {
       out.put("pytorch", peers);
     }
-    out.put("peak_rss_mib", StepBenchmark.peakRssMiB());
+    out.put("peak_rss_mib", MachineTimings.peakRssMiB());
     return out;
   }
 
@@ -278,9 +280,9 @@ final class BenchCommand implements Callable<Integer> {
   public Integer call() {
     if (json != null) {
       try {
-        io.github.pathsgd.experiments.results.OutputTarget.of(json); // before the benchmark, not after it
-      } catch (io.github.pathsgd.experiments.results.OutputTarget.Refused e) {
-        throw new io.github.pathsgd.experiments.results.OutputTarget.Refused("--json: " + e.getMessage());
+        io.github.pathsgd.train.io.OutputTarget.of(json); // before the benchmark, not after it
+      } catch (io.github.pathsgd.train.io.OutputTarget.Refused e) {
+        throw new io.github.pathsgd.train.io.OutputTarget.Refused("--json: " + e.getMessage());
       }
     }
     for (int t : threads) {

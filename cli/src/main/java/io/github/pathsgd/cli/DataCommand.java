@@ -1,8 +1,8 @@
 package io.github.pathsgd.cli;
 
 import io.github.pathsgd.data.DatasetInfo;
-import io.github.pathsgd.data.Downloader;
 import io.github.pathsgd.data.Datasets;
+import io.github.pathsgd.data.Downloader;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

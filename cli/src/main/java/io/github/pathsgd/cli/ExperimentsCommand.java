@@ -1,8 +1,8 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.experiments.results.OutputTarget;
 import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
+import io.github.pathsgd.train.io.OutputTarget;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -1,6 +1,6 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.experiments.results.Provenance;
+import io.github.pathsgd.experiments.rundir.Provenance;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;

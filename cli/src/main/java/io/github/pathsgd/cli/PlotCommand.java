@@ -1,7 +1,7 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.experiments.report.Figures;
-import io.github.pathsgd.experiments.report.ResultSet;
+import io.github.pathsgd.report.Figures;
+import io.github.pathsgd.report.ResultSet;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,7 +1,7 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.experiments.train.EpochRecord;
-import io.github.pathsgd.experiments.train.TrainingListener;
+import io.github.pathsgd.train.history.EpochRecord;
+import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.PrintStream;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;

@@ -1,6 +1,6 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.experiments.report.Report;
+import io.github.pathsgd.report.Report;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -8,8 +8,8 @@ import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.io.SafeTensors;
-import io.github.pathsgd.experiments.results.AtomicFiles;
-import io.github.pathsgd.experiments.results.OutputTarget;
+import io.github.pathsgd.train.io.AtomicFiles;
+import io.github.pathsgd.train.io.OutputTarget;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -126,8 +126,12 @@ final class RescaleCommand implements Callable<Integer> {
     if (count != null && count < 0) {
       throw new IllegalArgumentException("--count: expected >= 0, got " + count);
     }
-    if (!factor.equals("10c") && !factor.equals("10^c")) {
-      throw new IllegalArgumentException("--factor: expected 10c or 10^c, got '" + factor + "'");
+    Unbalance.FactorForm form;
+    try {
+      form = Unbalance.FactorForm.parse(factor); // the one parser of 10c / 10^c
+    } catch (IllegalArgumentException e) {
+      String m = String.valueOf(e.getMessage());
+      throw new IllegalArgumentException("--factor: " + m.substring(m.indexOf(": ") + 2), e);
     }
     if (!Double.isFinite(mu)) {
       throw new IllegalArgumentException("--mu: expected a finite number, got " + mu);
@@ -137,7 +141,7 @@ final class RescaleCommand implements Callable<Integer> {
     }
     Unbalance.Density d = count != null ? new Unbalance.Total(count)
         : new Unbalance.PerLayer(fraction != null ? fraction : Unbalance.DEFAULT_FRACTION);
-    return new Unbalance(d, Unbalance.FactorForm.parse(factor), mu, sigma);
+    return new Unbalance(d, form, mu, sigma);
   }
 
   private String metadata(Unbalance o) {

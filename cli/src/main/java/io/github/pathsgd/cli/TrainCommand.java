@@ -1,15 +1,18 @@
 package io.github.pathsgd.cli;
 
 import io.github.pathsgd.data.DataSplits;
+import io.github.pathsgd.experiments.config.Components;
+import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
+import io.github.pathsgd.experiments.config.Defaults;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.experiments.io.SafeTensors;
-import io.github.pathsgd.experiments.results.OutputTarget;
-import io.github.pathsgd.experiments.results.RunWriter;
-import io.github.pathsgd.experiments.train.RunResult;
-import io.github.pathsgd.experiments.train.TrainRun;
-import io.github.pathsgd.experiments.train.Trainer;
-import io.github.pathsgd.experiments.train.TrainingListener;
+import io.github.pathsgd.experiments.rundir.RunDirectory;
+import io.github.pathsgd.experiments.rundir.RunWriter;
+import io.github.pathsgd.train.Trainer;
+import io.github.pathsgd.train.history.RunResult;
+import io.github.pathsgd.train.io.OutputTarget;
+import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,15 +31,20 @@ import picocli.CommandLine.Option;
     sortOptions = false,
     description = {
       "Train a fully connected ReLU network and write metrics.csv, config.json and summary.json to the output folder.",
-      "Defaults: the bundled mnist-sample (8,000 train / 2,000 test MNIST digits, 1,000 of the train held out for",
-      "validation), 784-1000-1000-10, SGD with momentum 0.9, lr 0.05, dropout 0.5, batch 100, 30 epochs.",
+      "Defaults: the bundled " + Defaults.DATASET + " (8,000 train / 2,000 test MNIST digits,",
+      "1,000 of the train held out for validation), hidden " + Defaults.HIDDEN_TEXT + ",",
+      Defaults.OPTIMIZER + " with momentum " + Defaults.TRAIN_COMMAND_SGD_MOMENTUM + ", lr " + Defaults.LR
+          + ", dropout " + Defaults.TRAIN_COMMAND_DROPOUT + ", batch " + Defaults.BATCH_SIZE + ", "
+          + Defaults.TRAIN_COMMAND_EPOCHS + " epochs, seed " + Defaults.SEED + ".",
+      "A key a --config file sets wins over these defaults, a flag over both; a run's own config.json repeats it.",
       "A run killed mid-way resumes from its last epoch checkpoint when rerun with the same config and --out."
     })
 final class TrainCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON run config; flags override its keys")
   Path config;
 
-  @Option(names = "--dataset", description = "mnist, mnist-sample (default), fashion-mnist, cifar10, cifar100, svhn")
+  @Option(names = "--dataset", description = "mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn (default "
+      + Defaults.DATASET + ")")
   String dataset;
 
   @Option(names = "--data-dir", paramLabel = "DIR",
@@ -44,86 +52,101 @@ final class TrainCommand implements Callable<Integer> {
   Path dataDir;
 
   @Option(names = "--hidden", split = ",", paramLabel = "W[,W...]",
-      description = "hidden-layer widths, e.g. 4000,4000 (default 1000,1000)")
+      description = "hidden-layer widths, e.g. 4000,4000 (default " + Defaults.HIDDEN_TEXT + ")")
   List<Integer> hidden;
 
-  @Option(names = "--optimizer", description = "sgd (default), adagrad or path-sgd")
+  @Option(names = "--optimizer", description = "sgd, adagrad or path-sgd (default " + Defaults.OPTIMIZER + ")")
   String optimizer;
 
-  @Option(names = "--lr", description = "step size η (default 0.05; adagrad 0.01)")
+  @Option(names = "--lr", description = "step size η (default " + Defaults.LR + "; adagrad "
+      + Defaults.LR_ADAGRAD + ")")
   Double lr;
 
-  @Option(names = "--momentum", description = "momentum μ in [0,1), PyTorch convention; default 0.9 for this command")
+  @Option(names = "--momentum", description = "momentum μ in [0,1), PyTorch convention (default "
+      + Defaults.TRAIN_COMMAND_SGD_MOMENTUM + " for sgd, else " + Defaults.MOMENTUM + ")")
   Double momentum;
 
   @Option(names = "--nesterov", description = "Nesterov momentum")
   Boolean nesterov;
 
-  @Option(names = "--p", description = "Path-SGD's ℓp (default 2)")
+  @Option(names = "--p", description = "Path-SGD's ℓp (default " + Defaults.P + ")")
   Double p;
 
-  @Option(names = "--init", description = "balanced (N(0,1/fan-in), default) or unbalanced (the paper's rescaling)")
+  @Option(names = "--init", description = "balanced (N(0,1/fan-in)) or unbalanced (the paper's rescaling; default "
+      + Defaults.INIT + ")")
   String init;
 
   @Option(names = "--unbalance-fraction", paramLabel = "F",
-      description = "unbalanced init: round(F·width) picks in each hidden layer (default 0.25, the authors' demo)")
+      description = "unbalanced init: round(F·width) picks in each hidden layer (default " + Defaults.UNBALANCE_FRACTION
+          + ", the authors' demo)")
   Double unbalanceFraction;
 
   @Option(names = "--unbalance-count", paramLabel = "N",
       description = "unbalanced init: N picks over all hidden layers instead (absolute; not with --unbalance-fraction)")
   Integer unbalanceCount;
 
-  @Option(names = "--unbalance-factor", description = "unbalanced init: factor 10c (default) or 10^c")
+  @Option(names = "--unbalance-factor", description = "unbalanced init: factor 10c or 10^c (default "
+      + Defaults.UNBALANCE_FACTOR + ")")
   String unbalanceFactor;
 
-  @Option(names = "--unbalance-mu", description = "unbalanced init: μ of c ~ LogNormal(μ, σ) (default 0)")
+  @Option(names = "--unbalance-mu", description = "unbalanced init: μ of c ~ LogNormal(μ, σ) (default "
+      + Defaults.UNBALANCE_MU + ")")
   Double unbalanceMu;
 
-  @Option(names = "--unbalance-sigma", description = "unbalanced init: σ of c ~ LogNormal(μ, σ) (default 1)")
+  @Option(names = "--unbalance-sigma", description = "unbalanced init: σ of c ~ LogNormal(μ, σ) (default "
+      + Defaults.UNBALANCE_SIGMA + ")")
   Double unbalanceSigma;
 
-  @Option(names = "--batch-size", description = "mini-batch size (default 100)")
+  @Option(names = "--batch-size", description = "mini-batch size (default " + Defaults.BATCH_SIZE + ")")
   Integer batchSize;
 
-  @Option(names = "--epochs", description = "epoch budget (default 30 for this command)")
+  @Option(names = "--epochs", description = "epoch budget (default " + Defaults.TRAIN_COMMAND_EPOCHS + ")")
   Integer epochs;
 
-  @Option(names = "--dropout", description = "drop probability of hidden units, as in PyTorch (default 0.5 for this command)")
+  @Option(names = "--dropout", description = "drop probability of hidden units, as in PyTorch (default "
+      + Defaults.TRAIN_COMMAND_DROPOUT + ")")
   Double dropout;
 
-  @Option(names = "--input-dropout", description = "drop probability of the input features (default 0)")
+  @Option(names = "--input-dropout", description = "drop probability of the input features (default "
+      + Defaults.INPUT_DROPOUT + ")")
   Double inputDropout;
 
-  @Option(names = "--kappa-every", description = "Path-SGD: recompute κ every k steps (default 1)")
+  @Option(names = "--kappa-every", description = "Path-SGD: recompute κ every k steps (default "
+      + Defaults.KAPPA_EVERY + ")")
   Integer kappaEvery;
 
   @Option(names = "--standardize", description = "per-channel standardization with training statistics")
   Boolean standardize;
 
-  @Option(names = "--downsample", description = "downsample images to k×k by area averaging (default 0 = off)")
+  @Option(names = "--downsample", description = "downsample images to k×k by area averaging (default "
+      + Defaults.DOWNSAMPLE + " = off)")
   Integer downsample;
 
   @Option(names = "--grayscale", description = "convert colour images to grey (ITU-R BT.601)")
   Boolean grayscale;
 
-  @Option(names = "--per-class-train", description = "class-balanced training subset, N per class (default 0 = all)")
+  @Option(names = "--per-class-train", description = "class-balanced training subset, N per class (default "
+      + Defaults.PER_CLASS_TRAIN + " = all)")
   Integer perClassTrain;
 
-  @Option(names = "--seed", description = "seed of every random stream (default 1)")
+  @Option(names = "--seed", description = "seed of every random stream (default " + Defaults.SEED + ")")
   Long seed;
 
-  @Option(names = "--threads", description = "OpenBLAS threads (default 0 = all cores)")
+  @Option(names = "--threads", description = "OpenBLAS threads (default " + Defaults.THREADS + " = all cores)")
   Integer threads;
 
-  @Option(names = "--validation-size", description = "training rows held out for validation (-1 = auto)")
+  @Option(names = "--validation-size", description = "training rows held out for validation (default "
+      + Defaults.VALIDATION_SIZE
+      + " = auto: 10,000 from 40,000 training images on, else an eighth)")
   Integer validationSize;
 
-  @Option(names = "--stop-loss", description = "stop when the training loss falls below this (default 0 = never)")
+  @Option(names = "--stop-loss", description = "stop when the training loss falls below this (default "
+      + Defaults.STOP_TRAIN_LOSS + " = never)")
   Double stopLoss;
 
   @Option(names = "--divergence-factor", paramLabel = "F",
       description = "stop as diverged (exit 3) when the training loss exceeds F x max(initial loss, ln classes)"
-          + " (default 1000; 0 = only NaN/infinity)")
+          + " (default " + Defaults.DIVERGENCE_FACTOR + "; 0 = only NaN/infinity)")
   Double divergenceFactor;
 
   @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/train-RUNID)")
@@ -138,7 +161,7 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    TrainConfig base = config == null ? TrainConfig.empty() : Configs.read(config, TrainConfig.class);
+    TrainConfig base = config == null ? TrainConfig.empty() : Configs.readTrainConfig(config);
     Map<String, Object> m = new LinkedHashMap<>(Configs.toMap(base));
     put(m, "dataset", dataset);
     put(m, "data_dir", dataDir == null ? null : dataDir.toString());
@@ -173,30 +196,18 @@ final class TrainCommand implements Callable<Integer> {
     put(m, "validation_size", validationSize);
     put(m, "stop_train_loss", stopLoss);
     put(m, "divergence_factor", divergenceFactor);
-    // this command's own defaults (tuned for the bundled sample): SGD with momentum 0.9, dropout 0.5, 30 epochs
-    if (m.get("momentum") == null && (m.get("optimizer") == null || "sgd".equals(m.get("optimizer")))) {
-      m.put("momentum", 0.9);
-    }
-    if (m.get("dropout") == null) {
-      m.put("dropout", 0.5);
-    }
-    if (m.get("epochs") == null) {
-      m.put("epochs", 30);
-    }
+    Defaults.applyTrainCommand(m); // this command's own defaults (tuned for the bundled sample)
     TrainConfig cfg = Configs.fromMap(m, TrainConfig.class).resolve();
-    String runId = TrainRun.runId(cfg);
+    String runId = ConfigHash.runId(cfg);
     Path dir = out != null ? out : Path.of("runs", "train-" + runId);
     checkOutputs(dir, saveModel);
 
     long t0 = System.nanoTime();
-    DataSplits data = TrainRun.loadData(cfg);
+    DataSplits data = Components.loadData(cfg);
     double loadSeconds = (System.nanoTime() - t0) / 1e9;
     // builds the initial network; --init unbalanced is refused here (one line naming the largest factor), before
     // anything is written
-    Trainer trainer = TrainRun.trainer(cfg, data);
-    if (!Files.isDirectory(dir)) {
-      Files.createDirectories(dir);
-    }
+    Trainer trainer = Components.trainer(cfg, data);
     if (!quiet) {
       System.out.printf(Locale.ROOT, "pathsgd train %s: %s on %s (%d train, %s validation, %d test; loaded in %.1fs)%n",
           runId, trainer.network().layout(), cfg.dataset(), data.train().n(),
@@ -205,47 +216,27 @@ final class TrainCommand implements Callable<Integer> {
           + cfg.momentum() : "") + ", init " + cfg.init() + ", batch " + cfg.batchSize() + ", dropout "
           + cfg.dropout() + ", seed " + cfg.seed() + "; results in " + dir);
     }
-    RunWriter writer = new RunWriter(dir, runId, TrainRun.configHash(cfg), cfg, data.provenance());
     TrainingListener progress = quiet ? TrainingListener.NONE : new Progress(System.out, runId, false);
-    Path ckpt = dir.resolve("checkpoint.bin");
-    RunResult result = trainer.run(new TrainingListener() {
-      @Override
-      public void onResume(List<io.github.pathsgd.experiments.train.EpochRecord> earlier) {
-        writer.onResume(earlier);
-      }
-
-      @Override
-      public void onStart(int firstEpoch, int e, int steps) {
-        progress.onStart(firstEpoch, e, steps);
-      }
-
-      @Override
-      public void onStep(int epoch, int step, double loss) {
-        progress.onStep(epoch, step, loss);
-      }
-
-      @Override
-      public void onEpoch(io.github.pathsgd.experiments.train.EpochRecord r) {
-        writer.onEpoch(r);
-        progress.onEpoch(r);
-      }
-    }, ckpt);
+    Path ckpt = RunDirectory.checkpoint(dir);
     // the end of a run, in an order that loses nothing: the model first, then summary.json (which says the run is
     // complete), and only then the checkpoint goes. A failed model write leaves the checkpoint and no summary, so the
     // rerun resumes at the end instead of training again.
-    if (saveModel != null) {
-      try {
-        SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset",
-            cfg.dataset(), "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs",
-            String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
-      } catch (java.io.UncheckedIOException | OutputTarget.Refused e) {
-        throw new IllegalStateException("--save-model: " + e.getMessage() + (Files.exists(ckpt) ? "; the checkpoint "
-            + ckpt + " is kept: rerun with another --save-model to write the model without training again" : ""), e);
+    RunDirectory.Finished done = RunDirectory.run(cfg, trainer, data, dir, progress, result -> {
+      if (saveModel != null) {
+        try {
+          SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset",
+              cfg.dataset(), "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs",
+              String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
+        } catch (java.io.UncheckedIOException | OutputTarget.Refused e) {
+          throw new IllegalStateException("--save-model: " + e.getMessage() + (Files.exists(ckpt) ? "; the "
+              + "checkpoint " + ckpt + " is kept: rerun with another --save-model to write the model without training "
+              + "again" : ""), e);
+        }
       }
-    }
-    Map<String, Object> summary = writer.finish(result);
-    Files.deleteIfExists(ckpt);
-    System.out.println(RunWriterJson.compact(summary));
+    });
+    RunResult result = done.result();
+    Map<String, Object> summary = done.summary();
+    System.out.println(Configs.compact(summary));
     if (!quiet) {
       System.out.println("wrote " + dir.resolve("metrics.csv") + ", " + dir.resolve("config.json") + ", "
           + dir.resolve("summary.json"));

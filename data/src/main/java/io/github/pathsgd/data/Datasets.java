@@ -1,12 +1,10 @@
 package io.github.pathsgd.data;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -41,7 +39,7 @@ import java.util.Map;
  * </ul>
  *
  * <h2>Splits</h2>
- * See {@link Transforms#validationSplit}: the last {@code validationSize} indices of a
+ * See {@link Resampling#validationSplit}: the last {@code validationSize} indices of a
  * {@code SplittableRandom(seed)} Fisher-Yates permutation of the training indices go to validation, the rest stay
  * in training, both in file order; a size of {@link DataRequest#AUTO} is {@link #autoValidationSize} of the training
  * set's size. Then {@link Preprocessing} is applied.
@@ -120,100 +118,6 @@ public final class Datasets {
     };
   }
 
-  /** One role (e.g. train images) and the accepted file names for it. */
-  record Role(String role, List<String> names) {}
-
-  /** Roles per layout, per data set. */
-  static List<List<Role>> layouts(String dataset) {
-    String d = dataset.toLowerCase(Locale.ROOT).strip();
-    return switch (d) {
-      case "mnist", "fashion-mnist" -> List.of(List.of(idx("train-images", "train-images", 3),
-          idx("train-labels", "train-labels", 1), idx("test-images", "t10k-images", 3),
-          idx("test-labels", "t10k-labels", 1)));
-      case "cifar10" -> {
-        List<Role> a = new ArrayList<>();
-        for (int i = 1; i <= 5; i++) {
-          a.add(new Role("train-" + i, List.of("data_batch_" + i + ".bin", "data_batch_" + i + ".bin.gz")));
-        }
-        a.add(new Role("test", List.of("test_batch.bin", "test_batch.bin.gz")));
-        yield List.of(a, binLayout());
-      }
-      case "cifar100", "cifar100-coarse" -> List.of(binLayout());
-      case "svhn" -> List.of(List.of(new Role("train", List.of("train_32x32.mat")),
-          new Role("test", List.of("test_32x32.mat"))));
-      case "svhn-extra" -> List.of(List.of(new Role("train", List.of("train_32x32.mat")),
-          new Role("extra", List.of("extra_32x32.mat")), new Role("test", List.of("test_32x32.mat"))));
-      default -> throw new DataException("data set '" + dataset + "' has no file layout");
-    };
-  }
-
-  private static List<Role> binLayout() {
-    return List.of(new Role("train", List.of("train.bin.gz", "train.bin")),
-        new Role("test", List.of("test.bin.gz", "test.bin")));
-  }
-
-  private static Role idx(String role, String stem, int dims) {
-    return new Role(role, List.of(stem + "-idx" + dims + "-ubyte.gz", stem + "-idx" + dims + "-ubyte",
-        stem + ".idx" + dims + "-ubyte.gz", stem + ".idx" + dims + "-ubyte"));
-  }
-
-  /** The files found for a data set: role to path, all in one folder. */
-  static Map<String, Path> locate(String dataset, Path dataDir) {
-    String canon = canonical(dataset);
-    List<Path> dirs = searchDirs(canon, dataDir);
-    List<List<Role>> layouts = layouts(dataset);
-    Path base = dirs.get(0);
-    if (Files.exists(base) && !Files.isDirectory(base)) {
-      String p = InputFiles.problem(base);
-      throw new DataException("data folder " + base + " is " + (p == null ? "a file" : "not a folder: " + p)
-          + "; expected the folder that holds the " + dataset + " files (--data-dir, data_dir or " + ENV + ")");
-    }
-    for (Path dir : dirs) {
-      if (!Files.isDirectory(dir)) {
-        continue;
-      }
-      for (List<Role> layout : layouts) {
-        Map<String, Path> found = new LinkedHashMap<>();
-        for (Role r : layout) {
-          for (String n : r.names()) {
-            Path p = dir.resolve(n);
-            if (Files.isRegularFile(p)) {
-              found.put(r.role(), p);
-              break;
-            }
-            if (Files.exists(p) || Files.isSymbolicLink(p)) { // there, but not a file that can be read
-              throw new DataException(p + ": " + InputFiles.problem(p) + "; it is where the " + r.role()
-                  + " file of " + dataset + " is looked for");
-            }
-          }
-        }
-        if (found.size() == layout.size()) {
-          return found;
-        }
-      }
-    }
-    List<String> searched = new ArrayList<>();
-    for (Path dir : dirs) {
-      searched.add(dir + (Files.isDirectory(dir) ? "" : " (no such folder)"));
-    }
-    StringBuilder sb = new StringBuilder("data set '" + dataset + "' not found. Searched: " + searched
-        + ". Expected files: ");
-    for (int i = 0; i < layouts.size(); i++) {
-      if (i > 0) {
-        sb.append(" OR ");
-      }
-      List<String> first = new ArrayList<>();
-      for (Role r : layouts.get(i)) {
-        first.add(String.join("|", r.names()));
-      }
-      sb.append(first);
-    }
-    sb.append(". Put the files into ").append(dirs.get(0)).append(" or ").append(dirs.get(1))
-        .append(" (or set ").append(ENV).append("), or fetch them with 'pathsgd data download ")
-        .append(baseName(dataset)).append("'.");
-    throw new DataException(sb.toString());
-  }
-
   /** Train and test as read, plus the files behind them. */
   record Raw(Dataset train, Dataset test, Map<String, String> files) {}
 
@@ -233,8 +137,8 @@ public final class Datasets {
       return new Raw(IdxReader.parse(r[0], r[1], d + "/train", 10), IdxReader.parse(r[2], r[3], d + "/test", 10),
           files);
     }
-    Map<String, Path> loc = locate(d, dataDir);
-    Map<String, String> sums = sha256Sums(loc.values().iterator().next().getParent());
+    Map<String, Path> loc = DatasetFiles.locate(d, dataDir);
+    Map<String, String> sums = DatasetFiles.sha256Sums(loc.values().iterator().next().getParent());
     Map<String, RawFile> raw = new LinkedHashMap<>();
     for (var e : loc.entrySet()) {
       RawFile.SizeRule rule = e.getKey().endsWith("-images") ? IdxReader.IMAGES_SIZE
@@ -310,49 +214,6 @@ public final class Datasets {
         + " classes";
   }
 
-  /** Parses a {@code SHA256SUMS} file in {@code dir} (file name to hex), or an empty map if there is none. */
-  static Map<String, String> sha256Sums(Path dir) {
-    Path f = dir.resolve("SHA256SUMS");
-    if (!Files.exists(f) && !Files.isSymbolicLink(f)) {
-      return Map.of();
-    }
-    String problem = InputFiles.problem(f);
-    if (problem != null) { // a checksum file that cannot be read must not be skipped silently
-      throw new DataException(f + ": " + problem);
-    }
-    Map<String, String> m = new HashMap<>();
-    try {
-      int ln = 0;
-      byte[] text;
-      try {
-        text = InputFiles.readBounded(f, MAX_SUMS_BYTES, "checksum");
-      } catch (IllegalArgumentException e) {
-        throw new DataException(e.getMessage());
-      }
-      for (String line : new String(text, java.nio.charset.StandardCharsets.UTF_8).split("\\R")) {
-        ln++;
-        String s = line.strip();
-        if (s.isEmpty() || s.startsWith("#")) {
-          continue;
-        }
-        String[] parts = s.split("\\s+", 2);
-        if (parts.length != 2 || !parts[0].matches("[0-9a-fA-F]{64}")) {
-          throw new DataException(f + ": line " + ln + " is not '<64 hex digits>  <file name>'");
-        }
-        String name = parts[1].startsWith("*") ? parts[1].substring(1) : parts[1];
-        m.put(Path.of(name).getFileName().toString(), parts[0].toLowerCase(Locale.ROOT));
-      }
-    } catch (IOException e) {
-      throw new DataException(f + ": cannot read: " + e, e);
-    }
-    return m;
-  }
-
-  /** The dataset a variant name downloads as ({@code cifar100-coarse} → {@code cifar100}). */
-  private static String baseName(String dataset) {
-    return dataset.startsWith("cifar100") ? "cifar100" : dataset.startsWith("svhn") ? "svhn" : dataset;
-  }
-
   /**
    * The automatic validation size ({@link DataRequest#AUTO}) for a training set of {@code trainImages} images: 10,000
    * from 40,000 images on (the paper's MNIST, CIFAR and SVHN splits), else an eighth, rounded down (1,000 of the
@@ -391,7 +252,7 @@ public final class Datasets {
           + " is not below the " + raw.train().n() + " images of " + raw.train().name() + "; expected 0.."
           + (raw.train().n() - 1) + " (the rest is the training split)");
     }
-    Dataset[] tv = Transforms.validationSplit(raw.train(), validationSize, r.seed());
+    Dataset[] tv = Resampling.validationSplit(raw.train(), validationSize, r.seed());
     Dataset train = tv[0];
     Dataset val = tv[1];
     Dataset test = raw.test();
@@ -408,17 +269,17 @@ public final class Datasets {
             + " images of class " + smallest + " in " + train.name() + " (" + train.n() + " images after "
             + validationSize + " went to validation); expected at most " + h[smallest] + " (0 = all)");
       }
-      train = Transforms.perClass(train, p.perClassTrain(), r.seed());
+      train = Resampling.perClass(train, p.perClassTrain(), r.seed());
     }
     if (p.grayscale()) {
-      train = Transforms.grayscale(train);
-      val = val == null ? null : Transforms.grayscale(val);
-      test = Transforms.grayscale(test);
+      train = Resampling.grayscale(train);
+      val = val == null ? null : Resampling.grayscale(val);
+      test = Resampling.grayscale(test);
     }
     if (p.downsample() > 0) {
-      train = Transforms.downsample(train, p.downsample());
-      val = val == null ? null : Transforms.downsample(val, p.downsample());
-      test = Transforms.downsample(test, p.downsample());
+      train = Resampling.downsample(train, p.downsample());
+      val = val == null ? null : Resampling.downsample(val, p.downsample());
+      test = Resampling.downsample(test, p.downsample());
     }
     Map<String, String> prov = new LinkedHashMap<>();
     prov.put("dataset", r.dataset());
@@ -429,10 +290,10 @@ public final class Datasets {
     prov.put("split", "validation = last " + validationSize + " of SplittableRandom(" + r.seed()
         + ") Fisher-Yates permutation of the " + raw.train().n() + " training indices; both parts in file order");
     if (p.standardize()) {
-      double[][] st = Transforms.channelStats(train);
-      train = Transforms.standardize(train, st[0], st[1]);
-      val = val == null ? null : Transforms.standardize(val, st[0], st[1]);
-      test = Transforms.standardize(test, st[0], st[1]);
+      double[][] st = Resampling.channelStats(train);
+      train = Resampling.standardize(train, st[0], st[1]);
+      val = val == null ? null : Resampling.standardize(val, st[0], st[1]);
+      test = Resampling.standardize(test, st[0], st[1]);
       prov.put("standardize.mean", Arrays.toString(st[0]));
       prov.put("standardize.std", Arrays.toString(st[1]));
     }

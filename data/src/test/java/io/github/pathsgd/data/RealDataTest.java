@@ -54,7 +54,7 @@ class RealDataTest {
         "train-labels-idx1-ubyte.gz", "fe03b8bd7915f70bf5aa08be480aa413fbd85afcaa58b35d230d335f284fd88e",
         "t10k-images-idx3-ubyte.gz", "1c39fa977680f14553c53f3107ba198b7cb82ef78a0ffc49888d978c3d7bb6ae",
         "t10k-labels-idx1-ubyte.gz", "2352388254fc4e988fc9500cdc581211ae881374a90052ff76b2dec9319ab372"));
-    double[][] st = Transforms.channelStats(s.train());
+    double[][] st = Resampling.channelStats(s.train());
     assertThat(st[0][0]).isBetween(0.1306, 0.1308);
     assertThat(st[1][0]).isBetween(0.3080, 0.3082);
   }

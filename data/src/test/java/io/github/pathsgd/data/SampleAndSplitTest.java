@@ -39,7 +39,7 @@ class SampleAndSplitTest {
     assertThat(a.validation().n()).isEqualTo(1000);
     assertThat(a.validation().x()).isEqualTo(b.validation().x());
     assertThat(a.validation().y()).isNotEqualTo(c.validation().y());
-    int[] p = Transforms.permutation(8000, 42L);
+    int[] p = Resampling.permutation(8000, 42L);
     int[] val = Arrays.copyOfRange(p, 7000, 8000);
     Arrays.sort(val);
     DataSplits full = Datasets.load(DataRequest.of("mnist-sample", null));

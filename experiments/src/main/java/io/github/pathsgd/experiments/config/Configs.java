@@ -15,9 +15,9 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
-import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.pathsgd.data.InputFiles;
 import java.io.IOException;
@@ -108,8 +108,41 @@ public final class Configs {
    *     valid YAML/JSON, or with an unknown, duplicate or mistyped key
    */
   public static <T> T read(Path file, Class<T> type) {
+    ObjectMapper m = mapperFor(file);
+    return bind(m, readTree(file, m), type, file.toString());
+  }
+
+  /**
+   * Reads a run config: a YAML or JSON config file as {@link #read}, or a run's own {@code config.json} (the object
+   * with {@code run_id}, {@code config_hash} and the resolved {@code config}), whose {@code config} block is the
+   * config, so that {@code pathsgd train --config runs/x/config.json} repeats run x.
+   */
+  public static TrainConfig readTrainConfig(Path file) {
+    ObjectMapper m = mapperFor(file);
+    JsonNode tree = readTree(file, m);
+    if (tree != null && tree.isObject() && tree.has("run_id") && tree.has("config_hash")
+        && tree.path("config").isObject()) {
+      tree = tree.get("config");
+    }
+    return bind(m, tree, TrainConfig.class, file.toString());
+  }
+
+  /** One-line JSON (for terminal output). */
+  public static String compact(Object o) {
+    try {
+      return JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static ObjectMapper mapperFor(Path file) {
     String name = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
-    ObjectMapper m = name.endsWith(".json") ? JSON : YAML;
+    return name.endsWith(".json") ? JSON : YAML;
+  }
+
+  /** The parsed tree of a config file, bounded in size; errors name the file. */
+  private static JsonNode readTree(Path file, ObjectMapper m) {
     String problem = InputFiles.problem(file);
     if (problem != null) {
       throw new ConfigException(file.toString(), "config " + problem);
@@ -131,7 +164,7 @@ public final class Configs {
     } catch (IOException e) {
       throw new ConfigException(file.toString(), "cannot read the config: " + e.getMessage());
     }
-    return bind(m, tree, type, file.toString());
+    return tree;
   }
 
   /** A YAML/JSON string into {@code type}, as strictly as {@link #read}; {@code source} names it in messages. */

@@ -1,6 +1,7 @@
 package io.github.pathsgd.experiments.config;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.github.pathsgd.core.geometry.Unbalance;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -90,15 +91,13 @@ public record TrainConfig(
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
-  /** The default {@code unbalance_fraction}: a quarter of each hidden layer's units, as the authors' MATLAB demo. */
-  public static final double DEFAULT_UNBALANCE_FRACTION = 0.25;
   /** The most OpenBLAS threads a config may ask for. */
   public static final int MAX_THREADS = 1024;
 
-  /** The default {@code divergence_factor}: a training loss 1000 times the initial one ends a run as diverged. */
-  public static final double DEFAULT_DIVERGENCE_FACTOR = 1000;
-
-  /** All defaults: the command-line {@code pathsgd train} with no flags. */
+  /**
+   * The library's defaults ({@link Defaults}), resolved: what a config that sets no key runs. {@code pathsgd train}
+   * sets a few more over them ({@link Defaults#applyTrainCommand}).
+   */
   public static TrainConfig defaults() {
     return empty().resolve();
   }
@@ -115,53 +114,51 @@ public record TrainConfig(
 
   /** Fills in the defaults and validates every value; throws {@link ConfigException} naming the bad field. */
   public TrainConfig resolve() {
-    String opt = or(optimizer, "sgd").toLowerCase(Locale.ROOT);
+    String opt = or(optimizer, Defaults.OPTIMIZER).toLowerCase(Locale.ROOT);
     if (unbalanceFraction != null && unbalanceCount != null) {
       throw new ConfigException("unbalance_count", "set unbalance_fraction (picks per hidden layer, relative to its "
           + "width) or unbalance_count (an absolute total over all hidden layers), not both");
     }
     TrainConfig r = new TrainConfig(
-        or(dataset, "mnist-sample").toLowerCase(Locale.ROOT),
+        or(dataset, Defaults.DATASET).toLowerCase(Locale.ROOT),
         dataDir,
-        List.copyOf(or(hidden, List.of(1000, 1000))),
+        List.copyOf(or(hidden, Defaults.HIDDEN)),
         opt,
-        or(lr, opt.equals("adagrad") ? 0.01 : 0.05),
-        or(momentum, 0.0),
-        or(nesterov, false),
-        or(p, 2.0),
-        or(kappaEvery, 1),
-        or(pathRatio, false),
-        or(pathBiases, true),
-        or(adagradEps, 1e-10),
-        or(init, "balanced").toLowerCase(Locale.ROOT),
-        unbalanceCount == null ? or(unbalanceFraction, DEFAULT_UNBALANCE_FRACTION) : null,
+        or(lr, opt.equals("adagrad") ? Defaults.LR_ADAGRAD : Defaults.LR),
+        or(momentum, Defaults.MOMENTUM),
+        or(nesterov, Defaults.NESTEROV),
+        or(p, Defaults.P),
+        or(kappaEvery, Defaults.KAPPA_EVERY),
+        or(pathRatio, Defaults.PATH_RATIO),
+        or(pathBiases, Defaults.PATH_BIASES),
+        or(adagradEps, Defaults.ADAGRAD_EPS),
+        or(init, Defaults.INIT).toLowerCase(Locale.ROOT),
+        unbalanceCount == null ? or(unbalanceFraction, Defaults.UNBALANCE_FRACTION) : null,
         unbalanceCount,
-        or(unbalanceFactor, "10c"),
-        or(unbalanceMu, 0.0),
-        or(unbalanceSigma, 1.0),
-        or(batchSize, 100),
-        or(epochs, 10),
-        or(dropout, 0.0),
-        or(inputDropout, 0.0),
-        or(seed, 1L),
-        or(threads, 0),
-        or(validationSize, -1),
-        or(stopTrainLoss, 0.0),
-        or(stopAtZeroTrainError, false),
-        or(standardize, false),
-        or(downsample, 0),
-        or(grayscale, false),
-        or(perClassTrain, 0),
-        or(trainEval, "full").toLowerCase(Locale.ROOT),
-        or(divergenceFactor, DEFAULT_DIVERGENCE_FACTOR));
+        or(unbalanceFactor, Defaults.UNBALANCE_FACTOR),
+        or(unbalanceMu, Defaults.UNBALANCE_MU),
+        or(unbalanceSigma, Defaults.UNBALANCE_SIGMA),
+        or(batchSize, Defaults.BATCH_SIZE),
+        or(epochs, Defaults.EPOCHS),
+        or(dropout, Defaults.DROPOUT),
+        or(inputDropout, Defaults.INPUT_DROPOUT),
+        or(seed, Defaults.SEED),
+        or(threads, Defaults.THREADS),
+        or(validationSize, Defaults.VALIDATION_SIZE),
+        or(stopTrainLoss, Defaults.STOP_TRAIN_LOSS),
+        or(stopAtZeroTrainError, Defaults.STOP_AT_ZERO_TRAIN_ERROR),
+        or(standardize, Defaults.STANDARDIZE),
+        or(downsample, Defaults.DOWNSAMPLE),
+        or(grayscale, Defaults.GRAYSCALE),
+        or(perClassTrain, Defaults.PER_CLASS_TRAIN),
+        or(trainEval, Defaults.TRAIN_EVAL).toLowerCase(Locale.ROOT),
+        or(divergenceFactor, Defaults.DIVERGENCE_FACTOR));
     r.validate();
     return r;
   }
 
   private void validate() {
-    if (hidden.isEmpty()) {
-      // a linear softmax model is allowed: no hidden layer
-    }
+    // no hidden layer is allowed: a linear softmax model
     long between = 0; // weights between hidden layers: a lower bound on the parameter count, known before the data
     for (int i = 0; i < hidden.size(); i++) {
       Integer h = hidden.get(i);
@@ -214,8 +211,10 @@ public record TrainConfig(
     if (unbalanceCount != null && unbalanceCount < 0) {
       throw new ConfigException("unbalance_count", "expected >= 0, got " + unbalanceCount);
     }
-    if (!unbalanceFactor.equals("10c") && !unbalanceFactor.equals("10^c")) {
-      throw new ConfigException("unbalance_factor", "expected 10c or 10^c, got '" + unbalanceFactor + "'");
+    try {
+      Unbalance.FactorForm.parse(unbalanceFactor); // the one parser of 10c / 10^c
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("unbalance_factor", afterLabel(e));
     }
     if (!Double.isFinite(unbalanceMu)) {
       throw new ConfigException("unbalance_mu", "expected a finite number, got " + unbalanceMu);
@@ -258,6 +257,12 @@ public record TrainConfig(
       throw new ConfigException("divergence_factor", "expected 0 (off) or a finite factor >= 1, got "
           + divergenceFactor);
     }
+  }
+
+  /** "expected ..., got ..." of a message "what: expected ..., got ...". */
+  static String afterLabel(IllegalArgumentException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.substring(m.indexOf(": ") + 2);
   }
 
   private static void positive(String field, double v) {

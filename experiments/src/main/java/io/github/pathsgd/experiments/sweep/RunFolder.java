@@ -2,11 +2,11 @@ package io.github.pathsgd.experiments.sweep;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
-import io.github.pathsgd.experiments.results.MetricsCsv;
+import io.github.pathsgd.experiments.rundir.MetricsCsv;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
-import io.github.pathsgd.experiments.train.TrainRun;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
@@ -137,13 +137,13 @@ final class RunFolder {
       throw new Damage(CONFIG + ": expected a JSON object, got " + type(c));
     }
     expectRunId(c, CONFIG, r.runId());
-    String hash = TrainRun.configHash(r.config());
+    String hash = ConfigHash.configHash(r.config());
     if (!hash.equals(c.path("config_hash").asText(null))) {
       throw new Damage(CONFIG + ": expected config_hash " + hash + ", got " + c.path("config_hash"));
     }
     String stored;
     try {
-      stored = TrainRun.configHash(Configs.json().treeToValue(c.path("config"), TrainConfig.class));
+      stored = ConfigHash.configHash(Configs.json().treeToValue(c.path("config"), TrainConfig.class));
     } catch (JsonProcessingException | RuntimeException e) {
       throw new Damage(CONFIG + ": config is not a valid training config (" + oneLine(e.getMessage()) + ")");
     }

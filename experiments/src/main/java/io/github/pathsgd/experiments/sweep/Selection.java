@@ -1,12 +1,12 @@
 package io.github.pathsgd.experiments.sweep;
 
 import io.github.pathsgd.experiments.config.Configs;
-import io.github.pathsgd.experiments.results.AtomicFiles;
-import io.github.pathsgd.experiments.results.MetricsCsv;
-import io.github.pathsgd.experiments.results.RunWriter;
+import io.github.pathsgd.experiments.rundir.MetricsCsv;
+import io.github.pathsgd.experiments.rundir.RunWriter;
 import io.github.pathsgd.experiments.sweep.StepSizeRule.Candidate;
 import io.github.pathsgd.experiments.sweep.StepSizeRule.Decision;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
+import io.github.pathsgd.train.io.AtomicFiles;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

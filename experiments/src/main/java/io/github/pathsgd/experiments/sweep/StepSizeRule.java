@@ -1,6 +1,5 @@
 package io.github.pathsgd.experiments.sweep;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,10 +77,5 @@ public final class StepSizeRule {
       }
     }
     return new Decision(chosen, best, tolerance, first);
-  }
-
-  /** Convenience for tests and reports: candidates in order. */
-  public static List<Candidate> list(Candidate... cs) {
-    return new ArrayList<>(List.of(cs));
   }
 }

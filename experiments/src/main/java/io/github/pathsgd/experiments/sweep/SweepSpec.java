@@ -2,9 +2,9 @@ package io.github.pathsgd.experiments.sweep;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.github.pathsgd.experiments.config.ConfigException;
+import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
-import io.github.pathsgd.experiments.train.TrainRun;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -276,7 +276,7 @@ public record SweepSpec(
         int k = st == null ? seeds : 1;
         for (int i = 0; i < k; i++) {
           TrainConfig c = withSeed(c0, c0.seed() + i);
-          String id = TrainRun.runId(c);
+          String id = ConfigHash.runId(c);
           if (seen.add(id)) {
             out.add(new SweepRun(out.size(), st == null ? SweepRun.MAIN : SweepRun.SELECT, id, c, alpha));
           }
@@ -296,7 +296,7 @@ public record SweepSpec(
       TrainConfig c0 = Configs.fromMap(m, TrainConfig.class).resolve();
       for (int i = 0; i < seeds; i++) {
         TrainConfig c = withSeed(c0, c0.seed() + i);
-        String id = TrainRun.runId(c);
+        String id = ConfigHash.runId(c);
         if (seen.add(id)) {
           out.add(new SweepRun(first + out.size(), SweepRun.FINAL, id, c, r.alpha()));
         }

@@ -3,7 +3,6 @@ package io.github.pathsgd.experiments.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.pathsgd.experiments.train.TrainRun;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -58,7 +57,7 @@ class TrainConfigTest {
     assertThat(Configs.toMap(c)).containsEntry("unbalance_fraction", null).containsEntry("unbalance_count", 2000);
     TrainConfig f = Configs.parse("unbalance_fraction: 1.0\n", TrainConfig.class, "t").resolve();
     assertThat(f.unbalanceFraction()).isEqualTo(1.0);
-    assertThat(TrainRun.configHash(f)).isNotEqualTo(TrainRun.configHash(d)).isNotEqualTo(TrainRun.configHash(
+    assertThat(ConfigHash.configHash(f)).isNotEqualTo(ConfigHash.configHash(d)).isNotEqualTo(ConfigHash.configHash(
         Configs.fromMap(Map.of("unbalance_count", 2000), TrainConfig.class).resolve()));
     assertThatThrownBy(() -> Configs.parse("unbalance_fraction: 0.25\nunbalance_count: 8\n", TrainConfig.class, "t")
         .resolve()).isInstanceOf(ConfigException.class).hasMessageStartingWith("unbalance_count:")
@@ -76,8 +75,8 @@ class TrainConfigTest {
     TrainConfig a = TrainConfig.defaults();
     TrainConfig b = Configs.fromMap(Map.of("threads", 1, "data_dir", "/x"), TrainConfig.class).resolve();
     TrainConfig c = Configs.fromMap(Map.of("seed", 2), TrainConfig.class).resolve();
-    assertThat(TrainRun.configHash(a)).isEqualTo(TrainRun.configHash(b)).hasSize(64);
-    assertThat(TrainRun.configHash(a)).isNotEqualTo(TrainRun.configHash(c));
-    assertThat(TrainRun.runId(a)).hasSize(12);
+    assertThat(ConfigHash.configHash(a)).isEqualTo(ConfigHash.configHash(b)).hasSize(64);
+    assertThat(ConfigHash.configHash(a)).isNotEqualTo(ConfigHash.configHash(c));
+    assertThat(ConfigHash.runId(a)).hasSize(12);
   }
 }

@@ -24,7 +24,7 @@ public final class SweepChild {
     int pauseAt = Integer.parseInt(args[2]);
     String mode = args[3];
     PrintStream log = new PrintStream(new FileOutputStream(FileDescriptor.out), true, StandardCharsets.UTF_8);
-    SweepRunner.CheckpointHook hook = (run, started, epoch) -> {
+    SweepHooks.CheckpointHook hook = (run, started, epoch) -> {
       if (started != pauseAt || epoch != 1) {
         return;
       }
@@ -45,7 +45,8 @@ public final class SweepChild {
         throw new IllegalStateException(e);
       }
     };
-    SweepRunner.Outcome o = SweepRunnerTest.runner(out, SweepRunner.Options.of(out).withLog(log).withHook(hook)).run();
+    SweepRunner.Outcome o = SweepRunnerTest.runner(out, SweepRunner.Options.of(out).withLog(log)
+        .withListeners(SweepHooks.afterCheckpoint(hook))).run();
     log.println("outcome trained=" + o.trained() + " skipped=" + o.skipped() + " busy=" + o.busy());
     log.flush();
     System.exit(0);

@@ -118,7 +118,8 @@ class SweepConcurrencyTest {
     AtomicReference<SweepRunner.Outcome> o2 = new AtomicReference<>();
     Thread t1 = new Thread(() -> {
       try {
-        o1.set(SweepRunnerTest.runner(out, SweepRunner.Options.of(out).withHook((r, n, epoch) -> {
+        o1.set(SweepRunnerTest.runner(out, SweepRunner.Options.of(out).withListeners(SweepHooks.afterCheckpoint((r, n,
+            epoch) -> {
           if (n == 2 && epoch == 1) {
             paused.countDown();
             try {
@@ -127,7 +128,7 @@ class SweepConcurrencyTest {
               throw new IllegalStateException(e);
             }
           }
-        })).run());
+        }))).run());
       } catch (Throwable e) {
         failure.set(e);
         paused.countDown();

@@ -197,7 +197,8 @@ class SweepDamageTest {
     byte[] metrics = Files.readAllBytes(out.resolve("metrics.csv"));
 
     // interrupted before it trains anything: the combined files stay as they were (12 runs), not 7 of them
-    SweepRunner.Outcome cut = compareRunner(SweepRunner.Options.of(out).withInterrupt(0, 0)).run();
+    SweepRunner.Outcome cut = compareRunner(SweepRunner.Options.of(out).withListeners(SweepHooks.interrupt(0, 0)))
+        .run();
     assertThat(cut.interrupted()).isTrue();
     assertThat(cut.combinedKept()).isTrue();
     assertThat(out.resolve("runs.jsonl")).hasBinaryContent(jsonl);

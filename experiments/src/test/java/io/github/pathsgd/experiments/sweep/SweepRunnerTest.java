@@ -50,7 +50,7 @@ class SweepRunnerTest {
 
     // b: killed in the middle of the 5th run (after its epoch-1 checkpoint), then resumed
     Path b = tmp.resolve("b");
-    SweepRunner.Outcome cut = runner(b, SweepRunner.Options.of(b).withInterrupt(4, 1)).run();
+    SweepRunner.Outcome cut = runner(b, SweepRunner.Options.of(b).withListeners(SweepHooks.interrupt(4, 1))).run();
     assertThat(cut.interrupted()).isTrue();
     assertThat(cut.trained()).isEqualTo(4);
     List<SweepRun> plan = runner(b, SweepRunner.Options.of(b)).plan();

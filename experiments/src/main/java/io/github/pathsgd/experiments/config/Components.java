@@ -1,0 +1,177 @@
+package io.github.pathsgd.experiments.config;
+
+import static io.github.pathsgd.core.optim.Transforms.chain;
+import static io.github.pathsgd.core.optim.Transforms.scale;
+import static io.github.pathsgd.core.optim.Transforms.scaleByRss;
+import static io.github.pathsgd.core.optim.Transforms.trace;
+
+import io.github.pathsgd.core.nn.Dropout;
+import io.github.pathsgd.core.nn.Init;
+import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.optim.GradientTransform;
+import io.github.pathsgd.core.optim.Optimizer;
+import io.github.pathsgd.core.optim.Optimizers;
+import io.github.pathsgd.core.optim.PathSgdOptions;
+import io.github.pathsgd.core.geometry.Rescaling;
+import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.tensor.Blas;
+import io.github.pathsgd.core.util.Rng;
+import io.github.pathsgd.data.DataException;
+import io.github.pathsgd.data.DataRequest;
+import io.github.pathsgd.data.DataSplits;
+import io.github.pathsgd.data.Datasets;
+import io.github.pathsgd.data.Preprocessing;
+import io.github.pathsgd.train.Trainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What a {@link TrainConfig} names, built: the data request and the data, the initial network (balanced or the
+ * paper's unbalanced rescaling of it), the optimizer, and a {@link Trainer} over them. The one place that maps config
+ * keys onto the core and data packages.
+ */
+public final class Components {
+  private Components() {}
+
+  /**
+   * The validation size the config asks for: {@code validation_size} when it is set; auto (-1) with {@code
+   * per_class_train} N, an eighth of the 10·N images of a ten-class subset (at least 1); else {@link
+   * DataRequest#AUTO}, which {@link Datasets#load} resolves from the training set's size ({@link
+   * Datasets#autoValidationSize}: 10,000 from 40,000 images on, else an eighth).
+   */
+  public static int validationSize(TrainConfig cfg) {
+    if (cfg.validationSize() >= 0) {
+      return cfg.validationSize();
+    }
+    if (cfg.perClassTrain() > 0) {
+      return Math.max(1, cfg.perClassTrain() * 10 / 8);
+    }
+    return DataRequest.AUTO;
+  }
+
+  /** The data request a config makes, with its validation size ({@link #validationSize}). */
+  public static DataRequest dataRequest(TrainConfig cfg) {
+    return dataRequest(cfg, validationSize(cfg));
+  }
+
+  /** The data request a config makes, with an explicit validation size (0 = train on everything). */
+  public static DataRequest dataRequest(TrainConfig cfg, int validationSize) {
+    Preprocessing pre = new Preprocessing(cfg.standardize(), cfg.downsample(), cfg.grayscale(), cfg.perClassTrain());
+    return new DataRequest(cfg.dataset(), cfg.dataDir() == null ? null : Path.of(cfg.dataDir()), validationSize,
+        cfg.seed(), pre);
+  }
+
+  /** Loads the data a config asks for; an auto validation size that does not fit says where it came from. */
+  public static DataSplits loadData(TrainConfig cfg) {
+    int v = validationSize(cfg);
+    try {
+      return Datasets.load(dataRequest(cfg, v));
+    } catch (DataException e) {
+      if (cfg.validationSize() < 0 && e.getMessage().startsWith("validation size ")) { // say where the size came from
+        throw new DataException(e.getMessage() + " (validation_size -1 = auto chose " + v
+            + (cfg.perClassTrain() > 0 ? ", 10/8 of per_class_train " + cfg.perClassTrain() : "")
+            + "; set validation_size / --validation-size)", e);
+      }
+      throw e;
+    }
+  }
+
+  /** Loads the data a config asks for, with an explicit validation size (0 = train on everything). */
+  public static DataSplits loadData(TrainConfig cfg, int validationSize) {
+    return Datasets.load(dataRequest(cfg, validationSize));
+  }
+
+  /**
+   * The initial network for a config: balanced (stream {@code init}), or the paper's unbalanced rescaling of it (stream
+   * {@code unbalance}; its check's random inputs from {@code unbalance}'s split {@code check}).
+   *
+   * @throws Rescaling.Refused if the unbalanced rescaling overflows, underflows or is not equivalent (see {@link
+   *     #applyUnbalancedInit})
+   */
+  public static Mlp initialNetwork(TrainConfig cfg, int inputs, int classes) {
+    ParamLayout layout = new ParamLayout(cfg.widths(inputs, classes));
+    Rng root = new Rng(cfg.seed());
+    Mlp net = Init.balanced(layout, root.split("init"));
+    if (cfg.init().equals("unbalanced")) {
+      applyUnbalancedInit(net, cfg, root.split("unbalance"));
+    }
+    return net;
+  }
+
+  /**
+   * The optimizer: {@code sgd} = [trace(μ)] → scale(-η); {@code adagrad} = scale_by_rss(ε) → [trace(μ)] → scale(-η);
+   * {@code path-sgd} = path_normalize(p) → [trace(μ)] → scale(-η). Momentum composes with each.
+   */
+  public static Optimizer optimizer(TrainConfig cfg) {
+    List<GradientTransform> ts = new ArrayList<>();
+    switch (cfg.optimizer()) {
+      case "sgd":
+        return Optimizers.sgd(cfg.lr(), cfg.momentum(), cfg.nesterov());
+      case "adagrad":
+        ts.add(scaleByRss(cfg.adagradEps(), 0.0));
+        break;
+      case "path-sgd":
+        return Optimizers.pathSgd(cfg.lr(), pathSgdOptions(cfg), cfg.momentum(), cfg.nesterov());
+      default:
+        throw new ConfigException("optimizer", "unknown optimizer '" + cfg.optimizer() + "'");
+    }
+    if (cfg.momentum() > 0) {
+      ts.add(trace(cfg.momentum(), cfg.nesterov()));
+    }
+    ts.add(scale(-cfg.lr()));
+    return new Optimizer(cfg.optimizer(), chain(ts.toArray(GradientTransform[]::new)), cfg.lr());
+  }
+
+  /** Path-SGD's g ⊘ κ transform with the config's p, bias policy, κ cadence and ratio option; default κ floors. */
+  static PathSgdOptions pathSgdOptions(TrainConfig cfg) {
+    PathSgdOptions d = PathSgdOptions.DEFAULT;
+    return new PathSgdOptions(cfg.p(), cfg.pathBiases(), cfg.kappaEvery(), d.absoluteFloor(), d.relativeFloor(),
+        cfg.pathRatio());
+  }
+
+  /**
+   * The paper's unbalanced initialization with the config's density ({@code unbalance_count}: an absolute total over
+   * all hidden layers if set, else {@code unbalance_fraction} of each hidden layer), factor form and log-normal
+   * parameters.
+   */
+  static Unbalance unbalanceOptions(TrainConfig cfg) {
+    TrainConfig c = cfg.resolve();
+    Unbalance.Density d = c.unbalanceCount() != null ? new Unbalance.Total(c.unbalanceCount())
+        : new Unbalance.PerLayer(c.unbalanceFraction());
+    return new Unbalance(d, Unbalance.FactorForm.parse(c.unbalanceFactor()), c.unbalanceMu(),
+        c.unbalanceSigma());
+  }
+
+  /**
+   * Applies the paper's unbalanced initialization to a balanced network, in place, with the config's density ({@code
+   * unbalance_fraction} of each hidden layer, default 0.25, or an absolute {@code unbalance_count}), factor and
+   * log-normal, and checks the result ({@link Rescaling#unbalanceChecked}).
+   *
+   * @return the per-unit products of the factors applied, {@code f[l][v]} for the hidden layers l = 1..L−1
+   * @throws Rescaling.Refused (an IllegalArgumentException) if a rescaled weight or bias would overflow to infinity or
+   *     underflow to zero or a subnormal float, or the result is not equivalent to the balanced network; one line
+   *     naming the largest factor with its layer and unit; {@code net} is then unchanged
+   */
+  public static double[][] applyUnbalancedInit(Mlp net, TrainConfig cfg, Rng rng) {
+    return Rescaling.unbalanceChecked(net, unbalanceOptions(cfg), rng);
+  }
+
+  /** A trainer for the config over already loaded data. */
+  public static Trainer trainer(TrainConfig cfg, DataSplits data) {
+    cfg = cfg.resolve();
+    Blas.setThreads(cfg.threads());
+    int classes = data.train().numClasses();
+    // the parameters and the batch's activations must each fit one buffer: refused here, before anything is
+    // allocated or a run folder is made, not mid-run
+    new ParamLayout(cfg.widths(data.train().dim(), classes))
+        .requireBatch(Math.min(cfg.batchSize(), Math.max(1, data.train().n())));
+    Mlp net = initialNetwork(cfg, data.train().dim(), classes);
+    Optimizer opt = optimizer(cfg);
+    Dropout dropout = new Dropout((float) (1 - cfg.dropout()), (float) (1 - cfg.inputDropout()));
+    Trainer.Options o = new Trainer.Options(cfg.batchSize(), cfg.epochs(), dropout, cfg.seed(), cfg.stopTrainLoss(),
+        cfg.stopAtZeroTrainError(), cfg.trainEval().equals("full"), 1000, cfg.divergenceFactor());
+    return new Trainer(net, opt, data.train(), data.validation(), data.test(), o, ConfigHash.configHash(cfg));
+  }
+}

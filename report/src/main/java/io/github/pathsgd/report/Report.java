@@ -1,0 +1,197 @@
+package io.github.pathsgd.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.github.pathsgd.experiments.config.Configs;
+import io.github.pathsgd.report.Figures.Figure;
+import io.github.pathsgd.report.ResultSet.Run;
+import io.github.pathsgd.train.io.AtomicFiles;
+import io.github.pathsgd.train.io.OutputTarget;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * {@code report.md} and a self-contained {@code report.html} (figures embedded as base64 PNG) for a sweep folder,
+ * built from its result files alone: the figures, the chapter's claim next to what was measured, a table of runs,
+ * the step-size selection (compare) and the provenance.
+ */
+public final class Report {
+  private final StringBuilder md = new StringBuilder();
+  private final StringBuilder html = new StringBuilder();
+
+  private Report() {}
+
+  /** Draws the figures and writes report.md and report.html into the sweep folder; returns the two paths. */
+  public static List<Path> write(Path in) {
+    Path mdPath = in.resolve("report.md");
+    Path htmlPath = in.resolve("report.html");
+    // both report files are checked before the figures are drawn (OutputTarget's rule)
+    OutputTarget.of(mdPath);
+    OutputTarget.of(htmlPath);
+    ResultSet rs = ResultSet.read(in);
+    List<Figure> figs = Figures.draw(rs);
+    Report r = new Report();
+    r.build(rs, figs);
+    AtomicFiles.writeString(mdPath, r.md.toString());
+    AtomicFiles.writeString(htmlPath, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pathsgd "
+        + esc(rs.experiment()) + " report</title><style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
+        + "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
+        + "img{max-width:100%}</style></head><body>\n" + r.html + "</body></html>\n");
+    return List.of(mdPath, htmlPath);
+  }
+
+  private void h(int level, String text) {
+    md.append("#".repeat(level)).append(' ').append(text).append("\n\n");
+    html.append("<h").append(level).append('>').append(esc(text)).append("</h").append(level).append(">\n");
+  }
+
+  private void p(String text) {
+    md.append(text).append("\n\n");
+    html.append("<p>").append(esc(text)).append("</p>\n");
+  }
+
+  private void bullets(List<String> items) {
+    html.append("<ul>\n");
+    for (String s : items) {
+      md.append("- ").append(s).append('\n');
+      html.append("<li>").append(esc(s)).append("</li>\n");
+    }
+    md.append('\n');
+    html.append("</ul>\n");
+  }
+
+  private void table(List<String> header, List<List<String>> rows) {
+    md.append("| ").append(String.join(" | ", header)).append(" |\n|");
+    md.append("---|".repeat(header.size())).append('\n');
+    html.append("<table><tr>");
+    header.forEach(x -> html.append("<th>").append(esc(x)).append("</th>"));
+    html.append("</tr>\n");
+    for (List<String> r : rows) {
+      md.append("| ").append(String.join(" | ", r)).append(" |\n");
+      html.append("<tr>");
+      r.forEach(x -> html.append("<td>").append(esc(x)).append("</td>"));
+      html.append("</tr>\n");
+    }
+    md.append('\n');
+    html.append("</table>\n");
+  }
+
+  private void image(Figure f, Path base) {
+    try {
+      String rel = base.relativize(f.png()).toString().replace('\\', '/');
+      md.append("![").append(f.caption()).append("](").append(rel).append(")\n\n*").append(f.caption())
+          .append("* (SVG: ");
+      List<String> svgs = new ArrayList<>();
+      for (Path s : f.svgs()) {
+        svgs.add("[" + s.getFileName() + "](" + base.relativize(s).toString().replace('\\', '/') + ")");
+      }
+      md.append(String.join(", ", svgs)).append(")\n\n");
+      html.append("<figure><img alt=\"").append(esc(f.name())).append("\" src=\"data:image/png;base64,")
+          .append(Base64.getEncoder().encodeToString(Files.readAllBytes(f.png()))).append("\"><figcaption>")
+          .append(esc(f.caption())).append("</figcaption></figure>\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e.getMessage(), e);
+    }
+  }
+
+  static String esc(String s) {
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+  }
+
+  static String f(double v) {
+    return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.4f", v);
+  }
+
+  private void build(ResultSet rs, List<Figure> figs) {
+    JsonNode sw = rs.sweep();
+    h(1, "pathsgd " + rs.experiment() + " (" + rs.scale() + " scale)");
+    p(sw.path("description").asText() + ". Scale: " + sw.path("scale_description").asText() + ". Seeds: "
+        + rs.seeds() + ". pathsgd " + rs.version() + ".");
+    List<Run> all = rs.all();
+    long diverged = all.stream().filter(r -> r.status().equals("diverged")).count();
+    long missing = all.stream().filter(r -> r.status().equals("missing-data")).count();
+    p(all.size() + " runs recorded: " + rs.finished().size() + " finished (" + diverged + " diverged), " + missing
+        + " without data.");
+    h(2, "Claim and measurement");
+    p("The chapter: " + sw.path("claim").asText());
+    List<String> measured = switch (rs.figure()) {
+      case "size" -> Claims.size(rs);
+      case "rescaling" -> Claims.rescaling(rs);
+      case "compare" -> Claims.compare(rs);
+      default -> List.of();
+    };
+    p("Measured here (" + rs.scale() + " scale; small scales are smoke checks, not evidence):");
+    bullets(measured.isEmpty() ? List.of("no finished runs to measure") : measured);
+    h(2, "Figures");
+    for (Figure fig : figs) {
+      image(fig, rs.dir());
+    }
+    if (sw.has("step_size")) {
+      h(2, "Step-size selection");
+      p("Rule: " + sw.path("step_size").path("rule").asText() + ". Tolerance "
+          + sw.path("step_size").path("tolerance").asText() + " (fraction), alphas "
+          + sw.path("step_size").path("alphas") + ", eta = 10^-alpha.");
+      Path sel = rs.dir().resolve("selection.json");
+      if (Files.exists(sel)) {
+        try {
+          JsonNode s = Configs.json().readTree(Files.readAllBytes(sel));
+          List<List<String>> rows = new ArrayList<>();
+          for (JsonNode g : s.path("groups")) {
+            rows.add(List.of(g.path("dataset").asText(), g.path("optimizer").asText(), g.path("init").asText(),
+                g.path("dropout").asText(), g.path("chosen_alpha").asText("–"), g.path("chosen_lr").asText("–"),
+                g.path("best_validation_error").asText("–")));
+          }
+          table(List.of("dataset", "optimizer", "init", "dropout", "chosen alpha", "chosen lr", "best validation "
+              + "error"), rows);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e.getMessage(), e);
+        }
+      }
+    }
+    h(2, "Runs");
+    List<List<String>> rows = new ArrayList<>();
+    for (Run r : all) {
+      rows.add(List.of(r.id(), r.phase(), r.cfg("dataset"), r.cfg("optimizer"), r.cfg("init"), r.cfg("hidden"),
+          r.cfg("dropout"), r.cfg("lr"), r.cfg("seed"), r.status(),
+          r.line().path("summary").path("epochs_completed").asText("–"), f(r.summary("final", "train_error")),
+          f(r.summary("final", "test_error")), f(r.summary("best_validation", "test_error"))));
+    }
+    table(List.of("run", "phase", "dataset", "optimizer", "init", "hidden", "dropout", "lr", "seed", "status",
+        "epochs", "final train err", "final test err", "test err at best val"), rows);
+    h(2, "Provenance");
+    List<String> prov = new ArrayList<>();
+    prov.add("pathsgd version " + rs.version());
+    TreeMap<String, String> commits = new TreeMap<>();
+    String first = null;
+    String last = null;
+    for (Run r : all) {
+      JsonNode pv = r.line().path("provenance");
+      if (pv.has("git_commit")) {
+        commits.put(pv.path("git_commit").asText(), pv.path("cpu").asText() + ", " + pv.path("cores").asText()
+            + " cores, " + pv.path("java_version").asText("") + ", BLAS " + pv.path("blas").asText(""));
+      }
+      String st = pv.path("start_time").asText(null);
+      String en = pv.path("end_time").asText(null);
+      if (st != null && (first == null || st.compareTo(first) < 0)) {
+        first = st;
+      }
+      if (en != null && (last == null || en.compareTo(last) > 0)) {
+        last = en;
+      }
+    }
+    for (Map.Entry<String, String> e : commits.entrySet()) {
+      prov.add("git commit " + e.getKey() + " on " + e.getValue());
+    }
+    prov.add("runs from " + first + " to " + last);
+    prov.add("files: sweep.json, runs.jsonl (one line per run with full config, summary and provenance), metrics.csv "
+        + "(tidy run_id,epoch,split,metric,value), timings.csv, runs/<run_id>/");
+    bullets(prov);
+  }
+}
