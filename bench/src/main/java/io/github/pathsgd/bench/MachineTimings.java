@@ -9,7 +9,6 @@ import io.github.pathsgd.core.util.Rng;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /** What the machine does outside a training step: GEMM rates, an evaluation pass, the peak RSS, GC time. */

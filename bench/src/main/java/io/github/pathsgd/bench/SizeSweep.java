@@ -64,7 +64,7 @@ public final class SizeSweep {
   /**
    * The size sweep's table: one line per row of {@link #sweepRow} (in the order given), with a PyTorch column when
    * some row has {@code pytorch_sgd_samples_per_s}, a trailing "*" on rows whose steps were still getting faster
-   * (drift above {@link #DRIFT_WARNING}), and the notes that say what the columns are.
+   * (drift above {@link StepBenchmark#DRIFT_WARNING}), and the notes that say what the columns are.
    */
   public static String table(List<Map<String, Object>> rows, int batch, StepBenchmark.Plan plan) {
     boolean torch = rows.stream().anyMatch(r -> r.get("pytorch_sgd_samples_per_s") != null);
@@ -102,7 +102,7 @@ public final class SizeSweep {
     return b.toString();
   }
 
-  /** Whether a row's drift_sgd or drift_path_sgd is above {@link #DRIFT_WARNING}. */
+  /** Whether a row's drift_sgd or drift_path_sgd is above {@link StepBenchmark#DRIFT_WARNING}. */
   private static boolean stillFaster(Map<String, Object> r) {
     for (String key : List.of("drift_sgd", "drift_path_sgd")) {
       if (r.get(key) instanceof Number d && d.doubleValue() > StepBenchmark.DRIFT_WARNING) {

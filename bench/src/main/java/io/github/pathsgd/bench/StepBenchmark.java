@@ -2,13 +2,11 @@ package io.github.pathsgd.bench;
 
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Blas;
-import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.rundir.BlasKernel;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package io.github.pathsgd.cli;
 
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.geometry.GroupNorms;
 import io.github.pathsgd.core.geometry.PathNorms;
+import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.experiments.io.SafeTensors;
 import java.math.BigDecimal;
 import java.math.MathContext;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.geometry.Equivalence;
 import io.github.pathsgd.core.geometry.PathNorms;
+import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.io.SafeTensors;
 import java.io.ByteArrayOutputStream;

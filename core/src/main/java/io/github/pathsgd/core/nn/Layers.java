@@ -167,8 +167,8 @@ public final class Layers {
    * logits is (B, C); labels[yOff + b] in [0, C); dlogits is (B, C)
    * </pre>
    *
-   * @return the summed (not averaged) loss over the batch in {@code out[0]} and the count of misclassified rows (arg
-   *     max, first index on ties) in {@code out[1]}
+   * @param out receives the summed (not averaged) loss over the batch in {@code out[0]} and the count of
+   *     misclassified rows (arg max, first index on ties) in {@code out[1]}
    */
   public static void softmaxCrossEntropy(Tensor logits, int[] labels, int yOff, int B, int C, Tensor dlogits,
       double[] out) {

@@ -1,7 +1,7 @@
 package io.github.pathsgd.core.tensor;
 
-import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 

@@ -8,12 +8,7 @@ import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
-import io.github.pathsgd.core.optim.PathNormalize;
-import io.github.pathsgd.core.optim.PathNormalizeState;
 import io.github.pathsgd.core.optim.PathSgdOptions;
-import io.github.pathsgd.core.optim.Chain;
-import io.github.pathsgd.core.optim.UnitRescaling;
-import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 

@@ -1,12 +1,5 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.optim.Chain;
-import io.github.pathsgd.core.optim.Optimizers;
-import io.github.pathsgd.core.optim.PathNormalize;
-import io.github.pathsgd.core.optim.PathNormalizeState;
-import io.github.pathsgd.core.optim.PathSgdOptions;
-import io.github.pathsgd.core.optim.UnitRescaling;
-import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;

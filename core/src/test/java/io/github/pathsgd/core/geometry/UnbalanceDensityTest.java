@@ -1,12 +1,5 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.optim.Chain;
-import io.github.pathsgd.core.optim.Optimizers;
-import io.github.pathsgd.core.optim.PathNormalize;
-import io.github.pathsgd.core.optim.PathNormalizeState;
-import io.github.pathsgd.core.optim.PathSgdOptions;
-import io.github.pathsgd.core.optim.UnitRescaling;
-import io.github.pathsgd.core.step.TrainStep;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;

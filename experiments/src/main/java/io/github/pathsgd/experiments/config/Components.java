@@ -5,6 +5,8 @@ import static io.github.pathsgd.core.optim.Transforms.scale;
 import static io.github.pathsgd.core.optim.Transforms.scaleByRss;
 import static io.github.pathsgd.core.optim.Transforms.trace;
 
+import io.github.pathsgd.core.geometry.Rescaling;
+import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
@@ -13,8 +15,6 @@ import io.github.pathsgd.core.optim.GradientTransform;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.optim.PathSgdOptions;
-import io.github.pathsgd.core.geometry.Rescaling;
-import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.data.DataException;
