@@ -8,7 +8,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** The measured side of each claim (paper-spec §4 acceptance checks), from result files. */
+/** The measured side of each claim (docs/paper-spec.md §4 acceptance checks), from result files. */
 final class Claims {
   private Claims() {}
 

@@ -124,7 +124,7 @@ public record Unbalance(Density density, FactorForm form, double mu, double sigm
   /**
    * {@code count} picks in all, each uniform over all H = Σ_l n_l hidden units of all hidden layers, with replacement
    * (layer l gets count·n_l/H in expectation). This was the only density before {@link PerLayer} became the default,
-   * with count 2000 (the paper-spec's [Rec] reading of the paper's "2000 units" as one pool): on 2×4000 it makes as
+   * with count 2000 (docs/paper-spec.md's [Rec] reading of the paper's "2000 units" as one pool): on 2×4000 it makes as
    * many picks as the demo, but on a small network many per unit, e.g. 31 per unit of 2×32, and factors beyond float32.
    *
    * @param count the number of picks, ≥ 0

@@ -4,7 +4,7 @@ package io.github.pathsgd.core.optim;
  * Options of the Path-SGD normalization {@link PathNormalize#of(PathSgdOptions)}.
  *
  * @param p the path-norm exponent, ≥ 1 (default 2, "ℓ2-Path-SGD", the only case in the paper's experiments)
- * @param includeBiases whether γ_in(v) includes |b_v|^p (bias = edge from a constant-1 unit; default true, paper-spec
+ * @param includeBiases whether γ_in(v) includes |b_v|^p (bias = edge from a constant-1 unit; default true, docs/paper-spec.md
  *     §2.6). Bias coordinates are always normalized by κ(b_v) = γ_out(v)^{2/p}; both settings are rescaling invariant.
  * @param recomputeEvery recompute κ every k steps (default 1: every step, from the current parameters). For k &gt; 1
  *     the rank-one factors of κ are kept in the state between recomputations.

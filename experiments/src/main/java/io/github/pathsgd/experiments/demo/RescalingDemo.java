@@ -13,7 +13,7 @@ import java.util.Locale;
 
 /**
  * The chapter's toy illustration of rescaling sensitivity (arXiv:1705.03071, Figure 2(b); Path-SGD, NIPS 2015,
- * Figure 1; paper-spec E2(b)): a chain network 1 → 1 → ... → 1 (ReLU hidden units, thresholds fixed at 0, linear
+ * Figure 1; docs/paper-spec.md E2(b)): a chain network 1 → 1 → ... → 1 (ReLU hidden units, thresholds fixed at 0, linear
  * output) is given in two equivalent parameterizations, e.g. (1, 1, 1) and (0.1, 10, 1). From input x, with the output
  * gradient δ = ∂L/∂f given directly (δ = −1: "increase the output") and step size η, one step of SGD
  * (w ← w − η·∂L/∂w) and one step of Path-SGD (p = 2, w ← w − η·∂L/∂w ⊘ κ) are taken from each. Before the step both

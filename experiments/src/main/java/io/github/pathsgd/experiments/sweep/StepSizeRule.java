@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The step-size selection rule (paper-spec §5.3 [Rec]), "fastest attainment of the minimum validation error":
+ * The step-size selection rule (docs/paper-spec.md §5.3 [Rec]), "fastest attainment of the minimum validation error":
  *
  * <ol>
  *   <li>best = the lowest validation error reached at any epoch ≥ 1 by any non-diverged candidate (any α);

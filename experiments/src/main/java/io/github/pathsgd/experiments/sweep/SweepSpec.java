@@ -63,7 +63,7 @@ public record SweepSpec(
       StepSize stepSize) {}
 
   /**
-   * Step-size selection (paper-spec §5.3): every group (same values of {@code groupBy}) is run for each α with η =
+   * Step-size selection (docs/paper-spec.md §5.3): every group (same values of {@code groupBy}) is run for each α with η =
    * 10^-α on the validation split; {@link StepSizeRule} picks one; the pick is retrained without a validation split.
    *
    * @param alphas the exponents α
