@@ -84,4 +84,26 @@ class SuccessiveHalvingTest {
       }
     }
   }
+
+  @Test
+  void replayOnAnExhaustiveGroupWorkedOutByHand() {
+    List<Candidate> g = List.of(c(0, false, 0.5, 0.4, 0.3, 0.2), c(1, false, 0.3, 0.2, 0.1, 0.05),
+        c(2, true, 0.25), c(3, false, 0.35, 0.15, 0.12, 0.11));
+    // exhaustive: best 0.05 (α 1, epoch 4), only α 1 gets within 0.005 → α 1; epochs 4 + 4 + 2 (diverged in 2) + 4
+    // rung 1 (1 epoch): α 2 is not yet diverged and best (0.25, t = 1); then by final error α 1, α 3, α 0; keep 2
+    // rung 2 (2 epochs): α 2 diverged; α 1 kept; rung 3 (4 epochs): α 1. Cost 4·1 + (2 + 2) + 4 = 12
+    HalvingReplay.Outcome o = HalvingReplay.replay(g, new SuccessiveHalving.Plan(List.of(1, 2, 4), 0.5), 0.005);
+    assertThat(o.exhaustive()).isEqualTo(1);
+    assertThat(o.halving()).isEqualTo(1);
+    assertThat(o.exhaustiveEpochs()).isEqualTo(14);
+    assertThat(o.halvingEpochs()).isEqualTo(12);
+    assertThat(o.rungs()).containsExactly(List.of(0, 1, 2, 3), List.of(1, 2), List.of(1));
+    // a plan whose first rung is too short to see α 1 overtake: budgets 1, 4 with keep 0.25 keeps only α 2,
+    // which diverged: halving picks nothing where the exhaustive rule picks α 1
+    HalvingReplay.Outcome bad = HalvingReplay.replay(g, new SuccessiveHalving.Plan(List.of(1, 4), 0.25), 0.005);
+    assertThat(bad.rungs()).containsExactly(List.of(0, 1, 2, 3), List.of(2));
+    assertThat(bad.halving()).isNull();
+    assertThat(bad.samePick()).isFalse();
+    assertThat(bad.halvingEpochs()).isEqualTo(4 + 2);
+  }
 }
