@@ -12,7 +12,8 @@ import java.nio.FloatBuffer;
  * <p>Besides forward and backward on batches, a layer provides the path sweeps that the path norms and Path-SGD need
  * (Neyshabur, Salakhutdinov and Srebro, "Path-SGD", NIPS 2015, §3–4; docs/paper-spec.md §2.3): γ forward over
  * |θ|^p, γ backward, and κ of each of its parameters. A layer whose weights are shared (a convolution) sums over its
- * tied edges: κ(w) = Σ_{(u→v) tied to w} (γ_in(u)·γ_out(v))^{2/p}, and its γ sweeps run over the unrolled edges. p = ∞
+ * tied edges: κ(w) = (Σ_{(u→v) tied to w} γ_in(u)·γ_out(v))^{2/p} (Neyshabur, Wu, Salakhutdinov and Srebro,
+ * NIPS 2016), and its γ sweeps run over the unrolled edges. p = ∞
  * means max-plus over |θ| (sums become maxima).
  */
 public interface Layer {
