@@ -18,11 +18,20 @@ public final class Dense implements Layer {
 
   /** Layer l of {@code layout}; ReLU unless it is the last. */
   public Dense(ParamLayout layout, int l) {
-    this.in = layout.in(l);
-    this.out = layout.out(l);
-    this.wOff = layout.weightOffset(l);
-    this.bOff = layout.biasOffset(l);
-    this.relu = l < layout.layers() - 1;
+    this(layout.in(l), layout.out(l), layout.weightOffset(l), l < layout.layers() - 1);
+  }
+
+  /** An {@code in → out} layer with W at {@code paramOffset} and b after it; ReLU and dropout when {@code hidden}. */
+  public Dense(int in, int out, int paramOffset, boolean hidden) {
+    if (in < 1 || out < 1 || paramOffset < 0) {
+      throw new IllegalArgumentException("Dense: widths must be positive and the offset non-negative, got " + in
+          + " -> " + out + " at " + paramOffset);
+    }
+    this.in = in;
+    this.out = out;
+    this.wOff = paramOffset;
+    this.bOff = Math.addExact(paramOffset, Math.multiplyExact(in, out));
+    this.relu = hidden;
   }
 
   /** The layers of {@code layout}, in order. */
