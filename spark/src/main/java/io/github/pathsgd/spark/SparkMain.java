@@ -1,11 +1,13 @@
 package io.github.pathsgd.spark;
 
 import io.github.pathsgd.experiments.sweep.SweepSpec;
+import io.github.pathsgd.train.io.OutputTarget;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -26,7 +28,15 @@ public final class SparkMain implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new SparkMain()).execute(args));
+    CommandLine cl = new CommandLine(new SparkMain());
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      if (System.getenv("PATHSGD_DEBUG") != null) {
+        ex.printStackTrace();
+      }
+      cmd.getErr().println("pathsgd-spark: error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+      return 1;
+    });
+    System.exit(cl.execute(args));
   }
 
   @Override
@@ -83,6 +93,7 @@ public final class SparkMain implements Runnable {
     @Override
     public Integer call() {
       SweepSpec sweep = loadSpec(name);
+      checkOutputs(out);
       SparkConf conf = new SparkConf().setAppName("pathsgd " + sweep.name() + " --scale " + scale);
       if (master != null) {
         conf.setMaster(master);
@@ -98,12 +109,27 @@ public final class SparkMain implements Runnable {
         SparkSweep.Outcome o = new SparkSweep(sweep, scale, seeds,
             new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out)).run(ctx);
         System.out.printf("pathsgd-spark experiments run %s --scale %s on %s: %d runs planned, %d trained, %d already "
-            + "done%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"), o.planned(), o.trained(),
-            o.skipped(), o.selectionPending() ? ", step-size selection pending" : "",
+            + "done%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"), o.planned(), o.trained(),
+            o.skipped(), o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",
+            o.selectionPending() ? ", step-size selection pending" : "",
             o.damaged().isEmpty() ? "" : ", damaged: " + String.join("; ", o.damaged()),
             (System.nanoTime() - t0) / 1e9, out);
       }
       return 0;
+    }
+  }
+
+  /** The sweep folder's own files, checked before Spark starts, as `pathsgd experiments run` checks them. */
+  static void checkOutputs(Path out) {
+    try {
+      OutputTarget.checkFolder(out);
+      OutputTarget.checkFolder(out.resolve("runs"));
+      for (String f : List.of("sweep.json", "metrics.csv", "timings.csv", "runs.jsonl", "selection.csv",
+          "selection.json")) {
+        OutputTarget.of(out.resolve(f));
+      }
+    } catch (OutputTarget.Refused e) {
+      throw new OutputTarget.Refused("--out: " + e.getMessage());
     }
   }
 

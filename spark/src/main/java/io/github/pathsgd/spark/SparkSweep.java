@@ -93,7 +93,7 @@ public final class SparkSweep {
       }
     }
     SweepTasks.aggregate(out, all, complete);
-    phase(sc, first, first.get(0).phase(), all, complete);
+    phase(sc, first, st == null ? SweepRun.MAIN : SweepRun.SELECT, all, complete);
     boolean pending = false;
     if (st != null) {
       Selection sel = SweepTasks.select(out, first, st);
