@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
     name = "experiments",
     mixinStandardHelpOptions = true,
     description = {"The chapter's experiments as resumable sweeps: size (E1), rescaling (E2), compare (E3/E4)."},
-    subcommands = {ExperimentsCommand.ListCommand.class, ExperimentsCommand.RunCommand.class})
+    subcommands = {ExperimentsCommand.ListCommand.class, ExperimentsCommand.RunCommand.class, ExperimentsMergeCommand.class})
 final class ExperimentsCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

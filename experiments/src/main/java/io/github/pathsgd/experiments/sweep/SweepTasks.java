@@ -1,0 +1,248 @@
+package io.github.pathsgd.experiments.sweep;
+
+import io.github.pathsgd.data.DataException;
+import io.github.pathsgd.data.DataSplits;
+import io.github.pathsgd.experiments.config.Components;
+import io.github.pathsgd.experiments.config.TrainConfig;
+import io.github.pathsgd.experiments.rundir.RunDirectory;
+import io.github.pathsgd.experiments.rundir.RunWriter;
+import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
+import io.github.pathsgd.train.io.AtomicFiles;
+import io.github.pathsgd.train.listener.TrainingListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A sweep taken apart for engines that train each run somewhere else (pathsgd-spark, {@code experiments merge}): plan a
+ * phase, train ONE planned run into a folder and take its result files, install them into the sweep folder, decide the
+ * step-size selection, rebuild the combined files. Every step writes what {@link SweepRunner} writes, by the same code
+ * ({@link RunDirectory}, {@link RunFolder}, {@link SweepAggregate}, {@link Selection}), so a sweep run this way ends with
+ * the same {@code metrics.csv}, byte for byte.
+ */
+public final class SweepTasks {
+  private SweepTasks() {}
+
+  /** The files a finished run hands back, written in this order ({@code summary.json} last: it marks the run done). */
+  public static final List<String> RESULT_FILES = List.of(RunFolder.CONFIG, RunFolder.METRICS, RunFolder.SUMMARY);
+
+  /** The file of a run whose data are absent. */
+  public static final String MISSING_JSON = RunFolder.MISSING_JSON;
+
+  /** Creates {@code out/runs} and {@code out/.locks} and writes {@code sweep.json} (under the combined lock). */
+  public static void prepare(Path out, SweepSpec spec, String scale, int seeds) {
+    spec.scale(scale);
+    try {
+      Files.createDirectories(out.resolve("runs"));
+      Path locks = out.resolve(SweepRunner.LOCKS);
+      if (Files.isSymbolicLink(locks)) {
+        throw new IllegalArgumentException(locks + " is a symbolic link; expected the sweep's own lock folder "
+            + "(remove it)");
+      }
+      Files.createDirectories(locks);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + out + ": " + e.getMessage(), e);
+    }
+    try (FileLocks.Held h = combinedLock(out)) {
+      SweepAggregate.writeSweepJson(out, spec, scale, seeds);
+    }
+  }
+
+  /**
+   * The first phase's runs (all runs, or the "select" runs of a step-size selection), in expansion order.
+   *
+   * @param dataDir the data folder for every run (null = the config's)
+   * @param threads BLAS threads per run (0 = as the config says)
+   */
+  public static List<SweepRun> firstPhase(SweepSpec spec, String scale, int seeds, Path dataDir, int threads) {
+    List<SweepRun> out = new ArrayList<>();
+    for (SweepRun r : spec.expand(scale, seeds)) {
+      out.add(adapt(r, dataDir, threads));
+    }
+    return out;
+  }
+
+  /** The retraining ("final") runs of a decided selection, numbered after the first phase. */
+  public static List<SweepRun> finals(List<SweepRun> first, Selection sel, int seeds, Path dataDir, int threads) {
+    List<SweepRun> out = new ArrayList<>();
+    for (SweepRun r : SweepSpec.finals(sel.chosenRuns(), seeds, first.size())) {
+      out.add(adapt(r, dataDir, threads));
+    }
+    return out;
+  }
+
+  private static SweepRun adapt(SweepRun r, Path dataDir, int threads) {
+    TrainConfig c = r.config();
+    if (dataDir != null) {
+      c = SweepSpec.with(c, "data_dir", dataDir.toString());
+    }
+    if (threads > 0) {
+      c = SweepSpec.with(c, "threads", threads);
+    }
+    return new SweepRun(r.index(), r.phase(), r.runId(), c, r.alpha());
+  }
+
+  /** True when run r needs no training: its folder in {@code out/runs} is finished and intact, or records absent data. */
+  public static boolean settled(Path out, SweepRun r) {
+    RunFolder.Kind k = RunFolder.inspect(out.resolve("runs").resolve(r.runId()), r).kind();
+    return k == RunFolder.Kind.FINISHED || k == RunFolder.Kind.MISSING_DATA;
+  }
+
+  /** What {@link #settled} found wrong with a damaged run folder, or null. */
+  public static String damage(Path out, SweepRun r) {
+    RunFolder.State s = RunFolder.inspect(out.resolve("runs").resolve(r.runId()), r);
+    return s.kind() == RunFolder.Kind.DAMAGED ? s.problem() : null;
+  }
+
+  /**
+   * Trains run r into the run folder {@code dir} (resuming from its checkpoint; moving damaged files aside first), or
+   * takes the result already there, and returns the result files by name: config.json, metrics.csv, summary.json, or
+   * missing.json alone when its data are absent.
+   *
+   * @param extra told of every training event (progress, fault injection in tests); may throw to end the run
+   */
+  public static Map<String, byte[]> trainOne(SweepRun r, Path dir, TrainingListener extra) {
+    try {
+      Files.createDirectories(dir);
+      RunFolder.State state = RunFolder.inspect(dir, r);
+      if (state.kind() == RunFolder.Kind.DAMAGED) {
+        RunFolder.moveAside(dir);
+      }
+      if (!state.finished()) {
+        DataSplits data;
+        try {
+          data = Components.loadData(r.config());
+        } catch (DataException e) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("run_id", r.runId());
+          m.put("status", SweepRunner.MISSING);
+          m.put("reason", e.getMessage());
+          RunWriter.writeJson(dir.resolve(RunFolder.MISSING_JSON), m);
+          return Map.of(RunFolder.MISSING_JSON, Files.readAllBytes(dir.resolve(RunFolder.MISSING_JSON)));
+        }
+        TrainConfig cfg = r.config();
+        RunDirectory.run(cfg, Components.trainer(cfg, data), data, dir,
+            extra == null ? TrainingListener.NONE : extra, done -> {}).result();
+        Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
+        if (!RunFolder.inspect(dir, r).finished()) {
+          throw new IllegalStateException("run " + r.runId() + " trained into " + dir + " but its files do not check: "
+              + RunFolder.inspect(dir, r).problem());
+        }
+      }
+      Map<String, byte[]> files = new LinkedHashMap<>();
+      for (String f : RESULT_FILES) {
+        files.put(f, Files.readAllBytes(dir.resolve(f)));
+      }
+      return files;
+    } catch (IOException e) {
+      throw new UncheckedIOException("run " + r.runId() + " in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes the result files of run r (from {@link #trainOne}) into {@code out/runs/<run_id>/}, under the run's lock:
+   * each file atomically, summary.json (or missing.json) last, then the run's checkpoint is removed. A run folder
+   * finished meanwhile (by another sweep) is left as it is; a damaged one has its files moved aside first.
+   *
+   * @return false when the folder was finished already and left alone
+   */
+  public static boolean install(Path out, SweepRun r, Map<String, byte[]> files) {
+    Path dir = out.resolve("runs").resolve(r.runId());
+    boolean missing = files.containsKey(RunFolder.MISSING_JSON);
+    if (!missing && !files.keySet().containsAll(RESULT_FILES)) {
+      throw new IllegalArgumentException("run " + r.runId() + ": result lacks " + RESULT_FILES + ", got "
+          + files.keySet());
+    }
+    FileLocks.Held lock = FileLocks.lock(out.resolve(SweepRunner.LOCKS).resolve(r.runId() + ".lock"));
+    if (lock == null) {
+      throw new IllegalStateException("cannot lock run " + r.runId() + ": this process holds it under another name");
+    }
+    try {
+      RunFolder.State state = RunFolder.inspect(dir, r);
+      if (state.finished()) {
+        return false;
+      }
+      Files.createDirectories(dir);
+      if (state.kind() == RunFolder.Kind.DAMAGED) {
+        RunFolder.moveAside(dir);
+      }
+      if (missing) {
+        AtomicFiles.writeString(dir.resolve(RunFolder.MISSING_JSON),
+            new String(files.get(RunFolder.MISSING_JSON), StandardCharsets.UTF_8));
+        return true;
+      }
+      for (String f : RESULT_FILES) {
+        AtomicFiles.writeString(dir.resolve(f), new String(files.get(f), StandardCharsets.UTF_8));
+      }
+      Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
+      Files.deleteIfExists(RunDirectory.checkpoint(dir));
+      RunFolder.State now = RunFolder.inspect(dir, r);
+      if (!now.finished()) {
+        throw new IllegalStateException("run " + r.runId() + ": the files handed back do not check (" + now.problem()
+            + ")");
+      }
+      return true;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write run " + r.runId() + " into " + dir + ": " + e.getMessage(), e);
+    } finally {
+      lock.close();
+    }
+  }
+
+  /** Computes the step-size selection from the finished select runs and writes selection.csv/.json (under the lock). */
+  public static Selection select(Path out, List<SweepRun> first, SweepSpec.StepSize st) {
+    try (FileLocks.Held h = combinedLock(out)) {
+      Selection sel = Selection.compute(first, out, st);
+      sel.write(out);
+      return sel;
+    }
+  }
+
+  /** The step-size selection as the run folders decide it now, without writing anything. */
+  public static Selection peekSelection(Path out, List<SweepRun> first, SweepSpec.StepSize st) {
+    return Selection.compute(first, out, st);
+  }
+
+  /**
+   * Rebuilds metrics.csv, timings.csv and runs.jsonl from the run folders of {@code runs}, in their order (under the
+   * combined lock), as {@link SweepRunner} does.
+   *
+   * @param planComplete false while a step-size selection is pending (its retraining runs not in {@code runs})
+   * @return the damaged runs left out ("run_id (what is wrong)"), empty when none
+   */
+  public static List<String> aggregate(Path out, List<SweepRun> runs, boolean planComplete) {
+    try (FileLocks.Held h = combinedLock(out)) {
+      return SweepAggregate.write(out, runs, planComplete).damaged();
+    }
+  }
+
+  /** True when {@code dir} is a run folder name of this sweep layout: a 12-hex run id. */
+  public static boolean isRunId(String name) {
+    return name.matches("[0-9a-f]{12}");
+  }
+
+  /** The run folder kinds, for merging: "finished", "missing-data", "damaged" or "unfinished". */
+  public static String kind(Path dir, SweepRun r) {
+    return switch (RunFolder.inspect(dir, r).kind()) {
+      case FINISHED -> "finished";
+      case MISSING_DATA -> "missing-data";
+      case DAMAGED -> "damaged";
+      case UNFINISHED -> "unfinished";
+    };
+  }
+
+  private static FileLocks.Held combinedLock(Path out) {
+    Path f = out.resolve(SweepRunner.LOCKS).resolve("combined.lock");
+    FileLocks.Held h = FileLocks.lock(f);
+    if (h == null) {
+      throw new IllegalStateException("cannot lock " + f + ": this process holds it under another name");
+    }
+    return h;
+  }
+}

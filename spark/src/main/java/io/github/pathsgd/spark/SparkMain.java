@@ -1,0 +1,159 @@
+package io.github.pathsgd.spark;
+
+import io.github.pathsgd.experiments.sweep.SweepSpec;
+import io.github.pathsgd.train.io.OutputTarget;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code pathsgd-spark experiments run NAME|FILE ...}: the main class of the application jar for {@code spark-submit}
+ * (and of the {@code ./pathsgd-spark} launcher, which runs it on local mode in-process).
+ */
+@Command(name = "pathsgd-spark", mixinStandardHelpOptions = true,
+    description = "Sweeps on Apache Spark: one run per task.", subcommands = SparkMain.Experiments.class)
+public final class SparkMain implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    CommandLine cl = new CommandLine(new SparkMain());
+    cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      if (System.getenv("PATHSGD_DEBUG") != null) {
+        ex.printStackTrace();
+      }
+      cmd.getErr().println("pathsgd-spark: error: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
+      return 1;
+    });
+    System.exit(cl.execute(args));
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  @Command(name = "experiments", mixinStandardHelpOptions = true, description = "Run a sweep on Spark.",
+      subcommands = Run.class)
+  static final class Experiments implements Runnable {
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(System.out);
+    }
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"Run a preset's (or a sweep YAML file's) sweep into --out on Spark; rerun it to resume.",
+        "The driver writes OUT/runs/<run_id>/, OUT/metrics.csv, OUT/runs.jsonl, OUT/timings.csv (and the selection "
+            + "files), as `pathsgd experiments run` does."})
+  static final class Run implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "NAME|FILE", description = "size, rescaling, compare, or a sweep YAML file")
+    String name;
+
+    @Option(names = "--scale", required = true, description = "smoke, quick or paper")
+    String scale;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "output folder (resumable)")
+    Path out;
+
+    @Option(names = "--seeds", defaultValue = "1", paramLabel = "K", description = "seeds seed..seed+K-1 (default 1)")
+    int seeds;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "data folder for every run (as executors see it)")
+    Path dataDir;
+
+    @Option(names = "--threads-per-task", defaultValue = "1", paramLabel = "T",
+        description = "BLAS threads per run (default 1; match spark.task.cpus)")
+    int threads;
+
+    @Option(names = "--master", paramLabel = "URL",
+        description = "Spark master when not set by spark-submit (default local[2]); local[N] gets retries")
+    String master;
+
+    @Option(names = "--scratch", paramLabel = "DIR",
+        description = "executors' folder for unfinished runs (default: their java.io.tmpdir/pathsgd-spark)")
+    Path scratch;
+
+    @Option(names = "--quiet", description = "no progress lines")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+      SweepSpec sweep = loadSpec(name);
+      checkOutputs(out);
+      SparkConf conf = new SparkConf().setAppName("pathsgd " + sweep.name() + " --scale " + scale);
+      if (master != null) {
+        conf.setMaster(master);
+      } else if (!conf.contains("spark.master")) {
+        conf.setMaster("local[2]");
+      }
+      conf.setMaster(withRetries(conf.get("spark.master"), conf.getInt("spark.task.maxFailures", 4)));
+      Path sc = scratch != null ? scratch : conf.contains(SparkSweep.SCRATCH) ? Path.of(conf.get(SparkSweep.SCRATCH))
+          : null;
+      long t0 = System.nanoTime();
+      try (JavaSparkContext ctx = new JavaSparkContext(conf)) {
+        ctx.setLogLevel("WARN");
+        SparkSweep.Outcome o = new SparkSweep(sweep, scale, seeds,
+            new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out)).run(ctx);
+        System.out.printf("pathsgd-spark experiments run %s --scale %s on %s: %d runs planned, %d trained, %d already "
+            + "done%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"), o.planned(), o.trained(),
+            o.skipped(), o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",
+            o.selectionPending() ? ", step-size selection pending" : "",
+            o.damaged().isEmpty() ? "" : ", damaged: " + String.join("; ", o.damaged()),
+            (System.nanoTime() - t0) / 1e9, out);
+      }
+      return 0;
+    }
+  }
+
+  /** The sweep folder's own files, checked before Spark starts, as `pathsgd experiments run` checks them. */
+  static void checkOutputs(Path out) {
+    try {
+      OutputTarget.checkFolder(out);
+      OutputTarget.checkFolder(out.resolve("runs"));
+      for (String f : List.of("sweep.json", "metrics.csv", "timings.csv", "runs.jsonl", "selection.csv",
+          "selection.json")) {
+        OutputTarget.of(out.resolve(f));
+      }
+    } catch (OutputTarget.Refused e) {
+      throw new OutputTarget.Refused("--out: " + e.getMessage());
+    }
+  }
+
+  /** A bundled preset by name, or a sweep YAML file. */
+  static SweepSpec loadSpec(String name) {
+    Path p = Path.of(name);
+    if (name.endsWith(".yaml") || name.endsWith(".yml") || Files.isRegularFile(p)) {
+      try {
+        return SweepSpec.parse(Files.readString(p, StandardCharsets.UTF_8), p.toString());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
+      }
+    }
+    return SweepSpec.load(name);
+  }
+
+  private static final Pattern LOCAL = Pattern.compile("local\\[(\\d+|\\*)]");
+
+  /** {@code local[N]} does not retry a failed task; {@code local[N,F]} does (F attempts). Other masters as they are. */
+  static String withRetries(String master, int maxFailures) {
+    Matcher m = LOCAL.matcher(master.trim());
+    if (master.trim().equals("local")) {
+      return "local[1," + maxFailures + "]";
+    }
+    return m.matches() ? "local[" + m.group(1) + "," + maxFailures + "]" : master;
+  }
+}

@@ -1,0 +1,263 @@
+package io.github.pathsgd.spark;
+
+import io.github.pathsgd.experiments.config.ConfigHash;
+import io.github.pathsgd.experiments.config.Configs;
+import io.github.pathsgd.experiments.config.TrainConfig;
+import io.github.pathsgd.experiments.sweep.Selection;
+import io.github.pathsgd.experiments.sweep.SweepSpec;
+import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
+import io.github.pathsgd.experiments.sweep.SweepTasks;
+import io.github.pathsgd.train.listener.TrainingListener;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.Function;
+
+/**
+ * A sweep on Spark: each phase (all runs, or the step-size selection's "select" runs, then its "final" runs) is one
+ * Spark job with one task per unfinished run. A task trains its run into a scratch run folder on the executor (resuming
+ * from the checkpoint there when a retried attempt finds one) and hands the run's result files back; only the driver
+ * writes into the output folder: each run folder ({@link SweepTasks#install}), then the combined files, as the embedded
+ * runner does, so both end with the same metrics.csv. A failed attempt hands nothing back, so a retried task can never
+ * leave a duplicate or partial row.
+ */
+public final class SparkSweep {
+  /** The Spark conf key of the fault injected by tests: {@code INDEX:EPOCH} (the run's index in the plan). */
+  public static final String FAIL_ONCE = "spark.pathsgd.test.failOnce";
+
+  /** The Spark conf key of the executors' scratch folder (default: the executor's java.io.tmpdir). */
+  public static final String SCRATCH = "spark.pathsgd.scratch";
+
+  /**
+   * @param out the output folder (seen by the driver)
+   * @param threadsPerTask BLAS threads of each run (the config's {@code threads}); 1 by default
+   * @param dataDir the data folder for every run (null = the config's), as the executors see it
+   * @param scratch the executors' folder for unfinished runs (null = their java.io.tmpdir)
+   * @param log progress lines (null = quiet)
+   */
+  public record Options(Path out, int threadsPerTask, Path dataDir, Path scratch, PrintStream log) {}
+
+  /**
+   * What the sweep did.
+   *
+   * @param retried runs whose result came from a retried task attempt (attempt number above 0)
+   */
+  public record Outcome(int planned, int trained, int skipped, int retried, boolean selectionPending,
+      List<String> damaged) {}
+
+  private final SweepSpec spec;
+  private final String scale;
+  private final int seeds;
+  private final Options opt;
+  private int trained;
+  private int skipped;
+  private int retried;
+
+  public SparkSweep(SweepSpec spec, String scale, int seeds, Options opt) {
+    if (opt.threadsPerTask() < 1) {
+      throw new IllegalArgumentException("--threads-per-task must be >= 1, got " + opt.threadsPerTask());
+    }
+    this.spec = spec;
+    this.scale = scale;
+    this.seeds = seeds;
+    this.opt = opt;
+    spec.scale(scale);
+  }
+
+  public Outcome run(JavaSparkContext sc) {
+    Path out = opt.out();
+    SweepTasks.prepare(out, spec, scale, seeds);
+    List<SweepRun> first = SweepTasks.firstPhase(spec, scale, seeds, opt.dataDir(), opt.threadsPerTask());
+    SweepSpec.StepSize st = spec.stepSize(scale);
+    List<SweepRun> all = first;
+    boolean complete = st == null;
+    if (st != null) {
+      Selection sel = SweepTasks.peekSelection(out, first, st);
+      if (sel.complete()) {
+        all = concat(first, SweepTasks.finals(first, sel, seeds, opt.dataDir(), opt.threadsPerTask()));
+        complete = true;
+      }
+    }
+    SweepTasks.aggregate(out, all, complete);
+    phase(sc, first, st == null ? SweepRun.MAIN : SweepRun.SELECT, all, complete);
+    boolean pending = false;
+    if (st != null) {
+      Selection sel = SweepTasks.select(out, first, st);
+      if (sel.complete()) {
+        List<SweepRun> fin = SweepTasks.finals(first, sel, seeds, opt.dataDir(), opt.threadsPerTask());
+        all = concat(first, fin);
+        complete = true;
+        SweepTasks.aggregate(out, all, true);
+        phase(sc, fin, SweepRun.FINAL, all, true);
+      } else {
+        pending = true;
+        log("step-size selection pending: " + sel.unfinished() + " selection runs not finished");
+      }
+    }
+    List<String> damaged = SweepTasks.aggregate(out, all, complete);
+    return new Outcome(all.size(), trained, skipped, retried, pending, damaged);
+  }
+
+  private static List<SweepRun> concat(List<SweepRun> a, List<SweepRun> b) {
+    List<SweepRun> l = new ArrayList<>(a);
+    l.addAll(b);
+    return l;
+  }
+
+  /** One Spark job: a task per run of {@code runs} that is not settled yet; each result installed by the driver. */
+  private void phase(JavaSparkContext sc, List<SweepRun> runs, String name, List<SweepRun> all, boolean complete) {
+    List<Task> todo = new ArrayList<>();
+    Map<String, SweepRun> byId = new HashMap<>();
+    for (SweepRun r : runs) {
+      if (SweepTasks.settled(opt.out(), r)) {
+        skipped++;
+        continue;
+      }
+      String d = SweepTasks.damage(opt.out(), r);
+      if (d != null) {
+        log(r.runId() + ": damaged (" + d + "), training it again");
+      }
+      todo.add(Task.of(r));
+      byId.put(r.runId(), r);
+    }
+    log(String.format(Locale.ROOT, "phase %s: %d runs, %d already done, %d Spark tasks", name, runs.size(),
+        runs.size() - todo.size(), todo.size()));
+    if (todo.isEmpty()) {
+      return;
+    }
+    sc.setJobDescription("pathsgd " + spec.name() + " --scale " + scale + ": " + name + " (" + todo.size() + " runs)");
+    String scratch = opt.scratch() == null ? null : opt.scratch().toAbsolutePath().toString();
+    String fail = sc.getConf().get(FAIL_ONCE, "");
+    List<Result> results = sc.parallelize(todo, todo.size()).map(new Train(scratch, fail)).collect();
+    results = new ArrayList<>(results);
+    results.sort(Comparator.comparingInt(Result::index));
+    for (Result res : results) {
+      SweepRun r = byId.get(res.runId());
+      if (res.attempt() > 0) {
+        retried++;
+      }
+      if (SweepTasks.install(opt.out(), r, res.files())) {
+        trained++;
+      } else {
+        skipped++;
+      }
+      log(String.format(Locale.ROOT, "[%d/%d] %s %s: %s on %s (attempt %d, %.1fs)", r.index() + 1, all.size(),
+          r.runId(), r.phase(), res.files().containsKey(SweepTasks.MISSING_JSON) ? "no data" : "trained", res.host(),
+          res.attempt(), res.seconds()));
+      deleteQuietly(scratchDir(scratch, res.runId()));
+    }
+    SweepTasks.aggregate(opt.out(), all, complete);
+  }
+
+  private void log(String s) {
+    if (opt.log() != null) {
+      opt.log().println(s);
+      opt.log().flush();
+    }
+  }
+
+  static Path scratchDir(String scratch, String runId) {
+    Path base = scratch != null ? Path.of(scratch) : Path.of(System.getProperty("java.io.tmpdir"), "pathsgd-spark");
+    return base.resolve(runId);
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          // left for the next sweep
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      // left for the next sweep
+    }
+  }
+
+  /** A run as it travels to an executor: its config as JSON (TrainConfig is not Serializable). */
+  record Task(int index, String phase, String runId, String config, Integer alpha) implements Serializable {
+    static Task of(SweepRun r) {
+      try {
+        return new Task(r.index(), r.phase(), r.runId(), Configs.json().writeValueAsString(r.config()), r.alpha());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+
+    SweepRun run() throws IOException {
+      TrainConfig c = Configs.json().readValue(config, TrainConfig.class);
+      if (!ConfigHash.runId(c).equals(runId)) {
+        throw new IllegalStateException("the task's config hashes to run " + ConfigHash.runId(c) + ", not " + runId);
+      }
+      return new SweepRun(index, phase, runId, c, alpha);
+    }
+  }
+
+  /** A task's result: the run's result files by name. */
+  record Result(int index, String runId, LinkedHashMap<String, byte[]> files, String host, int attempt, double seconds)
+      implements Serializable {}
+
+  /** The task: trains one run into its scratch folder and hands back its result files. */
+  static final class Train implements Function<Task, Result> {
+    private static final long serialVersionUID = 1L;
+    private final String scratch;
+    private final String failOnce;
+
+    Train(String scratch, String failOnce) {
+      this.scratch = scratch;
+      this.failOnce = failOnce;
+    }
+
+    @Override
+    public Result call(Task t) throws Exception {
+      long t0 = System.nanoTime();
+      SweepRun r = t.run();
+      TaskContext ctx = TaskContext.get();
+      int attempt = ctx == null ? 0 : ctx.attemptNumber();
+      TrainingListener fault = TrainingListener.NONE;
+      if (!failOnce.isEmpty() && attempt == 0) {
+        String[] p = failOnce.split(":");
+        int index = Integer.parseInt(p[0].trim());
+        int epoch = p.length > 1 ? Integer.parseInt(p[1].trim()) : 1;
+        if (index == r.index()) {
+          fault = new TrainingListener() {
+            @Override
+            public void onCheckpoint(int e) {
+              if (e == epoch) {
+                throw new IllegalStateException(FAIL_ONCE + ": run " + r.runId() + " killed after its checkpoint of "
+                    + "epoch " + e + " (attempt " + attempt + ")");
+              }
+            }
+          };
+        }
+      }
+      Map<String, byte[]> files = SweepTasks.trainOne(r, scratchDir(scratch, r.runId()), fault);
+      String host;
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        host = "?";
+      }
+      return new Result(t.index(), t.runId(), new LinkedHashMap<>(files), host, attempt,
+          (System.nanoTime() - t0) / 1e9);
+    }
+  }
+}
