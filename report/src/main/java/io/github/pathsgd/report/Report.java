@@ -43,7 +43,7 @@ public final class Report {
     AtomicFiles.writeString(htmlPath, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pathsgd "
         + esc(rs.experiment()) + " report</title><style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
         + "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
-        + "img{max-width:100%}</style></head><body>\n" + r.html + "</body></html>\n");
+        + "figure{margin:1em 0}img{width:100%;height:auto}</style></head><body>\n" + r.html + "</body></html>\n");
     return List.of(mdPath, htmlPath);
   }
 
