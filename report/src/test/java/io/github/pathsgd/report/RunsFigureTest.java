@@ -3,7 +3,6 @@ package io.github.pathsgd.report;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.awt.BasicStroke;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -49,7 +48,7 @@ class RunsFigureTest {
     XYSeries sg = panels.get(0).getSeriesMap().get("sgd unbalanced");
     assertThat(ps.getLineColor()).isNotEqualTo(sg.getLineColor());
     assertThat(ps.getLineStyle().getDashArray()).isNull();
-    assertThat(((BasicStroke) sg.getLineStyle()).getDashArray()).containsExactly(7f, 4f);
+    assertThat(sg.getLineStyle().getDashArray()).containsExactly(7f, 4f);
     // the loss panel is log10 of the cross-entropy, labelled with plain numbers
     assertThat(ps.getYData()).containsExactly(Math.log10(2.3), Math.log10(0.5), Math.log10(0.1));
     assertThat(Figures.logTick(Math.log10(0.25))).isEqualTo("0.25");
