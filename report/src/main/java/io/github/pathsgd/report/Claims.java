@@ -113,22 +113,27 @@ final class Claims {
     for (Map.Entry<String, List<Run>> f : Figures.group(rs.phase("final"),
         r -> r.cfg("dataset") + ", dropout " + r.cfg("dropout")).entrySet()) {
       Map<String, List<Run>> g = byOptInit(f.getValue());
-      StringBuilder s = new StringBuilder(f.getKey()).append(": final training cross-entropy");
-      g.forEach((k, v) -> s.append(String.format(Locale.ROOT, "; %s %.4f", k, lastLoss(v))));
+      String at = f.getKey();
+      StringBuilder s = new StringBuilder(at).append(", final training cross-entropy: ");
+      g.forEach((k, v) -> s.append(String.format(Locale.ROOT, "%s %.4f; ", k, lastLoss(v))));
+      out.add(s.substring(0, s.length() - 2));
       if (g.containsKey("sgd unbalanced") && g.containsKey("path-sgd unbalanced")) {
         boolean ok = lastLoss(g.get("sgd unbalanced")) > lastLoss(g.get("path-sgd unbalanced"));
-        s.append(". Check (b), SGD-unbalanced loss above Path-SGD-unbalanced: ").append(ok ? "holds" : "FAILS");
+        out.add(String.format(Locale.ROOT, "%s, check (b) SGD-unbalanced loss above Path-SGD-unbalanced: %s (%.4f vs "
+            + "%.4f)", at, ok ? "holds" : "FAILS", lastLoss(g.get("sgd unbalanced")),
+            lastLoss(g.get("path-sgd unbalanced"))));
       }
       if (g.containsKey("path-sgd balanced") && g.containsKey("path-sgd unbalanced")) {
-        s.append(String.format(Locale.ROOT, ". Check (c), Path-SGD balanced vs unbalanced largest test-error gap: "
-            + "%.4f", maxGap(g.get("path-sgd balanced"), g.get("path-sgd unbalanced"), "test/error")));
+        out.add(String.format(Locale.ROOT, "%s, check (c) Path-SGD balanced vs unbalanced largest test-error gap: "
+            + "%.4f", at, maxGap(g.get("path-sgd balanced"), g.get("path-sgd unbalanced"), "test/error")));
       }
+      StringBuilder t = new StringBuilder(at).append(", final test error: ");
       for (Map.Entry<String, List<Run>> e : g.entrySet()) {
         List<Double> v = new ArrayList<>();
         e.getValue().forEach(r -> v.add(r.summary("final", "test_error")));
-        s.append(String.format(Locale.ROOT, "; final test error %s %.4f", e.getKey(), mean(v)));
+        t.append(String.format(Locale.ROOT, "%s %.4f; ", e.getKey(), mean(v)));
       }
-      out.add(s.toString());
+      out.add(t.substring(0, t.length() - 2));
     }
     return out;
   }

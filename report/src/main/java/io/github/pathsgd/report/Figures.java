@@ -52,6 +52,7 @@ public final class Figures {
       case "size" -> size(rs, dir);
       case "rescaling" -> rescaling(rs, dir);
       case "compare" -> compare(rs, dir);
+      case "runs" -> runs(rs, dir);
       default -> throw new IllegalArgumentException("unknown figure kind '" + rs.figure() + "' in sweep.json");
     };
   }
@@ -211,33 +212,126 @@ public final class Figures {
   /** E3/E4: per dataset and dropout, three panels (train loss, train error, test error) vs epoch. */
   static List<Figure> compare(ResultSet rs, Path dir) {
     List<Figure> out = new ArrayList<>();
-    List<Run> runs = rs.phase("final");
-    Map<String, List<Run>> figs = group(runs, r -> r.cfg("dataset") + "|" + r.cfg("dropout"));
+    Map<String, List<Run>> figs = group(rs.phase("final"), r -> r.cfg("dataset") + "|" + r.cfg("dropout"));
     for (Map.Entry<String, List<Run>> f : figs.entrySet()) {
       String[] k = f.getKey().split("\\|");
       String data = k[0] + " dropout " + k[1];
-      String[][] panels = {{"train/loss", "train CE"}, {"train/error", "train error"},
-          {"test/error", "test error"}};
-      List<XYChart> charts = new ArrayList<>();
-      for (String[] p : panels) {
-        XYChart c = chart((Double.parseDouble(k[1]) > 0 ? "E4 " : "E3 ") + p[1] + ": " + tag(rs, data), "epoch",
-            p[1]);
-        int i = 0;
-        for (Map.Entry<String, List<Run>> e : group(f.getValue(),
-            r -> r.cfg("optimizer") + " " + r.cfg("init") + " (lr " + r.cfg("lr") + ")").entrySet()) {
-          List<TreeMap<Double, Double>> curves = new ArrayList<>();
-          for (Run r : e.getValue()) {
-            curves.add(byEpoch(r.curve(p[0])));
-          }
-          addBand(c, e.getKey(), curves, i++, false);
-        }
-        charts.add(c);
-      }
-      String name = "compare-" + k[0] + "-dropout" + k[1];
-      out.add(save(name, (Double.parseDouble(k[1]) > 0 ? "E4" : "E3") + ": Path-SGD vs SGD vs AdaGrad, balanced and "
+      String e = Double.parseDouble(k[1]) > 0 ? "E4" : "E3";
+      List<XYChart> charts = trainingPanels(e + " ", tag(rs, data), f.getValue(),
+          r -> r.cfg("optimizer") + " " + r.cfg("init") + " (lr " + r.cfg("lr") + ")");
+      out.add(save("compare-" + k[0] + "-dropout" + k[1], e + ": Path-SGD vs SGD vs AdaGrad, balanced and "
           + "unbalanced, retrained with the selected step size on the full training set; " + tag(rs, data), charts,
           dir));
     }
     return out;
+  }
+
+  /** {@code pathsgd plot --runs}: any set of train run folders, one figure (three panels) per data set. */
+  static List<Figure> runs(ResultSet rs, Path dir) {
+    List<Figure> out = new ArrayList<>();
+    for (Map.Entry<String, List<Run>> f : group(rs.finished(), r -> r.cfg("dataset")).entrySet()) {
+      String data = f.getKey();
+      List<XYChart> charts = trainingPanels("", data + " | " + f.getValue().size() + " run(s), pathsgd "
+          + rs.version(), f.getValue(), r -> r.cfg("optimizer") + " " + r.cfg("init") + " (lr " + r.cfg("lr")
+          + (r.cfg("dropout").equals("0.0") ? "" : ", dropout " + r.cfg("dropout")) + ")");
+      out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), "Training cross-entropy (log axis), training "
+          + "error and test error vs epoch of " + f.getValue().size() + " run(s) on " + data + "; colour: optimizer, "
+          + "line style: initialization, x: diverged (last finite value)", charts, dir));
+    }
+    return out;
+  }
+
+  /** Line style per initialization: solid balanced, dashed unbalanced, dotted anything else. */
+  static BasicStroke stroke(String init) {
+    return switch (init) {
+      case "balanced" -> new BasicStroke(1.8f);
+      case "unbalanced" -> new BasicStroke(1.8f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f,
+          new float[] {7f, 4f}, 0f);
+      default -> new BasicStroke(1.8f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {2f, 3f}, 0f);
+    };
+  }
+
+  /** Colour per optimizer, the chapter's three first (Path-SGD red, SGD blue, AdaGrad green). */
+  static Color color(String optimizer, List<String> seen) {
+    int i = switch (optimizer) {
+      case "path-sgd" -> 0;
+      case "sgd" -> 1;
+      case "adagrad" -> 2;
+      default -> {
+        if (!seen.contains(optimizer)) {
+          seen.add(optimizer);
+        }
+        yield 3 + seen.indexOf(optimizer);
+      }
+    };
+    return COLORS[i % COLORS.length];
+  }
+
+  /** Tick labels of a log10-valued axis as plain numbers (0.01, 0.1, 1, 2.5), not exponents. */
+  static String logTick(double log10) {
+    double v = Math.pow(10, log10);
+    return v >= 0.01 && v < 1000 ? new java.math.BigDecimal(String.format(Locale.ROOT, "%.2g", v))
+        .stripTrailingZeros().toPlainString() : String.format(Locale.ROOT, "%.0e", v);
+  }
+
+  /**
+   * The chapter's layout: training cross-entropy (log axis), training error, test error vs epoch; colour per
+   * optimizer, line style per initialization, one legend (first panel); a diverged run's curve ends at its last finite
+   * value, marked with a cross. Seeds of one series are averaged (runs of a series are grouped by {@code series}).
+   */
+  static List<XYChart> trainingPanels(String prefix, String tag, List<Run> runs, Function<Run, String> series) {
+    String[][] panels = {{"train/loss", "training cross-entropy (log)"}, {"train/error", "training error"},
+        {"test/error", "test error"}};
+    List<XYChart> charts = new ArrayList<>();
+    List<String> other = new ArrayList<>();
+    for (int p = 0; p < panels.length; p++) {
+      XYChart c = chart(prefix + panels[p][1] + ": " + tag, "epoch", panels[p][1]);
+      boolean log = p == 0;
+      if (log) {
+        c.getStyler().setyAxisTickLabelsFormattingFunction(Figures::logTick);
+      }
+      c.getStyler().setLegendVisible(p == 0);
+      c.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+      boolean divergedLegend = false;
+      for (Map.Entry<String, List<Run>> e : group(runs, series).entrySet()) {
+        Run first = e.getValue().get(0);
+        List<TreeMap<Double, Double>> curves = new ArrayList<>();
+        for (Run r : e.getValue()) {
+          TreeMap<Double, Double> m = new TreeMap<>();
+          r.curve(panels[p][0]).forEach((x, y) -> {
+            if (Double.isFinite(y) && (!log || y > 0)) {
+              m.put((double) x, log ? Math.log10(y) : y);
+            }
+          });
+          curves.add(m);
+        }
+        double[][] b = band(curves);
+        if (b[0].length == 0) {
+          continue;
+        }
+        Color col = color(first.cfg("optimizer"), other);
+        XYSeries s = c.addSeries(e.getKey(), b[0], b[1]);
+        s.setLineColor(col);
+        s.setMarkerColor(col);
+        s.setMarker(SeriesMarkers.NONE);
+        s.setLineStyle(stroke(first.cfg("init")));
+        for (Run r : e.getValue()) {
+          if (r.status().equals("diverged") && !curves.get(e.getValue().indexOf(r)).isEmpty()) {
+            Map.Entry<Double, Double> last = curves.get(e.getValue().indexOf(r)).lastEntry();
+            boolean legend = p == 0 && !divergedLegend;
+            XYSeries d = c.addSeries(legend ? "diverged (x at the last finite value)" : e.getKey() + " diverged "
+                + r.id(), new double[] {last.getKey()}, new double[] {last.getValue()});
+            d.setMarker(SeriesMarkers.CROSS);
+            d.setMarkerColor(col);
+            d.setLineStyle(new BasicStroke(0f));
+            d.setLineColor(col);
+            d.setShowInLegend(legend);
+            divergedLegend = true;
+          }
+        }
+      }
+      charts.add(c);
+    }
+    return charts;
   }
 }

@@ -43,7 +43,7 @@ public final class Report {
     AtomicFiles.writeString(htmlPath, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pathsgd "
         + esc(rs.experiment()) + " report</title><style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
         + "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
-        + "img{max-width:100%}</style></head><body>\n" + r.html + "</body></html>\n");
+        + "figure{margin:1em 0}img{width:100%;height:auto}</style></head><body>\n" + r.html + "</body></html>\n");
     return List.of(mdPath, htmlPath);
   }
 
@@ -101,6 +101,47 @@ public final class Report {
     }
   }
 
+  static List<String> measured(ResultSet rs) {
+    return switch (rs.figure()) {
+      case "size" -> Claims.size(rs);
+      case "rescaling" -> Claims.rescaling(rs);
+      case "compare" -> Claims.compare(rs);
+      default -> List.of();
+    };
+  }
+
+  /**
+   * The claims and measurements as a table: a header (claim, then one column per data set) and one row per claim.
+   * Each measurement "label: value" of a data set's runs fills the row of its label (the data set's name left out).
+   */
+  static List<List<String>> claimTable(ResultSet rs) {
+    List<String> datasets = rs.finished().stream().map(r -> r.cfg("dataset")).distinct().toList();
+    Map<String, Map<String, String>> rows = new java.util.LinkedHashMap<>();
+    for (String d : datasets) {
+      for (String m : measured(rs.filter(r -> r.cfg("dataset").equals(d)))) {
+        int c = m.indexOf(": ");
+        String label = c < 0 ? "measurement" : m.substring(0, c).replace(d, "").replaceAll("^[ ,]+|[ ,]+$", "");
+        String value = c < 0 ? m : m.substring(c + 2);
+        if (label.isEmpty()) {
+          label = "measurement";
+        }
+        rows.computeIfAbsent(label, k -> new java.util.HashMap<>()).merge(d, value, (a, b) -> a + "; " + b);
+      }
+    }
+    List<List<String>> out = new ArrayList<>();
+    List<String> header = new ArrayList<>();
+    header.add("claim");
+    header.addAll(datasets);
+    out.add(header);
+    rows.forEach((label, byData) -> {
+      List<String> row = new ArrayList<>();
+      row.add(label);
+      datasets.forEach(d -> row.add(byData.getOrDefault(d, "–")));
+      out.add(row);
+    });
+    return out;
+  }
+
   static String esc(String s) {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
   }
@@ -121,14 +162,14 @@ public final class Report {
         + " without data.");
     h(2, "Claim and measurement");
     p("The chapter: " + sw.path("claim").asText());
-    List<String> measured = switch (rs.figure()) {
-      case "size" -> Claims.size(rs);
-      case "rescaling" -> Claims.rescaling(rs);
-      case "compare" -> Claims.compare(rs);
-      default -> List.of();
-    };
-    p("Measured here (" + rs.scale() + " scale; small scales are smoke checks, not evidence):");
-    bullets(measured.isEmpty() ? List.of("no finished runs to measure") : measured);
+    p("Measured here (" + rs.scale() + " scale; small scales are smoke checks, not evidence), one row per claim and "
+        + "one column per data set:");
+    List<List<String>> claimRows = claimTable(rs);
+    if (claimRows.size() < 2) {
+      p("no finished runs to measure");
+    } else {
+      table(claimRows.get(0), claimRows.subList(1, claimRows.size()));
+    }
     h(2, "Figures");
     for (Figure fig : figs) {
       image(fig, rs.dir());

@@ -96,6 +96,73 @@ public final class ResultSet {
     }
   }
 
+  /**
+   * Train run folders (each with config.json and metrics.csv, as {@code pathsgd train} writes them; summary.json is
+   * read for the status when present) as one result set of figure kind "runs", whose figures go to {@code out}.
+   */
+  public static ResultSet ofRuns(List<Path> runDirs, Path out) {
+    List<Run> runs = new ArrayList<>();
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    for (Path d : runDirs) {
+      Path cj = d.resolve("config.json");
+      Path mc = d.resolve("metrics.csv");
+      if (!Files.isRegularFile(cj) || !Files.isRegularFile(mc)) {
+        throw new IllegalArgumentException(d + " is not a train run folder (config.json and metrics.csv are needed; "
+            + "'pathsgd train --out DIR' writes them)");
+      }
+      try {
+        JsonNode cfg = Configs.json().readTree(Files.readAllBytes(cj));
+        String id = cfg.path("run_id").asText(d.getFileName().toString());
+        List<MetricsCsv.Row> rows;
+        try {
+          rows = MetricsCsv.read(mc, cfg.has("run_id") ? id : null);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("cannot read " + mc + ": " + e.getMessage(), e);
+        }
+        Map<String, TreeMap<Integer, Double>> curves = new HashMap<>();
+        for (MetricsCsv.Row row : rows) {
+          curves.computeIfAbsent(row.split() + "/" + row.metric(), k -> new TreeMap<>()).put(row.epoch(), row.value());
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode line = Configs.json().createObjectNode();
+        String unique = id;
+        for (int k = 2; !ids.add(unique); k++) {
+          unique = id + "-" + k;
+        }
+        line.put("run_id", unique);
+        line.put("phase", "run");
+        line.put("dir", d.toString());
+        line.set("config", cfg.path("config"));
+        Path sj = d.resolve("summary.json");
+        JsonNode summary = Files.isRegularFile(sj) ? Configs.json().readTree(Files.readAllBytes(sj))
+            : Configs.json().createObjectNode();
+        line.set("summary", summary);
+        boolean nonFinite = curves.getOrDefault("train/loss", new TreeMap<>()).values().stream()
+            .anyMatch(v -> !Double.isFinite(v));
+        line.put("status", summary.path("status").asText(nonFinite ? "diverged" : "completed"));
+        if (cfg.has("provenance")) {
+          line.set("provenance", cfg.path("provenance"));
+        }
+        runs.add(new Run(line, curves));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + d + ": " + e.getMessage(), e);
+      }
+    }
+    com.fasterxml.jackson.databind.node.ObjectNode sweep = Configs.json().createObjectNode();
+    sweep.put("experiment", "runs");
+    sweep.put("figure", "runs");
+    sweep.put("scale", "custom");
+    sweep.put("seeds", 1);
+    sweep.put("description", runDirs.size() + " train run folder(s)");
+    runs.stream().map(r -> r.line().path("provenance").path("pathsgd_version")).filter(JsonNode::isTextual)
+        .findFirst().ifPresent(v -> sweep.put("pathsgd_version", v.asText()));
+    return new ResultSet(out, sweep, runs);
+  }
+
+  /** The same sweep with only the runs that {@code keep} accepts (e.g. one data set's). */
+  public ResultSet filter(java.util.function.Predicate<Run> keep) {
+    return new ResultSet(dir, sweep, runs.stream().filter(keep).toList());
+  }
+
   public Path dir() {
     return dir;
   }

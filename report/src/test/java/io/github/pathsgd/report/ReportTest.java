@@ -61,7 +61,14 @@ class ReportTest {
         }
       }
     }
-    assertThat(Files.readString(cmp.resolve("report.md"))).contains("Step-size selection").contains("chosen lr");
+    assertThat(Files.readString(cmp.resolve("report.md"))).contains("Step-size selection").contains("chosen lr")
+        .contains("| claim | mnist-sample |")
+        .contains("| dropout 0.0, final test error | path-sgd balanced 0.");
+    List<List<String>> claims = Report.claimTable(ResultSet.read(cmp));
+    assertThat(claims.get(0)).containsExactly("claim", "mnist-sample");
+    assertThat(claims).extracting(r -> r.get(0)).contains("dropout 0.0, final training cross-entropy",
+        "dropout 0.0, final test error");
+    assertThat(Files.readString(cmp.resolve("report.html"))).contains("img{width:100%");
     assertThat(Files.readString(resc.resolve("report.md"))).contains("Path-SGD balanced vs unbalanced");
   }
 }
