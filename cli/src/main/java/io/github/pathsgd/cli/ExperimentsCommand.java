@@ -4,6 +4,7 @@ import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
 import io.github.pathsgd.train.io.OutputTarget;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Parameters;
     name = "experiments",
     mixinStandardHelpOptions = true,
     description = {"The chapter's experiments as resumable sweeps: size (E1), rescaling (E2), compare (E3/E4)."},
-    subcommands = {ExperimentsCommand.ListCommand.class, ExperimentsCommand.RunCommand.class, ExperimentsMergeCommand.class})
+    subcommands = {ExperimentsCommand.ListCommand.class, ExperimentsCommand.ShowCommand.class,
+      ExperimentsCommand.RunCommand.class, ExperimentsMergeCommand.class})
 final class ExperimentsCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -42,13 +44,42 @@ final class ExperimentsCommand implements Runnable {
     }
   }
 
+  @Command(name = "show", mixinStandardHelpOptions = true,
+      description = {"Print a preset's YAML (the schema of a sweep file for 'experiments run FILE.yaml').",
+        "With --set, print the sweep with the overrides applied (without the comments)."})
+  static final class ShowCommand implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "NAME|FILE", description = "size, rescaling, compare or a sweep file")
+    String name;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a key (repeatable), see 'run'")
+    List<String> sets = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+      if (sets.isEmpty()) {
+        SweepSpec.load(name, List.of()); // validates a file
+        System.out.print(SweepSpec.sourceText(name));
+      } else {
+        SweepSpec.load(name, sets);
+        System.out.print(SweepSpec.applySets(SweepSpec.sourceText(name), sets, name));
+      }
+      return 0;
+    }
+  }
+
   @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Run a preset's sweep into --out; rerun the same command to resume.",
         "Writes OUT/runs/<run_id>/, OUT/metrics.csv, OUT/runs.jsonl, OUT/timings.csv (and selection.csv for compare).",
         "Several copies or shards may share one --out: each run is trained once, under a file lock in OUT/.locks/."})
   static final class RunCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "NAME", description = "size, rescaling or compare")
+    @Parameters(index = "0", paramLabel = "NAME|FILE",
+        description = "size, rescaling, compare, or a sweep file in the same schema (an existing path is a file)")
     String name;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+        description = {"override a key of the sweep (repeatable): dotted keys, YAML values, e.g. base.epochs=3,",
+          "grid.dataset=[fashion-mnist], scales.quick.base.hidden=[256,256]; a scale's base wins over base"})
+    List<String> sets = new ArrayList<>();
 
     @Option(names = "--scale", required = true, description = "smoke (seconds), quick (minutes) or paper (the chapter)")
     String scale;
@@ -74,7 +105,20 @@ final class ExperimentsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      SweepSpec spec = SweepSpec.load(name);
+      SweepSpec spec = SweepSpec.load(name, sets);
+      spec.scale(scale);
+      for (String set : sets) {
+        String key = set.substring(0, Math.max(0, set.indexOf('='))).strip();
+        if (key.startsWith("base.")) {
+          SweepSpec.Scale sc = spec.scale(scale);
+          String k0 = key.substring("base.".length());
+          if (sc.base() != null && sc.base().containsKey(k0)) {
+            System.err.println("note: --set " + key + " is overridden at scale " + scale + " by scales." + scale
+                + ".base." + k0 + " = " + sc.base().get(k0) + "; use --set scales." + scale + ".base." + k0
+                + "=... to change it there");
+          }
+        }
+      }
       int k = 0;
       int n = 1;
       if (shard != null) {

@@ -216,7 +216,7 @@ final class TrainCommand implements Callable<Integer> {
           + cfg.momentum() : "") + ", init " + cfg.init() + ", batch " + cfg.batchSize() + ", dropout "
           + cfg.dropout() + ", seed " + cfg.seed() + "; results in " + dir);
     }
-    TrainingListener progress = quiet ? TrainingListener.NONE : new Progress(System.out, runId, false);
+    TrainingListener progress = quiet ? TrainingListener.NONE : new Progress(System.out, runId, false, cfg.batchSize(), null);
     Path ckpt = RunDirectory.checkpoint(dir);
     // the end of a run, in an order that loses nothing: the model first, then summary.json (which says the run is
     // complete), and only then the checkpoint goes. A failed model write leaves the checkpoint and no summary, so the

@@ -90,9 +90,13 @@ public final class SparkMain implements Runnable {
     @Option(names = "--quiet", description = "no progress lines")
     boolean quiet;
 
+    @Option(names = "--set", paramLabel = "KEY=VALUE",
+        description = "override a key of the sweep (repeatable; as for pathsgd experiments run)")
+    java.util.List<String> sets = new java.util.ArrayList<>();
+
     @Override
     public Integer call() {
-      SweepSpec sweep = loadSpec(name);
+      SweepSpec sweep = sets.isEmpty() ? loadSpec(name) : SweepSpec.load(name, sets);
       checkOutputs(out);
       SparkConf conf = new SparkConf().setAppName("pathsgd " + sweep.name() + " --scale " + scale);
       if (master != null) {

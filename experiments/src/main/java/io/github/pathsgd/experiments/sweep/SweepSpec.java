@@ -1,6 +1,12 @@
 package io.github.pathsgd.experiments.sweep;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.pathsgd.data.InputFiles;
 import io.github.pathsgd.experiments.config.ConfigException;
 import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
@@ -8,6 +14,8 @@ import io.github.pathsgd.experiments.config.TrainConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -113,6 +121,180 @@ public record SweepSpec(
       return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "preset " + name + ".yaml");
     } catch (IOException e) {
       throw new ConfigException(res, "cannot read: " + e.getMessage());
+    }
+  }
+
+  /** The YAML text of a bundled preset, comments included, as {@code pathsgd experiments show} prints it. */
+  public static String presetText(String name) {
+    String res = "/io/github/pathsgd/experiments/presets/" + name + ".yaml";
+    try (InputStream in = SweepSpec.class.getResourceAsStream(res)) {
+      if (in == null) {
+        throw new ConfigException("experiment", "unknown experiment '" + name + "' (known: " + PRESETS
+            + ", or the path of a sweep file)");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(res, "cannot read: " + e.getMessage());
+    }
+  }
+
+  /**
+   * The text of a sweep: {@code nameOrFile} is a sweep file when a file of that path exists, else a bundled preset's
+   * name.
+   */
+  public static String sourceText(String nameOrFile) {
+    Path p = Path.of(nameOrFile);
+    if (!Files.exists(p)) {
+      return presetText(nameOrFile);
+    }
+    String problem = InputFiles.problem(p);
+    if (problem != null) {
+      throw new ConfigException(nameOrFile, "sweep file " + problem);
+    }
+    try {
+      return new String(InputFiles.readBounded(p, Configs.MAX_CONFIG_BYTES, "sweep file"), StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(nameOrFile, "sweep file has more than the " + Configs.MAX_CONFIG_BYTES
+          + " bytes (1 MiB) a sweep file may have");
+    } catch (IOException e) {
+      throw new ConfigException(nameOrFile, "cannot read the sweep file: " + e.getMessage());
+    }
+  }
+
+  /**
+   * A sweep (a preset name or a sweep file, see {@link #sourceText}) with {@code KEY=VALUE} overrides applied before
+   * validation: dotted keys into the YAML tree ({@code base.epochs=3}, {@code grid.dataset=[fashion-mnist]},
+   * {@code scales.quick.base.hidden=[256,256]}), values parsed as YAML; a scalar given for a grid key is a list of
+   * one. Unknown keys are refused by name with the valid keys listed.
+   */
+  public static SweepSpec load(String nameOrFile, List<String> sets) {
+    String text = sourceText(nameOrFile);
+    String source = Files.exists(Path.of(nameOrFile)) ? nameOrFile : "preset " + nameOrFile + ".yaml";
+    if (sets == null || sets.isEmpty()) {
+      return parse(text, source);
+    }
+    return parse(applySets(text, sets, source), source + " with --set " + String.join(" --set ", sets));
+  }
+
+  /** The sweep text with the overrides applied, as YAML (comments are not kept). */
+  public static String applySets(String text, List<String> sets, String source) {
+    JsonNode tree;
+    try {
+      tree = Configs.yaml().readTree(text.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new ConfigException(source, "not valid YAML: " + e.getMessage());
+    }
+    if (!(tree instanceof ObjectNode root)) {
+      throw new ConfigException(source, "expected a mapping of keys at the top level");
+    }
+    for (String set : sets) {
+      applySet(root, set);
+    }
+    try {
+      return Configs.yaml().writeValueAsString(root);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static final List<String> TOP_KEYS = List.of("name", "description", "figure", "claim", "base", "grid",
+      "dataset_overrides", "optimizer_overrides", "step_size", "scales");
+  private static final List<String> SCALE_KEYS = List.of("description", "base", "grid", "dataset_overrides",
+      "optimizer_overrides", "step_size");
+  private static final List<String> STEP_KEYS = List.of("alphas", "tolerance", "group_by");
+
+  /** Applies one {@code KEY=VALUE}; the key path is checked against the schema so a typo is refused by name. */
+  static void applySet(ObjectNode root, String set) {
+    int eq = set.indexOf('=');
+    if (eq <= 0) {
+      throw new ConfigException("--set", "expected KEY=VALUE (e.g. base.epochs=3), got '" + set + "'");
+    }
+    String key = set.substring(0, eq).strip();
+    String valueText = set.substring(eq + 1);
+    String[] parts = key.split("\\.", -1);
+    List<String> keys = new ArrayList<>(List.of(parts));
+    if (keys.stream().anyMatch(String::isEmpty)) {
+      throw new ConfigException(key, "--set key has an empty part; expected dotted keys such as base.epochs");
+    }
+    // check the path against the schema
+    List<String> rest = keys;
+    if (rest.get(0).equals("scales")) {
+      if (rest.size() < 2 || !SCALES.contains(rest.get(1))) {
+        throw new ConfigException(key, "--set: expected scales.<scale>.<key> with a scale of " + SCALES);
+      }
+      if (rest.size() < 3) {
+        throw new ConfigException(key, "--set: expected scales." + rest.get(1) + ".<key> with a key of "
+            + SCALE_KEYS);
+      }
+      rest = rest.subList(2, rest.size());
+      checkPart(key, rest, SCALE_KEYS);
+    } else {
+      checkPart(key, rest, TOP_KEYS);
+    }
+    JsonNode value;
+    try {
+      value = valueText.isBlank() ? NullNode.getInstance()
+          : Configs.yaml().readTree(valueText.getBytes(StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      throw new ConfigException(key, "--set value '" + valueText + "' is not valid YAML: " + e.getMessage());
+    }
+    if (value == null || value.isMissingNode()) {
+      value = NullNode.getInstance();
+    }
+    if (rest.get(0).equals("grid") && rest.size() == 2 && !value.isArray() && !value.isNull()) {
+      ArrayNode a = Configs.yaml().createArrayNode();
+      a.add(value);
+      value = a;
+    }
+    ObjectNode at = root;
+    for (int i = 0; i < keys.size() - 1; i++) {
+      JsonNode next = at.get(keys.get(i));
+      if (next == null || next.isNull()) {
+        next = at.putObject(keys.get(i));
+      } else if (!(next instanceof ObjectNode)) {
+        throw new ConfigException(String.join(".", keys.subList(0, i + 1)), "--set " + key + ": "
+            + String.join(".", keys.subList(0, i + 1)) + " is not a mapping of keys");
+      }
+      at = (ObjectNode) next;
+    }
+    at.set(keys.get(keys.size() - 1), value);
+  }
+
+  private static void checkPart(String key, List<String> rest, List<String> allowed) {
+    String head = rest.get(0);
+    if (!allowed.contains(head)) {
+      throw new ConfigException(key, "--set: unknown key '" + head + "' (known keys here: " + allowed + ")");
+    }
+    Set<String> config = configKeys();
+    switch (head) {
+      case "base", "grid" -> {
+        if (rest.size() != 2) {
+          throw new ConfigException(key, "--set: expected " + head + ".<config key>");
+        }
+        if (!config.contains(rest.get(1))) {
+          throw new ConfigException(key, "--set: unknown config key '" + rest.get(1) + "' (known keys: " + config
+              + ")");
+        }
+      }
+      case "dataset_overrides", "optimizer_overrides" -> {
+        if (rest.size() != 3) {
+          throw new ConfigException(key, "--set: expected " + head + ".<name>.<config key>");
+        }
+        if (!config.contains(rest.get(2))) {
+          throw new ConfigException(key, "--set: unknown config key '" + rest.get(2) + "' (known keys: " + config
+              + ")");
+        }
+      }
+      case "step_size" -> {
+        if (rest.size() != 2 || !STEP_KEYS.contains(rest.get(1))) {
+          throw new ConfigException(key, "--set: expected step_size.<key> with a key of " + STEP_KEYS);
+        }
+      }
+      default -> {
+        if (rest.size() != 1) {
+          throw new ConfigException(key, "--set: " + head + " takes a value, not keys below it");
+        }
+      }
     }
   }
 

@@ -109,4 +109,47 @@ class SweepSpecTest {
       assertThat(r.config().lr()).isEqualTo(sel.get(0).config().lr());
     });
   }
+
+  @Test
+  void setOverridesAnyKeyOfPresetsAndFiles(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    SweepSpec r = SweepSpec.load("rescaling", List.of("grid.dataset=[fashion-mnist]",
+        "scales.quick.base.hidden=[256,256]", "scales.quick.base.epochs=1", "base.lr=0.5"));
+    List<SweepRun> quick = r.expand("quick", 1);
+    assertThat(quick).hasSize(4).allSatisfy(x -> {
+      assertThat(x.config().dataset()).isEqualTo("fashion-mnist");
+      assertThat(x.config().hidden()).containsExactly(256, 256);
+      assertThat(x.config().epochs()).isEqualTo(1);
+    });
+    // base.lr reaches SGD at paper scale; Path-SGD's optimizer override at quick still wins there
+    assertThat(r.expand("paper", 1)).allSatisfy(x -> assertThat(x.config().lr()).isEqualTo(0.5));
+    assertThat(quick).extracting(x -> x.config().optimizer() + " " + x.config().lr())
+        .contains("sgd 0.5", "path-sgd 0.002");
+    // a scalar for a grid key is a list of one; a file of the preset's text is the same sweep
+    java.nio.file.Path f = dir.resolve("r.yaml");
+    java.nio.file.Files.writeString(f, SweepSpec.presetText("rescaling"));
+    SweepSpec fromFile = SweepSpec.load(f.toString(), List.of("grid.dataset=fashion-mnist",
+        "scales.quick.base.hidden=[256,256]", "scales.quick.base.epochs=1", "base.lr=0.5"));
+    assertThat(fromFile.expand("quick", 1)).extracting(SweepRun::runId)
+        .containsExactlyElementsOf(quick.stream().map(SweepRun::runId).toList());
+    assertThat(SweepSpec.load(f.toString(), List.of()).expand("quick", 1)).extracting(SweepRun::runId)
+        .containsExactlyElementsOf(SweepSpec.load("rescaling").expand("quick", 1).stream().map(SweepRun::runId)
+            .toList());
+  }
+
+  @Test
+  void setRefusesUnknownKeysByName() {
+    assertThatThrownBy(() -> SweepSpec.load("rescaling", List.of("base.epoks=3")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("epoks").hasMessageContaining("epochs");
+    assertThatThrownBy(() -> SweepSpec.load("rescaling", List.of("grids.dataset=[x]")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("grids").hasMessageContaining("optimizer_overrides");
+    assertThatThrownBy(() -> SweepSpec.load("rescaling", List.of("scales.huge.base.epochs=1")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("huge").hasMessageContaining("quick");
+    assertThatThrownBy(() -> SweepSpec.load("rescaling", List.of("base.epochs")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("KEY=VALUE");
+    assertThatThrownBy(() -> SweepSpec.load("rescaling", List.of("base.momentum=fast")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("momentum").hasMessageContaining("fast");
+    assertThatThrownBy(() -> SweepSpec.load("nosuch", List.of()))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("nosuch").hasMessageContaining("rescaling");
+  }
 }
