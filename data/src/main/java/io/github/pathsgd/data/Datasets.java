@@ -110,11 +110,44 @@ public final class Datasets {
       case "svhn-extra" -> "svhn";
       default -> {
         if (!NAMES.contains(d)) {
-          throw new DataException("unknown data set '" + dataset + "'; known: " + NAMES + " and " + VARIANTS);
+          throw new DataException("unknown data set '" + dataset + "'; known: " + NAMES + " and " + VARIANTS
+              + ", or the path of a .npz file, a folder of .npy files or an image folder");
         }
         yield d;
       }
     };
+  }
+
+  /**
+   * A user's own data named by its path: a NumPy {@code .npz} file or a folder of {@code x_train.npy} ...
+   * ({@link NumpyDatasets}), or an image folder with {@code train/} and {@code test/} (or {@code val/}) class
+   * subfolders ({@link ImageFolders}); null when {@code dataset} is not such a path (then it is a registry name).
+   */
+  static Raw readOwn(String dataset) {
+    Path p;
+    try {
+      p = Path.of(dataset);
+    } catch (java.nio.file.InvalidPathException e) {
+      return null;
+    }
+    boolean npz = dataset.toLowerCase(Locale.ROOT).endsWith(".npz");
+    if (!npz && !java.nio.file.Files.isDirectory(p)) {
+      return null;
+    }
+    if (npz && !java.nio.file.Files.exists(p)) {
+      throw new DataException(dataset + ": no such NumPy archive (a data set named by a path must exist)");
+    }
+    String name = p.getFileName() == null ? dataset : p.getFileName().toString();
+    NumpyDatasets.Read r;
+    if (NumpyDatasets.accepts(p)) {
+      r = NumpyDatasets.read(p, name);
+    } else if (ImageFolders.accepts(p)) {
+      r = ImageFolders.read(p, name);
+    } else {
+      throw new DataException(dataset + ": a folder given as a data set must hold x_train.npy, y_train.npy, "
+          + "x_test.npy, y_test.npy (NumPy) or train/ and test/ (or val/) class folders of images");
+    }
+    return new Raw(r.train(), r.test(), r.files());
   }
 
   /** Train and test as read, plus the files behind them. */
@@ -122,6 +155,10 @@ public final class Datasets {
 
   /** Reads the train and test sets of a data set without any split or preprocessing. */
   static Raw readRaw(String dataset, Path dataDir) {
+    Raw own = readOwn(dataset);
+    if (own != null) {
+      return own;
+    }
     String d = dataset.toLowerCase(Locale.ROOT).strip();
     String canon = canonical(d);
     Map<String, String> files = new LinkedHashMap<>();

@@ -308,4 +308,26 @@ class NumpyAndImageFolderTest {
     assertThatThrownBy(() -> ImageFolders.read(root, "bomb")).isInstanceOf(DataException.class)
         .hasMessageContaining("huge.png: 100000 x 100000 pixels; expected at most");
   }
+
+  @Test
+  void aPathIsADataSetOfTheRegistryWithSplitAndPreprocessing() throws IOException {
+    Path npz = fixture("keras-style.npz");
+    DataSplits s = Datasets.load(new DataRequest(npz.toString(), null, 1, 3L, Preprocessing.NONE));
+    assertThat(s.train().n()).isEqualTo(4); // 5 training images, 1 to validation
+    assertThat(s.validation().n()).isEqualTo(1);
+    assertThat(s.test().n()).isEqualTo(2);
+    assertThat(s.provenance().get("files")).contains("keras-style.npz!x_train.npy");
+    assertThat(DatasetInfo.of(npz.toString(), null).trainCount()).isEqualTo(5);
+    Path root = tmp.resolve("reg-imgs");
+    png(root.resolve("train/a/1.png"), 2, 2, BufferedImage.TYPE_BYTE_GRAY, 1);
+    png(root.resolve("train/b/1.png"), 2, 2, BufferedImage.TYPE_BYTE_GRAY, 2);
+    png(root.resolve("test/b/1.png"), 2, 2, BufferedImage.TYPE_BYTE_GRAY, 3);
+    assertThat(Datasets.load(new DataRequest(root.toString(), null, 0, 0L, Preprocessing.NONE)).train().n())
+        .isEqualTo(2);
+    Path empty = Files.createDirectories(tmp.resolve("not-data"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Datasets.load(DataRequest.of(empty.toString(), null)))
+        .isInstanceOf(DataException.class).hasMessageContaining(empty + ": a folder given as a data set must hold");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Datasets.load(DataRequest.of("/nonexistent/x.npz", null)))
+        .isInstanceOf(DataException.class).hasMessageContaining("no such NumPy archive");
+  }
 }
