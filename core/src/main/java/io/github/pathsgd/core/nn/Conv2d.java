@@ -113,9 +113,23 @@ public final class Conv2d implements Layer {
     return f * c * kh * kw + f;
   }
 
-  /** cols ← im2col of image {@code b} of {@code inp}. */
-  private void im2col(Tensor inp, int b) {
-    FloatBuffer x = inp.buffer();
+  /** cols ← im2col of image {@code b} of {@code x}. */
+  private void im2col(Tensor x, int b) {
+    unroll(x, b, true);
+  }
+
+  /** dinp[b] += col2im(cols). */
+  private void col2imAdd(Tensor dinp, int b) {
+    unroll(dinp, b, false);
+  }
+
+  /**
+   * The one traversal of the unrolled edges: for every column entry (c, i, j; y, x) whose input position lies inside
+   * the image, {@code gather} copies the input value into cols (0 outside), else the entry is added back onto its
+   * input position.
+   */
+  private void unroll(Tensor t, int b, boolean gather) {
+    FloatBuffer x = t.buffer();
     FloatBuffer cb = cols.buffer();
     int base = b * in();
     int n = ho * wo;
@@ -128,34 +142,12 @@ public final class Conv2d implements Layer {
             for (int xx = 0; xx < wo; xx++) {
               int ix = xx * stride + j - pad;
               boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-              cb.put(row + y * wo + xx, inside ? x.get(base + (ch * h + iy) * w + ix) : 0f);
-            }
-          }
-        }
-      }
-    }
-  }
-
-  /** dinp[b] += col2im(cols). */
-  private void col2imAdd(Tensor dinp, int b) {
-    FloatBuffer d = dinp.buffer();
-    FloatBuffer cb = cols.buffer();
-    int base = b * in();
-    int n = ho * wo;
-    for (int ch = 0; ch < c; ch++) {
-      for (int i = 0; i < kh; i++) {
-        for (int j = 0; j < kw; j++) {
-          int row = ((ch * kh + i) * kw + j) * n;
-          for (int y = 0; y < ho; y++) {
-            int iy = y * stride + i - pad;
-            if (iy < 0 || iy >= h) {
-              continue;
-            }
-            for (int xx = 0; xx < wo; xx++) {
-              int ix = xx * stride + j - pad;
-              if (ix >= 0 && ix < w) {
+              int q = row + y * wo + xx;
+              if (gather) {
+                cb.put(q, inside ? x.get(base + (ch * h + iy) * w + ix) : 0f);
+              } else if (inside) {
                 int at = base + (ch * h + iy) * w + ix;
-                d.put(at, d.get(at) + cb.get(row + y * wo + xx));
+                x.put(at, x.get(at) + cb.get(q));
               }
             }
           }
