@@ -8,7 +8,6 @@ import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
 import io.github.pathsgd.experiments.sweep.SweepTasks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -74,8 +73,8 @@ final class ExperimentsMergeCommand implements Callable<Integer> {
     String name = ref.path("experiment").asText();
     String scale = ref.path("scale").asText();
     int seeds = ref.path("seeds").asInt();
-    SweepSpec spec = specFile != null ? SweepSpec.parse(Files.readString(specFile, StandardCharsets.UTF_8),
-        specFile.toString()) : SweepSpec.load(name);
+    // the one sweep loader: a bounded read of a regular file, as for `experiments run FILE.yaml`
+    SweepSpec spec = SweepSpec.load(specFile != null ? specFile.toString() : name, java.util.List.of());
     if (!spec.name().equals(name)) {
       throw new IllegalArgumentException((specFile != null ? specFile : name) + ": is the sweep '" + spec.name()
           + "', but " + refDir + "/sweep.json names '" + name + "'");

@@ -2,10 +2,6 @@ package io.github.pathsgd.spark;
 
 import io.github.pathsgd.experiments.sweep.SweepSpec;
 import io.github.pathsgd.train.io.OutputTarget;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -96,7 +92,7 @@ public final class SparkMain implements Runnable {
 
     @Override
     public Integer call() {
-      SweepSpec sweep = sets.isEmpty() ? loadSpec(name) : SweepSpec.load(name, sets);
+      SweepSpec sweep = SweepSpec.load(name, sets);
       checkOutputs(out);
       SparkConf conf = new SparkConf().setAppName("pathsgd " + sweep.name() + " --scale " + scale);
       if (master != null) {
@@ -135,19 +131,6 @@ public final class SparkMain implements Runnable {
     } catch (OutputTarget.Refused e) {
       throw new OutputTarget.Refused("--out: " + e.getMessage());
     }
-  }
-
-  /** A bundled preset by name, or a sweep YAML file. */
-  static SweepSpec loadSpec(String name) {
-    Path p = Path.of(name);
-    if (name.endsWith(".yaml") || name.endsWith(".yml") || Files.isRegularFile(p)) {
-      try {
-        return SweepSpec.parse(Files.readString(p, StandardCharsets.UTF_8), p.toString());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + p + ": " + e.getMessage(), e);
-      }
-    }
-    return SweepSpec.load(name);
   }
 
   private static final Pattern LOCAL = Pattern.compile("local\\[(\\d+|\\*)]");

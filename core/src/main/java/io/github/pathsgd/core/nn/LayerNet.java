@@ -65,7 +65,7 @@ public final class LayerNet {
       Rng rng) {
     forward(ws, B, retain, rng);
     int L = layers.size();
-    double[] out = new double[2];
+    double[] out = ws.lossOut;
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layers.get(L - 1).out(), ws.deltas[L], out);
     for (int k = L - 1; k >= 0; k--) {
       layers.get(k).backward(k > 0 ? ws.deltas[k] : null, grads, ws.deltas[k + 1], ws.acts[k + 1], ws.acts[k], params,
@@ -78,6 +78,7 @@ public final class LayerNet {
   public static final class Workspace {
     final Tensor[] acts;
     final Tensor[] deltas;
+    final double[] lossOut = new double[2];
 
     Workspace(LayerNet net, int maxBatch) {
       int L = net.layers.size();
