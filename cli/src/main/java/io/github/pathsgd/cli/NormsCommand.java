@@ -1,7 +1,10 @@
 package io.github.pathsgd.cli;
 
 import io.github.pathsgd.core.geometry.GroupNorms;
+import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.geometry.PathNorms;
+import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.experiments.io.SafeTensors;
@@ -24,7 +27,10 @@ import picocli.CommandLine.Parameters;
     description = {"Path norms, group norms and per-layer statistics of a saved model.",
       "Prints φ_1, φ_2, φ_∞, the group norms (ℓ1, ℓ2 = weight decay, per-unit max-norm μ_{2,∞}) and per-layer",
       "statistics (Frobenius and spectral norm, mean and max |w|) of a model in safetensors format.",
-      "Biases count as edges from a constant-1 unit (use --no-biases to leave them out of φ and μ)."})
+      "Biases count as edges from a constant-1 unit (use --no-biases to leave them out of φ and μ).",
+      "Conv models: φ_p over the unrolled edges (each shared weight once per edge it labels, max pooling",
+      "as in the path-norm toolkit: docs/conv-geometry.md); group norms and per-layer statistics count",
+      "each parameter once; no spectral norm for convolutions."})
 final class NormsCommand implements Callable<Integer> {
   @Parameters(paramLabel = "MODEL", description = "a .safetensors file written by 'pathsgd train --save-model'")
   Path model;
@@ -42,8 +48,9 @@ final class NormsCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     io.github.pathsgd.data.InputFiles.requireRegular(model, "model"); // a FIFO would block, a device never end
-    Mlp net = SafeTensors.read(model, allowNonFinite).network();
-    Map<String, Object> out = compute(net, !noBiases);
+    SafeTensors.Model read = SafeTensors.read(model, allowNonFinite);
+    Map<String, Object> out = read.model() instanceof LayerNet ln ? compute(ln, !noBiases, read.metadata())
+        : compute(read.network(), !noBiases);
     if (json) {
       System.out.println(io.github.pathsgd.experiments.config.Configs.json().writeValueAsString(out));
       return 0;
@@ -63,8 +70,9 @@ final class NormsCommand implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     List<Map<String, Object>> layers = (List<Map<String, Object>>) out.get("layers");
     for (Map<String, Object> l : layers) {
-      System.out.printf(Locale.ROOT, "%-6s %-12s %12.6g %12.6g %12.6g %12.6g%n", l.get("layer"), l.get("shape"),
-          l.get("frobenius"), l.get("spectral"), l.get("mean_abs"), l.get("max_abs"));
+      System.out.printf(Locale.ROOT, "%-6s %-12s %12.6g %12s %12.6g %12.6g%n", l.get("layer"), l.get("shape"),
+          l.get("frobenius"), l.get("spectral") == null ? "-" : String.format(Locale.ROOT, "%.6g", l.get("spectral")),
+          l.get("mean_abs"), l.get("max_abs"));
     }
     return 0;
   }
@@ -159,6 +167,75 @@ final class NormsCommand implements Callable<Integer> {
 
   private static int clamp(long k) {
     return (int) Math.max(-4000, Math.min(4000, k));
+  }
+
+  /**
+   * The norms of a network of layers: φ_1, φ_2, φ_∞ by the layers' γ sweeps ({@link LayerKappa#phi}); ℓ1 = Σ|θ|, ℓ2 =
+   * (Σθ²)^{1/2} and the max-norm (the largest ℓ2 norm of one filter's or unit's incoming weights, bias included when
+   * {@code biases}) over the parameters, each shared weight once; per layer with parameters (i as in the model file)
+   * its shape, Frobenius norm, mean and max |w| of the weights.
+   */
+  static Map<String, Object> compute(LayerNet net, boolean biases, Map<String, String> meta) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("architecture", meta.get(SafeTensors.LAYERS) + " on " + meta.get(SafeTensors.INPUT_SHAPE).replace(',', 'x')
+        + ", " + net.outputs() + " outputs");
+    out.put("parameters", net.params().size());
+    out.put("biases_included", biases);
+    Map<String, Number> path = new LinkedHashMap<>();
+    path.put("1", LayerKappa.phi(net.layers(), net.params(), 1, biases));
+    path.put("2", LayerKappa.phi(net.layers(), net.params(), 2, biases));
+    path.put("inf", LayerKappa.phi(net.layers(), net.params(), Double.POSITIVE_INFINITY, biases));
+    out.put("path_norm", path);
+    double l1 = 0;
+    double l2 = 0;
+    double maxNorm = 0;
+    List<Map<String, Object>> layers = new ArrayList<>();
+    FloatBuffer w = net.params().buffer();
+    int i = 0;
+    for (Layer l : net.layers()) {
+      if (l.paramSize() == 0) {
+        continue;
+      }
+      int units = l instanceof io.github.pathsgd.core.nn.Conv2d c ? c.filters() : l.paramSize() / (l.in() + 1);
+      int fan = l.paramSize() / units - 1;
+      int off = l.paramOffset();
+      double fro = 0;
+      double sum = 0;
+      double max = 0;
+      for (int u = 0; u < units; u++) {
+        double unit = 0;
+        for (int j = 0; j < fan; j++) {
+          double a = Math.abs((double) w.get(off + u * fan + j));
+          fro += a * a;
+          sum += a;
+          max = Math.max(max, a);
+          unit += a * a;
+        }
+        double b = Math.abs((double) w.get(off + units * fan + u));
+        unit += biases ? b * b : 0;
+        maxNorm = Math.max(maxNorm, Math.sqrt(unit));
+        l1 += biases ? b : 0;
+        l2 += biases ? b * b : 0;
+      }
+      l1 += sum;
+      l2 += fro;
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("layer", i++);
+      m.put("kind", l instanceof io.github.pathsgd.core.nn.Conv2d ? "conv" : "dense");
+      m.put("shape", l instanceof io.github.pathsgd.core.nn.Conv2d c ? c.filters() + "x" + c.channels() + "x"
+          + c.kernelHeight() + "x" + c.kernelWidth() : units + "x" + fan);
+      m.put("frobenius", Math.sqrt(fro));
+      m.put("mean_abs", sum / ((double) units * fan));
+      m.put("max_abs", max);
+      layers.add(m);
+    }
+    Map<String, Double> group = new LinkedHashMap<>();
+    group.put("l1", l1);
+    group.put("l2", Math.sqrt(l2));
+    group.put("max_norm", maxNorm);
+    out.put("group_norms", group);
+    out.put("layers", layers);
+    return out;
   }
 
   static Map<String, Object> compute(Mlp net, boolean biases) {

@@ -1,8 +1,11 @@
 package io.github.pathsgd.cli;
 
+import io.github.pathsgd.core.geometry.ChannelRescaling;
+import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
@@ -40,7 +43,9 @@ import picocli.CommandLine.Parameters;
       "one line naming the largest factor, its layer and unit, and writes nothing.",
       "Otherwise it writes FILE and, for FILE = NAME.safetensors, NAME.factors.json:",
       "the widths, the options, the seed and, per hidden layer, the product of the",
-      "factors applied to each unit (divide by them to map a network back)."})
+      "factors applied to each unit (divide by them to map a network back).",
+      "Conv models: the picks are channels of the hidden conv and dense layers (a channel's filter and",
+      "bias times c, the next layer's weights reading it divided by c); the factors file lists them per layer."})
 final class RescaleCommand implements Callable<Integer> {
   @Parameters(paramLabel = "MODEL", description = "input .safetensors model")
   Path model;
@@ -96,6 +101,9 @@ final class RescaleCommand implements Callable<Integer> {
     }
     io.github.pathsgd.data.InputFiles.requireRegular(model, "model"); // a FIFO would block, a device never end
     SafeTensors.Model in = SafeTensors.read(model, allowNonFinite);
+    if (in.model() instanceof LayerNet ln) {
+      return rescaleLayers(ln, in.metadata(), opts, factors);
+    }
     Mlp net = in.network();
     Mlp before = net.copy();
     ParamLayout lay = net.layout();
@@ -112,6 +120,44 @@ final class RescaleCommand implements Callable<Integer> {
         + "random inputs %.3g (tolerance %.3g), largest factor %.3g at hidden layer %d, unit %d%n", out,
         factors.getFileName(), lay, PathNorms.phi(before, 2), PathNorms.phi(net, 2), Rescaling.CHECK_ROWS,
         v.maxDifference(), v.tolerance(), v.largestFactor(), v.layer(), v.unit());
+    return 0;
+  }
+
+  /** {@link #call} for a network of layers: channels are picked ({@link ChannelRescaling}). */
+  private Integer rescaleLayers(LayerNet net, Map<String, String> meta, Unbalance opts, Path factors)
+      throws Exception {
+    LayerNet before = net.copy();
+    double[][] f = ChannelRescaling.unbalanceChecked(net, opts, new Rng(seed)); // refuses before anything is written
+    Rescaling.Verification v = ChannelRescaling.verify(before, net, f,
+        Rescaling.randomInputs(net.inputs(), Rescaling.CHECK_ROWS, new Rng(seed).split("check")),
+        Rescaling.CHECK_ROWS);
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("format", "pathsgd-rescaling-factors");
+    m.put("version", 1);
+    m.put("model", out.getFileName().toString());
+    m.put("source", model.getFileName().toString());
+    m.put("layers", meta.get(SafeTensors.LAYERS));
+    m.put("input_shape", meta.get(SafeTensors.INPUT_SHAPE));
+    m.put("options", metadata(opts));
+    m.put("seed", seed);
+    m.put("convention", "factors['layers.i'][c] is the product of the factors applied to channel c of the hidden "
+        + "layer layers.i (i counts the layers with parameters): its filter or row layers.i.weight[c] and "
+        + "layers.i.bias[c] were multiplied by it, the weights of the next layer with parameters that read channel c "
+        + "divided by it. ChannelRescaling.scaleAll with these factors maps the source to the model (to float "
+        + "rounding); with their reciprocals it maps the model back.");
+    Map<String, double[]> fs = new LinkedHashMap<>();
+    for (int k : ChannelRescaling.hiddenLayers(net)) {
+      fs.put("layers." + ChannelRescaling.paramIndex(net, k), f[k]);
+    }
+    m.put("factors", fs);
+    AtomicFiles.writeString(factors, Configs.json().writeValueAsString(m) + "\n");
+    SafeTensors.write(net, out, Map.of("pathsgd_rescaled_from", model.getFileName().toString(),
+        "pathsgd_unbalance", metadata(opts), "pathsgd_factors", factors.getFileName().toString()));
+    System.out.printf(Locale.ROOT, "wrote %s and %s: %s, path norm φ_2 %.6g -> %.6g, max output difference on %d "
+        + "random inputs %.3g (tolerance %.3g), largest factor %.3g at layers.%d, channel %d%n", out,
+        factors.getFileName(), meta.get(SafeTensors.LAYERS), LayerKappa.phi(before.layers(), before.params(), 2, true),
+        LayerKappa.phi(net.layers(), net.params(), 2, true), Rescaling.CHECK_ROWS, v.maxDifference(), v.tolerance(),
+        v.largestFactor(), ChannelRescaling.paramIndex(net, v.layer()), v.unit());
     return 0;
   }
 

@@ -55,6 +55,12 @@ final class TrainCommand implements Callable<Integer> {
       description = "hidden-layer widths, e.g. 4000,4000 (default " + Defaults.HIDDEN_TEXT + ")")
   List<Integer> hidden;
 
+  @Option(names = "--layers", paramLabel = "SPEC",
+      description = "a network of layers instead of --hidden, e.g. conv(16,3,pad=1),avgpool(2),dense(128) (items conv("
+          + "F,K[,stride=S][,pad=P]) with K or KHxKW, avgpool(K[,stride=S]), maxpool(K[,stride=S]), dense(N), "
+          + "flatten); input shape from the data set, output layer added")
+  String layers;
+
   @Option(names = "--optimizer", description = "sgd, adagrad or path-sgd (default " + Defaults.OPTIMIZER + ")")
   String optimizer;
 
@@ -153,7 +159,8 @@ final class TrainCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--save-model", paramLabel = "FILE",
-      description = "write the final network in safetensors format (layers.{i}.weight [out,in], layers.{i}.bias)")
+      description = "write the final network in safetensors format (layers.{i}.weight [out,in] or, conv, "
+          + "[out,in,kh,kw]; layers.{i}.bias)")
   Path saveModel;
 
   @Option(names = "--quiet", description = "no progress output, only the summary")
@@ -165,7 +172,16 @@ final class TrainCommand implements Callable<Integer> {
     Map<String, Object> m = new LinkedHashMap<>(Configs.toMap(base));
     put(m, "dataset", dataset);
     put(m, "data_dir", dataDir == null ? null : dataDir.toString());
+    if (hidden != null && layers != null) {
+      throw new IllegalArgumentException("--hidden and --layers: give one of them, not both");
+    }
     put(m, "hidden", hidden);
+    put(m, "layers", layers);
+    if (hidden != null) { // a flag replaces the config file's network
+      m.remove("layers");
+    } else if (layers != null) {
+      m.remove("hidden");
+    }
     put(m, "optimizer", optimizer);
     put(m, "lr", lr);
     put(m, "momentum", momentum);
@@ -210,7 +226,9 @@ final class TrainCommand implements Callable<Integer> {
     Trainer trainer = Components.trainer(cfg, data);
     if (!quiet) {
       System.out.printf(Locale.ROOT, "pathsgd train %s: %s on %s (%d train, %s validation, %d test; loaded in %.1fs)%n",
-          runId, trainer.network().layout(), cfg.dataset(), data.train().n(),
+          runId, cfg.layers() != null ? "layers " + cfg.layers().get(0) + " on " + data.train().channels() + "x"
+              + data.train().height() + "x" + data.train().width() : trainer.network().layout(), cfg.dataset(),
+          data.train().n(),
           data.validation() == null ? "0" : String.valueOf(data.validation().n()), data.test().n(), loadSeconds);
       System.out.println("optimizer " + cfg.optimizer() + " lr " + cfg.lr() + (cfg.momentum() > 0 ? " momentum "
           + cfg.momentum() : "") + ", init " + cfg.init() + ", batch " + cfg.batchSize() + ", dropout "

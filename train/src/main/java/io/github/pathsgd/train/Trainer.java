@@ -2,6 +2,7 @@ package io.github.pathsgd.train;
 
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.step.TrainStep;
@@ -72,7 +73,7 @@ public final class Trainer {
     }
   }
 
-  private final Mlp net;
+  private final Network net;
   private final Optimizer optimizer;
   private final OptState state;
   private final Dataset train;
@@ -86,14 +87,14 @@ public final class Trainer {
    * @param test may be null
    * @param configHash identifies the run in checkpoints; a checkpoint of another config is refused, never resumed
    */
-  public Trainer(Mlp net, Optimizer optimizer, Dataset train, Dataset validation, Dataset test, Options opt,
+  public Trainer(Network net, Optimizer optimizer, Dataset train, Dataset validation, Dataset test, Options opt,
       String configHash) {
-    if (train.dim() != net.layout().inputs()) {
-      throw new IllegalArgumentException("network expects " + net.layout().inputs() + " inputs, dataset "
+    if (train.dim() != net.inputs()) {
+      throw new IllegalArgumentException("network expects " + net.inputs() + " inputs, dataset "
           + train.name() + " has " + train.dim() + " features");
     }
-    if (train.numClasses() > net.layout().outputs()) {
-      throw new IllegalArgumentException("network has " + net.layout().outputs() + " outputs, dataset "
+    if (train.numClasses() > net.outputs()) {
+      throw new IllegalArgumentException("network has " + net.outputs() + " outputs, dataset "
           + train.name() + " has " + train.numClasses() + " classes");
     }
     this.net = net;
@@ -106,7 +107,8 @@ public final class Trainer {
     this.configHash = configHash;
   }
 
-  public Mlp network() {
+  /** The network: an {@link Mlp} (folded steps where the optimizer allows) or a network of layers (unfused). */
+  public Network network() {
     return net;
   }
 
@@ -128,10 +130,10 @@ public final class Trainer {
     int n = train.n();
     int B = Math.min(opt.batchSize(), n);
     int steps = stepsPerEpoch();
-    DivergenceCheck divergence = new DivergenceCheck(opt.divergenceFactor(), net.layout().outputs());
+    DivergenceCheck divergence = new DivergenceCheck(opt.divergenceFactor(), net.outputs());
     StopRules stopRules = new StopRules(opt.stopTrainLoss(), opt.stopAtZeroTrainError());
     TrainingListener checkpoints = checkpoint == null ? TrainingListener.NONE
-        : new CheckpointListener(checkpoint, e -> new Checkpoint(configHash, net.layout().widths(), e, steps,
+        : new CheckpointListener(checkpoint, e -> new Checkpoint(configHash, Checkpoint.widths(net.layout()), e, steps,
             net.params().toArray(), state.export(), history), listener);
     TrainingListener all = Listeners.compose(listener, divergence, checkpoints, stopRules);
     if (!history.isEmpty()) {
@@ -156,7 +158,7 @@ public final class Trainer {
       }
     }
     TrainStep step = new TrainStep(net, optimizer, net.workspace(B), state, true);
-    Mlp.Workspace ws = step.workspace();
+    Network.Workspace ws = step.workspace();
     int[] order = new int[n];
     int[] labels = new int[B];
     int d = train.dim();
@@ -250,13 +252,13 @@ public final class Trainer {
   }
 
   /** Mean loss and error fraction of {@code net} on {@code data}, without dropout. */
-  public static double[] evaluate(Mlp net, Dataset data, int evalBatch) {
+  public static double[] evaluate(Network net, Dataset data, int evalBatch) {
     int n = data.n();
     if (n == 0) {
       return new double[] {Double.NaN, Double.NaN};
     }
     int B = Math.min(evalBatch, n);
-    Mlp.Workspace ws = net.workspace(B);
+    Network.Workspace ws = net.workspace(B);
     int d = data.dim();
     double loss = 0;
     long errors = 0;

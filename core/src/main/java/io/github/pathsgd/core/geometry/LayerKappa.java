@@ -16,26 +16,75 @@ public final class LayerKappa {
 
   /** κ of every parameter (indexed like {@code params}; parameters of no layer stay 0). */
   public static double[] of(List<Layer> layers, Tensor params, double p) {
+    Workspace ws = new Workspace(layers, params.size());
+    compute(ws, params, p, true);
+    return ws.kappa;
+  }
+
+  /**
+   * κ of every parameter into {@code ws.kappa()}, allocation-free: γ_in forward (with |b|^p when {@code
+   * includeBiases}), γ_out backward, then each layer's {@link Layer#kappa}.
+   */
+  public static void compute(Workspace ws, Tensor params, double p, boolean includeBiases) {
+    List<Layer> layers = ws.layers;
     int L = layers.size();
-    double[][] gIn = new double[L + 1][];
-    gIn[0] = new double[layers.get(0).in()];
-    java.util.Arrays.fill(gIn[0], 1.0);
+    java.util.Arrays.fill(ws.gIn[0], 1.0);
     for (int k = 0; k < L; k++) {
-      gIn[k + 1] = new double[layers.get(k).out()];
-      layers.get(k).gammaForward(params.buffer(), gIn[k], gIn[k + 1], p, true);
+      layers.get(k).gammaForward(params.buffer(), ws.gIn[k], ws.gIn[k + 1], p, includeBiases);
     }
-    double[][] gOut = new double[L + 1][];
-    gOut[L] = new double[layers.get(L - 1).out()];
-    java.util.Arrays.fill(gOut[L], 1.0);
+    java.util.Arrays.fill(ws.gOut[L], 1.0);
     for (int k = L - 1; k >= 0; k--) {
-      gOut[k] = new double[layers.get(k).in()];
-      layers.get(k).gammaBackward(params.buffer(), gOut[k + 1], gOut[k], p);
+      layers.get(k).gammaBackward(params.buffer(), ws.gOut[k + 1], ws.gOut[k], p);
     }
-    double[] kappa = new double[params.size()];
     for (int k = 0; k < L; k++) {
-      layers.get(k).kappa(gIn[k], gOut[k + 1], p, kappa);
+      layers.get(k).kappa(ws.gIn[k], ws.gOut[k + 1], p, ws.kappa);
     }
-    return kappa;
+  }
+
+  /** The γ maps of every layer boundary and κ of every parameter, for one network. */
+  public static final class Workspace {
+    final List<Layer> layers;
+    final double[][] gIn;
+    final double[][] gOut;
+    final double[] kappa;
+
+    /** Buffers for {@code layers} over a parameter vector of {@code size} floats. */
+    public Workspace(List<Layer> layers, int size) {
+      this.layers = List.copyOf(layers);
+      int L = layers.size();
+      gIn = new double[L + 1][];
+      gOut = new double[L + 1][];
+      for (int k = 0; k <= L; k++) {
+        int width = k == 0 ? layers.get(0).in() : layers.get(k - 1).out();
+        gIn[k] = new double[width];
+        gOut[k] = new double[width];
+      }
+      kappa = new double[size];
+    }
+
+    /** κ of every parameter after {@link #compute} (parameters of no layer stay 0). */
+    public double[] kappa() {
+      return kappa;
+    }
+  }
+
+  /**
+   * φ_p(θ) of the network by the γ_in sweep over |θ|^p (p = ∞: max-plus over |θ|, φ_∞ the largest output γ_in), with
+   * or without the biases as edges from a constant-1 unit; in double.
+   */
+  public static double phi(List<Layer> layers, Tensor params, double p, boolean includeBiases) {
+    double[] g = new double[layers.get(0).in()];
+    java.util.Arrays.fill(g, 1.0);
+    for (Layer l : layers) {
+      double[] next = new double[l.out()];
+      l.gammaForward(params.buffer(), g, next, p, includeBiases);
+      g = next;
+    }
+    double s = 0;
+    for (double v : g) {
+      s = Double.isInfinite(p) ? Math.max(s, v) : s + v;
+    }
+    return Double.isInfinite(p) ? s : Math.pow(s, 1 / p);
   }
 
   /** φ_p(θ)^p of the network: Σ over outputs of γ_in (p finite). */

@@ -85,6 +85,44 @@ public final class Conv2d implements Layer {
     return f;
   }
 
+  /** Input channels C. */
+  public int channels() {
+    return c;
+  }
+
+  /** Input height H. */
+  public int inHeight() {
+    return h;
+  }
+
+  /** Input width W. */
+  public int inWidth() {
+    return w;
+  }
+
+  /** Kernel height kh. */
+  public int kernelHeight() {
+    return kh;
+  }
+
+  /** Kernel width kw. */
+  public int kernelWidth() {
+    return kw;
+  }
+
+  public int stride() {
+    return stride;
+  }
+
+  public int pad() {
+    return pad;
+  }
+
+  /** Whether ReLU and dropout follow the convolution (a hidden layer). */
+  public boolean relu() {
+    return relu;
+  }
+
   public int weightOffset() {
     return wOff;
   }

@@ -28,6 +28,39 @@ public final class Init {
     }
   }
 
+  /**
+   * Balanced initialization of a network of layers in place, layer by layer: a convolution's weights W[f, c, i, j] ~
+   * N(0, 1/(C·kh·kw)) (its fan-in), a dense layer's N(0, 1/in), each drawn row-major; biases zero; pooling has no
+   * parameters. On a network of dense layers only this draws exactly what {@link #balanced(Mlp, Rng)} draws.
+   */
+  public static void balanced(LayerNet net, Rng rng) {
+    Tensor p = net.params();
+    for (Layer l : net.layers()) {
+      int fanIn;
+      int wOff;
+      int wSize;
+      int bOff;
+      if (l instanceof Conv2d c) {
+        fanIn = c.channels() * c.kernelHeight() * c.kernelWidth();
+        wOff = c.weightOffset();
+        wSize = c.filters() * fanIn;
+        bOff = c.biasOffset();
+      } else if (l instanceof Dense d) {
+        fanIn = d.in();
+        wOff = d.weightOffset();
+        wSize = d.in() * d.out();
+        bOff = d.biasOffset();
+      } else {
+        continue;
+      }
+      double std = 1.0 / Math.sqrt(fanIn);
+      for (int i = 0; i < wSize; i++) {
+        p.set(wOff + i, (float) (rng.nextGaussian() * std));
+      }
+      p.fill(bOff, l.paramOffset() + l.paramSize() - bOff, 0f);
+    }
+  }
+
   /** A new balanced network. */
   public static Mlp balanced(ParamLayout layout, Rng rng) {
     Mlp net = new Mlp(layout);

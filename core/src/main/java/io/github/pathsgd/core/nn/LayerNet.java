@@ -14,12 +14,23 @@ import java.util.List;
  * acts[0] is (B, layers[0].in()), acts[k + 1] is (B, layers[k].out()); deltas[k] like acts[k]
  * </pre>
  */
-public final class LayerNet {
+public final class LayerNet implements Network {
   private final List<Layer> layers;
   private final Tensor params;
+  private final LayerLayout layout;
+  private final LayerSpec spec;
+  private final int[] inputShape;
 
   /** A network over {@code params} (not copied); consecutive layers must agree in width. */
   public LayerNet(List<Layer> layers, Tensor params) {
+    this(layers, params, null, null);
+  }
+
+  /**
+   * A network built from {@code spec} for inputs of {@code inputShape} (C, H, W) (both kept for model files; may be
+   * null), over {@code params} (not copied).
+   */
+  LayerNet(List<Layer> layers, Tensor params, LayerSpec spec, int[] inputShape) {
     if (layers.isEmpty()) {
       throw new IllegalArgumentException("a network needs at least one layer");
     }
@@ -37,19 +48,82 @@ public final class LayerNet {
     }
     this.layers = List.copyOf(layers);
     this.params = params;
+    this.layout = new LayerLayout(layers, size);
+    this.spec = spec;
+    this.inputShape = inputShape == null ? null : inputShape.clone();
   }
 
+  @Override
   public List<Layer> layers() {
     return layers;
   }
 
+  @Override
   public Tensor params() {
     return params;
   }
 
+  @Override
+  public LayerLayout layout() {
+    return layout;
+  }
+
+  /** The spec the network was built from ({@link LayerSpec#build}), or null for a hand-made list of layers. */
+  public LayerSpec spec() {
+    return spec;
+  }
+
+  /** The input shape (C, H, W) the network was built for ({@link LayerSpec#build}), or null. */
+  public int[] inputShape() {
+    return inputShape == null ? null : inputShape.clone();
+  }
+
+  @Override
+  public int inputs() {
+    return layers.get(0).in();
+  }
+
+  @Override
+  public int outputs() {
+    return layers.get(layers.size() - 1).out();
+  }
+
+  /** A deep copy (the layers are shared: they hold no parameters, only shapes and scratch of one thread). */
+  @Override
+  public LayerNet copy() {
+    return new LayerNet(layers, params.copy(), spec, inputShape);
+  }
+
   /** Activation and error buffers for batches of at most {@code maxBatch} rows. */
+  @Override
   public Workspace workspace(int maxBatch) {
     return new Workspace(this, maxBatch);
+  }
+
+  /**
+   * {@link #lossAndGradient(Workspace, int, int[], int, Tensor, float, Rng)} with {@link Dropout}: the inputs are
+   * dropped first when {@code dropout.inputRetain() < 1} (as {@link Mlp#forward}), then the hidden layers use {@code
+   * dropout.hiddenRetain()}.
+   */
+  @Override
+  public Mlp.StepStats lossAndGradient(Network.Workspace ws, int B, int[] labels, int yOff, Tensor grads,
+      Dropout dropout, Rng rng) {
+    Workspace w = (Workspace) ws;
+    w.check(B);
+    if (dropout.active() && dropout.inputRetain() < 1f) {
+      Layers.dropoutForward(w.acts[0], B, inputs(), dropout.inputRetain(), rng);
+    }
+    return lossAndGradient(w, B, labels, yOff, grads, dropout.active() ? dropout.hiddenRetain() : 1f, rng);
+  }
+
+  /** Evaluation (no dropout): the summed loss and the error count over the first B rows. */
+  @Override
+  public Mlp.StepStats evaluate(Network.Workspace ws, int B, int[] labels, int yOff) {
+    Workspace w = (Workspace) ws;
+    w.check(B);
+    Tensor logits = forward(w, B, 1f, null);
+    Layers.softmaxCrossEntropy(logits, labels, yOff, B, outputs(), null, w.lossOut);
+    return new Mlp.StepStats(w.lossOut[0], (int) w.lossOut[1]);
   }
 
   /** Forward on the first B rows of {@code ws.input()}; returns the logits (B, classes). */
@@ -75,12 +149,17 @@ public final class LayerNet {
   }
 
   /** Buffers of one network for a maximum batch. */
-  public static final class Workspace {
+  public static final class Workspace implements Network.Workspace {
     final Tensor[] acts;
     final Tensor[] deltas;
     final double[] lossOut = new double[2];
+    private final int maxBatch;
 
     Workspace(LayerNet net, int maxBatch) {
+      if (maxBatch < 1) {
+        throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
+      }
+      this.maxBatch = maxBatch;
       int L = net.layers.size();
       acts = new Tensor[L + 1];
       deltas = new Tensor[L + 1];
@@ -91,8 +170,25 @@ public final class LayerNet {
       }
     }
 
+    @Override
     public Tensor input() {
       return acts[0];
+    }
+
+    @Override
+    public int maxBatch() {
+      return maxBatch;
+    }
+
+    /** The output (logits) buffer of the last forward pass. */
+    public Tensor logits() {
+      return acts[acts.length - 1];
+    }
+
+    void check(int B) {
+      if (B <= 0 || B > maxBatch) {
+        throw new IllegalArgumentException("batch of " + B + " rows does not fit a workspace for " + maxBatch);
+      }
     }
   }
 }

@@ -15,7 +15,7 @@ import io.github.pathsgd.core.util.Rng;
  * scaled by {@code 1/retain}; evaluation uses the network unchanged. Optionally the inputs are dropped too. Masks come
  * from the {@link Rng} passed in, normally the run's seeded dropout stream.
  */
-public final class Mlp {
+public final class Mlp implements Network {
   private final ParamLayout layout;
   private final Tensor params;
   private final Dense[] layers;
@@ -36,25 +36,40 @@ public final class Mlp {
     this.layers = Dense.of(layout);
   }
 
+  @Override
   public ParamLayout layout() {
     return layout;
   }
 
+  @Override
+  public int inputs() {
+    return layout.inputs();
+  }
+
+  @Override
+  public int outputs() {
+    return layout.outputs();
+  }
+
+  @Override
   public Tensor params() {
     return params;
   }
 
   /** The layers, in order: layer l maps width index l to l + 1. */
+  @Override
   public java.util.List<Layer> layers() {
     return java.util.List.of(layers);
   }
 
   /** A deep copy. */
+  @Override
   public Mlp copy() {
     return new Mlp(layout, params.copy());
   }
 
   /** A workspace for batches of up to {@code maxBatch} rows. */
+  @Override
   public Workspace workspace(int maxBatch) {
     return new Workspace(layout, maxBatch);
   }
@@ -176,11 +191,24 @@ public final class Mlp {
     return new StepStats(ws.lossOut[0], (int) ws.lossOut[1]);
   }
 
+  /** {@link Network}'s form of {@link #lossAndGradient(Workspace, int, int[], int, Tensor, Dropout, Rng)}. */
+  @Override
+  public StepStats lossAndGradient(Network.Workspace ws, int B, int[] labels, int yOff, Tensor grads,
+      Dropout dropout, Rng rng) {
+    return lossAndGradient((Workspace) ws, B, labels, yOff, grads, dropout, rng);
+  }
+
+  /** {@link Network}'s form of {@link #evaluate(Workspace, int, int[], int)}. */
+  @Override
+  public StepStats evaluate(Network.Workspace ws, int B, int[] labels, int yOff) {
+    return evaluate((Workspace) ws, B, labels, yOff);
+  }
+
   /** A loss (mean or sum, as the method says) and an error count. */
   public record StepStats(double loss, int errors) {}
 
   /** Activation buffers for one network and a maximum batch size. */
-  public static final class Workspace {
+  public static final class Workspace implements Network.Workspace {
     final Tensor[] acts;
     final Tensor[] deltas;
     final int maxBatch;
@@ -217,6 +245,7 @@ public final class Mlp {
     }
 
     /** The input batch buffer (maxBatch, n_0): fill its first B rows before a forward pass. */
+    @Override
     public Tensor input() {
       return acts[0];
     }
@@ -231,6 +260,7 @@ public final class Mlp {
       return acts[i];
     }
 
+    @Override
     public int maxBatch() {
       return maxBatch;
     }

@@ -10,7 +10,7 @@ import java.util.Arrays;
  * b_l is (n_{l+1}). The flat order is W_0, b_0, W_1, b_1, ... Parameters, gradients and every optimizer buffer share
  * this layout, so an elementwise optimizer is one loop and a checkpoint is one array.
  */
-public final class ParamLayout {
+public final class ParamLayout implements NetLayout {
   /**
    * The most floats one buffer may hold: every parameter, gradient and activation buffer is one direct
    * {@code ByteBuffer}, whose capacity is an int count of bytes, so at most (2^31 - 1) / 4 = 536,870,911 floats.
@@ -100,6 +100,7 @@ public final class ParamLayout {
   }
 
   /** Total parameter count. */
+  @Override
   public int size() {
     return total;
   }

@@ -42,6 +42,20 @@ abstract class Pool2d implements Layer {
   /** The fixed weight of every edge into a pooling node, for the path sweeps. */
   abstract double edgeWeight();
 
+  /** Channels C (the same in and out). */
+  public int channels() {
+    return c;
+  }
+
+  /** The window size k. */
+  public int window() {
+    return k;
+  }
+
+  public int stride() {
+    return stride;
+  }
+
   public int outHeight() {
     return ho;
   }

@@ -1,6 +1,6 @@
 package io.github.pathsgd.core.optim;
 
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,16 +12,16 @@ import java.util.Map;
  * that the state does not know is kept and written back, after the known ones.
  */
 public abstract class BaseState implements OptState {
-  private final ParamLayout layout;
+  private final NetLayout layout;
   long count;
   private final Map<String, Double> extra = new LinkedHashMap<>();
 
-  protected BaseState(ParamLayout layout) {
+  protected BaseState(NetLayout layout) {
     this.layout = layout;
   }
 
   @Override
-  public final ParamLayout layout() {
+  public final NetLayout layout() {
     return layout;
   }
 

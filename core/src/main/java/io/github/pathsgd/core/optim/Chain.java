@@ -1,7 +1,7 @@
 package io.github.pathsgd.core.optim;
 
 import io.github.pathsgd.core.nn.FoldedStep;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,7 +39,7 @@ public class Chain implements GradientTransform<Chain.State> {
   }
 
   @Override
-  public State init(ParamLayout layout) {
+  public State init(NetLayout layout) {
     State s = new State(layout);
     for (GradientTransform<?> t : parts) {
       s.children.add(t.init(layout));
@@ -93,7 +93,7 @@ public class Chain implements GradientTransform<Chain.State> {
   public static final class State extends BaseState {
     final List<OptState> children = new ArrayList<>();
 
-    State(ParamLayout layout) {
+    State(NetLayout layout) {
       super(layout);
     }
 

@@ -1,6 +1,6 @@
 package io.github.pathsgd.core.optim;
 
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 
 /**
@@ -20,8 +20,11 @@ import io.github.pathsgd.core.tensor.Tensor;
  * @param <S> the state class the transform declares
  */
 public interface GradientTransform<S extends OptState> {
-  /** Fresh state for parameters of this layout. */
-  S init(ParamLayout layout);
+  /**
+   * Fresh state for parameters of this layout: a fully connected network's {@link
+   * io.github.pathsgd.core.nn.ParamLayout} or a network of layers' {@link io.github.pathsgd.core.nn.LayerLayout}.
+   */
+  S init(NetLayout layout);
 
   /**
    * Transforms {@code updates} in place.

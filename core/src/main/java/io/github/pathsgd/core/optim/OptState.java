@@ -1,6 +1,6 @@
 package io.github.pathsgd.core.optim;
 
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -15,8 +15,9 @@ import java.util.Map;
  * transform.
  */
 public interface OptState {
-  /** The parameter layout the state's buffers follow. */
-  ParamLayout layout();
+  /** The parameter layout the state's buffers follow ({@link io.github.pathsgd.core.nn.ParamLayout} or a network of
+   * layers'). */
+  NetLayout layout();
 
   /** The number of updates applied so far. */
   long count();

@@ -1,6 +1,6 @@
 package io.github.pathsgd.core.optim;
 
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 
@@ -33,7 +33,7 @@ public final class Optimizer {
     return lr;
   }
 
-  public OptState init(ParamLayout layout) {
+  public OptState init(NetLayout layout) {
     return transform.init(layout);
   }
 

@@ -2,7 +2,10 @@ package io.github.pathsgd.core.optim;
 
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.KappaWorkspace;
+import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.nn.FoldedStep;
+import io.github.pathsgd.core.nn.LayerLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
@@ -50,16 +53,24 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
   }
 
   @Override
-  public PathNormalizeState init(ParamLayout layout) {
-    return new PathNormalizeState(layout, kappa.workspace(layout));
+  public PathNormalizeState init(NetLayout layout) {
+    if (layout instanceof LayerLayout l) {
+      return new PathNormalizeState(l);
+    }
+    ParamLayout p = (ParamLayout) layout;
+    return new PathNormalizeState(p, kappa.workspace(p));
   }
 
   @Override
   public void update(Tensor updates, PathNormalizeState s, Tensor params) {
-    ParamLayout lay = s.layout();
+    NetLayout lay = s.layout();
     if (updates.size() != lay.size() || params.size() != lay.size()) {
       throw new IllegalArgumentException("Path-SGD: updates/params of " + updates.size() + "/" + params.size()
           + " floats do not match layout " + lay);
+    }
+    if (s.layered()) {
+      updateLayered(updates, s, params);
+      return;
     }
     KappaWorkspace sc = refresh(s, params);
     FloatBuffer ub = updates.buffer();
@@ -90,14 +101,14 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
    */
   @Override
   public boolean prepare(PathNormalizeState s, Tensor params, FoldedStep f) {
-    if (opt.ratio()) {
+    if (opt.ratio() || s.layered()) {
       return false;
     }
     KappaWorkspace sc = refresh(s, params);
     if (!Kappa.allRegular(sc)) {
       return false;
     }
-    for (int l = 0, L = s.layout().layers(); l < L; l++) {
+    for (int l = 0, L = ((ParamLayout) s.layout()).layers(); l < L; l++) {
       Kappa.inverses(sc, l, f.rowScale(l), f.colScale(l));
     }
     f.markScaled(opt.sweep() == PathSgdOptions.Sweep.DOUBLE);
@@ -114,13 +125,70 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
   private KappaWorkspace refresh(PathNormalizeState s, Tensor params) {
     KappaWorkspace sc = s.workspace;
     if (s.count() % opt.recomputeEvery() == 0 || Double.isNaN(s.floor)) {
-      s.store(sc, kappa.compute(s.layout(), params, sc));
+      s.store(sc, kappa.compute((ParamLayout) s.layout(), params, sc));
     } else {
       // the stored factors, which a restore or a rescaling of the state may have changed since the last step
       Kappa.load(s.kappaIn.buffer(), s.kappaInExp.buffer(), s.kappaOut.buffer(), s.kappaOutExp.buffer(), sc);
     }
     Kappa.ranges(sc, s.floor);
     return sc;
+  }
+
+  /**
+   * The step of a network of layers: κ of every parameter from {@link LayerKappa} (recomputed when due, else the
+   * stored κ), the floor max(absoluteFloor, relativeFloor·κ_max) set at each recomputation, then u ← u / κ in double.
+   * A coordinate whose κ is below the floor is divided by the floor; one whose κ is 0 after it, or whose quotient is
+   * not finite, gets no update; both count in {@link OptState#clamped()}.
+   */
+  private void updateLayered(Tensor updates, PathNormalizeState s, Tensor params) {
+    int n = updates.size();
+    FloatBuffer km = s.kappa.buffer();
+    FloatBuffer ke = s.kappaExp.buffer();
+    if (s.count() % opt.recomputeEvery() == 0 || Double.isNaN(s.floor)) {
+      LayerKappa.compute(s.layerWorkspace, params, opt.p(), opt.includeBiases());
+      double[] k = s.layerWorkspace.kappa();
+      double max = 0;
+      for (int i = 0; i < n; i++) {
+        Kappa.encode(k[i], km, ke, i);
+        if (k[i] > max && k[i] < Double.POSITIVE_INFINITY) {
+          max = k[i];
+        }
+      }
+      s.floor = Math.max(opt.absoluteFloor(), opt.relativeFloor() * max);
+      s.markFloor();
+    }
+    FloatBuffer ub = updates.buffer();
+    boolean firstRatio = opt.ratio() && Double.isNaN(s.ratio);
+    double sumG2 = firstRatio ? sumSquares(ub, n) : 0;
+    long clamped = 0;
+    for (int i = 0; i < n; i++) {
+      double k = Kappa.decode(km, ke, i);
+      boolean floored = k < s.floor;
+      if (floored) {
+        k = s.floor;
+      }
+      float f = (float) (ub.get(i) / k);
+      boolean lost = !(k > 0) || !Float.isFinite(f);
+      if (lost) {
+        f = 0f;
+      }
+      if (floored || lost) {
+        clamped++;
+      }
+      ub.put(i, f);
+    }
+    s.clamped = clamped;
+    if (opt.ratio()) {
+      if (firstRatio) {
+        double d2 = sumSquares(ub, n);
+        s.ratio(d2 > 0 ? Math.sqrt(sumG2 / d2) : 1.0);
+      }
+      float r = (float) s.ratio;
+      for (int i = 0; i < n; i++) {
+        ub.put(i, ub.get(i) * r);
+      }
+    }
+    s.advance();
   }
 
   private static double sumSquares(FloatBuffer b, int n) {

@@ -2,6 +2,8 @@ package io.github.pathsgd.core.optim;
 
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.KappaWorkspace;
+import io.github.pathsgd.core.geometry.LayerKappa;
+import io.github.pathsgd.core.nn.LayerLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.Map;
@@ -16,6 +18,10 @@ import java.util.Map;
  *
  * <p>Under ρ_{c,v}: κ_in(v) ×c², κ_out(v) ×1/c², in double ({@link UnitRescaling#kappaFactors}); the updates after a
  * Path-SGD normalization transform like the weights ({@link #normalizes()}).
+ *
+ * <p>For a network of layers ({@link LayerLayout}: convolutions, pooling) κ has no rank-one form; the state then keeps
+ * κ of every parameter (buffers {@code kappa}, {@code kappa_exp}, parameter layout, m·2^e as above) in place of the
+ * four factor buffers, computed by {@link LayerKappa}. Such a state is never folded and has no {@link #rescale}.
  */
 public final class PathNormalizeState extends BaseState {
   final Tensor kappaIn;
@@ -30,9 +36,37 @@ public final class PathNormalizeState extends BaseState {
   double ratio = Double.NaN;
   private boolean hasRatio;
   final KappaWorkspace workspace; // transient: never exported, restored or rescaled
+  final Tensor kappa; // layer networks only: κ of every parameter (mantissas), else null
+  final Tensor kappaExp;
+  final LayerKappa.Workspace layerWorkspace; // transient, layer networks only
+
+  PathNormalizeState(LayerLayout layout) {
+    super(layout);
+    kappaIn = null;
+    kappaInExp = null;
+    kappaOut = null;
+    kappaOutExp = null;
+    workspace = null;
+    kappa = new Tensor(layout.size());
+    kappaExp = new Tensor(layout.size());
+    layerWorkspace = new LayerKappa.Workspace(layout.layers(), layout.size());
+  }
+
+  /** Whether this is the state of a network of layers (per-parameter κ, never folded). */
+  boolean layered() {
+    return kappa != null;
+  }
+
+  /** κ of parameter i (a network of layers), m·2^e. */
+  public double kappa(int i) {
+    return Kappa.decode(kappa.buffer(), kappaExp.buffer(), i);
+  }
 
   PathNormalizeState(ParamLayout layout, KappaWorkspace workspace) {
     super(layout);
+    kappa = null;
+    kappaExp = null;
+    layerWorkspace = null;
     int L = layout.layers();
     kappaIn = new Tensor(Kappa.inOffset(layout, L));
     for (int i = 0; i < layout.inputs(); i++) {
@@ -46,7 +80,7 @@ public final class PathNormalizeState extends BaseState {
 
   /** Stores the factors and statistics the workspace holds after {@link Kappa#compute}, with the floor. */
   void store(KappaWorkspace sc, double newFloor) {
-    int n0 = layout().inputs();
+    int n0 = ((ParamLayout) layout()).inputs();
     float[] mIn = sc.mantissasIn();
     kappaIn.buffer().put(n0, mIn, n0, mIn.length - n0);
     kappaInExp.buffer().put(n0, sc.exponentsIn(), n0, mIn.length - n0);
@@ -56,6 +90,10 @@ public final class PathNormalizeState extends BaseState {
     hasFloor = true;
     doubleLayers = sc.doubleLayers();
     hasDoubleLayers = true;
+  }
+
+  void markFloor() {
+    hasFloor = true;
   }
 
   void ratio(double r) {
@@ -100,6 +138,9 @@ public final class PathNormalizeState extends BaseState {
 
   @Override
   public void rescale(UnitRescaling r) {
+    if (layered()) {
+      throw new UnsupportedOperationException("rescaling the Path-SGD state of a network of layers");
+    }
     r.kappaFactors(kappaIn, kappaInExp, kappaOut, kappaOutExp);
   }
 
@@ -139,6 +180,11 @@ public final class PathNormalizeState extends BaseState {
 
   @Override
   protected void writeBuffers(String prefix, Map<String, Object> out) {
+    if (layered()) {
+      buffer(out, prefix, "kappa", kappa);
+      buffer(out, prefix, "kappa_exp", kappaExp);
+      return;
+    }
     buffer(out, prefix, "kappa_in", kappaIn);
     buffer(out, prefix, "kappa_in_exp", kappaInExp);
     buffer(out, prefix, "kappa_out", kappaOut);
@@ -147,6 +193,11 @@ public final class PathNormalizeState extends BaseState {
 
   @Override
   protected void readBuffers(String prefix, Map<String, Object> saved) {
+    if (layered()) {
+      readBuffer(saved, prefix, "kappa", kappa);
+      readBuffer(saved, prefix, "kappa_exp", kappaExp);
+      return;
+    }
     readBuffer(saved, prefix, "kappa_in", kappaIn);
     readBuffer(saved, prefix, "kappa_in_exp", kappaInExp);
     readBuffer(saved, prefix, "kappa_out", kappaOut);

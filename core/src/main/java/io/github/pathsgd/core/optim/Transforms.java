@@ -1,7 +1,7 @@
 package io.github.pathsgd.core.optim;
 
 import io.github.pathsgd.core.nn.FoldedStep;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
 
@@ -40,7 +40,7 @@ public final class Transforms {
     float m = (float) mu;
     return new GradientTransform<>() {
       @Override
-      public TraceState init(ParamLayout layout) {
+      public TraceState init(NetLayout layout) {
         return new TraceState(layout);
       }
 
@@ -82,7 +82,7 @@ public final class Transforms {
     float g0 = (float) initialAccumulator;
     return new GradientTransform<>() {
       @Override
-      public RssState init(ParamLayout layout) {
+      public RssState init(NetLayout layout) {
         RssState s = new RssState(layout);
         if (g0 != 0f) {
           s.sumSq.fill(g0);
@@ -112,7 +112,7 @@ public final class Transforms {
 
   /** The state of a transform with no buffers: the step count only; nothing to rescale. */
   public static final class CountState extends BaseState {
-    CountState(ParamLayout layout) {
+    CountState(NetLayout layout) {
       super(layout);
     }
 
@@ -124,7 +124,7 @@ public final class Transforms {
   public static final class TraceState extends BaseState {
     final Tensor momentum;
 
-    TraceState(ParamLayout layout) {
+    TraceState(NetLayout layout) {
       super(layout);
       momentum = new Tensor(layout.size());
     }
@@ -153,7 +153,7 @@ public final class Transforms {
   public static final class RssState extends BaseState {
     final Tensor sumSq;
 
-    RssState(ParamLayout layout) {
+    RssState(NetLayout layout) {
       super(layout);
       sumSq = new Tensor(layout.size());
     }
@@ -182,7 +182,7 @@ public final class Transforms {
     static final Identity INSTANCE = new Identity();
 
     @Override
-    public CountState init(ParamLayout layout) {
+    public CountState init(NetLayout layout) {
       return new CountState(layout);
     }
 
@@ -217,7 +217,7 @@ public final class Transforms {
     }
 
     @Override
-    public CountState init(ParamLayout layout) {
+    public CountState init(NetLayout layout) {
       return new CountState(layout);
     }
 

@@ -45,17 +45,26 @@ public final class UnitRescaling {
 
   /** Applies ρ_{c,v} to a state (a chain recurses into its children). */
   public static void apply(OptState state, int layer, int unit, double c) {
-    state.rescale(of(state.layout(), layer, unit, c));
+    state.rescale(of(mlp(state), layer, unit, c));
   }
 
   /** One factor per hidden unit, {@code factors[layer][unit]} for layer = 1..L−1, as {@link Rescaling#scaleAll}. */
   public static void applyAll(OptState state, double[][] factors) {
-    ParamLayout lay = state.layout();
+    ParamLayout lay = mlp(state);
     for (int l = 1; l < lay.layers(); l++) {
       for (int v = 0; v < lay.width(l); v++) {
         apply(state, l, v, factors[l][v]);
       }
     }
+  }
+
+  /** The fully connected layout of a state; refuses the state of a network of layers (channels: not implemented). */
+  private static ParamLayout mlp(OptState state) {
+    if (state.layout() instanceof ParamLayout p) {
+      return p;
+    }
+    throw new UnsupportedOperationException("node-wise rescaling of optimizer state is implemented for fully connected"
+        + " networks only, not for " + state.layout());
   }
 
   /** The same rescaling as seen by buffers downstream of a normalization (g⊘κ transforms like the weights). */

@@ -3,6 +3,7 @@ package io.github.pathsgd.core.step;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.FoldedStep;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.optim.Foldable;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -13,9 +14,10 @@ import io.github.pathsgd.core.util.Rng;
  * One training step of a network with an optimizer, allocation-free after the first: it owns the activation
  * workspace, the optimizer state, the gradient buffer (made on the first unfused step) and the fold scratch.
  *
- * <p>When the optimizer's transform is {@link Foldable} and {@link Foldable#prepare} accepts the step, the update is
- * folded into the weight-gradient GEMMs ({@link Mlp#fusedStep}, no gradient buffer); otherwise {@link
- * Mlp#lossAndGradient}, then {@link Optimizer#step}. Both give the same parameters up to float rounding and advance the
+ * <p>When the network is an {@link Mlp}, the optimizer's transform is {@link Foldable} and {@link Foldable#prepare}
+ * accepts the step, the update is folded into the weight-gradient GEMMs ({@link Mlp#fusedStep}, no gradient buffer);
+ * otherwise {@link Network#lossAndGradient}, then {@link Optimizer#step}. A network of layers ({@link
+ * io.github.pathsgd.core.nn.LayerNet}: convolutions, pooling) always takes the unfused step. Both give the same parameters up to float rounding and advance the
  * state the same way. A step whose loss is not finite leaves the parameters and the step counts untouched.
  *
  * <pre>
@@ -25,16 +27,17 @@ import io.github.pathsgd.core.util.Rng;
  * </pre>
  */
 public final class TrainStep {
-  private final Mlp net;
+  private final Network net;
+  private final Mlp mlp; // the network when it is an Mlp (the folded step), else null
   private final Optimizer optimizer;
-  private final Mlp.Workspace ws;
+  private final Network.Workspace ws;
   private final OptState state;
   private final Foldable<?> foldable;
   private final FoldedStep fold;
   private Tensor grads;
 
   /** A step for batches of up to {@code maxBatch} rows, with a fresh optimizer state; folded where possible. */
-  public TrainStep(Mlp net, Optimizer optimizer, int maxBatch) {
+  public TrainStep(Network net, Optimizer optimizer, int maxBatch) {
     this(net, optimizer, net.workspace(maxBatch), optimizer.init(net.layout()), true);
   }
 
@@ -43,25 +46,26 @@ public final class TrainStep {
    *
    * @param fold whether to fold the update into the GEMMs when the transform allows it (false: always unfused)
    */
-  public TrainStep(Mlp net, Optimizer optimizer, Mlp.Workspace ws, OptState state, boolean fold) {
+  public TrainStep(Network net, Optimizer optimizer, Network.Workspace ws, OptState state, boolean fold) {
     if (!state.layout().equals(net.layout())) {
       throw new IllegalArgumentException("optimizer state of layout " + state.layout() + " for network "
           + net.layout());
     }
     this.net = net;
+    this.mlp = net instanceof Mlp m ? m : null;
     this.optimizer = optimizer;
     this.ws = ws;
     this.state = state;
-    this.foldable = fold && optimizer.transform() instanceof Foldable<?> f ? f : null;
-    this.fold = foldable == null ? null : new FoldedStep(net.layout());
+    this.foldable = fold && mlp != null && optimizer.transform() instanceof Foldable<?> f ? f : null;
+    this.fold = foldable == null ? null : new FoldedStep(mlp.layout());
   }
 
   /** Never folded: the reference for the folded step. */
-  public static TrainStep unfused(Mlp net, Optimizer optimizer, int maxBatch) {
+  public static TrainStep unfused(Network net, Optimizer optimizer, int maxBatch) {
     return new TrainStep(net, optimizer, net.workspace(maxBatch), optimizer.init(net.layout()), false);
   }
 
-  public Mlp network() {
+  public Network network() {
     return net;
   }
 
@@ -70,7 +74,7 @@ public final class TrainStep {
   }
 
   /** The workspace: fill the first B rows of {@code workspace().input()} before {@link #run}. */
-  public Mlp.Workspace workspace() {
+  public Network.Workspace workspace() {
     return ws;
   }
 
@@ -93,7 +97,7 @@ public final class TrainStep {
     if (foldable != null) {
       fold.reset();
       if (foldable.prepareUnchecked(state, net.params(), fold)) {
-        Mlp.StepStats st = net.fusedStep(ws, B, labels, yOff, dropout, rng, fold);
+        Mlp.StepStats st = mlp.fusedStep((Mlp.Workspace) ws, B, labels, yOff, dropout, rng, fold);
         if (Double.isFinite(st.loss())) {
           foldable.commitUnchecked(state);
         }

@@ -191,12 +191,13 @@ class PathSgdTest {
   /** {@link PathNormalize#prepare} then {@link PathNormalize#commit}, the fold's scales copied out (the old fusedFactors). */
   static boolean fusedFactors(PathNormalize t, PathNormalizeState st, Tensor params, double[][] rowInv,
       double[][] colInv) {
-    io.github.pathsgd.core.nn.FoldedStep fs = new io.github.pathsgd.core.nn.FoldedStep(st.layout());
+    io.github.pathsgd.core.nn.FoldedStep fs = new io.github.pathsgd.core.nn.FoldedStep(
+        (io.github.pathsgd.core.nn.ParamLayout) st.layout());
     if (!t.prepare(st, params, fs)) {
       return false;
     }
     t.commit(st);
-    for (int l = 0; l < st.layout().layers(); l++) {
+    for (int l = 0; l < ((io.github.pathsgd.core.nn.ParamLayout) st.layout()).layers(); l++) {
       System.arraycopy(fs.rowScale(l), 0, rowInv[l], 0, rowInv[l].length);
       System.arraycopy(fs.colScale(l), 0, colInv[l], 0, colInv[l].length);
     }

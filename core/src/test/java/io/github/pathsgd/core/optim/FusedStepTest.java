@@ -48,8 +48,8 @@ class FusedStepTest {
     assertThat(tb.folds()).isFalse();
     OptState sa = ta.state();
     OptState sb = tb.state();
-    Mlp.Workspace wa = ta.workspace();
-    Mlp.Workspace wb = tb.workspace();
+    Mlp.Workspace wa = (Mlp.Workspace) ta.workspace();
+    Mlp.Workspace wb = (Mlp.Workspace) tb.workspace();
     Rng data = new Rng(9);
     int[] y = {0, 1, 2, 3, 1};
     Dropout drop = new Dropout(0.7f, 1f);

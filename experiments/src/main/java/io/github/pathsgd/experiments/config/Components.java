@@ -5,11 +5,15 @@ import static io.github.pathsgd.core.optim.Transforms.scale;
 import static io.github.pathsgd.core.optim.Transforms.scaleByRss;
 import static io.github.pathsgd.core.optim.Transforms.trace;
 
+import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
+import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.GradientTransform;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -20,6 +24,7 @@ import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.data.DataException;
 import io.github.pathsgd.data.DataRequest;
 import io.github.pathsgd.data.DataSplits;
+import io.github.pathsgd.data.Dataset;
 import io.github.pathsgd.data.Datasets;
 import io.github.pathsgd.data.Preprocessing;
 import io.github.pathsgd.train.Trainer;
@@ -101,6 +106,39 @@ public final class Components {
   }
 
   /**
+   * The initial network of layers for a config with {@code layers}, for inputs of {@code channels × height × width}:
+   * balanced (stream {@code init}: conv weights N(0, 1/(C·kh·kw)), dense N(0, 1/in), biases 0), or the unbalanced
+   * rescaling of its channels (stream {@code unbalance}; {@link ChannelRescaling#unbalanceChecked}), with the config's
+   * density, factor and log-normal.
+   *
+   * @throws ConfigException on {@code layers} naming the layer whose shape does not fit
+   * @throws Rescaling.Refused if the unbalanced rescaling overflows, underflows or is not equivalent
+   */
+  public static LayerNet initialLayerNet(TrainConfig cfg, int channels, int height, int width, int classes) {
+    LayerNet net;
+    try {
+      net = cfg.layerSpec().build(channels, height, width, classes);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("layers", TrainConfig.afterLabel(e) + " (input " + channels + "x" + height + "x"
+          + width + ", " + classes + " classes)");
+    }
+    Rng root = new Rng(cfg.seed());
+    Init.balanced(net, root.split("init"));
+    if (cfg.init().equals("unbalanced")) {
+      ChannelRescaling.unbalanceChecked(net, unbalanceOptions(cfg), root.split("unbalance"));
+    }
+    return net;
+  }
+
+  /** The initial network of a config for a training set: {@link #initialNetwork} or {@link #initialLayerNet}. */
+  public static Network initialNetwork(TrainConfig cfg, Dataset train) {
+    cfg = cfg.resolve();
+    return cfg.layers() != null
+        ? initialLayerNet(cfg, train.channels(), train.height(), train.width(), train.numClasses())
+        : initialNetwork(cfg, train.dim(), train.numClasses());
+  }
+
+  /**
    * The optimizer: {@code sgd} = [trace(μ)] → scale(-η); {@code adagrad} = scale_by_rss(ε) → [trace(μ)] → scale(-η);
    * {@code path-sgd} = path_normalize(p) → [trace(μ)] → scale(-η). Momentum composes with each.
    */
@@ -163,11 +201,23 @@ public final class Components {
     cfg = cfg.resolve();
     Blas.setThreads(cfg.threads());
     int classes = data.train().numClasses();
-    // the parameters and the batch's activations must each fit one buffer: refused here, before anything is
-    // allocated or a run folder is made, not mid-run
-    new ParamLayout(cfg.widths(data.train().dim(), classes))
-        .requireBatch(Math.min(cfg.batchSize(), Math.max(1, data.train().n())));
-    Mlp net = initialNetwork(cfg, data.train().dim(), classes);
+    int batch = Math.min(cfg.batchSize(), Math.max(1, data.train().n()));
+    Network net;
+    if (cfg.layers() != null) {
+      net = initialNetwork(cfg, data.train());
+      for (Layer l : net.layers()) { // every activation buffer holds batch × width floats
+        if ((long) batch * l.out() > ParamLayout.MAX_PARAMS) {
+          throw new ConfigException("batch_size", "a batch of " + batch + " rows of " + l.out() + " activations ("
+              + l.getClass().getSimpleName() + ") needs more than the " + ParamLayout.MAX_PARAMS + " floats one "
+              + "buffer can hold; use a smaller batch");
+        }
+      }
+    } else {
+      // the parameters and the batch's activations must each fit one buffer: refused here, before anything is
+      // allocated or a run folder is made, not mid-run
+      new ParamLayout(cfg.widths(data.train().dim(), classes)).requireBatch(batch);
+      net = initialNetwork(cfg, data.train().dim(), classes);
+    }
     Optimizer opt = optimizer(cfg);
     Dropout dropout = new Dropout((float) (1 - cfg.dropout()), (float) (1 - cfg.inputDropout()));
     Trainer.Options o = new Trainer.Options(cfg.batchSize(), cfg.epochs(), dropout, cfg.seed(), cfg.stopTrainLoss(),

@@ -16,10 +16,17 @@ public final class ConfigHash {
   /** Keys that do not change what a run computes, left out of the config hash. */
   private static final Set<String> NOT_HASHED = Set.of("data_dir", "threads");
 
+  /**
+   * Keys added after run ids were published: hashed only when set (not null), so that a config that leaves them unset
+   * keeps its run id.
+   */
+  private static final Set<String> HASHED_WHEN_SET = Set.of("layers");
+
   /** SHA-256 (hex) of the resolved config's canonical JSON, without the keys that do not change the result. */
   public static String configHash(TrainConfig cfg) {
     Map<String, Object> m = new TreeMap<>(Configs.toMap(cfg.resolve()));
     NOT_HASHED.forEach(m::remove);
+    HASHED_WHEN_SET.stream().filter(k -> m.get(k) == null).forEach(m::remove);
     try {
       byte[] json = Configs.json().writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(m);
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));

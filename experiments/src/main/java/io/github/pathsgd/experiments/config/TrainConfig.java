@@ -1,7 +1,9 @@
 package io.github.pathsgd.experiments.config;
 
+import com.fasterxml.jackson.annotation.JsonFormat;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.nn.LayerSpec;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -52,6 +54,10 @@ import java.util.Set;
  * @param divergenceFactor the divergence bound: a run whose mini-batch or epoch training loss exceeds this factor
  *     times max(initial training loss, ln of the class count) stops with status diverged, as for a NaN loss (default
  *     1000; 0 = off, only NaN and infinity)
+ * @param layers a network of layers instead of {@code hidden}: a {@code LayerSpec} such as {@code
+ *     conv(16,3,pad=1),avgpool(2),dense(128)}, as one string or a list of items (joined with commas); resolved to the
+ *     spec's canonical text; the input shape comes from the data set and the output layer is added. Unset (null, the
+ *     default): the fully connected network of {@code hidden}; not hashed then, so existing run ids stay
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TrainConfig(
@@ -87,7 +93,9 @@ public record TrainConfig(
     Boolean grayscale,
     Integer perClassTrain,
     String trainEval,
-    Double divergenceFactor) {
+    Double divergenceFactor,
+    @JsonFormat(with = {JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY,
+        JsonFormat.Feature.WRITE_SINGLE_ELEM_ARRAYS_UNWRAPPED}) List<String> layers) {
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
@@ -105,7 +113,7 @@ public record TrainConfig(
   /** A config with every component null (to be overridden, then resolved). */
   public static TrainConfig empty() {
     return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   private static <T> T or(T v, T d) {
@@ -119,10 +127,13 @@ public record TrainConfig(
       throw new ConfigException("unbalance_count", "set unbalance_fraction (picks per hidden layer, relative to its "
           + "width) or unbalance_count (an absolute total over all hidden layers), not both");
     }
+    if (layers != null && hidden != null && !hidden.isEmpty()) {
+      throw new ConfigException("layers", "set hidden (a fully connected network) or layers, not both");
+    }
     TrainConfig r = new TrainConfig(
         or(dataset, Defaults.DATASET).toLowerCase(Locale.ROOT),
         dataDir,
-        List.copyOf(or(hidden, Defaults.HIDDEN)),
+        layers != null ? List.of() : List.copyOf(or(hidden, Defaults.HIDDEN)),
         opt,
         or(lr, opt.equals("adagrad") ? Defaults.LR_ADAGRAD : Defaults.LR),
         or(momentum, Defaults.MOMENTUM),
@@ -152,7 +163,8 @@ public record TrainConfig(
         or(grayscale, Defaults.GRAYSCALE),
         or(perClassTrain, Defaults.PER_CLASS_TRAIN),
         or(trainEval, Defaults.TRAIN_EVAL).toLowerCase(Locale.ROOT),
-        or(divergenceFactor, Defaults.DIVERGENCE_FACTOR));
+        or(divergenceFactor, Defaults.DIVERGENCE_FACTOR),
+        layers == null ? null : List.of(layerSpec().toString()));
     r.validate();
     return r;
   }
@@ -256,6 +268,26 @@ public record TrainConfig(
     if (!(divergenceFactor == 0 || divergenceFactor >= 1) || Double.isInfinite(divergenceFactor)) {
       throw new ConfigException("divergence_factor", "expected 0 (off) or a finite factor >= 1, got "
           + divergenceFactor);
+    }
+  }
+
+  /**
+   * The parsed {@code layers} (null when unset); a parse error is a {@link ConfigException} on {@code layers} naming
+   * the item and what was expected.
+   */
+  public LayerSpec layerSpec() {
+    if (layers == null) {
+      return null;
+    }
+    for (String s : layers) {
+      if (s == null) {
+        throw new ConfigException("layers", "expected a string or a list of strings, got a null item");
+      }
+    }
+    try {
+      return LayerSpec.parse(String.join(",", layers));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("layers", afterLabel(e));
     }
   }
 

@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.pathsgd.core.nn.Conv2d;
+import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.train.io.AtomicFiles;
@@ -43,6 +47,16 @@ import java.util.regex.Pattern;
  * pathsgd_data_sha256}, when present, must agree with the tensors; and every weight must be finite unless the caller
  * allows otherwise. Every failure is a {@link InvalidModelException} naming the file and the field, tensor or byte at
  * fault. Nothing is allocated before the sizes are checked against the file's real length.
+ *
+ * <p>Networks of layers ({@link LayerNet}: convolutions, pooling, dense). The metadata records the layer spec ({@code
+ * pathsgd_layers}, the hidden layers as {@code pathsgd train --layers} spells them) and the input shape ({@code
+ * pathsgd_input_shape}, {@code C,H,W}); the output layer is the last tensor pair (its rows are the classes). A
+ * convolution's weight is {@code layers.{i}.weight} of shape [out, in, kh, kw] and its bias [out], as PyTorch's {@code
+ * nn.Conv2d}; a dense layer's [out, in] and [out]. i counts the layers with parameters only (pooling has none and
+ * takes no index): the names stay dense 0..L-1 as the reader requires, and a network of dense layers only is written
+ * exactly as the equivalent fully connected network. (A PyTorch {@code nn.Sequential} numbers every module, ReLU and
+ * pooling included; its state dict is renamed to 0..L-1 to be read here.) The reader rebuilds the network from the
+ * spec and the input shape and refuses any tensor that is missing, extra, or not of the shape the spec gives.
  */
 public final class SafeTensors {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -53,6 +67,10 @@ public final class SafeTensors {
   static final long MAX_HEADER = 100L << 20;
   /** Metadata key of the data area's SHA-256 (lowercase hex), written by {@link #write} and checked by the reader. */
   public static final String DATA_SHA256 = "pathsgd_data_sha256";
+  /** Metadata key of a network of layers' spec (its hidden layers, canonical text). */
+  public static final String LAYERS = "pathsgd_layers";
+  /** Metadata key of a network of layers' input shape {@code C,H,W}. */
+  public static final String INPUT_SHAPE = "pathsgd_input_shape";
   /** Metadata key of the widths n_0-n_1-...-n_L. */
   public static final String WIDTHS = "pathsgd_widths";
   static final Pattern NAME = Pattern.compile("layers\\.(0|[1-9][0-9]{0,8})\\.(weight|bias)");
@@ -76,21 +94,46 @@ public final class SafeTensors {
     }
   }
 
-  /** Writes {@code net} to {@code file} atomically. */
-  public static void write(Mlp net, Path file, Map<String, String> metadata) {
-    ParamLayout lay = net.layout();
+  /**
+   * Writes {@code net} to {@code file} atomically: an {@link Mlp}, or a {@link LayerNet} built from a spec ({@link
+   * LayerNet#spec()}; a hand-made list of layers has none and is refused).
+   */
+  public static void write(Network net, Path file, Map<String, String> metadata) {
     ObjectNode header = JSON.createObjectNode();
     ObjectNode meta = header.putObject("__metadata__");
     meta.put("format", "pt");
     if (metadata != null) {
       metadata.forEach(meta::put);
     }
-    meta.put(WIDTHS, lay.toString());
-    meta.put(DATA_SHA256, dataSha256(net.params()));
     long off = 0;
-    for (int l = 0; l < lay.layers(); l++) {
-      off = entry(header, "layers." + l + ".weight", new int[] {lay.out(l), lay.in(l)}, off);
-      off = entry(header, "layers." + l + ".bias", new int[] {lay.out(l)}, off);
+    if (net instanceof Mlp mlp) {
+      ParamLayout lay = mlp.layout();
+      meta.put(WIDTHS, lay.toString());
+      meta.put(DATA_SHA256, dataSha256(net.params()));
+      for (int l = 0; l < lay.layers(); l++) {
+        off = entry(header, "layers." + l + ".weight", new int[] {lay.out(l), lay.in(l)}, off);
+        off = entry(header, "layers." + l + ".bias", new int[] {lay.out(l)}, off);
+      }
+    } else {
+      LayerNet ln = (LayerNet) net;
+      if (ln.spec() == null || ln.inputShape() == null) {
+        throw new IllegalArgumentException("a network of layers is written with its spec and input shape; this one "
+            + "was not built from a LayerSpec");
+      }
+      int[] s = ln.inputShape();
+      meta.put(LAYERS, ln.spec().toString());
+      meta.put(INPUT_SHAPE, s[0] + "," + s[1] + "," + s[2]);
+      meta.put(DATA_SHA256, dataSha256(net.params()));
+      int i = 0;
+      for (Layer l : ln.layers()) {
+        if (l.paramSize() == 0) {
+          continue;
+        }
+        int[][] shapes = shapes(l);
+        off = entry(header, "layers." + i + ".weight", shapes[0], off);
+        off = entry(header, "layers." + i + ".bias", shapes[1], off);
+        i++;
+      }
     }
     byte[] h;
     try {
@@ -117,6 +160,15 @@ public final class SafeTensors {
         throw new IOException("wrote " + written[0] + " data bytes, header says " + dataBytes);
       }
     });
+  }
+
+  /** The weight and bias shapes of a layer with parameters, PyTorch's: conv [out, in, kh, kw], dense [out, in]. */
+  static int[][] shapes(Layer l) {
+    if (l instanceof Conv2d c) {
+      return new int[][] {{c.filters(), c.channels(), c.kernelHeight(), c.kernelWidth()}, {c.filters()}};
+    }
+    int out = l.paramSize() / (l.in() + 1); // dense: in·out + out
+    return new int[][] {{out, l.in()}, {out}};
   }
 
   private interface Chunk {
@@ -169,8 +221,21 @@ public final class SafeTensors {
     return off + 4 * n;
   }
 
-  /** A network read back, with the file's metadata. */
-  public record Model(Mlp network, Map<String, String> metadata) {}
+  /**
+   * A network read back, with the file's metadata.
+   *
+   * @param model an {@link Mlp}, or a {@link LayerNet} when the file records a layer spec
+   */
+  public record Model(Network model, Map<String, String> metadata) {
+    /** The fully connected network; refuses a network of layers (use {@link #model()}). */
+    public Mlp network() {
+      if (model instanceof Mlp m) {
+        return m;
+      }
+      throw new IllegalStateException("the model is a network of layers (" + metadata.get(LAYERS) + "), not a fully "
+          + "connected network");
+    }
+  }
 
   /** {@link #read(Path, boolean)} refusing non-finite weights. */
   public static Model read(Path file) throws IOException {

@@ -10,6 +10,9 @@ import static io.github.pathsgd.experiments.io.SafeTensors.TENSOR_KEYS;
 import static io.github.pathsgd.experiments.io.SafeTensors.WIDTHS;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.nn.LayerNet;
+import io.github.pathsgd.core.nn.LayerSpec;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
@@ -75,6 +78,9 @@ final class SafeTensorsReader {
       }
     }
     coverage(file, entries, dataLen);
+    if (meta.containsKey(SafeTensors.LAYERS) || meta.containsKey(SafeTensors.INPUT_SHAPE)) {
+      return readLayers(ch, file, entries, meta, dataStart, allowNonFinite);
+    }
     ParamLayout lay = layout(file, entries);
     String widths = meta.get(WIDTHS);
     if (widths != null && !widths.equals(lay.toString())) {
@@ -96,6 +102,116 @@ final class SafeTensorsReader {
       boolean weight = m.group(2).equals("weight");
       load(ch, file, e, dataStart, net.params(), weight ? lay.weightOffset(l) : lay.biasOffset(l),
           weight ? lay.in(l) : 0, allowNonFinite, md);
+    }
+    if (sha != null) {
+      String actual = HexFormat.of().formatHex(md.digest());
+      if (!actual.equals(sha)) {
+        throw new InvalidModelException(file, "the data area's SHA-256 is " + actual + ", but __metadata__ "
+            + DATA_SHA256 + " says " + sha + ": the file is damaged");
+      }
+    }
+    return new Model(net, meta);
+  }
+
+  /**
+   * A network of layers: rebuilt from the metadata's spec and input shape, with the class count from the last weight's
+   * rows; every tensor must be exactly one the spec gives, of its shape.
+   */
+  private static Model readLayers(SeekableByteChannel ch, Path file, List<Entry> entries, Map<String, String> meta,
+      long dataStart, boolean allowNonFinite) throws IOException {
+    String specText = meta.get(SafeTensors.LAYERS);
+    String shapeText = meta.get(SafeTensors.INPUT_SHAPE);
+    if (specText == null || shapeText == null) {
+      throw new InvalidModelException(file, "__metadata__ has " + (specText == null ? SafeTensors.INPUT_SHAPE
+          + " but no " + SafeTensors.LAYERS : SafeTensors.LAYERS + " but no " + SafeTensors.INPUT_SHAPE)
+          + " (a network of layers records both)");
+    }
+    if (meta.containsKey(WIDTHS)) {
+      throw new InvalidModelException(file, "__metadata__ has both " + WIDTHS + " and " + SafeTensors.LAYERS);
+    }
+    LayerSpec spec;
+    try {
+      spec = LayerSpec.parse(specText);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidModelException(file, "__metadata__ " + SafeTensors.LAYERS + ": " + e.getMessage());
+    }
+    if (!shapeText.matches("[1-9][0-9]{0,8},[1-9][0-9]{0,8},[1-9][0-9]{0,8}")) {
+      throw new InvalidModelException(file, "__metadata__ " + SafeTensors.INPUT_SHAPE + " is '" + shapeText
+          + "', expected C,H,W (three positive integers)");
+    }
+    String[] chw = shapeText.split(",");
+    long inputs = 1;
+    for (String s : chw) {
+      inputs *= Long.parseLong(s);
+    }
+    int last = -1;
+    Entry lastWeight = null;
+    for (Entry e : entries) {
+      Matcher m = NAME.matcher(e.name());
+      if (m.matches() && m.group(2).equals("weight") && Integer.parseInt(m.group(1)) > last) {
+        last = Integer.parseInt(m.group(1));
+        lastWeight = e;
+      }
+    }
+    if (lastWeight == null || lastWeight.shape().length != 2 || lastWeight.shape()[0] < 1
+        || lastWeight.shape()[0] > Integer.MAX_VALUE || inputs > ParamLayout.MAX_PARAMS) {
+      throw new InvalidModelException(file, "no output layer: expected the last tensor pair layers.{i}.weight of "
+          + "shape [classes, in]" + (lastWeight == null ? "" : ", got " + java.util.Arrays.toString(lastWeight.shape())));
+    }
+    LayerNet net;
+    try {
+      net = spec.build(Integer.parseInt(chw[0]), Integer.parseInt(chw[1]), Integer.parseInt(chw[2]),
+          (int) lastWeight.shape()[0]);
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      throw new InvalidModelException(file, "__metadata__ " + SafeTensors.LAYERS + " '" + specText + "' on input "
+          + shapeText + ": " + e.getMessage());
+    }
+    Map<String, long[]> expected = new LinkedHashMap<>();
+    Map<String, Integer> offsets = new LinkedHashMap<>();
+    int i = 0;
+    for (Layer l : net.layers()) {
+      if (l.paramSize() == 0) {
+        continue;
+      }
+      int[][] s = SafeTensors.shapes(l);
+      expected.put("layers." + i + ".weight", java.util.Arrays.stream(s[0]).asLongStream().toArray());
+      offsets.put("layers." + i + ".weight", l.paramOffset());
+      expected.put("layers." + i + ".bias", java.util.Arrays.stream(s[1]).asLongStream().toArray());
+      offsets.put("layers." + i + ".bias", l.paramOffset() + s[0][0] * (l.paramSize() / s[0][0] - 1));
+      i++;
+    }
+    for (Entry e : entries) {
+      long[] want = expected.get(e.name());
+      if (want == null) {
+        throw new InvalidModelException(file, "unexpected tensor '" + e.name() + "' (the layers " + specText
+            + " have layers.{i}.weight and .bias for i = 0.." + (i - 1) + ")");
+      }
+      if (!e.dtype().equals("F32")) {
+        throw new InvalidModelException(file, "tensor '" + e.name() + "' has dtype " + e.dtype() + ", expected F32");
+      }
+      if (!java.util.Arrays.equals(want, e.shape())) {
+        throw new InvalidModelException(file, "tensor '" + e.name() + "' has shape "
+            + java.util.Arrays.toString(e.shape()) + ", the layers " + specText + " on input " + shapeText
+            + " give " + java.util.Arrays.toString(want));
+      }
+    }
+    if (entries.size() != expected.size()) {
+      for (String name : expected.keySet()) {
+        if (entries.stream().noneMatch(e -> e.name().equals(name))) {
+          throw new InvalidModelException(file, "missing tensor '" + name + "' of the layers " + specText);
+        }
+      }
+    }
+    String sha = meta.get(DATA_SHA256);
+    if (sha != null && !HEX64.matcher(sha).matches()) {
+      throw new InvalidModelException(file, "__metadata__ " + DATA_SHA256 + " is '" + sha
+          + "', expected 64 lowercase hex digits");
+    }
+    MessageDigest md = SafeTensors.sha256();
+    for (Entry e : entries) { // in file order, for the digest
+      long[] s = e.shape();
+      int cols = s.length > 1 ? (int) (java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b) / s[0]) : 0;
+      load(ch, file, e, dataStart, net.params(), offsets.get(e.name()), cols, allowNonFinite, md);
     }
     if (sha != null) {
       String actual = HexFormat.of().formatHex(md.digest());

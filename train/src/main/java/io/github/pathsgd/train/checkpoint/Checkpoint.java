@@ -1,5 +1,6 @@
 package io.github.pathsgd.train.checkpoint;
 
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.data.InputFiles;
 import io.github.pathsgd.train.history.EpochRecord;
@@ -25,7 +26,8 @@ import java.util.zip.CRC32C;
  * number, so a resumed run draws exactly what the uninterrupted run would have drawn (the file holds no random state).
  *
  * <p>Binary format (big-endian), version 2: magic {@code PSGDCKPT}, the format version, the config hash (UTF), the
- * layout (width count, widths n_0..n_L), the epoch, the steps per epoch, the parameter count and floats, the
+ * layout (width count, widths n_0..n_L; for a network of layers, convolutions and pooling, the two ints 0 and the
+ * parameter count: its structure is part of the config hash), the epoch, the steps per epoch, the parameter count and floats, the
  * optimizer-state entry count and entries (key, kind 0 = float[] / 1 = double[], length, values), the history records
  * (count, then per record the epoch and nine doubles), and last the CRC32C of every byte before it. Written
  * atomically.
@@ -52,6 +54,17 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
     InvalidCheckpointException(Path file, String what) {
       super("checkpoint " + file + ": " + what);
     }
+  }
+
+  /** The layout field of a network: an MLP's widths, or {0, parameter count} for a network of layers. */
+  public static int[] widths(NetLayout layout) {
+    return layout instanceof ParamLayout p ? p.widths() : new int[] {0, layout.size()};
+  }
+
+  /** The layout field in words. */
+  static String describe(int[] widths) {
+    return widths.length == 2 && widths[0] == 0 ? "of a network of layers with " + widths[1] + " parameters"
+        : new ParamLayout(widths).toString();
   }
 
   public void write(Path file) {
@@ -147,7 +160,7 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
    * {@code freshState} (a newly initialized state's {@code export()}) has, every buffer of its length. A checkpoint
    * that fails is never resumed: the exception names the file, what is wrong, and how to start over.
    */
-  public static Checkpoint readForResume(Path file, String configHash, ParamLayout layout, int epochs,
+  public static Checkpoint readForResume(Path file, String configHash, NetLayout layout, int epochs,
       int stepsPerEpoch, Map<String, Object> freshState) throws IOException {
     InputFiles.requireRegular(file, "checkpoint"); // a FIFO would block on open
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -155,8 +168,8 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
     }
   }
 
-  /** {@link #readForResume(Path, String, ParamLayout, int, int, Map)} on an open channel named {@code file}. */
-  static Checkpoint readForResume(SeekableByteChannel ch, Path file, String configHash, ParamLayout layout,
+  /** {@link #readForResume(Path, String, NetLayout, int, int, Map)} on an open channel named {@code file}. */
+  static Checkpoint readForResume(SeekableByteChannel ch, Path file, String configHash, NetLayout layout,
       int epochs, int stepsPerEpoch, Map<String, Object> freshState) throws IOException {
     try {
       Checkpoint c = read(ch, file);
@@ -172,12 +185,12 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
   }
 
   /** Why this checkpoint does not belong to the run described by the arguments, or null if it does. */
-  private String mismatch(String hash, ParamLayout layout, int epochs, int steps, Map<String, Object> fresh) {
+  private String mismatch(String hash, NetLayout layout, int epochs, int steps, Map<String, Object> fresh) {
     if (!configHash.equals(hash)) {
       return "written for config hash " + configHash + ", this run's is " + hash;
     }
-    if (!Arrays.equals(widths, layout.widths())) {
-      return "layout " + new ParamLayout(widths) + ", this run's network is " + layout;
+    if (!Arrays.equals(widths, widths(layout))) {
+      return "layout " + describe(widths) + ", this run's network is " + describe(widths(layout));
     }
     if (epoch > epochs) {
       return "epoch " + epoch + " beyond this run's epoch budget of " + epochs;

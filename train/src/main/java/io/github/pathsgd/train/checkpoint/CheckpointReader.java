@@ -111,11 +111,19 @@ final class CheckpointReader {
       for (int i = 0; i < nw; i++) {
         widths[i] = in.readInt();
       }
-      ParamLayout layout;
-      try {
-        layout = new ParamLayout(widths);
-      } catch (IllegalArgumentException e) {
-        throw new InvalidCheckpointException(file, "layout " + Arrays.toString(widths) + ": " + e.getMessage());
+      int layoutSize;
+      if (nw == 2 && widths[0] == 0) { // a network of layers: {0, parameter count}
+        if (widths[1] < 1) {
+          throw new InvalidCheckpointException(file, "layout " + Arrays.toString(widths) + ": a network of layers "
+              + "needs a positive parameter count");
+        }
+        layoutSize = widths[1];
+      } else {
+        try {
+          layoutSize = new ParamLayout(widths).size();
+        } catch (IllegalArgumentException e) {
+          throw new InvalidCheckpointException(file, "layout " + Arrays.toString(widths) + ": " + e.getMessage());
+        }
       }
       int epoch = c.readInt();
       if (epoch < 0) {
@@ -126,9 +134,9 @@ final class CheckpointReader {
         throw new InvalidCheckpointException(file, "steps per epoch " + steps + ", expected >= 1");
       }
       float[] params = c.readFloats("parameter count");
-      if (params.length != layout.size()) {
-        throw new InvalidCheckpointException(file, params.length + " parameters, the layout " + layout + " has "
-            + layout.size());
+      if (params.length != layoutSize) {
+        throw new InvalidCheckpointException(file, params.length + " parameters, the layout "
+            + Checkpoint.describe(widths) + " has " + layoutSize);
       }
       for (int i = 0; i < params.length; i++) {
         if (!Float.isFinite(params[i])) {

@@ -1,6 +1,6 @@
 package io.github.pathsgd.train.history;
 
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import java.util.List;
 
 /**
@@ -12,7 +12,7 @@ import java.util.List;
  * @param history one record per epoch, epoch 0 (the initialization) first
  * @param network the final network
  */
-public record RunResult(String status, String reason, int epochsCompleted, List<EpochRecord> history, Mlp network) {
+public record RunResult(String status, String reason, int epochsCompleted, List<EpochRecord> history, Network network) {
   public static final String COMPLETED = "completed";
   public static final String DIVERGED = "diverged";
 
