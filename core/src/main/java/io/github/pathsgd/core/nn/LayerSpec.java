@@ -281,6 +281,11 @@ public final class LayerSpec {
                 + " is larger than its input " + shape + " padded to " + (h + 2 * cv.pad()) + "x"
                 + (w + 2 * cv.pad()));
           }
+          long need = off + (long) cv.filters() * c * cv.kh() * cv.kw() + cv.filters();
+          if (need > ParamLayout.MAX_PARAMS) {
+            throw new IllegalArgumentException(where + ": the network has " + need + " parameters, more than the "
+                + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+          }
           Conv2d l = new Conv2d(c, h, w, cv.filters(), cv.kh(), cv.kw(), cv.stride(), cv.pad(), at, true);
           layers.add(l);
           off += l.paramSize();
@@ -306,6 +311,11 @@ public final class LayerSpec {
           if (in > ParamLayout.MAX_PARAMS) {
             throw new IllegalArgumentException(where + ": input of " + in + " units is too large");
           }
+          long need = off + in * d.units() + d.units();
+          if (need > ParamLayout.MAX_PARAMS) {
+            throw new IllegalArgumentException(where + ": the network has " + need + " parameters, more than the "
+                + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+          }
           Dense l = new Dense((int) in, d.units(), at, true);
           layers.add(l);
           off += (long) l.paramSize();
@@ -322,6 +332,10 @@ public final class LayerSpec {
       }
     }
     long in = (long) c * h * w;
+    if (off + in * classes + classes > ParamLayout.MAX_PARAMS) {
+      throw new IllegalArgumentException("layers: the network has " + (off + in * classes + classes) + " parameters, "
+          + "more than the " + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+    }
     Dense out = new Dense((int) in, classes, (int) off, false);
     off += out.paramSize();
     if (off > ParamLayout.MAX_PARAMS) {

@@ -59,7 +59,7 @@ public record SweepSpec(
 
   public static final List<String> SCALES = List.of("smoke", "quick", "paper");
   public static final List<String> FIGURES = List.of("size", "rescaling", "compare");
-  public static final List<String> PRESETS = List.of("size", "rescaling", "compare");
+  public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv");
 
   /**
    * What a scale changes: base keys are merged over the preset's base, grid keys replace (or add) the preset's lists,

@@ -63,7 +63,7 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
 
   /** The layout field in words. */
   static String describe(int[] widths) {
-    return widths.length == 2 && widths[0] == 0 ? "of a network of layers with " + widths[1] + " parameters"
+    return widths.length == 2 && widths[0] == 0 ? "(network of layers, " + widths[1] + " parameters)"
         : new ParamLayout(widths).toString();
   }
 

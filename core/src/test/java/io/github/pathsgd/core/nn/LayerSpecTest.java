@@ -1,0 +1,120 @@
+package io.github.pathsgd.core.nn;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import org.junit.jupiter.api.Test;
+
+/** The {@code --layers} grammar: canonical text round trips, whitespace and defaults, refusals that name the token. */
+class LayerSpecTest {
+  @Provide
+  Arbitrary<List<LayerSpec.Item>> specs() {
+    Arbitrary<LayerSpec.Item> conv = Combinators.combine(Arbitraries.integers().between(1, 64),
+        Arbitraries.integers().between(1, 7), Arbitraries.integers().between(1, 7), Arbitraries.integers().between(1,
+            3), Arbitraries.integers().between(0, 3)).as(LayerSpec.Conv::new);
+    Arbitrary<LayerSpec.Item> pool = Combinators.combine(Arbitraries.of(true, false),
+        Arbitraries.integers().between(1, 4), Arbitraries.integers().between(1, 4)).as(LayerSpec.Pool::new);
+    Arbitrary<LayerSpec.Item> dense = Arbitraries.integers().between(1, 5000).map(LayerSpec.Full::new);
+    Arbitrary<LayerSpec.Item> flat = Arbitraries.just(new LayerSpec.Flatten());
+    return Arbitraries.oneOf(conv, pool, dense, flat).list().ofMinSize(1).ofMaxSize(6);
+  }
+
+  @Property(tries = 300)
+  void canonicalTextReadsBackToTheSameSpec(@ForAll("specs") List<LayerSpec.Item> items) {
+    StringBuilder sb = new StringBuilder();
+    for (LayerSpec.Item i : items) {
+      sb.append(sb.length() == 0 ? "" : ",").append(i);
+    }
+    LayerSpec s = LayerSpec.parse(sb.toString());
+    assertThat(s.items()).isEqualTo(items);
+    assertThat(LayerSpec.parse(s.toString())).isEqualTo(s);
+    // spaces anywhere between the parts, and upper case, read the same
+    assertThat(LayerSpec.parse(" " + sb.toString().replace(",", " , ").replace("(", " ( ").toUpperCase() + " "))
+        .isEqualTo(s);
+  }
+
+  @Test
+  void defaultsAndNonSquareKernels() {
+    LayerSpec s = LayerSpec.parse("conv(8,3x5,stride=2),conv(4, 3, pad=1, stride=1),maxpool(2),avgpool(3,stride=1),"
+        + "flatten(),dense(32)");
+    assertThat(s.items()).containsExactly(new LayerSpec.Conv(8, 3, 5, 2, 0), new LayerSpec.Conv(4, 3, 3, 1, 1),
+        new LayerSpec.Pool(true, 2, 2), new LayerSpec.Pool(false, 3, 1), new LayerSpec.Flatten(),
+        new LayerSpec.Full(32));
+    assertThat(s.toString()).isEqualTo("conv(8,3x5,stride=2),conv(4,3,pad=1),maxpool(2),avgpool(3,stride=1),flatten,"
+        + "dense(32)");
+  }
+
+  @Test
+  void refusalsNameTheTokenAndWhatWasExpected() {
+    String[][] cases = {
+      {"", "layers: empty list; expected e.g. conv(16,3,pad=1),avgpool(2),dense(128)"},
+      {"conv(16)", "layers: 'conv(16)': expected conv(FILTERS,KERNEL[,stride=S][,pad=P]), KERNEL as K or KHxKW"},
+      {"conv(16,3,pad=-1)", "layers: 'conv(16,3,pad=-1)': expected conv(FILTERS,KERNEL[,stride=S][,pad=P]), KERNEL as"
+          + " K or KHxKW (pad '-1' is not a non-negative integer)"},
+      {"conv(16,3,stride=0)", "layers: 'conv(16,3,stride=0)': expected conv(FILTERS,KERNEL[,stride=S][,pad=P]), "
+          + "KERNEL as K or KHxKW with stride >= 1"},
+      {"conv(16,3,pad=1,pad=2)", "layers: 'conv(16,3,pad=1,pad=2)': expected conv(FILTERS,KERNEL[,stride=S][,pad=P])"
+          + ", KERNEL as K or KHxKW (pad given twice)"},
+      {"conv(16,3,dilation=2)", "layers: 'conv(16,3,dilation=2)': expected conv(FILTERS,KERNEL[,stride=S][,pad=P]), "
+          + "KERNEL as K or KHxKW ('dilation=2' is not one of stride=, pad=)"},
+      {"conv(16,3x)", "layers: 'conv(16,3x)': expected conv(FILTERS,KERNEL[,stride=S][,pad=P]), KERNEL as K or KHxKW "
+          + "(KERNEL '3x')"},
+      {"conv(0,3)", "layers: 'conv(0,3)': expected conv(FILTERS,KERNEL[,stride=S][,pad=P]), KERNEL as K or KHxKW "
+          + "with FILTERS >= 1"},
+      {"dense(32),", "layers: empty item at position 2 of 'dense(32),'; expected NAME(ARGS) items separated by "
+          + "commas"},
+      {"dense(32", "layers: unclosed '(' in 'dense(32'; expected NAME(ARGS) items separated by commas"},
+      {"dense(3,2)", "layers: 'dense(3,2)': expected dense(UNITS)"},
+      {"dense(1.5)", "layers: 'dense(1.5)': expected dense(UNITS) (UNITS '1.5' is not a non-negative integer)"},
+      {"relu", "layers: 'relu': expected one of conv, avgpool, maxpool, dense, flatten (not 'relu')"},
+      {"maxpool()", "layers: 'maxpool()': expected maxpool(K[,stride=S])"},
+      {"flatten(1)", "layers: 'flatten(1)': expected flatten or flatten() (no arguments)"},
+      {"dense(32)x", "layers: 'dense(32)x': expected NAME(ARGS) with NAME one of conv, avgpool, maxpool, dense, "
+          + "flatten"},
+    };
+    for (String[] c : cases) {
+      assertThatThrownBy(() -> LayerSpec.parse(c[0])).as(c[0]).isInstanceOf(IllegalArgumentException.class)
+          .hasMessage(c[1]);
+    }
+  }
+
+  @Test
+  void shapesThatDoNotFitAreRefusedNamingTheLayer() {
+    assertThatThrownBy(() -> LayerSpec.parse("conv(4,3),maxpool(2),conv(8,7)").build(1, 10, 10, 10))
+        .hasMessage("layers: layer 3 'conv(8,7)': kernel 7x7 is larger than its input 4x4x4 padded to 4x4");
+    assertThatThrownBy(() -> LayerSpec.parse("maxpool(3)").build(3, 2, 8, 10))
+        .hasMessage("layers: layer 1 'maxpool(3)': window 3x3 is larger than its input 3x2x8");
+    assertThatThrownBy(() -> LayerSpec.parse("dense(10),conv(2,1)").build(1, 4, 4, 10))
+        .hasMessage("layers: layer 2 'conv(2,1)' needs an image input but gets a vector of 10 (no conv or pooling "
+            + "after dense or flatten)");
+    assertThatThrownBy(() -> LayerSpec.parse("flatten,avgpool(1)").build(1, 4, 4, 10))
+        .hasMessageStartingWith("layers: layer 2 'avgpool(1)' needs an image input");
+    assertThatThrownBy(() -> LayerSpec.parse("dense(100000),dense(100000)").build(1, 4, 4, 10))
+        .hasMessageContaining("layers: layer 2 'dense(100000)': the network has");
+  }
+
+  @Test
+  void buildOffsetsTileTheParameterVector() {
+    LayerNet n = LayerSpec.parse("conv(16,3,pad=1),avgpool(2),conv(32,3,pad=1),maxpool(2),dense(128)")
+        .build(3, 32, 32, 10);
+    List<Integer> ends = new ArrayList<>();
+    int at = 0;
+    for (Layer l : n.layers()) {
+      assertThat(l.paramOffset()).isEqualTo(at);
+      at += l.paramSize();
+      ends.add(at);
+    }
+    assertThat(at).isEqualTo(n.params().size()).isEqualTo(16 * 27 + 16 + 32 * 144 + 32 + 128 * 2048 + 128
+        + 10 * 128 + 10);
+    assertThat(n.inputShape()).containsExactly(3, 32, 32);
+    assertThat(n.outputs()).isEqualTo(10);
+  }
+}
