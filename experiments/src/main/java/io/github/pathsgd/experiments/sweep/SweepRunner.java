@@ -327,7 +327,7 @@ public final class SweepRunner {
   static String label(SweepRun r) {
     TrainConfig c = r.config();
     return String.format(Locale.ROOT, "%s %s %s %s h=%s d=%s lr=%s seed %d", r.phase(), c.dataset(), c.optimizer(),
-        c.init(), c.hidden(), c.dropout(), c.lr(), c.seed());
+        c.init(), c.layers() != null ? c.layers().get(0) : c.hidden(), c.dropout(), c.lr(), c.seed());
   }
 
   void log(String s) {
