@@ -68,6 +68,21 @@ class ConvCliTest {
     assertThat(factors.at("/factors/layers.2").size()).isEqualTo(16);
   }
 
+  /** {@code --layers dense(8)} trains exactly as {@code --hidden 8}: same init, same picks, same kernels, same bits. */
+  @Test
+  void aDenseOnlyLayersRunGivesTheNumbersOfTheHiddenRun(@TempDir Path tmp) throws Exception {
+    JsonNode[] finals = new JsonNode[2];
+    String[][] nets = {{"--hidden", "8"}, {"--layers", "dense(8)"}};
+    for (int i = 0; i < 2; i++) {
+      Path out = tmp.resolve("r" + i);
+      CliTest.Result r = CliTest.run("train", nets[i][0], nets[i][1], "--per-class-train", "20", "--epochs", "2",
+          "--init", "unbalanced", "--out", out.toString(), "--quiet", "--threads", "1");
+      assertThat(r.code()).as(r.err()).isZero();
+      finals[i] = Configs.json().readTree(out.resolve("summary.json").toFile()).get("final");
+    }
+    assertThat(finals[1]).isEqualTo(finals[0]); // sgd with momentum 0.9 and dropout 0.5: the unfused step on both
+  }
+
   @Test
   void layersAndHiddenAreExclusiveAndBadSpecsAreOneLine(@TempDir Path tmp) {
     CliTest.Result a = CliTest.run("train", "--hidden", "8", "--layers", "dense(8)", "--out", tmp.toString());

@@ -194,7 +194,8 @@ public final class Figures {
     if (runs.isEmpty()) {
       return List.of();
     }
-    String data = runs.get(0).cfg("dataset") + " " + runs.get(0).cfg("hidden");
+    String data = runs.get(0).cfg("dataset") + " " + (runs.get(0).config().path("layers").isTextual()
+        ? runs.get(0).cfg("layers") : runs.get(0).cfg("hidden"));
     XYChart c = chart("E2 rescaling: " + tag(rs, data), "epoch", "training cross-entropy (log)");
     c.getStyler().setYAxisLogarithmic(true);
     int i = 0;

@@ -199,12 +199,12 @@ public final class Report {
     h(2, "Runs");
     List<List<String>> rows = new ArrayList<>();
     for (Run r : all) {
-      rows.add(List.of(r.id(), r.phase(), r.cfg("dataset"), r.cfg("optimizer"), r.cfg("init"), r.cfg("hidden"),
-          r.cfg("dropout"), r.cfg("lr"), r.cfg("seed"), r.status(),
+      rows.add(List.of(r.id(), r.phase(), r.cfg("dataset"), r.cfg("optimizer"), r.cfg("init"),
+          r.config().path("layers").isTextual() ? r.cfg("layers") : r.cfg("hidden"), r.cfg("dropout"), r.cfg("lr"), r.cfg("seed"), r.status(),
           r.line().path("summary").path("epochs_completed").asText("–"), f(r.summary("final", "train_error")),
           f(r.summary("final", "test_error")), f(r.summary("best_validation", "test_error"))));
     }
-    table(List.of("run", "phase", "dataset", "optimizer", "init", "hidden", "dropout", "lr", "seed", "status",
+    table(List.of("run", "phase", "dataset", "optimizer", "init", "hidden or layers", "dropout", "lr", "seed", "status",
         "epochs", "final train err", "final test err", "test err at best val"), rows);
     h(2, "Provenance");
     List<String> prov = new ArrayList<>();
