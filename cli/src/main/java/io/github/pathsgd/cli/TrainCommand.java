@@ -226,8 +226,8 @@ final class TrainCommand implements Callable<Integer> {
     Trainer trainer = Components.trainer(cfg, data);
     if (!quiet) {
       System.out.printf(Locale.ROOT, "pathsgd train %s: %s on %s (%d train, %s validation, %d test; loaded in %.1fs)%n",
-          runId, cfg.layers() != null ? "layers " + cfg.layers().get(0) + " on " + data.train().channels() + "x"
-              + data.train().height() + "x" + data.train().width() : trainer.network().layout(), cfg.dataset(),
+          runId, cfg.layers() != null ? "layers " + cfg.layers().get(0) + " (input " + data.train().channels() + "x"
+              + data.train().height() + "x" + data.train().width() + ")" : trainer.network().layout(), cfg.dataset(),
           data.train().n(),
           data.validation() == null ? "0" : String.valueOf(data.validation().n()), data.test().n(), loadSeconds);
       System.out.println("optimizer " + cfg.optimizer() + " lr " + cfg.lr() + (cfg.momentum() > 0 ? " momentum "

@@ -66,6 +66,17 @@ class ConvCliTest {
     JsonNode factors = Configs.json().readTree(tmp.resolve("u.factors.json").toFile());
     assertThat(factors.get("factors").fieldNames()).toIterable().containsExactly("layers.0", "layers.1", "layers.2");
     assertThat(factors.at("/factors/layers.2").size()).isEqualTo(16);
+
+    // factors of 10^(e^4) ≈ 10^55 overflow float32: refused in one line, nothing written
+    Path over = tmp.resolve("o.safetensors");
+    CliTest.Result o = CliTest.run("rescale", model.toString(), "--unbalance", "--factor", "10^c", "--mu", "4",
+        "--sigma", "0", "--out", over.toString());
+    assertThat(o.code()).isNotZero();
+    assertThat(o.err().lines().count()).isEqualTo(1);
+    assertThat(o.err()).contains("unbalanced rescaling (", "refused: ", "overflow to infinity", "largest factor",
+        "channel");
+    assertThat(over).doesNotExist();
+    assertThat(tmp.resolve("o.factors.json")).doesNotExist();
   }
 
   /** {@code --layers dense(8)} trains exactly as {@code --hidden 8}: same init, same picks, same kernels, same bits. */

@@ -215,6 +215,23 @@ class LayerNetTrainStepTest {
   }
 
   @Test
+  void anUnbalancedInitThatOverflowsIsRefusedAndLeavesTheNetworkAsItWas() {
+    LayerNet n = net(6);
+    float[] before = n.params().toArray();
+    Unbalance huge = new Unbalance(new Unbalance.PerLayer(0.5), Unbalance.FactorForm.TEN_TO_THE_C, 4, 0);
+    assertThatThrownBy(() -> ChannelRescaling.unbalanceChecked(n, huge, new Rng(1)))
+        .isInstanceOf(Rescaling.Refused.class).hasMessageContaining("overflow to infinity")
+        .hasMessageContaining("largest factor");
+    assertThat(n.params().toArray()).containsExactly(before);
+    // a moderate one passes and keeps the function
+    LayerNet m = net(6);
+    double[][] f = ChannelRescaling.unbalanceChecked(m, Unbalance.DEFAULT, new Rng(1));
+    assertThat(f[0]).hasSize(3);
+    assertThat(f[1]).isNull(); // pooling
+    assertThat(m.params().toArray()).isNotEqualTo(before);
+  }
+
+  @Test
   void pathSgdStateOfALayerNetExportsAndRestoresAndRefusesAChannelRescaling() {
     LayerNet n = net(5);
     Optimizer opt = Optimizers.pathSgd(0.05, 2, 0.9, false);
