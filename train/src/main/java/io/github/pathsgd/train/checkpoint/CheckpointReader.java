@@ -2,13 +2,13 @@ package io.github.pathsgd.train.checkpoint;
 
 import static io.github.pathsgd.train.checkpoint.Checkpoint.MAGIC;
 import static io.github.pathsgd.train.checkpoint.Checkpoint.MIN_SIZE;
-import static io.github.pathsgd.train.checkpoint.Checkpoint.RECORD_BYTES;
 import static io.github.pathsgd.train.checkpoint.Checkpoint.NORM_BYTES;
+import static io.github.pathsgd.train.checkpoint.Checkpoint.RECORD_BYTES;
 import static io.github.pathsgd.train.checkpoint.Checkpoint.VERSION;
 
+import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.train.checkpoint.Checkpoint.InvalidCheckpointException;
-import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.train.history.EpochRecord;
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;
