@@ -393,8 +393,9 @@ final class SafeTensorsReader {
       Entry w = mod.getValue()[0];
       Entry b = mod.getValue()[1];
       if (w == null || b == null) {
-        throw new InvalidModelException(file, "nn.Sequential module " + i + " has '" + i + (w == null ? ".bias' but no '"
-            + i + ".weight'" : ".weight' but no '" + i + ".bias'") + " (every Linear layer needs a weight and a bias)");
+        String has = w == null ? i + ".bias' but no '" + i + ".weight'" : i + ".weight' but no '" + i + ".bias'";
+        throw new InvalidModelException(file, "nn.Sequential module " + i + " has '" + has
+            + " (every Linear layer needs a weight and a bias)");
       }
       if (w.shape().length != 2 || w.shape()[0] < 1 || w.shape()[1] < 1 || w.shape()[0] > Integer.MAX_VALUE
           || w.shape()[1] > Integer.MAX_VALUE) {

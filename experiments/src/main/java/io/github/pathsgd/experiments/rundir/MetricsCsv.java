@@ -142,7 +142,8 @@ public final class MetricsCsv {
       }
       int epoch = Integer.parseInt(f[1]);
       if (!SPLITS.contains(f[2])) {
-        throw new IllegalArgumentException(at + "expected split train, validation, test or model, got '" + clip(f[2]) + "'");
+        throw new IllegalArgumentException(at + "expected split train, validation, test or model, got '" + clip(f[2])
+            + "'");
       }
       if (!NAME.matcher(f[3]).matches()) {
         throw new IllegalArgumentException(at + "expected a metric name (a-z, 0-9, _), got '" + clip(f[3]) + "'");
