@@ -134,9 +134,14 @@ final class ExperimentsCommand implements Runnable {
         }
       }
       checkOutputs(out);
+      SweepRunner[] runner = new SweepRunner[1];
       SweepRunner.Options o = SweepRunner.Options.of(out).withJobs(jobs).withShard(k, n).withDataDir(dataDir)
           .withLog(quiet ? null : System.out);
-      SweepRunner.Outcome r = new SweepRunner(spec, scale, seeds, o).run();
+      if (!quiet && jobs == 1 && Progress.interactive()) { // one bar at a time: runs in parallel would draw over it
+        o = o.withListeners(run -> sweepProgress(System.out, run, runner[0].plannedRuns(), true));
+      }
+      runner[0] = new SweepRunner(spec, scale, seeds, o);
+      SweepRunner.Outcome r = runner[0].run();
       System.out.printf("pathsgd experiments run %s --scale %s: %d runs planned, %d trained (%d diverged%s), "
           + "%d already done, %d without data%s%s%s; results in %s%n", name, scale, r.planned(), r.trained(),
           r.diverged(), r.repaired() > 0 ? ", " + r.repaired() + " of them again because their files were damaged" : "",
@@ -146,6 +151,16 @@ final class ExperimentsCommand implements Runnable {
           r.combinedKept() ? ", combined files left as they were (they list retraining runs the pending selection "
               + "has not decided yet)" : "", out);
       return 0;
+    }
+
+    /**
+     * The progress bar of a sweep's run: its position (run {@code r.index() + 1} of {@code runs}) feeds the sweep's
+     * ETA; no per-epoch lines (the sweep logs one line per run).
+     */
+    static Progress sweepProgress(java.io.PrintStream out, io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun r,
+        int runs, boolean bar) {
+      return new Progress(out, r.runId(), bar, r.config().batchSize(), new Progress.Sweep(r.index() + 1, runs),
+          System::nanoTime).withoutEpochLines();
     }
 
     /** The sweep folder's own files, checked before the first run (each run checks its folder when it starts). */

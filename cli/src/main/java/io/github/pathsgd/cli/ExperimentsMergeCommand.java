@@ -164,9 +164,7 @@ final class ExperimentsMergeCommand implements Callable<Integer> {
       if ("missing-data".equals(SweepTasks.kind(dir, r))) {
         files.put(SweepTasks.MISSING_JSON, Files.readAllBytes(dir.resolve(SweepTasks.MISSING_JSON)));
       } else {
-        for (String f : SweepTasks.RESULT_FILES) {
-          files.put(f, Files.readAllBytes(dir.resolve(f)));
-        }
+        files.putAll(SweepTasks.resultFiles(dir));
       }
       if (SweepTasks.install(out, r, files)) {
         n++;

@@ -2,6 +2,7 @@ package io.github.pathsgd.cli;
 
 import io.github.pathsgd.core.geometry.GroupNorms;
 import io.github.pathsgd.core.geometry.LayerKappa;
+import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
@@ -65,6 +66,10 @@ final class NormsCommand implements Callable<Integer> {
         path.get("inf"));
     System.out.printf(Locale.ROOT, "group norm ℓ1 = %.6g   ℓ2 = %.6g   max-norm μ_{2,∞} = %.6g%n", group.get("l1"),
         group.get("l2"), group.get("max_norm"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> metrics = (Map<String, Object>) out.get("metrics");
+    System.out.println("spectral norm product Π‖W_l‖₂ = " + String.format(Locale.ROOT, "%.6g",
+        metrics.get("spectral_norm_product")));
     System.out.printf(Locale.ROOT, "%-6s %-12s %12s %12s %12s %12s%n", "layer", "shape", "frobenius", "spectral",
         "mean |w|", "max |w|");
     @SuppressWarnings("unchecked")
@@ -274,6 +279,14 @@ final class NormsCommand implements Callable<Integer> {
       layers.add(m);
     }
     out.put("layers", layers);
+    // the six measures as a run's metrics.csv records them (split model; biases included): one implementation
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    ModelNorms n = ModelNorms.of(net);
+    double[] v = n.values();
+    for (int i = 0; i < v.length; i++) {
+      metrics.put(ModelNorms.NAMES.get(i), Double.isFinite(v[i]) ? v[i] : String.valueOf(v[i]));
+    }
+    out.put("metrics", metrics);
     return out;
   }
 }

@@ -41,6 +41,7 @@ final class Progress implements TrainingListener {
   private double lossSum;
   private int lossCount;
   private volatile State state;
+  private boolean epochLines = true;
 
   Progress(PrintStream out, String label, boolean quiet) {
     this(out, label, quiet, 0, null);
@@ -61,6 +62,17 @@ final class Progress implements TrainingListener {
     this.batchSize = batchSize;
     this.sweep = sweep;
     this.clock = clock;
+  }
+
+  /** This listener without the per-epoch lines (a sweep logs one line per run): the bar only. */
+  Progress withoutEpochLines() {
+    epochLines = false;
+    return this;
+  }
+
+  /** What the bar draws now (null before the first step). */
+  State state() {
+    return state;
   }
 
   static boolean interactive() {
@@ -174,8 +186,10 @@ final class Progress implements TrainingListener {
       pb.close();
       pb = null;
     }
-    out.println(line(r));
-    out.flush();
+    if (epochLines) {
+      out.println(line(r));
+      out.flush();
+    }
   }
 
   static String line(EpochRecord r) {

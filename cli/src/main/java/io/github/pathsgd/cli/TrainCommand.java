@@ -155,6 +155,18 @@ final class TrainCommand implements Callable<Integer> {
           + " (default " + Defaults.DIVERGENCE_FACTOR + "; 0 = only NaN/infinity)")
   Double divergenceFactor;
 
+  @Option(names = "--init-model", paramLabel = "FILE",
+      description = "start from this safetensors model (pathsgd or PyTorch nn.Sequential names; F32, F64, F16, BF16); "
+          + "its widths are the architecture unless --hidden is given, and then they must agree")
+  Path initModel;
+
+  @Option(names = "--steps", paramLabel = "K",
+      description = "stop after K optimizer steps in all (the last epoch may be partial; default: no step budget)")
+  Integer steps;
+
+  @Option(names = "--no-norms", description = "do not record the network's norms after every epoch (split model)")
+  boolean noNorms;
+
   @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/train-RUNID)")
   Path out;
 
@@ -212,8 +224,18 @@ final class TrainCommand implements Callable<Integer> {
     put(m, "validation_size", validationSize);
     put(m, "stop_train_loss", stopLoss);
     put(m, "divergence_factor", divergenceFactor);
+    if (initModel != null) { // another file than the config's: its digest is the new file's
+      m.put("init_model", initModel.toString());
+      m.put("init_model_sha256", null);
+    }
+    put(m, "max_steps", steps);
+    if (noNorms) {
+      m.put("record_norms", false);
+    }
     Defaults.applyTrainCommand(m); // this command's own defaults (tuned for the bundled sample)
-    TrainConfig cfg = Configs.fromMap(m, TrainConfig.class).resolve();
+    // an init model's widths become hidden (or are checked against it), and its content the run id's
+    Components.BoundModel bound = Components.bind(Configs.fromMap(m, TrainConfig.class));
+    TrainConfig cfg = bound.config().resolve();
     String runId = ConfigHash.runId(cfg);
     Path dir = out != null ? out : Path.of("runs", "train-" + runId);
     checkOutputs(dir, saveModel);
@@ -233,6 +255,10 @@ final class TrainCommand implements Callable<Integer> {
       System.out.println("optimizer " + cfg.optimizer() + " lr " + cfg.lr() + (cfg.momentum() > 0 ? " momentum "
           + cfg.momentum() : "") + ", init " + cfg.init() + ", batch " + cfg.batchSize() + ", dropout "
           + cfg.dropout() + ", seed " + cfg.seed() + "; results in " + dir);
+      if (bound.model() != null) {
+        System.out.println("init model " + cfg.initModel() + ": " + bound.model().mapping() + ", SHA-256 "
+            + bound.model().sha256().substring(0, 12) + "...");
+      }
     }
     TrainingListener progress = quiet ? TrainingListener.NONE : new Progress(System.out, runId, false, cfg.batchSize(), null);
     Path ckpt = RunDirectory.checkpoint(dir);

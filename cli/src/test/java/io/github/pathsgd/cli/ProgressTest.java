@@ -64,4 +64,42 @@ class ProgressTest {
     assertThat(Progress.render(s, 80)).contains("40 samples/s").contains("ETA 0:08 sweep 0:27")
         .contains("batch-mean loss 3.0000");
   }
+
+  /** A sweep's runs get bars that know their position (run index + 1 of the planned runs) and print no epoch lines. */
+  @Test
+  void sweepRunsPassTheirPositionToTheBar(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) {
+    String yaml = """
+        name: tiny
+        description: tiny
+        figure: rescaling
+        base: {dataset: mnist-sample, hidden: [8], per_class_train: 4, validation_size: 50, epochs: 2, threads: 1,
+               batch_size: 10, seed: 3, record_norms: false}
+        grid:
+          optimizer: [sgd, path-sgd]
+          lr: [0.05, 0.1]
+        scales:
+          smoke: {description: s}
+          quick: {description: q}
+          paper: {description: p}
+        """;
+    var printed = new java.io.ByteArrayOutputStream();
+    var ps = new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8);
+    java.util.List<Progress> made = new java.util.ArrayList<>();
+    io.github.pathsgd.experiments.sweep.SweepRunner[] runner = new io.github.pathsgd.experiments.sweep.SweepRunner[1];
+    var o = io.github.pathsgd.experiments.sweep.SweepRunner.Options.of(tmp).withListeners(run -> {
+      Progress p = ExperimentsCommand.RunCommand.sweepProgress(ps, run, runner[0].plannedRuns(), false);
+      made.add(p);
+      return p;
+    });
+    runner[0] = new io.github.pathsgd.experiments.sweep.SweepRunner(
+        io.github.pathsgd.experiments.sweep.SweepSpec.parse(yaml, "tiny"), "smoke", 1, o);
+    runner[0].run();
+    assertThat(made).hasSize(4);
+    for (int i = 0; i < made.size(); i++) {
+      assertThat(made.get(i).state().sweep()).isEqualTo(new Progress.Sweep(i + 1, 4));
+      assertThat(made.get(i).state().batchSize()).isEqualTo(10);
+      assertThat(made.get(i).state().epoch()).isEqualTo(2);
+    }
+    assertThat(printed.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("epoch ");
+  }
 }

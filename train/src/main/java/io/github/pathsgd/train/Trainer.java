@@ -1,5 +1,6 @@
 package io.github.pathsgd.train;
 
+import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
@@ -43,6 +44,17 @@ import java.util.List;
  *
  * <p>Resuming: the stop rules are applied to the last checkpointed epoch before anything else, so a run killed after
  * its last checkpoint but before its summary ends with the stop reason the uninterrupted run reported.
+ *
+ * <p>Step budget ({@link Options#maxSteps} K &gt; 0): the run stops, status completed, after its K-th optimizer step
+ * (counted over all epochs), or at the epoch budget if that comes first. When step K ends an epoch, that epoch is
+ * recorded, checkpointed and stop-checked as any other. When it falls inside epoch e, the steps of e taken so far are
+ * a partial epoch: it is evaluated and recorded as epoch e (its train loss/error a clean pass over the training set,
+ * or with running train evaluation the mean over the mini-batches taken; its seconds those of its steps) and counted
+ * in {@code epochsCompleted}, but not checkpointed (a run killed before its summary resumes from epoch e − 1 and takes
+ * the same steps again).
+ *
+ * <p>Norms ({@link Options#recordNorms}): each record, epoch 0 included, gets the network's {@link ModelNorms} after
+ * the epoch, and their wall time.
  */
 public final class Trainer {
   /**
@@ -50,9 +62,13 @@ public final class Trainer {
    *
    * @param divergenceFactor the divergence bound's factor (see the class comment); 0 = no bound, only NaN and
    *     infinity
+   * @param recordNorms whether each epoch's record gets the network's {@link ModelNorms}
+   * @param maxSteps the step budget: the run stops after this many optimizer steps in all (0 = none; see the class
+   *     comment)
    */
   public record Options(int batchSize, int epochs, Dropout dropout, long seed, double stopTrainLoss,
-      boolean stopAtZeroTrainError, boolean fullTrainEval, int evalBatch, double divergenceFactor) {
+      boolean stopAtZeroTrainError, boolean fullTrainEval, int evalBatch, double divergenceFactor,
+      boolean recordNorms, long maxSteps) {
     /** The default divergence factor: a training loss 1000 times the initial one ends a run as diverged. */
     public static final double DEFAULT_DIVERGENCE_FACTOR = 1000;
 
@@ -63,6 +79,16 @@ public final class Trainer {
       if (!(divergenceFactor >= 0) || Double.isInfinite(divergenceFactor)) {
         throw new IllegalArgumentException("divergence factor must be finite and >= 0, got " + divergenceFactor);
       }
+      if (maxSteps < 0) {
+        throw new IllegalArgumentException("step budget must be >= 0 (0 = none), got " + maxSteps);
+      }
+    }
+
+    /** Options without norms and without a step budget. */
+    public Options(int batchSize, int epochs, Dropout dropout, long seed, double stopTrainLoss,
+        boolean stopAtZeroTrainError, boolean fullTrainEval, int evalBatch, double divergenceFactor) {
+      this(batchSize, epochs, dropout, seed, stopTrainLoss, stopAtZeroTrainError, fullTrainEval, evalBatch,
+          divergenceFactor, false, 0);
     }
 
     /** Options with the default divergence factor ({@link #DEFAULT_DIVERGENCE_FACTOR}). */
@@ -142,7 +168,7 @@ public final class Trainer {
     all.onStart(startEpoch, opt.epochs(), steps);
     if (history.isEmpty()) {
       long t0 = System.nanoTime();
-      EpochRecord r0 = withEval(evaluateAll(0, Double.NaN, 0, 0), (System.nanoTime() - t0) / 1e9);
+      EpochRecord r0 = withNorms(withEval(evaluateAll(0, Double.NaN, 0, 0), (System.nanoTime() - t0) / 1e9));
       history.add(r0);
       all.onEpoch(r0);
       Stop stop = divergence.afterEpoch(r0); // epoch 0: no checkpoint, no stop rule
@@ -152,7 +178,8 @@ public final class Trainer {
     } else {
       // a resumed run: the last checkpointed epoch may already have met a stop rule (killed before its summary)
       EpochRecord last = history.get(history.size() - 1);
-      Stop stop = stopRules.afterEpoch(last);
+      Stop stop = opt.maxSteps() > 0 && (long) last.epoch() * steps >= opt.maxSteps() ? stepBudget(last.epoch(), steps,
+          steps) : stopRules.afterEpoch(last);
       if (stop != null) {
         return new RunResult(stop.status(), stop.reason(), last.epoch(), history, net);
       }
@@ -176,6 +203,8 @@ public final class Trainer {
       long t0 = System.nanoTime();
       double lossSum = 0;
       long errSum = 0;
+      long seen = 0;
+      int taken = 0;
       for (int s = 0; s < steps && stop == null; s++) {
         int from = s * B;
         int rows = Math.min(B, n - from);
@@ -189,7 +218,12 @@ public final class Trainer {
         if (stop == null) {
           lossSum += st.loss() * rows;
           errSum += st.errors();
+          seen += rows;
+          taken = s + 1;
           all.onStep(e, s + 1, st.loss());
+          if (opt.maxSteps() > 0 && (long) (e - 1) * steps + s + 1 >= opt.maxSteps()) {
+            break; // the step budget: this epoch ends here (partial unless this was its last step)
+          }
         }
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
@@ -198,14 +232,39 @@ public final class Trainer {
       }
       epoch = e;
       long t1 = System.nanoTime();
-      EpochRecord r = withEval(evaluateAll(e, lossSum / n, (double) errSum / n, seconds),
-          (System.nanoTime() - t1) / 1e9);
+      EpochRecord r = withNorms(withEval(evaluateAll(e, lossSum / seen, (double) errSum / seen, seconds),
+          (System.nanoTime() - t1) / 1e9));
       history.add(r);
       all.onEpoch(r);
+      if (taken < steps) { // a partial epoch at the step budget: no checkpoint, no stop rule but divergence
+        stop = divergence.afterEpoch(r);
+        if (stop == null) {
+          stop = stepBudget(e, taken, steps);
+        }
+        break;
+      }
       stop = all.afterEpoch(r);
+      if (stop == null && opt.maxSteps() > 0 && (long) e * steps >= opt.maxSteps()) {
+        stop = stepBudget(e, steps, steps);
+      }
     }
     return stop == null ? new RunResult(RunResult.COMPLETED, "epoch budget of " + opt.epochs() + " reached", epoch,
         history, net) : new RunResult(stop.status(), stop.reason(), epoch, history, net);
+  }
+
+  private Stop stepBudget(int epoch, int taken, int steps) {
+    return new Stop(RunResult.COMPLETED, "step budget of " + opt.maxSteps() + " steps reached"
+        + (taken < steps ? " in epoch " + epoch + " (a partial epoch: " + taken + " of its " + steps + " steps)"
+            : " at the end of epoch " + epoch));
+  }
+
+  private EpochRecord withNorms(EpochRecord r) {
+    if (!opt.recordNorms()) {
+      return r;
+    }
+    long t0 = System.nanoTime();
+    ModelNorms n = ModelNorms.of(net);
+    return r.withNorms(n, (System.nanoTime() - t0) / 1e9);
   }
 
   /** Restores the network, the optimizer state and {@code history} from the checkpoint, if any; the first epoch. */
@@ -234,7 +293,7 @@ public final class Trainer {
 
   private static EpochRecord withEval(EpochRecord r, double evalSeconds) {
     return new EpochRecord(r.epoch(), r.trainLoss(), r.trainError(), r.validationLoss(), r.validationError(),
-        r.testLoss(), r.testError(), r.seconds(), evalSeconds, r.kappaClamped());
+        r.testLoss(), r.testError(), r.seconds(), evalSeconds, r.kappaClamped(), r.norms(), r.normSeconds());
   }
 
   private EpochRecord evaluateAll(int epoch, double runningLoss, double runningError, double seconds) {

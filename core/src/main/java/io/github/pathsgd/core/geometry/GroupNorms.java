@@ -2,6 +2,7 @@ package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.tensor.SpectralNorm;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
 
@@ -85,17 +86,13 @@ public final class GroupNorms {
     return Math.sqrt(s);
   }
 
-  /** Spectral norm (largest singular value) of W_l (biases excluded), by power iteration in double. */
+  /**
+   * Spectral norm (largest singular value) of W_l (biases excluded), by {@link SpectralNorm#of} (Lanczos
+   * bidiagonalization in double, checked against LAPACK).
+   */
   public static double spectral(Mlp net, int l) {
     ParamLayout lay = net.layout();
-    int rows = lay.out(l);
-    int cols = lay.in(l);
-    double[] a = new double[rows * cols];
-    FloatBuffer w = net.params().buffer();
-    for (int i = 0; i < a.length; i++) {
-      a[i] = w.get(lay.weightOffset(l) + i);
-    }
-    return spectral(a, rows, cols, 1000, 1e-12);
+    return SpectralNorm.of(net.params().buffer(), lay.weightOffset(l), lay.out(l), lay.in(l));
   }
 
   /**

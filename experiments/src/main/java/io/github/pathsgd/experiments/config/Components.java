@@ -27,10 +27,12 @@ import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.data.Dataset;
 import io.github.pathsgd.data.Datasets;
 import io.github.pathsgd.data.Preprocessing;
+import io.github.pathsgd.experiments.io.SafeTensors;
 import io.github.pathsgd.train.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What a {@link TrainConfig} names, built: the data request and the data, the initial network (balanced or the
@@ -89,8 +91,10 @@ public final class Components {
   }
 
   /**
-   * The initial network for a config: balanced (stream {@code init}), or the paper's unbalanced rescaling of it (stream
-   * {@code unbalance}; its check's random inputs from {@code unbalance}'s split {@code check}).
+   * The initial network for a config: balanced (stream {@code init}) or the bound {@code init_model} ({@link
+   * #bindInitModel}; its input width must be the data's and its output width the class count), or the paper's
+   * unbalanced rescaling of either (stream {@code unbalance}; its check's random inputs from {@code unbalance}'s split
+   * {@code check}).
    *
    * @throws Rescaling.Refused if the unbalanced rescaling overflows, underflows or is not equivalent (see {@link
    *     #applyUnbalancedInit})
@@ -98,7 +102,7 @@ public final class Components {
   public static Mlp initialNetwork(TrainConfig cfg, int inputs, int classes) {
     ParamLayout layout = new ParamLayout(cfg.widths(inputs, classes));
     Rng root = new Rng(cfg.seed());
-    Mlp net = Init.balanced(layout, root.split("init"));
+    Mlp net = cfg.initModel() != null ? initModel(cfg, inputs, classes) : Init.balanced(layout, root.split("init"));
     if (cfg.init().equals("unbalanced")) {
       applyUnbalancedInit(net, cfg, root.split("unbalance"));
     }
@@ -196,6 +200,79 @@ public final class Components {
     return Rescaling.unbalanceChecked(net, unbalanceOptions(cfg), rng);
   }
 
+  /**
+   * A model file bound to a config: the config with {@code hidden} from the model (or checked against it) and {@code
+   * init_model_sha256} set, and the model as read.
+   */
+  public record BoundModel(TrainConfig config, SafeTensors.InitModel model) {}
+
+  /**
+   * Binds a config's {@code init_model} to the file (a config without one is returned as it is): reads the model
+   * ({@link SafeTensors#readInit}, every check of the reader), takes its hidden widths as {@code hidden} when that is
+   * unset and otherwise requires them to agree, and sets {@code init_model_sha256} to the file's SHA-256, which the run
+   * id then hashes (the content, not the path); a digest the config already holds must match the file. Call it on the
+   * config before {@link TrainConfig#resolve()} fills in the default widths.
+   *
+   * @throws ConfigException naming the key, the file and what disagrees, or what is wrong with the file
+   */
+  public static TrainConfig bindInitModel(TrainConfig cfg) {
+    return bind(cfg).config();
+  }
+
+  /** {@link #bindInitModel}, with the model read (null for a config without {@code init_model}). */
+  public static BoundModel bind(TrainConfig cfg) {
+    if (cfg.initModel() == null) {
+      return new BoundModel(cfg, null);
+    }
+    SafeTensors.InitModel m = readModel(cfg.initModel());
+    int[] w = m.network().layout().widths();
+    List<Integer> hidden = new ArrayList<>();
+    for (int i = 1; i < w.length - 1; i++) {
+      hidden.add(w[i]);
+    }
+    if (cfg.hidden() != null && !cfg.hidden().equals(hidden)) {
+      throw new ConfigException("hidden", "widths " + cfg.hidden() + " disagree with init_model " + cfg.initModel()
+          + ", whose hidden widths are " + hidden + " (" + m.network().layout() + "); leave hidden unset to take the "
+          + "model's");
+    }
+    if (cfg.initModelSha256() != null && !cfg.initModelSha256().equals(m.sha256())) {
+      throw new ConfigException("init_model_sha256", "init_model " + cfg.initModel() + " has SHA-256 " + m.sha256()
+          + ", not " + cfg.initModelSha256() + " as the config says: the file changed since the config was written");
+    }
+    Map<String, Object> map = Configs.toMap(cfg);
+    map.put("hidden", hidden);
+    map.put("init_model_sha256", m.sha256());
+    return new BoundModel(Configs.fromMap(map, TrainConfig.class), m);
+  }
+
+  private static SafeTensors.InitModel readModel(String file) {
+    try {
+      return SafeTensors.readInit(Path.of(file));
+    } catch (java.io.IOException e) {
+      throw new ConfigException("init_model", String.valueOf(e.getMessage()));
+    }
+  }
+
+  /** The network of a bound config's {@code init_model}, checked against the data's widths and the bound digest. */
+  private static Mlp initModel(TrainConfig cfg, int inputs, int classes) {
+    SafeTensors.InitModel m = readModel(cfg.initModel());
+    if (cfg.initModelSha256() != null && !cfg.initModelSha256().equals(m.sha256())) {
+      throw new ConfigException("init_model_sha256", "init_model " + cfg.initModel() + " has SHA-256 " + m.sha256()
+          + ", not " + cfg.initModelSha256() + ": the file changed after the run was set up");
+    }
+    ParamLayout lay = m.network().layout();
+    if (lay.inputs() != inputs || lay.outputs() != classes) {
+      throw new ConfigException("init_model", cfg.initModel() + " is " + lay + ": " + lay.inputs() + " inputs and "
+          + lay.outputs() + " outputs, but the data set " + cfg.dataset() + " has " + inputs + " inputs and " + classes
+          + " classes");
+    }
+    if (!lay.equals(new ParamLayout(cfg.widths(inputs, classes)))) {
+      throw new ConfigException("hidden", "widths " + cfg.hidden() + " disagree with init_model " + cfg.initModel()
+          + " (" + lay + ")");
+    }
+    return m.network();
+  }
+
   /** A trainer for the config over already loaded data. */
   public static Trainer trainer(TrainConfig cfg, DataSplits data) {
     cfg = cfg.resolve();
@@ -221,7 +298,8 @@ public final class Components {
     Optimizer opt = optimizer(cfg);
     Dropout dropout = new Dropout((float) (1 - cfg.dropout()), (float) (1 - cfg.inputDropout()));
     Trainer.Options o = new Trainer.Options(cfg.batchSize(), cfg.epochs(), dropout, cfg.seed(), cfg.stopTrainLoss(),
-        cfg.stopAtZeroTrainError(), cfg.trainEval().equals("full"), 1000, cfg.divergenceFactor());
+        cfg.stopAtZeroTrainError(), cfg.trainEval().equals("full"), 1000, cfg.divergenceFactor(), cfg.recordNorms(),
+        cfg.maxSteps() == null ? 0 : cfg.maxSteps());
     return new Trainer(net, opt, data.train(), data.validation(), data.test(), o, ConfigHash.configHash(cfg));
   }
 }

@@ -13,20 +13,30 @@ import java.util.TreeMap;
 public final class ConfigHash {
   private ConfigHash() {}
 
-  /** Keys that do not change what a run computes, left out of the config hash. */
-  private static final Set<String> NOT_HASHED = Set.of("data_dir", "threads");
-
+  /**
+   * Keys that do not change what a run computes, left out of the config hash; {@code init_model} (a path) is stood
+   * for by {@code init_model_sha256}, the file's content.
+   */
+  private static final Set<String> NOT_HASHED = Set.of("data_dir", "threads", "init_model");
   /**
    * Keys added after run ids were published: hashed only when set (not null), so that a config that leaves them unset
    * keeps its run id.
    */
-  private static final Set<String> HASHED_WHEN_SET = Set.of("layers");
+  private static final Set<String> HASHED_WHEN_SET = Set.of("layers", "init_model_sha256", "max_steps");
 
   /** SHA-256 (hex) of the resolved config's canonical JSON, without the keys that do not change the result. */
   public static String configHash(TrainConfig cfg) {
-    Map<String, Object> m = new TreeMap<>(Configs.toMap(cfg.resolve()));
+    TrainConfig r = cfg.resolve();
+    if (r.initModel() != null && r.initModelSha256() == null) {
+      throw new IllegalStateException("init_model " + r.initModel() + " is not bound to its content (no "
+          + "init_model_sha256): bind the config first (Components.bindInitModel)");
+    }
+    Map<String, Object> m = new TreeMap<>(Configs.toMap(r));
     NOT_HASHED.forEach(m::remove);
-    HASHED_WHEN_SET.stream().filter(k -> m.get(k) == null).forEach(m::remove);
+    HASHED_WHEN_SET.forEach(k -> m.remove(k, null));
+    if (Boolean.TRUE.equals(m.get("record_norms"))) {
+      m.remove("record_norms"); // the default; hashed only when false
+    }
     try {
       byte[] json = Configs.json().writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(m);
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(json));

@@ -51,6 +51,9 @@ public final class Defaults {
   /** A training loss 1000 times the initial one ends a run as diverged. */
   public static final double DIVERGENCE_FACTOR = Trainer.Options.DEFAULT_DIVERGENCE_FACTOR;
 
+  /** Record the norms of the network after every epoch (metrics.csv, split model). */
+  public static final boolean RECORD_NORMS = true;
+
   /** {@code pathsgd train}: momentum for SGD (only when no optimizer, or sgd, is given). */
   public static final double TRAIN_COMMAND_SGD_MOMENTUM = 0.9;
   /** {@code pathsgd train}: dropout of hidden units. */

@@ -58,6 +58,15 @@ import java.util.Set;
  *     conv(16,3,pad=1),avgpool(2),dense(128)}, as one string or a list of items (joined with commas); resolved to the
  *     spec's canonical text; the input shape comes from the data set and the output layer is added. Unset (null, the
  *     default): the fully connected network of {@code hidden}; not hashed then, so existing run ids stay
+ * @param initModel start from this safetensors model instead of a fresh initialization (unset by default): pathsgd or
+ *     PyTorch {@code nn.Sequential} names, F32/F64/F16/BF16; its widths are the architecture ({@code hidden}, when
+ *     set, must agree); {@code init: unbalanced} rescales it. Not hashed: {@code init_model_sha256} is
+ * @param initModelSha256 the SHA-256 of the {@code init_model} file, filled in when the config is bound to the file
+ *     ({@code Components.bindInitModel}); when given, the file must still have it
+ * @param maxSteps the step budget: stop after this many optimizer steps in all (unset: none); the epoch it ends in is
+ *     recorded as a partial epoch
+ * @param recordNorms record the network's norms after every epoch in metrics.csv, split model (default true; hashed
+ *     only when false)
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TrainConfig(
@@ -95,7 +104,11 @@ public record TrainConfig(
     String trainEval,
     Double divergenceFactor,
     @JsonFormat(with = {JsonFormat.Feature.ACCEPT_SINGLE_VALUE_AS_ARRAY,
-        JsonFormat.Feature.WRITE_SINGLE_ELEM_ARRAYS_UNWRAPPED}) List<String> layers) {
+        JsonFormat.Feature.WRITE_SINGLE_ELEM_ARRAYS_UNWRAPPED}) List<String> layers,
+    String initModel,
+    String initModelSha256,
+    Integer maxSteps,
+    Boolean recordNorms) {
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
@@ -113,7 +126,8 @@ public record TrainConfig(
   /** A config with every component null (to be overridden, then resolved). */
   public static TrainConfig empty() {
     return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null, null, null, null, null);
   }
 
   private static <T> T or(T v, T d) {
@@ -164,7 +178,8 @@ public record TrainConfig(
         or(perClassTrain, Defaults.PER_CLASS_TRAIN),
         or(trainEval, Defaults.TRAIN_EVAL).toLowerCase(Locale.ROOT),
         or(divergenceFactor, Defaults.DIVERGENCE_FACTOR),
-        layers == null ? null : List.of(layerSpec().toString()));
+        layers == null ? null : List.of(layerSpec().toString()),
+        initModel, initModelSha256, maxSteps, or(recordNorms, Defaults.RECORD_NORMS));
     r.validate();
     return r;
   }
@@ -268,6 +283,16 @@ public record TrainConfig(
     if (!(divergenceFactor == 0 || divergenceFactor >= 1) || Double.isInfinite(divergenceFactor)) {
       throw new ConfigException("divergence_factor", "expected 0 (off) or a finite factor >= 1, got "
           + divergenceFactor);
+    }
+    if (initModel != null && initModel.isBlank()) {
+      throw new ConfigException("init_model", "expected the path of a .safetensors file, got an empty string");
+    }
+    if (initModelSha256 != null && (initModel == null || !initModelSha256.matches("[0-9a-f]{64}"))) {
+      throw new ConfigException("init_model_sha256", initModel == null ? "set without init_model"
+          : "expected 64 lowercase hex digits, got '" + initModelSha256 + "'");
+    }
+    if (maxSteps != null && maxSteps < 1) {
+      throw new ConfigException("max_steps", "expected a positive number of optimizer steps, got " + maxSteps);
     }
   }
 

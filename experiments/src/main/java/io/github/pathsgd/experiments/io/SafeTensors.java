@@ -74,6 +74,8 @@ public final class SafeTensors {
   /** Metadata key of the widths n_0-n_1-...-n_L. */
   public static final String WIDTHS = "pathsgd_widths";
   static final Pattern NAME = Pattern.compile("layers\\.(0|[1-9][0-9]{0,8})\\.(weight|bias)");
+  /** PyTorch {@code nn.Sequential} parameter names: module index, weight or bias. */
+  static final Pattern SEQUENTIAL = Pattern.compile("(0|[1-9][0-9]{0,8})\\.(weight|bias)");
   static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
   /** The safetensors dtypes and their sizes in bits. */
   static final Map<String, Integer> DTYPE_BITS = Map.ofEntries(Map.entry("BOOL", 8), Map.entry("U8", 8),
@@ -261,5 +263,37 @@ public final class SafeTensors {
   /** {@link #read(Path, boolean)} on an open channel; {@code file} names it in errors (tests read from memory). */
   static Model read(SeekableByteChannel ch, Path file, boolean allowNonFinite) throws IOException {
     return SafeTensorsReader.read(ch, file, allowNonFinite);
+  }
+
+  /**
+   * A model to start training from ({@code train --init-model}).
+   *
+   * @param mapping how the file's tensors were read, in words, e.g. "PyTorch nn.Sequential names (0, 2, 4 -> layers
+   *     0, 1, 2), F64 converted to float32"
+   * @param sha256 the SHA-256 of the whole file (lowercase hex), as {@code sha256sum} prints it
+   */
+  public record InitModel(Mlp network, Map<String, String> metadata, String mapping, String sha256) {}
+
+  /**
+   * Reads a model to start training from: every rule of {@link #read(Path, boolean)} (the format, finite weights, the
+   * metadata checks), except that the tensors may be F32, F64, F16 or BF16 (converted to float32: F64 rounded to
+   * nearest, an F64 value outside the float32 range refused; F16 and BF16 exactly), and named either as pathsgd
+   * names them or as a PyTorch {@code nn.Sequential} of Linear layers: {@code 0.weight}, {@code 0.bias}, {@code
+   * 2.weight}, ... in increasing module index (gaps for parameterless modules such as ReLU and Dropout), mapped in
+   * that order onto layers 0, 1, ... Both namings in one file, a module without its bias, and shapes that do not chain
+   * are refused, naming the tensor.
+   *
+   * @throws InvalidModelException if the file breaks a rule
+   */
+  public static InitModel readInit(Path file) throws IOException {
+    io.github.pathsgd.data.InputFiles.requireRegular(file, "model");
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      return SafeTensorsReader.readInit(ch, file);
+    }
+  }
+
+  /** {@link #readInit(Path)} on an open channel named {@code file} (tests read from memory). */
+  static InitModel readInit(SeekableByteChannel ch, Path file) throws IOException {
+    return SafeTensorsReader.readInit(ch, file);
   }
 }

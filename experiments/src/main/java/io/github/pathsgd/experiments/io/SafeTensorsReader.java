@@ -5,6 +5,7 @@ import static io.github.pathsgd.experiments.io.SafeTensors.DTYPE_BITS;
 import static io.github.pathsgd.experiments.io.SafeTensors.HEX64;
 import static io.github.pathsgd.experiments.io.SafeTensors.MAX_HEADER;
 import static io.github.pathsgd.experiments.io.SafeTensors.NAME;
+import static io.github.pathsgd.experiments.io.SafeTensors.SEQUENTIAL;
 import static io.github.pathsgd.experiments.io.SafeTensors.STRICT;
 import static io.github.pathsgd.experiments.io.SafeTensors.TENSOR_KEYS;
 import static io.github.pathsgd.experiments.io.SafeTensors.WIDTHS;
@@ -14,6 +15,7 @@ import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.experiments.io.SafeTensors.InvalidModelException;
@@ -46,8 +48,38 @@ final class SafeTensorsReader {
   /** One tensor entry of the header, checked against the format. */
   private record Entry(String name, String dtype, long[] shape, long begin, long end) {}
 
+  /** Where a tensor goes: layer l's weight or bias. */
+  private record Slot(int layer, boolean weight) {}
+
+  /** The layout of a model and where each of its tensors goes, with the naming in words. */
+  private record Mapping(ParamLayout layout, Map<String, Slot> slots, String names) {}
+
+  /** The dtypes an initial model may hold (converted to float32); a pathsgd model is F32 only. */
+  static final List<String> INIT_DTYPES = List.of("F32", "F64", "F16", "BF16");
+
   /** {@link #read(Path, boolean)} on an open channel; {@code file} names it in errors (tests read from memory). */
   static Model read(SeekableByteChannel ch, Path file, boolean allowNonFinite) throws IOException {
+    Loaded l = load(ch, file, allowNonFinite, false);
+    return new Model(l.network(), l.metadata());
+  }
+
+  /**
+   * A model read for {@code train --init-model}: pathsgd or PyTorch {@code nn.Sequential} names, F32/F64/F16/BF16
+   * converted to float32, non-finite values refused.
+   */
+  static SafeTensors.InitModel readInit(SeekableByteChannel ch, Path file) throws IOException {
+    Loaded l = load(ch, file, false, true);
+    String converted = String.join(", ", l.dtypes().stream().filter(d -> !d.equals("F32")).toList());
+    return new SafeTensors.InitModel((Mlp) l.network(), l.metadata(), l.names() + ", " + (converted.isEmpty() ? "F32"
+        : converted + " converted to float32"), l.fileSha256());
+  }
+
+  /** A file read: the network, its metadata, the naming, the dtypes met (in file order) and the file's SHA-256. */
+  private record Loaded(Network network, Map<String, String> metadata, String names, List<String> dtypes,
+      String fileSha256) {}
+
+  private static Loaded load(SeekableByteChannel ch, Path file, boolean allowNonFinite, boolean init)
+      throws IOException {
     long size = ch.size();
     if (size < 8) {
       throw new InvalidModelException(file, "too short for a safetensors file (" + size
@@ -62,6 +94,10 @@ final class SafeTensorsReader {
     }
     ByteBuffer hb = ByteBuffer.allocate((int) hlen);
     readFully(ch, file, hb, 8);
+    // the whole file's digest: the header here, then the tensors in offset order, which tile the data area exactly
+    MessageDigest fileMd = SafeTensors.sha256();
+    fileMd.update(lenBuf.array());
+    fileMd.update(hb.array());
     JsonNode header = parseHeader(file, hb.array());
     long dataStart = 8 + hlen;
     long dataLen = size - dataStart;
@@ -79,9 +115,16 @@ final class SafeTensorsReader {
     }
     coverage(file, entries, dataLen);
     if (meta.containsKey(SafeTensors.LAYERS) || meta.containsKey(SafeTensors.INPUT_SHAPE)) {
-      return readLayers(ch, file, entries, meta, dataStart, allowNonFinite);
+      if (init) {
+        throw new InvalidModelException(file, "a network of layers (__metadata__ " + SafeTensors.LAYERS + " '"
+            + meta.get(SafeTensors.LAYERS) + "'): --init-model reads fully connected models only (layers.{i} or "
+            + "nn.Sequential names, weights [out, in])");
+      }
+      Model m = readLayers(ch, file, entries, meta, dataStart, allowNonFinite);
+      return new Loaded(m.model(), meta, "pathsgd names", List.of("F32"), null);
     }
-    ParamLayout lay = layout(file, entries);
+    Mapping map = init ? initLayout(file, entries) : layout(file, entries);
+    ParamLayout lay = map.layout();
     String widths = meta.get(WIDTHS);
     if (widths != null && !widths.equals(lay.toString())) {
       throw new InvalidModelException(file, "__metadata__ " + WIDTHS + " is '" + widths + "', but the tensors are "
@@ -95,13 +138,15 @@ final class SafeTensorsReader {
     // the data area holds exactly the parameters (coverage + names), so this allocation is bounded by the file
     Mlp net = new Mlp(lay);
     MessageDigest md = SafeTensors.sha256();
-    for (Entry e : entries) { // in file order, for the digest
-      Matcher m = NAME.matcher(e.name());
-      m.matches();
-      int l = Integer.parseInt(m.group(1));
-      boolean weight = m.group(2).equals("weight");
-      load(ch, file, e, dataStart, net.params(), weight ? lay.weightOffset(l) : lay.biasOffset(l),
-          weight ? lay.in(l) : 0, allowNonFinite, md);
+    List<String> dtypes = new ArrayList<>();
+    for (Entry e : entries) { // in file order, for the digests
+      Slot slot = map.slots().get(e.name());
+      int l = slot.layer();
+      load(ch, file, e, dataStart, net.params(), slot.weight() ? lay.weightOffset(l) : lay.biasOffset(l),
+          slot.weight() ? lay.in(l) : 0, allowNonFinite, md, fileMd);
+      if (!dtypes.contains(e.dtype())) {
+        dtypes.add(e.dtype());
+      }
     }
     if (sha != null) {
       String actual = HexFormat.of().formatHex(md.digest());
@@ -110,7 +155,7 @@ final class SafeTensorsReader {
             + DATA_SHA256 + " says " + sha + ": the file is damaged");
       }
     }
-    return new Model(net, meta);
+    return new Loaded(net, meta, map.names(), dtypes, HexFormat.of().formatHex(fileMd.digest()));
   }
 
   /**
@@ -348,7 +393,7 @@ final class SafeTensorsReader {
   }
 
   /** Checks the names, dtypes and shapes of a pathsgd model and returns its layout. */
-  private static ParamLayout layout(Path file, List<Entry> entries) throws IOException {
+  private static Mapping layout(Path file, List<Entry> entries) throws IOException {
     Map<String, Entry> byName = new TreeMap<>();
     int layers = 0;
     for (Entry e : entries) {
@@ -397,6 +442,15 @@ final class SafeTensorsReader {
       }
       widths[l + 1] = out;
     }
+    Map<String, Slot> slots = new TreeMap<>();
+    for (int l = 0; l < layers; l++) {
+      slots.put("layers." + l + ".weight", new Slot(l, true));
+      slots.put("layers." + l + ".bias", new Slot(l, false));
+    }
+    return new Mapping(layout(file, widths), slots, "pathsgd names (layers.0.." + (layers - 1) + ")");
+  }
+
+  private static ParamLayout layout(Path file, int[] widths) throws IOException {
     try {
       return new ParamLayout(widths);
     } catch (IllegalArgumentException e) {
@@ -404,32 +458,154 @@ final class SafeTensorsReader {
     }
   }
 
-  /** Reads one F32 tensor into {@code dst} at {@code dstOff}, checking finiteness and updating the digest. */
+  /**
+   * The names of an initial model: pathsgd's ({@code layers.{i}.weight/.bias}, checked by {@link #layout} but for
+   * the dtype) or PyTorch {@code nn.Sequential}'s ({@code 0.weight}, {@code 0.bias}, {@code 2.weight}, ...: Linear
+   * modules at increasing indices, gaps allowed for parameterless modules such as ReLU and Dropout, mapped in index
+   * order onto layers 0, 1, ...), not both; F32, F64, F16 or BF16.
+   */
+  private static Mapping initLayout(Path file, List<Entry> entries) throws IOException {
+    if (entries.isEmpty()) {
+      throw new InvalidModelException(file, "no tensors (expected layers.{i}.weight/.bias or nn.Sequential names "
+          + "0.weight, 0.bias, 2.weight, ...)");
+    }
+    String ours = null;
+    String seq = null;
+    for (Entry e : entries) {
+      if (!INIT_DTYPES.contains(e.dtype())) {
+        throw new InvalidModelException(file, "tensor '" + e.name() + "' has dtype " + e.dtype() + ", expected one of "
+            + INIT_DTYPES + " (converted to float32)");
+      }
+      if (NAME.matcher(e.name()).matches()) {
+        ours = ours == null ? e.name() : ours;
+      } else if (SEQUENTIAL.matcher(e.name()).matches()) {
+        seq = seq == null ? e.name() : seq;
+      } else {
+        throw new InvalidModelException(file, "unexpected tensor '" + e.name() + "' (expected pathsgd names "
+            + "layers.{i}.weight/.bias or PyTorch nn.Sequential names {i}.weight/.bias)");
+      }
+    }
+    if (ours != null && seq != null) {
+      throw new InvalidModelException(file, "mixes pathsgd names ('" + ours + "') and nn.Sequential names ('" + seq
+          + "'); use one naming");
+    }
+    if (ours != null) {
+      List<Entry> f32 = new ArrayList<>();
+      for (Entry e : entries) { // the pathsgd checks, the dtype aside
+        f32.add(new Entry(e.name(), "F32", e.shape(), e.begin(), e.end()));
+      }
+      return layout(file, f32);
+    }
+    TreeMap<Integer, Entry[]> modules = new TreeMap<>(); // index -> {weight, bias}
+    for (Entry e : entries) {
+      Matcher m = SEQUENTIAL.matcher(e.name());
+      m.matches();
+      modules.computeIfAbsent(Integer.parseInt(m.group(1)), k -> new Entry[2])[m.group(2).equals("weight") ? 0 : 1] =
+          e;
+    }
+    // each module holds two tensors, so there are at most entries / 2 layers (this bounds the allocation)
+    int layers = modules.size();
+    int[] widths = new int[layers + 1];
+    Map<String, Slot> slots = new TreeMap<>();
+    List<String> indices = new ArrayList<>();
+    List<String> targets = new ArrayList<>();
+    int l = 0;
+    String prevWeight = null;
+    for (var mod : modules.entrySet()) {
+      int i = mod.getKey();
+      Entry w = mod.getValue()[0];
+      Entry b = mod.getValue()[1];
+      if (w == null || b == null) {
+        String has = w == null ? i + ".bias' but no '" + i + ".weight'" : i + ".weight' but no '" + i + ".bias'";
+        throw new InvalidModelException(file, "nn.Sequential module " + i + " has '" + has
+            + " (every Linear layer needs a weight and a bias)");
+      }
+      if (w.shape().length != 2 || w.shape()[0] < 1 || w.shape()[1] < 1 || w.shape()[0] > Integer.MAX_VALUE
+          || w.shape()[1] > Integer.MAX_VALUE) {
+        throw new InvalidModelException(file, "tensor '" + w.name() + "' has shape "
+            + java.util.Arrays.toString(w.shape()) + ", expected [out, in] of positive ints (an nn.Linear weight)");
+      }
+      int out = (int) w.shape()[0];
+      int in = (int) w.shape()[1];
+      if (l == 0) {
+        widths[0] = in;
+      } else if (in != widths[l]) {
+        throw new InvalidModelException(file, "tensor '" + w.name() + "' has " + in + " inputs, but '" + prevWeight
+            + "' has " + widths[l] + " outputs (the Linear layers' shapes do not chain)");
+      }
+      if (b.shape().length != 1 || b.shape()[0] != out) {
+        throw new InvalidModelException(file, "tensor '" + b.name() + "' has shape "
+            + java.util.Arrays.toString(b.shape()) + ", expected [" + out + "]");
+      }
+      widths[l + 1] = out;
+      slots.put(w.name(), new Slot(l, true));
+      slots.put(b.name(), new Slot(l, false));
+      indices.add(String.valueOf(i));
+      targets.add(String.valueOf(l));
+      prevWeight = w.name();
+      l++;
+    }
+    return new Mapping(layout(file, widths), slots, "PyTorch nn.Sequential names (" + String.join(", ", indices)
+        + " -> layers " + String.join(", ", targets) + ")");
+  }
+
+  /**
+   * Reads one tensor (F32, or F64/F16/BF16 converted to float32: F64 rounded to nearest, F16 and BF16 exactly) into
+   * {@code dst} at {@code dstOff}, checking finiteness (an F64 value beyond the float32 range counts as infinite) and
+   * updating the digests.
+   */
   private static void load(SeekableByteChannel ch, Path file, Entry e, long dataStart, Tensor dst, int dstOff, int cols,
-      boolean allowNonFinite, MessageDigest md) throws IOException {
-    int count = (int) ((e.end() - e.begin()) / 4);
-    ByteBuffer bb = ByteBuffer.allocate(Math.min(1 << 20, Math.max(4, 4 * count))).order(ByteOrder.LITTLE_ENDIAN);
-    float[] f = new float[bb.capacity() / 4];
+      boolean allowNonFinite, MessageDigest md, MessageDigest fileMd) throws IOException {
+    int size = DTYPE_BITS.get(e.dtype()) / 8;
+    int count = (int) ((e.end() - e.begin()) / size);
+    ByteBuffer bb = ByteBuffer.allocate(Math.min(1 << 20, Math.max(8, size * count))).order(ByteOrder.LITTLE_ENDIAN);
+    float[] f = new float[bb.capacity() / 8];
     for (int from = 0; from < count; from += f.length) {
       int n = Math.min(f.length, count - from);
-      bb.clear().limit(4 * n);
-      readFully(ch, file, bb, dataStart + e.begin() + 4L * from);
-      md.update(bb.array(), 0, 4 * n);
-      bb.flip();
-      bb.asFloatBuffer().get(f, 0, n);
-      if (!allowNonFinite) {
-        for (int i = 0; i < n; i++) {
-          if (!Float.isFinite(f[i])) {
-            int k = from + i;
-            String idx = cols > 0 ? "[" + k / cols + ", " + k % cols + "]" : "[" + k + "]";
-            throw new InvalidModelException(file, "tensor '" + e.name() + "' element " + idx + " (byte "
-                + (dataStart + e.begin() + 4L * k) + ") is " + f[i] + "; non-finite weights are refused unless "
-                + "allowed (--allow-non-finite)");
+      bb.clear().limit(size * n);
+      readFully(ch, file, bb, dataStart + e.begin() + (long) size * from);
+      md.update(bb.array(), 0, size * n);
+      fileMd.update(bb.array(), 0, size * n);
+      for (int i = 0; i < n; i++) {
+        double wide = Double.NaN;
+        switch (e.dtype()) {
+          case "F32" -> f[i] = bb.getFloat(4 * i);
+          case "F64" -> {
+            wide = bb.getDouble(8 * i);
+            f[i] = (float) wide;
           }
+          case "F16" -> f[i] = halfToFloat(bb.getShort(2 * i));
+          case "BF16" -> f[i] = Float.intBitsToFloat((bb.getShort(2 * i) & 0xffff) << 16);
+          default -> throw new IllegalStateException(e.dtype());
+        }
+        if (!allowNonFinite && !Float.isFinite(f[i])) {
+          int k = from + i;
+          String idx = cols > 0 ? "[" + k / cols + ", " + k % cols + "]" : "[" + k + "]";
+          throw new InvalidModelException(file, "tensor '" + e.name() + "' element " + idx + " (byte "
+              + (dataStart + e.begin() + (long) size * k) + ") is " + (Double.isFinite(wide) ? wide
+                  + ", outside the float32 range (|x| <= " + Float.MAX_VALUE + ")" : Double.isNaN(wide) ? f[i]
+                      : wide) + "; non-finite weights are refused" + (e.dtype().equals("F32") ? " unless allowed "
+                          + "(--allow-non-finite)" : ""));
         }
       }
       dst.copyFrom(f, 0, dstOff + from, n);
     }
+  }
+
+  /** IEEE 754 binary16 to float32, exactly (every half is a float): normal, subnormal, zero, infinity, NaN. */
+  static float halfToFloat(short h) {
+    int bits = h & 0xffff;
+    int sign = (bits >>> 15) << 31;
+    int exp = (bits >>> 10) & 0x1f;
+    int mant = bits & 0x3ff;
+    if (exp == 0x1f) {
+      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
+    }
+    if (exp == 0) { // zero or subnormal: mant · 2^-24
+      float v = mant * 0x1p-24f;
+      return sign != 0 ? -v : v;
+    }
+    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
   }
 
   private static void readFully(SeekableByteChannel ch, Path file, ByteBuffer b, long pos) throws IOException {

@@ -1,5 +1,6 @@
 package io.github.pathsgd.experiments.rundir;
 
+import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.train.history.EpochRecord;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,8 +17,10 @@ import java.util.regex.Pattern;
  * Tidy (long-format) metrics: one row per run, epoch, split and metric, with the header
  * {@code run_id,epoch,split,metric,value}. Splits are {@code train}, {@code validation} and {@code test}; metrics are
  * {@code loss} (mean cross-entropy), {@code error} (fraction misclassified), and for {@code train} also
- * {@code seconds} (wall time of the epoch's steps) and, for Path-SGD, {@code kappa_clamped}. Unmeasured values (NaN)
- * are left out.
+ * {@code seconds} (wall time of the epoch's steps) and, for Path-SGD, {@code kappa_clamped}. The split {@code model}
+ * holds the network's norms after the epoch when they are recorded ({@link ModelNorms#NAMES}: {@code path_norm_1},
+ * {@code path_norm_2}, {@code path_norm_inf}, {@code l2_norm}, {@code max_unit_norm}, {@code spectral_norm_product}).
+ * Unmeasured values (NaN) are left out.
  *
  * <p>Reading ({@link #parse}) is strict, because a sweep decides from a run's metrics.csv whether the run is intact:
  * the exact header, five fields per row, the expected run id, a non-negative integer epoch, a known split, a metric
@@ -30,7 +33,9 @@ public final class MetricsCsv {
   private static final Pattern VALUE = Pattern.compile("-?(\\d+(\\.\\d*)?|\\.\\d+)([eE][-+]?\\d+)?");
   private static final Pattern RUN_ID = Pattern.compile("[0-9a-f]{12}");
   private static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
-  private static final Set<String> SPLITS = Set.of("train", "validation", "test");
+  /** The split of the network's own measures ({@link ModelNorms#NAMES}). */
+  public static final String MODEL = "model";
+  private static final Set<String> SPLITS = Set.of("train", "validation", "test", MODEL);
 
   private MetricsCsv() {}
 
@@ -60,6 +65,12 @@ public final class MetricsCsv {
     }
     if (r.kappaClamped() > 0) {
       add(out, runId, r.epoch(), "train", "kappa_clamped", r.kappaClamped());
+    }
+    if (r.norms() != null) {
+      double[] v = r.norms().values();
+      for (int i = 0; i < v.length; i++) {
+        add(out, runId, r.epoch(), MODEL, ModelNorms.NAMES.get(i), v[i]);
+      }
     }
     return out;
   }
@@ -131,7 +142,8 @@ public final class MetricsCsv {
       }
       int epoch = Integer.parseInt(f[1]);
       if (!SPLITS.contains(f[2])) {
-        throw new IllegalArgumentException(at + "expected split train, validation or test, got '" + clip(f[2]) + "'");
+        throw new IllegalArgumentException(at + "expected split train, validation, test or model, got '" + clip(f[2])
+            + "'");
       }
       if (!NAME.matcher(f[3]).matches()) {
         throw new IllegalArgumentException(at + "expected a metric name (a-z, 0-9, _), got '" + clip(f[3]) + "'");

@@ -94,6 +94,12 @@ public final class RunWriter implements TrainingListener {
     Map<String, Object> prov = new LinkedHashMap<>(machine);
     prov.put("start_time", start);
     prov.put("end_time", end);
+    if (config.initModel() != null) { // the model the run started from: its file and content
+      Map<String, Object> im = new LinkedHashMap<>();
+      im.put("file", Path.of(config.initModel()).toAbsolutePath().normalize().toString());
+      im.put("sha256", config.initModelSha256());
+      prov.put("init_model", im);
+    }
     m.put("provenance", prov);
     writeJson(dir.resolve("config.json"), m);
   }
@@ -143,6 +149,17 @@ public final class RunWriter implements TrainingListener {
       train += r.seconds();
     }
     s.put("train_seconds", train);
+    double norms = 0;
+    boolean anyNorms = false;
+    for (EpochRecord r : result.history()) {
+      if (r.norms() != null) {
+        norms += r.normSeconds();
+        anyNorms = true;
+      }
+    }
+    if (anyNorms) {
+      s.put("norms_seconds", norms); // the cost of the model split's norms, all epochs (epoch 0 too) together
+    }
     return s;
   }
 

@@ -47,8 +47,11 @@ final class RunFolder {
   static final String MISSING_JSON = "missing.json";
   static final String CHECKPOINT = "checkpoint.bin";
 
+  /** The run's final network (written before summary.json), so that {@code pathsgd norms} works on sweep results. */
+  static final String MODEL = "model.safetensors";
+
   /** The files a finished run's result consists of, moved aside together when it is damaged. */
-  static final List<String> RESULT_FILES = List.of(SUMMARY, CONFIG, METRICS);
+  static final List<String> RESULT_FILES = List.of(SUMMARY, CONFIG, METRICS, MODEL);
 
   private static final long MAX_JSON = 16L << 20;
   private static final long MAX_CSV = 512L << 20;

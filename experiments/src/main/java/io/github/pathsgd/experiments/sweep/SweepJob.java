@@ -125,7 +125,7 @@ final class SweepJob {
         }
       };
       RunResult res = RunDirectory.run(cfg, Components.trainer(cfg, data), data, dir,
-          Listeners.compose(resumed, extra), done -> {}).result();
+          Listeners.compose(resumed, extra), done -> SweepTasks.saveModel(dir, r, done)).result();
       Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
       sweep.trained.incrementAndGet();
       if (RunResult.DIVERGED.equals(res.status())) {

@@ -137,6 +137,11 @@ public final class SweepRunner {
   private volatile boolean planComplete = true;
   private volatile SweepAggregate.Result lastAggregate;
 
+  /** The runs planned so far (all of them once a step-size selection is decided), for the sweep's progress. */
+  public int plannedRuns() {
+    return all.size();
+  }
+
   public SweepRunner(SweepSpec spec, String scale, int seeds, Options opt) {
     this.spec = spec;
     this.scale = scale;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.pathsgd.data.InputFiles;
+import io.github.pathsgd.experiments.config.Components;
 import io.github.pathsgd.experiments.config.ConfigException;
 import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
@@ -454,7 +455,8 @@ public record SweepSpec(
         if (alpha != null) {
           ma.put("lr", lrOf(alpha));
         }
-        TrainConfig c0 = Configs.fromMap(ma, TrainConfig.class).resolve();
+        // an init_model: its widths and content (the run id hashes them) from the file
+        TrainConfig c0 = Components.bindInitModel(Configs.fromMap(ma, TrainConfig.class)).resolve();
         int k = st == null ? seeds : 1;
         for (int i = 0; i < k; i++) {
           TrainConfig c = withSeed(c0, c0.seed() + i);

@@ -4,9 +4,11 @@ import io.github.pathsgd.data.DataException;
 import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.experiments.config.Components;
 import io.github.pathsgd.experiments.config.TrainConfig;
+import io.github.pathsgd.experiments.io.SafeTensors;
 import io.github.pathsgd.experiments.rundir.RunDirectory;
 import io.github.pathsgd.experiments.rundir.RunWriter;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
+import io.github.pathsgd.train.history.RunResult;
 import io.github.pathsgd.train.io.AtomicFiles;
 import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.IOException;
@@ -31,6 +33,12 @@ public final class SweepTasks {
 
   /** The files a finished run hands back, written in this order ({@code summary.json} last: it marks the run done). */
   public static final List<String> RESULT_FILES = List.of(RunFolder.CONFIG, RunFolder.METRICS, RunFolder.SUMMARY);
+
+  /**
+   * The run's final network in safetensors format, written before summary.json; a result carries it when the run
+   * folder has it (folders of sweeps before it was written do not).
+   */
+  public static final String MODEL = RunFolder.MODEL;
 
   /** The file of a run whose data are absent. */
   public static final String MISSING_JSON = RunFolder.MISSING_JSON;
@@ -128,21 +136,39 @@ public final class SweepTasks {
         }
         TrainConfig cfg = r.config();
         RunDirectory.run(cfg, Components.trainer(cfg, data), data, dir,
-            extra == null ? TrainingListener.NONE : extra, done -> {}).result();
+            extra == null ? TrainingListener.NONE : extra, done -> saveModel(dir, r, done)).result();
         Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
         if (!RunFolder.inspect(dir, r).finished()) {
           throw new IllegalStateException("run " + r.runId() + " trained into " + dir + " but its files do not check: "
               + RunFolder.inspect(dir, r).problem());
         }
       }
-      Map<String, byte[]> files = new LinkedHashMap<>();
-      for (String f : RESULT_FILES) {
-        files.put(f, Files.readAllBytes(dir.resolve(f)));
-      }
-      return files;
+      return resultFiles(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("run " + r.runId() + " in " + dir + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The result files of a finished run folder, by name, in the order they are installed: config.json, metrics.csv,
+   * model.safetensors (when the folder has it), summary.json.
+   */
+  public static Map<String, byte[]> resultFiles(Path dir) throws IOException {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    for (String f : RESULT_FILES) {
+      if (f.equals(RunFolder.SUMMARY) && Files.isRegularFile(dir.resolve(MODEL))) {
+        files.put(MODEL, Files.readAllBytes(dir.resolve(MODEL)));
+      }
+      files.put(f, Files.readAllBytes(dir.resolve(f)));
+    }
+    return files;
+  }
+
+  /** Writes a sweep run's final network into its folder as {@link #MODEL} (before its summary.json). */
+  static void saveModel(Path dir, SweepRun r, RunResult result) {
+    SafeTensors.write(result.network(), dir.resolve(MODEL), Map.of("pathsgd_run_id", r.runId(), "pathsgd_dataset",
+        r.config().dataset(), "pathsgd_optimizer", r.config().optimizer(), "pathsgd_epochs",
+        String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
   }
 
   /**
@@ -176,6 +202,10 @@ public final class SweepTasks {
         AtomicFiles.writeString(dir.resolve(RunFolder.MISSING_JSON),
             new String(files.get(RunFolder.MISSING_JSON), StandardCharsets.UTF_8));
         return true;
+      }
+      if (files.containsKey(MODEL)) { // before summary.json, which marks the run done
+        byte[] model = files.get(MODEL);
+        AtomicFiles.write(dir.resolve(MODEL), o -> o.write(model));
       }
       for (String f : RESULT_FILES) {
         AtomicFiles.writeString(dir.resolve(f), new String(files.get(f), StandardCharsets.UTF_8));

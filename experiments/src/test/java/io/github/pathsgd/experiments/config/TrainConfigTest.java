@@ -79,4 +79,57 @@ class TrainConfigTest {
     assertThat(ConfigHash.configHash(a)).isNotEqualTo(ConfigHash.configHash(c));
     assertThat(ConfigHash.runId(a)).hasSize(12);
   }
+
+  /** The README's run id of the default {@code pathsgd train} config stays; the keys added later are neutral unset. */
+  @Test
+  void defaultTrainCommandRunIdIsUnchangedByTheNewKeys() {
+    Map<String, Object> m = new java.util.LinkedHashMap<>(Configs.toMap(TrainConfig.empty()));
+    Defaults.applyTrainCommand(m);
+    assertThat(ConfigHash.runId(Configs.fromMap(m, TrainConfig.class))).isEqualTo("fde03161fddb");
+    m.put("record_norms", true);
+    assertThat(ConfigHash.runId(Configs.fromMap(m, TrainConfig.class))).isEqualTo("fde03161fddb");
+    m.put("record_norms", false);
+    String noNorms = ConfigHash.runId(Configs.fromMap(m, TrainConfig.class));
+    assertThat(noNorms).isNotEqualTo("fde03161fddb");
+    m.put("record_norms", null);
+    m.put("max_steps", 100);
+    String steps = ConfigHash.runId(Configs.fromMap(m, TrainConfig.class));
+    assertThat(steps).isNotIn("fde03161fddb", noNorms);
+    m.put("max_steps", 0);
+    assertThatThrownBy(() -> Configs.fromMap(m, TrainConfig.class).resolve()).hasMessage("max_steps: expected a "
+        + "positive number of optimizer steps, got 0");
+  }
+
+  /** A config naming an init model hashes the file's content, never the path alone; an unbound one is refused. */
+  @Test
+  void initModelIsHashedByContent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    io.github.pathsgd.core.nn.Mlp net = io.github.pathsgd.core.nn.Init.balanced(
+        new io.github.pathsgd.core.nn.ParamLayout(4, 3, 2), new io.github.pathsgd.core.util.Rng(1));
+    java.nio.file.Path a = tmp.resolve("a.safetensors");
+    java.nio.file.Path b = tmp.resolve("b.safetensors");
+    io.github.pathsgd.experiments.io.SafeTensors.write(net, a, Map.of());
+    java.nio.file.Files.copy(a, b);
+    Map<String, Object> m = new java.util.LinkedHashMap<>(Configs.toMap(TrainConfig.empty()));
+    m.put("init_model", a.toString());
+    TrainConfig unbound = Configs.fromMap(m, TrainConfig.class);
+    assertThatThrownBy(() -> ConfigHash.runId(unbound)).hasMessageContaining("not bound to its content");
+    TrainConfig ba = Components.bindInitModel(unbound);
+    assertThat(ba.hidden()).containsExactly(3);
+    m.put("init_model", b.toString());
+    TrainConfig bb = Components.bindInitModel(Configs.fromMap(m, TrainConfig.class));
+    assertThat(ConfigHash.runId(bb)).isEqualTo(ConfigHash.runId(ba)); // same content, another path
+    net.params().set(0, net.params().get(0) + 1);
+    io.github.pathsgd.experiments.io.SafeTensors.write(net, b, Map.of());
+    TrainConfig changed = Components.bindInitModel(Configs.fromMap(m, TrainConfig.class));
+    assertThat(ConfigHash.runId(changed)).isNotEqualTo(ConfigHash.runId(ba));
+    // a bound config whose file changed since is refused, naming both digests
+    assertThatThrownBy(() -> Components.bindInitModel(bb)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("init_model_sha256: init_model " + b + " has SHA-256 " + changed.initModelSha256()
+            + ", not " + bb.initModelSha256());
+    // widths given must agree
+    m.put("hidden", List.of(5));
+    assertThatThrownBy(() -> Components.bindInitModel(Configs.fromMap(m, TrainConfig.class)))
+        .hasMessage("hidden: widths [5] disagree with init_model " + b + ", whose hidden widths are [3] (4-3-2); "
+            + "leave hidden unset to take the model's");
+  }
 }

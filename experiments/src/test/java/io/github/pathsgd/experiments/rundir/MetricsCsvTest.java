@@ -66,7 +66,7 @@ class MetricsCsvTest {
     bad(H + "ffffffffffff,0,train,loss,1\n", "m line 2: expected run_id " + ID + ", got 'ffffffffffff'");
     bad(H + ID + ",-1,train,loss,1\n", "m line 2: expected a non-negative integer epoch, got '-1'");
     bad(H + ID + ",1.5,train,loss,1\n", "m line 2: expected a non-negative integer epoch, got '1.5'");
-    bad(H + ID + ",1,dev,loss,1\n", "m line 2: expected split train, validation or test, got 'dev'");
+    bad(H + ID + ",1,dev,loss,1\n", "m line 2: expected split train, validation, test or model, got 'dev'");
     bad(H + ID + ",1,train,Loss,1\n", "m line 2: expected a metric name (a-z, 0-9, _), got 'Loss'");
     for (String v : List.of("NaN", "Infinity", "1.0d", "0x1p3", " 1", "", "1e", "--1")) {
       bad(H + ID + ",1,train,loss," + v + "\n", "m line 2: expected a number, inf or -inf as value, got '" + v + "'");

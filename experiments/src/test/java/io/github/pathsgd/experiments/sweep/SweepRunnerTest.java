@@ -47,6 +47,16 @@ class SweepRunnerTest {
     String metrics = Files.readString(a.resolve("metrics.csv"));
     assertThat(metrics).startsWith("run_id,epoch,split,metric,value\n").doesNotContain(",seconds,");
     assertThat(Files.readString(a.resolve("timings.csv"))).startsWith("run_id,epoch,seconds\n");
+    // every run folder holds its final network (written before summary.json); its norms are the last model rows
+    List<SweepRun> planA = runner(a, SweepRunner.Options.of(a)).plan();
+    for (SweepRun r : planA) {
+      assertThat(a.resolve("runs").resolve(r.runId()).resolve("model.safetensors")).exists();
+    }
+    io.github.pathsgd.core.nn.Mlp first = io.github.pathsgd.experiments.io.SafeTensors.read(a.resolve("runs")
+        .resolve(planA.get(0).runId()).resolve("model.safetensors")).network();
+    assertThat(metrics).contains(planA.get(0).runId() + ",3,model,path_norm_2,"
+        + io.github.pathsgd.experiments.rundir.MetricsCsv.format(io.github.pathsgd.core.geometry.PathNorms.phi(first,
+            2, true)) + "\n");
 
     // b: killed in the middle of the 5th run (after its epoch-1 checkpoint), then resumed
     Path b = tmp.resolve("b");

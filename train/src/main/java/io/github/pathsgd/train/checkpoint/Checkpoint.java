@@ -25,12 +25,15 @@ import java.util.zip.CRC32C;
  * random streams need no saving: each epoch's shuffle and dropout streams are derived from the run seed and the epoch
  * number, so a resumed run draws exactly what the uninterrupted run would have drawn (the file holds no random state).
  *
- * <p>Binary format (big-endian), version 2: magic {@code PSGDCKPT}, the format version, the config hash (UTF), the
+ * <p>Binary format (big-endian), version 3: magic {@code PSGDCKPT}, the format version, the config hash (UTF), the
  * layout (width count, widths n_0..n_L; for a network of layers, convolutions and pooling, the two ints 0 and the
- * parameter count: its structure is part of the config hash), the epoch, the steps per epoch, the parameter count and floats, the
+ * parameter count: its structure is part of the config hash), the epoch, the steps per epoch, the parameter count and
+ * floats, the
  * optimizer-state entry count and entries (key, kind 0 = float[] / 1 = double[], length, values), the history records
- * (count, then per record the epoch and nine doubles), and last the CRC32C of every byte before it. Written
- * atomically.
+ * (count, then per record the epoch, nine doubles and a flag byte: 0 = no norms, 1 = followed by the six {@code
+ * ModelNorms} and their seconds as doubles), and last the CRC32C of every byte before it. Written atomically. Version 2
+ * (records without the flag and norms) is refused, naming the version, so a run resumed under version 3 never has
+ * epochs without the norms it records.
  *
  * <p>{@link #read} refuses, with an {@link InvalidCheckpointException} that names the file and the field, anything
  * that is not exactly such a file: a bad magic or version, a checksum that does not match (so any flipped bit, cut or
@@ -42,10 +45,13 @@ import java.util.zip.CRC32C;
 public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPerEpoch, float[] params,
     Map<String, Object> optState, List<EpochRecord> history) {
   static final long MAGIC = 0x50534744434B5054L; // "PSGDCKPT"
-  static final int VERSION = 2;
+  static final int VERSION = 3;
   /** Magic, version and CRC: no checkpoint is shorter. */
   static final int MIN_SIZE = 8 + 4 + 4;
-  static final int RECORD_BYTES = 4 + 9 * 8;
+  /** A history record without norms: the epoch, nine doubles and the norms flag. */
+  static final int RECORD_BYTES = 4 + 9 * 8 + 1;
+  /** The norms of a record that has them: six norms and their seconds. */
+  static final int NORM_BYTES = 7 * 8;
 
   /** A checkpoint file that is damaged, of another format, or not the one of the run; the message names the file. */
   public static final class InvalidCheckpointException extends IOException {
@@ -114,6 +120,13 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
         out.writeInt(r.epoch());
         for (double v : values(r)) {
           out.writeDouble(v);
+        }
+        out.writeByte(r.norms() == null ? 0 : 1);
+        if (r.norms() != null) {
+          for (double v : r.norms().values()) {
+            out.writeDouble(v);
+          }
+          out.writeDouble(r.normSeconds());
         }
       }
       out.flush();

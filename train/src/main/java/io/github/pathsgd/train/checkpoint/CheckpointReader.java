@@ -2,9 +2,11 @@ package io.github.pathsgd.train.checkpoint;
 
 import static io.github.pathsgd.train.checkpoint.Checkpoint.MAGIC;
 import static io.github.pathsgd.train.checkpoint.Checkpoint.MIN_SIZE;
+import static io.github.pathsgd.train.checkpoint.Checkpoint.NORM_BYTES;
 import static io.github.pathsgd.train.checkpoint.Checkpoint.RECORD_BYTES;
 import static io.github.pathsgd.train.checkpoint.Checkpoint.VERSION;
 
+import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.train.checkpoint.Checkpoint.InvalidCheckpointException;
 import io.github.pathsgd.train.history.EpochRecord;
@@ -90,7 +92,9 @@ final class CheckpointReader {
     }
     int v = head.getInt(8);
     if (v != VERSION) {
-      throw new InvalidCheckpointException(file, "format version " + v + " at byte 8, expected " + VERSION);
+      throw new InvalidCheckpointException(file, "format version " + v + " at byte 8, expected " + VERSION
+          + (v >= 1 && v < VERSION ? " (written by an earlier pathsgd, before version " + VERSION + " added the "
+              + "norms of each epoch)" : ""));
     }
     checksum(ch, file, size);
     ch.position(12);
@@ -193,6 +197,26 @@ final class CheckpointReader {
           d[k] = in.readDouble();
         }
         EpochRecord r = new EpochRecord(e, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8]);
+        int flag = in.readUnsignedByte();
+        if (flag == 1) {
+          c.need(1, NORM_BYTES, "history record " + i + " norms of");
+          double[] n = new double[ModelNorms.NAMES.size()];
+          for (int k = 0; k < n.length; k++) {
+            n[k] = in.readDouble();
+            if (n[k] < 0) { // NaN (a network with NaN weights) and +inf (beyond the double range) are norms too
+              throw new InvalidCheckpointException(file, "history record " + i + ": " + ModelNorms.NAMES.get(k)
+                  + " " + n[k] + ", expected >= 0");
+            }
+          }
+          r = r.withNorms(ModelNorms.ofValues(n), in.readDouble());
+          if (!time(r.normSeconds())) {
+            throw new InvalidCheckpointException(file, "history record " + i + ": norm seconds " + r.normSeconds()
+                + ", expected finite and >= 0");
+          }
+        } else if (flag != 0) {
+          throw new InvalidCheckpointException(file, "history record " + i + ": norms flag " + flag
+              + ", expected 0 (none) or 1");
+        }
         checkRecord(file, i, r);
         history.add(r);
       }

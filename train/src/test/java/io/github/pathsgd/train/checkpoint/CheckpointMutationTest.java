@@ -260,7 +260,7 @@ class CheckpointMutationTest {
     int paramCount = 8 + 4 + 2 + HASH.length() + 4 + 3 * 4 + 4 + 4;
     assertThat(ByteBuffer.wrap(valid, paramCount, 4).getInt()).isEqualTo(53);
     int entryCount = paramCount + 4 + 53 * 4;
-    int historyCount = valid.length - 4 - 3 * (4 + 9 * 8) - 4;
+    int historyCount = valid.length - 4 - 3 * (4 + 9 * 8 + 1) - 4; // records without norms: flag byte 0
     assertThat(ByteBuffer.wrap(valid, historyCount, 4).getInt()).isEqualTo(3);
     com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
     Map<Integer, String> fields = Map.of(paramCount, "parameter count 2147483647", entryCount,

@@ -1,0 +1,61 @@
+package io.github.pathsgd.core.geometry;
+
+import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.tensor.SpectralNorm;
+import java.util.List;
+
+/**
+ * The six capacity measures the chapter compares as candidates for what tracks generalization (chapter
+ * arXiv:1705.03071, §2 and its discussion of norm-based capacity; Neyshabur, Tomioka and Srebro, COLT 2015), of one
+ * network, computed by the one implementation of each ({@link PathNorms}, {@link GroupNorms}, {@link SpectralNorm}):
+ *
+ * <pre>
+ *   path_norm_1, path_norm_2, path_norm_inf  φ_1, φ_2, φ_∞                    (biases as edges from a constant-1 unit)
+ *   l2_norm                                 μ_{2,2} = ( Σ_v Σ_{u→v} w_{u→v}² )^{1/2}   (biases included)
+ *   max_unit_norm                           μ_{2,∞} = max_v ( Σ_{u→v} w_{u→v}² )^{1/2}  (biases included)
+ *   spectral_norm_product                   Π_l ‖W_l‖₂                          (weight matrices only)
+ * </pre>
+ *
+ * <p>Biases count as the incoming edge of a unit from the constant-1 unit in the path and group norms, as {@code
+ * pathsgd norms} counts them by default; the spectral norms are of the weight matrices W_l alone (a bias is not a
+ * linear map). The names are the metric names of a run's {@code metrics.csv} (split {@code model}).
+ *
+ * @param pathNorm1 φ_1
+ * @param pathNorm2 φ_2
+ * @param pathNormInf φ_∞
+ * @param l2Norm μ_{2,2}
+ * @param maxUnitNorm μ_{2,∞}
+ * @param spectralNormProduct Π_l σ_max(W_l)
+ */
+public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf, double l2Norm, double maxUnitNorm,
+    double spectralNormProduct) {
+  /** The metric names, in the order of {@link #values()}. */
+  public static final List<String> NAMES = List.of("path_norm_1", "path_norm_2", "path_norm_inf", "l2_norm",
+      "max_unit_norm", "spectral_norm_product");
+
+  /** The six norms of {@code net}. */
+  public static ModelNorms of(Mlp net) {
+    ParamLayout lay = net.layout();
+    double spectral = 1;
+    for (int l = 0; l < lay.layers(); l++) {
+      spectral *= GroupNorms.spectral(net, l);
+    }
+    return new ModelNorms(PathNorms.phi(net, 1, true), PathNorms.phi(net, 2, true),
+        PathNorms.phi(net, Double.POSITIVE_INFINITY, true), GroupNorms.l2(net, true), GroupNorms.maxNorm(net, true),
+        spectral);
+  }
+
+  /** The values in the order of {@link #NAMES}. */
+  public double[] values() {
+    return new double[] {pathNorm1, pathNorm2, pathNormInf, l2Norm, maxUnitNorm, spectralNormProduct};
+  }
+
+  /** The record from values in the order of {@link #NAMES}. */
+  public static ModelNorms ofValues(double[] v) {
+    if (v.length != NAMES.size()) {
+      throw new IllegalArgumentException("expected " + NAMES.size() + " norms, got " + v.length);
+    }
+    return new ModelNorms(v[0], v[1], v[2], v[3], v[4], v[5]);
+  }
+}
