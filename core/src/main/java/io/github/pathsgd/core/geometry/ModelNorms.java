@@ -1,8 +1,13 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.Conv2d;
+import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.SpectralNorm;
+import java.nio.FloatBuffer;
 import java.util.List;
 
 /**
@@ -43,6 +48,47 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
     }
     return new ModelNorms(PathNorms.phi(net, 1, true), PathNorms.phi(net, 2, true),
         PathNorms.phi(net, Double.POSITIVE_INFINITY, true), GroupNorms.l2(net, true), GroupNorms.maxNorm(net, true),
+        spectral);
+  }
+
+  /**
+   * The six norms of any network: {@link #of(Mlp)} for a fully connected one; for a network of layers, φ_p through the
+   * layers' sweeps ({@link LayerKappa#phi}, tied edges unrolled), and the group norms and spectral norms over each
+   * parameterized layer's weight matrix [out, in·kh·kw] (a convolution's filters as rows, each filter and its bias
+   * counted once, not once per position): μ_{2,∞} is then the largest filter norm, and the spectral norm that of the
+   * reshaped filter matrix, a common proxy that is not the convolution operator's own norm.
+   */
+  public static ModelNorms of(Network net) {
+    if (net instanceof Mlp m) {
+      return of(m);
+    }
+    LayerNet ln = (LayerNet) net;
+    FloatBuffer w = ln.params().buffer();
+    double sq = 0;
+    double maxUnit = 0;
+    double spectral = 1;
+    for (Layer l : ln.layers()) {
+      if (l.paramSize() == 0) {
+        continue;
+      }
+      int rows = l instanceof Conv2d c ? c.filters() : l.paramSize() / (l.in() + 1);
+      int cols = l.paramSize() / rows - 1; // weights [rows, cols], then the rows' biases
+      int off = l.paramOffset();
+      for (int r = 0; r < rows; r++) {
+        double b = w.get(off + rows * cols + r);
+        double unit = b * b;
+        for (int i = 0; i < cols; i++) {
+          double x = w.get(off + r * cols + i);
+          unit += x * x;
+        }
+        sq += unit;
+        maxUnit = Math.max(maxUnit, unit);
+      }
+      spectral *= SpectralNorm.of(w, off, rows, cols);
+    }
+    var layers = ln.layers();
+    return new ModelNorms(LayerKappa.phi(layers, ln.params(), 1, true), LayerKappa.phi(layers, ln.params(), 2, true),
+        LayerKappa.phi(layers, ln.params(), Double.POSITIVE_INFINITY, true), Math.sqrt(sq), Math.sqrt(maxUnit),
         spectral);
   }
 

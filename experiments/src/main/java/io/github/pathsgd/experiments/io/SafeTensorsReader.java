@@ -120,8 +120,8 @@ final class SafeTensorsReader {
             + meta.get(SafeTensors.LAYERS) + "'): --init-model reads fully connected models only (layers.{i} or "
             + "nn.Sequential names, weights [out, in])");
       }
-      Model m = readLayers(ch, file, entries, meta, dataStart, allowNonFinite);
-      return new Loaded(m.model(), meta, "pathsgd names", List.of("F32"), null);
+      Model m = readLayers(ch, file, entries, meta, dataStart, allowNonFinite, fileMd);
+      return new Loaded(m.model(), meta, "pathsgd names", List.of("F32"), HexFormat.of().formatHex(fileMd.digest()));
     }
     Mapping map = init ? initLayout(file, entries) : layout(file, entries);
     ParamLayout lay = map.layout();
@@ -163,7 +163,7 @@ final class SafeTensorsReader {
    * rows; every tensor must be exactly one the spec gives, of its shape.
    */
   private static Model readLayers(SeekableByteChannel ch, Path file, List<Entry> entries, Map<String, String> meta,
-      long dataStart, boolean allowNonFinite) throws IOException {
+      long dataStart, boolean allowNonFinite, MessageDigest fileMd) throws IOException {
     String specText = meta.get(SafeTensors.LAYERS);
     String shapeText = meta.get(SafeTensors.INPUT_SHAPE);
     if (specText == null || shapeText == null) {
@@ -256,7 +256,7 @@ final class SafeTensorsReader {
     for (Entry e : entries) { // in file order, for the digest
       long[] s = e.shape();
       int cols = s.length > 1 ? (int) (java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b) / s[0]) : 0;
-      load(ch, file, e, dataStart, net.params(), offsets.get(e.name()), cols, allowNonFinite, md);
+      load(ch, file, e, dataStart, net.params(), offsets.get(e.name()), cols, allowNonFinite, md, fileMd);
     }
     if (sha != null) {
       String actual = HexFormat.of().formatHex(md.digest());
