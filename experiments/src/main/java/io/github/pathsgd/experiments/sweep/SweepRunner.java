@@ -136,6 +136,8 @@ public final class SweepRunner {
   /** False while the plan lacks the retraining runs of a step-size selection (not yet decided). */
   private volatile boolean planComplete = true;
   private volatile SweepAggregate.Result lastAggregate;
+  /** The successive-halving plan of the step-size selection, or null (exhaustive, or none). */
+  final SuccessiveHalving.Plan halving;
 
   public SweepRunner(SweepSpec spec, String scale, int seeds, Options opt) {
     this.spec = spec;
@@ -143,6 +145,8 @@ public final class SweepRunner {
     this.seeds = seeds;
     this.opt = opt;
     spec.scale(scale);
+    SweepSpec.StepSize st = spec.stepSize(scale);
+    this.halving = st == null ? null : st.plan();
   }
 
   /** The planned first-phase runs with this invocation's data dir and thread setting applied. */
@@ -195,8 +199,9 @@ public final class SweepRunner {
       if (st != null) {
         // a resumed sweep whose selection is already decided: the combined files cover its retraining runs at once
         Selection sel = Selection.compute(first, opt.out(), st);
+        all = sel.selectRuns();
         if (sel.complete()) {
-          all = withFinals(first, sel);
+          all = withFinals(sel.selectRuns(), sel);
           planComplete = true;
         }
       }
@@ -206,7 +211,9 @@ public final class SweepRunner {
     }
     execute(first);
     boolean pending = false;
-    if (st != null && !interrupted.get()) {
+    int executed = first.size();
+    while (st != null && !interrupted.get()) {
+      // exhaustive: one pass; halving: one pass per rung (each rung's runs are planned once the previous is decided)
       Selection sel;
       lock = combinedLock();
       try {
@@ -215,16 +222,27 @@ public final class SweepRunner {
       } finally {
         lock.close();
       }
+      if (halving != null) {
+        Continuation.prune(sel, halving, opt.out().resolve("runs"));
+      }
+      List<SweepRun> selects = sel.selectRuns();
       if (sel.complete()) {
-        List<SweepRun> both = withFinals(first, sel);
+        List<SweepRun> both = withFinals(selects, sel);
         all = both;
         planComplete = true;
         aggregate();
-        execute(both.subList(first.size(), both.size()));
-      } else {
+        execute(both.subList(selects.size(), both.size()));
+        break;
+      }
+      if (selects.size() == executed) { // nothing new to train: the rest is other shards' (or was interrupted)
         pending = true;
         log("step-size selection pending: " + sel.unfinished() + " selection runs not finished yet (other shards?)");
+        break;
       }
+      all = selects;
+      aggregate();
+      execute(selects.subList(executed, selects.size()));
+      executed = selects.size();
     }
     aggregate();
     SweepAggregate.Result a = lastAggregate;

@@ -77,17 +77,52 @@ public record SweepSpec(
    * @param alphas the exponents α
    * @param tolerance validation-error tolerance as a fraction (0.005 = 0.5 percentage points)
    * @param groupBy config keys that define a group (default dataset, optimizer, init, dropout)
+   * @param rule {@code exhaustive} (the default: every α for the full budget) or {@code halving} (successive halving,
+   *     {@link SuccessiveHalving}, run rung by rung by {@link SweepRunner})
+   * @param budgets halving only: the rungs' epoch budgets, increasing, the last equal to the runs' {@code epochs}
+   *     (default ⌈E/4⌉, ⌈E/2⌉, E)
+   * @param keep halving only: the fraction of a rung that goes on to the next (default 1/3)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record StepSize(List<Integer> alphas, Double tolerance, List<String> groupBy) {
+  public record StepSize(List<Integer> alphas, Double tolerance, List<String> groupBy, String rule,
+      List<Integer> budgets, Double keep) {
     public static final List<String> DEFAULT_GROUP = List.of("dataset", "optimizer", "init", "dropout");
+    public static final String EXHAUSTIVE = "exhaustive";
+    public static final String HALVING = "halving";
+
+    public StepSize(List<Integer> alphas, Double tolerance, List<String> groupBy) {
+      this(alphas, tolerance, groupBy, null, null, null);
+    }
 
     StepSize over(StepSize o) {
       if (o == null) {
         return this;
       }
       return new StepSize(o.alphas != null ? o.alphas : alphas, o.tolerance != null ? o.tolerance : tolerance,
-          o.groupBy != null ? o.groupBy : groupBy);
+          o.groupBy != null ? o.groupBy : groupBy, o.rule != null ? o.rule : rule,
+          o.budgets != null ? o.budgets : budgets, o.keep != null ? o.keep : keep);
+    }
+
+    /** True for successive halving. */
+    public boolean halving() {
+      return HALVING.equals(rule);
+    }
+
+    /**
+     * The halving plan (null for the exhaustive rule); {@link SweepSpec#stepSize} has filled in the budgets and keep.
+     */
+    public SuccessiveHalving.Plan plan() {
+      return halving() ? new SuccessiveHalving.Plan(budgets, keep) : null;
+    }
+
+    /** With the halving defaults filled in for runs of {@code epochs} epochs: budgets ⌈E/4⌉, ⌈E/2⌉, E; keep 1/3. */
+    StepSize resolved(int epochs) {
+      if (!halving()) {
+        return this;
+      }
+      SuccessiveHalving.Plan d = SuccessiveHalving.Plan.defaults(epochs);
+      return new StepSize(alphas, tolerance, groupBy, rule, budgets == null ? d.budgets() : budgets,
+          keep == null ? d.keep() : keep);
     }
 
     public double tol() {
@@ -201,7 +236,7 @@ public record SweepSpec(
       "dataset_overrides", "optimizer_overrides", "step_size", "scales");
   private static final List<String> SCALE_KEYS = List.of("description", "base", "grid", "dataset_overrides",
       "optimizer_overrides", "step_size");
-  private static final List<String> STEP_KEYS = List.of("alphas", "tolerance", "group_by");
+  private static final List<String> STEP_KEYS = List.of("alphas", "tolerance", "group_by", "rule", "budgets", "keep");
 
   /** Applies one {@code KEY=VALUE}; the key path is checked against the schema so a typo is refused by name. */
   static void applySet(ObjectNode root, String set) {
@@ -346,6 +381,14 @@ public record SweepSpec(
           throw new ConfigException("tolerance", "expected >= 0 in " + source + ", got " + st.tol());
         }
         checkKeys(st.group(), known, source, "step_size.group_by");
+        if (st.rule() != null && !st.halving() && !StepSize.EXHAUSTIVE.equals(st.rule())) {
+          throw new ConfigException("step_size.rule", "expected exhaustive or halving in " + source + " (scale " + sc
+              + "), got '" + st.rule() + "'");
+        }
+        if (st.rule() == null && (st.budgets() != null || st.keep() != null)) {
+          throw new ConfigException("step_size.budgets", "budgets and keep belong to rule: halving in " + source
+              + " (scale " + sc + "); the rule is " + (st.rule() == null ? "exhaustive (the default)" : st.rule()));
+        }
       }
       if (s != null && s.description() == null) {
         throw new ConfigException(sc, "scale needs a description in " + source);
@@ -406,10 +449,13 @@ public record SweepSpec(
   /** The step-size selection at a scale, or null. */
   public StepSize stepSize(String scale) {
     StepSize s = scale(scale).stepSize();
-    if (stepSize == null) {
-      return s;
+    StepSize st = stepSize == null ? s : stepSize.over(s);
+    if (st == null || !st.halving()) {
+      return st;
     }
-    return stepSize.over(s);
+    Object e = mergedBase(scale).get("epochs");
+    int epochs = e instanceof Number n ? n.intValue() : TrainConfig.defaults().epochs();
+    return st.resolved(epochs);
   }
 
   /** The scale's block; unknown scales are an error. */
@@ -455,6 +501,9 @@ public record SweepSpec(
           ma.put("lr", lrOf(alpha));
         }
         TrainConfig c0 = Configs.fromMap(ma, TrainConfig.class).resolve();
+        if (st != null && st.halving()) {
+          c0 = with(c0, "epochs", halvingPlan(st, c0.epochs(), scale).budgets().get(0)); // rung 0
+        }
         int k = st == null ? seeds : 1;
         for (int i = 0; i < k; i++) {
           TrainConfig c = withSeed(c0, c0.seed() + i);
@@ -466,6 +515,26 @@ public record SweepSpec(
       }
     }
     return out;
+  }
+
+  /**
+   * The successive-halving plan of the sweep, checked against a run whose full budget is {@code epochs}: its last
+   * budget must be {@code epochs}.
+   */
+  static SuccessiveHalving.Plan halvingPlan(StepSize st, int epochs, String scale) {
+    SuccessiveHalving.Plan plan;
+    try {
+      plan = st.plan();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("step_size.budgets", e.getMessage() + " (scale " + scale + ")");
+    }
+    int last = plan.budgets().get(plan.budgets().size() - 1);
+    if (last != epochs) {
+      throw new ConfigException("step_size.budgets", "the last budget " + last + " of " + plan.budgets()
+          + " must equal the runs' epochs " + epochs + " (scale " + scale + "): the last rung is the full selection "
+          + "budget");
+    }
+    return plan;
   }
 
   /** The retraining runs for chosen select runs: no validation split, seeds seed..seed+K-1, indices from {@code first}. */
