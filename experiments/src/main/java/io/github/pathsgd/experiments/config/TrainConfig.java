@@ -52,6 +52,9 @@ import java.util.Set;
  * @param divergenceFactor the divergence bound: a run whose mini-batch or epoch training loss exceeds this factor
  *     times max(initial training loss, ln of the class count) stops with status diverged, as for a NaN loss (default
  *     1000; 0 = off, only NaN and infinity)
+ * @param pinThreads true: the BLAS thread count {@code threads} is part of the run's identity (hashed, so the same
+ *     config with 1 and with 2 threads are two runs with two folders: a float32 noise floor), and a sweep's
+ *     {@code --jobs} leaves it as it is; unset (null, the default) or false: {@code threads} does not change the run id
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TrainConfig(
@@ -87,7 +90,8 @@ public record TrainConfig(
     Boolean grayscale,
     Integer perClassTrain,
     String trainEval,
-    Double divergenceFactor) {
+    Double divergenceFactor,
+    Boolean pinThreads) {
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
@@ -105,7 +109,8 @@ public record TrainConfig(
   /** A config with every component null (to be overridden, then resolved). */
   public static TrainConfig empty() {
     return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        null);
   }
 
   private static <T> T or(T v, T d) {
@@ -152,7 +157,8 @@ public record TrainConfig(
         or(grayscale, Defaults.GRAYSCALE),
         or(perClassTrain, Defaults.PER_CLASS_TRAIN),
         or(trainEval, Defaults.TRAIN_EVAL).toLowerCase(Locale.ROOT),
-        or(divergenceFactor, Defaults.DIVERGENCE_FACTOR));
+        or(divergenceFactor, Defaults.DIVERGENCE_FACTOR),
+        pinThreads);
     r.validate();
     return r;
   }
@@ -256,6 +262,10 @@ public record TrainConfig(
     if (!(divergenceFactor == 0 || divergenceFactor >= 1) || Double.isInfinite(divergenceFactor)) {
       throw new ConfigException("divergence_factor", "expected 0 (off) or a finite factor >= 1, got "
           + divergenceFactor);
+    }
+    if (Boolean.TRUE.equals(pinThreads) && threads < 1) {
+      throw new ConfigException("threads", "pin_threads needs a thread count >= 1 (0 = all cores is not one count), "
+          + "got " + threads);
     }
   }
 

@@ -163,7 +163,7 @@ public final class SweepRunner {
     if (opt.dataDir() != null) {
       c = SweepSpec.with(c, "data_dir", opt.dataDir().toString());
     }
-    if (opt.jobs() > 1) {
+    if (opt.jobs() > 1 && !Boolean.TRUE.equals(c.pinThreads())) {
       c = SweepSpec.with(c, "threads", 1);
     }
     return new SweepRun(r.index(), r.phase(), r.runId(), c, r.alpha());
@@ -175,6 +175,22 @@ public final class SweepRunner {
       both.add(adapt(r));
     }
     return both;
+  }
+
+  /** The planned runs followed by the noise-floor runs of their last phase (final runs, else main runs), if any. */
+  private List<SweepRun> withNoise(List<SweepRun> planned) {
+    List<SweepRun> source = planned.stream().filter(r -> r.phase().equals(SweepRun.FINAL)).toList();
+    if (source.isEmpty()) {
+      source = planned.stream().filter(r -> r.phase().equals(SweepRun.MAIN)).toList();
+    }
+    if (planned.stream().anyMatch(r -> r.phase().equals(SweepRun.NOISE))) {
+      return planned;
+    }
+    List<SweepRun> out = new ArrayList<>(planned);
+    for (SweepRun r : spec.noiseRuns(scale, source, planned.size())) {
+      out.add(adapt(r));
+    }
+    return out;
   }
 
   public Outcome run() {
@@ -204,6 +220,9 @@ public final class SweepRunner {
           all = withFinals(sel.selectRuns(), sel);
           planComplete = true;
         }
+      }
+      if (planComplete) {
+        all = withNoise(all);
       }
       aggregateHeld();
     } finally {
@@ -243,6 +262,14 @@ public final class SweepRunner {
       aggregate();
       execute(selects.subList(executed, selects.size()));
       executed = selects.size();
+    }
+    if (planComplete && !interrupted.get()) {
+      List<SweepRun> before = all;
+      all = withNoise(all);
+      if (all.size() > before.size()) {
+        aggregate();
+        execute(all.subList(before.size(), all.size()));
+      }
     }
     aggregate();
     SweepAggregate.Result a = lastAggregate;

@@ -92,10 +92,16 @@ public final class SweepTasks {
   }
 
   /**
-   * Refuses a sweep whose step-size selection is successive halving: its later rungs are planned from the earlier
-   * rungs' results and continue from their checkpoints in the sweep folder, which only the embedded runner does.
+   * Refuses a sweep whose step-size selection is successive halving (its later rungs are planned from the earlier
+   * rungs' results and continue from their checkpoints in the sweep folder) or that has a noise-floor phase: only the
+   * embedded runner runs those.
    */
   public static void requireExhaustive(SweepSpec spec, String scale) {
+    if (spec.noiseFloor(scale) != null) {
+      throw new ConfigException("noise_floor", "sweep " + spec.name() + " (scale " + scale + ") has a noise-floor "
+          + "phase (runs with pinned BLAS thread counts, planned after the final runs), which only the embedded "
+          + "runner ('pathsgd experiments run') runs; run it there, or use a scale without one");
+    }
     SweepSpec.StepSize st = spec.stepSize(scale);
     if (st != null && st.halving()) {
       throw new ConfigException("step_size.rule", "sweep " + spec.name() + " (scale " + scale + ") selects the step "
