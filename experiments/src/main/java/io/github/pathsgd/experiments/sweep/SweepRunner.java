@@ -268,8 +268,9 @@ public final class SweepRunner {
       all = withNoise(all);
       if (all.size() > before.size()) {
         aggregate();
-        execute(all.subList(before.size(), all.size()));
       }
+      // one at a time: OpenBLAS's thread count is process-wide, so a pinned run must not share the process
+      execute(all.stream().filter(r -> r.phase().equals(SweepRun.NOISE)).toList(), true);
     }
     aggregate();
     SweepAggregate.Result a = lastAggregate;
@@ -287,6 +288,10 @@ public final class SweepRunner {
   }
 
   private void execute(List<SweepRun> runs) {
+    execute(runs, false);
+  }
+
+  private void execute(List<SweepRun> runs, boolean oneAtATime) {
     List<SweepRun> mine = new ArrayList<>();
     for (SweepRun r : runs) {
       if (r.index() % opt.shardCount() == opt.shardIndex()) {
@@ -310,7 +315,7 @@ public final class SweepRunner {
         // in plan order, whichever thread found them busy
         todo.sort(java.util.Comparator.comparingInt(SweepRun::index));
       }
-      if (opt.jobs() == 1) {
+      if (opt.jobs() == 1 || oneAtATime) {
         for (SweepRun r : todo) {
           if (interrupted.get()) {
             return;
