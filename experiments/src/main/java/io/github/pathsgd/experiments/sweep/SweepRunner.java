@@ -376,8 +376,9 @@ public final class SweepRunner {
 
   static String label(SweepRun r) {
     TrainConfig c = r.config();
-    return String.format(Locale.ROOT, "%s %s %s %s h=%s d=%s lr=%s seed %d", r.phase(), c.dataset(), c.optimizer(),
-        c.init(), c.hidden(), c.dropout(), c.lr(), c.seed());
+    return String.format(Locale.ROOT, "%s %s %s %s h=%s d=%s lr=%s seed %d%s", r.phase(), c.dataset(), c.optimizer(),
+        c.init(), c.hidden(), c.dropout(), c.lr(), c.seed(), Boolean.TRUE.equals(c.pinThreads()) ? ", " + c.threads()
+        + " BLAS thread(s)" : "");
   }
 
   void log(String s) {
