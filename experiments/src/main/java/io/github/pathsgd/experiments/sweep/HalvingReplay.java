@@ -100,6 +100,11 @@ public final class HalvingReplay {
     }
     SweepSpec spec = SweepSpec.load(args[1]);
     SweepSpec.StepSize st = spec.stepSize(args[2]);
+    if (st == null || st.halving()) {
+      System.err.println("HalvingReplay: " + args[1] + " at scale " + args[2] + " has " + (st == null ? "no step-size "
+          + "selection" : "step_size.rule halving") + "; it replays a finished exhaustive selection");
+      System.exit(2);
+    }
     List<SweepRun> first = spec.expand(args[2], 1);
     Selection sel = Selection.compute(first, Path.of(args[0]), st);
     if (!sel.complete()) {
