@@ -39,7 +39,8 @@ final class ExperimentsCommand implements Runnable {
             continue;
           }
           int n = s.expand(sc, 1).size();
-          System.out.println("  " + sc + " (" + n + (s.stepSize(sc) != null ? " selection runs + retraining" : " runs")
+          System.out.println("  " + sc + " (" + n + (s.stepSize(sc) == null ? " runs" : s.stepSize(sc).halving()
+              ? " first-rung runs + later rungs (successive halving) + retraining" : " selection runs + retraining")
               + "): " + s.scale(sc).description());
         }
       }
