@@ -35,8 +35,12 @@ final class ExperimentsCommand implements Runnable {
         SweepSpec s = SweepSpec.load(name);
         System.out.println(s.name() + ": " + s.description());
         for (String sc : SweepSpec.SCALES) {
+          if (s.scales().get(sc) == null) {
+            continue;
+          }
           int n = s.expand(sc, 1).size();
-          System.out.println("  " + sc + " (" + n + (s.stepSize(sc) != null ? " selection runs + retraining" : " runs")
+          System.out.println("  " + sc + " (" + n + (s.stepSize(sc) == null ? " runs" : s.stepSize(sc).halving()
+              ? " first-rung runs + later rungs (successive halving) + retraining" : " selection runs + retraining")
               + "): " + s.scale(sc).description());
         }
       }
@@ -81,7 +85,7 @@ final class ExperimentsCommand implements Runnable {
           "grid.dataset=[fashion-mnist], scales.quick.base.hidden=[256,256]; a scale's base wins over base"})
     List<String> sets = new ArrayList<>();
 
-    @Option(names = "--scale", required = true, description = "smoke (seconds), quick (minutes) or paper (the chapter)")
+    @Option(names = "--scale", required = true, description = "smoke (seconds), quick (minutes), medium (hours) or paper (the chapter)")
     String scale;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "output folder (resumable)")

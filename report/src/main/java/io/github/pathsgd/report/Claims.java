@@ -2,15 +2,49 @@ package io.github.pathsgd.report;
 
 import io.github.pathsgd.report.ResultSet.Run;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 
-/** The measured side of each claim (docs/paper-spec.md §4 acceptance checks), from result files. */
+/**
+ * The chapter's claims checked against a sweep's result files, one verdict per claim and data set, each exactly one of
+ * {@link #HOLDS}, {@link #DOES_NOT_HOLD} or {@link #CANNOT_TELL}, with the numbers it rests on.
+ *
+ * <p>Rules (docs/experiments.md, "Verdicts"):
+ *
+ * <ul>
+ *   <li>Every claim is checked against every baseline it names: E3/E4 compare Path-SGD's final training loss with
+ *       SGD's and with AdaGrad's, for each data set, initialization and dropout setting; E2 compares SGD balanced with
+ *       SGD unbalanced, and Path-SGD balanced with Path-SGD unbalanced; E1 compares the test error at the largest H
+ *       with the test error at the smallest H of zero training error, and ranks the measures that track test error.
+ *   <li>A compared quantity is the mean over seeds; next to every difference stand the seed spread (max − min over
+ *       seeds, the larger of the two sides) and the float32 noise floor (the same run trained with 1 and with 2 BLAS
+ *       threads: the sweep's phase "noise", the absolute difference of the same quantity). The margin is max(seed
+ *       spread, noise floor); a difference within it is "cannot tell" (with one seed and no noise runs the margin is
+ *       0: the table says so).
+ *   <li>A diverged run is reported as diverged, never as slower or faster: a comparison with a diverged run on either
+ *       side is "cannot tell", naming the run that diverged and its epoch.
+ *   <li>A claim that two runs coincide (Path-SGD's invariance) holds when their largest per-epoch gap is within the
+ *       noise floor, and does not hold when it is larger; without a measured noise floor it is "cannot tell".
+ * </ul>
+ */
 final class Claims {
   private Claims() {}
+
+  static final String HOLDS = "holds";
+  static final String DOES_NOT_HOLD = "does not hold";
+  static final String CANNOT_TELL = "cannot tell";
+
+  /** One claim's verdict on one data set, with the numbers. */
+  record Verdict(String claim, String dataset, String verdict, String numbers) {
+    String cell() {
+      return verdict + ": " + numbers;
+    }
+  }
 
   static double mean(List<Double> xs) {
     double s = 0;
@@ -24,116 +58,349 @@ final class Claims {
     return n == 0 ? Double.NaN : s / n;
   }
 
-  /** Check (d): test error at the largest H vs at the smallest H with zero training error. */
-  static List<String> size(ResultSet rs) {
-    List<String> out = new ArrayList<>();
-    for (Map.Entry<String, List<Run>> e : Figures.group(rs.phase("main"), r -> r.cfg("dataset")).entrySet()) {
-      TreeMap<Integer, List<Double>> train = new TreeMap<>();
-      TreeMap<Integer, List<Double>> test = new TreeMap<>();
-      for (Run r : e.getValue()) {
-        int h = r.config().path("hidden").path(0).asInt();
-        train.computeIfAbsent(h, k -> new ArrayList<>()).add(r.summary("final", "train_error"));
-        test.computeIfAbsent(h, k -> new ArrayList<>()).add(r.summary("final", "test_error"));
+  /** max − min of the finite values (0 for one value, NaN for none). */
+  static double spread(List<Double> xs) {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (double x : xs) {
+      if (Double.isFinite(x)) {
+        lo = Math.min(lo, x);
+        hi = Math.max(hi, x);
       }
+    }
+    return hi < lo ? Double.NaN : hi - lo;
+  }
+
+  static String g(double v) {
+    if (Double.isNaN(v)) {
+      return "n/a";
+    }
+    return Math.abs(v) >= 1e-3 || v == 0 ? String.format(Locale.ROOT, "%.4f", v)
+        : String.format(Locale.ROOT, "%.2e", v);
+  }
+
+  static double finalLoss(Run r) {
+    TreeMap<Integer, Double> c = r.curve("train/loss");
+    return c.isEmpty() ? Double.NaN : c.lastEntry().getValue();
+  }
+
+  static double testError(Run r) {
+    return r.summary("final", "test_error");
+  }
+
+  static boolean diverged(Run r) {
+    return r.status().equals("diverged");
+  }
+
+  /** "SGD unbalanced diverged (seed 2, in epoch 3)" for the first diverged run of a side, else null. */
+  static String divergence(String side, List<Run> runs) {
+    for (Run r : runs) {
+      if (diverged(r)) {
+        return side + " diverged (seed " + r.cfg("seed") + ", in epoch "
+            + (r.line().path("summary").path("epochs_completed").asInt() + 1) + ")";
+      }
+    }
+    return null;
+  }
+
+  /** The float32 noise floor of a data set: the quantity's difference between the noise runs (1 vs 2 threads). */
+  static double noiseFloor(ResultSet rs, String dataset, java.util.function.ToDoubleFunction<Run> quantity) {
+    List<Run> noise = rs.phase("noise").stream().filter(r -> r.cfg("dataset").equals(dataset)).toList();
+    if (noise.size() < 2 || noise.stream().anyMatch(Claims::diverged)) {
+      return Double.NaN;
+    }
+    List<Double> v = new ArrayList<>();
+    noise.forEach(r -> v.add(quantity.applyAsDouble(r)));
+    return spread(v);
+  }
+
+  /** Largest per-epoch |a − b| of a curve between two runs. */
+  static double curveGap(Run a, Run b, String metric) {
+    double gap = Double.NaN;
+    TreeMap<Integer, Double> x = a.curve(metric);
+    TreeMap<Integer, Double> y = b.curve(metric);
+    for (Map.Entry<Integer, Double> e : x.entrySet()) {
+      Double w = y.get(e.getKey());
+      if (w != null) {
+        double d = Math.abs(w - e.getValue());
+        gap = Double.isNaN(gap) ? d : Math.max(gap, d);
+      }
+    }
+    return gap;
+  }
+
+  /** The noise floor of a curve: the largest per-epoch gap between the noise runs of a data set. */
+  static double noiseCurveFloor(ResultSet rs, String dataset, String metric) {
+    List<Run> noise = rs.phase("noise").stream().filter(r -> r.cfg("dataset").equals(dataset)).toList();
+    if (noise.size() < 2 || noise.stream().anyMatch(Claims::diverged)) {
+      return Double.NaN;
+    }
+    return curveGap(noise.get(0), noise.get(1), metric);
+  }
+
+  /**
+   * "a is lower than b" on the final training loss, with the margin: holds when b − a exceeds max(seed spread, noise
+   * floor), does not hold when a − b exceeds it, else cannot tell; a diverged run on either side is cannot tell.
+   */
+  static Verdict lower(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b,
+      double floor) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (a.isEmpty() ? nameA : nameB));
+    }
+    String div = Objects.requireNonNullElse(divergence(nameA, a), "");
+    String divB = divergence(nameB, b);
+    if (!div.isEmpty() || divB != null) {
+      String both = div.isEmpty() ? divB : divB == null ? div : div + "; " + divB;
+      return new Verdict(claim, dataset, CANNOT_TELL, both + ": a diverged run is neither slower nor faster");
+    }
+    List<Double> la = a.stream().map(Claims::finalLoss).toList();
+    List<Double> lb = b.stream().map(Claims::finalLoss).toList();
+    double ma = mean(la);
+    double mb = mean(lb);
+    double sp = Math.max(spread(la), spread(lb));
+    double margin = Math.max(sp, Double.isNaN(floor) ? 0 : floor);
+    double d = mb - ma;
+    String v = d > margin ? HOLDS : -d > margin ? DOES_NOT_HOLD : CANNOT_TELL;
+    String nums = String.format(Locale.ROOT, "final training loss %s %s vs %s %s (mean of %d and %d seeds), "
+        + "difference %s; seed spread %s, noise floor %s", nameA, g(ma), nameB, g(mb), a.size(), b.size(), g(d),
+        g(sp), Double.isNaN(floor) ? "not measured" : g(floor));
+    return new Verdict(claim, dataset, v, nums);
+  }
+
+  /**
+   * "a and b coincide": the largest per-epoch training-loss gap between runs of the same seed, against the noise floor
+   * of the same curve (1 vs 2 BLAS threads).
+   */
+  static Verdict coincide(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b,
+      double floor) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (a.isEmpty() ? nameA : nameB));
+    }
+    String div = divergence(nameA, a);
+    String divB = divergence(nameB, b);
+    if (div != null || divB != null) {
+      return new Verdict(claim, dataset, CANNOT_TELL, (div == null ? divB : divB == null ? div : div + "; " + divB));
+    }
+    double gap = Double.NaN;
+    for (Run x : a) {
+      for (Run y : b) {
+        if (x.cfg("seed").equals(y.cfg("seed"))) {
+          double c = curveGap(x, y, "train/loss");
+          gap = Double.isNaN(gap) ? c : Math.max(gap, c);
+        }
+      }
+    }
+    double sp = Math.max(spread(a.stream().map(Claims::finalLoss).toList()),
+        spread(b.stream().map(Claims::finalLoss).toList()));
+    String v = Double.isNaN(floor) || Double.isNaN(gap) ? CANNOT_TELL : gap <= floor ? HOLDS : DOES_NOT_HOLD;
+    String nums = String.format(Locale.ROOT, "largest training-loss gap over epochs (same seed) %s; noise floor (1 vs "
+        + "2 BLAS threads, same curve) %s; seed spread of the final loss %s", g(gap),
+        Double.isNaN(floor) ? "not measured" : g(floor), g(sp));
+    return new Verdict(claim, dataset, v, nums);
+  }
+
+  static List<Run> of(List<Run> runs, String optimizer, String init) {
+    return runs.stream().filter(r -> r.cfg("optimizer").equals(optimizer) && r.cfg("init").equals(init)).toList();
+  }
+
+  static List<String> datasets(List<Run> runs) {
+    return runs.stream().map(r -> r.cfg("dataset")).distinct().toList();
+  }
+
+  /** Every verdict of a sweep, by its figure kind. */
+  static List<Verdict> verdicts(ResultSet rs) {
+    return switch (rs.figure()) {
+      case "size" -> size(rs);
+      case "rescaling" -> rescaling(rs);
+      case "compare" -> compare(rs);
+      default -> List.of();
+    };
+  }
+
+  /** E3/E4: Path-SGD against SGD and against AdaGrad, per data set, init and dropout; and Path-SGD's invariance. */
+  static List<Verdict> compare(ResultSet rs) {
+    List<Verdict> out = new ArrayList<>();
+    List<Run> fin = rs.phase("final");
+    for (String ds : datasets(fin)) {
+      double floor = noiseFloor(rs, ds, Claims::finalLoss);
+      double curveFloor = noiseCurveFloor(rs, ds, "train/loss");
+      List<Run> runs = fin.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
+      for (String dropout : runs.stream().map(r -> r.cfg("dropout")).distinct().sorted().toList()) {
+        List<Run> d = runs.stream().filter(r -> r.cfg("dropout").equals(dropout)).toList();
+        String at = Double.parseDouble(dropout) == 0 ? "no dropout" : "dropout " + dropout;
+        for (String init : List.of("balanced", "unbalanced")) {
+          List<Run> p = of(d, "path-sgd", init);
+          for (String[] base : new String[][] {{"sgd", "SGD"}, {"adagrad", "AdaGrad"}}) {
+            List<Run> b = of(d, base[0], init);
+            if (p.isEmpty() && b.isEmpty()) {
+              continue;
+            }
+            out.add(lower("Path-SGD's final training loss below " + base[1] + "'s, " + init + " init, " + at, ds,
+                "Path-SGD", p, base[1], b, floor));
+          }
+        }
+        List<Run> pb = of(d, "path-sgd", "balanced");
+        List<Run> pu = of(d, "path-sgd", "unbalanced");
+        if (!pb.isEmpty() || !pu.isEmpty()) {
+          out.add(coincide("Path-SGD balanced and unbalanced coincide, " + at, ds, "Path-SGD balanced", pb,
+              "Path-SGD unbalanced", pu, curveFloor));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** E2: SGD slower from the unbalanced start; Path-SGD's two curves coincide. */
+  static List<Verdict> rescaling(ResultSet rs) {
+    List<Verdict> out = new ArrayList<>();
+    List<Run> main = rs.phase("main");
+    for (String ds : datasets(main)) {
+      List<Run> runs = main.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
+      double floor = noiseFloor(rs, ds, Claims::finalLoss);
+      List<Run> sb = of(runs, "sgd", "balanced");
+      List<Run> su = of(runs, "sgd", "unbalanced");
+      if (!sb.isEmpty() || !su.isEmpty()) {
+        out.add(lower("SGD slower from the unbalanced start (final training loss above the balanced start's)", ds,
+            "SGD balanced", sb, "SGD unbalanced", su, floor));
+      }
+      List<Run> pb = of(runs, "path-sgd", "balanced");
+      List<Run> pu = of(runs, "path-sgd", "unbalanced");
+      if (!pb.isEmpty() || !pu.isEmpty()) {
+        out.add(coincide("Path-SGD balanced and unbalanced coincide", ds, "Path-SGD balanced", pb,
+            "Path-SGD unbalanced", pu, noiseCurveFloor(rs, ds, "train/loss")));
+      }
+    }
+    return out;
+  }
+
+  /** The measures E1 ranks against test error across H: the final epoch's value of a curve, or H itself. */
+  static final List<String[]> MEASURES = List.of(new String[] {"size H", null},
+      new String[] {"l2_norm", "model/l2_norm"}, new String[] {"path_norm_2", "model/path_norm_2"},
+      new String[] {"spectral_norm_product", "model/spectral_norm_product"});
+
+  /** Spearman's rank correlation (average ranks for ties); NaN for fewer than 3 points or a constant side. */
+  static double spearman(double[] x, double[] y) {
+    if (x.length < 3) {
+      return Double.NaN;
+    }
+    double[] rx = ranks(x);
+    double[] ry = ranks(y);
+    double mx = mean(java.util.Arrays.stream(rx).boxed().toList());
+    double my = mean(java.util.Arrays.stream(ry).boxed().toList());
+    double sxy = 0;
+    double sxx = 0;
+    double syy = 0;
+    for (int i = 0; i < x.length; i++) {
+      sxy += (rx[i] - mx) * (ry[i] - my);
+      sxx += (rx[i] - mx) * (rx[i] - mx);
+      syy += (ry[i] - my) * (ry[i] - my);
+    }
+    return sxx == 0 || syy == 0 ? Double.NaN : sxy / Math.sqrt(sxx * syy);
+  }
+
+  static double[] ranks(double[] v) {
+    Integer[] idx = new Integer[v.length];
+    for (int i = 0; i < v.length; i++) {
+      idx[i] = i;
+    }
+    java.util.Arrays.sort(idx, Comparator.comparingDouble(i -> v[i]));
+    double[] r = new double[v.length];
+    for (int i = 0; i < v.length;) {
+      int j = i;
+      while (j + 1 < v.length && v[idx[j + 1]] == v[idx[i]]) {
+        j++;
+      }
+      for (int k = i; k <= j; k++) {
+        r[idx[k]] = (i + j) / 2.0 + 1;
+      }
+      i = j + 1;
+    }
+    return r;
+  }
+
+  /**
+   * E1: the test error at the largest H against the test error at the smallest H whose training error is 0 on every
+   * seed (the claim: no rise past interpolation), and which measure tracks test error across H (Spearman's ρ of each
+   * measure's mean over seeds with the mean test error; holds when a norm tracks it better than the size H does).
+   */
+  static List<Verdict> size(ResultSet rs) {
+    List<Verdict> out = new ArrayList<>();
+    List<Run> main = rs.phase("main");
+    for (String ds : datasets(main)) {
+      TreeMap<Integer, List<Run>> byH = new TreeMap<>();
+      for (Run r : main) {
+        if (r.cfg("dataset").equals(ds)) {
+          byH.computeIfAbsent(r.config().path("hidden").path(0).asInt(), k -> new ArrayList<>()).add(r);
+        }
+      }
+      double floor = noiseFloor(rs, ds, Claims::testError);
+      String claim = "test error at the largest H not above the test error where training error first reaches 0";
       Integer h0 = null;
-      for (Map.Entry<Integer, List<Double>> t : train.entrySet()) {
-        if (mean(t.getValue()) == 0) {
-          h0 = t.getKey();
+      for (Map.Entry<Integer, List<Run>> e : byH.entrySet()) {
+        if (e.getValue().stream().noneMatch(Claims::diverged)
+            && e.getValue().stream().allMatch(r -> r.summary("final", "train_error") == 0)) {
+          h0 = e.getKey();
           break;
         }
       }
-      int hMax = test.lastKey();
-      int hMin = test.firstKey();
-      String s = String.format(Locale.ROOT, "%s: test error %.4f at H=%d, %.4f at H=%d (largest); train error %.4f "
-          + "at the largest H", e.getKey(), mean(test.get(hMin)), hMin, mean(test.get(hMax)), hMax,
-          mean(train.get(hMax)));
+      int hMax = byH.lastKey();
+      String divMax = divergence("H=" + hMax, byH.get(hMax));
       if (h0 == null) {
-        s += "; training error never reached 0, so check (d) does not apply at this scale";
+        out.add(new Verdict(claim, ds, CANNOT_TELL, String.format(Locale.ROOT, "training error never reached 0 on "
+            + "every seed (at H=%d: %s)", hMax, g(mean(byH.get(hMax).stream().map(r -> r.summary("final",
+            "train_error")).toList())))));
+      } else if (divMax != null) {
+        out.add(new Verdict(claim, ds, CANNOT_TELL, divMax));
       } else {
-        boolean ok = mean(test.get(hMax)) <= mean(test.get(h0));
-        s += String.format(Locale.ROOT, "; train error first 0 at H=%d (test %.4f): check (d) %s", h0,
-            mean(test.get(h0)), ok ? "holds" : "FAILS");
+        List<Double> t0 = byH.get(h0).stream().map(Claims::testError).toList();
+        List<Double> tm = byH.get(hMax).stream().map(Claims::testError).toList();
+        double d = mean(t0) - mean(tm);
+        double sp = Math.max(spread(t0), spread(tm));
+        double margin = Math.max(sp, Double.isNaN(floor) ? 0 : floor);
+        String v = h0 == hMax ? CANNOT_TELL : d > margin ? HOLDS : -d > margin ? DOES_NOT_HOLD : CANNOT_TELL;
+        out.add(new Verdict(claim, ds, v, String.format(Locale.ROOT, "test error %s at H=%d (training error first 0) "
+            + "and %s at H=%d (largest), difference %s; seed spread %s, noise floor %s%s", g(mean(t0)), h0,
+            g(mean(tm)), hMax, g(d), g(sp), Double.isNaN(floor) ? "not measured" : g(floor),
+            h0 == hMax ? "; the largest H is the first with zero training error: nothing past it to compare" : "")));
       }
-      out.add(s);
-    }
-    return out;
-  }
-
-  static Map<String, List<Run>> byOptInit(List<Run> runs) {
-    return Figures.group(runs, r -> r.cfg("optimizer") + " " + r.cfg("init"));
-  }
-
-  static double lastLoss(List<Run> runs) {
-    List<Double> v = new ArrayList<>();
-    for (Run r : runs) {
-      TreeMap<Integer, Double> c = r.curve("train/loss");
-      v.add(c.isEmpty() ? Double.NaN : c.lastEntry().getValue());
-    }
-    return mean(v);
-  }
-
-  static double maxGap(List<Run> a, List<Run> b, String metric) {
-    double g = Double.NaN;
-    for (int i = 0; i < Math.min(a.size(), b.size()); i++) {
-      TreeMap<Integer, Double> x = a.get(i).curve(metric);
-      TreeMap<Integer, Double> y = b.get(i).curve(metric);
-      for (Map.Entry<Integer, Double> e : x.entrySet()) {
-        Double w = y.get(e.getKey());
-        if (w != null) {
-          double d = Math.abs(w - e.getValue());
-          g = Double.isNaN(g) ? d : Math.max(g, d);
+      // which measure tracks test error across H
+      List<Integer> hs = new ArrayList<>();
+      for (Map.Entry<Integer, List<Run>> e : byH.entrySet()) {
+        if (e.getValue().stream().noneMatch(Claims::diverged)) {
+          hs.add(e.getKey());
         }
       }
-    }
-    return g;
-  }
-
-  static List<String> rescaling(ResultSet rs) {
-    Map<String, List<Run>> g = byOptInit(rs.phase("main"));
-    List<String> out = new ArrayList<>();
-    Map<String, Double> fin = new LinkedHashMap<>();
-    g.forEach((k, v) -> fin.put(k, lastLoss(v)));
-    fin.forEach((k, v) -> out.add(String.format(Locale.ROOT, "final training cross-entropy, %s: %.4f", k, v)));
-    if (g.containsKey("sgd balanced") && g.containsKey("sgd unbalanced")) {
-      double b = fin.get("sgd balanced");
-      double u = fin.get("sgd unbalanced");
-      out.add(String.format(Locale.ROOT, "SGD unbalanced / balanced final loss ratio %.3f (%s)", u / b,
-          u > b ? "unbalanced is slower, as claimed" : "no slow-down measured"));
-    }
-    if (g.containsKey("path-sgd balanced") && g.containsKey("path-sgd unbalanced")) {
-      out.add(String.format(Locale.ROOT, "Path-SGD balanced vs unbalanced: largest training-loss gap over epochs "
-          + "%.2e (invariance predicts float noise only)", maxGap(g.get("path-sgd balanced"),
-          g.get("path-sgd unbalanced"), "train/loss")));
-    }
-    return out;
-  }
-
-  static List<String> compare(ResultSet rs) {
-    List<String> out = new ArrayList<>();
-    for (Map.Entry<String, List<Run>> f : Figures.group(rs.phase("final"),
-        r -> r.cfg("dataset") + ", dropout " + r.cfg("dropout")).entrySet()) {
-      Map<String, List<Run>> g = byOptInit(f.getValue());
-      String at = f.getKey();
-      StringBuilder s = new StringBuilder(at).append(", final training cross-entropy: ");
-      g.forEach((k, v) -> s.append(String.format(Locale.ROOT, "%s %.4f; ", k, lastLoss(v))));
-      out.add(s.substring(0, s.length() - 2));
-      if (g.containsKey("sgd unbalanced") && g.containsKey("path-sgd unbalanced")) {
-        boolean ok = lastLoss(g.get("sgd unbalanced")) > lastLoss(g.get("path-sgd unbalanced"));
-        out.add(String.format(Locale.ROOT, "%s, check (b) SGD-unbalanced loss above Path-SGD-unbalanced: %s (%.4f vs "
-            + "%.4f)", at, ok ? "holds" : "FAILS", lastLoss(g.get("sgd unbalanced")),
-            lastLoss(g.get("path-sgd unbalanced"))));
+      double[] te = new double[hs.size()];
+      for (int i = 0; i < hs.size(); i++) {
+        te[i] = mean(byH.get(hs.get(i)).stream().map(Claims::testError).toList());
       }
-      if (g.containsKey("path-sgd balanced") && g.containsKey("path-sgd unbalanced")) {
-        out.add(String.format(Locale.ROOT, "%s, check (c) Path-SGD balanced vs unbalanced largest test-error gap: "
-            + "%.4f", at, maxGap(g.get("path-sgd balanced"), g.get("path-sgd unbalanced"), "test/error")));
+      Map<String, Double> rho = new LinkedHashMap<>();
+      for (String[] m : MEASURES) {
+        double[] x = new double[hs.size()];
+        boolean present = true;
+        for (int i = 0; i < hs.size(); i++) {
+          final String key = m[1];
+          x[i] = key == null ? hs.get(i) : mean(byH.get(hs.get(i)).stream().map(r -> {
+            TreeMap<Integer, Double> c = r.curve(key);
+            return c.isEmpty() ? Double.NaN : c.lastEntry().getValue();
+          }).toList());
+          present &= Double.isFinite(x[i]);
+        }
+        if (present) {
+          rho.put(m[0], spearman(x, te));
+        }
       }
-      StringBuilder t = new StringBuilder(at).append(", final test error: ");
-      for (Map.Entry<String, List<Run>> e : g.entrySet()) {
-        List<Double> v = new ArrayList<>();
-        e.getValue().forEach(r -> v.add(r.summary("final", "test_error")));
-        t.append(String.format(Locale.ROOT, "%s %.4f; ", e.getKey(), mean(v)));
+      String claim2 = "a norm, not the size H, tracks test error across H (Spearman rank correlation)";
+      StringBuilder s = new StringBuilder();
+      rho.forEach((k, v) -> s.append(k).append(" ρ = ").append(g(v)).append("; "));
+      if (rho.size() < 2 || rho.values().stream().anyMatch(x -> x.isNaN())) {
+        out.add(new Verdict(claim2, ds, CANNOT_TELL, s + (rho.size() < 2 ? "no norm metrics (split model) in "
+            + "metrics.csv" : "fewer than 3 sizes, or a constant measure")));
+      } else {
+        String best = rho.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        out.add(new Verdict(claim2, ds, best.equals("size H") ? DOES_NOT_HOLD : HOLDS, s + "tracks best: " + best
+            + " (over " + hs.size() + " sizes, means over seeds, final epoch)"));
       }
-      out.add(t.substring(0, t.length() - 2));
     }
     return out;
   }

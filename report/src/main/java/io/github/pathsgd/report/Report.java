@@ -101,32 +101,16 @@ public final class Report {
     }
   }
 
-  static List<String> measured(ResultSet rs) {
-    return switch (rs.figure()) {
-      case "size" -> Claims.size(rs);
-      case "rescaling" -> Claims.rescaling(rs);
-      case "compare" -> Claims.compare(rs);
-      default -> List.of();
-    };
-  }
-
   /**
-   * The claims and measurements as a table: a header (claim, then one column per data set) and one row per claim.
-   * Each measurement "label: value" of a data set's runs fills the row of its label (the data set's name left out).
+   * The verdicts as a table: a header (claim, then one column per data set) and one row per claim, each cell "verdict:
+   * numbers" ({@link Claims}).
    */
   static List<List<String>> claimTable(ResultSet rs) {
-    List<String> datasets = rs.finished().stream().map(r -> r.cfg("dataset")).distinct().toList();
+    List<Claims.Verdict> vs = Claims.verdicts(rs);
+    List<String> datasets = vs.stream().map(Claims.Verdict::dataset).distinct().toList();
     Map<String, Map<String, String>> rows = new java.util.LinkedHashMap<>();
-    for (String d : datasets) {
-      for (String m : measured(rs.filter(r -> r.cfg("dataset").equals(d)))) {
-        int c = m.indexOf(": ");
-        String label = c < 0 ? "measurement" : m.substring(0, c).replace(d, "").replaceAll("^[ ,]+|[ ,]+$", "");
-        String value = c < 0 ? m : m.substring(c + 2);
-        if (label.isEmpty()) {
-          label = "measurement";
-        }
-        rows.computeIfAbsent(label, k -> new java.util.HashMap<>()).merge(d, value, (a, b) -> a + "; " + b);
-      }
+    for (Claims.Verdict v : vs) {
+      rows.computeIfAbsent(v.claim(), k -> new java.util.HashMap<>()).put(v.dataset(), v.cell());
     }
     List<List<String>> out = new ArrayList<>();
     List<String> header = new ArrayList<>();
@@ -162,13 +146,21 @@ public final class Report {
         + " without data.");
     h(2, "Claim and measurement");
     p("The chapter: " + sw.path("claim").asText());
-    p("Measured here (" + rs.scale() + " scale; small scales are smoke checks, not evidence), one row per claim and "
-        + "one column per data set:");
+    p("Verdicts (" + rs.scale() + " scale; small scales are smoke checks, not evidence), one row per claim and one "
+        + "column per data set. Each is exactly one of holds / does not hold / cannot tell: a difference within "
+        + "max(seed spread, float32 noise floor) is 'cannot tell', a comparison with a diverged run is 'cannot tell' "
+        + "and names it (docs/experiments.md, Verdicts).");
     List<List<String>> claimRows = claimTable(rs);
     if (claimRows.size() < 2) {
       p("no finished runs to measure");
     } else {
       table(claimRows.get(0), claimRows.subList(1, claimRows.size()));
+      List<String> lines = new ArrayList<>();
+      for (Claims.Verdict v : Claims.verdicts(rs)) {
+        lines.add(v.dataset() + " — " + v.claim() + ": " + v.verdict().toUpperCase(Locale.ROOT) + " (" + v.numbers()
+            + ")");
+      }
+      bullets(lines);
     }
     h(2, "Figures");
     for (Figure fig : figs) {

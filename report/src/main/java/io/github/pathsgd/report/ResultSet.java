@@ -158,6 +158,11 @@ public final class ResultSet {
     return new ResultSet(out, sweep, runs);
   }
 
+  /** A result set of runs held in memory (tests). */
+  static ResultSet of(Path dir, JsonNode sweep, List<Run> runs) {
+    return new ResultSet(dir, sweep, runs);
+  }
+
   /** The same sweep with only the runs that {@code keep} accepts (e.g. one data set's). */
   public ResultSet filter(java.util.function.Predicate<Run> keep) {
     return new ResultSet(dir, sweep, runs.stream().filter(keep).toList());

@@ -63,12 +63,14 @@ class ReportTest {
     }
     assertThat(Files.readString(cmp.resolve("report.md"))).contains("Step-size selection").contains("chosen lr")
         .contains("| claim | mnist-sample |")
-        .contains("| dropout 0.0, final test error | path-sgd balanced 0.");
+        .contains("| Path-SGD's final training loss below SGD's, balanced init, no dropout | ");
     List<List<String>> claims = Report.claimTable(ResultSet.read(cmp));
     assertThat(claims.get(0)).containsExactly("claim", "mnist-sample");
-    assertThat(claims).extracting(r -> r.get(0)).contains("dropout 0.0, final training cross-entropy",
-        "dropout 0.0, final test error");
+    assertThat(claims).extracting(r -> r.get(0)).contains(
+        "Path-SGD's final training loss below SGD's, balanced init, no dropout",
+        "Path-SGD's final training loss below AdaGrad's, balanced init, no dropout");
+    assertThat(claims.get(2).get(1)).isEqualTo("cannot tell: no finished runs of AdaGrad");
     assertThat(Files.readString(cmp.resolve("report.html"))).contains("img{width:100%");
-    assertThat(Files.readString(resc.resolve("report.md"))).contains("Path-SGD balanced vs unbalanced");
+    assertThat(Files.readString(resc.resolve("report.md"))).contains("Path-SGD balanced and unbalanced coincide");
   }
 }

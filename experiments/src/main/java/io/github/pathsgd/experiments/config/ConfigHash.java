@@ -19,10 +19,11 @@ public final class ConfigHash {
    */
   private static final Set<String> NOT_HASHED = Set.of("data_dir", "threads", "init_model");
   /**
-   * Keys added after run ids were published: hashed only when set (not null), so that a config that leaves them unset
-   * keeps its run id.
+   * Keys added after run ids were published: hashed only when set (not null, not false), so that a config that leaves
+   * them unset keeps its run id. {@code pin_threads} also puts {@code threads} into the hash.
    */
-  private static final Set<String> HASHED_WHEN_SET = Set.of("layers", "init_model_sha256", "max_steps");
+  private static final Set<String> HASHED_WHEN_SET = Set.of("layers", "init_model_sha256", "max_steps",
+      "pin_threads");
 
   /** SHA-256 (hex) of the resolved config's canonical JSON, without the keys that do not change the result. */
   public static String configHash(TrainConfig cfg) {
@@ -32,10 +33,18 @@ public final class ConfigHash {
           + "init_model_sha256): bind the config first (Components.bindInitModel)");
     }
     Map<String, Object> m = new TreeMap<>(Configs.toMap(r));
+    boolean pinned = Boolean.TRUE.equals(m.get("pin_threads"));
     NOT_HASHED.forEach(m::remove);
-    HASHED_WHEN_SET.forEach(k -> m.remove(k, null));
+    for (String k : HASHED_WHEN_SET) {
+      if (m.get(k) == null || Boolean.FALSE.equals(m.get(k))) {
+        m.remove(k);
+      }
+    }
     if (Boolean.TRUE.equals(m.get("record_norms"))) {
       m.remove("record_norms"); // the default; hashed only when false
+    }
+    if (pinned) {
+      m.put("threads", r.threads());
     }
     try {
       byte[] json = Configs.json().writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(m);

@@ -67,6 +67,9 @@ import java.util.Set;
  *     recorded as a partial epoch
  * @param recordNorms record the network's norms after every epoch in metrics.csv, split model (default true; hashed
  *     only when false)
+ * @param pinThreads true: the BLAS thread count {@code threads} is part of the run's identity (hashed, so the same
+ *     config with 1 and with 2 threads are two runs with two folders: a float32 noise floor), and a sweep's
+ *     {@code --jobs} leaves it as it is; unset (null, the default) or false: {@code threads} does not change the run id
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TrainConfig(
@@ -108,7 +111,8 @@ public record TrainConfig(
     String initModel,
     String initModelSha256,
     Integer maxSteps,
-    Boolean recordNorms) {
+    Boolean recordNorms,
+    Boolean pinThreads) {
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
@@ -127,7 +131,7 @@ public record TrainConfig(
   public static TrainConfig empty() {
     return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
         null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null);
+        null, null, null, null, null, null);
   }
 
   private static <T> T or(T v, T d) {
@@ -179,7 +183,8 @@ public record TrainConfig(
         or(trainEval, Defaults.TRAIN_EVAL).toLowerCase(Locale.ROOT),
         or(divergenceFactor, Defaults.DIVERGENCE_FACTOR),
         layers == null ? null : List.of(layerSpec().toString()),
-        initModel, initModelSha256, maxSteps, or(recordNorms, Defaults.RECORD_NORMS));
+        initModel, initModelSha256, maxSteps, or(recordNorms, Defaults.RECORD_NORMS),
+        pinThreads);
     r.validate();
     return r;
   }
@@ -293,6 +298,10 @@ public record TrainConfig(
     }
     if (maxSteps != null && maxSteps < 1) {
       throw new ConfigException("max_steps", "expected a positive number of optimizer steps, got " + maxSteps);
+    }
+    if (Boolean.TRUE.equals(pinThreads) && threads < 1) {
+      throw new ConfigException("threads", "pin_threads needs a thread count >= 1 (0 = all cores is not one count), "
+          + "got " + threads);
     }
   }
 

@@ -23,9 +23,13 @@ import java.util.Locale;
 public final class HalvingReplay {
   private HalvingReplay() {}
 
-  /** One group's outcome: the exhaustive pick, the halving pick (α, or null), and the epochs each trained. */
+  /**
+   * One group's outcome: the exhaustive pick, the halving pick (α, or null), and the epochs each trained; {@code
+   * halvingEpochs} counts every rung as a run from scratch, {@code continuedEpochs} as the sweep runner trains it (a
+   * kept run continues from its previous rung, and a diverged run is not trained again).
+   */
   public record Outcome(Integer exhaustive, Integer halving, long exhaustiveEpochs, long halvingEpochs,
-      List<List<Integer>> rungs) {
+      List<List<Integer>> rungs, long continuedEpochs) {
     public boolean samePick() {
       return java.util.Objects.equals(exhaustive, halving);
     }
@@ -53,6 +57,7 @@ public final class HalvingReplay {
     }
     List<Candidate> alive = group;
     long epochs = 0;
+    java.util.Map<String, Integer> reached = new java.util.HashMap<>();
     List<List<Integer>> rungs = new ArrayList<>();
     Candidate pick = null;
     for (int r = 0; r < plan.budgets().size(); r++) {
@@ -63,6 +68,7 @@ public final class HalvingReplay {
         rung.add(truncate(c, b));
         alphas.add(c.alpha());
         epochs += Math.min(b, epochsRun(c));
+        reached.put(c.runId(), b);
       }
       rungs.add(alphas);
       if (r == plan.budgets().size() - 1) {
@@ -78,8 +84,12 @@ public final class HalvingReplay {
       }
       alive = next;
     }
+    long continued = 0;
+    for (Candidate c : group) {
+      continued += Math.min(reached.getOrDefault(c.runId(), 0), epochsRun(c));
+    }
     return new Outcome(full.chosen() == null ? null : full.chosen().alpha(), pick == null ? null : pick.alpha(),
-        exhaustiveEpochs, epochs, rungs);
+        exhaustiveEpochs, epochs, rungs, continued);
   }
 
   public static void main(String[] args) {
@@ -90,6 +100,11 @@ public final class HalvingReplay {
     }
     SweepSpec spec = SweepSpec.load(args[1]);
     SweepSpec.StepSize st = spec.stepSize(args[2]);
+    if (st == null || st.halving()) {
+      System.err.println("HalvingReplay: " + args[1] + " at scale " + args[2] + " has " + (st == null ? "no step-size "
+          + "selection" : "step_size.rule halving") + "; it replays a finished exhaustive selection");
+      System.exit(2);
+    }
     List<SweepRun> first = spec.expand(args[2], 1);
     Selection sel = Selection.compute(first, Path.of(args[0]), st);
     if (!sel.complete()) {
@@ -103,16 +118,20 @@ public final class HalvingReplay {
         st.tol());
     long ex = 0;
     long sh = 0;
+    long co = 0;
     int same = 0;
     for (Selection.Group g : sel.groups()) {
       Outcome o = replay(g.candidates(), plan, st.tol());
       ex += o.exhaustiveEpochs();
       sh += o.halvingEpochs();
+      co += o.continuedEpochs();
       same += o.samePick() ? 1 : 0;
-      System.out.printf(Locale.ROOT, "%-60s exhaustive α %-4s halving α %-4s epochs %3d vs %3d  rungs %s%n",
-          g.key(), o.exhaustive(), o.halving(), o.exhaustiveEpochs(), o.halvingEpochs(), o.rungs());
+      System.out.printf(Locale.ROOT, "%-60s exhaustive α %-4s halving α %-4s epochs %3d vs %3d (continued %3d)  "
+          + "rungs %s%n", g.key(), o.exhaustive(), o.halving(), o.exhaustiveEpochs(), o.halvingEpochs(),
+          o.continuedEpochs(), o.rungs());
     }
-    System.out.printf(Locale.ROOT, "groups %d, same pick %d; epochs: exhaustive %d, halving %d (%.2f of exhaustive)%n",
-        sel.groups().size(), same, ex, sh, (double) sh / ex);
+    System.out.printf(Locale.ROOT, "groups %d, same pick %d; epochs: exhaustive %d, halving %d (%.2f of exhaustive), "
+        + "halving with continuation %d (%.2f)%n", sel.groups().size(), same, ex, sh, (double) sh / ex, co,
+        (double) co / ex);
   }
 }

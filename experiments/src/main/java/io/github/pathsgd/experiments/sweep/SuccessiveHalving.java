@@ -18,9 +18,10 @@ import java.util.Map;
  * error; diverged candidates come last; remaining ties keep the grid's order (the smaller α first).
  *
  * <p>With the defaults (budgets E/4, E/2, E rounded up, keep 1/3) an 11-α grid costs 11·E/4 + 4·E/2 + 2·E = 6.75·E
- * epochs instead of 11·E. A run of a later rung is a new run with a larger epoch budget: its first epochs repeat the
- * earlier rung's run (no schedule depends on the budget), so rung results are comparable and every run stays
- * resumable on its own.
+ * epochs instead of 11·E if every rung trains from scratch, and 11·E/4 + 4·E/4 + 2·E/2 = 4.75·E when a kept run
+ * continues from its previous rung's checkpoint, as {@link SweepRunner} runs it ({@code Continuation}): a run of a
+ * later rung is the run with the larger epoch budget, whose first epochs are the earlier rung's run (no schedule
+ * depends on the budget).
  */
 public final class SuccessiveHalving {
   private SuccessiveHalving() {}
@@ -70,6 +71,22 @@ public final class SuccessiveHalving {
       int alive = n;
       for (int r = 0; r < budgets.size(); r++) {
         total += (long) alive * budgets.get(r);
+        alive = survivors(alive);
+      }
+      return total;
+    }
+
+    /**
+     * Epochs the plan trains for {@code n} candidates when a kept run continues from its previous rung's checkpoint
+     * (as {@link SweepRunner} runs it): Σ_r alive_r · (b_r − b_{r−1}), if nothing diverges.
+     */
+    public long continuedEpochs(int n) {
+      long total = 0;
+      int alive = n;
+      int before = 0;
+      for (int b : budgets) {
+        total += (long) alive * (b - before);
+        before = b;
         alive = survivors(alive);
       }
       return total;

@@ -178,7 +178,11 @@ final class SweepAggregate {
       s.put("alphas", st.alphas());
       s.put("tolerance", st.tol());
       s.put("group_by", st.group());
-      s.put("rule", Selection.RULE);
+      s.put("rule", st.halving() ? Selection.HALVING_RULE : Selection.RULE);
+      if (st.halving()) {
+        s.put("halving_budgets", st.budgets());
+        s.put("halving_keep", st.keep());
+      }
       m.put("step_size", s);
     }
     Path f = out.resolve("sweep.json");

@@ -124,16 +124,21 @@ final class SweepJob {
           resumedAfter[0] = earlier.get(earlier.size() - 1).epoch();
         }
       };
+      int continued = Continuation.seed(sweep.halving, r, dir, sweep.opt.out().resolve("runs"));
       RunResult res = RunDirectory.run(cfg, Components.trainer(cfg, data), data, dir,
-          Listeners.compose(resumed, extra), done -> SweepTasks.saveModel(dir, r, done)).result();
+          Listeners.compose(resumed, extra), done -> {
+            SweepTasks.saveModel(dir, r, done);
+            Continuation.keep(sweep.halving, r, dir, done);
+          }).result();
       Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
       sweep.trained.incrementAndGet();
       if (RunResult.DIVERGED.equals(res.status())) {
         sweep.diverged.incrementAndGet();
       }
       sweep.log(String.format(Locale.ROOT, "%s: %s after %d epochs%s, train err %.4f, test err %.4f (%.1fs)", head,
-          res.status(), res.epochsCompleted(), resumedAfter[0] >= 0 ? " (resumed after epoch " + resumedAfter[0]
-          + ")" : "", res.last().trainError(), res.last().testError(), (System.nanoTime() - t0) / 1e9));
+          res.status(), res.epochsCompleted(), continued > 0 ? " (continued from the previous rung after epoch "
+          + continued + ")" : resumedAfter[0] >= 0 ? " (resumed after epoch " + resumedAfter[0] + ")" : "",
+          res.last().trainError(), res.last().testError(), (System.nanoTime() - t0) / 1e9));
       return Result.TRAINED;
     } catch (TrainingCancelled e) {
       sweep.interrupted.set(true);

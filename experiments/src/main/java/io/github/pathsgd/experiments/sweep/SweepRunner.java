@@ -136,6 +136,8 @@ public final class SweepRunner {
   /** False while the plan lacks the retraining runs of a step-size selection (not yet decided). */
   private volatile boolean planComplete = true;
   private volatile SweepAggregate.Result lastAggregate;
+  /** The successive-halving plan of the step-size selection, or null (exhaustive, or none). */
+  final SuccessiveHalving.Plan halving;
 
   /** The runs planned so far (all of them once a step-size selection is decided), for the sweep's progress. */
   public int plannedRuns() {
@@ -148,6 +150,8 @@ public final class SweepRunner {
     this.seeds = seeds;
     this.opt = opt;
     spec.scale(scale);
+    SweepSpec.StepSize st = spec.stepSize(scale);
+    this.halving = st == null ? null : st.plan();
   }
 
   /** The planned first-phase runs with this invocation's data dir and thread setting applied. */
@@ -164,7 +168,7 @@ public final class SweepRunner {
     if (opt.dataDir() != null) {
       c = SweepSpec.with(c, "data_dir", opt.dataDir().toString());
     }
-    if (opt.jobs() > 1) {
+    if (opt.jobs() > 1 && !Boolean.TRUE.equals(c.pinThreads())) {
       c = SweepSpec.with(c, "threads", 1);
     }
     return new SweepRun(r.index(), r.phase(), r.runId(), c, r.alpha());
@@ -176,6 +180,22 @@ public final class SweepRunner {
       both.add(adapt(r));
     }
     return both;
+  }
+
+  /** The planned runs followed by the noise-floor runs of their last phase (final runs, else main runs), if any. */
+  private List<SweepRun> withNoise(List<SweepRun> planned) {
+    List<SweepRun> source = planned.stream().filter(r -> r.phase().equals(SweepRun.FINAL)).toList();
+    if (source.isEmpty()) {
+      source = planned.stream().filter(r -> r.phase().equals(SweepRun.MAIN)).toList();
+    }
+    if (planned.stream().anyMatch(r -> r.phase().equals(SweepRun.NOISE))) {
+      return planned;
+    }
+    List<SweepRun> out = new ArrayList<>(planned);
+    for (SweepRun r : spec.noiseRuns(scale, source, planned.size())) {
+      out.add(adapt(r));
+    }
+    return out;
   }
 
   public Outcome run() {
@@ -200,10 +220,14 @@ public final class SweepRunner {
       if (st != null) {
         // a resumed sweep whose selection is already decided: the combined files cover its retraining runs at once
         Selection sel = Selection.compute(first, opt.out(), st);
+        all = sel.selectRuns();
         if (sel.complete()) {
-          all = withFinals(first, sel);
+          all = withFinals(sel.selectRuns(), sel);
           planComplete = true;
         }
+      }
+      if (planComplete) {
+        all = withNoise(all);
       }
       aggregateHeld();
     } finally {
@@ -211,7 +235,9 @@ public final class SweepRunner {
     }
     execute(first);
     boolean pending = false;
-    if (st != null && !interrupted.get()) {
+    int executed = first.size();
+    while (st != null && !interrupted.get()) {
+      // exhaustive: one pass; halving: one pass per rung (each rung's runs are planned once the previous is decided)
       Selection sel;
       lock = combinedLock();
       try {
@@ -220,16 +246,36 @@ public final class SweepRunner {
       } finally {
         lock.close();
       }
+      if (halving != null) {
+        Continuation.prune(sel, halving, opt.out().resolve("runs"));
+      }
+      List<SweepRun> selects = sel.selectRuns();
       if (sel.complete()) {
-        List<SweepRun> both = withFinals(first, sel);
+        List<SweepRun> both = withFinals(selects, sel);
         all = both;
         planComplete = true;
         aggregate();
-        execute(both.subList(first.size(), both.size()));
-      } else {
+        execute(both.subList(selects.size(), both.size()));
+        break;
+      }
+      if (selects.size() == executed) { // nothing new to train: the rest is other shards' (or was interrupted)
         pending = true;
         log("step-size selection pending: " + sel.unfinished() + " selection runs not finished yet (other shards?)");
+        break;
       }
+      all = selects;
+      aggregate();
+      execute(selects.subList(executed, selects.size()));
+      executed = selects.size();
+    }
+    if (planComplete && !interrupted.get()) {
+      List<SweepRun> before = all;
+      all = withNoise(all);
+      if (all.size() > before.size()) {
+        aggregate();
+      }
+      // one at a time: OpenBLAS's thread count is process-wide, so a pinned run must not share the process
+      execute(all.stream().filter(r -> r.phase().equals(SweepRun.NOISE)).toList(), true);
     }
     aggregate();
     SweepAggregate.Result a = lastAggregate;
@@ -247,6 +293,10 @@ public final class SweepRunner {
   }
 
   private void execute(List<SweepRun> runs) {
+    execute(runs, false);
+  }
+
+  private void execute(List<SweepRun> runs, boolean oneAtATime) {
     List<SweepRun> mine = new ArrayList<>();
     for (SweepRun r : runs) {
       if (r.index() % opt.shardCount() == opt.shardIndex()) {
@@ -270,7 +320,7 @@ public final class SweepRunner {
         // in plan order, whichever thread found them busy
         todo.sort(java.util.Comparator.comparingInt(SweepRun::index));
       }
-      if (opt.jobs() == 1) {
+      if (opt.jobs() == 1 || oneAtATime) {
         for (SweepRun r : todo) {
           if (interrupted.get()) {
             return;
@@ -331,8 +381,9 @@ public final class SweepRunner {
 
   static String label(SweepRun r) {
     TrainConfig c = r.config();
-    return String.format(Locale.ROOT, "%s %s %s %s h=%s d=%s lr=%s seed %d", r.phase(), c.dataset(), c.optimizer(),
-        c.init(), c.layers() != null ? c.layers().get(0) : c.hidden(), c.dropout(), c.lr(), c.seed());
+    return String.format(Locale.ROOT, "%s %s %s %s h=%s d=%s lr=%s seed %d%s", r.phase(), c.dataset(), c.optimizer(),
+        c.init(), c.layers() != null ? c.layers().get(0) : c.hidden(), c.dropout(), c.lr(), c.seed(),
+        Boolean.TRUE.equals(c.pinThreads()) ? ", " + c.threads() + " BLAS thread(s)" : "");
   }
 
   void log(String s) {

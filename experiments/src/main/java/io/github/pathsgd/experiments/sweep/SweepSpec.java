@@ -44,6 +44,7 @@ import java.util.Set;
  *     optimizer where no selection runs); a step-size selection still sets {@code lr} last
  * @param stepSize the step-size selection, or null for none
  * @param scales per scale name, what to change
+ * @param noiseFloor the float32 noise floor phase, or null for none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SweepSpec(
@@ -56,9 +57,12 @@ public record SweepSpec(
     Map<String, Map<String, Object>> datasetOverrides,
     Map<String, Map<String, Object>> optimizerOverrides,
     StepSize stepSize,
-    LinkedHashMap<String, Scale> scales) {
+    LinkedHashMap<String, Scale> scales,
+    NoiseFloor noiseFloor) {
 
-  public static final List<String> SCALES = List.of("smoke", "quick", "paper");
+  public static final List<String> SCALES = List.of("smoke", "quick", "medium", "paper");
+  /** The scales every sweep defines; {@code medium} is optional (the presets define it). */
+  public static final List<String> REQUIRED_SCALES = List.of("smoke", "quick", "paper");
   public static final List<String> FIGURES = List.of("size", "rescaling", "compare");
   public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv");
 
@@ -69,7 +73,19 @@ public record SweepSpec(
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Scale(String description, Map<String, Object> base, LinkedHashMap<String, List<Object>> grid,
       Map<String, Map<String, Object>> datasetOverrides, Map<String, Map<String, Object>> optimizerOverrides,
-      StepSize stepSize) {}
+      StepSize stepSize, NoiseFloor noiseFloor) {}
+
+  /**
+   * The float32 noise floor: per data set, the first run of the last phase (the final runs of a step-size selection,
+   * else the main runs) whose config matches {@code where} and has the base seed is trained again once per thread
+   * count in {@code threads}, with {@code pin_threads: true} (so each is its own run, in its own folder). The
+   * difference between those runs is what BLAS rounding alone does to a result (phase "noise").
+   *
+   * @param where config keys (snake_case) and values the source run must have, e.g. optimizer: path-sgd
+   * @param threads the BLAS thread counts, e.g. [1, 2]
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record NoiseFloor(Map<String, Object> where, List<Integer> threads) {}
 
   /**
    * Step-size selection (docs/paper-spec.md §5.3): every group (same values of {@code groupBy}) is run for each α with η =
@@ -78,17 +94,52 @@ public record SweepSpec(
    * @param alphas the exponents α
    * @param tolerance validation-error tolerance as a fraction (0.005 = 0.5 percentage points)
    * @param groupBy config keys that define a group (default dataset, optimizer, init, dropout)
+   * @param rule {@code exhaustive} (the default: every α for the full budget) or {@code halving} (successive halving,
+   *     {@link SuccessiveHalving}, run rung by rung by {@link SweepRunner})
+   * @param budgets halving only: the rungs' epoch budgets, increasing, the last equal to the runs' {@code epochs}
+   *     (default ⌈E/4⌉, ⌈E/2⌉, E)
+   * @param keep halving only: the fraction of a rung that goes on to the next (default 1/3)
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record StepSize(List<Integer> alphas, Double tolerance, List<String> groupBy) {
+  public record StepSize(List<Integer> alphas, Double tolerance, List<String> groupBy, String rule,
+      List<Integer> budgets, Double keep) {
     public static final List<String> DEFAULT_GROUP = List.of("dataset", "optimizer", "init", "dropout");
+    public static final String EXHAUSTIVE = "exhaustive";
+    public static final String HALVING = "halving";
+
+    public StepSize(List<Integer> alphas, Double tolerance, List<String> groupBy) {
+      this(alphas, tolerance, groupBy, null, null, null);
+    }
 
     StepSize over(StepSize o) {
       if (o == null) {
         return this;
       }
       return new StepSize(o.alphas != null ? o.alphas : alphas, o.tolerance != null ? o.tolerance : tolerance,
-          o.groupBy != null ? o.groupBy : groupBy);
+          o.groupBy != null ? o.groupBy : groupBy, o.rule != null ? o.rule : rule,
+          o.budgets != null ? o.budgets : budgets, o.keep != null ? o.keep : keep);
+    }
+
+    /** True for successive halving. */
+    public boolean halving() {
+      return HALVING.equals(rule);
+    }
+
+    /**
+     * The halving plan (null for the exhaustive rule); {@link SweepSpec#stepSize} has filled in the budgets and keep.
+     */
+    public SuccessiveHalving.Plan plan() {
+      return halving() ? new SuccessiveHalving.Plan(budgets, keep) : null;
+    }
+
+    /** With the halving defaults filled in for runs of {@code epochs} epochs: budgets ⌈E/4⌉, ⌈E/2⌉, E; keep 1/3. */
+    StepSize resolved(int epochs) {
+      if (!halving()) {
+        return this;
+      }
+      SuccessiveHalving.Plan d = SuccessiveHalving.Plan.defaults(epochs);
+      return new StepSize(alphas, tolerance, groupBy, rule, budgets == null ? d.budgets() : budgets,
+          keep == null ? d.keep() : keep);
     }
 
     public double tol() {
@@ -105,6 +156,7 @@ public record SweepSpec(
     public static final String MAIN = "main";
     public static final String SELECT = "select";
     public static final String FINAL = "final";
+    public static final String NOISE = "noise";
   }
 
   /** The keys a TrainConfig knows (snake_case). */
@@ -199,10 +251,10 @@ public record SweepSpec(
   }
 
   private static final List<String> TOP_KEYS = List.of("name", "description", "figure", "claim", "base", "grid",
-      "dataset_overrides", "optimizer_overrides", "step_size", "scales");
+      "dataset_overrides", "optimizer_overrides", "step_size", "scales", "noise_floor");
   private static final List<String> SCALE_KEYS = List.of("description", "base", "grid", "dataset_overrides",
-      "optimizer_overrides", "step_size");
-  private static final List<String> STEP_KEYS = List.of("alphas", "tolerance", "group_by");
+      "optimizer_overrides", "step_size", "noise_floor");
+  private static final List<String> STEP_KEYS = List.of("alphas", "tolerance", "group_by", "rule", "budgets", "keep");
 
   /** Applies one {@code KEY=VALUE}; the key path is checked against the schema so a typo is refused by name. */
   static void applySet(ObjectNode root, String set) {
@@ -286,6 +338,11 @@ public record SweepSpec(
               + ")");
         }
       }
+      case "noise_floor" -> {
+        if (rest.size() > 2 || rest.size() == 2 && !List.of("where", "threads").contains(rest.get(1))) {
+          throw new ConfigException(key, "--set: expected noise_floor, noise_floor.where or noise_floor.threads");
+        }
+      }
       case "step_size" -> {
         if (rest.size() != 2 || !STEP_KEYS.contains(rest.get(1))) {
           throw new ConfigException(key, "--set: expected step_size.<key> with a key of " + STEP_KEYS);
@@ -314,8 +371,8 @@ public record SweepSpec(
     if (figure == null || !FIGURES.contains(figure)) {
       throw new ConfigException("figure", "expected one of " + FIGURES + " in " + source + ", got " + figure);
     }
-    if (scales == null || !scales.keySet().containsAll(SCALES)) {
-      throw new ConfigException("scales", source + " must define " + SCALES);
+    if (scales == null || !scales.keySet().containsAll(REQUIRED_SCALES)) {
+      throw new ConfigException("scales", source + " must define " + REQUIRED_SCALES);
     }
     for (String sc : scales.keySet()) {
       if (!SCALES.contains(sc)) {
@@ -323,7 +380,7 @@ public record SweepSpec(
       }
     }
     Set<String> known = configKeys();
-    for (String sc : SCALES) {
+    for (String sc : scales.keySet()) {
       Scale s = scales.get(sc);
       checkKeys(mergedBase(sc).keySet(), known, source, "base");
       checkKeys(mergedGrid(sc).keySet(), known, source, "grid");
@@ -347,6 +404,24 @@ public record SweepSpec(
           throw new ConfigException("tolerance", "expected >= 0 in " + source + ", got " + st.tol());
         }
         checkKeys(st.group(), known, source, "step_size.group_by");
+        if (st.rule() != null && !st.halving() && !StepSize.EXHAUSTIVE.equals(st.rule())) {
+          throw new ConfigException("step_size.rule", "expected exhaustive or halving in " + source + " (scale " + sc
+              + "), got '" + st.rule() + "'");
+        }
+        if (st.rule() == null && (st.budgets() != null || st.keep() != null)) {
+          throw new ConfigException("step_size.budgets", "budgets and keep belong to rule: halving in " + source
+              + " (scale " + sc + "); the rule is " + (st.rule() == null ? "exhaustive (the default)" : st.rule()));
+        }
+      }
+      NoiseFloor nf = noiseFloor(sc);
+      if (nf != null) {
+        if (nf.threads() == null || nf.threads().isEmpty() || nf.threads().stream().anyMatch(t -> t == null || t < 1)) {
+          throw new ConfigException("noise_floor.threads", "expected a list of thread counts >= 1 in " + source
+              + " (scale " + sc + "), got " + nf.threads());
+        }
+        if (nf.where() != null) {
+          checkKeys(nf.where().keySet(), known, source, "noise_floor.where");
+        }
       }
       if (s != null && s.description() == null) {
         throw new ConfigException(sc, "scale needs a description in " + source);
@@ -404,13 +479,71 @@ public record SweepSpec(
     return m;
   }
 
+  /** The noise-floor phase at a scale (the scale's block wins over the top-level one), or null. */
+  public NoiseFloor noiseFloor(String scale) {
+    NoiseFloor n = scale(scale).noiseFloor();
+    return n != null ? n : noiseFloor;
+  }
+
+  /**
+   * The noise-floor runs (phase "noise") for the last phase's runs {@code source}, numbered from {@code first}: per
+   * data set, the first source run matching the noise floor's {@code where} with the base seed, once per thread count,
+   * with {@code pin_threads: true}. Empty when the scale has no noise floor.
+   */
+  public List<SweepRun> noiseRuns(String scale, List<SweepRun> source, int first) {
+    NoiseFloor nf = noiseFloor(scale);
+    List<SweepRun> out = new ArrayList<>();
+    if (nf == null || nf.threads() == null) {
+      return out;
+    }
+    Set<String> datasets = new LinkedHashSet<>();
+    long baseSeed = source.isEmpty() ? 0 : source.get(0).config().seed();
+    for (SweepRun r : source) {
+      Map<String, Object> cm = Configs.toMap(r.config());
+      boolean match = r.config().seed() == baseSeed;
+      for (Map.Entry<String, Object> e : (nf.where() == null ? Map.<String, Object>of() : nf.where()).entrySet()) {
+        match &= same(cm.get(e.getKey()), e.getValue());
+      }
+      if (!match || !datasets.add(r.config().dataset())) {
+        continue;
+      }
+      for (int t : nf.threads()) {
+        Map<String, Object> m = Configs.toMap(r.config());
+        m.put("threads", t);
+        m.put("pin_threads", true);
+        TrainConfig c = Configs.fromMap(m, TrainConfig.class).resolve();
+        out.add(new SweepRun(first + out.size(), SweepRun.NOISE, ConfigHash.runId(c), c, r.alpha()));
+      }
+    }
+    return out;
+  }
+
+  /** Config values compared as the YAML would write them (0 and 0.0 are the same dropout; [4096] a hidden list). */
+  private static boolean same(Object a, Object b) {
+    if (a instanceof Number x && b instanceof Number y) {
+      return x.doubleValue() == y.doubleValue();
+    }
+    if (a instanceof List<?> x && b instanceof List<?> y && x.size() == y.size()) {
+      for (int i = 0; i < x.size(); i++) {
+        if (!same(x.get(i), y.get(i))) {
+          return false;
+        }
+      }
+      return true;
+    }
+    return String.valueOf(a).equals(String.valueOf(b));
+  }
+
   /** The step-size selection at a scale, or null. */
   public StepSize stepSize(String scale) {
     StepSize s = scale(scale).stepSize();
-    if (stepSize == null) {
-      return s;
+    StepSize st = stepSize == null ? s : stepSize.over(s);
+    if (st == null || !st.halving()) {
+      return st;
     }
-    return stepSize.over(s);
+    Object e = mergedBase(scale).get("epochs");
+    int epochs = e instanceof Number n ? n.intValue() : TrainConfig.defaults().epochs();
+    return st.resolved(epochs);
   }
 
   /** The scale's block; unknown scales are an error. */
@@ -457,6 +590,9 @@ public record SweepSpec(
         }
         // an init_model: its widths and content (the run id hashes them) from the file
         TrainConfig c0 = Components.bindInitModel(Configs.fromMap(ma, TrainConfig.class)).resolve();
+        if (st != null && st.halving()) {
+          c0 = with(c0, "epochs", halvingPlan(st, c0.epochs(), scale).budgets().get(0)); // rung 0
+        }
         int k = st == null ? seeds : 1;
         for (int i = 0; i < k; i++) {
           TrainConfig c = withSeed(c0, c0.seed() + i);
@@ -468,6 +604,26 @@ public record SweepSpec(
       }
     }
     return out;
+  }
+
+  /**
+   * The successive-halving plan of the sweep, checked against a run whose full budget is {@code epochs}: its last
+   * budget must be {@code epochs}.
+   */
+  static SuccessiveHalving.Plan halvingPlan(StepSize st, int epochs, String scale) {
+    SuccessiveHalving.Plan plan;
+    try {
+      plan = st.plan();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("step_size.budgets", e.getMessage() + " (scale " + scale + ")");
+    }
+    int last = plan.budgets().get(plan.budgets().size() - 1);
+    if (last != epochs) {
+      throw new ConfigException("step_size.budgets", "the last budget " + last + " of " + plan.budgets()
+          + " must equal the runs' epochs " + epochs + " (scale " + scale + "): the last rung is the full selection "
+          + "budget");
+    }
+    return plan;
   }
 
   /** The retraining runs for chosen select runs: no validation split, seeds seed..seed+K-1, indices from {@code first}. */

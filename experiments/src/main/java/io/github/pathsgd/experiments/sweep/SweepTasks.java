@@ -3,6 +3,7 @@ package io.github.pathsgd.experiments.sweep;
 import io.github.pathsgd.data.DataException;
 import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.experiments.config.Components;
+import io.github.pathsgd.experiments.config.ConfigException;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.experiments.io.SafeTensors;
 import io.github.pathsgd.experiments.rundir.RunDirectory;
@@ -46,6 +47,7 @@ public final class SweepTasks {
   /** Creates {@code out/runs} and {@code out/.locks} and writes {@code sweep.json} (under the combined lock). */
   public static void prepare(Path out, SweepSpec spec, String scale, int seeds) {
     spec.scale(scale);
+    requireExhaustive(spec, scale);
     try {
       Files.createDirectories(out.resolve("runs"));
       Path locks = out.resolve(SweepRunner.LOCKS);
@@ -69,6 +71,7 @@ public final class SweepTasks {
    * @param threads BLAS threads per run (0 = as the config says)
    */
   public static List<SweepRun> firstPhase(SweepSpec spec, String scale, int seeds, Path dataDir, int threads) {
+    requireExhaustive(spec, scale);
     List<SweepRun> out = new ArrayList<>();
     for (SweepRun r : spec.expand(scale, seeds)) {
       out.add(adapt(r, dataDir, threads));
@@ -94,6 +97,26 @@ public final class SweepTasks {
       c = SweepSpec.with(c, "threads", threads);
     }
     return new SweepRun(r.index(), r.phase(), r.runId(), c, r.alpha());
+  }
+
+  /**
+   * Refuses a sweep whose step-size selection is successive halving (its later rungs are planned from the earlier
+   * rungs' results and continue from their checkpoints in the sweep folder) or that has a noise-floor phase: only the
+   * embedded runner runs those.
+   */
+  public static void requireExhaustive(SweepSpec spec, String scale) {
+    if (spec.noiseFloor(scale) != null) {
+      throw new ConfigException("noise_floor", "sweep " + spec.name() + " (scale " + scale + ") has a noise-floor "
+          + "phase (runs with pinned BLAS thread counts, planned after the final runs), which only the embedded "
+          + "runner ('pathsgd experiments run') runs; run it there, or use a scale without one");
+    }
+    SweepSpec.StepSize st = spec.stepSize(scale);
+    if (st != null && st.halving()) {
+      throw new ConfigException("step_size.rule", "sweep " + spec.name() + " (scale " + scale + ") selects the step "
+          + "size by successive halving, which only the embedded runner ('pathsgd experiments run', with --jobs and "
+          + "--shard) runs; here use --set step_size.rule=exhaustive (or --set scales." + scale
+          + ".step_size.rule=exhaustive), or run it with 'pathsgd experiments run'");
+    }
   }
 
   /** True when run r needs no training: its folder in {@code out/runs} is finished and intact, or records absent data. */
