@@ -103,6 +103,17 @@ public final class Mlp implements Network {
       throw new IllegalArgumentException("gradient has " + grads.size() + " floats, expected " + layout.size());
     }
     forward(ws, B, dropout, rng);
+    return gradientAfterForward(ws, B, labels, yOff, grads, dropout);
+  }
+
+  /**
+   * The rest of {@link #lossAndGradient} after its forward pass: the loss of the activations that {@link #forward}
+   * left in {@code ws} (same batch, labels and dropout) and the gradient into {@code grads}.
+   */
+  public StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout) {
+    if (grads.size() != layout.size()) {
+      throw new IllegalArgumentException("gradient has " + grads.size() + " floats, expected " + layout.size());
+    }
     int L = layout.layers();
     Tensor d = ws.deltas[L];
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), d, ws.lossOut);
@@ -138,11 +149,21 @@ public final class Mlp implements Network {
    * @param f the fold: α = −lr, and r_l, c_l when {@link FoldedStep#scaled()} (else ones)
    */
   public StepStats fusedStep(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, Rng rng, FoldedStep f) {
+    forward(ws, B, dropout, rng);
+    return fusedBackward(ws, B, labels, yOff, dropout, f);
+  }
+
+  /**
+   * The rest of {@link #fusedStep} after its forward pass: the loss of the activations that {@link #forward} left in
+   * {@code ws} (same batch, labels and dropout), then the backward pass with the folded update. {@code fusedStep} is
+   * {@code forward} followed by this, so a caller may run other work (Path-SGD's κ, {@link
+   * io.github.pathsgd.core.step.TrainStep}) between the two.
+   */
+  public StepStats fusedBackward(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, FoldedStep f) {
     float lr = -f.alpha();
     double[][] rowScale = f.rows();
     double[][] colScale = f.cols();
     boolean exactScales = f.exact();
-    forward(ws, B, dropout, rng);
     int L = layout.layers();
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), ws.deltas[L], ws.lossOut);
     double loss = ws.lossOut[0] / B;

@@ -71,6 +71,16 @@ public class Chain implements GradientTransform<Chain.State> {
     }
 
     @Override
+    public boolean preparesOnParameters() {
+      for (GradientTransform<?> t : parts) {
+        if (((Foldable<?>) t).preparesOnParameters()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
     public boolean prepare(State state, Tensor params, FoldedStep f) {
       for (int i = 0; i < parts.size(); i++) {
         if (!((Foldable<?>) parts.get(i)).prepareUnchecked(state.children.get(i), params, f)) {

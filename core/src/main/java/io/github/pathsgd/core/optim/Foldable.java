@@ -22,6 +22,15 @@ public interface Foldable<S extends OptState> {
   /** After a folded step with a finite loss: advances the state as {@code update} would have. */
   void commit(S state);
 
+  /**
+   * Whether {@link #prepare} reads the parameters in a pass over them (Path-SGD's κ), which is worth running on a
+   * second thread during the forward pass ({@link io.github.pathsgd.core.step.TrainStep}); false for transforms whose
+   * {@code prepare} only multiplies a scalar. {@code prepare} never writes the parameters either way.
+   */
+  default boolean preparesOnParameters() {
+    return false;
+  }
+
   /** {@link #prepare} with a state known only as an {@link OptState}. */
   @SuppressWarnings("unchecked")
   default boolean prepareUnchecked(OptState state, Tensor params, FoldedStep f) {

@@ -117,6 +117,11 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
   }
 
   @Override
+  public boolean preparesOnParameters() {
+    return true;
+  }
+
+  @Override
   public void commit(PathNormalizeState s) {
     s.advance();
   }

@@ -7,6 +7,7 @@ import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.optim.Foldable;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
+import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 
@@ -35,6 +36,8 @@ public final class TrainStep {
   private final Foldable<?> foldable;
   private final FoldedStep fold;
   private Tensor grads;
+  private final PrepareWorker.Task prepareTask; // the fold's prepare, for the worker thread (null: no overlap)
+  private boolean overlap = true;
 
   /** A step for batches of up to {@code maxBatch} rows, with a fresh optimizer state; folded where possible. */
   public TrainStep(Network net, Optimizer optimizer, int maxBatch) {
@@ -58,7 +61,39 @@ public final class TrainStep {
     this.state = state;
     this.foldable = fold && mlp != null && optimizer.transform() instanceof Foldable<?> f ? f : null;
     this.fold = foldable == null ? null : new FoldedStep(mlp.layout());
+    if (foldable != null && foldable.preparesOnParameters()) {
+      Foldable<?> fd = foldable;
+      FoldedStep fs = this.fold;
+      Tensor params = net.params();
+      this.prepareTask = () -> fd.prepareUnchecked(state, params, fs);
+    } else {
+      this.prepareTask = null;
+    }
   }
+
+  /**
+   * Whether a folded step runs the fold's {@code prepare} (Path-SGD's κ pass) on a second thread during the forward
+   * pass: when OpenBLAS has at least two threads and the machine two cores, unless the system property {@value
+   * #OVERLAP_PROPERTY} is {@code false}. The result is the same either way, bit for bit.
+   */
+  public static boolean overlapEnabled() {
+    return Blas.threads() >= 2 && Runtime.getRuntime().availableProcessors() >= 2
+        && OVERLAP_ALLOWED;
+  }
+
+  /**
+   * Turns the overlapped κ pass of this step off ({@code false}) or back on (where {@link #overlapEnabled} allows it);
+   * for tests and benchmarks: the parameters come out the same either way.
+   */
+  public TrainStep overlap(boolean on) {
+    overlap = on;
+    return this;
+  }
+
+  /** The system property that turns the overlapped κ pass off ({@code -Dpathsgd.overlap=false}). */
+  public static final String OVERLAP_PROPERTY = "pathsgd.overlap";
+
+  private static final boolean OVERLAP_ALLOWED = !"false".equals(System.getProperty(OVERLAP_PROPERTY));
 
   /** Never folded: the reference for the folded step. */
   public static TrainStep unfused(Network net, Optimizer optimizer, int maxBatch) {
@@ -94,6 +129,9 @@ public final class TrainStep {
 
   /** One step on the first B rows of the workspace input with labels {@code labels[yOff..yOff+B)}. */
   public Mlp.StepStats run(int B, int[] labels, int yOff, Dropout dropout, Rng rng) {
+    if (prepareTask != null && overlap && overlapEnabled()) {
+      return runOverlapped(B, labels, yOff, dropout, rng);
+    }
     if (foldable != null) {
       fold.reset();
       if (foldable.prepareUnchecked(state, net.params(), fold)) {
@@ -108,6 +146,42 @@ public final class TrainStep {
       grads = new Tensor(net.layout().size());
     }
     Mlp.StepStats st = net.lossAndGradient(ws, B, labels, yOff, grads, dropout, rng);
+    if (Double.isFinite(st.loss())) {
+      optimizer.step(net.params(), grads, state);
+    }
+    return st;
+  }
+
+  /**
+   * The folded step with {@code prepare} on the worker thread while this thread runs the forward pass; then the folded
+   * backward pass, or, when {@code prepare} refuses, the unfused gradient of the same forward pass (same dropout masks)
+   * and the optimizer's step: the same arithmetic as {@link #run} on one thread.
+   */
+  private Mlp.StepStats runOverlapped(int B, int[] labels, int yOff, Dropout dropout, Rng rng) {
+    fold.reset();
+    PrepareWorker worker = PrepareWorker.forCurrentThread();
+    worker.submit(prepareTask);
+    try {
+      mlp.forward((Mlp.Workspace) ws, B, dropout, rng);
+    } catch (RuntimeException | Error e) {
+      worker.await(); // never leave the worker running on the state
+      throw e;
+    }
+    return afterForward(B, labels, yOff, dropout, worker.await());
+  }
+
+  private Mlp.StepStats afterForward(int B, int[] labels, int yOff, Dropout dropout, boolean prepared) {
+    if (prepared) {
+      Mlp.StepStats st = mlp.fusedBackward((Mlp.Workspace) ws, B, labels, yOff, dropout, fold);
+      if (Double.isFinite(st.loss())) {
+        foldable.commitUnchecked(state);
+      }
+      return st;
+    }
+    if (grads == null) {
+      grads = new Tensor(net.layout().size());
+    }
+    Mlp.StepStats st = mlp.gradientAfterForward((Mlp.Workspace) ws, B, labels, yOff, grads, dropout);
     if (Double.isFinite(st.loss())) {
       optimizer.step(net.params(), grads, state);
     }
