@@ -2,6 +2,7 @@ package io.github.pathsgd.experiments.sweep;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
@@ -33,7 +34,8 @@ import java.util.TreeSet;
  * (completed or diverged) and {@code epochs_completed == final.epoch}; config.json parses, names the run and carries
  * the run's config hash, and its {@code config} block hashes to it; metrics.csv parses strictly ({@link
  * MetricsCsv#parse}), has every epoch 0..final.epoch and nothing after, the final figures of summary.json at the final
- * epoch, and train seconds that add up to {@code train_seconds}. Anything else with a summary.json is damaged: the
+ * epoch, train seconds that add up to {@code train_seconds}, and, when it has rows of the split {@code model}, all
+ * six norms at the final epoch. Anything else with a summary.json is damaged: the
  * sweep moves the run's result files into {@code damaged-<time>/} in the run folder (nothing is deleted) and trains
  * the run again. A folder without summary.json is unfinished (or has never started); one with only a readable
  * missing.json recorded absent data.
@@ -198,6 +200,15 @@ final class RunFolder {
         throw new Damage(METRICS + ": epoch " + finalEpoch + " " + f[1] + " " + f[2] + " is "
             + (csv == null ? "missing" : MetricsCsv.format(csv)) + ", " + SUMMARY + " final." + f[0] + " is "
             + MetricsCsv.format(want));
+      }
+    }
+    if (rows.stream().anyMatch(row -> row.split().equals(MetricsCsv.MODEL))) {
+      // a run that records norms has all six at its final epoch (folders of runs before them have none)
+      for (String n : ModelNorms.NAMES) {
+        if (!atFinal.containsKey(MetricsCsv.MODEL + "/" + n)) {
+          throw new Damage(METRICS + ": epoch " + finalEpoch + " model " + n + " is missing (the earlier epochs "
+              + "have the model split's norms; the file was cut short?)");
+        }
       }
     }
     JsonNode ts = s.path("train_seconds");
