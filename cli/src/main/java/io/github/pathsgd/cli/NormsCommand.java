@@ -100,7 +100,18 @@ final class NormsCommand implements Callable<Integer> {
     if (log2 == Double.NEGATIVE_INFINITY) {
       return 0.0;
     }
-    double log10 = log2 * Math.log10(2);
+    return ofLog10(log2 * Math.log10(2));
+  }
+
+  /** 10^log10 as a double where that is finite and non-zero, else a {@link BigDecimal} of 7 significant digits. */
+  static Number ofLog10(double log10) {
+    if (Double.isNaN(log10) || Double.isInfinite(log10)) {
+      return log10 == Double.NEGATIVE_INFINITY ? 0.0 : Double.NaN;
+    }
+    double d = Math.pow(10, log10);
+    if (Double.isFinite(d) && d != 0) {
+      return d;
+    }
     double exp = Math.floor(log10);
     double mant = Math.pow(10, log10 - exp);
     return new BigDecimal(mant).round(new MathContext(7)).scaleByPowerOfTen((int) exp).stripTrailingZeros();
@@ -283,8 +294,15 @@ final class NormsCommand implements Callable<Integer> {
     Map<String, Object> metrics = new LinkedHashMap<>();
     ModelNorms n = ModelNorms.of(net);
     double[] v = n.values();
+    double log10Spectral = 0; // the product beyond the double range: as a sum of logarithms
+    for (int l = 0; l < lay.layers(); l++) {
+      log10Spectral += Math.log10(GroupNorms.spectral(net, l));
+    }
+    Number[] wide = {path.get("1"), path.get("2"), path.get("inf"), null, null, ofLog10(log10Spectral)};
     for (int i = 0; i < v.length; i++) {
-      metrics.put(ModelNorms.NAMES.get(i), Double.isFinite(v[i]) ? v[i] : String.valueOf(v[i]));
+      // a finite model's measure beyond the double range: the extended-range number (metrics.csv holds Infinity)
+      Number x = Double.isFinite(v[i]) || wide[i] == null ? v[i] : wide[i];
+      metrics.put(ModelNorms.NAMES.get(i), x instanceof Double d && !Double.isFinite(d) ? String.valueOf(d) : x);
     }
     out.put("metrics", metrics);
     return out;

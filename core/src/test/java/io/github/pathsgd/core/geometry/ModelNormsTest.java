@@ -33,4 +33,52 @@ class ModelNormsTest {
     assertThat(ModelNorms.NAMES).containsExactly("path_norm_1", "path_norm_2", "path_norm_inf", "l2_norm",
         "max_unit_norm", "spectral_norm_product");
   }
+
+  @Test
+  void networkOfDenseLayersHasItsMlpNorms() {
+    io.github.pathsgd.core.nn.LayerNet ln = io.github.pathsgd.core.nn.LayerSpec.parse("dense(7),dense(5)")
+        .build(1, 3, 4, 3);
+    io.github.pathsgd.core.nn.Init.balanced(ln, new io.github.pathsgd.core.util.Rng(4));
+    for (int i = 0; i < ln.params().size(); i += 3) {
+      ln.params().set(i, ln.params().get(i) + 0.25f); // non-zero biases too
+    }
+    Mlp mlp = new Mlp(new ParamLayout(12, 7, 5, 3), ln.params().copy());
+    ModelNorms a = ModelNorms.of((io.github.pathsgd.core.nn.Network) ln);
+    ModelNorms b = ModelNorms.of(mlp);
+    double[] va = a.values();
+    double[] vb = b.values();
+    for (int k = 0; k < va.length; k++) {
+      assertThat(va[k]).as(ModelNorms.NAMES.get(k)).isCloseTo(vb[k], within(1e-12 * Math.abs(vb[k])));
+    }
+  }
+
+  @Test
+  void convNetGroupNormsCountEachFilterOnce() {
+    // conv(2,2x2) on 1x3x3 -> 2x2x2, then the output layer dense 8 -> 2
+    io.github.pathsgd.core.nn.LayerNet ln = io.github.pathsgd.core.nn.LayerSpec.parse("conv(2,2)").build(1, 3, 3, 2);
+    float[] p = new float[ln.params().size()];
+    for (int i = 0; i < p.length; i++) {
+      p[i] = (i % 5 - 2) * 0.5f; // -1, -0.5, 0, 0.5, 1, ...
+    }
+    ln.params().copyFrom(p, 0, 0, p.length);
+    ModelNorms n = ModelNorms.of((io.github.pathsgd.core.nn.Network) ln);
+    double all = 0;
+    for (float x : p) {
+      all += (double) x * x;
+    }
+    assertThat(n.l2Norm()).isCloseTo(Math.sqrt(all), within(1e-12));
+    // conv: 2 filters of 4 weights, then 2 biases; dense: 2 rows of 8 weights, then 2 biases
+    double best = 0;
+    int[][] rows = {{0, 4, 8}, {4, 8, 9}, {10, 18, 26}, {18, 26, 27}}; // {first weight, end, bias index}
+    for (int[] r : rows) {
+      double s = (double) p[r[2]] * p[r[2]];
+      for (int i = r[0]; i < r[1]; i++) {
+        s += (double) p[i] * p[i];
+      }
+      best = Math.max(best, s);
+    }
+    assertThat(n.maxUnitNorm()).isCloseTo(Math.sqrt(best), within(1e-12));
+    assertThat(n.pathNorm2()).isCloseTo(LayerKappa.phi(ln.layers(), ln.params(), 2, true), within(1e-12));
+    assertThat(n.spectralNormProduct()).isPositive().isFinite();
+  }
 }
