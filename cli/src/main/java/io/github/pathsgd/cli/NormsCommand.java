@@ -61,8 +61,9 @@ final class NormsCommand implements Callable<Integer> {
         group.get("l2"), group.get("max_norm"));
     @SuppressWarnings("unchecked")
     Map<String, Object> metrics = (Map<String, Object>) out.get("metrics");
-    System.out.println("spectral norm product Π‖W_l‖₂ = " + String.format(Locale.ROOT, "%.6g",
-        metrics.get("spectral_norm_product")));
+    Object sp = metrics.get("spectral_norm_product");
+    System.out.println("spectral norm product Π‖W_l‖₂ = " + (sp instanceof Double d ? String.format(Locale.ROOT,
+        "%.6g", d) : sp));
     System.out.printf(Locale.ROOT, "%-6s %-12s %12s %12s %12s %12s%n", "layer", "shape", "frobenius", "spectral",
         "mean |w|", "max |w|");
     @SuppressWarnings("unchecked")
@@ -92,7 +93,11 @@ final class NormsCommand implements Callable<Integer> {
     if (log2 == Double.NEGATIVE_INFINITY) {
       return 0.0;
     }
-    double log10 = log2 * Math.log10(2);
+    return decimal(log2 * Math.log10(2));
+  }
+
+  /** 10^log10 as a {@link BigDecimal} of 7 significant digits (for numbers beyond the double range). */
+  static BigDecimal decimal(double log10) {
     double exp = Math.floor(log10);
     double mant = Math.pow(10, log10 - exp);
     return new BigDecimal(mant).round(new MathContext(7)).scaleByPowerOfTen((int) exp).stripTrailingZeros();
@@ -206,8 +211,19 @@ final class NormsCommand implements Callable<Integer> {
     Map<String, Object> metrics = new LinkedHashMap<>();
     ModelNorms n = ModelNorms.of(net);
     double[] v = n.values();
+    double[] ps = {1, 2, Double.POSITIVE_INFINITY};
     for (int i = 0; i < v.length; i++) {
-      metrics.put(ModelNorms.NAMES.get(i), Double.isFinite(v[i]) ? v[i] : String.valueOf(v[i]));
+      Object x = v[i];
+      if (!Double.isFinite(v[i]) && i < 3) {
+        x = phi(net, ps[i], true); // beyond the double range: the extended-range number, as path_norm prints it
+      } else if (!Double.isFinite(v[i]) && i == 5) {
+        double log10 = 0;
+        for (int l = 0; l < lay.layers(); l++) {
+          log10 += Math.log10(GroupNorms.spectral(net, l));
+        }
+        x = Double.isFinite(log10) ? decimal(log10) : v[i];
+      }
+      metrics.put(ModelNorms.NAMES.get(i), x);
     }
     out.put("metrics", metrics);
     return out;
