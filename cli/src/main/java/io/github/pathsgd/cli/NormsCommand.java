@@ -68,8 +68,9 @@ final class NormsCommand implements Callable<Integer> {
         group.get("l2"), group.get("max_norm"));
     @SuppressWarnings("unchecked")
     Map<String, Object> metrics = (Map<String, Object>) out.get("metrics");
-    System.out.println("spectral norm product Π‖W_l‖₂ = " + String.format(Locale.ROOT, "%.6g",
-        metrics.get("spectral_norm_product")));
+    Object sp = metrics.get("spectral_norm_product");
+    System.out.println("spectral norm product Π‖W_l‖₂ = " + (sp instanceof Double d ? String.format(Locale.ROOT,
+        "%.6g", d) : sp));
     System.out.printf(Locale.ROOT, "%-6s %-12s %12s %12s %12s %12s%n", "layer", "shape", "frobenius", "spectral",
         "mean |w|", "max |w|");
     @SuppressWarnings("unchecked")
@@ -100,18 +101,11 @@ final class NormsCommand implements Callable<Integer> {
     if (log2 == Double.NEGATIVE_INFINITY) {
       return 0.0;
     }
-    return ofLog10(log2 * Math.log10(2));
+    return decimal(log2 * Math.log10(2));
   }
 
-  /** 10^log10 as a double where that is finite and non-zero, else a {@link BigDecimal} of 7 significant digits. */
-  static Number ofLog10(double log10) {
-    if (Double.isNaN(log10) || Double.isInfinite(log10)) {
-      return log10 == Double.NEGATIVE_INFINITY ? 0.0 : Double.NaN;
-    }
-    double d = Math.pow(10, log10);
-    if (Double.isFinite(d) && d != 0) {
-      return d;
-    }
+  /** 10^log10 as a {@link BigDecimal} of 7 significant digits (for numbers beyond the double range). */
+  static BigDecimal decimal(double log10) {
     double exp = Math.floor(log10);
     double mant = Math.pow(10, log10 - exp);
     return new BigDecimal(mant).round(new MathContext(7)).scaleByPowerOfTen((int) exp).stripTrailingZeros();
@@ -251,6 +245,13 @@ final class NormsCommand implements Callable<Integer> {
     group.put("max_norm", maxNorm);
     out.put("group_norms", group);
     out.put("layers", layers);
+    // the six measures as a run's metrics.csv records them (split model; biases included): one implementation
+    Map<String, Object> metrics = new LinkedHashMap<>();
+    double[] v = ModelNorms.of((io.github.pathsgd.core.nn.Network) net).values();
+    for (int k = 0; k < v.length; k++) {
+      metrics.put(ModelNorms.NAMES.get(k), Double.isFinite(v[k]) ? v[k] : String.valueOf(v[k]));
+    }
+    out.put("metrics", metrics);
     return out;
   }
 
@@ -294,15 +295,19 @@ final class NormsCommand implements Callable<Integer> {
     Map<String, Object> metrics = new LinkedHashMap<>();
     ModelNorms n = ModelNorms.of(net);
     double[] v = n.values();
-    double log10Spectral = 0; // the product beyond the double range: as a sum of logarithms
-    for (int l = 0; l < lay.layers(); l++) {
-      log10Spectral += Math.log10(GroupNorms.spectral(net, l));
-    }
-    Number[] wide = {path.get("1"), path.get("2"), path.get("inf"), null, null, ofLog10(log10Spectral)};
+    double[] ps = {1, 2, Double.POSITIVE_INFINITY};
     for (int i = 0; i < v.length; i++) {
-      // a finite model's measure beyond the double range: the extended-range number (metrics.csv holds Infinity)
-      Number x = Double.isFinite(v[i]) || wide[i] == null ? v[i] : wide[i];
-      metrics.put(ModelNorms.NAMES.get(i), x instanceof Double d && !Double.isFinite(d) ? String.valueOf(d) : x);
+      Object x = v[i];
+      if (!Double.isFinite(v[i]) && i < 3) {
+        x = phi(net, ps[i], true); // beyond the double range: the extended-range number, as path_norm prints it
+      } else if (!Double.isFinite(v[i]) && i == 5) {
+        double log10 = 0;
+        for (int l = 0; l < lay.layers(); l++) {
+          log10 += Math.log10(GroupNorms.spectral(net, l));
+        }
+        x = Double.isFinite(log10) ? decimal(log10) : v[i];
+      }
+      metrics.put(ModelNorms.NAMES.get(i), x);
     }
     out.put("metrics", metrics);
     return out;

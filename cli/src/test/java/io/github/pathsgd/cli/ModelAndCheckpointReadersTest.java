@@ -102,6 +102,11 @@ class ModelAndCheckpointReadersTest {
     assertThat(ratio(j.at("/path_norm/2").decimalValue().pow(2), phi2sq)).isCloseTo(1, within(2e-6));
     assertThat(ratio(j.at("/path_norm/inf").decimalValue(), phiInf)).isCloseTo(1, within(1e-6));
     assertThat(j.at("/path_norm/1").decimalValue().precision()).isLessThanOrEqualTo(7);
+    // the metrics block (the six measures as metrics.csv names them) is numbers too: each all-w 2x2 layer has spectral
+    // norm 2w, so the product is (2w)^12
+    assertThat(j.at("/metrics/path_norm_1").decimalValue()).isEqualTo(j.at("/path_norm/1").decimalValue());
+    assertThat(ratio(j.at("/metrics/spectral_norm_product").decimalValue(), w.multiply(BigDecimal.valueOf(2))
+        .pow(12))).isCloseTo(1, within(1e-6));
     // the table prints them too
     CliTest.Result t = run("norms", f.toString());
     assertThat(t.out()).contains("φ_1 = 8.19200e+363").doesNotContain("Infinity");
