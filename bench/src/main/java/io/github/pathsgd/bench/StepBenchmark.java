@@ -169,6 +169,20 @@ public final class StepBenchmark {
         steps[j].workspace().input().set(i, x.nextFloat());
       }
     }
+    List<Runnable> run = new ArrayList<>();
+    for (TrainStep st : steps) {
+      run.add(() -> st.run(B, labels, Dropout.NONE, null));
+    }
+    return interleaved(run, plan);
+  }
+
+  /**
+   * The timing loop of {@link #stepSeconds(int[], int, List, Plan)} for any steps (one per optimizer or network):
+   * rounds of one call of each, in alternating order, warm-up then timed rounds as {@code plan} says; the ratios are
+   * to the first step's time in the same round.
+   */
+  public static StepTimes interleaved(List<Runnable> steps, Plan plan) {
+    int k = steps.size();
     double[] warmSeconds = new double[k];
     int warmRounds = 0;
     double[][] times = new double[k][Math.max(16, plan.steps())];
@@ -182,7 +196,7 @@ public final class StepBenchmark {
       for (int q = 0; q < k; q++) {
         int j = s % 2 == 0 ? q : k - 1 - q;
         long t0 = System.nanoTime();
-        steps[j].run(B, labels, Dropout.NONE, null);
+        steps.get(j).run();
         round[j] = (System.nanoTime() - t0) / 1e9;
       }
       if (warming) {

@@ -1,6 +1,7 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.List;
 
@@ -9,33 +10,105 @@ import java.util.List;
  * γ_in forward from γ_in(input) = 1 over |θ|^p (biases included), γ_out backward from γ_out(output) = 1, then each
  * layer's {@link Layer#kappa} (for a shared weight, κ(w) = (Σ over its tied edges of γ_in·γ_out)^{2/p}: Neyshabur, Wu,
  * Salakhutdinov and Srebro, NIPS 2016; Path-SGD, NIPS 2015, §4). This is the reference computation for networks with
- * convolutions and pooling; {@link Kappa} is the fast one for fully connected networks.
+ * convolutions and pooling; {@link Kappa} is the fast one for fully connected networks. With more than one OpenBLAS
+ * thread ({@link Blas#threads()}) the γ_out sweep runs on a fork-join worker while the calling thread runs the γ_in
+ * sweep (they do not depend on each other; the result is the same).
  */
 public final class LayerKappa {
   private LayerKappa() {}
 
   /** κ of every parameter (indexed like {@code params}; parameters of no layer stay 0). */
   public static double[] of(List<Layer> layers, Tensor params, double p) {
-    int L = layers.size();
-    double[][] gIn = new double[L + 1][];
-    gIn[0] = new double[layers.get(0).in()];
-    java.util.Arrays.fill(gIn[0], 1.0);
-    for (int k = 0; k < L; k++) {
-      gIn[k + 1] = new double[layers.get(k).out()];
-      layers.get(k).gammaForward(params.buffer(), gIn[k], gIn[k + 1], p, true);
-    }
-    double[][] gOut = new double[L + 1][];
-    gOut[L] = new double[layers.get(L - 1).out()];
-    java.util.Arrays.fill(gOut[L], 1.0);
-    for (int k = L - 1; k >= 0; k--) {
-      gOut[k] = new double[layers.get(k).in()];
-      layers.get(k).gammaBackward(params.buffer(), gOut[k + 1], gOut[k], p);
-    }
     double[] kappa = new double[params.size()];
-    for (int k = 0; k < L; k++) {
-      layers.get(k).kappa(gIn[k], gOut[k + 1], p, kappa);
-    }
+    into(layers, params, p, workspace(layers), kappa);
     return kappa;
+  }
+
+  /** The γ maps of {@code layers}, made once, for {@link #into}. */
+  public static Workspace workspace(List<Layer> layers) {
+    return new Workspace(layers);
+  }
+
+  /**
+   * {@link #of} into {@code kappa} (at least {@code params.size()} long; entries of no layer are left as they are),
+   * with the γ maps of {@code ws}: allocation-free, for the Path-SGD step.
+   */
+  public static void into(List<Layer> layers, Tensor params, double p, Workspace ws, double[] kappa) {
+    int L = layers.size();
+    if (ws.gIn.length != L + 1) {
+      throw new IllegalArgumentException("LayerKappa: a workspace of " + (ws.gIn.length - 1) + " layers for " + L);
+    }
+    if (Blas.threads() > 1) {
+      // the γ_out sweep does not depend on the γ_in sweep: a fork-join worker takes it
+      ws.back.set(layers, params, p);
+      ws.back.reinitialize();
+      ws.back.fork();
+      forwardSweep(layers, params, p, ws);
+      ws.back.join();
+    } else {
+      forwardSweep(layers, params, p, ws);
+      backwardSweep(layers, params, p, ws);
+    }
+    for (int k = 0; k < L; k++) {
+      layers.get(k).kappa(ws.gIn[k], ws.gOut[k + 1], p, kappa);
+    }
+  }
+
+  private static void forwardSweep(List<Layer> layers, Tensor params, double p, Workspace ws) {
+    java.util.Arrays.fill(ws.gIn[0], 1.0);
+    for (int k = 0; k < layers.size(); k++) {
+      layers.get(k).gammaForward(params.buffer(), ws.gIn[k], ws.gIn[k + 1], p, true);
+    }
+  }
+
+  private static void backwardSweep(List<Layer> layers, Tensor params, double p, Workspace ws) {
+    int L = layers.size();
+    java.util.Arrays.fill(ws.gOut[L], 1.0);
+    for (int k = L - 1; k >= 0; k--) {
+      layers.get(k).gammaBackward(params.buffer(), ws.gOut[k + 1], ws.gOut[k], p);
+    }
+  }
+
+  /** The γ_out sweep as a fork-join task, made once per workspace and run again each step. */
+  private static final class BackwardSweep extends java.util.concurrent.RecursiveAction {
+    private static final long serialVersionUID = 1L;
+    private final transient Workspace ws;
+    private transient List<Layer> layers;
+    private transient Tensor params;
+    private double p;
+
+    BackwardSweep(Workspace ws) {
+      this.ws = ws;
+    }
+
+    void set(List<Layer> layers, Tensor params, double p) {
+      this.layers = layers;
+      this.params = params;
+      this.p = p;
+    }
+
+    @Override
+    protected void compute() {
+      backwardSweep(layers, params, p, ws);
+    }
+  }
+
+  /** The γ_in and γ_out maps of every width index of a network (a batch of one), in double. */
+  public static final class Workspace {
+    final double[][] gIn;
+    final double[][] gOut;
+    final BackwardSweep back = new BackwardSweep(this);
+
+    Workspace(List<Layer> layers) {
+      int L = layers.size();
+      gIn = new double[L + 1][];
+      gOut = new double[L + 1][];
+      for (int k = 0; k <= L; k++) {
+        int width = k == 0 ? layers.get(0).in() : layers.get(k - 1).out();
+        gIn[k] = new double[width];
+        gOut[k] = new double[width];
+      }
+    }
   }
 
   /** φ_p(θ)^p of the network: Σ over outputs of γ_in (p finite). */
