@@ -26,8 +26,10 @@ import java.util.Map;
 public final class ConvStepBenchmark {
   private ConvStepBenchmark() {}
 
-  /** One training step on a fixed batch. */
-  public interface Step extends Runnable {}
+  /** One training step on a fixed batch, and the parameters it updates. */
+  public interface Step extends Runnable {
+    Tensor params();
+  }
 
   /** The learning rate of both steps (small: the weights stay near their initialization over the run). */
   static final double LR = 1e-4;
@@ -61,36 +63,51 @@ public final class ConvStepBenchmark {
     }
   }
 
+  /** The SGD step ({@code kappa == null}: θ −= η·g) or the Path-SGD step (θ −= η·g/κ, κ by {@link LayerKappa#into}). */
+  private static final class LayerNetStep implements Step {
+    private final Net n;
+    private final LayerKappa.Workspace kws;
+    private final double[] kappa;
+
+    LayerNetStep(ConvNetSpec spec, int batch, boolean path) {
+      this.n = new Net(spec, batch);
+      this.kws = path ? LayerKappa.workspace(spec.layers()) : null;
+      this.kappa = path ? new double[spec.paramCount()] : null;
+    }
+
+    @Override
+    public Tensor params() {
+      return n.net.params();
+    }
+
+    @Override
+    public void run() {
+      n.gradient();
+      FloatBuffer p = n.net.params().buffer();
+      FloatBuffer g = n.grads.buffer();
+      int size = n.grads.size();
+      if (kappa == null) {
+        float lr = (float) LR;
+        for (int i = 0; i < size; i++) {
+          p.put(i, p.get(i) - lr * g.get(i));
+        }
+      } else {
+        LayerKappa.into(n.net.layers(), n.net.params(), 2, kws, kappa);
+        for (int i = 0; i < size; i++) {
+          p.put(i, (float) (p.get(i) - LR * g.get(i) / kappa[i]));
+        }
+      }
+    }
+  }
+
   /** The SGD step: gradient, then θ −= η·g. */
   public static Step sgd(ConvNetSpec spec, int batch) {
-    Net n = new Net(spec, batch);
-    FloatBuffer p = n.net.params().buffer();
-    FloatBuffer g = n.grads.buffer();
-    int size = spec.paramCount();
-    float lr = (float) LR;
-    return () -> {
-      n.gradient();
-      for (int i = 0; i < size; i++) {
-        p.put(i, p.get(i) - lr * g.get(i));
-      }
-    };
+    return new LayerNetStep(spec, batch, false);
   }
 
   /** The Path-SGD step (p = 2): gradient, κ by {@link LayerKappa#into}, then θ −= η·g/κ (in double). */
   public static Step pathSgd(ConvNetSpec spec, int batch) {
-    Net n = new Net(spec, batch);
-    FloatBuffer p = n.net.params().buffer();
-    FloatBuffer g = n.grads.buffer();
-    int size = spec.paramCount();
-    LayerKappa.Workspace kws = LayerKappa.workspace(spec.layers());
-    double[] kappa = new double[size];
-    return () -> {
-      n.gradient();
-      LayerKappa.into(spec.layers(), n.net.params(), 2, kws, kappa);
-      for (int i = 0; i < size; i++) {
-        p.put(i, (float) (p.get(i) - LR * g.get(i) / kappa[i]));
-      }
-    };
+    return new LayerNetStep(spec, batch, true);
   }
 
   /**
