@@ -1,7 +1,6 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.List;
 
@@ -10,9 +9,8 @@ import java.util.List;
  * γ_in forward from γ_in(input) = 1 over |θ|^p (biases included), γ_out backward from γ_out(output) = 1, then each
  * layer's {@link Layer#kappa} (for a shared weight, κ(w) = (Σ over its tied edges of γ_in·γ_out)^{2/p}: Neyshabur, Wu,
  * Salakhutdinov and Srebro, NIPS 2016; Path-SGD, NIPS 2015, §4). This is the reference computation for networks with
- * convolutions and pooling; {@link Kappa} is the fast one for fully connected networks. With more than one OpenBLAS
- * thread ({@link Blas#threads()}) the γ_out sweep runs on a fork-join worker while the calling thread runs the γ_in
- * sweep (they do not depend on each other; the result is the same).
+ * convolutions and pooling; {@link Kappa} is the fast one for fully connected networks. A convolution's sweeps and κ are
+ * double GEMMs (OpenBLAS, with its threads) on the im2col of the γ maps.
  */
 public final class LayerKappa {
   private LayerKappa() {}
@@ -38,17 +36,8 @@ public final class LayerKappa {
     if (ws.gIn.length != L + 1) {
       throw new IllegalArgumentException("LayerKappa: a workspace of " + (ws.gIn.length - 1) + " layers for " + L);
     }
-    if (Blas.threads() > 1) {
-      // the γ_out sweep does not depend on the γ_in sweep: a fork-join worker takes it
-      ws.back.set(layers, params, p);
-      ws.back.reinitialize();
-      ws.back.fork();
-      forwardSweep(layers, params, p, ws);
-      ws.back.join();
-    } else {
-      forwardSweep(layers, params, p, ws);
-      backwardSweep(layers, params, p, ws);
-    }
+    forwardSweep(layers, params, p, ws);
+    backwardSweep(layers, params, p, ws);
     for (int k = 0; k < L; k++) {
       layers.get(k).kappa(ws.gIn[k], ws.gOut[k + 1], p, kappa);
     }
@@ -69,35 +58,10 @@ public final class LayerKappa {
     }
   }
 
-  /** The γ_out sweep as a fork-join task, made once per workspace and run again each step. */
-  private static final class BackwardSweep extends java.util.concurrent.RecursiveAction {
-    private static final long serialVersionUID = 1L;
-    private final transient Workspace ws;
-    private transient List<Layer> layers;
-    private transient Tensor params;
-    private double p;
-
-    BackwardSweep(Workspace ws) {
-      this.ws = ws;
-    }
-
-    void set(List<Layer> layers, Tensor params, double p) {
-      this.layers = layers;
-      this.params = params;
-      this.p = p;
-    }
-
-    @Override
-    protected void compute() {
-      backwardSweep(layers, params, p, ws);
-    }
-  }
-
   /** The γ_in and γ_out maps of every width index of a network (a batch of one), in double. */
   public static final class Workspace {
     final double[][] gIn;
     final double[][] gOut;
-    final BackwardSweep back = new BackwardSweep(this);
 
     Workspace(List<Layer> layers) {
       int L = layers.size();

@@ -57,9 +57,10 @@ public final class Conv2d implements Layer {
   private double[] wp;
   private double[] wpBack;
   private double[] gammaColsBack;
-  private double[] gammaRows;
+  private java.nio.DoubleBuffer gW;
+  private java.nio.DoubleBuffer gG;
+  private java.nio.DoubleBuffer gO;
   private double[] gammaCols;
-  private double[] kappaRow;
 
   /**
    * A convolution of {@code channels × height × width} inputs with {@code filters} kernels of {@code kh × kw}, stride
@@ -373,10 +374,7 @@ public final class Conv2d implements Layer {
     return (s0 + s1) + (s2 + s3);
   }
 
-  /**
-   * |W|^p, in double, (F, C·kh·kw), into the forward sweep's or the backward sweep's own array (the two sweeps may run
-   * at the same time, on two threads: {@code LayerKappa}).
-   */
+  /** |W|^p, in double, (F, C·kh·kw), into the forward sweep's or the backward sweep's own array. */
   private double[] powWeights(FloatBuffer params, double p, boolean back) {
     int n = f * c * kh * kw;
     double[] wq = back ? wpBack : wp;
@@ -427,33 +425,59 @@ public final class Conv2d implements Layer {
     return gc;
   }
 
+  /** A direct buffer of {@code n} doubles (native order), for the double GEMMs of the γ sweeps. */
+  private static java.nio.DoubleBuffer direct(int n) {
+    return java.nio.ByteBuffer.allocateDirect(n * Double.BYTES).order(java.nio.ByteOrder.nativeOrder())
+        .asDoubleBuffer();
+  }
+
+  /** The direct buffers of the γ sweeps' GEMMs: |W|^p or κ (F, K), G (K, Ho·Wo), γ_out (F, Ho·Wo). */
+  private void ensureGamma() {
+    if (gW == null) {
+      int n = ho * wo;
+      int k = c * kh * kw;
+      gW = direct(f * k);
+      gG = direct(k * n);
+      gO = direct(f * n);
+    }
+  }
+
   /**
    * γ forward over the unrolled edges: {@code gOut[f, y, x] = |b_f|^p + Σ_{c,i,j} |W[f, c, i, j]|^p · gIn[c, y·s + i −
-   * pad, x·s + j − pad]} (inside positions only; max for p = ∞), added in the order (c, i, j) for every output: the
-   * product of |W|^p (F, C·kh·kw) with the im2col of γ_in, as axpy runs over the positions.
+   * pad, x·s + j − pad]} (inside positions only): one double GEMM {@code |W|^p (F, C·kh·kw) · G} with G the im2col of
+   * γ_in, then the bias. For p = ∞ max-plus loops over the same G, in the order (c, i, j).
    */
   @Override
   public void gammaForward(FloatBuffer params, double[] gIn, double[] gOut, double p, boolean includeBiases) {
-    boolean inf = Double.isInfinite(p);
     double[] wq = powWeights(params, p, false);
     double[] gc = gammaCols(gIn);
     int n = ho * wo;
     int k = c * kh * kw;
-    for (int fi = 0; fi < f; fi++) {
-      double bias = includeBiases ? Dense.powAbs(params.get(bOff + fi), p) : 0;
-      int o = fi * n;
-      java.util.Arrays.fill(gOut, o, o + n, bias);
-      for (int t = 0; t < k; t++) {
-        double wt = wq[fi * k + t];
-        int row = t * n;
-        if (inf) {
+    if (Double.isInfinite(p)) {
+      for (int fi = 0; fi < f; fi++) {
+        double bias = includeBiases ? Dense.powAbs(params.get(bOff + fi), p) : 0;
+        int o = fi * n;
+        java.util.Arrays.fill(gOut, o, o + n, bias);
+        for (int t = 0; t < k; t++) {
+          double wt = wq[fi * k + t];
+          int row = t * n;
           for (int q = 0; q < n; q++) {
             gOut[o + q] = Math.max(gOut[o + q], wt * gc[row + q]);
           }
-        } else {
-          for (int q = 0; q < n; q++) {
-            gOut[o + q] += wt * gc[row + q];
-          }
+        }
+      }
+      return;
+    }
+    ensureGamma();
+    gW.put(0, wq, 0, f * k);
+    gG.put(0, gc, 0, k * n);
+    Blas.dgemm(false, false, f, n, k, 1.0, gW, k, gG, n, 0.0, gO, n);
+    gO.get(0, gOut, 0, f * n);
+    if (includeBiases) {
+      for (int fi = 0; fi < f; fi++) {
+        double bias = Dense.powAbs(params.get(bOff + fi), p);
+        for (int q = fi * n; q < fi * n + n; q++) {
+          gOut[q] += bias;
         }
       }
     }
@@ -461,8 +485,8 @@ public final class Conv2d implements Layer {
 
   /**
    * γ backward over the unrolled edges: {@code gIn[c, u, v] = Σ |W[f, c, i, j]|^p · gOut[f, y, x]} over the edges
-   * (c, u, v) → (f, y, x) (max for p = ∞): G (C·kh·kw, Ho·Wo) = |W|^pᵀ · γ_out as axpy runs over the positions, then
-   * col2im.
+   * (c, u, v) → (f, y, x) (max for p = ∞): G (C·kh·kw, Ho·Wo) = |W|^pᵀ · γ_out (one double GEMM; max-plus loops for
+   * p = ∞), then col2im.
    */
   @Override
   public void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p) {
@@ -474,19 +498,23 @@ public final class Conv2d implements Layer {
       gammaColsBack = new double[k * n];
     }
     double[] gc = gammaColsBack;
-    java.util.Arrays.fill(gc, 0.0);
-    for (int t = 0; t < k; t++) {
-      int row = t * n;
-      for (int fi = 0; fi < f; fi++) {
-        double wt = wq[fi * k + t];
-        int o = fi * n;
-        if (inf) {
+    if (!inf) {
+      // G (C·kh·kw, Ho·Wo) = |W|^pᵀ · γ_out, one double GEMM
+      ensureGamma();
+      gW.put(0, wq, 0, f * k);
+      gO.put(0, gOut, 0, f * n);
+      Blas.dgemm(true, false, k, n, f, 1.0, gW, k, gO, n, 0.0, gG, n);
+      gG.get(0, gc, 0, k * n);
+    }
+    if (inf) { // max-plus: G[(c, i, j), q] = max_f |W[f, c, i, j]| · γ_out[f, q]
+      java.util.Arrays.fill(gc, 0.0);
+      for (int t = 0; t < k; t++) {
+        int row = t * n;
+        for (int fi = 0; fi < f; fi++) {
+          double wt = wq[fi * k + t];
+          int o = fi * n;
           for (int q = 0; q < n; q++) {
             gc[row + q] = Math.max(gc[row + q], wt * gOut[o + q]);
-          }
-        } else {
-          for (int q = 0; q < n; q++) {
-            gc[row + q] += wt * gOut[o + q];
           }
         }
       }
@@ -518,55 +546,31 @@ public final class Conv2d implements Layer {
   /**
    * κ(W[f, c, i, j]) = (Σ_{y, x} γ_in(c, y·s + i − pad, x·s + j − pad)·γ_out(f, y, x))^{2/p}, the sum over the
    * positions where the input lies inside the image: a weight-gradient-like correlation of the γ_in map with the
-   * γ_out map (a batch of one); κ(b_f) = (Σ_{y, x} γ_out(f, y, x))^{2/p}. Computed as {@code Σ_q γ_out[f, q] ·
-   * G[q, :]} with G (Ho·Wo, C·kh·kw) the im2row of γ_in (0 outside), axpy runs over the row of G, in the order of
-   * the positions q.
+   * γ_out map (a batch of one), one double GEMM {@code γ_out (F, Ho·Wo) · Gᵀ} with G the im2col of γ_in; κ(b_f) =
+   * (Σ_{y, x} γ_out(f, y, x))^{2/p}.
    */
   @Override
   public void kappa(double[] gIn, double[] gOut, double p, double[] kappa) {
     double e = 2.0 / p;
     int n = ho * wo;
     int k = c * kh * kw;
-    if (gammaRows == null) {
-      gammaRows = new double[n * k];
-      kappaRow = new double[k];
-    }
-    double[] gr = gammaRows;
-    for (int ch = 0; ch < c; ch++) {
-      for (int i = 0; i < kh; i++) {
-        for (int j = 0; j < kw; j++) {
-          int col = (ch * kh + i) * kw + j;
-          for (int y = 0; y < ho; y++) {
-            int iy = y * stride + i - pad;
-            for (int x = 0; x < wo; x++) {
-              int ix = x * stride + j - pad;
-              gr[(y * wo + x) * k + col] = iy >= 0 && iy < h && ix >= 0 && ix < w ? gIn[(ch * h + iy) * w + ix] : 0;
-            }
-          }
-        }
+    double[] gc = gammaCols(gIn);
+    ensureGamma();
+    gG.put(0, gc, 0, k * n);
+    gO.put(0, gOut, 0, f * n);
+    Blas.dgemm(false, true, f, k, n, 1.0, gO, n, gG, n, 0.0, gW, k);
+    gW.get(0, kappa, wOff, f * k);
+    if (e != 1) {
+      for (int t = wOff; t < wOff + f * k; t++) {
+        kappa[t] = Math.pow(kappa[t], e);
       }
     }
-    double[] acc = kappaRow;
     for (int fi = 0; fi < f; fi++) {
       double sb = 0;
-      java.util.Arrays.fill(acc, 0.0);
       for (int q = 0; q < n; q++) {
-        double go = gOut[fi * n + q];
-        sb += go;
-        int row = q * k;
-        for (int t = 0; t < k; t++) {
-          acc[t] += go * gr[row + t];
-        }
+        sb += gOut[fi * n + q];
       }
       kappa[bOff + fi] = e == 1 ? sb : Math.pow(sb, e);
-      int dst = wOff + fi * k;
-      if (e == 1) {
-        System.arraycopy(acc, 0, kappa, dst, k);
-      } else {
-        for (int t = 0; t < k; t++) {
-          kappa[dst + t] = Math.pow(acc[t], e);
-        }
-      }
     }
   }
 }

@@ -53,10 +53,7 @@ public interface Layer {
   /** γ forward: {@code gOut[v] = Σ_u γ_in(u)·|w_{u→v}|^p (+ |b_v|^p)} from {@code gIn} (max for p = ∞), in double. */
   void gammaForward(FloatBuffer params, double[] gIn, double[] gOut, double p, boolean includeBiases);
 
-  /**
-   * γ backward: {@code gIn[u] = Σ_v |w_{u→v}|^p·γ_out(v)} from {@code gOut} (max for p = ∞), in double. It may run at
-   * the same time as {@link #gammaForward} of the same layer (on another thread), so the two must not share scratch.
-   */
+  /** γ backward: {@code gIn[u] = Σ_v |w_{u→v}|^p·γ_out(v)} from {@code gOut} (max for p = ∞), in double. */
   void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p);
 
   /**

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A conv net's Path-SGD step (gradient, κ by {@link LayerKappa#into}, update) allocates nothing in steady state, with
- * one OpenBLAS thread and with two (the γ_out sweep on a fork-join worker), and κ is the same either way and the same
+ * one OpenBLAS thread and with two (the double GEMMs of the conv sweeps threaded), and κ is the same
  * as {@link LayerKappa#of}.
  */
 class LayerNetStepAllocationTest {
