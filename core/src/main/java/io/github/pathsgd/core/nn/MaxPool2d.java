@@ -2,7 +2,6 @@ package io.github.pathsgd.core.nn;
 
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
-import java.nio.FloatBuffer;
 
 /**
  * Max pooling over k × k windows with stride s (no padding): {@code out[c, y, x] = max_{i,j} inp[c, y·s + i, x·s +
