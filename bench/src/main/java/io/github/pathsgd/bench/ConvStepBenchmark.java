@@ -114,7 +114,8 @@ public final class ConvStepBenchmark {
    * One row of the conv table: SGD and Path-SGD steps of {@code spec} at {@code threads} OpenBLAS threads, timed by
    * {@code plan}; prints a progress line. Fields: threads, spec, shape, classes, batch, params, gflop_per_step,
    * sgd_ms_per_step, sgd_samples_per_s, path_sgd_ms_per_step, path_sgd_samples_per_s, ratio_median, ratio_q25,
-   * ratio_q75, ratio_of_medians, warm-up and timed steps and seconds, drift_sgd, drift_path_sgd, gc_fraction.
+   * ratio_q75, ratio_of_medians, cpu_ratio_median, cpu_ratio_q25, cpu_ratio_q75 (the paired ratio of thread CPU times,
+   * meaningful at 1 thread), warm-up and timed steps and seconds, drift_sgd, drift_path_sgd, gc_fraction.
    */
   public static Map<String, Object> row(ConvNetSpec spec, int batch, int threads, StepBenchmark.Plan plan) {
     Blas.setThreads(threads);
@@ -139,6 +140,10 @@ public final class ConvStepBenchmark {
     row.put("ratio_q25", pr[0]);
     row.put("ratio_q75", pr[2]);
     row.put("ratio_of_medians", t.seconds()[1] / t.seconds()[0]);
+    double[] cr = t.cpuPairedRatio()[1];
+    row.put("cpu_ratio_median", StepBenchmark.finiteOrNull(cr[1]));
+    row.put("cpu_ratio_q25", StepBenchmark.finiteOrNull(cr[0]));
+    row.put("cpu_ratio_q75", StepBenchmark.finiteOrNull(cr[2]));
     row.put("warmup_steps", t.warmupSteps());
     row.put("warmup_seconds_sgd", t.warmupSeconds()[0]);
     row.put("warmup_seconds_path_sgd", t.warmupSeconds()[1]);
@@ -164,15 +169,19 @@ public final class ConvStepBenchmark {
     boolean torch = rows.stream().anyMatch(r -> r.get("pytorch_sgd_samples_per_s") != null);
     StringBuilder b = new StringBuilder();
     b.append(String.format(Locale.ROOT, "Conv nets, batch %d: %s%n", batch, plan.describe()));
-    b.append(String.format(Locale.ROOT, "%7s  %-8s %-62s %9s %10s %24s", "threads", "input", "layers", "SGD /s",
-        "Path-SGD /s", "Path-SGD/SGD step (IQR)"));
+    b.append(String.format(Locale.ROOT, "%7s  %-8s %-62s %9s %10s %24s %24s", "threads", "input", "layers", "SGD /s",
+        "Path-SGD /s", "Path-SGD/SGD step (IQR)", "CPU-time ratio (IQR)"));
     b.append(torch ? String.format(Locale.ROOT, " %12s %9s%n", "PyTorch /s", "SGD/torch") : String.format("%n"));
     boolean drifting = false;
     for (Map<String, Object> r : rows) {
       String ratio = String.format(Locale.ROOT, "%.3f (%.3f-%.3f)", num(r, "ratio_median"), num(r, "ratio_q25"),
           num(r, "ratio_q75"));
-      b.append(String.format(Locale.ROOT, "%7d  %-8s %-62s %9.0f %10.0f %24s", ((Number) r.get("threads")).intValue(),
-          r.get("shape"), r.get("spec"), num(r, "sgd_samples_per_s"), num(r, "path_sgd_samples_per_s"), ratio));
+      String cpu = ((Number) r.get("threads")).intValue() != 1 || r.get("cpu_ratio_median") == null ? "-"
+          : String.format(Locale.ROOT, "%.3f (%.3f-%.3f)", num(r, "cpu_ratio_median"), num(r, "cpu_ratio_q25"),
+              num(r, "cpu_ratio_q75"));
+      b.append(String.format(Locale.ROOT, "%7d  %-8s %-62s %9.0f %10.0f %24s %24s",
+          ((Number) r.get("threads")).intValue(), r.get("shape"), r.get("spec"), num(r, "sgd_samples_per_s"),
+          num(r, "path_sgd_samples_per_s"), ratio, cpu));
       if (torch) {
         Object p = r.get("pytorch_sgd_samples_per_s");
         b.append(p == null ? String.format(Locale.ROOT, " %12s %9s", "-", "-")
@@ -188,7 +197,8 @@ public final class ConvStepBenchmark {
     }
     b.append(String.format("Samples/s of one step at the batch size (median over the timed steps). Path-SGD/SGD step:"
         + " the median over the timed rounds of%n  (Path-SGD step / SGD step in the same round), with its quartiles."
-        + " The output layer (one unit per class) follows the layers given.%n"));
+        + " The output layer (one unit per class) follows the layers given.%n  CPU-time ratio (1 thread only): the same"
+        + " median and quartiles of the calling thread's CPU time per step, which a loaded machine does not inflate.%n"));
     if (drifting) {
       b.append(String.format(Locale.ROOT, "*: the steps were still getting faster (drift above %.2f): warm up longer.%n",
           StepBenchmark.DRIFT_WARNING));

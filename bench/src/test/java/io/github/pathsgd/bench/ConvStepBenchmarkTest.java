@@ -74,10 +74,13 @@ class ConvStepBenchmarkTest {
     assertThat((Double) row.get("sgd_samples_per_s")).isPositive();
     assertThat((Double) row.get("ratio_q25")).isLessThanOrEqualTo((Double) row.get("ratio_median"));
     assertThat((Double) row.get("ratio_median")).isLessThanOrEqualTo((Double) row.get("ratio_q75"));
+    assertThat((Double) row.get("cpu_ratio_q25")).isPositive()
+        .isLessThanOrEqualTo((Double) row.get("cpu_ratio_q75"));
     row.put("pytorch_sgd_samples_per_s", 10.0);
     String t = ConvStepBenchmark.table(List.of(row), 4, StepBenchmark.Plan.fixed(2, 5));
     assertThat(t).contains("1x6x6").contains("conv(2,3,pad=1),maxpool(2),dense(4)").contains("PyTorch /s")
-        .contains(" 10 ");
+        .contains(" 10 ").contains("CPU-time ratio")
+        .contains(String.format(java.util.Locale.ROOT, "%.3f (", (Double) row.get("cpu_ratio_median")));
   }
 
   @Test
