@@ -8,6 +8,9 @@ Without libopenblas0-pthread, Debian's torch runs its GEMMs on the reference BLA
 
 Usage: torch_step.py --arch 784-4000-4000-10 --batch 100 --steps 20 --warmup 5 --threads 2 [--optimizer sgd]
        [--min-seconds 1.0 --warmup-seconds 1.5 --warmup-cap-seconds 5]
+   or: torch_step.py --layers "conv(32,3,pad=1),maxpool(2),dense(256)" --shape 3x32x32 --classes 10 [the same options]
+       (a conv net, `pathsgd bench --conv`: nn.Sequential of Conv2d/ReLU, MaxPool2d, AvgPool2d, Flatten and
+       Linear/ReLU, then the output Linear(classes); the same layer syntax as pathsgd's)
 Warm-up: at least --warmup steps and --warmup-seconds (the step minimum waived after --warmup-cap-seconds); timed: at
 least --steps steps and --min-seconds, the rule of `pathsgd bench`, applied to the peer's own steps.
 
@@ -21,8 +24,43 @@ import ctypes
 import ctypes.util
 import json
 import os
+import re
 import statistics
 import time
+
+
+def conv_net(torch, spec, shape, classes):
+    """nn.Sequential for a pathsgd layer list such as conv(32,3,pad=1),maxpool(2),dense(256) on a CxHxW input."""
+    c, h, w = (int(v) for v in shape.split("x"))
+    layers, flat = [], None
+    for item in re.findall(r"[a-z]+\([^()]*\)", spec):
+        kind, args = re.match(r"([a-z]+)\((.*)\)", item).groups()
+        pos = [int(a) for a in args.split(",") if "=" not in a]
+        kw = {k.strip(): int(v) for k, v in (a.split("=") for a in args.split(",") if "=" in a)}
+        if kind == "conv":
+            conv = torch.nn.Conv2d(c, pos[0], pos[1], stride=kw.get("stride", 1), padding=kw.get("pad", 0))
+            layers += [conv, torch.nn.ReLU()]
+            c = pos[0]
+            h = (h + 2 * kw.get("pad", 0) - pos[1]) // kw.get("stride", 1) + 1
+            w = (w + 2 * kw.get("pad", 0) - pos[1]) // kw.get("stride", 1) + 1
+        elif kind in ("maxpool", "avgpool"):
+            s = kw.get("stride", pos[0])
+            layers.append((torch.nn.MaxPool2d if kind == "maxpool" else torch.nn.AvgPool2d)(pos[0], stride=s))
+            h = (h - pos[0]) // s + 1
+            w = (w - pos[0]) // s + 1
+        elif kind == "dense":
+            if flat is None:
+                layers.append(torch.nn.Flatten())
+                flat = c * h * w
+            layers += [torch.nn.Linear(flat, pos[0]), torch.nn.ReLU()]
+            flat = pos[0]
+        else:
+            raise SystemExit("unknown layer " + item)
+    if flat is None:
+        layers.append(torch.nn.Flatten())
+        flat = c * h * w
+    layers.append(torch.nn.Linear(flat, classes))
+    return torch.nn.Sequential(*layers)
 
 
 def blas_core():
@@ -51,28 +89,37 @@ def main():
     ap.add_argument("--min-seconds", type=float, default=0.0)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--optimizer", default="sgd", choices=["sgd", "sgd-momentum", "adagrad"])
+    ap.add_argument("--layers", default=None, help="a conv net's layer list (instead of --arch)")
+    ap.add_argument("--shape", default="3x32x32", help="the conv net's input CxHxW")
+    ap.add_argument("--classes", type=int, default=10, help="the conv net's outputs")
     a = ap.parse_args()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", str(a.threads))
     import torch  # imported after the thread variables are set
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    widths = [int(w) for w in a.arch.split("-")]
-    layers = []
-    for i in range(len(widths) - 1):
-        lin = torch.nn.Linear(widths[i], widths[i + 1])
-        torch.nn.init.normal_(lin.weight, 0.0, widths[i] ** -0.5)
-        torch.nn.init.zeros_(lin.bias)
-        layers.append(lin)
-        if i < len(widths) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    if a.layers is not None:
+        model = conv_net(torch, a.layers, a.shape, a.classes)
+        x = torch.rand(a.batch, *(int(v) for v in a.shape.split("x")))
+        y = torch.randint(0, a.classes, (a.batch,))
+        a.arch = a.shape + ":" + a.layers
+    else:
+        widths = [int(w) for w in a.arch.split("-")]
+        layers = []
+        for i in range(len(widths) - 1):
+            lin = torch.nn.Linear(widths[i], widths[i + 1])
+            torch.nn.init.normal_(lin.weight, 0.0, widths[i] ** -0.5)
+            torch.nn.init.zeros_(lin.bias)
+            layers.append(lin)
+            if i < len(widths) - 2:
+                layers.append(torch.nn.ReLU())
+        model = torch.nn.Sequential(*layers)
+        x = torch.rand(a.batch, widths[0])
+        y = torch.randint(0, widths[-1], (a.batch,))
     if a.optimizer == "adagrad":
         opt = torch.optim.Adagrad(model.parameters(), lr=1e-4)
     else:
         opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9 if a.optimizer == "sgd-momentum" else 0.0)
-    x = torch.rand(a.batch, widths[0])
-    y = torch.randint(0, widths[-1], (a.batch,))
     loss_fn = torch.nn.CrossEntropyLoss()
     def step():
         t0 = time.perf_counter()
@@ -92,7 +139,8 @@ def main():
     ms = statistics.median(times) * 1e3
     print(json.dumps({"arch": a.arch, "batch": a.batch, "threads": a.threads, "optimizer": a.optimizer,
                       "ms_per_step": ms, "samples_per_s": a.batch / ms * 1e3, "torch": torch.__version__,
-                      "blas_core": blas_core(), "warmup_steps": warm, "timed_steps": len(times)}))
+                      "blas_core": blas_core(),
+                      "mkldnn": torch.backends.mkldnn.is_available(), "warmup_steps": warm, "timed_steps": len(times)}))
 
 
 if __name__ == "__main__":

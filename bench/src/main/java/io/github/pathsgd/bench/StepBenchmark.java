@@ -169,6 +169,20 @@ public final class StepBenchmark {
         steps[j].workspace().input().set(i, x.nextFloat());
       }
     }
+    List<Runnable> run = new ArrayList<>();
+    for (TrainStep st : steps) {
+      run.add(() -> st.run(B, labels, Dropout.NONE, null));
+    }
+    return interleaved(run, plan);
+  }
+
+  /**
+   * The timing loop of {@link #stepSeconds(int[], int, List, Plan)} for any steps (one per optimizer or network):
+   * rounds of one call of each, in alternating order, warm-up then timed rounds as {@code plan} says; the ratios are
+   * to the first step's time in the same round.
+   */
+  public static StepTimes interleaved(List<Runnable> steps, Plan plan) {
+    int k = steps.size();
     double[] warmSeconds = new double[k];
     int warmRounds = 0;
     double[][] times = new double[k][Math.max(16, plan.steps())];
@@ -178,12 +192,18 @@ public final class StepBenchmark {
     long gc0 = MachineTimings.gcMillis();
     long wall0 = System.nanoTime();
     double[] round = new double[k];
+    double[] roundCpu = new double[k];
+    double[][] cpu = new double[k][times[0].length];
+    java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    boolean cpuTimes = mx.isCurrentThreadCpuTimeSupported();
     for (int s = 0; ; s++) {
       for (int q = 0; q < k; q++) {
         int j = s % 2 == 0 ? q : k - 1 - q;
+        long c0 = cpuTimes ? mx.getCurrentThreadCpuTime() : 0;
         long t0 = System.nanoTime();
-        steps[j].run(B, labels, Dropout.NONE, null);
+        steps.get(j).run();
         round[j] = (System.nanoTime() - t0) / 1e9;
+        roundCpu[j] = cpuTimes ? (mx.getCurrentThreadCpuTime() - c0) / 1e9 : Double.NaN;
       }
       if (warming) {
         warmRounds++;
@@ -200,10 +220,12 @@ public final class StepBenchmark {
       if (n == times[0].length) {
         for (int j = 0; j < k; j++) {
           times[j] = Arrays.copyOf(times[j], 2 * n);
+          cpu[j] = Arrays.copyOf(cpu[j], 2 * n);
         }
       }
       for (int j = 0; j < k; j++) {
         times[j][n] = round[j];
+        cpu[j][n] = roundCpu[j];
         timedSeconds[j] += round[j];
       }
       n++;
@@ -215,6 +237,7 @@ public final class StepBenchmark {
     double[] out = new double[k];
     double[] drift = new double[k];
     double[][] ratio = new double[k][3];
+    double[][] cpuRatio = new double[k][3];
     for (int j = 0; j < k; j++) {
       double[] tj = Arrays.copyOf(times[j], n);
       out[j] = quantile(tj, 0.5);
@@ -225,8 +248,13 @@ public final class StepBenchmark {
         rj[i] = times[j][i] / times[0][i];
       }
       ratio[j] = new double[] {quantile(rj, 0.25), quantile(rj, 0.5), quantile(rj, 0.75)};
+      double[] cj = new double[n];
+      for (int i = 0; i < n; i++) {
+        cj[i] = cpu[j][i] / cpu[0][i];
+      }
+      cpuRatio[j] = new double[] {quantile(cj, 0.25), quantile(cj, 0.5), quantile(cj, 0.75)};
     }
-    return new StepTimes(out, ratio, gcFraction, warmRounds, warmSeconds, n, timedSeconds, drift);
+    return new StepTimes(out, ratio, gcFraction, warmRounds, warmSeconds, n, timedSeconds, drift, cpuRatio);
   }
 
   /**
@@ -243,9 +271,13 @@ public final class StepBenchmark {
    * @param drift per optimizer, the median of the first half of its timed steps over the median of the second half
    *     (about 1 when the warm-up was long enough, above 1 when the steps were still getting faster; NaN for fewer
    *     than two timed steps)
+   * @param cpuPairedRatio like {@code pairedRatio}, of the calling thread's CPU time (ThreadMXBean) instead of wall
+   *     time: with one OpenBLAS thread the calling thread does all of a step's work, so this ratio does not see the
+   *     time a loaded machine keeps the thread waiting (with more threads it leaves out OpenBLAS's workers); NaN
+   *     where the JVM has no thread CPU time
    */
   public record StepTimes(double[] seconds, double[][] pairedRatio, double gcFraction, int warmupSteps,
-      double[] warmupSeconds, int timedSteps, double[] timedSeconds, double[] drift) {}
+      double[] warmupSeconds, int timedSteps, double[] timedSeconds, double[] drift, double[][] cpuPairedRatio) {}
 
   /** The q-quantile of v (linear interpolation between order statistics); v is not modified. */
   static double quantile(double[] v, double q) {

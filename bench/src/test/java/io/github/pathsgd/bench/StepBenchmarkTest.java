@@ -34,6 +34,8 @@ class StepBenchmarkTest {
     assertThat(t.pairedRatio()[0]).containsExactly(1.0, 1.0, 1.0);
     assertThat(t.pairedRatio()[1][0]).isPositive().isLessThanOrEqualTo(t.pairedRatio()[1][1]);
     assertThat(t.pairedRatio()[1][1]).isLessThanOrEqualTo(t.pairedRatio()[1][2]);
+    assertThat(t.cpuPairedRatio()[0]).containsExactly(1.0, 1.0, 1.0); // the first step's CPU time over itself
+    assertThat(t.cpuPairedRatio()[1][0]).isPositive().isLessThanOrEqualTo(t.cpuPairedRatio()[1][2]);
   }
 
   @Test

@@ -1,5 +1,7 @@
 package io.github.pathsgd.cli;
 
+import io.github.pathsgd.bench.ConvNetSpec;
+import io.github.pathsgd.bench.ConvStepBenchmark;
 import io.github.pathsgd.bench.MachineTimings;
 import io.github.pathsgd.bench.SizeSweep;
 import io.github.pathsgd.bench.StepBenchmark;
@@ -38,6 +40,8 @@ import picocli.CommandLine.Spec;
       "Timed: at least --steps rounds and --min-seconds of each optimizer's steps.",
       "The output gives the steps and seconds of both phases and the drift (median",
       "of the first half of the timed steps over that of the second half).",
+      "With --conv: the steps of conv nets (LayerNet; Path-SGD with p = 2 and κ",
+      "through the layers' sweeps), for each thread count, and one table.",
       "The first line names the OpenBLAS kernel in use and whether",
       "OPENBLAS_CORETYPE forced it."})
 final class BenchCommand implements Callable<Integer> {
@@ -60,6 +64,19 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--sizes", paramLabel = "H", split = ",", arity = "0..1", fallbackValue = DEFAULT_SIZES,
       description = "sweep the hidden width H of IN-H-H-10 networks (alone: ${FALLBACK-VALUE})")
   List<Integer> sizes;
+
+  @Option(names = "--conv", paramLabel = "SPEC", split = ";", arity = "0..1", fallbackValue = ConvNetSpec.CIFAR10,
+      description = {"time conv-net steps instead: layer lists, ';'-separated, each optionally prefixed by its input",
+        "shape CxHxW and ':' (default shape --shape), e.g. 1x28x28:conv(8,3,pad=1),avgpool(2),dense(32);",
+        "alone: ${FALLBACK-VALUE}; the output layer (--classes units) is added"})
+  List<String> conv;
+
+  @Option(names = "--shape", paramLabel = "CxHxW", defaultValue = "3x32x32",
+      description = "input shape of the --conv nets without their own (default ${DEFAULT-VALUE})")
+  String shape;
+
+  @Option(names = "--classes", defaultValue = "10", description = "outputs of the --conv nets (default ${DEFAULT-VALUE})")
+  int classes;
 
   @Option(names = "--input", paramLabel = "IN", split = ",", defaultValue = "784",
       description = "input widths of the --sizes networks, e.g. 784,3072 (default ${DEFAULT-VALUE})")
@@ -150,14 +167,21 @@ final class BenchCommand implements Callable<Integer> {
    * --warmup-seconds S --warmup-cap-seconds C --steps N --min-seconds M} (its default optimizer, plain SGD). Handing
    * it our step counts instead would make a slower peer run for minutes on small networks. Returns its JSON line.
    */
-  @SuppressWarnings("unchecked")
   private Map<String, Object> peer(String arch, int threadCount) {
+    return peer(List.of("--arch", arch), threadCount);
+  }
+
+  /** {@link #peer(String, int)} for the net that {@code net} (the script's arguments) names. */
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> peer(List<String> net, int threadCount) {
     try {
-      Process p = new ProcessBuilder(python, torchScript.toString(), "--arch", arch, "--batch", String.valueOf(batch),
+      List<String> cmd = new ArrayList<>(List.of(python, torchScript.toString()));
+      cmd.addAll(net);
+      cmd.addAll(List.of("--batch", String.valueOf(batch),
           "--steps", String.valueOf(steps), "--min-seconds", String.valueOf(minSeconds), "--warmup",
           String.valueOf(warmupSteps), "--warmup-seconds", String.valueOf(warmupSeconds), "--warmup-cap-seconds",
-          String.valueOf(StepBenchmark.Plan.WARMUP_STEPS_CAP_SECONDS), "--threads", String.valueOf(threadCount))
-          .redirectErrorStream(false).start();
+          String.valueOf(StepBenchmark.Plan.WARMUP_STEPS_CAP_SECONDS), "--threads", String.valueOf(threadCount)));
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(false).start();
       p.getOutputStream().close();
       // stderr is drained alongside stdout, so that neither pipe can fill up and stall the peer
       java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -276,6 +300,68 @@ final class BenchCommand implements Callable<Integer> {
     return out;
   }
 
+  /** {@code --conv}: one row per thread count and net, then the table. */
+  private Map<String, Object> convs() {
+    for (String opt : List.of("--arch", "--sizes", "--input", "--load")) {
+      if (spec.commandLine().getParseResult().hasMatchedOption(opt)) {
+        throw new IllegalArgumentException(opt + " and --conv: give one of them");
+      }
+    }
+    if (batch < 1) {
+      throw new IllegalArgumentException("--batch: must be positive, got " + batch);
+    }
+    List<ConvNetSpec> nets = new ArrayList<>();
+    for (String c : conv) {
+      String text = c.strip();
+      String shp = shape;
+      int colon = text.indexOf(':');
+      if (colon >= 0) {
+        shp = text.substring(0, colon).strip();
+        text = text.substring(colon + 1).strip();
+      }
+      nets.add(ConvNetSpec.parse(text, shp, classes));
+    }
+    if (torchScript != null) {
+      checkTorchScript();
+    }
+    StepBenchmark.Plan plan = plan();
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("batch", batch);
+    out.put("threads", threads);
+    out.put("openblas_thread_timeout", io.github.pathsgd.core.tensor.Blas.threadTimeout());
+    out.putAll(StepBenchmark.header(plan));
+    List<Map<String, Object>> rows = new ArrayList<>();
+    List<Map<String, Object>> peers = new ArrayList<>();
+    for (int t : threads) {
+      for (ConvNetSpec net : nets) {
+        Map<String, Object> row = ConvStepBenchmark.row(net, batch, t, plan);
+        if (torchScript != null) {
+          Map<String, Object> r = peer(List.of("--layers", net.text(), "--shape", net.shape(), "--classes",
+              String.valueOf(net.classes())), ((Number) row.get("threads")).intValue());
+          double theirs = ((Number) r.get("samples_per_s")).doubleValue();
+          row.put("pytorch_sgd_samples_per_s", theirs);
+          row.put("pytorch_sgd_ms_per_step", r.get("ms_per_step"));
+          row.put("pytorch_version", r.get("torch"));
+          row.put("pytorch_blas_core", r.get("blas_core"));
+          row.put("pytorch_mkldnn", r.get("mkldnn"));
+          row.put("ratio_sgd_over_pytorch", ((Number) row.get("sgd_samples_per_s")).doubleValue() / theirs);
+          peers.add(r);
+          System.out.printf(java.util.Locale.ROOT, "          PyTorch %s (BLAS core %s, oneDNN %s) SGD: %.0f"
+              + " samples/s%n", r.get("torch"), r.get("blas_core"), r.get("mkldnn"), theirs);
+        }
+        rows.add(row);
+      }
+    }
+    System.out.println();
+    System.out.print(ConvStepBenchmark.table(rows, batch, plan));
+    out.put("conv", rows);
+    if (torchScript != null) {
+      out.put("pytorch", peers);
+    }
+    out.put("peak_rss_mib", MachineTimings.peakRssMiB());
+    return out;
+  }
+
   @Override
   public Integer call() {
     if (json != null) {
@@ -291,11 +377,14 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     Map<String, Object> out;
-    if (sizes != null) {
+    if (conv != null) {
+      out = convs();
+    } else if (sizes != null) {
       out = sweep();
     } else {
       if (threads.size() != 1) {
-        throw new IllegalArgumentException("--threads: a list (" + threads + ") needs --sizes; give one count");
+        throw new IllegalArgumentException("--threads: a list (" + threads + ") needs --sizes or --conv; give one"
+            + " count");
       }
       List<int[]> parsed = new ArrayList<>();
       for (String a : archs) {

@@ -9,7 +9,8 @@ import java.util.List;
  * γ_in forward from γ_in(input) = 1 over |θ|^p (biases included), γ_out backward from γ_out(output) = 1, then each
  * layer's {@link Layer#kappa} (for a shared weight, κ(w) = (Σ over its tied edges of γ_in·γ_out)^{2/p}: Neyshabur, Wu,
  * Salakhutdinov and Srebro, NIPS 2016; Path-SGD, NIPS 2015, §4). This is the reference computation for networks with
- * convolutions and pooling; {@link Kappa} is the fast one for fully connected networks.
+ * convolutions and pooling; {@link Kappa} is the fast one for fully connected networks. A convolution's sweeps and κ are
+ * double GEMMs (OpenBLAS, with its threads) on the im2col of the γ maps.
  */
 public final class LayerKappa {
   private LayerKappa() {}
@@ -27,6 +28,14 @@ public final class LayerKappa {
    */
   public static void compute(Workspace ws, Tensor params, double p, boolean includeBiases) {
     List<Layer> layers = ws.layers;
+    sweeps(layers, ws, params, p, includeBiases);
+    for (int k = 0, L = layers.size(); k < L; k++) {
+      layers.get(k).kappa(ws.gIn[k], ws.gOut[k + 1], p, ws.kappa);
+    }
+  }
+
+  /** γ_in forward (with |b|^p when {@code includeBiases}) and γ_out backward into the workspace's maps. */
+  private static void sweeps(List<Layer> layers, Workspace ws, Tensor params, double p, boolean includeBiases) {
     int L = layers.size();
     java.util.Arrays.fill(ws.gIn[0], 1.0);
     for (int k = 0; k < L; k++) {
@@ -35,9 +44,6 @@ public final class LayerKappa {
     java.util.Arrays.fill(ws.gOut[L], 1.0);
     for (int k = L - 1; k >= 0; k--) {
       layers.get(k).gammaBackward(params.buffer(), ws.gOut[k + 1], ws.gOut[k], p);
-    }
-    for (int k = 0; k < L; k++) {
-      layers.get(k).kappa(ws.gIn[k], ws.gOut[k + 1], p, ws.kappa);
     }
   }
 
@@ -85,6 +91,30 @@ public final class LayerKappa {
       s = Double.isInfinite(p) ? Math.max(s, v) : s + v;
     }
     return Double.isInfinite(p) ? s : Math.pow(s, 1 / p);
+  }
+
+  /** A workspace for {@code layers} (its κ vector as long as their parameters), made once, for {@link #into}. */
+  public static Workspace workspace(List<Layer> layers) {
+    int size = 0;
+    for (Layer l : layers) {
+      size = Math.max(size, l.paramOffset() + l.paramSize());
+    }
+    return new Workspace(layers, size);
+  }
+
+  /**
+   * {@link #of} into {@code kappa} (at least {@code params.size()} long; entries of no layer are left as they are),
+   * with the γ maps of {@code ws}: allocation-free, for the Path-SGD step.
+   */
+  public static void into(List<Layer> layers, Tensor params, double p, Workspace ws, double[] kappa) {
+    int L = layers.size();
+    if (ws.gIn.length != L + 1) {
+      throw new IllegalArgumentException("LayerKappa: a workspace of " + (ws.gIn.length - 1) + " layers for " + L);
+    }
+    sweeps(layers, ws, params, p, true);
+    for (int k = 0; k < L; k++) {
+      layers.get(k).kappa(ws.gIn[k], ws.gOut[k + 1], p, kappa);
+    }
   }
 
   /** φ_p(θ)^p of the network: Σ over outputs of γ_in (p finite). */

@@ -2,7 +2,6 @@ package io.github.pathsgd.core.nn;
 
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
-import java.nio.FloatBuffer;
 
 /**
  * Average pooling over k × k windows with stride s (no padding): {@code out[c, y, x] = (1/k²) Σ_{i,j} inp[c, y·s + i,
@@ -26,50 +25,73 @@ public final class AvgPool2d extends Pool2d {
 
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
-    FloatBuffer x = inp.buffer();
-    FloatBuffer o = out.buffer();
+    int chunk = ensure(B);
+    float[] x = inA;
+    float[] o = outA;
     float wgt = 1f / (k * k);
-    for (int b = 0; b < B; b++) {
-      for (int ch = 0; ch < c; ch++) {
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+      int nb = Math.min(chunk, B - b0);
+      inp.buffer().get(b0 * in(), x, 0, nb * in());
+      int planes = nb * c;
+      for (int pl = 0; pl < planes; pl++) {
+        int ib = pl * h * w;
+        int ob = pl * ho * wo;
         for (int y = 0; y < ho; y++) {
+          int r0 = ib + y * stride * w;
           for (int xx = 0; xx < wo; xx++) {
+            int at0 = r0 + xx * stride;
             float s = 0;
             for (int i = 0; i < k; i++) {
+              int row = at0 + i * w;
               for (int j = 0; j < k; j++) {
-                s += x.get(b * in() + (ch * h + y * stride + i) * w + xx * stride + j);
+                s += x[row + j];
               }
             }
-            o.put(b * out() + (ch * ho + y) * wo + xx, s * wgt);
+            o[ob + y * wo + xx] = s * wgt;
           }
         }
       }
+      out.buffer().put(b0 * out(), o, 0, nb * out());
     }
   }
 
+  /** On heap copies of the chunk; when the windows tile the input, every input is written once. */
   @Override
   public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
       float retain) {
     if (dinp == null) {
       return;
     }
-    clear(dinp, B);
-    FloatBuffer d = dinp.buffer();
-    FloatBuffer g = dout.buffer();
+    boolean tiles = tiles();
+    int chunk = ensure(B);
+    float[] g = outA;
+    float[] d = dA;
     float wgt = 1f / (k * k);
-    for (int b = 0; b < B; b++) {
-      for (int ch = 0; ch < c; ch++) {
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+      int nb = Math.min(chunk, B - b0);
+      dout.buffer().get(b0 * out(), g, 0, nb * out());
+      if (!tiles) {
+        java.util.Arrays.fill(d, 0, nb * in(), 0f);
+      }
+      int planes = nb * c;
+      for (int pl = 0; pl < planes; pl++) {
+        int ib = pl * h * w;
+        int ob = pl * ho * wo;
         for (int y = 0; y < ho; y++) {
+          int r0 = ib + y * stride * w;
           for (int xx = 0; xx < wo; xx++) {
-            float t = g.get(b * out() + (ch * ho + y) * wo + xx) * wgt;
+            float t = g[ob + y * wo + xx] * wgt;
+            int at0 = r0 + xx * stride;
             for (int i = 0; i < k; i++) {
+              int row = at0 + i * w;
               for (int j = 0; j < k; j++) {
-                int at = b * in() + (ch * h + y * stride + i) * w + xx * stride + j;
-                d.put(at, d.get(at) + t);
+                d[row + j] = tiles ? t : d[row + j] + t;
               }
             }
           }
         }
       }
+      dinp.buffer().put(b0 * in(), d, 0, nb * in());
     }
   }
 }

@@ -8,13 +8,15 @@ import java.nio.FloatBuffer;
 /**
  * A 2-D convolution with bias (cross-correlation, as in PyTorch's {@code Conv2d}), followed by ReLU and inverted
  * dropout when it is a hidden layer: {@code out[f, y, x] = relu(b_f + Σ_{c,i,j} W[f, c, i, j] · inp[c, y·s + i − pad,
- * x·s + j − pad])}, zero padding. Forward and backward go through im2col and one OpenBLAS GEMM per image, on a column
- * buffer made once (allocation-free in steady state).
+ * x·s + j − pad])}, zero padding. Forward and backward go through im2col and OpenBLAS GEMMs over chunks of images (as
+ * many as keep the column buffer within 4 MiB: one GEMM per chunk and pass instead of one per image), on buffers made
+ * at the first batch (allocation-free in steady state).
  *
  * <pre>
  * inp is (B, C, H, W) flattened CHW per row; out is (B, F, Ho, Wo), Ho = (H + 2·pad − kh)/s + 1, Wo likewise
  * W is (F, C, kh, kw) row-major at paramOffset, b is (F) right after it
- * cols is (C·kh·kw, Ho·Wo): cols[(c, i, j), (y, x)] = inp[c, y·s + i − pad, x·s + j − pad] (0 outside)
+ * cols is (C·kh·kw, nb·Ho·Wo) for a chunk of nb images: cols[(c, i, j), (b, y, x)] = inp[b, c, y·s + i − pad,
+ *   x·s + j − pad] (0 outside); rows is (F, nb·Ho·Wo), the GEMM's side of out or dout
  * </pre>
  *
  * <p>Path geometry. A node is one channel at one position; the edge (c, y·s + i − pad, x·s + j − pad) → (f, y, x) has
@@ -39,7 +41,26 @@ public final class Conv2d implements Layer {
   private final int wOff;
   private final int bOff;
   private final boolean relu;
-  private final Tensor cols;
+  /** Floats of the column buffer of one chunk at most (4 MiB), unless one image needs more. */
+  static final int COLS_BUDGET = 1 << 20;
+
+  /** Images per chunk when positive (tests: 1 gives the per-image GEMMs); 0: from {@link #COLS_BUDGET}. */
+  int chunkOverride;
+  private final double[] biasSum;
+  private Tensor cols;
+  private Tensor rows;
+  private float[] colsA;
+  private float[] rowsA;
+  private float[] inA;
+  private float[] outA;
+  private float[] actA;
+  private double[] wp;
+  private double[] wpBack;
+  private double[] gammaColsBack;
+  private java.nio.DoubleBuffer gW;
+  private java.nio.DoubleBuffer gG;
+  private java.nio.DoubleBuffer gO;
+  private double[] gammaCols;
 
   /**
    * A convolution of {@code channels × height × width} inputs with {@code filters} kernels of {@code kh × kw}, stride
@@ -70,7 +91,7 @@ public final class Conv2d implements Layer {
     this.wOff = paramOffset;
     this.bOff = Math.addExact(paramOffset, Math.multiplyExact(Math.multiplyExact(filters, channels), kh * kw));
     this.relu = hidden;
-    this.cols = new Tensor(Math.multiplyExact(channels * kh * kw, ho * wo));
+    this.biasSum = new double[filters];
   }
 
   public int outHeight() {
@@ -151,41 +172,100 @@ public final class Conv2d implements Layer {
     return f * c * kh * kw + f;
   }
 
-  /** cols ← im2col of image {@code b} of {@code x}. */
-  private void im2col(Tensor x, int b) {
-    unroll(x, b, true);
-  }
-
-  /** dinp[b] += col2im(cols). */
-  private void col2imAdd(Tensor dinp, int b) {
-    unroll(dinp, b, false);
+  /** The images of one chunk: as many as keep the column buffer within {@link #COLS_BUDGET} floats, at least one. */
+  int chunkImages() {
+    return chunkOverride > 0 ? chunkOverride : Math.max(1, COLS_BUDGET / (c * kh * kw * ho * wo));
   }
 
   /**
-   * The one traversal of the unrolled edges: for every column entry (c, i, j; y, x) whose input position lies inside
-   * the image, {@code gather} copies the input value into cols (0 outside), else the entry is added back onto its
-   * input position.
+   * The buffers for chunks of {@code nb} images, made again only when a larger chunk comes: cols and rows in direct
+   * memory for the GEMMs, and heap copies of them and of the chunk's input and output, on which the element-wise passes
+   * run (loops the JIT vectorizes; the direct buffers are filled and read by bulk copies).
    */
-  private void unroll(Tensor t, int b, boolean gather) {
-    FloatBuffer x = t.buffer();
-    FloatBuffer cb = cols.buffer();
-    int base = b * in();
+  private void ensure(int nb) {
     int n = ho * wo;
+    if (cols == null || cols.size() < (long) c * kh * kw * n * nb) {
+      cols = new Tensor(Math.multiplyExact(Math.multiplyExact(c * kh * kw, n), nb));
+      rows = new Tensor(Math.multiplyExact(Math.multiplyExact(f, n), nb));
+      colsA = new float[cols.size()];
+      rowsA = new float[rows.size()];
+      inA = new float[Math.multiplyExact(nb, in())];
+      outA = new float[Math.multiplyExact(nb, out())];
+      actA = new float[outA.length];
+    }
+  }
+
+  /**
+   * im2col of the chunk's images {@code xs} (nb, C, H, W) into {@code cs}: for every column entry (c, i, j; image, y,
+   * x) of cols (row (c, i, j), column image·Ho·Wo + y·Wo + x, leading dimension nb·Ho·Wo), the input value at (c, y·s
+   * + i − pad, x·s + j − pad) when it lies inside the image, else 0.
+   */
+  private void im2col(float[] xs, float[] cs, int nb) {
+    int n = ho * wo;
+    int ld = nb * n;
+    int plane = h * w;
     for (int ch = 0; ch < c; ch++) {
       for (int i = 0; i < kh; i++) {
         for (int j = 0; j < kw; j++) {
-          int row = ((ch * kh + i) * kw + j) * n;
-          for (int y = 0; y < ho; y++) {
-            int iy = y * stride + i - pad;
-            for (int xx = 0; xx < wo; xx++) {
-              int ix = xx * stride + j - pad;
-              boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
-              int q = row + y * wo + xx;
-              if (gather) {
-                cb.put(q, inside ? x.get(base + (ch * h + iy) * w + ix) : 0f);
-              } else if (inside) {
-                int at = base + (ch * h + iy) * w + ix;
-                x.put(at, x.get(at) + cb.get(q));
+          // the x with 0 <= x·s + j − pad < w: [x0, x1)
+          int x0 = Math.min(wo, Math.max(0, ceilDiv(pad - j, stride)));
+          int x1 = Math.max(x0, Math.min(wo, ceilDiv(w + pad - j, stride)));
+          int row = ((ch * kh + i) * kw + j) * ld;
+          for (int bl = 0; bl < nb; bl++) {
+            int img = (bl * c + ch) * plane;
+            for (int y = 0; y < ho; y++) {
+              int iy = y * stride + i - pad;
+              int q = row + bl * n + y * wo;
+              if (iy < 0 || iy >= h) {
+                java.util.Arrays.fill(cs, q, q + wo, 0f);
+                continue;
+              }
+              int src = img + iy * w + j - pad; // input index of x = 0 (outside when x < x0)
+              java.util.Arrays.fill(cs, q, q + x0, 0f);
+              if (stride == 1) {
+                System.arraycopy(xs, src + x0, cs, q + x0, x1 - x0);
+              } else {
+                for (int xx = x0; xx < x1; xx++) {
+                  cs[q + xx] = xs[src + xx * stride];
+                }
+              }
+              java.util.Arrays.fill(cs, q + x1, q + wo, 0f);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** col2im: {@code ds} (nb, C, H, W) ← 0, then every entry of {@code cs} inside the image added onto its input. */
+  private void col2im(float[] cs, float[] ds, int nb) {
+    int n = ho * wo;
+    int ld = nb * n;
+    int plane = h * w;
+    java.util.Arrays.fill(ds, 0, nb * c * plane, 0f);
+    for (int ch = 0; ch < c; ch++) {
+      for (int i = 0; i < kh; i++) {
+        for (int j = 0; j < kw; j++) {
+          int x0 = Math.min(wo, Math.max(0, ceilDiv(pad - j, stride)));
+          int x1 = Math.max(x0, Math.min(wo, ceilDiv(w + pad - j, stride)));
+          int row = ((ch * kh + i) * kw + j) * ld;
+          for (int bl = 0; bl < nb; bl++) {
+            int img = (bl * c + ch) * plane;
+            for (int y = 0; y < ho; y++) {
+              int iy = y * stride + i - pad;
+              if (iy < 0 || iy >= h) {
+                continue;
+              }
+              int q = row + bl * n + y * wo;
+              int dst = img + iy * w + j - pad;
+              if (stride == 1) {
+                for (int xx = x0; xx < x1; xx++) {
+                  ds[dst + xx] += cs[q + xx];
+                }
+              } else {
+                for (int xx = x0; xx < x1; xx++) {
+                  ds[dst + xx * stride] += cs[q + xx];
+                }
               }
             }
           }
@@ -194,126 +274,306 @@ public final class Conv2d implements Layer {
     }
   }
 
+  private static int ceilDiv(int a, int b) {
+    return -Math.floorDiv(-a, b);
+  }
+
+  /**
+   * Forward in chunks of images: cols ← im2col of the chunk, then one GEMM {@code rows (F, nb·Ho·Wo) = W (F,
+   * C·kh·kw) · cols}, then bias, ReLU and dropout on the way from rows to {@code out} (B, F, Ho·Wo), in the order b,
+   * f, position (the order of the dropout draws).
+   */
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
     int n = ho * wo;
     int k = c * kh * kw;
-    FloatBuffer o = out.buffer();
+    int chunk = Math.min(B, chunkImages());
+    ensure(chunk);
     FloatBuffer pb = params.buffer();
+    int inSize = in();
+    int outSize = out();
     float scale = retain >= 1f ? 1f : 1f / retain;
-    for (int b = 0; b < B; b++) {
-      im2col(inp, b);
-      // out[b] (F, Ho·Wo) = W (F, C·kh·kw) · cols (C·kh·kw, Ho·Wo)
-      Blas.sgemm(false, false, f, n, k, 1f, params, wOff, k, cols, 0, n, 0f, out, b * out(), n);
-      for (int fi = 0; fi < f; fi++) {
-        float bias = pb.get(bOff + fi);
-        int row = b * out() + fi * n;
-        for (int q = 0; q < n; q++) {
-          float z = o.get(row + q) + bias;
-          if (relu) {
-            float keep = retain >= 1f ? 1f : rng.nextFloat() < retain ? scale : 0f;
-            z = Math.max(z, 0f) * keep;
+    float[] cs = colsA;
+    float[] rs = rowsA;
+    float[] os = outA;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+      int nb = Math.min(chunk, B - b0);
+      int ld = nb * n;
+      inp.buffer().get(b0 * inSize, inA, 0, nb * inSize);
+      im2col(inA, cs, nb);
+      cols.buffer().put(0, cs, 0, k * ld);
+      Blas.sgemm(false, false, f, ld, k, 1f, params, wOff, k, cols, 0, ld, 0f, rows, 0, ld);
+      rows.buffer().get(0, rs, 0, f * ld);
+      for (int bl = 0; bl < nb; bl++) {
+        for (int fi = 0; fi < f; fi++) {
+          float bias = pb.get(bOff + fi);
+          int src = fi * ld + bl * n;
+          int dst = bl * outSize + fi * n;
+          if (!relu) {
+            for (int q = 0; q < n; q++) {
+              os[dst + q] = rs[src + q] + bias;
+            }
+          } else if (retain >= 1f) {
+            for (int q = 0; q < n; q++) {
+              os[dst + q] = Math.max(rs[src + q] + bias, 0f);
+            }
+          } else {
+            for (int q = 0; q < n; q++) {
+              float keep = rng.nextFloat() < retain ? scale : 0f;
+              os[dst + q] = Math.max(rs[src + q] + bias, 0f) * keep;
+            }
           }
-          o.put(row + q, z);
         }
       }
+      out.buffer().put(b0 * outSize, os, 0, nb * outSize);
     }
   }
 
+  /**
+   * Backward in chunks of images: the error of the chunk, through ReLU and dropout, into rows (F, nb·Ho·Wo) (its row
+   * sums, in double, are the bias gradient); then {@code dW (+)= rows · colsᵀ} with cols the im2col of the chunk's
+   * input, and, when {@code dinp} is wanted, {@code cols = Wᵀ · rows} scattered back onto the input positions. {@code
+   * dout} is left as it came.
+   */
   @Override
   public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
       float retain) {
-    if (relu) {
-      Layers.reluDropoutBackward(dout, a, B, out(), retain);
-    }
     int n = ho * wo;
     int k = c * kh * kw;
-    FloatBuffer g = grads.buffer();
-    FloatBuffer d = dout.buffer();
-    if (dinp != null) {
-      FloatBuffer di = dinp.buffer();
-      for (int i = 0, m = B * in(); i < m; i++) {
-        di.put(i, 0f);
+    int chunk = Math.min(B, chunkImages());
+    ensure(chunk);
+    int inSize = in();
+    int outSize = out();
+    float scale = retain >= 1f ? 1f : 1f / retain;
+    float[] cs = colsA;
+    float[] rs = rowsA;
+    float[] ds = outA;
+    float[] as = actA;
+    java.util.Arrays.fill(biasSum, 0.0);
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+      int nb = Math.min(chunk, B - b0);
+      int ld = nb * n;
+      dout.buffer().get(b0 * outSize, ds, 0, nb * outSize);
+      if (relu) {
+        a.buffer().get(b0 * outSize, as, 0, nb * outSize);
       }
-    }
-    for (int fi = 0; fi < f; fi++) {
-      g.put(bOff + fi, 0f);
-    }
-    for (int b = 0; b < B; b++) {
-      im2col(inp, b);
-      // dW (F, C·kh·kw) (+)= dout[b] (F, Ho·Wo) · colsᵀ
-      Blas.sgemm(false, true, f, k, n, 1f, dout, b * out(), n, cols, 0, n, b == 0 ? 0f : 1f, grads, wOff, k);
-      for (int fi = 0; fi < f; fi++) {
-        double s = 0;
-        int row = b * out() + fi * n;
-        for (int q = 0; q < n; q++) {
-          s += d.get(row + q);
+      for (int bl = 0; bl < nb; bl++) {
+        for (int fi = 0; fi < f; fi++) {
+          int src = bl * outSize + fi * n;
+          int dst = fi * ld + bl * n;
+          if (relu) {
+            for (int q = 0; q < n; q++) {
+              // the error passes where the output is > 0 (it is never negative): a mask from the sign of a − 1's bits
+              int keep = ~((Float.floatToRawIntBits(as[src + q]) - 1) >> 31);
+              rs[dst + q] = Float.intBitsToFloat(Float.floatToRawIntBits(ds[src + q] * scale) & keep);
+            }
+          } else {
+            System.arraycopy(ds, src, rs, dst, n);
+          }
+          biasSum[fi] += sum(rs, dst, n);
         }
-        g.put(bOff + fi, (float) (g.get(bOff + fi) + s));
       }
+      rows.buffer().put(0, rs, 0, f * ld);
+      inp.buffer().get(b0 * inSize, inA, 0, nb * inSize);
+      im2col(inA, cs, nb);
+      cols.buffer().put(0, cs, 0, k * ld);
+      // dW (F, C·kh·kw) (+)= rows (F, nb·Ho·Wo) · colsᵀ
+      Blas.sgemm(false, true, f, k, ld, 1f, rows, 0, ld, cols, 0, ld, b0 == 0 ? 0f : 1f, grads, wOff, k);
       if (dinp != null) {
-        // cols (C·kh·kw, Ho·Wo) = Wᵀ · dout[b], then scattered back onto the input positions
-        Blas.sgemm(true, false, k, n, f, 1f, params, wOff, k, dout, b * out(), n, 0f, cols, 0, n);
-        col2imAdd(dinp, b);
+        // cols (C·kh·kw, nb·Ho·Wo) = Wᵀ · rows, then scattered back onto the input positions
+        Blas.sgemm(true, false, k, ld, f, 1f, params, wOff, k, rows, 0, ld, 0f, cols, 0, ld);
+        cols.buffer().get(0, cs, 0, k * ld);
+        col2im(cs, inA, nb);
+        dinp.buffer().put(b0 * inSize, inA, 0, nb * inSize);
       }
+    }
+    FloatBuffer g = grads.buffer();
+    for (int fi = 0; fi < f; fi++) {
+      g.put(bOff + fi, (float) biasSum[fi]);
     }
   }
 
-  private double weight(FloatBuffer p, int fi, int ch, int i, int j, double pw) {
-    return Dense.powAbs(p.get(wOff + ((fi * c + ch) * kh + i) * kw + j), pw);
+  /** Σ v[off, off + n) in double, four running sums. */
+  private static double sum(float[] v, int off, int n) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int q = 0;
+    for (; q + 3 < n; q += 4) {
+      s0 += v[off + q];
+      s1 += v[off + q + 1];
+      s2 += v[off + q + 2];
+      s3 += v[off + q + 3];
+    }
+    for (; q < n; q++) {
+      s0 += v[off + q];
+    }
+    return (s0 + s1) + (s2 + s3);
   }
 
+  /** |W|^p, in double, (F, C·kh·kw), into the forward sweep's or the backward sweep's own array. */
+  private double[] powWeights(FloatBuffer params, double p, boolean back) {
+    int n = f * c * kh * kw;
+    double[] wq = back ? wpBack : wp;
+    if (wq == null) {
+      wq = new double[n];
+      if (back) {
+        wpBack = wq;
+      } else {
+        wp = wq;
+      }
+    }
+    for (int t = 0; t < n; t++) {
+      wq[t] = Dense.powAbs(params.get(wOff + t), p);
+    }
+    return wq;
+  }
+
+  /** G (C·kh·kw, Ho·Wo) ← im2col of the γ map {@code g} (one image, 0 outside), in double. */
+  private double[] gammaCols(double[] g) {
+    int n = ho * wo;
+    if (gammaCols == null) {
+      gammaCols = new double[c * kh * kw * n];
+    }
+    double[] gc = gammaCols;
+    for (int ch = 0; ch < c; ch++) {
+      for (int i = 0; i < kh; i++) {
+        for (int j = 0; j < kw; j++) {
+          int x0 = Math.min(wo, Math.max(0, ceilDiv(pad - j, stride)));
+          int x1 = Math.max(x0, Math.min(wo, ceilDiv(w + pad - j, stride)));
+          int row = ((ch * kh + i) * kw + j) * n;
+          for (int y = 0; y < ho; y++) {
+            int iy = y * stride + i - pad;
+            int q = row + y * wo;
+            if (iy < 0 || iy >= h) {
+              java.util.Arrays.fill(gc, q, q + wo, 0.0);
+              continue;
+            }
+            int src = (ch * h + iy) * w + j - pad;
+            java.util.Arrays.fill(gc, q, q + x0, 0.0);
+            for (int x = x0; x < x1; x++) {
+              gc[q + x] = g[src + x * stride];
+            }
+            java.util.Arrays.fill(gc, q + x1, q + wo, 0.0);
+          }
+        }
+      }
+    }
+    return gc;
+  }
+
+  /** A direct buffer of {@code n} doubles (native order), for the double GEMMs of the γ sweeps. */
+  private static java.nio.DoubleBuffer direct(int n) {
+    return java.nio.ByteBuffer.allocateDirect(n * Double.BYTES).order(java.nio.ByteOrder.nativeOrder())
+        .asDoubleBuffer();
+  }
+
+  /** The direct buffers of the γ sweeps' GEMMs: |W|^p or κ (F, K), G (K, Ho·Wo), γ_out (F, Ho·Wo). */
+  private void ensureGamma() {
+    if (gW == null) {
+      int n = ho * wo;
+      int k = c * kh * kw;
+      gW = direct(f * k);
+      gG = direct(k * n);
+      gO = direct(f * n);
+    }
+  }
+
+  /**
+   * γ forward over the unrolled edges: {@code gOut[f, y, x] = |b_f|^p + Σ_{c,i,j} |W[f, c, i, j]|^p · gIn[c, y·s + i −
+   * pad, x·s + j − pad]} (inside positions only): one double GEMM {@code |W|^p (F, C·kh·kw) · G} with G the im2col of
+   * γ_in, then the bias. For p = ∞ max-plus loops over the same G, in the order (c, i, j).
+   */
   @Override
   public void gammaForward(FloatBuffer params, double[] gIn, double[] gOut, double p, boolean includeBiases) {
-    boolean inf = Double.isInfinite(p);
-    for (int fi = 0; fi < f; fi++) {
-      double bias = includeBiases ? Dense.powAbs(params.get(bOff + fi), p) : 0;
-      for (int y = 0; y < ho; y++) {
-        for (int x = 0; x < wo; x++) {
-          double acc = bias;
-          for (int ch = 0; ch < c; ch++) {
-            for (int i = 0; i < kh; i++) {
-              int iy = y * stride + i - pad;
-              if (iy < 0 || iy >= h) {
-                continue;
-              }
-              for (int j = 0; j < kw; j++) {
-                int ix = x * stride + j - pad;
-                if (ix >= 0 && ix < w) {
-                  double t = weight(params, fi, ch, i, j, p) * gIn[(ch * h + iy) * w + ix];
-                  acc = inf ? Math.max(acc, t) : acc + t;
-                }
-              }
-            }
+    double[] wq = powWeights(params, p, false);
+    double[] gc = gammaCols(gIn);
+    int n = ho * wo;
+    int k = c * kh * kw;
+    if (Double.isInfinite(p)) {
+      for (int fi = 0; fi < f; fi++) {
+        double bias = includeBiases ? Dense.powAbs(params.get(bOff + fi), p) : 0;
+        int o = fi * n;
+        java.util.Arrays.fill(gOut, o, o + n, bias);
+        for (int t = 0; t < k; t++) {
+          double wt = wq[fi * k + t];
+          int row = t * n;
+          for (int q = 0; q < n; q++) {
+            gOut[o + q] = Math.max(gOut[o + q], wt * gc[row + q]);
           }
-          gOut[(fi * ho + y) * wo + x] = acc;
+        }
+      }
+      return;
+    }
+    ensureGamma();
+    gW.put(0, wq, 0, f * k);
+    gG.put(0, gc, 0, k * n);
+    Blas.dgemm(false, false, f, n, k, 1.0, gW, k, gG, n, 0.0, gO, n);
+    gO.get(0, gOut, 0, f * n);
+    if (includeBiases) {
+      for (int fi = 0; fi < f; fi++) {
+        double bias = Dense.powAbs(params.get(bOff + fi), p);
+        for (int q = fi * n; q < fi * n + n; q++) {
+          gOut[q] += bias;
         }
       }
     }
   }
 
+  /**
+   * γ backward over the unrolled edges: {@code gIn[c, u, v] = Σ |W[f, c, i, j]|^p · gOut[f, y, x]} over the edges
+   * (c, u, v) → (f, y, x) (max for p = ∞): G (C·kh·kw, Ho·Wo) = |W|^pᵀ · γ_out (one double GEMM; max-plus loops for
+   * p = ∞), then col2im.
+   */
   @Override
   public void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p) {
     boolean inf = Double.isInfinite(p);
+    double[] wq = powWeights(params, p, true);
+    int n = ho * wo;
+    int k = c * kh * kw;
+    if (gammaColsBack == null) {
+      gammaColsBack = new double[k * n];
+    }
+    double[] gc = gammaColsBack;
+    if (!inf) {
+      // G (C·kh·kw, Ho·Wo) = |W|^pᵀ · γ_out, one double GEMM
+      ensureGamma();
+      gW.put(0, wq, 0, f * k);
+      gO.put(0, gOut, 0, f * n);
+      Blas.dgemm(true, false, k, n, f, 1.0, gW, k, gO, n, 0.0, gG, n);
+      gG.get(0, gc, 0, k * n);
+    }
+    if (inf) { // max-plus: G[(c, i, j), q] = max_f |W[f, c, i, j]| · γ_out[f, q]
+      java.util.Arrays.fill(gc, 0.0);
+      for (int t = 0; t < k; t++) {
+        int row = t * n;
+        for (int fi = 0; fi < f; fi++) {
+          double wt = wq[fi * k + t];
+          int o = fi * n;
+          for (int q = 0; q < n; q++) {
+            gc[row + q] = Math.max(gc[row + q], wt * gOut[o + q]);
+          }
+        }
+      }
+    }
     java.util.Arrays.fill(gIn, 0, in(), 0.0);
-    for (int fi = 0; fi < f; fi++) {
-      for (int y = 0; y < ho; y++) {
-        for (int x = 0; x < wo; x++) {
-          double go = gOut[(fi * ho + y) * wo + x];
-          for (int ch = 0; ch < c; ch++) {
-            for (int i = 0; i < kh; i++) {
-              int iy = y * stride + i - pad;
-              if (iy < 0 || iy >= h) {
-                continue;
-              }
-              for (int j = 0; j < kw; j++) {
-                int ix = x * stride + j - pad;
-                if (ix >= 0 && ix < w) {
-                  int at = (ch * h + iy) * w + ix;
-                  double t = weight(params, fi, ch, i, j, p) * go;
-                  gIn[at] = inf ? Math.max(gIn[at], t) : gIn[at] + t;
-                }
-              }
+    for (int ch = 0; ch < c; ch++) {
+      for (int i = 0; i < kh; i++) {
+        for (int j = 0; j < kw; j++) {
+          int x0 = Math.min(wo, Math.max(0, ceilDiv(pad - j, stride)));
+          int x1 = Math.max(x0, Math.min(wo, ceilDiv(w + pad - j, stride)));
+          int row = ((ch * kh + i) * kw + j) * n;
+          for (int y = 0; y < ho; y++) {
+            int iy = y * stride + i - pad;
+            if (iy < 0 || iy >= h) {
+              continue;
+            }
+            int q = row + y * wo;
+            int dst = (ch * h + iy) * w + j - pad;
+            for (int x = x0; x < x1; x++) {
+              int at = dst + x * stride;
+              gIn[at] = inf ? Math.max(gIn[at], gc[q + x]) : gIn[at] + gc[q + x];
             }
           }
         }
@@ -324,37 +584,31 @@ public final class Conv2d implements Layer {
   /**
    * κ(W[f, c, i, j]) = (Σ_{y, x} γ_in(c, y·s + i − pad, x·s + j − pad)·γ_out(f, y, x))^{2/p}, the sum over the
    * positions where the input lies inside the image: a weight-gradient-like correlation of the γ_in map with the
-   * γ_out map (a batch of one); κ(b_f) = (Σ_{y, x} γ_out(f, y, x))^{2/p}.
+   * γ_out map (a batch of one), one double GEMM {@code γ_out (F, Ho·Wo) · Gᵀ} with G the im2col of γ_in; κ(b_f) =
+   * (Σ_{y, x} γ_out(f, y, x))^{2/p}.
    */
   @Override
   public void kappa(double[] gIn, double[] gOut, double p, double[] kappa) {
     double e = 2.0 / p;
+    int n = ho * wo;
+    int k = c * kh * kw;
+    double[] gc = gammaCols(gIn);
+    ensureGamma();
+    gG.put(0, gc, 0, k * n);
+    gO.put(0, gOut, 0, f * n);
+    Blas.dgemm(false, true, f, k, n, 1.0, gO, n, gG, n, 0.0, gW, k);
+    gW.get(0, kappa, wOff, f * k);
+    if (e != 1) {
+      for (int t = wOff; t < wOff + f * k; t++) {
+        kappa[t] = Math.pow(kappa[t], e);
+      }
+    }
     for (int fi = 0; fi < f; fi++) {
       double sb = 0;
-      for (int q = 0; q < ho * wo; q++) {
-        sb += gOut[fi * ho * wo + q];
+      for (int q = 0; q < n; q++) {
+        sb += gOut[fi * n + q];
       }
-      kappa[bOff + fi] = Math.pow(sb, e);
-      for (int ch = 0; ch < c; ch++) {
-        for (int i = 0; i < kh; i++) {
-          for (int j = 0; j < kw; j++) {
-            double s = 0;
-            for (int y = 0; y < ho; y++) {
-              int iy = y * stride + i - pad;
-              if (iy < 0 || iy >= h) {
-                continue;
-              }
-              for (int x = 0; x < wo; x++) {
-                int ix = x * stride + j - pad;
-                if (ix >= 0 && ix < w) {
-                  s += gIn[(ch * h + iy) * w + ix] * gOut[(fi * ho + y) * wo + x];
-                }
-              }
-            }
-            kappa[wOff + ((fi * c + ch) * kh + i) * kw + j] = Math.pow(s, e);
-          }
-        }
-      }
+      kappa[bOff + fi] = e == 1 ? sb : Math.pow(sb, e);
     }
   }
 }

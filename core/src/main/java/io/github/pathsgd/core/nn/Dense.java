@@ -128,10 +128,17 @@ public final class Dense implements Layer {
     double e = 2.0 / p;
     for (int o = 0; o < out; o++) {
       double go = gout[o];
-      for (int i = 0; i < in; i++) {
-        k[wOff + o * in + i] = Math.pow(gin[i] * go, e);
+      int row = wOff + o * in;
+      if (e == 1) { // p = 2: pow(x, 1) is x
+        for (int i = 0; i < in; i++) {
+          k[row + i] = gin[i] * go;
+        }
+      } else {
+        for (int i = 0; i < in; i++) {
+          k[row + i] = Math.pow(gin[i] * go, e);
+        }
       }
-      k[bOff + o] = Math.pow(go, e);
+      k[bOff + o] = e == 1 ? go : Math.pow(go, e);
     }
   }
 

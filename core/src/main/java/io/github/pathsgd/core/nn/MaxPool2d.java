@@ -2,7 +2,6 @@ package io.github.pathsgd.core.nn;
 
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
-import java.nio.FloatBuffer;
 
 /**
  * Max pooling over k × k windows with stride s (no padding): {@code out[c, y, x] = max_{i,j} inp[c, y·s + i, x·s +
@@ -32,57 +31,125 @@ public final class MaxPool2d extends Pool2d {
     return 1.0;
   }
 
-  /** The input index of the first maximum of window (b, ch, y, x). */
-  private int argmax(FloatBuffer x, int b, int ch, int y, int xx) {
-    int best = -1;
-    float m = Float.NEGATIVE_INFINITY;
+  /** The input index of the first maximum of the window whose top-left input is {@code at0}. */
+  private int argmax(float[] x, int at0) {
+    int best = at0;
+    float m = x[at0];
     for (int i = 0; i < k; i++) {
+      int row = at0 + i * w;
       for (int j = 0; j < k; j++) {
-        int at = b * in() + (ch * h + y * stride + i) * w + xx * stride + j;
-        float v = x.get(at);
-        if (best < 0 || v > m) {
+        float v = x[row + j];
+        if (v > m) {
           m = v;
-          best = at;
+          best = row + j;
         }
       }
     }
     return best;
   }
 
+  /** The window maxima ({@code Math.max}, so the value of the first maximum), on heap copies of the chunk. */
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
-    FloatBuffer x = inp.buffer();
-    FloatBuffer o = out.buffer();
-    for (int b = 0; b < B; b++) {
-      for (int ch = 0; ch < c; ch++) {
+    int chunk = ensure(B);
+    float[] x = inA;
+    float[] o = outA;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+      int nb = Math.min(chunk, B - b0);
+      inp.buffer().get(b0 * in(), x, 0, nb * in());
+      int planes = nb * c;
+      for (int pl = 0; pl < planes; pl++) {
+        int ib = pl * h * w;
+        int ob = pl * ho * wo;
         for (int y = 0; y < ho; y++) {
-          for (int xx = 0; xx < wo; xx++) {
-            o.put(b * out() + (ch * ho + y) * wo + xx, x.get(argmax(x, b, ch, y, xx)));
+          int r0 = ib + y * stride * w;
+          int orow = ob + y * wo;
+          if (k == 2) {
+            int r1 = r0 + w;
+            for (int xx = 0; xx < wo; xx++) {
+              int at = xx * stride;
+              o[orow + xx] = Math.max(Math.max(x[r0 + at], x[r0 + at + 1]), Math.max(x[r1 + at], x[r1 + at + 1]));
+            }
+          } else {
+            for (int xx = 0; xx < wo; xx++) {
+              o[orow + xx] = x[argmax(x, r0 + xx * stride)];
+            }
           }
         }
       }
+      out.buffer().put(b0 * out(), o, 0, nb * out());
     }
   }
 
+  /**
+   * The error of every window to its first maximum, on heap copies of the chunk. When the windows tile the input
+   * (stride k, sizes multiples of k), every input is written once (the error or 0) and 2 × 2 windows pick the maximum
+   * without branches.
+   */
   @Override
   public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
       float retain) {
     if (dinp == null) {
       return;
     }
-    clear(dinp, B);
-    FloatBuffer x = inp.buffer();
-    FloatBuffer d = dinp.buffer();
-    FloatBuffer g = dout.buffer();
-    for (int b = 0; b < B; b++) {
-      for (int ch = 0; ch < c; ch++) {
+    boolean tiles = tiles();
+    int chunk = ensure(B);
+    float[] x = inA;
+    float[] g = outA;
+    float[] d = dA;
+    for (int b0 = 0; b0 < B; b0 += chunk) {
+      int nb = Math.min(chunk, B - b0);
+      inp.buffer().get(b0 * in(), x, 0, nb * in());
+      dout.buffer().get(b0 * out(), g, 0, nb * out());
+      if (!tiles) {
+        java.util.Arrays.fill(d, 0, nb * in(), 0f);
+      }
+      int planes = nb * c;
+      for (int pl = 0; pl < planes; pl++) {
+        int ib = pl * h * w;
+        int ob = pl * ho * wo;
         for (int y = 0; y < ho; y++) {
-          for (int xx = 0; xx < wo; xx++) {
-            int at = argmax(x, b, ch, y, xx);
-            d.put(at, d.get(at) + g.get(b * out() + (ch * ho + y) * wo + xx));
+          int r0 = ib + y * stride * w;
+          int orow = ob + y * wo;
+          if (k == 2 && tiles) {
+            int r1 = r0 + w;
+            for (int xx = 0; xx < wo; xx++) {
+              int at = xx * 2;
+              float a0 = x[r0 + at];
+              float a1 = x[r0 + at + 1];
+              float a2 = x[r1 + at];
+              float a3 = x[r1 + at + 1];
+              // the first maximum in row-major order, by selects
+              int s01 = a1 > a0 ? 1 : 0;
+              int s23 = a3 > a2 ? 3 : 2;
+              int sel = Math.max(a2, a3) > Math.max(a0, a1) ? s23 : s01;
+              int gv = Float.floatToRawIntBits(g[orow + xx]);
+              d[r0 + at] = Float.intBitsToFloat(gv & -(sel == 0 ? 1 : 0));
+              d[r0 + at + 1] = Float.intBitsToFloat(gv & -(sel == 1 ? 1 : 0));
+              d[r1 + at] = Float.intBitsToFloat(gv & -(sel == 2 ? 1 : 0));
+              d[r1 + at + 1] = Float.intBitsToFloat(gv & -(sel == 3 ? 1 : 0));
+            }
+          } else if (tiles) {
+            for (int xx = 0; xx < wo; xx++) {
+              int at0 = r0 + xx * k;
+              int best = argmax(x, at0);
+              float gv = g[orow + xx];
+              for (int i = 0; i < k; i++) {
+                for (int j = 0; j < k; j++) {
+                  int at = at0 + i * w + j;
+                  d[at] = at == best ? gv : 0f;
+                }
+              }
+            }
+          } else {
+            for (int xx = 0; xx < wo; xx++) {
+              int at = argmax(x, r0 + xx * stride);
+              d[at] += g[orow + xx];
+            }
           }
         }
       }
+      dinp.buffer().put(b0 * in(), d, 0, nb * in());
     }
   }
 }

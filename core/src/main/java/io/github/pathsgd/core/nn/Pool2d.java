@@ -1,6 +1,5 @@
 package io.github.pathsgd.core.nn;
 
-import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
 
 /**
@@ -129,11 +128,31 @@ abstract class Pool2d implements Layer {
     // no parameters
   }
 
-  /** Zeroes {@code dinp} rows [0, B). */
-  void clear(Tensor dinp, int B) {
-    FloatBuffer d = dinp.buffer();
-    for (int i = 0, n = B * in(); i < n; i++) {
-      d.put(i, 0f);
+  /** Whether the windows tile the input: stride k and both sizes multiples of k (every input in one window). */
+  boolean tiles() {
+    return stride == k && ho * k == h && wo * k == w;
+  }
+
+  /** Floats of the input of one chunk at most (2 MiB), unless one image needs more. */
+  static final int CHUNK_BUDGET = 1 << 19;
+
+  /** Heap copies of a chunk's input, output (or its error) and input error. */
+  float[] inA;
+  float[] outA;
+  float[] dA;
+
+  /**
+   * The images per chunk for a batch of {@code B}, with the heap buffers of such a chunk (made again only when a larger
+   * chunk comes: allocation-free in steady state). The passes run on heap copies (loops the JIT compiles well; the
+   * direct buffers are read and written by bulk copies).
+   */
+  int ensure(int B) {
+    int chunk = Math.max(1, Math.min(B, CHUNK_BUDGET / in()));
+    if (inA == null || inA.length < chunk * in()) {
+      inA = new float[chunk * in()];
+      outA = new float[chunk * out()];
+      dA = new float[chunk * in()];
     }
+    return chunk;
   }
 }

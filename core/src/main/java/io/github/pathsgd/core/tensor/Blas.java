@@ -128,6 +128,27 @@ public final class Blas {
     sgemm(transA, transB, m, n, k, alpha, a, aOff, transA ? m : k, b, bOff, transB ? k : n, beta, c, cOff, n);
   }
 
+  /**
+   * C = alpha * op(A) * op(B) + beta * C in double, row-major, on direct {@link java.nio.DoubleBuffer}s from index 0
+   * (no copy). op(A) is (m, k), op(B) is (k, n), C is (m, n).
+   */
+  public static void dgemm(boolean transA, boolean transB, int m, int n, int k, double alpha,
+      java.nio.DoubleBuffer a, int lda, java.nio.DoubleBuffer b, int ldb, double beta, java.nio.DoubleBuffer c,
+      int ldc) {
+    checkRange(a, extent(transA ? k : m, transA ? m : k, lda), "A");
+    checkRange(b, extent(transB ? n : k, transB ? k : n, ldb), "B");
+    checkRange(c, extent(m, n, ldc), "C");
+    openblas_nolapack.cblas_dgemm(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a,
+        lda, b, ldb, beta, c, ldc);
+  }
+
+  private static void checkRange(java.nio.DoubleBuffer t, long len, String name) {
+    if (!t.isDirect() || t.position() != 0 || len > t.capacity()) {
+      throw new IndexOutOfBoundsException(name + ": " + len + " doubles from 0 of a " + (t.isDirect() ? "" : "non-")
+          + "direct buffer of " + t.capacity() + " at position " + t.position());
+    }
+  }
+
   /** y[yOff..yOff+n) += alpha * x[xOff..xOff+n). */
   public static void saxpy(int n, float alpha, Tensor x, int xOff, Tensor y, int yOff) {
     checkRange(x, xOff, n, "x");

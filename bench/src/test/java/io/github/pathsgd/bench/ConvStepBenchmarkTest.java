@@ -1,0 +1,109 @@
+package io.github.pathsgd.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.pathsgd.core.nn.AvgPool2d;
+import io.github.pathsgd.core.nn.Conv2d;
+import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.MaxPool2d;
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConvStepBenchmarkTest {
+  @Test
+  void theIssuesCifarNetParsesToItsShapesAndParameterCount() {
+    ConvNetSpec s = ConvNetSpec.parse(ConvNetSpec.CIFAR10, "3x32x32", 10);
+    assertThat(s.layers()).hasSize(6);
+    Conv2d c1 = (Conv2d) s.layers().get(0);
+    assertThat(c1.out()).isEqualTo(32 * 32 * 32);
+    assertThat(s.layers().get(1)).isInstanceOf(MaxPool2d.class);
+    assertThat(s.layers().get(1).out()).isEqualTo(32 * 16 * 16);
+    Conv2d c2 = (Conv2d) s.layers().get(2);
+    assertThat(c2.paramOffset()).isEqualTo(32 * 27 + 32);
+    assertThat(s.layers().get(3).out()).isEqualTo(64 * 8 * 8);
+    Dense d = (Dense) s.layers().get(4);
+    assertThat(d.in()).isEqualTo(4096);
+    assertThat(d.out()).isEqualTo(256);
+    assertThat(s.layers().get(5).out()).isEqualTo(10);
+    // 896 + 18,496 + 4096·256 + 256 + 2,570 (as PyTorch counts the same net)
+    assertThat(s.paramCount()).isEqualTo(896 + 18496 + 1048832 + 2570);
+    // multiply-adds per image: 32·1024·27 + 64·256·288 + 4096·256 + 256·10; forward and weight gradient for all,
+    // input gradient for all but the first
+    double mac1 = 32 * 1024 * 27;
+    double rest = 64 * 256 * 288 + 4096 * 256 + 2560;
+    assertThat(s.stepFlops(100)).isEqualTo(2 * 100 * (2 * mac1 + 3 * rest));
+  }
+
+  @Test
+  void stridesPaddingAveragePoolingAndOwnShape() {
+    ConvNetSpec s = ConvNetSpec.parse("conv(8,3,pad=1),avgpool(2),conv(4,5,stride=2),maxpool(3,stride=1)", "1x28x28",
+        7);
+    assertThat(s.layers().get(1)).isInstanceOf(AvgPool2d.class);
+    Conv2d c2 = (Conv2d) s.layers().get(2);
+    assertThat(c2.outHeight()).isEqualTo(5); // (14 − 5)/2 + 1
+    assertThat(((MaxPool2d) s.layers().get(3)).outHeight()).isEqualTo(3); // (5 − 3)/1 + 1
+    assertThat(s.layers().get(4).in()).isEqualTo(4 * 3 * 3);
+    assertThat(s.layers().get(4).out()).isEqualTo(7);
+    assertThat(s.shape()).isEqualTo("1x28x28");
+    Tensor p = s.init(new Rng(1));
+    assertThat(p.get(((Conv2d) s.layers().get(0)).biasOffset())).isZero();
+    assertThat(p.get(0)).isNotZero();
+  }
+
+  @Test
+  void badSpecsSayWhatIsWrong() {
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3),pool(2)", "1x8x8", 2))
+        .hasMessageContaining("'pool(2)'").hasMessageContaining("unknown layer");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,x)", "1x8x8", 2)).hasMessageContaining("'x'");
+    assertThatThrownBy(() -> ConvNetSpec.parse("dense(4),conv(2,3)", "1x8x8", 2))
+        .hasMessageContaining("cannot follow a dense layer");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3", "1x8x8", 2)).hasMessageContaining("unbalanced");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3)", "8x8", 2)).hasMessageContaining("CxHxW");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,9)", "1x8x8", 2)).hasMessageContaining("larger than");
+  }
+
+  @Test
+  void rowsOfATinyNetAndTheTable() {
+    ConvNetSpec s = ConvNetSpec.parse("conv(2,3,pad=1),maxpool(2),dense(4)", "1x6x6", 3);
+    Map<String, Object> row = ConvStepBenchmark.row(s, 4, 1, StepBenchmark.Plan.fixed(2, 5));
+    assertThat(row.get("timed_steps")).isEqualTo(5);
+    assertThat((Double) row.get("sgd_samples_per_s")).isPositive();
+    assertThat((Double) row.get("ratio_q25")).isLessThanOrEqualTo((Double) row.get("ratio_median"));
+    assertThat((Double) row.get("ratio_median")).isLessThanOrEqualTo((Double) row.get("ratio_q75"));
+    assertThat((Double) row.get("cpu_ratio_q25")).isPositive()
+        .isLessThanOrEqualTo((Double) row.get("cpu_ratio_q75"));
+    row.put("pytorch_sgd_samples_per_s", 10.0);
+    String t = ConvStepBenchmark.table(List.of(row), 4, StepBenchmark.Plan.fixed(2, 5));
+    assertThat(t).contains("1x6x6").contains("conv(2,3,pad=1),maxpool(2),dense(4)").contains("PyTorch /s")
+        .contains(" 10 ").contains("CPU-time ratio")
+        .contains(String.format(java.util.Locale.ROOT, "%.3f (", (Double) row.get("cpu_ratio_median")));
+  }
+
+  @Test
+  void pathSgdStepDividesTheGradientByKappa() {
+    // one step of each from the same start: SGD moves θ by η·g, Path-SGD by η·g/κ, so their moves differ exactly by κ
+    ConvNetSpec s = ConvNetSpec.parse("conv(2,3,pad=1),avgpool(2),dense(3)", "1x4x4", 2);
+    ConvStepBenchmark.Net a = new ConvStepBenchmark.Net(s, 3);
+    Tensor start = a.net.params().copy();
+    a.gradient();
+    Tensor g = a.grads.copy();
+    double[] kappa = io.github.pathsgd.core.geometry.LayerKappa.of(s.layers(), start, 2);
+    ConvStepBenchmark.Step path = ConvStepBenchmark.pathSgd(s, 3);
+    path.run();
+    ConvNetSpec s2 = ConvNetSpec.parse(s.text(), s.shape(), 2);
+    ConvStepBenchmark.Net b = new ConvStepBenchmark.Net(s2, 3);
+    assertThat(b.net.params().toArray()).containsExactly(start.toArray()); // same seeds
+    int moved = 0;
+    for (int i = 0; i < s.paramCount(); i++) {
+      float want = (float) (start.get(i) - ConvStepBenchmark.LR * g.get(i) / kappa[i]);
+      assertThat(path.params().get(i)).as("parameter %d", i).isEqualTo(want);
+      moved += want != start.get(i) ? 1 : 0;
+    }
+    assertThat(moved).isPositive();
+  }
+
+}
