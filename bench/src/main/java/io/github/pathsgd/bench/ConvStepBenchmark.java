@@ -1,7 +1,11 @@
 package io.github.pathsgd.bench;
 
 import io.github.pathsgd.core.geometry.LayerKappa;
+import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.LayerNet;
+import io.github.pathsgd.core.optim.Optimizer;
+import io.github.pathsgd.core.optim.Optimizers;
+import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
@@ -19,9 +23,8 @@ import java.util.Map;
  * <p>The steps. SGD: {@link LayerNet#lossAndGradient} (forward, softmax cross-entropy, backward), then {@code θ −= η·g}.
  * Path-SGD: the same gradient, κ of every parameter by {@link LayerKappa#into} (γ sweeps through the layers over
  * |θ|², a batch of one, in double), then {@code θ −= η·g/κ}: what the Path-SGD optimizer does with p = 2 and no
- * momentum. {@code TrainStep} does not take a {@link LayerNet} on this branch, so the two steps are written here as
- * {@link Step}s; once it does, a {@code TrainStep} with {@code Optimizers.sgd} and {@code Optimizers.pathSgd} is a
- * {@link Step} too and replaces them.
+ * momentum. Both are the library's own training step, {@link TrainStep} with {@code Optimizers.sgd} and {@code
+ * Optimizers.pathSgd} (a network of layers is never folded), on the workspace's fixed batch.
  */
 public final class ConvStepBenchmark {
   private ConvStepBenchmark() {}
@@ -63,16 +66,18 @@ public final class ConvStepBenchmark {
     }
   }
 
-  /** The SGD step ({@code kappa == null}: θ −= η·g) or the Path-SGD step (θ −= η·g/κ, κ by {@link LayerKappa#into}). */
+  /**
+   * A training step of the library ({@link TrainStep} over the {@link LayerNet}, unfused: gradient, then the
+   * optimizer's update), on the fixed batch of {@link Net}.
+   */
   private static final class LayerNetStep implements Step {
     private final Net n;
-    private final LayerKappa.Workspace kws;
-    private final double[] kappa;
+    private final TrainStep step;
 
     LayerNetStep(ConvNetSpec spec, int batch, boolean path) {
       this.n = new Net(spec, batch);
-      this.kws = path ? LayerKappa.workspace(spec.layers()) : null;
-      this.kappa = path ? new double[spec.paramCount()] : null;
+      Optimizer opt = path ? Optimizers.pathSgd(LR, 2) : Optimizers.sgd(LR);
+      this.step = new TrainStep(n.net, opt, n.ws, opt.init(n.net.layout()), false);
     }
 
     @Override
@@ -82,30 +87,16 @@ public final class ConvStepBenchmark {
 
     @Override
     public void run() {
-      n.gradient();
-      FloatBuffer p = n.net.params().buffer();
-      FloatBuffer g = n.grads.buffer();
-      int size = n.grads.size();
-      if (kappa == null) {
-        float lr = (float) LR;
-        for (int i = 0; i < size; i++) {
-          p.put(i, p.get(i) - lr * g.get(i));
-        }
-      } else {
-        LayerKappa.into(n.net.layers(), n.net.params(), 2, kws, kappa);
-        for (int i = 0; i < size; i++) {
-          p.put(i, (float) (p.get(i) - LR * g.get(i) / kappa[i]));
-        }
-      }
+      step.run(n.batch, n.labels, Dropout.NONE, null);
     }
   }
 
-  /** The SGD step: gradient, then θ −= η·g. */
+  /** The SGD step: gradient, then θ −= η·g ({@code Optimizers.sgd}). */
   public static Step sgd(ConvNetSpec spec, int batch) {
     return new LayerNetStep(spec, batch, false);
   }
 
-  /** The Path-SGD step (p = 2): gradient, κ by {@link LayerKappa#into}, then θ −= η·g/κ (in double). */
+  /** The Path-SGD step (p = 2, {@code Optimizers.pathSgd}): gradient, κ through the layers' sweeps, θ −= η·g/κ. */
   public static Step pathSgd(ConvNetSpec spec, int batch) {
     return new LayerNetStep(spec, batch, true);
   }
