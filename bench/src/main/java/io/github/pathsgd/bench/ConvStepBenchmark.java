@@ -1,6 +1,5 @@
 package io.github.pathsgd.bench;
 
-import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -9,7 +8,6 @@ import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -21,7 +19,7 @@ import java.util.Map;
  * benchmark).
  *
  * <p>The steps. SGD: {@link LayerNet#lossAndGradient} (forward, softmax cross-entropy, backward), then {@code θ −= η·g}.
- * Path-SGD: the same gradient, κ of every parameter by {@link LayerKappa#into} (γ sweeps through the layers over
+ * Path-SGD: the same gradient, κ of every parameter by {@code LayerKappa} (γ sweeps through the layers over
  * |θ|², a batch of one, in double), then {@code θ −= η·g/κ}: what the Path-SGD optimizer does with p = 2 and no
  * momentum. Both are the library's own training step, {@link TrainStep} with {@code Optimizers.sgd} and {@code
  * Optimizers.pathSgd} (a network of layers is never folded), on the workspace's fixed batch.
