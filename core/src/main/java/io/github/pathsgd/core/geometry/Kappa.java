@@ -250,12 +250,15 @@ public final class Kappa {
 
   /**
    * Stores k ≥ 0 as a float mantissa in [1, 2] and an integer exponent (k = m·2^e); 0, infinity and NaN are stored as
-   * the mantissa with exponent 0. Exact under power-of-two scaling of k: only the mantissa is rounded.
+   * the mantissa with exponent 0. Exact under power-of-two scaling of k: only the mantissa is rounded. Returns the
+   * stored value m·2^e.
    */
-  public static void encode(double k, FloatBuffer m, FloatBuffer e, int i) {
+  public static double encode(double k, FloatBuffer m, FloatBuffer e, int i) {
     int x = exponentOf(k);
-    m.put(i, mantissaOf(k, x));
+    float mf = mantissaOf(k, x);
+    m.put(i, mf);
     e.put(i, x);
+    return mf * pow2(x);
   }
 
   /** {@link #encode(double, FloatBuffer, FloatBuffer, int)} into arrays; returns the stored value m·2^e. */

@@ -149,31 +149,39 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
     int n = updates.size();
     FloatBuffer km = s.kappa.buffer();
     FloatBuffer ke = s.kappaExp.buffer();
+    // κ as the step uses it: the stored form m·2^e (also when just recomputed, so that a step after a restore, which
+    // reads the stored form, divides by exactly the same numbers), decoded into the workspace's double vector
+    double[] k = s.layerWorkspace.kappa();
     if (s.count() % opt.recomputeEvery() == 0 || Double.isNaN(s.floor)) {
       LayerKappa.compute(s.layerWorkspace, params, opt.p(), opt.includeBiases());
-      double[] k = s.layerWorkspace.kappa();
       double max = 0;
       for (int i = 0; i < n; i++) {
-        Kappa.encode(k[i], km, ke, i);
-        if (k[i] > max && k[i] < Double.POSITIVE_INFINITY) {
-          max = k[i];
+        double v = Kappa.encode(k[i], km, ke, i);
+        k[i] = v;
+        if (v > max && v < Double.POSITIVE_INFINITY) {
+          max = v;
         }
       }
       s.floor = Math.max(opt.absoluteFloor(), opt.relativeFloor() * max);
       s.markFloor();
+    } else { // the stored factors, which a restore may have changed since the last recomputation
+      for (int i = 0; i < n; i++) {
+        k[i] = Kappa.decode(km, ke, i);
+      }
     }
     FloatBuffer ub = updates.buffer();
     boolean firstRatio = opt.ratio() && Double.isNaN(s.ratio);
     double sumG2 = firstRatio ? sumSquares(ub, n) : 0;
     long clamped = 0;
+    double floor = s.floor;
     for (int i = 0; i < n; i++) {
-      double k = Kappa.decode(km, ke, i);
-      boolean floored = k < s.floor;
+      double ki = k[i];
+      boolean floored = ki < floor;
       if (floored) {
-        k = s.floor;
+        ki = floor;
       }
-      float f = (float) (ub.get(i) / k);
-      boolean lost = !(k > 0) || !Float.isFinite(f);
+      float f = (float) (ub.get(i) / ki);
+      boolean lost = !(ki > 0) || !Float.isFinite(f);
       if (lost) {
         f = 0f;
       }

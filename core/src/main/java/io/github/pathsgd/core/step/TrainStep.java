@@ -37,7 +37,7 @@ public final class TrainStep {
   private final FoldedStep fold;
   private Tensor grads;
   private final PrepareWorker.Task prepareTask; // the fold's prepare, for the worker thread (null: no overlap)
-  private boolean overlap = true;
+  private boolean overlap = OVERLAP_DEFAULT;
 
   /** A step for batches of up to {@code maxBatch} rows, with a fresh optimizer state; folded where possible. */
   public TrainStep(Network net, Optimizer optimizer, int maxBatch) {
@@ -72,28 +72,29 @@ public final class TrainStep {
   }
 
   /**
-   * Whether a folded step runs the fold's {@code prepare} (Path-SGD's κ pass) on a second thread during the forward
-   * pass: when OpenBLAS has at least two threads and the machine two cores, unless the system property {@value
-   * #OVERLAP_PROPERTY} is {@code false}. The result is the same either way, bit for bit.
+   * Whether a folded step can run the fold's {@code prepare} (Path-SGD's κ pass) on a second thread during the forward
+   * pass: OpenBLAS has at least two threads and the machine two cores. The overlap is off unless asked for ({@link
+   * #overlap(boolean)}, or {@code -Dpathsgd.overlap=true} for every step): measured on the project's 2-vCPU machine it
+   * made the 2-thread Path-SGD step slower (the κ thread takes a core from OpenBLAS's second GEMM thread;
+   * docs/performance.md). The result is the same either way, bit for bit.
    */
   public static boolean overlapEnabled() {
-    return Blas.threads() >= 2 && Runtime.getRuntime().availableProcessors() >= 2
-        && OVERLAP_ALLOWED;
+    return Blas.threads() >= 2 && Runtime.getRuntime().availableProcessors() >= 2;
   }
 
   /**
-   * Turns the overlapped κ pass of this step off ({@code false}) or back on (where {@link #overlapEnabled} allows it);
-   * for tests and benchmarks: the parameters come out the same either way.
+   * Turns the overlapped κ pass of this step on (where {@link #overlapEnabled} allows it) or off (the default); the
+   * parameters come out the same either way.
    */
   public TrainStep overlap(boolean on) {
     overlap = on;
     return this;
   }
 
-  /** The system property that turns the overlapped κ pass off ({@code -Dpathsgd.overlap=false}). */
+  /** The system property that turns the overlapped κ pass on for every step ({@code -Dpathsgd.overlap=true}). */
   public static final String OVERLAP_PROPERTY = "pathsgd.overlap";
 
-  private static final boolean OVERLAP_ALLOWED = !"false".equals(System.getProperty(OVERLAP_PROPERTY));
+  private static final boolean OVERLAP_DEFAULT = "true".equals(System.getProperty(OVERLAP_PROPERTY));
 
   /** Never folded: the reference for the folded step. */
   public static TrainStep unfused(Network net, Optimizer optimizer, int maxBatch) {

@@ -61,7 +61,7 @@ class TrainStepOverlapTest {
     }
     Mlp b = a.copy();
     int B = 12;
-    TrainStep over = new TrainStep(a, Optimizers.pathSgd(0.05, 2), B);
+    TrainStep over = new TrainStep(a, Optimizers.pathSgd(0.05, 2), B).overlap(true);
     TrainStep seq = new TrainStep(b, Optimizers.pathSgd(0.05, 2), B).overlap(false);
     Rng data = new Rng(5);
     int[] y = new int[B];
