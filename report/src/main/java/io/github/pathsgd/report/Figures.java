@@ -188,26 +188,35 @@ public final class Figures {
         String.join(", ", byData.keySet())), panels, dir));
   }
 
-  /** E2: training loss vs epoch for optimizer x init. */
+  /** E2: training loss vs epoch for optimizer x init, one panel per dataset. */
   static List<Figure> rescaling(ResultSet rs, Path dir) {
     List<Run> runs = rs.phase("main");
     if (runs.isEmpty()) {
       return List.of();
     }
-    String data = runs.get(0).cfg("dataset") + " " + (runs.get(0).config().path("layers").isTextual()
-        ? runs.get(0).cfg("layers") : runs.get(0).cfg("hidden"));
-    XYChart c = chart("E2 rescaling: " + tag(rs, data), "epoch", "training cross-entropy (log)");
-    c.getStyler().setYAxisLogarithmic(true);
-    int i = 0;
-    for (Map.Entry<String, List<Run>> e : group(runs, r -> r.cfg("optimizer") + " " + r.cfg("init")).entrySet()) {
-      List<TreeMap<Double, Double>> curves = new ArrayList<>();
-      for (Run r : e.getValue()) {
-        curves.add(byEpoch(r.curve("train/loss")));
+    List<XYChart> panels = new ArrayList<>();
+    List<String> tags = new ArrayList<>();
+    for (Map.Entry<String, List<Run>> d : group(runs, r -> r.cfg("dataset")).entrySet()) {
+      Run first = d.getValue().get(0);
+      String data = d.getKey() + " " + (first.config().path("layers").isTextual() ? first.cfg("layers")
+          : first.cfg("hidden"));
+      tags.add(data);
+      XYChart c = chart("E2 rescaling: " + tag(rs, data), "epoch", "training cross-entropy (log)");
+      c.getStyler().setYAxisLogarithmic(true);
+      int i = 0;
+      for (Map.Entry<String, List<Run>> e : group(d.getValue(), r -> r.cfg("optimizer") + " " + r.cfg("init"))
+          .entrySet()) {
+        List<TreeMap<Double, Double>> curves = new ArrayList<>();
+        for (Run r : e.getValue()) {
+          curves.add(byEpoch(r.curve("train/loss")));
+        }
+        addBand(c, e.getKey(), curves, i++, true);
       }
-      addBand(c, e.getKey(), curves, i++, true);
+      panels.add(c);
     }
     return List.of(save("rescaling", "E2: training loss vs epoch, SGD and Path-SGD from balanced and unbalanced "
-        + "(rescaled, same function) initializations; " + tag(rs, data), List.of(c), dir));
+        + "(rescaled, same function) initializations, one panel per dataset; " + tag(rs, String.join(", ", tags)),
+        panels, dir));
   }
 
   /** E3/E4: per dataset and dropout, three panels (train loss, train error, test error) vs epoch. */
