@@ -79,13 +79,7 @@ public final class LayerKappa {
    * or without the biases as edges from a constant-1 unit; in double.
    */
   public static double phi(List<Layer> layers, Tensor params, double p, boolean includeBiases) {
-    double[] g = new double[layers.get(0).in()];
-    java.util.Arrays.fill(g, 1.0);
-    for (Layer l : layers) {
-      double[] next = new double[l.out()];
-      l.gammaForward(params.buffer(), g, next, p, includeBiases);
-      g = next;
-    }
+    double[] g = outputGamma(layers, params, p, includeBiases);
     double s = 0;
     for (double v : g) {
       s = Double.isInfinite(p) ? Math.max(s, v) : s + v;
@@ -119,17 +113,23 @@ public final class LayerKappa {
 
   /** φ_p(θ)^p of the network: Σ over outputs of γ_in (p finite). */
   public static double phiPow(List<Layer> layers, Tensor params, double p) {
-    double[] g = new double[layers.get(0).in()];
-    java.util.Arrays.fill(g, 1.0);
-    for (Layer l : layers) {
-      double[] next = new double[l.out()];
-      l.gammaForward(params.buffer(), g, next, p, true);
-      g = next;
-    }
+    double[] g = outputGamma(layers, params, p, true);
     double s = 0;
     for (double v : g) {
       s += v;
     }
     return s;
+  }
+
+  /** γ_in of the outputs: the forward sweep over |θ|^p from an all-ones input (max-plus for p = ∞), in double. */
+  private static double[] outputGamma(List<Layer> layers, Tensor params, double p, boolean includeBiases) {
+    double[] g = new double[layers.get(0).in()];
+    java.util.Arrays.fill(g, 1.0);
+    for (Layer l : layers) {
+      double[] next = new double[l.out()];
+      l.gammaForward(params.buffer(), g, next, p, includeBiases);
+      g = next;
+    }
+    return g;
   }
 }
