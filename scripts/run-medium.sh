@@ -64,6 +64,8 @@ for e in "${experiments[@]}"; do
     nice -n "$NICE" "${java_cmd[@]}" experiments run "$e" --scale medium --seeds "$SEEDS" --jobs "$JOBS" \
     --out "$OUT/$e" --data-dir "$data" "${sets[@]}" 2>&1 | tee -a "$OUT/$e/sweep.log" || status=$?
   echo "== $e: $(date -u +%FT%TZ) end, exit $status, $(( $(date +%s) - start )) s wall" | tee -a "$OUT/$e/sweep.log"
+  # a sweep that ended with exit status 0 has every run finished: its verdicts go into CLAIMS.md and the README
+  if [ "$status" -eq 0 ]; then date -u +%FT%TZ > "$OUT/$e/COMPLETE"; fi
   nice -n "$NICE" "${java_cmd[@]}" report --in "$OUT/$e" 2>&1 | tee -a "$OUT/$e/sweep.log" || true
 done
 # provenance of the whole reproduction
@@ -82,4 +84,10 @@ done
     [ -f "$OUT/$e/cpu-time.txt" ] && sed 's/^/  - \/usr\/bin\/time of an invocation: /' "$OUT/$e/cpu-time.txt"
   done
 } > "$OUT/PROVENANCE.md"
+# the claims tables of every finished experiment: $OUT/CLAIMS.md, and the README's generated block for results/medium
+if [ "$OUT" = results/medium ]; then
+  "${java_cmd[@]}" report --summary "$OUT" --readme README.md || true
+else
+  "${java_cmd[@]}" report --summary "$OUT" || true
+fi
 echo "results in $OUT: $(ls "$OUT" | tr '\n' ' ')"

@@ -144,6 +144,16 @@ final class Claims {
    */
   static Verdict lower(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b,
       double floor) {
+    return lower(claim, dataset, nameA, a, nameB, b, floor, Claims::finalLoss, "final training loss");
+  }
+
+  /**
+   * "a is lower than b" on a per-run quantity (the final training loss, the test error), with the margin: holds when
+   * b − a exceeds max(seed spread, noise floor of the same quantity), does not hold when a − b exceeds it, else cannot
+   * tell (equal within the noise); a diverged run on either side is cannot tell.
+   */
+  static Verdict lower(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b,
+      double floor, java.util.function.Function<Run, Double> quantity, String what) {
     if (a.isEmpty() || b.isEmpty()) {
       return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (a.isEmpty() ? nameA : nameB));
     }
@@ -153,16 +163,16 @@ final class Claims {
       String both = div.isEmpty() ? divB : divB == null ? div : div + "; " + divB;
       return new Verdict(claim, dataset, CANNOT_TELL, both + ": a diverged run is neither slower nor faster");
     }
-    List<Double> la = a.stream().map(Claims::finalLoss).toList();
-    List<Double> lb = b.stream().map(Claims::finalLoss).toList();
+    List<Double> la = a.stream().map(quantity).toList();
+    List<Double> lb = b.stream().map(quantity).toList();
     double ma = mean(la);
     double mb = mean(lb);
     double sp = Math.max(spread(la), spread(lb));
     double margin = Math.max(sp, Double.isNaN(floor) ? 0 : floor);
     double d = mb - ma;
     String v = d > margin ? HOLDS : -d > margin ? DOES_NOT_HOLD : CANNOT_TELL;
-    String nums = String.format(Locale.ROOT, "final training loss %s %s vs %s %s (mean of %d and %d seeds), "
-        + "difference %s; seed spread %s, noise floor %s", nameA, g(ma), nameB, g(mb), a.size(), b.size(), g(d),
+    String nums = String.format(Locale.ROOT, "%s %s %s vs %s %s (mean of %d and %d seeds), "
+        + "difference %s; seed spread %s, noise floor %s", what, nameA, g(ma), nameB, g(mb), a.size(), b.size(), g(d),
         g(sp), Double.isNaN(floor) ? "not measured" : g(floor));
     return new Verdict(claim, dataset, v, nums);
   }
@@ -223,6 +233,7 @@ final class Claims {
     List<Run> fin = rs.phase("final");
     for (String ds : datasets(fin)) {
       double floor = noiseFloor(rs, ds, Claims::finalLoss);
+      double testFloor = noiseFloor(rs, ds, Claims::testError);
       double curveFloor = noiseCurveFloor(rs, ds, "train/loss");
       List<Run> runs = fin.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
       for (String dropout : runs.stream().map(r -> r.cfg("dropout")).distinct().sorted().toList()) {
@@ -237,6 +248,8 @@ final class Claims {
             }
             out.add(lower("Path-SGD's final training loss below " + base[1] + "'s, " + init + " init, " + at, ds,
                 "Path-SGD", p, base[1], b, floor));
+            out.add(lower("Path-SGD's test error below " + base[1] + "'s, " + init + " init, " + at, ds,
+                "Path-SGD", p, base[1], b, testFloor, Claims::testError, "test error"));
           }
         }
         List<Run> pb = of(d, "path-sgd", "balanced");

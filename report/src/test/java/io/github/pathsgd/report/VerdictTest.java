@@ -35,6 +35,11 @@ class VerdictTest {
           hidden, norms);
     }
 
+    R test(double e) {
+      return new R(phase, dataset, optimizer, init, dropout, seed, threads, status, loss, e, trainError, hidden,
+          norms);
+    }
+
     R threads(int t) {
       return new R(phase, dataset, optimizer, init, dropout, seed, t, status, loss, testError, trainError, hidden,
           norms);
@@ -148,6 +153,55 @@ class VerdictTest {
     List<List<String>> table = Report.claimTable(ResultSet.read(tmp.resolve("b")));
     assertThat(table.get(0)).containsExactly("claim", "mnist");
     assertThat(table).anySatisfy(row -> assertThat(row.get(1)).startsWith("does not hold: final training loss"));
+  }
+
+  static final String TEST_SGD = "Path-SGD's test error below SGD's, unbalanced init, no dropout @ mnist";
+  static final String TEST_ADA = "Path-SGD's test error below AdaGrad's, unbalanced init, no dropout @ mnist";
+
+  /** The test-error half of the E3/E4 claim, against both baselines, with the test error's own noise floor. */
+  @Test
+  void testErrorVerdictsFollowTheData(@TempDir Path tmp) throws Exception {
+    double[] sgd = {0.30, 0.31};
+    double[] ada = {0.20, 0.21};
+    // Path-SGD 0.020 / 0.021, SGD 0.050 / 0.052, AdaGrad 0.0205 / 0.0215; noise runs 0.020 vs 0.022 (floor 0.002)
+    List<R> rs = withTestErrors(compare(sgd, ada, 1e-4, true), new double[] {0.020, 0.021},
+        new double[] {0.050, 0.052}, new double[] {0.0205, 0.0215}, 0.022);
+    Map<String, Claims.Verdict> v = verdicts(write(tmp.resolve("a"), "compare", rs));
+    assertThat(v.get(TEST_SGD).verdict()).isEqualTo(Claims.HOLDS);
+    assertThat(v.get(TEST_SGD).numbers()).startsWith("test error Path-SGD 0.0205 vs SGD 0.0510")
+        .contains("difference 0.0305").contains("seed spread 0.0020").contains("noise floor 0.0020");
+    // AdaGrad 0.0005 above Path-SGD: inside the noise, cannot tell (not "holds")
+    assertThat(v.get(TEST_ADA).verdict()).isEqualTo(Claims.CANNOT_TELL);
+    // the training-loss verdicts are unchanged by the test errors
+    assertThat(v.get(VS_SGD).verdict()).isEqualTo(Claims.HOLDS);
+
+    // AdaGrad's test error made clearly lower: does not hold against AdaGrad, still holds against SGD
+    rs = withTestErrors(compare(sgd, ada, 1e-4, true), new double[] {0.020, 0.021}, new double[] {0.050, 0.052},
+        new double[] {0.010, 0.011}, 0.022);
+    v = verdicts(write(tmp.resolve("b"), "compare", rs));
+    assertThat(v.get(TEST_ADA).verdict()).isEqualTo(Claims.DOES_NOT_HOLD);
+    assertThat(v.get(TEST_SGD).verdict()).isEqualTo(Claims.HOLDS);
+
+    // a test-error noise floor of 0.04 (1 vs 2 threads) swallows SGD's 0.03 gap: cannot tell
+    rs = withTestErrors(compare(sgd, ada, 1e-4, true), new double[] {0.020, 0.021}, new double[] {0.050, 0.052},
+        new double[] {0.010, 0.011}, 0.060);
+    v = verdicts(write(tmp.resolve("c"), "compare", rs));
+    assertThat(v.get(TEST_SGD).verdict()).isEqualTo(Claims.CANNOT_TELL);
+    assertThat(v.get(TEST_SGD).numbers()).contains("noise floor 0.0400");
+  }
+
+  /** The runs of {@link #compare} with test errors per seed for Path-SGD (both inits), SGD and AdaGrad, and noise. */
+  static List<R> withTestErrors(List<R> rs, double[] path, double[] sgd, double[] ada, double noiseTwo) {
+    List<R> out = new ArrayList<>();
+    for (R r : rs) {
+      double[] e = switch (r.optimizer()) {
+        case "sgd" -> sgd;
+        case "adagrad" -> ada;
+        default -> path;
+      };
+      out.add(r.phase().equals("noise") ? r.test(r.threads() == 1 ? 0.020 : noiseTwo) : r.test(e[r.seed() - 1]));
+    }
+    return out;
   }
 
   @Test
