@@ -1,6 +1,6 @@
 // Where the Path-SGD step's extra time goes on an MLP IN-H-H-10 (docs/performance.md, "Why the 2-thread step of small
 // networks stays over 1.10"): the κ pass (Foldable.prepare) timed hot (called repeatedly on the same weights) and in
-// situ (right after the previous step's update GEMM, as in training), the folded step with and without row/column
+// situ (right after the previous step's update GEMM) and after the forward pass (where TrainStep runs it), the folded step with and without row/column
 // scales, and whole SGD and Path-SGD steps. Batch 100, balanced init, p = 2. Run from the repository root after
 // `./pathsgd --version` has built the jar:
 //
@@ -83,6 +83,17 @@ public class KappaInSitu {
         pathNet.fusedStep(ws, batch, y, 0, Dropout.NONE, null, plain);
       }
       long t5 = System.nanoTime();
+      long after = 0;
+      for (int i = 0; i < n; i++) { // as TrainStep runs it: forward, κ, folded backward
+        pathNet.forward(ws, batch, Dropout.NONE, null);
+        long q0 = System.nanoTime();
+        fs.reset();
+        fold.prepareUnchecked(st, pathNet.params(), fs);
+        after += System.nanoTime() - q0;
+        pathNet.fusedBackward(ws, batch, y, 0, Dropout.NONE, fs);
+        fold.commitUnchecked(st);
+      }
+      System.out.printf("  κ pass after the forward pass %.1f%n", us(after, n));
       System.out.printf("SGD step %.1f, Path-SGD step %.1f (ratio %.3f); κ pass hot %.1f, in situ %.1f; folded step"
           + " with Path-SGD's scales %.1f, without %.1f%n", us(t1 - t0, n), us(t2 - t1, n), (double) (t2 - t1) / (t1 - t0),
           us(t3 - t2, n), us(prep, n), us(step, n), us(t5 - t4, n));

@@ -17,7 +17,9 @@ import io.github.pathsgd.core.util.Rng;
  *
  * <p>When the network is an {@link Mlp}, the optimizer's transform is {@link Foldable} and {@link Foldable#prepare}
  * accepts the step, the update is folded into the weight-gradient GEMMs ({@link Mlp#fusedStep}, no gradient buffer);
- * otherwise {@link Network#lossAndGradient}, then {@link Optimizer#step}. A network of layers ({@link
+ * otherwise {@link Network#lossAndGradient}, then {@link Optimizer#step}. A {@code prepare} that reads the parameters
+ * (Path-SGD's κ pass) runs after the forward pass, where the forward GEMMs have just brought the weights into this
+ * core's cache; the result is the same as running it first, bit for bit. A network of layers ({@link
  * io.github.pathsgd.core.nn.LayerNet}: convolutions, pooling) always takes the unfused step. Both give the same parameters up to float rounding and advance the
  * state the same way. A step whose loss is not finite leaves the parameters and the step counts untouched.
  *
@@ -132,6 +134,14 @@ public final class TrainStep {
   public Mlp.StepStats run(int B, int[] labels, int yOff, Dropout dropout, Rng rng) {
     if (prepareTask != null && overlap && overlapEnabled()) {
       return runOverlapped(B, labels, yOff, dropout, rng);
+    }
+    if (prepareTask != null) {
+      // a prepare that reads the parameters (Path-SGD's κ pass) runs after the forward pass: the forward GEMMs have
+      // just read every weight, so the pass finds them in this core's cache instead of split between the cores that
+      // wrote them in the previous step's update (docs/performance.md); the same arithmetic, bit for bit
+      fold.reset();
+      mlp.forward((Mlp.Workspace) ws, B, dropout, rng);
+      return afterForward(B, labels, yOff, dropout, foldable.prepareUnchecked(state, net.params(), fold));
     }
     if (foldable != null) {
       fold.reset();
