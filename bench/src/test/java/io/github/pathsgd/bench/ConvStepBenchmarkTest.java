@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.github.pathsgd.core.nn.AvgPool2d;
 import io.github.pathsgd.core.nn.Conv2d;
 import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.LayerNet;
+import io.github.pathsgd.core.nn.LayerSpec;
 import io.github.pathsgd.core.nn.MaxPool2d;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
@@ -56,14 +58,46 @@ class ConvStepBenchmarkTest {
 
   @Test
   void badSpecsSayWhatIsWrong() {
+    // the layer list is LayerSpec's (train --layers): its messages name the item or value
     assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3),pool(2)", "1x8x8", 2))
-        .hasMessageContaining("'pool(2)'").hasMessageContaining("unknown layer");
-    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,x)", "1x8x8", 2)).hasMessageContaining("'x'");
+        .hasMessageContaining("'pool(2)'").hasMessageContaining("not 'pool'");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,x)", "1x8x8", 2)).hasMessageContaining("'conv(8,x)'")
+        .hasMessageContaining("KERNEL 'x'");
     assertThatThrownBy(() -> ConvNetSpec.parse("dense(4),conv(2,3)", "1x8x8", 2))
-        .hasMessageContaining("cannot follow a dense layer");
-    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3", "1x8x8", 2)).hasMessageContaining("unbalanced");
-    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3)", "8x8", 2)).hasMessageContaining("CxHxW");
-    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,9)", "1x8x8", 2)).hasMessageContaining("larger than");
+        .hasMessageContaining("layer 2 'conv(2,3)'").hasMessageContaining("no conv or pooling after dense");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3", "1x8x8", 2)).hasMessageContaining("unclosed '('")
+        .hasMessageContaining("'conv(8,3'");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,9)", "1x8x8", 2)).hasMessageContaining("'conv(8,9)'")
+        .hasMessageContaining("larger than its input 1x8x8");
+    assertThatThrownBy(() -> ConvNetSpec.parse("maxpool(2,stride=0)", "1x8x8", 2))
+        .hasMessageContaining("'maxpool(2,stride=0)'").hasMessageContaining("stride >= 1");
+    // the shape and the classes are ConvNetSpec's own
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3)", "8x8", 2)).hasMessageContaining("CxHxW")
+        .hasMessageContaining("'8x8'");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3)", "1x0x8", 2)).hasMessageContaining("'1x0x8'")
+        .hasMessageContaining("got '0'");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3)", "1xax8", 2)).hasMessageContaining("'1xax8'")
+        .hasMessageContaining("got 'a'");
+    assertThatThrownBy(() -> ConvNetSpec.parse("conv(8,3)", "1x8x8", 0)).hasMessageContaining("classes")
+        .hasMessageContaining("got 0");
+  }
+
+  @Test
+  void theLayersAreLayerSpecsBuild() {
+    // flatten and KHxKW kernels, as train --layers reads them; the same layers and parameter layout as LayerSpec.build
+    String text = "conv(4,3x5,pad=1),maxpool(2),flatten,dense(6)";
+    ConvNetSpec s = ConvNetSpec.parse(text, "2x9x9", 3);
+    LayerNet net = LayerSpec.parse(text).build(2, 9, 9, 3);
+    assertThat(s.layers()).hasSameSizeAs(net.layers()).hasSize(4);
+    for (int k = 0; k < s.layers().size(); k++) {
+      assertThat(s.layers().get(k).getClass()).isEqualTo(net.layers().get(k).getClass());
+      assertThat(s.layers().get(k).in()).isEqualTo(net.layers().get(k).in());
+      assertThat(s.layers().get(k).out()).isEqualTo(net.layers().get(k).out());
+      assertThat(s.layers().get(k).paramOffset()).isEqualTo(net.layers().get(k).paramOffset());
+    }
+    assertThat(s.paramCount()).isEqualTo(net.params().size()).isEqualTo(4 * 2 * 15 + 4 + 6 * (4 * 4 * 3) + 6 + 21);
+    // He-normal: fan-in C·KH·KW = 30 for the convolution; the same seed gives the same parameters
+    assertThat(s.init(new Rng(5)).toArray()).containsExactly(s.init(new Rng(5)).toArray());
   }
 
   @Test
