@@ -33,27 +33,32 @@ def conv_net(torch, spec, shape, classes):
     """nn.Sequential for a pathsgd layer list such as conv(32,3,pad=1),maxpool(2),dense(256) on a CxHxW input."""
     c, h, w = (int(v) for v in shape.split("x"))
     layers, flat = [], None
+    # the canonical text of pathsgd's LayerSpec (BenchCommand passes it): lower case, no spaces, kernels K or KHxKW,
+    # defaults left out; a bare "flatten" is no layer (a dense layer flattens its image input itself)
     for item in re.findall(r"[a-z]+\([^()]*\)", spec):
         kind, args = re.match(r"([a-z]+)\((.*)\)", item).groups()
-        pos = [int(a) for a in args.split(",") if "=" not in a]
+        pos = [a.strip() for a in args.split(",") if "=" not in a]
         kw = {k.strip(): int(v) for k, v in (a.split("=") for a in args.split(",") if "=" in a)}
         if kind == "conv":
-            conv = torch.nn.Conv2d(c, pos[0], pos[1], stride=kw.get("stride", 1), padding=kw.get("pad", 0))
+            kh, kw_ = (int(x) for x in pos[1].split("x")) if "x" in pos[1] else (int(pos[1]),) * 2
+            s, p = kw.get("stride", 1), kw.get("pad", 0)
+            conv = torch.nn.Conv2d(c, int(pos[0]), (kh, kw_), stride=s, padding=p)
             layers += [conv, torch.nn.ReLU()]
-            c = pos[0]
-            h = (h + 2 * kw.get("pad", 0) - pos[1]) // kw.get("stride", 1) + 1
-            w = (w + 2 * kw.get("pad", 0) - pos[1]) // kw.get("stride", 1) + 1
+            c = int(pos[0])
+            h = (h + 2 * p - kh) // s + 1
+            w = (w + 2 * p - kw_) // s + 1
         elif kind in ("maxpool", "avgpool"):
-            s = kw.get("stride", pos[0])
-            layers.append((torch.nn.MaxPool2d if kind == "maxpool" else torch.nn.AvgPool2d)(pos[0], stride=s))
-            h = (h - pos[0]) // s + 1
-            w = (w - pos[0]) // s + 1
+            k = int(pos[0])
+            s = kw.get("stride", k)
+            layers.append((torch.nn.MaxPool2d if kind == "maxpool" else torch.nn.AvgPool2d)(k, stride=s))
+            h = (h - k) // s + 1
+            w = (w - k) // s + 1
         elif kind == "dense":
             if flat is None:
                 layers.append(torch.nn.Flatten())
                 flat = c * h * w
-            layers += [torch.nn.Linear(flat, pos[0]), torch.nn.ReLU()]
-            flat = pos[0]
+            layers += [torch.nn.Linear(flat, int(pos[0])), torch.nn.ReLU()]
+            flat = int(pos[0])
         else:
             raise SystemExit("unknown layer " + item)
     if flat is None:

@@ -336,7 +336,9 @@ final class BenchCommand implements Callable<Integer> {
       for (ConvNetSpec net : nets) {
         Map<String, Object> row = ConvStepBenchmark.row(net, batch, t, plan);
         if (torchScript != null) {
-          Map<String, Object> r = peer(List.of("--layers", net.text(), "--shape", net.shape(), "--classes",
+          // the canonical text (lower case, defaults left out), which the PyTorch script's small parser reads
+          String canonical = io.github.pathsgd.core.nn.LayerSpec.parse(net.text()).toString();
+          Map<String, Object> r = peer(List.of("--layers", canonical, "--shape", net.shape(), "--classes",
               String.valueOf(net.classes())), ((Number) row.get("threads")).intValue());
           double theirs = ((Number) r.get("samples_per_s")).doubleValue();
           row.put("pytorch_sgd_samples_per_s", theirs);
