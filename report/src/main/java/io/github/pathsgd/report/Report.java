@@ -146,11 +146,8 @@ public final class Report {
     Path base = linkBase.toAbsolutePath().normalize();
     for (String[] e : EXPERIMENTS) {
       Path dir = root.resolve(e[0]);
-      if (!Files.isDirectory(dir)) {
-        continue;
-      }
       out.append("**").append(e[1]).append("**");
-      if (!Files.exists(dir.resolve(COMPLETE))) {
+      if (!Files.exists(dir.resolve(COMPLETE))) { // also when the folder is not there yet (a clean checkout)
         out.append(": not finished yet (its finished runs are committed in `").append(rel(base, dir))
             .append("/runs/` as they come; the verdicts appear here when the sweep ends).\n\n");
         continue;
