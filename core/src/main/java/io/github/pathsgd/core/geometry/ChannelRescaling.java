@@ -88,9 +88,7 @@ public final class ChannelRescaling {
     if (ch < 0 || ch >= n) {
       throw new IllegalArgumentException("channel " + ch + " outside layer " + k + " of " + n + " channels");
     }
-    if (!(c > 0) || Double.isInfinite(c)) {
-      throw new IllegalArgumentException("rescaling factor must be positive and finite, got " + c);
-    }
+    RescalingCheck.checkFactor(c);
   }
 
   /** Incoming filter and bias of the channel ×in, the weights reading it ×out; each product rounded once. */
@@ -189,9 +187,9 @@ public final class ChannelRescaling {
     double c = Math.exp(opts.mu() + opts.sigma() * rng.nextGaussian());
     double s = opts.form().factor(c);
     double prod = f[k][ch] * s;
-    if (!(s > 0) || Double.isInfinite(s) || !(prod > 0) || Double.isInfinite(prod)) {
-      throw new Rescaling.Refused("unbalanced rescaling (" + opts.describe() + ") refused: " + name(net, k)
-          + ", channel " + ch + " gets a factor beyond the double range", k, ch, prod);
+    if (!RescalingCheck.positiveFinite(s) || !RescalingCheck.positiveFinite(prod)) {
+      throw new Rescaling.Refused(RescalingCheck.refused(opts) + name(net, k) + ", channel " + ch
+          + " gets a factor beyond the double range", k, ch, prod);
     }
     f[k][ch] = prod;
     return s;
@@ -212,8 +210,7 @@ public final class ChannelRescaling {
         Rescaling.randomInputs(net.inputs(), Rescaling.CHECK_ROWS, inputs), Rescaling.CHECK_ROWS);
     if (!v.ok()) {
       net.params().copyFrom(original.params());
-      throw new Rescaling.Refused("unbalanced rescaling (" + opts.describe() + ") refused: " + v.problem(), v.layer(),
-          v.unit(), v.largestFactor());
+      throw RescalingCheck.refused(opts, v);
     }
     return f;
   }
@@ -226,66 +223,25 @@ public final class ChannelRescaling {
    */
   public static Rescaling.Verification verify(LayerNet original, LayerNet rescaled, double[][] f, float[] batch,
       int B) {
-    if (!original.layout().equals(rescaled.layout())) {
-      throw new IllegalArgumentException("networks of different shapes: " + original.layout() + " vs "
-          + rescaled.layout());
-    }
-    int bestK = 0;
-    int bestC = -1;
-    double best = 1;
+    RescalingCheck.sameShape(original.layout(), rescaled.layout());
+    int[] widths = new int[f.length]; // the rows of the hidden layers, null elsewhere
     for (int k = 0; k < f.length; k++) {
-      for (int ch = 0; f[k] != null && ch < f[k].length; ch++) {
-        if (bestC < 0 || f[k][ch] > best || Double.isNaN(f[k][ch])) {
-          bestK = k;
-          bestC = ch;
-          best = f[k][ch];
-        }
-      }
+      widths[k] = f[k] == null ? 0 : f[k].length;
     }
-    String largest = bestC < 0 ? "no hidden channel" : "largest factor " + sci(best) + " at " + name(original, bestK)
-        + ", channel " + bestC;
+    RescalingCheck chk = new RescalingCheck();
+    chk.largest(f, widths);
+    String largest = chk.unit < 0 ? "no hidden channel" : chk.largestAt(name(original, chk.layer) + ", channel "
+        + chk.unit);
     Tensor a = original.params();
     Tensor b = rescaled.params();
-    int over = 0;
-    int under = 0;
-    String first = null;
     for (int i = 0; i < a.size(); i++) {
       float w = a.get(i);
       float r = b.get(i);
-      boolean overflow = Float.isFinite(w) && !Float.isFinite(r);
-      boolean underflow = w != 0 && (r == 0 || (Math.abs(r) < Float.MIN_NORMAL && Math.abs(w) >= Float.MIN_NORMAL));
-      if (overflow || underflow) {
-        if (overflow) {
-          over++;
-        } else {
-          under++;
-        }
-        if (first == null) {
-          first = "parameter " + i + " of " + layerOf(original, i) + " " + sci(w) + " -> " + sci(r);
-        }
+      if (chk.count(w, r)) {
+        chk.first("parameter " + i + " of " + layerOf(original, i), w, r, "");
       }
     }
-    float[] fa = outputs(original, batch, B);
-    float[] fb = outputs(rescaled, batch, B);
-    double m = 0;
-    double d = 0;
-    for (int i = 0; i < fa.length; i++) {
-      m = Math.max(m, Math.abs((double) fa[i]));
-      double e = Math.abs((double) fa[i] - fb[i]);
-      d = Double.isNaN(e) || Double.isNaN(d) ? Double.NaN : Math.max(d, e);
-    }
-    double tol = Rescaling.RELATIVE_TOLERANCE * m + Math.ulp((float) m);
-    String problem = null;
-    if (over > 0 || under > 0) {
-      String counts = over > 0 ? over + " weights/biases overflow to infinity"
-          + (under > 0 ? ", " + under + " underflow to zero or a subnormal float" : "")
-          : under + " weights/biases underflow to zero or a subnormal float";
-      problem = counts + " (first: " + first + "); " + largest;
-    } else if (!(d <= tol)) {
-      problem = "the outputs on " + B + " random inputs differ by " + sci(d) + ", beyond the tolerance " + sci(tol)
-          + " (" + Rescaling.RELATIVE_TOLERANCE + " of the largest |output| " + sci(m) + "); " + largest;
-    }
-    return new Rescaling.Verification(over, under, d, tol, bestK, bestC, best, problem);
+    return chk.verification(outputs(original, batch, B), outputs(rescaled, batch, B), B, largest);
   }
 
   /** The logits (B × outputs) of the first B rows of {@code batch}, without dropout. */
@@ -306,9 +262,5 @@ public final class ChannelRescaling {
       }
     }
     return "no layer";
-  }
-
-  private static String sci(double v) {
-    return String.format(java.util.Locale.ROOT, "%.3g", v);
   }
 }

@@ -136,12 +136,12 @@ public final class Rescaling {
     double c = Math.exp(opts.mu() + opts.sigma() * rng.nextGaussian());
     double s = opts.form().factor(c);
     double prod = f[layer][unit] * s;
-    if (!(s > 0) || Double.isInfinite(s) || !(prod > 0) || Double.isInfinite(prod)) {
-      String what = !(s > 0) || Double.isInfinite(s) ? "factor " + num(s) + " (c = " + num(c) + ")"
+    if (!RescalingCheck.positiveFinite(s) || !RescalingCheck.positiveFinite(prod)) {
+      String what = !RescalingCheck.positiveFinite(s) ? "factor " + num(s) + " (c = " + num(c) + ")"
           : "product of factors " + num(prod);
-      throw new Refused("unbalanced rescaling (" + opts.describe() + ") refused: pick " + (pick + 1) + " of " + picks
-          + " gives hidden layer " + layer + ", unit " + unit + " (of " + f[layer].length + ") a " + what
-          + ", beyond the double range", layer, unit, prod);
+      throw new Refused(RescalingCheck.refused(opts) + "pick " + (pick + 1) + " of " + picks + " gives hidden layer "
+          + layer + ", unit " + unit + " (of " + f[layer].length + ") a " + what + ", beyond the double range", layer,
+          unit, prod);
     }
     f[layer][unit] = prod;
     return s;
@@ -190,9 +190,7 @@ public final class Rescaling {
       throw new IllegalArgumentException("unit " + unit + " outside hidden layer " + layer + " of width "
           + lay.width(layer));
     }
-    if (!(c > 0) || Double.isInfinite(c)) {
-      throw new IllegalArgumentException("rescaling factor must be positive and finite, got " + c);
-    }
+    RescalingCheck.checkFactor(c);
   }
 
   /** Rows of random inputs, uniform in [0, 1), on which {@link #unbalanceChecked} compares the two networks. */
@@ -273,8 +271,7 @@ public final class Rescaling {
     Verification v = verify(original, net, f, randomInputs(n0, CHECK_ROWS, inputs), CHECK_ROWS);
     if (!v.ok()) {
       net.params().copyFrom(original.params());
-      throw new Refused("unbalanced rescaling (" + opts.describe() + ") refused: " + v.problem(), v.layer(), v.unit(),
-          v.largestFactor());
+      throw RescalingCheck.refused(opts, v);
     }
     return f;
   }
@@ -313,31 +310,19 @@ public final class Rescaling {
    */
   public static Verification verify(Mlp original, Mlp rescaled, double[][] factors, float[] batch, int B) {
     ParamLayout lay = original.layout();
-    if (!lay.equals(rescaled.layout())) {
-      throw new IllegalArgumentException("networks of different shapes: " + lay + " vs " + rescaled.layout());
-    }
+    RescalingCheck.sameShape(lay, rescaled.layout());
     int layers = lay.layers();
-    int bestL = 0;
-    int bestU = -1;
-    double best = 1;
+    int[] widths = new int[layers]; // rows 1..L−1 of factors: the hidden layers
     for (int l = 1; l < layers; l++) {
-      for (int v = 0; v < lay.width(l); v++) {
-        double s = factors[l][v];
-        if (bestU < 0 || s > best || Double.isNaN(s)) {
-          bestL = l;
-          bestU = v;
-          best = s;
-        }
-      }
+      widths[l] = lay.width(l);
     }
-    String largest = bestU < 0 ? "no hidden unit" : "largest factor " + sci(best) + " at hidden layer " + bestL
-        + ", unit " + bestU + " (of " + lay.width(bestL) + ")";
+    RescalingCheck chk = new RescalingCheck();
+    chk.largest(factors, widths);
+    String largest = chk.unit < 0 ? "no hidden unit" : chk.largestAt("hidden layer " + chk.layer + ", unit " + chk.unit
+        + " (of " + lay.width(chk.layer) + ")");
 
     Tensor a = original.params();
     Tensor b = rescaled.params();
-    int over = 0;
-    int under = 0;
-    String first = null;
     for (int l = 0; l < layers; l++) {
       int in = lay.in(l);
       for (int o = 0, O = lay.out(l); o < O; o++) {
@@ -346,50 +331,16 @@ public final class Rescaling {
           int i = j < in ? lay.weightOffset(l) + o * in + j : lay.biasOffset(l) + o;
           float w = a.get(i);
           float r = b.get(i);
-          boolean overflow = Float.isFinite(w) && !Float.isFinite(r);
-          boolean underflow = w != 0 && (r == 0 || (Math.abs(r) < Float.MIN_NORMAL && Math.abs(w) >= Float.MIN_NORMAL));
-          if (overflow || underflow) {
-            if (overflow) {
-              over++;
-            } else {
-              under++;
-            }
-            if (first == null) {
-              double net = j < in && l >= 1 ? fo / factors[l][j] : fo;
-              first = (j < in ? "layers." + l + ".weight[" + o + ", " + j + "]" : "layers." + l + ".bias[" + o + "]")
-                  + " " + sci(w) + " -> " + sci(r) + ", net factor " + sci(net);
-            }
+          if (chk.count(w, r)) {
+            double net = j < in && l >= 1 ? fo / factors[l][j] : fo;
+            chk.first(j < in ? "layers." + l + ".weight[" + o + ", " + j + "]" : "layers." + l + ".bias[" + o + "]", w,
+                r, ", net factor " + RescalingCheck.sci(net));
           }
         }
       }
     }
-
-    float[] fa = Equivalence.outputs(original, batch, B);
-    float[] fb = Equivalence.outputs(rescaled, batch, B);
-    double m = 0;
-    double d = 0;
-    for (int i = 0; i < fa.length; i++) {
-      m = Math.max(m, Math.abs((double) fa[i]));
-      double e = Math.abs((double) fa[i] - fb[i]);
-      d = Double.isNaN(e) || Double.isNaN(d) ? Double.NaN : Math.max(d, e);
-    }
-    double tol = RELATIVE_TOLERANCE * m + Math.ulp((float) m);
-
-    String problem = null;
-    if (over > 0 || under > 0) {
-      String counts = over > 0 ? over + " weights/biases overflow to infinity"
-          + (under > 0 ? ", " + under + " underflow to zero or a subnormal float" : "")
-          : under + " weights/biases underflow to zero or a subnormal float";
-      problem = counts + " (first: " + first + "); " + largest;
-    } else if (!(d <= tol)) {
-      problem = "the outputs on " + B + " random inputs differ by " + sci(d) + ", beyond the tolerance " + sci(tol)
-          + " (" + RELATIVE_TOLERANCE + " of the largest |output| " + sci(m) + "); " + largest;
-    }
-    return new Verification(over, under, d, tol, bestL, bestU, best, problem);
-  }
-
-  private static String sci(double v) {
-    return String.format(java.util.Locale.ROOT, "%.3g", v);
+    return chk.verification(Equivalence.outputs(original, batch, B), Equivalence.outputs(rescaled, batch, B), B,
+        largest);
   }
 
   /** A compact number for options: integers without a fraction, others as {@link Double#toString}. */
