@@ -68,19 +68,27 @@ public final class Report {
   }
 
   private void table(List<String> header, List<List<String>> rows) {
-    md.append("| ").append(String.join(" | ", header)).append(" |\n|");
-    md.append("---|".repeat(header.size())).append('\n');
+    markdownTable(md, header, rows);
     html.append("<table><tr>");
     header.forEach(x -> html.append("<th>").append(esc(x)).append("</th>"));
     html.append("</tr>\n");
     for (List<String> r : rows) {
-      md.append("| ").append(String.join(" | ", r)).append(" |\n");
       html.append("<tr>");
       r.forEach(x -> html.append("<td>").append(esc(x)).append("</td>"));
       html.append("</tr>\n");
     }
-    md.append('\n');
     html.append("</table>\n");
+  }
+
+  /** A markdown table and a blank line; a '|' inside a cell is escaped so that it stays in its cell. */
+  static void markdownTable(StringBuilder md, List<String> header, List<List<String>> rows) {
+    md.append("| ").append(String.join(" | ", header)).append(" |\n|").append("---|".repeat(header.size()))
+        .append('\n');
+    for (List<String> r : rows) {
+      md.append("| ").append(String.join(" | ", r.stream().map(c -> c.replace("|", "\\|")).toList()))
+          .append(" |\n");
+    }
+    md.append('\n');
   }
 
   private void image(Figure f, Path base) {
@@ -160,13 +168,7 @@ public final class Report {
         out.append("no finished runs to measure\n\n");
         continue;
       }
-      out.append("| ").append(String.join(" | ", t.get(0))).append(" |\n|")
-          .append("---|".repeat(t.get(0).size())).append('\n');
-      for (List<String> row : t.subList(1, t.size())) {
-        out.append("| ").append(String.join(" | ", row.stream().map(c -> c.replace("|", "\\|")).toList()))
-            .append(" |\n");
-      }
-      out.append('\n');
+      markdownTable(out, t.get(0), t.subList(1, t.size()));
       Path figs = dir.resolve("figures");
       if (Files.isDirectory(figs)) {
         try (java.util.stream.Stream<Path> st = Files.list(figs)) {

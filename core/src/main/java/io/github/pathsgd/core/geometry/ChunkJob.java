@@ -38,14 +38,7 @@ final class ChunkJob {
         Thread.yield();
       }
     }
-    Throwable t = failure;
-    if (t instanceof RuntimeException e) {
-      throw e;
-    } else if (t instanceof Error e) {
-      throw e;
-    } else if (t != null) {
-      throw new IllegalStateException("κ computation failed: " + t, t);
-    }
+    io.github.pathsgd.core.util.Rethrow.ifFailed(failure, "κ computation");
   }
 
   private void work(int slot) {

@@ -64,14 +64,7 @@ final class PrepareWorker implements Runnable {
       }
     }
     phase = IDLE;
-    Throwable t = failure;
-    if (t instanceof RuntimeException e) {
-      throw e;
-    } else if (t instanceof Error e) {
-      throw e;
-    } else if (t != null) {
-      throw new IllegalStateException("the fold's prepare failed: " + t, t);
-    }
+    io.github.pathsgd.core.util.Rethrow.ifFailed(failure, "the fold's prepare");
     return result;
   }
 

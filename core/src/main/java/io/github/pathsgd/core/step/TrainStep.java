@@ -38,7 +38,7 @@ public final class TrainStep {
   private final Foldable<?> foldable;
   private final FoldedStep fold;
   private Tensor grads;
-  private final PrepareWorker.Task prepareTask; // the fold's prepare, for the worker thread (null: no overlap)
+  private final PrepareWorker.Task prepareTask; // a prepare that reads the parameters (null: none), run after forward
   private boolean overlap = OVERLAP_DEFAULT;
 
   /** A step for batches of up to {@code maxBatch} rows, with a fresh optimizer state; folded where possible. */
