@@ -29,6 +29,8 @@ import picocli.CommandLine.Parameters;
  * folder: every finished run folder is copied into {@code OUT/runs/} (each file atomically, summary.json last), then
  * the combined files and the step-size selection are rebuilt as the sweep itself writes them. Folders of different
  * sweeps (another preset, scale, seed count or step-size rule, or a run folder the sweep does not plan) are refused.
+ * So is a sweep whose step-size selection is successive halving ({@link SweepTasks#requireExhaustive}): merge copies
+ * the first phase's and the final runs, and does not plan the later rungs from the earlier rungs' results.
  */
 @Command(name = "merge", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Merge shard folders of one sweep (from --shard k/N) into OUT: run folders, metrics.csv, runs.jsonl, "
@@ -79,6 +81,8 @@ final class ExperimentsMergeCommand implements Callable<Integer> {
       throw new IllegalArgumentException((specFile != null ? specFile : name) + ": is the sweep '" + spec.name()
           + "', but " + refDir + "/sweep.json names '" + name + "'");
     }
+    // a halving sweep's later rungs are planned from the earlier rungs' results, which merge does not do
+    SweepTasks.requireExhaustive(spec, scale);
     ExperimentsCommand.RunCommand.checkOutputs(out);
     SweepTasks.prepare(out, spec, scale, seeds);
 
@@ -105,7 +109,7 @@ final class ExperimentsMergeCommand implements Callable<Integer> {
     if (st != null) {
       Selection sel = SweepTasks.select(out, first, st);
       if (sel.complete()) {
-        List<SweepRun> fin = SweepTasks.finals(first, sel, seeds, null, 0);
+        List<SweepRun> fin = SweepTasks.finals(sel, seeds, null, 0);
         all = new ArrayList<>(first);
         all.addAll(fin);
         complete = true;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
+import io.github.pathsgd.experiments.sweep.SweepTasks;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -98,5 +99,22 @@ class ExperimentsMergeCommandTest {
         a.toString(), b.toString());
     assertThat(bad.code()).isNotZero();
     assertThat(bad.err()).contains(stray + ": not a run of tiny --scale smoke --seeds 1");
+  }
+
+  @Test
+  void aSuccessiveHalvingSweepIsRefusedByNameBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
+    String halving = TINY.replace("  lr: [0.05, 0.1]\n", "").replace("scales:", "step_size: {alphas: [1, 2], rule: "
+        + "halving, budgets: [1, 2], keep: 0.5}\nscales:");
+    Path spec = tmp.resolve("tiny.yaml");
+    Files.writeString(spec, halving);
+    Path shard = tmp.resolve("a");
+    SweepTasks.prepare(shard, SweepSpec.parse(halving, "tiny"), "smoke", 1); // its sweep.json
+    Path merged = tmp.resolve("merged");
+    CliTest.Result r = CliTest.run("experiments", "merge", "--spec", spec.toString(), merged.toString(),
+        shard.toString());
+    assertThat(r.code()).isNotZero();
+    assertThat(r.err()).contains("step_size.rule: sweep tiny (scale smoke) selects the step size by successive halving")
+        .contains("--set scales.smoke.step_size.rule=exhaustive");
+    assertThat(merged).doesNotExist();
   }
 }

@@ -1,6 +1,7 @@
 package io.github.pathsgd.spark;
 
 import io.github.pathsgd.experiments.sweep.SweepSpec;
+import io.github.pathsgd.experiments.sweep.SweepTasks;
 import io.github.pathsgd.train.io.OutputTarget;
 import java.nio.file.Path;
 import java.util.List;
@@ -54,7 +55,10 @@ public final class SparkMain implements Runnable {
   @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
       description = {"Run a preset's (or a sweep YAML file's) sweep into --out on Spark; rerun it to resume.",
         "The driver writes OUT/runs/<run_id>/, OUT/metrics.csv, OUT/runs.jsonl, OUT/timings.csv (and the selection "
-            + "files), as `pathsgd experiments run` does."})
+            + "files), as `pathsgd experiments run` does.",
+        "One Spark job per phase: all runs; or the select runs, then the final runs; with successive halving "
+            + "(step_size.rule: halving) one job per rung, each later rung's runs trained from epoch 0 (same result "
+            + "as the embedded runner's continued runs, at the from-scratch rung cost). A noise floor is refused."})
   static final class Run implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME|FILE", description = "size, rescaling, compare, or a sweep YAML file")
     String name;
@@ -94,6 +98,7 @@ public final class SparkMain implements Runnable {
     public Integer call() {
       SweepSpec sweep = SweepSpec.load(name, sets);
       checkOutputs(out);
+      SweepTasks.requireNoNoiseFloor(sweep, scale); // before Spark starts
       SparkConf conf = new SparkConf().setAppName("pathsgd " + sweep.name() + " --scale " + scale);
       if (master != null) {
         conf.setMaster(master);
@@ -109,8 +114,9 @@ public final class SparkMain implements Runnable {
         SparkSweep.Outcome o = new SparkSweep(sweep, scale, seeds,
             new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out)).run(ctx);
         System.out.printf("pathsgd-spark experiments run %s --scale %s on %s: %d runs planned, %d trained, %d already "
-            + "done%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"), o.planned(), o.trained(),
-            o.skipped(), o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",
+            + "done (%d Spark jobs)%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"),
+            o.planned(), o.trained(), o.skipped(), o.jobs(),
+            o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",
             o.selectionPending() ? ", step-size selection pending" : "",
             o.damaged().isEmpty() ? "" : ", damaged: " + String.join("; ", o.damaged()),
             (System.nanoTime() - t0) / 1e9, out);

@@ -22,6 +22,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -34,6 +36,19 @@ import org.apache.spark.api.java.function.Function;
  * writes into the output folder: each run folder ({@link SweepTasks#install}), then the combined files, as the embedded
  * runner does, so both end with the same metrics.csv. A failed attempt hands nothing back, so a retried task can never
  * leave a duplicate or partial row.
+ *
+ * <p>Successive halving ({@code step_size.rule: halving}): one Spark job per rung. The first rung is the first phase
+ * (every α for the first budget); between rungs the driver decides the selection from the finished runs ({@link
+ * SweepTasks#select}, which writes selection.csv/.json as the embedded runner does after each rung) and the next
+ * rung's runs (the kept α with the next budget) are the next job; once the last rung is decided, the final runs are
+ * the last job. The embedded runner continues a kept α's run from the previous rung's {@code continue.bin} in the
+ * sweep folder; here the previous rung trained in an executor's scratch folder, deleted once installed, so a later
+ * rung's run trains from epoch 0. A run's first b epochs do not depend on its epoch budget (the shuffle and dropout
+ * streams are split per epoch), so it ends with the same files, and the sweep with the same selection and
+ * metrics.csv, byte for byte; the cost is the from-scratch rung cost {@link
+ * io.github.pathsgd.experiments.sweep.SuccessiveHalving.Plan#epochs} (6.75·E per group of 11 α with the default
+ * plan) instead of the continued {@link io.github.pathsgd.experiments.sweep.SuccessiveHalving.Plan#continuedEpochs}
+ * (4.75·E), still below the exhaustive 11·E. A noise-floor phase is refused ({@link SweepTasks#requireNoNoiseFloor}).
  */
 public final class SparkSweep {
   /** The Spark conf key of the fault injected by tests: {@code INDEX:EPOCH} (the run's index in the plan). */
@@ -55,9 +70,26 @@ public final class SparkSweep {
    * What the sweep did.
    *
    * @param retried runs whose result came from a retried task attempt (attempt number above 0)
+   * @param phases the phases this invocation went through, in order (a Spark job each that has tasks)
    */
   public record Outcome(int planned, int trained, int skipped, int retried, boolean selectionPending,
-      List<String> damaged) {}
+      List<String> damaged, List<Phase> phases) {
+    /** The Spark jobs run: one per phase with tasks. */
+    public long jobs() {
+      return phases.stream().filter(p -> p.tasks() > 0).count();
+    }
+  }
+
+  /**
+   * One phase.
+   *
+   * @param name {@code main}, {@code select}, {@code final}, or with successive halving {@code select rung K} (K = 0
+   *     for the first budget, as selection.csv numbers the rungs; {@code select rungs 1,2} for a resumed sweep's phase
+   *     with runs of two rungs planned already)
+   * @param runs the phase's runs
+   * @param tasks the Spark tasks: its runs not finished in the output folder yet (0: no Spark job)
+   */
+  public record Phase(String name, int runs, int tasks) {}
 
   private final SweepSpec spec;
   private final String scale;
@@ -66,6 +98,7 @@ public final class SparkSweep {
   private int trained;
   private int skipped;
   private int retried;
+  private final List<Phase> phases = new ArrayList<>();
 
   public SparkSweep(SweepSpec spec, String scale, int seeds, Options opt) {
     if (opt.threadsPerTask() < 1) {
@@ -86,30 +119,58 @@ public final class SparkSweep {
     List<SweepRun> all = first;
     boolean complete = st == null;
     if (st != null) {
+      // a resumed sweep: the combined files cover the rungs planned already, and the final runs once decided
       Selection sel = SweepTasks.peekSelection(out, first, st);
+      all = sel.selectRuns();
       if (sel.complete()) {
-        all = concat(first, SweepTasks.finals(first, sel, seeds, opt.dataDir(), opt.threadsPerTask()));
+        all = concat(all, SweepTasks.finals(sel, seeds, opt.dataDir(), opt.threadsPerTask()));
         complete = true;
       }
     }
     SweepTasks.aggregate(out, all, complete);
-    phase(sc, first, st == null ? SweepRun.MAIN : SweepRun.SELECT, all, complete);
+    phase(sc, first, st == null ? SweepRun.MAIN : selectName(first, st), all, complete);
     boolean pending = false;
-    if (st != null) {
+    int executed = first.size();
+    // the driver decides between phases: the exhaustive rule once; successive halving after every rung, whose
+    // decision plans the next rung's runs (numbered after the runs planned so far), as SweepRunner does
+    while (st != null) {
       Selection sel = SweepTasks.select(out, first, st);
+      List<SweepRun> selects = sel.selectRuns();
       if (sel.complete()) {
-        List<SweepRun> fin = SweepTasks.finals(first, sel, seeds, opt.dataDir(), opt.threadsPerTask());
-        all = concat(first, fin);
+        List<SweepRun> fin = SweepTasks.finals(sel, seeds, opt.dataDir(), opt.threadsPerTask());
+        all = concat(selects, fin);
         complete = true;
         SweepTasks.aggregate(out, all, true);
         phase(sc, fin, SweepRun.FINAL, all, true);
-      } else {
+        break;
+      }
+      if (selects.size() == executed) { // nothing new planned: a selection run is still unfinished
         pending = true;
         log("step-size selection pending: " + sel.unfinished() + " selection runs not finished");
+        break;
       }
+      all = selects;
+      SweepTasks.aggregate(out, all, false);
+      List<SweepRun> next = selects.subList(executed, selects.size());
+      phase(sc, next, selectName(next, st), all, false);
+      executed = selects.size();
     }
     List<String> damaged = SweepTasks.aggregate(out, all, complete);
-    return new Outcome(all.size(), trained, skipped, retried, pending, damaged);
+    return new Outcome(all.size(), trained, skipped, retried, pending, damaged, List.copyOf(phases));
+  }
+
+  /** "select", or with successive halving "select rung K" (the rungs of {@code runs}, by their epoch budget). */
+  private static String selectName(List<SweepRun> runs, SweepSpec.StepSize st) {
+    if (!st.halving()) {
+      return SweepRun.SELECT;
+    }
+    List<Integer> budgets = st.plan().budgets();
+    TreeSet<Integer> rungs = new TreeSet<>();
+    for (SweepRun r : runs) {
+      rungs.add(budgets.indexOf(r.config().epochs()));
+    }
+    return SweepRun.SELECT + (rungs.size() == 1 ? " rung " : " rungs ") + rungs.stream().map(String::valueOf)
+        .collect(Collectors.joining(","));
   }
 
   private static List<SweepRun> concat(List<SweepRun> a, List<SweepRun> b) {
@@ -136,6 +197,7 @@ public final class SparkSweep {
     }
     log(String.format(Locale.ROOT, "phase %s: %d runs, %d already done, %d Spark tasks", name, runs.size(),
         runs.size() - todo.size(), todo.size()));
+    phases.add(new Phase(name, runs.size(), todo.size()));
     if (todo.isEmpty()) {
       return;
     }

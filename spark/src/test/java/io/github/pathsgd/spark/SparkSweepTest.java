@@ -96,6 +96,7 @@ class SparkSweepTest {
       assertThat(o.planned()).isEqualTo(8);
       assertThat(o.trained()).isEqualTo(8);
       assertThat(o.retried()).isZero();
+      assertThat(o.phases()).containsExactly(new SparkSweep.Phase("main", 8, 8));
       assertThat(read(sp.resolve("metrics.csv"))).isEqualTo(read(emb.resolve("metrics.csv")));
       assertThat(read(sp.resolve("sweep.json"))).isEqualTo(read(emb.resolve("sweep.json")));
       assertOneLinePerRun(sp, 8);
@@ -105,6 +106,7 @@ class SparkSweepTest {
       SparkSweep.Outcome again = spark(sc, TINY, sp, tmp.resolve("scratch"));
       assertThat(again.trained()).isZero();
       assertThat(again.skipped()).isEqualTo(8);
+      assertThat(again.jobs()).isZero();
       assertThat(read(sp.resolve("metrics.csv"))).isEqualTo(before);
     }
   }
@@ -122,8 +124,11 @@ class SparkSweepTest {
       assertThat(o.trained()).isEqualTo(6);
       assertThat(o.retried()).isEqualTo(1);
       assertThat(o.selectionPending()).isFalse();
+      // two Spark jobs: the select runs, then (decided by the driver) the final runs
+      assertThat(o.phases()).containsExactly(new SparkSweep.Phase("select", 4, 4), new SparkSweep.Phase("final", 2, 2));
+      assertThat(o.jobs()).isEqualTo(2);
     }
-    for (String f : List.of("metrics.csv", "selection.csv", "sweep.json")) {
+    for (String f : List.of("metrics.csv", "selection.csv", "selection.json", "sweep.json")) {
       assertThat(read(sp.resolve(f))).as(f).isEqualTo(read(emb.resolve(f)));
     }
     assertOneLinePerRun(sp, 6);

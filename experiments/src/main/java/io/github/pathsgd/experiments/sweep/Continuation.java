@@ -23,7 +23,8 @@ import java.util.Map;
  * keeps its end-of-budget checkpoint as {@code continue.bin}; before the b_{k+1}-run starts in an empty folder, that
  * checkpoint is written as its {@code checkpoint.bin}, with the b_{k+1}-run's config hash, and the run resumes from
  * it by the ordinary resume path (its metrics.csv holds epochs 0..b_k as the rung-k run recorded them). Without a
- * usable {@code continue.bin} (pruned, damaged, another machine) the run trains from epoch 0 to the same result.
+ * usable {@code continue.bin} (pruned, damaged, another machine) the run trains from epoch 0 to the same result, as
+ * every later rung's run does on pathsgd-spark ({@link SweepTasks#trainOne}).
  * {@code continue.bin} is removed once its rung is decided and the α was not kept, or once the continuing run has
  * finished.
  */

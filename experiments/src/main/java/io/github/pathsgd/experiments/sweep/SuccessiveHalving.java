@@ -18,10 +18,10 @@ import java.util.Map;
  * error; diverged candidates come last; remaining ties keep the grid's order (the smaller α first).
  *
  * <p>With the defaults (budgets E/4, E/2, E rounded up, keep 1/3) an 11-α grid costs 11·E/4 + 4·E/2 + 2·E = 6.75·E
- * epochs instead of 11·E if every rung trains from scratch, and 11·E/4 + 4·E/4 + 2·E/2 = 4.75·E when a kept run
- * continues from its previous rung's checkpoint, as {@link SweepRunner} runs it ({@code Continuation}): a run of a
- * later rung is the run with the larger epoch budget, whose first epochs are the earlier rung's run (no schedule
- * depends on the budget).
+ * epochs instead of 11·E if every rung trains from scratch (as pathsgd-spark runs it), and 11·E/4 + 4·E/4 + 2·E/2 =
+ * 4.75·E when a kept run continues from its previous rung's checkpoint, as {@link SweepRunner} runs it ({@code
+ * Continuation}): a run of a later rung is the run with the larger epoch budget, whose first epochs are the earlier
+ * rung's run (no schedule depends on the budget).
  */
 public final class SuccessiveHalving {
   private SuccessiveHalving() {}

@@ -25,9 +25,16 @@ import java.util.Map;
 /**
  * A sweep taken apart for engines that train each run somewhere else (pathsgd-spark, {@code experiments merge}): plan a
  * phase, train ONE planned run into a folder and take its result files, install them into the sweep folder, decide the
- * step-size selection, rebuild the combined files. Every step writes what {@link SweepRunner} writes, by the same code
- * ({@link RunDirectory}, {@link RunFolder}, {@link SweepAggregate}, {@link Selection}), so a sweep run this way ends with
- * the same {@code metrics.csv}, byte for byte.
+ * step-size selection (with successive halving: rung by rung, each {@link #select} planning the next rung's runs from
+ * the finished ones), rebuild the combined files. Every step writes what {@link SweepRunner} writes, by the same code
+ * ({@link RunDirectory}, {@link RunFolder}, {@link SweepAggregate}, {@link Selection}), so a sweep run this way ends
+ * with the same {@code metrics.csv}, byte for byte.
+ *
+ * <p>One difference in cost, not in result: {@link #trainOne} trains a later halving rung's run from epoch 0 (there is
+ * no {@code continue.bin} where it trains), where the embedded runner continues it from the previous rung's
+ * checkpoint ({@link Continuation}). A run's first b epochs do not depend on its epoch budget, so both end with the
+ * same files; the rungs cost {@link SuccessiveHalving.Plan#epochs} instead of {@link
+ * SuccessiveHalving.Plan#continuedEpochs}.
  */
 public final class SweepTasks {
   private SweepTasks() {}
@@ -47,7 +54,7 @@ public final class SweepTasks {
   /** Creates {@code out/runs} and {@code out/.locks} and writes {@code sweep.json} (under the combined lock). */
   public static void prepare(Path out, SweepSpec spec, String scale, int seeds) {
     spec.scale(scale);
-    requireExhaustive(spec, scale);
+    requireNoNoiseFloor(spec, scale);
     try {
       Files.createDirectories(out.resolve("runs"));
       Path locks = out.resolve(SweepRunner.LOCKS);
@@ -65,13 +72,14 @@ public final class SweepTasks {
   }
 
   /**
-   * The first phase's runs (all runs, or the "select" runs of a step-size selection), in expansion order.
+   * The first phase's runs (all runs, or the "select" runs of a step-size selection; with successive halving the
+   * first rung's), in expansion order.
    *
    * @param dataDir the data folder for every run (null = the config's)
    * @param threads BLAS threads per run (0 = as the config says)
    */
   public static List<SweepRun> firstPhase(SweepSpec spec, String scale, int seeds, Path dataDir, int threads) {
-    requireExhaustive(spec, scale);
+    requireNoNoiseFloor(spec, scale);
     List<SweepRun> out = new ArrayList<>();
     for (SweepRun r : spec.expand(scale, seeds)) {
       out.add(adapt(r, dataDir, threads));
@@ -79,10 +87,14 @@ public final class SweepTasks {
     return out;
   }
 
-  /** The retraining ("final") runs of a decided selection, numbered after the first phase. */
-  public static List<SweepRun> finals(List<SweepRun> first, Selection sel, int seeds, Path dataDir, int threads) {
+  /**
+   * The retraining ("final") runs of a decided selection, numbered after its select runs ({@link
+   * Selection#selectRuns}: the first phase's, and with successive halving every later rung's), as {@link SweepRunner}
+   * numbers them.
+   */
+  public static List<SweepRun> finals(Selection sel, int seeds, Path dataDir, int threads) {
     List<SweepRun> out = new ArrayList<>();
-    for (SweepRun r : SweepSpec.finals(sel.chosenRuns(), seeds, first.size())) {
+    for (SweepRun r : SweepSpec.finals(sel.chosenRuns(), seeds, sel.selectRuns().size())) {
       out.add(adapt(r, dataDir, threads));
     }
     return out;
@@ -100,22 +112,30 @@ public final class SweepTasks {
   }
 
   /**
-   * Refuses a sweep whose step-size selection is successive halving (its later rungs are planned from the earlier
-   * rungs' results and continue from their checkpoints in the sweep folder) or that has a noise-floor phase: only the
-   * embedded runner runs those.
+   * Refuses a sweep with a noise-floor phase: its runs pin the BLAS thread count, which is process-wide, so they must
+   * run one at a time in a process of their own, which only the embedded runner does.
    */
-  public static void requireExhaustive(SweepSpec spec, String scale) {
+  public static void requireNoNoiseFloor(SweepSpec spec, String scale) {
     if (spec.noiseFloor(scale) != null) {
       throw new ConfigException("noise_floor", "sweep " + spec.name() + " (scale " + scale + ") has a noise-floor "
           + "phase (runs with pinned BLAS thread counts, planned after the final runs), which only the embedded "
           + "runner ('pathsgd experiments run') runs; run it there, or use a scale without one");
     }
+  }
+
+  /**
+   * Refuses a sweep whose step-size selection is successive halving, for {@code experiments merge}: it copies the
+   * first phase's and the final runs of shard folders, and does not plan halving's later rungs (which the selection
+   * plans from the earlier rungs' results). pathsgd-spark runs halving ({@link #select} plans each rung).
+   */
+  public static void requireExhaustive(SweepSpec spec, String scale) {
     SweepSpec.StepSize st = spec.stepSize(scale);
     if (st != null && st.halving()) {
       throw new ConfigException("step_size.rule", "sweep " + spec.name() + " (scale " + scale + ") selects the step "
-          + "size by successive halving, which only the embedded runner ('pathsgd experiments run', with --jobs and "
-          + "--shard) runs; here use --set step_size.rule=exhaustive (or --set scales." + scale
-          + ".step_size.rule=exhaustive), or run it with 'pathsgd experiments run'");
+          + "size by successive halving, whose later rungs 'pathsgd experiments merge' does not plan (it merges the "
+          + "first phase and the final runs); run it with 'pathsgd experiments run' (--shard k/N on one shared "
+          + "folder) or with pathsgd-spark, or use --set scales." + scale + ".step_size.rule=exhaustive for the "
+          + "shards and the merge");
     }
   }
 
@@ -248,13 +268,25 @@ public final class SweepTasks {
     }
   }
 
-  /** Computes the step-size selection from the finished select runs and writes selection.csv/.json (under the lock). */
+  /**
+   * Computes the step-size selection from the finished select runs and writes selection.csv/.json (under the lock),
+   * as the embedded runner does after each phase. With successive halving, {@link Selection#selectRuns} then holds
+   * the runs of every rung whose previous rung is decided (train the new ones, then call this again), and the {@code
+   * continue.bin} files no run will need are removed ({@code Continuation.prune}): an engine that trains elsewhere
+   * never writes them, but a folder the embedded runner began may hold some.
+   *
+   * @param first the first phase's runs ({@link #firstPhase})
+   */
   public static Selection select(Path out, List<SweepRun> first, SweepSpec.StepSize st) {
+    Selection sel;
     try (FileLocks.Held h = combinedLock(out)) {
-      Selection sel = Selection.compute(first, out, st);
+      sel = Selection.compute(first, out, st);
       sel.write(out);
-      return sel;
     }
+    if (st.halving()) {
+      Continuation.prune(sel, st.plan(), out.resolve("runs"));
+    }
+    return sel;
   }
 
   /** The step-size selection as the run folders decide it now, without writing anything. */

@@ -135,7 +135,7 @@ class HalvingSweepTest {
   }
 
   @Test
-  void aLastBudgetOtherThanTheEpochsAndSparkAreRefusedByName() {
+  void aLastBudgetOtherThanTheEpochsAndMergeAreRefusedByName() {
     String bad = spec("halving").replace("budgets: [1, 2, 4]", "budgets: [1, 2, 3]");
     assertThatThrownBy(() -> SweepSpec.parse(bad, "tiny")).isInstanceOf(ConfigException.class)
         .hasMessageContaining("the last budget 3 of [1, 2, 3] must equal the runs' epochs 4");
@@ -143,8 +143,13 @@ class HalvingSweepTest {
     assertThatThrownBy(() -> SweepSpec.parse(rule, "tiny")).hasMessageContaining("expected exhaustive or halving")
         .hasMessageContaining("'halfing'");
     SweepSpec hs = SweepSpec.parse(spec("halving"), "tiny");
-    assertThatThrownBy(() -> SweepTasks.firstPhase(hs, "smoke", 1, null, 0)).isInstanceOf(ConfigException.class)
-        .hasMessageContaining("successive halving, which only the embedded runner");
+    // pathsgd-spark runs halving (its first phase is rung 0); experiments merge refuses it, naming the field
+    assertThat(SweepTasks.firstPhase(hs, "smoke", 1, null, 0)).hasSize(8)
+        .allSatisfy(r -> assertThat(r.config().epochs()).isEqualTo(1));
+    assertThatThrownBy(() -> SweepTasks.requireExhaustive(hs, "smoke")).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("step_size.rule").hasMessageContaining("successive halving, whose later rungs "
+            + "'pathsgd experiments merge' does not plan")
+        .hasMessageContaining("--set scales.smoke.step_size.rule=exhaustive");
     // the defaults: ⌈E/4⌉, ⌈E/2⌉, E and keep 1/3
     SweepSpec d = SweepSpec.parse(spec("halving").replace(", budgets: [1, 2, 4], keep: 0.5", ""), "tiny");
     assertThat(d.stepSize("smoke").plan()).isEqualTo(new SuccessiveHalving.Plan(List.of(1, 2, 4), 1.0 / 3));
