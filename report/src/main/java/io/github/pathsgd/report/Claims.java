@@ -92,15 +92,20 @@ final class Claims {
     return r.status().equals("diverged");
   }
 
-  /** "SGD unbalanced diverged (seed 2, in epoch 3)" for the first diverged run of a side, else null. */
+  /**
+   * "SGD unbalanced diverged on 1 of 3 seeds (seed 2, in epoch 3)" (or "... on 2 of 3 seeds (seed 1, in epoch 1;
+   * seed 3, in epoch 2)") for a side with diverged runs, else null.
+   */
   static String divergence(String side, List<Run> runs) {
+    List<String> which = new ArrayList<>();
     for (Run r : runs) {
       if (diverged(r)) {
-        return side + " diverged (seed " + r.cfg("seed") + ", in epoch "
-            + (r.line().path("summary").path("epochs_completed").asInt() + 1) + ")";
+        which.add("seed " + r.cfg("seed") + ", in epoch "
+            + (r.line().path("summary").path("epochs_completed").asInt() + 1));
       }
     }
-    return null;
+    return which.isEmpty() ? null
+        : side + " diverged on " + which.size() + " of " + runs.size() + " seeds (" + String.join("; ", which) + ")";
   }
 
   /** The float32 noise floor of a data set: the quantity's difference between the noise runs (1 vs 2 threads). */
@@ -161,7 +166,13 @@ final class Claims {
     String divB = divergence(nameB, b);
     if (!div.isEmpty() || divB != null) {
       String both = div.isEmpty() ? divB : divB == null ? div : div + "; " + divB;
-      return new Verdict(claim, dataset, CANNOT_TELL, both + ": a diverged run is neither slower nor faster");
+      // still cannot tell, but the reader sees what the runs that did not diverge did
+      List<Run> sa = a.stream().filter(r -> !diverged(r)).toList();
+      List<Run> sb = b.stream().filter(r -> !diverged(r)).toList();
+      String rest = sa.isEmpty() || sb.isEmpty() ? "" : String.format(Locale.ROOT, "; the runs that did not diverge: "
+          + "%s %s %s vs %s %s (mean of %d and %d seeds)", what, nameA, g(mean(sa.stream().map(quantity).toList())),
+          nameB, g(mean(sb.stream().map(quantity).toList())), sa.size(), sb.size());
+      return new Verdict(claim, dataset, CANNOT_TELL, both + ": a diverged run is neither slower nor faster" + rest);
     }
     List<Double> la = a.stream().map(quantity).toList();
     List<Double> lb = b.stream().map(quantity).toList();
