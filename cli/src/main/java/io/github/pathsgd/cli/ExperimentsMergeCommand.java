@@ -30,7 +30,8 @@ import picocli.CommandLine.Parameters;
  * the combined files and the step-size selection are rebuilt as the sweep itself writes them. Folders of different
  * sweeps (another preset, scale, seed count or step-size rule, or a run folder the sweep does not plan) are refused.
  * So is a sweep whose step-size selection is successive halving ({@link SweepTasks#requireExhaustive}): merge copies
- * the first phase's and the final runs, and does not plan the later rungs from the earlier rungs' results.
+ * the first phase's and the final runs, and does not plan the later rungs from the earlier rungs' results; and a sweep
+ * with a noise floor ({@link SweepTasks#requireNoNoiseFloor}), whose noise runs it does not plan either.
  */
 @Command(name = "merge", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Merge shard folders of one sweep (from --shard k/N) into OUT: run folders, metrics.csv, runs.jsonl, "
@@ -83,6 +84,8 @@ final class ExperimentsMergeCommand implements Callable<Integer> {
     }
     // a halving sweep's later rungs are planned from the earlier rungs' results, which merge does not do
     SweepTasks.requireExhaustive(spec, scale);
+    // nor does it plan the noise-floor runs, planned after the final runs
+    SweepTasks.requireNoNoiseFloor(spec, scale);
     ExperimentsCommand.RunCommand.checkOutputs(out);
     SweepTasks.prepare(out, spec, scale, seeds);
 

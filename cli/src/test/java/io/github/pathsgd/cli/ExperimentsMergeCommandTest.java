@@ -117,4 +117,20 @@ class ExperimentsMergeCommandTest {
         .contains("--set scales.smoke.step_size.rule=exhaustive");
     assertThat(merged).doesNotExist();
   }
+
+  @Test
+  void aNoiseFloorIsRefusedByNameBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
+    String noisy = TINY.replace("scales:", "noise_floor: {where: {optimizer: sgd}, threads: [1, 2]}\nscales:");
+    Path spec = tmp.resolve("tiny.yaml");
+    Files.writeString(spec, noisy);
+    Path shard = tmp.resolve("a");
+    SweepTasks.prepare(shard, SweepSpec.parse(noisy, "tiny"), "smoke", 1); // its sweep.json
+    Path merged = tmp.resolve("merged");
+    CliTest.Result r = CliTest.run("experiments", "merge", "--spec", spec.toString(), merged.toString(),
+        shard.toString());
+    assertThat(r.code()).isNotZero();
+    assertThat(r.err()).contains("noise_floor: sweep tiny (scale smoke) has a noise-floor phase")
+        .contains("'pathsgd experiments merge' does not plan");
+    assertThat(merged).doesNotExist();
+  }
 }

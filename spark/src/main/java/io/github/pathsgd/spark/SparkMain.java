@@ -1,7 +1,6 @@
 package io.github.pathsgd.spark;
 
 import io.github.pathsgd.experiments.sweep.SweepSpec;
-import io.github.pathsgd.experiments.sweep.SweepTasks;
 import io.github.pathsgd.train.io.OutputTarget;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,7 +57,11 @@ public final class SparkMain implements Runnable {
             + "files), as `pathsgd experiments run` does.",
         "One Spark job per phase: all runs; or the select runs, then the final runs; with successive halving "
             + "(step_size.rule: halving) one job per rung, each later rung's runs trained from epoch 0 (same result "
-            + "as the embedded runner's continued runs, at the from-scratch rung cost). A noise floor is refused."})
+            + "as the embedded runner's continued runs, at the from-scratch rung cost).",
+        "A noise floor (noise_floor: the same run with pinned BLAS thread counts, e.g. 1 and 2) runs last, with no "
+            + "Spark job: the driver trains those runs itself, one at a time (OpenBLAS's thread count is per process), "
+            + "so the driver must see --data-dir (or its $PATHSGD_DATA) and --scratch, and have the cores and memory "
+            + "of a run."})
   static final class Run implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME|FILE", description = "size, rescaling, compare, or a sweep YAML file")
     String name;
@@ -72,7 +75,8 @@ public final class SparkMain implements Runnable {
     @Option(names = "--seeds", defaultValue = "1", paramLabel = "K", description = "seeds seed..seed+K-1 (default 1)")
     int seeds;
 
-    @Option(names = "--data-dir", paramLabel = "DIR", description = "data folder for every run (as executors see it)")
+    @Option(names = "--data-dir", paramLabel = "DIR",
+        description = "data folder for every run (as executors see it, and the driver too for a noise floor)")
     Path dataDir;
 
     @Option(names = "--threads-per-task", defaultValue = "1", paramLabel = "T",
@@ -84,7 +88,8 @@ public final class SparkMain implements Runnable {
     String master;
 
     @Option(names = "--scratch", paramLabel = "DIR",
-        description = "executors' folder for unfinished runs (default: their java.io.tmpdir/pathsgd-spark)")
+        description = "executors' folder for unfinished runs, and the driver's for the noise runs (default: their "
+            + "java.io.tmpdir/pathsgd-spark)")
     Path scratch;
 
     @Option(names = "--quiet", description = "no progress lines")
@@ -98,7 +103,7 @@ public final class SparkMain implements Runnable {
     public Integer call() {
       SweepSpec sweep = SweepSpec.load(name, sets);
       checkOutputs(out);
-      SweepTasks.requireNoNoiseFloor(sweep, scale); // before Spark starts
+      sweep.scale(scale); // an unknown scale refused before Spark starts
       SparkConf conf = new SparkConf().setAppName("pathsgd " + sweep.name() + " --scale " + scale);
       if (master != null) {
         conf.setMaster(master);
@@ -114,8 +119,9 @@ public final class SparkMain implements Runnable {
         SparkSweep.Outcome o = new SparkSweep(sweep, scale, seeds,
             new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out)).run(ctx);
         System.out.printf("pathsgd-spark experiments run %s --scale %s on %s: %d runs planned, %d trained, %d already "
-            + "done (%d Spark jobs)%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"),
+            + "done (%d Spark jobs%s)%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"),
             o.planned(), o.trained(), o.skipped(), o.jobs(),
+            o.onDriver() > 0 ? ", " + o.onDriver() + " noise runs trained on the driver" : "",
             o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",
             o.selectionPending() ? ", step-size selection pending" : "",
             o.damaged().isEmpty() ? "" : ", damaged: " + String.join("; ", o.damaged()),

@@ -1,5 +1,6 @@
 package io.github.pathsgd.spark;
 
+import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
@@ -31,11 +32,11 @@ import org.apache.spark.api.java.function.Function;
 
 /**
  * A sweep on Spark: each phase (all runs, or the step-size selection's "select" runs, then its "final" runs) is one
- * Spark job with one task per unfinished run. A task trains its run into a scratch run folder on the executor (resuming
- * from the checkpoint there when a retried attempt finds one) and hands the run's result files back; only the driver
- * writes into the output folder: each run folder ({@link SweepTasks#install}), then the combined files, as the embedded
- * runner does, so both end with the same metrics.csv. A failed attempt hands nothing back, so a retried task can never
- * leave a duplicate or partial row.
+ * Spark job with one task per unfinished run (not the noise floor's: the driver trains those, see below). A task
+ * trains its run into a scratch run folder on the executor (resuming from the checkpoint there when a retried attempt
+ * finds one) and hands the run's result files back; only the driver writes into the output folder: each run folder
+ * ({@link SweepTasks#install}), then the combined files, as the embedded runner does, so both end with the same
+ * metrics.csv. A failed attempt hands nothing back, so a retried task can never leave a duplicate or partial row.
  *
  * <p>Successive halving ({@code step_size.rule: halving}): one Spark job per rung. The first rung is the first phase
  * (every α for the first budget); between rungs the driver decides the selection from the finished runs ({@link
@@ -48,7 +49,19 @@ import org.apache.spark.api.java.function.Function;
  * metrics.csv, byte for byte; the cost is the from-scratch rung cost {@link
  * io.github.pathsgd.experiments.sweep.SuccessiveHalving.Plan#epochs} (6.75·E per group of 11 α with the default
  * plan) instead of the continued {@link io.github.pathsgd.experiments.sweep.SuccessiveHalving.Plan#continuedEpochs}
- * (4.75·E), still below the exhaustive 11·E. A noise-floor phase is refused ({@link SweepTasks#requireNoNoiseFloor}).
+ * (4.75·E), still below the exhaustive 11·E.
+ *
+ * <p>Noise floor ({@code noise_floor}: the same run again with each of a few pinned BLAS thread counts): once the last
+ * Spark job (the final runs, else the main runs) has ended and the plan is complete, the DRIVER trains the noise runs
+ * ({@link SweepTasks#noiseRuns}, planned as the embedded runner plans them) itself, one at a time, in its own JVM, with
+ * no Spark job: OpenBLAS's thread count is process-wide, and no task runs at that point (in local mode the executor
+ * threads share the driver's JVM; in cluster mode the driver is a process of its own). Each trains as a task's run
+ * does ({@link SweepTasks#trainOne}, whose {@code Components.trainer} sets the process's OpenBLAS thread count to the
+ * run's pinned {@code threads}, as for the embedded runner's noise runs) into the driver's scratch folder
+ * {@code SCRATCH/<run_id>/}, and is installed like a task's result ({@link SweepTasks#install}); afterwards the driver
+ * sets the OpenBLAS thread count back to what it was. The driver reads the data there: {@code dataDir} must be a path
+ * the driver sees too. The phase is reported as {@link Phase} {@code noise} with no Spark task and {@link
+ * Phase#onDriver} runs trained. A resumed sweep skips the noise runs already finished.
  */
 public final class SparkSweep {
   /** The Spark conf key of the fault injected by tests: {@code INDEX:EPOCH} (the run's index in the plan). */
@@ -59,9 +72,12 @@ public final class SparkSweep {
 
   /**
    * @param out the output folder (seen by the driver)
-   * @param threadsPerTask BLAS threads of each run (the config's {@code threads}); 1 by default
-   * @param dataDir the data folder for every run (null = the config's), as the executors see it
-   * @param scratch the executors' folder for unfinished runs (null = their java.io.tmpdir)
+   * @param threadsPerTask BLAS threads of each run (the config's {@code threads}); 1 by default; not applied to the
+   *     noise runs, whose thread count is pinned
+   * @param dataDir the data folder for every run (null = the config's, else each process's {@code $PATHSGD_DATA}), as
+   *     the executors see it and, for a sweep with a noise floor, the driver too: one path for both
+   * @param scratch the executors' folder for unfinished runs, and the driver's for the noise runs (null = their
+   *     java.io.tmpdir/pathsgd-spark)
    * @param log progress lines (null = quiet)
    */
   public record Options(Path out, int threadsPerTask, Path dataDir, Path scratch, PrintStream log) {}
@@ -69,14 +85,21 @@ public final class SparkSweep {
   /**
    * What the sweep did.
    *
+   * @param trained runs trained and installed, by Spark tasks and (noise runs) by the driver
    * @param retried runs whose result came from a retried task attempt (attempt number above 0)
-   * @param phases the phases this invocation went through, in order (a Spark job each that has tasks)
+   * @param phases the phases this invocation went through, in order (a Spark job each that has tasks; the noise
+   *     phase has none: the driver trains its runs)
    */
   public record Outcome(int planned, int trained, int skipped, int retried, boolean selectionPending,
       List<String> damaged, List<Phase> phases) {
     /** The Spark jobs run: one per phase with tasks. */
     public long jobs() {
       return phases.stream().filter(p -> p.tasks() > 0).count();
+    }
+
+    /** The runs the driver trained itself (the noise floor's). */
+    public int onDriver() {
+      return phases.stream().mapToInt(Phase::onDriver).sum();
     }
   }
 
@@ -85,11 +108,19 @@ public final class SparkSweep {
    *
    * @param name {@code main}, {@code select}, {@code final}, or with successive halving {@code select rung K} (K = 0
    *     for the first budget, as selection.csv numbers the rungs; {@code select rungs 1,2} for a resumed sweep's phase
-   *     with runs of two rungs planned already)
+   *     with runs of two rungs planned already); {@code noise} for the noise floor, trained on the driver
    * @param runs the phase's runs
-   * @param tasks the Spark tasks: its runs not finished in the output folder yet (0: no Spark job)
+   * @param tasks the Spark tasks: its runs not finished in the output folder yet (0: no Spark job); always 0 for
+   *     {@code noise}
+   * @param onDriver the runs the driver trained itself, one at a time ({@code noise}: its runs not finished yet; 0
+   *     for the other phases)
    */
-  public record Phase(String name, int runs, int tasks) {}
+  public record Phase(String name, int runs, int tasks, int onDriver) {
+    /** A phase run as a Spark job ({@code onDriver} 0). */
+    public Phase(String name, int runs, int tasks) {
+      this(name, runs, tasks, 0);
+    }
+  }
 
   private final SweepSpec spec;
   private final String scale;
@@ -127,6 +158,9 @@ public final class SparkSweep {
         complete = true;
       }
     }
+    if (complete) {
+      all = withNoise(all);
+    }
     SweepTasks.aggregate(out, all, complete);
     phase(sc, first, st == null ? SweepRun.MAIN : selectName(first, st), all, complete);
     boolean pending = false;
@@ -155,6 +189,12 @@ public final class SparkSweep {
       phase(sc, next, selectName(next, st), all, false);
       executed = selects.size();
     }
+    if (complete) {
+      // after the last Spark job: the noise runs, on the driver, one at a time
+      all = withNoise(all);
+      SweepTasks.aggregate(out, all, true);
+      noisePhase(all.stream().filter(r -> r.phase().equals(SweepRun.NOISE)).toList(), all);
+    }
     List<String> damaged = SweepTasks.aggregate(out, all, complete);
     return new Outcome(all.size(), trained, skipped, retried, pending, damaged, List.copyOf(phases));
   }
@@ -171,6 +211,11 @@ public final class SparkSweep {
     }
     return SweepRun.SELECT + (rungs.size() == 1 ? " rung " : " rungs ") + rungs.stream().map(String::valueOf)
         .collect(Collectors.joining(","));
+  }
+
+  /** The complete plan followed by its noise-floor runs, if any (unchanged when it holds them already). */
+  private List<SweepRun> withNoise(List<SweepRun> planned) {
+    return concat(planned, SweepTasks.noiseRuns(spec, scale, planned, opt.dataDir(), opt.threadsPerTask()));
   }
 
   private static List<SweepRun> concat(List<SweepRun> a, List<SweepRun> b) {
@@ -223,6 +268,57 @@ public final class SparkSweep {
       deleteQuietly(scratchDir(scratch, res.runId()));
     }
     SweepTasks.aggregate(opt.out(), all, complete);
+  }
+
+  /**
+   * The noise-floor phase: no Spark job; the driver trains each unfinished noise run itself, one at a time (OpenBLAS's
+   * thread count is process-wide, and no task runs now), into its scratch folder, and installs it as a task's result.
+   * {@link SweepTasks#trainOne} pins the run's BLAS thread count (as the embedded runner's noise runs get it); the
+   * driver's count before the phase is set back afterwards.
+   */
+  private void noisePhase(List<SweepRun> runs, List<SweepRun> all) {
+    if (runs.isEmpty()) {
+      return;
+    }
+    List<SweepRun> todo = new ArrayList<>();
+    for (SweepRun r : runs) {
+      if (SweepTasks.settled(opt.out(), r)) {
+        skipped++;
+        continue;
+      }
+      String d = SweepTasks.damage(opt.out(), r);
+      if (d != null) {
+        log(r.runId() + ": damaged (" + d + "), training it again");
+      }
+      todo.add(r);
+    }
+    log(String.format(Locale.ROOT, "phase %s: %d runs, %d already done, %d to train on the driver, one at a time "
+        + "(pinned BLAS threads; no Spark job)", SweepRun.NOISE, runs.size(), runs.size() - todo.size(), todo.size()));
+    phases.add(new Phase(SweepRun.NOISE, runs.size(), 0, todo.size()));
+    if (todo.isEmpty()) {
+      return;
+    }
+    String scratch = opt.scratch() == null ? null : opt.scratch().toAbsolutePath().toString();
+    int before = Blas.threads();
+    try {
+      for (SweepRun r : todo) {
+        long t0 = System.nanoTime();
+        Path dir = scratchDir(scratch, r.runId());
+        Map<String, byte[]> files = SweepTasks.trainOne(r, dir, TrainingListener.NONE);
+        if (SweepTasks.install(opt.out(), r, files)) {
+          trained++;
+        } else {
+          skipped++;
+        }
+        log(String.format(Locale.ROOT, "[%d/%d] %s %s: %s on the driver with %d BLAS thread(s) (%.1fs)", r.index() + 1,
+            all.size(), r.runId(), r.phase(), files.containsKey(SweepTasks.MISSING_JSON) ? "no data" : "trained",
+            r.config().threads(), (System.nanoTime() - t0) / 1e9));
+        deleteQuietly(dir);
+        SweepTasks.aggregate(opt.out(), all, true);
+      }
+    } finally {
+      Blas.setThreads(before);
+    }
   }
 
   private void log(String s) {

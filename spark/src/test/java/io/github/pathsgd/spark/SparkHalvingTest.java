@@ -2,10 +2,8 @@ package io.github.pathsgd.spark;
 
 import static io.github.pathsgd.spark.SparkSweepTest.read;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.pathsgd.experiments.config.ConfigException;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.sweep.SuccessiveHalving;
 import io.github.pathsgd.experiments.sweep.SweepRunner;
@@ -195,17 +193,6 @@ class SparkHalvingTest {
     assertThat(again.phases()).containsExactly(new SparkSweep.Phase("select rung 0", 8, 0),
         new SparkSweep.Phase("final", 2, 0));
     assertSameAsEmbedded(sp);
-  }
-
-  @Test
-  void aNoiseFloorIsStillRefusedByNameBeforeAnythingIsWritten(@TempDir Path tmp) {
-    String noisy = HALVING + "noise_floor: {where: {optimizer: sgd}, threads: [1, 2]}\n";
-    Path sp = tmp.resolve("spark");
-    assertThatThrownBy(() -> SparkSweepTest.spark(sc, noisy, sp, tmp.resolve("scratch")))
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("noise_floor: sweep tinyhalving (scale smoke) has a noise-floor phase")
-        .hasMessageContaining("only the embedded runner ('pathsgd experiments run') runs");
-    assertThat(sp).doesNotExist();
   }
 
   static void copyRunFolder(String runId, Path to) throws Exception {

@@ -182,17 +182,13 @@ public final class SweepRunner {
     return both;
   }
 
-  /** The planned runs followed by the noise-floor runs of their last phase (final runs, else main runs), if any. */
+  /**
+   * The planned runs followed by the noise-floor runs of their last phase (final runs, else main runs), if any ({@link
+   * SweepSpec#noiseRunsAfter}).
+   */
   private List<SweepRun> withNoise(List<SweepRun> planned) {
-    List<SweepRun> source = planned.stream().filter(r -> r.phase().equals(SweepRun.FINAL)).toList();
-    if (source.isEmpty()) {
-      source = planned.stream().filter(r -> r.phase().equals(SweepRun.MAIN)).toList();
-    }
-    if (planned.stream().anyMatch(r -> r.phase().equals(SweepRun.NOISE))) {
-      return planned;
-    }
     List<SweepRun> out = new ArrayList<>(planned);
-    for (SweepRun r : spec.noiseRuns(scale, source, planned.size())) {
+    for (SweepRun r : spec.noiseRunsAfter(scale, planned)) {
       out.add(adapt(r));
     }
     return out;

@@ -518,6 +518,23 @@ public record SweepSpec(
     return out;
   }
 
+  /**
+   * The noise-floor runs planned after the complete plan {@code planned} (every main, select and final run, in plan
+   * order), numbered after it: {@link #noiseRuns} of its last phase's runs (the final runs, else the main runs). Empty
+   * when {@code planned} holds noise runs already or the scale has no noise floor. The embedded runner and
+   * pathsgd-spark both plan the phase this way.
+   */
+  public List<SweepRun> noiseRunsAfter(String scale, List<SweepRun> planned) {
+    if (planned.stream().anyMatch(r -> r.phase().equals(SweepRun.NOISE))) {
+      return List.of();
+    }
+    List<SweepRun> source = planned.stream().filter(r -> r.phase().equals(SweepRun.FINAL)).toList();
+    if (source.isEmpty()) {
+      source = planned.stream().filter(r -> r.phase().equals(SweepRun.MAIN)).toList();
+    }
+    return noiseRuns(scale, source, planned.size());
+  }
+
   /** Config values compared as the YAML would write them (0 and 0.0 are the same dropout; [4096] a hidden list). */
   private static boolean same(Object a, Object b) {
     if (a instanceof Number x && b instanceof Number y) {

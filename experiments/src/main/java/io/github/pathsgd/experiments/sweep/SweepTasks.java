@@ -26,7 +26,8 @@ import java.util.Map;
  * A sweep taken apart for engines that train each run somewhere else (pathsgd-spark, {@code experiments merge}): plan a
  * phase, train ONE planned run into a folder and take its result files, install them into the sweep folder, decide the
  * step-size selection (with successive halving: rung by rung, each {@link #select} planning the next rung's runs from
- * the finished ones), rebuild the combined files. Every step writes what {@link SweepRunner} writes, by the same code
+ * the finished ones), plan the noise-floor runs once the rest of the plan is known ({@link #noiseRuns}), rebuild the
+ * combined files. Every step writes what {@link SweepRunner} writes, by the same code
  * ({@link RunDirectory}, {@link RunFolder}, {@link SweepAggregate}, {@link Selection}), so a sweep run this way ends
  * with the same {@code metrics.csv}, byte for byte.
  *
@@ -54,7 +55,6 @@ public final class SweepTasks {
   /** Creates {@code out/runs} and {@code out/.locks} and writes {@code sweep.json} (under the combined lock). */
   public static void prepare(Path out, SweepSpec spec, String scale, int seeds) {
     spec.scale(scale);
-    requireNoNoiseFloor(spec, scale);
     try {
       Files.createDirectories(out.resolve("runs"));
       Path locks = out.resolve(SweepRunner.LOCKS);
@@ -79,7 +79,6 @@ public final class SweepTasks {
    * @param threads BLAS threads per run (0 = as the config says)
    */
   public static List<SweepRun> firstPhase(SweepSpec spec, String scale, int seeds, Path dataDir, int threads) {
-    requireNoNoiseFloor(spec, scale);
     List<SweepRun> out = new ArrayList<>();
     for (SweepRun r : spec.expand(scale, seeds)) {
       out.add(adapt(r, dataDir, threads));
@@ -100,26 +99,47 @@ public final class SweepTasks {
     return out;
   }
 
+  /**
+   * The noise-floor runs (phase "noise") planned after the complete plan {@code planned} (the first phase's runs, or
+   * the select runs of every rung followed by the final runs), numbered after it, as {@link SweepRunner} plans them
+   * ({@link SweepSpec#noiseRunsAfter}); empty when the scale has no noise floor. Each pins its BLAS thread count
+   * ({@code pin_threads}, {@code threads} hashed into its run id), which {@code threads} here does not change, so
+   * they must be trained one at a time in a process where nothing else trains: {@link #trainOne} sets the process's
+   * OpenBLAS thread count to the run's ({@code Components.trainer}), as for every run.
+   *
+   * @param threads BLAS threads of the other runs (0 = as the config says); not applied to the pinned runs
+   */
+  public static List<SweepRun> noiseRuns(SweepSpec spec, String scale, List<SweepRun> planned, Path dataDir,
+      int threads) {
+    List<SweepRun> out = new ArrayList<>();
+    for (SweepRun r : spec.noiseRunsAfter(scale, planned)) {
+      out.add(adapt(r, dataDir, threads));
+    }
+    return out;
+  }
+
   private static SweepRun adapt(SweepRun r, Path dataDir, int threads) {
     TrainConfig c = r.config();
     if (dataDir != null) {
       c = SweepSpec.with(c, "data_dir", dataDir.toString());
     }
-    if (threads > 0) {
+    if (threads > 0 && !Boolean.TRUE.equals(c.pinThreads())) { // a pinned count is part of the run id
       c = SweepSpec.with(c, "threads", threads);
     }
     return new SweepRun(r.index(), r.phase(), r.runId(), c, r.alpha());
   }
 
   /**
-   * Refuses a sweep with a noise-floor phase: its runs pin the BLAS thread count, which is process-wide, so they must
-   * run one at a time in a process of their own, which only the embedded runner does.
+   * Refuses a sweep with a noise-floor phase, for {@code experiments merge}: it copies the first phase's and the final
+   * runs of shard folders, and does not plan the noise runs (planned after the final runs). The embedded runner and
+   * pathsgd-spark (whose driver trains them, one at a time) run them.
    */
   public static void requireNoNoiseFloor(SweepSpec spec, String scale) {
     if (spec.noiseFloor(scale) != null) {
       throw new ConfigException("noise_floor", "sweep " + spec.name() + " (scale " + scale + ") has a noise-floor "
-          + "phase (runs with pinned BLAS thread counts, planned after the final runs), which only the embedded "
-          + "runner ('pathsgd experiments run') runs; run it there, or use a scale without one");
+          + "phase (runs with pinned BLAS thread counts, planned after the final runs), which 'pathsgd experiments "
+          + "merge' does not plan; run it with 'pathsgd experiments run' (--shard k/N on one shared folder) or with "
+          + "pathsgd-spark, or use a scale without one");
     }
   }
 
