@@ -105,32 +105,29 @@ class ExperimentsMergeCommandTest {
   void aSuccessiveHalvingSweepIsRefusedByNameBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
     String halving = TINY.replace("  lr: [0.05, 0.1]\n", "").replace("scales:", "step_size: {alphas: [1, 2], rule: "
         + "halving, budgets: [1, 2], keep: 0.5}\nscales:");
-    Path spec = tmp.resolve("tiny.yaml");
-    Files.writeString(spec, halving);
-    Path shard = tmp.resolve("a");
-    SweepTasks.prepare(shard, SweepSpec.parse(halving, "tiny"), "smoke", 1); // its sweep.json
-    Path merged = tmp.resolve("merged");
-    CliTest.Result r = CliTest.run("experiments", "merge", "--spec", spec.toString(), merged.toString(),
-        shard.toString());
-    assertThat(r.code()).isNotZero();
-    assertThat(r.err()).contains("step_size.rule: sweep tiny (scale smoke) selects the step size by successive halving")
+    assertThat(refusedMerge(tmp, halving))
+        .contains("step_size.rule: sweep tiny (scale smoke) selects the step size by successive halving")
         .contains("--set scales.smoke.step_size.rule=exhaustive");
-    assertThat(merged).doesNotExist();
   }
 
   @Test
   void aNoiseFloorIsRefusedByNameBeforeAnythingIsWritten(@TempDir Path tmp) throws Exception {
     String noisy = TINY.replace("scales:", "noise_floor: {where: {optimizer: sgd}, threads: [1, 2]}\nscales:");
+    assertThat(refusedMerge(tmp, noisy)).contains("noise_floor: sweep tiny (scale smoke) has a noise-floor phase")
+        .contains("'pathsgd experiments merge' does not plan");
+  }
+
+  /** Merges one prepared shard of the sweep {@code specText}; asserts the refusal wrote nothing; its error text. */
+  private static String refusedMerge(Path tmp, String specText) throws Exception {
     Path spec = tmp.resolve("tiny.yaml");
-    Files.writeString(spec, noisy);
+    Files.writeString(spec, specText);
     Path shard = tmp.resolve("a");
-    SweepTasks.prepare(shard, SweepSpec.parse(noisy, "tiny"), "smoke", 1); // its sweep.json
+    SweepTasks.prepare(shard, SweepSpec.parse(specText, "tiny"), "smoke", 1); // its sweep.json
     Path merged = tmp.resolve("merged");
     CliTest.Result r = CliTest.run("experiments", "merge", "--spec", spec.toString(), merged.toString(),
         shard.toString());
     assertThat(r.code()).isNotZero();
-    assertThat(r.err()).contains("noise_floor: sweep tiny (scale smoke) has a noise-floor phase")
-        .contains("'pathsgd experiments merge' does not plan");
     assertThat(merged).doesNotExist();
+    return r.err();
   }
 }

@@ -224,10 +224,9 @@ public final class SparkSweep {
     return l;
   }
 
-  /** One Spark job: a task per run of {@code runs} that is not settled yet; each result installed by the driver. */
-  private void phase(JavaSparkContext sc, List<SweepRun> runs, String name, List<SweepRun> all, boolean complete) {
-    List<Task> todo = new ArrayList<>();
-    Map<String, SweepRun> byId = new HashMap<>();
+  /** The runs of {@code runs} still to train (counting the settled ones as skipped, naming the damaged ones). */
+  private List<SweepRun> unsettled(List<SweepRun> runs) {
+    List<SweepRun> todo = new ArrayList<>();
     for (SweepRun r : runs) {
       if (SweepTasks.settled(opt.out(), r)) {
         skipped++;
@@ -237,6 +236,16 @@ public final class SparkSweep {
       if (d != null) {
         log(r.runId() + ": damaged (" + d + "), training it again");
       }
+      todo.add(r);
+    }
+    return todo;
+  }
+
+  /** One Spark job: a task per run of {@code runs} that is not settled yet; each result installed by the driver. */
+  private void phase(JavaSparkContext sc, List<SweepRun> runs, String name, List<SweepRun> all, boolean complete) {
+    List<Task> todo = new ArrayList<>();
+    Map<String, SweepRun> byId = new HashMap<>();
+    for (SweepRun r : unsettled(runs)) {
       todo.add(Task.of(r));
       byId.put(r.runId(), r);
     }
@@ -280,18 +289,7 @@ public final class SparkSweep {
     if (runs.isEmpty()) {
       return;
     }
-    List<SweepRun> todo = new ArrayList<>();
-    for (SweepRun r : runs) {
-      if (SweepTasks.settled(opt.out(), r)) {
-        skipped++;
-        continue;
-      }
-      String d = SweepTasks.damage(opt.out(), r);
-      if (d != null) {
-        log(r.runId() + ": damaged (" + d + "), training it again");
-      }
-      todo.add(r);
-    }
+    List<SweepRun> todo = unsettled(runs);
     log(String.format(Locale.ROOT, "phase %s: %d runs, %d already done, %d to train on the driver, one at a time "
         + "(pinned BLAS threads; no Spark job)", SweepRun.NOISE, runs.size(), runs.size() - todo.size(), todo.size()));
     phases.add(new Phase(SweepRun.NOISE, runs.size(), 0, todo.size()));
