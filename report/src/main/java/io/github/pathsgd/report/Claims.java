@@ -303,6 +303,14 @@ final class Claims {
       new String[] {"spectral_norm_product", "model/spectral_norm_product"});
 
   /** Spearman's rank correlation (average ranks for ties); NaN for fewer than 3 points or a constant side. */
+  /**
+   * The 5% one-sided critical value of Spearman's ρ over n points when there is no association, by the normal
+   * approximation ρ·√(n − 1) ~ N(0, 1): 1.645 / √(n − 1) (0.950 for 4 points, 0.497 for 12).
+   */
+  static double spearmanCritical(int n) {
+    return 1.6448536269514722 / Math.sqrt(n - 1);
+  }
+
   static double spearman(double[] x, double[] y) {
     if (x.length < 3) {
       return Double.NaN;
@@ -387,7 +395,6 @@ final class Claims {
             g(mean(tm)), hMax, g(d), g(sp), Double.isNaN(floor) ? "not measured" : g(floor),
             h0 == hMax ? "; the largest H is the first with zero training error: nothing past it to compare" : "")));
       }
-      // which measure tracks test error across H
       List<Integer> hs = new ArrayList<>();
       for (Map.Entry<Integer, List<Run>> e : byH.entrySet()) {
         if (e.getValue().stream().noneMatch(Claims::diverged)) {
@@ -398,6 +405,27 @@ final class Claims {
       for (int i = 0; i < hs.size(); i++) {
         te[i] = mean(byH.get(hs.get(i)).stream().map(Claims::testError).toList());
       }
+      // no U-curve: the largest H's test error against the lowest over H, whether or not training error reaches 0
+      String claimU = "no U-curve: test error at the largest H within the noise of the lowest test error over H";
+      if (divMax != null || hs.size() < 2) {
+        out.add(new Verdict(claimU, ds, CANNOT_TELL, divMax != null ? divMax : "fewer than 2 sizes without a "
+            + "diverged run"));
+      } else {
+        int iMin = 0;
+        for (int i = 1; i < te.length; i++) {
+          iMin = te[i] < te[iMin] ? i : iMin;
+        }
+        int hLow = hs.get(iMin);
+        double d = te[te.length - 1] - te[iMin];
+        double sp = Math.max(spread(byH.get(hLow).stream().map(Claims::testError).toList()),
+            spread(byH.get(hMax).stream().map(Claims::testError).toList()));
+        double margin = Math.max(sp, Double.isNaN(floor) ? 0 : floor);
+        out.add(new Verdict(claimU, ds, d > margin ? DOES_NOT_HOLD : HOLDS, String.format(Locale.ROOT,
+            "test error %s at H=%d (largest), lowest %s at H=%d, difference %s; seed spread %s, noise floor %s",
+            g(te[te.length - 1]), hMax, g(te[iMin]), hLow, g(d), g(sp),
+            Double.isNaN(floor) ? "not measured" : g(floor))));
+      }
+      // which measure tracks test error across H
       Map<String, Double> rho = new LinkedHashMap<>();
       for (String[] m : MEASURES) {
         double[] x = new double[hs.size()];
@@ -422,8 +450,14 @@ final class Claims {
             + "metrics.csv" : "fewer than 3 sizes, or a constant measure")));
       } else {
         String best = rho.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-        out.add(new Verdict(claim2, ds, best.equals("size H") ? DOES_NOT_HOLD : HOLDS, s + "tracks best: " + best
-            + " (over " + hs.size() + " sizes, means over seeds, final epoch)"));
+        double r = rho.get(best);
+        double critical = spearmanCritical(hs.size());
+        String v = best.equals("size H") || r <= 0 ? DOES_NOT_HOLD : r < critical ? CANNOT_TELL : HOLDS;
+        String why = best.equals("size H") ? "tracks best: size H"
+            : r <= 0 ? "no measure rises with test error (the largest ρ, " + best + "'s, is not above 0)"
+            : "tracks best: " + best + (r < critical ? String.format(Locale.ROOT, ", but ρ is below %s, the 5%% "
+                + "one-sided critical value with no association", g(critical)) : "");
+        out.add(new Verdict(claim2, ds, v, s + why + " (over " + hs.size() + " sizes, means over seeds, final epoch)"));
       }
     }
     return out;

@@ -283,7 +283,30 @@ class VerdictTest {
         .satisfies(x -> assertThat(x.verdict()).isEqualTo(Claims.DOES_NOT_HOLD));
     assertThat(v).filteredOn(x -> x.claim().equals(tracks)).singleElement()
         .satisfies(x -> assertThat(x.verdict()).isEqualTo(Claims.DOES_NOT_HOLD));
+    // ... and the U-curve: 0.12 at the largest H against 0.06 at H=64
+    assertThat(v).filteredOn(x -> x.claim().equals(noU)).singleElement().satisfies(x -> {
+      assertThat(x.verdict()).isEqualTo(Claims.DOES_NOT_HOLD);
+      assertThat(x.numbers()).contains("0.1200 at H=1024 (largest), lowest 0.0600 at H=64, difference 0.0600");
+    });
+    // test error falling with H: no U-curve (the largest H is the lowest)
+    v = Claims.size(size(test, new double[] {9, 7, 5, 3}, new double[] {1, 2, 3, 4}, 0));
+    assertThat(v).filteredOn(x -> x.claim().equals(noU)).singleElement()
+        .satisfies(x -> assertThat(x.verdict()).isEqualTo(Claims.HOLDS));
+    // every measure falls as test error rises (the best, the path norm, at ρ = −0.8): no norm tracks it
+    v = Claims.size(size(test, new double[] {1, 2, 4, 3}, new double[] {1, 2, 3, 4}, 0));
+    assertThat(v).filteredOn(x -> x.claim().equals(tracks)).singleElement().satisfies(x -> {
+      assertThat(x.verdict()).isEqualTo(Claims.DOES_NOT_HOLD);
+      assertThat(x.numbers()).contains("path_norm_2 ρ = -0.8000").contains("no measure rises with test error");
+    });
+    // the path norm at ρ = 0.8 over 4 sizes: below the critical value 0.9497: cannot tell
+    v = Claims.size(size(test, new double[] {9, 7, 3, 5}, new double[] {1, 2, 3, 4}, 0));
+    assertThat(v).filteredOn(x -> x.claim().equals(tracks)).singleElement().satisfies(x -> {
+      assertThat(x.verdict()).isEqualTo(Claims.CANNOT_TELL);
+      assertThat(x.numbers()).contains("path_norm_2 ρ = 0.8000").contains("below 0.9497");
+    });
   }
+
+  static final String noU = "no U-curve: test error at the largest H within the noise of the lowest test error over H";
 
   @Test
   void spearmanWorkedOutByHand() {
