@@ -191,8 +191,11 @@ public final class SparkSweep {
     }
     if (complete) {
       // after the last Spark job: the noise runs, on the driver, one at a time
+      List<SweepRun> before = all;
       all = withNoise(all);
-      SweepTasks.aggregate(out, all, true);
+      if (all.size() > before.size()) { // the combined files list the newly planned noise runs, as the runner's do
+        SweepTasks.aggregate(out, all, true);
+      }
       noisePhase(all.stream().filter(r -> r.phase().equals(SweepRun.NOISE)).toList(), all);
     }
     List<String> damaged = SweepTasks.aggregate(out, all, complete);
@@ -256,7 +259,7 @@ public final class SparkSweep {
       return;
     }
     sc.setJobDescription("pathsgd " + spec.name() + " --scale " + scale + ": " + name + " (" + todo.size() + " runs)");
-    String scratch = opt.scratch() == null ? null : opt.scratch().toAbsolutePath().toString();
+    String scratch = scratchPath();
     String fail = sc.getConf().get(FAIL_ONCE, "");
     List<Result> results = sc.parallelize(todo, todo.size()).map(new Train(scratch, fail)).collect();
     results = new ArrayList<>(results);
@@ -296,7 +299,7 @@ public final class SparkSweep {
     if (todo.isEmpty()) {
       return;
     }
-    String scratch = opt.scratch() == null ? null : opt.scratch().toAbsolutePath().toString();
+    String scratch = scratchPath();
     int before = Blas.threads();
     try {
       for (SweepRun r : todo) {
@@ -324,6 +327,11 @@ public final class SparkSweep {
       opt.log().println(s);
       opt.log().flush();
     }
+  }
+
+  /** The executors' (and the driver's) scratch folder as an absolute path, or null for their java.io.tmpdir. */
+  private String scratchPath() {
+    return opt.scratch() == null ? null : opt.scratch().toAbsolutePath().toString();
   }
 
   static Path scratchDir(String scratch, String runId) {

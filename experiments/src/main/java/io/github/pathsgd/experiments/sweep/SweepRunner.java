@@ -234,17 +234,7 @@ public final class SweepRunner {
     int executed = first.size();
     while (st != null && !interrupted.get()) {
       // exhaustive: one pass; halving: one pass per rung (each rung's runs are planned once the previous is decided)
-      Selection sel;
-      lock = combinedLock();
-      try {
-        sel = Selection.compute(first, opt.out(), st);
-        sel.write(opt.out());
-      } finally {
-        lock.close();
-      }
-      if (halving != null) {
-        Continuation.prune(sel, halving, opt.out().resolve("runs"));
-      }
+      Selection sel = SweepTasks.select(opt.out(), first, st); // decided, written, unneeded continue.bin pruned
       List<SweepRun> selects = sel.selectRuns();
       if (sel.complete()) {
         List<SweepRun> both = withFinals(selects, sel);
@@ -367,12 +357,7 @@ public final class SweepRunner {
   }
 
   private FileLocks.Held combinedLock() {
-    Path f = opt.out().resolve(LOCKS).resolve("combined.lock");
-    FileLocks.Held h = FileLocks.lock(f); // held for moments only: no message
-    if (h == null) {
-      throw new IllegalStateException("cannot lock " + f + ": this process holds it under another name");
-    }
-    return h;
+    return SweepTasks.combinedLock(opt.out());
   }
 
   static String label(SweepRun r) {

@@ -342,7 +342,8 @@ public final class SweepTasks {
     };
   }
 
-  private static FileLocks.Held combinedLock(Path out) {
+  /** The sweep folder's combined-files lock ({@code .locks/combined.lock}), held for moments only (no message). */
+  static FileLocks.Held combinedLock(Path out) {
     Path f = out.resolve(SweepRunner.LOCKS).resolve("combined.lock");
     FileLocks.Held h = FileLocks.lock(f);
     if (h == null) {
