@@ -121,10 +121,7 @@ public final class ConvStepBenchmark {
     row.put("batch", batch);
     row.put("params", spec.paramCount());
     row.put("gflop_per_step", spec.stepFlops(batch) / 1e9);
-    row.put("sgd_ms_per_step", t.seconds()[0] * 1e3);
-    row.put("sgd_samples_per_s", batch / t.seconds()[0]);
-    row.put("path_sgd_ms_per_step", t.seconds()[1] * 1e3);
-    row.put("path_sgd_samples_per_s", batch / t.seconds()[1]);
+    StepBenchmark.putStepRates(row, batch, t.seconds());
     row.put("ratio_median", pr[1]);
     row.put("ratio_q25", pr[0]);
     row.put("ratio_q75", pr[2]);

@@ -37,10 +37,7 @@ public final class SizeSweep {
     row.put("input", widths[0]);
     row.put("hidden", widths[1]);
     row.put("batch", batch);
-    row.put("sgd_ms_per_step", t.seconds()[0] * 1e3);
-    row.put("sgd_samples_per_s", batch / t.seconds()[0]);
-    row.put("path_sgd_ms_per_step", t.seconds()[1] * 1e3);
-    row.put("path_sgd_samples_per_s", batch / t.seconds()[1]);
+    StepBenchmark.putStepRates(row, batch, t.seconds());
     row.put("ratio_median", pr[1]);
     row.put("ratio_q25", pr[0]);
     row.put("ratio_q75", pr[2]);

@@ -415,6 +415,19 @@ public final class StepBenchmark {
   }
 
   /** A drift above this is reported as steps still getting faster. */
+  /**
+   * A row's {@code sgd_} and {@code path_sgd_} {@code ms_per_step} and {@code samples_per_s} from the median step
+   * seconds (SGD, Path-SGD); samples/s is computed from the recorded ms, so the two fields agree exactly.
+   */
+  static void putStepRates(Map<String, Object> row, int batch, double[] seconds) {
+    String[] name = {"sgd", "path_sgd"};
+    for (int i = 0; i < name.length; i++) {
+      double ms = seconds[i] * 1e3;
+      row.put(name[i] + "_ms_per_step", ms);
+      row.put(name[i] + "_samples_per_s", batch / (ms / 1e3));
+    }
+  }
+
   static final double DRIFT_WARNING = 1.10;
 
   static Double finiteOrNull(double v) {
