@@ -14,42 +14,82 @@ import io.github.pathsgd.core.optim.PathSgdOptions;
 import io.github.pathsgd.core.optim.UnitRescaling;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
+import io.github.pathsgd.core.util.Tries;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
-/** Rescaling invariance of the network function, the path norm and Path-SGD; non-invariance of SGD and AdaGrad. */
+/**
+ * Rescaling invariance of the network function, the path norm and Path-SGD; non-invariance of SGD and AdaGrad. Each
+ * property runs on fixed edge cases and then on seeded random ones ({@link Tries}), the same values every run.
+ */
 class PathSgdPropertiesTest {
-  @Property(tries = 30)
-  void functionAndPathNormAreRescalingInvariant(@ForAll long seed, @ForAll @IntRange(min = 1, max = 4) int pIdx) {
-    Harness h = new Harness(seed, 0);
-    Mlp a = h.net();
-    Mlp b = a.copy();
-    Rescaling.scaleAll(b, h.factors(0));
-    float[] x = h.testBatch();
-    double scale = max(Equivalence.outputs(a, x, 32));
-    assertThat(Equivalence.maxOutputDifference(a, b, x, 32)).isLessThanOrEqualTo(1e-5 * scale);
-    double p = pIdx == 4 ? Double.POSITIVE_INFINITY : pIdx;
-    double pa = PathNorms.phi(a, p);
-    assertThat(Math.abs(PathNorms.phi(b, p) - pa)).isLessThanOrEqualTo(1e-5 * pa);
-    // but the ℓ2 norm is not invariant
-    assertThat(Math.abs(GroupNorms.l2(b, true) - GroupNorms.l2(a, true))).isGreaterThan(1e-3);
+  record Invariance(long seed, int pIdx) {}
+
+  @Test
+  void functionAndPathNormAreRescalingInvariant() {
+    List<Invariance> edges = List.of(new Invariance(0, 1), new Invariance(-1, 4), new Invariance(Long.MAX_VALUE, 2),
+        new Invariance(Long.MIN_VALUE, 3));
+    Tries.forAll(30, 0x9A75_0001L, edges, r -> new Invariance(r.nextLong(), r.nextInt(1, 5)),
+        c -> Tries.toward(c.pIdx(), 1).stream().map(p -> new Invariance(c.seed(), p)).toList(), c -> {
+          Harness h = new Harness(c.seed(), 0);
+          Mlp a = h.net();
+          Mlp b = a.copy();
+          Rescaling.scaleAll(b, h.factors(0));
+          float[] x = h.testBatch();
+          double scale = max(Equivalence.outputs(a, x, 32));
+          assertThat(Equivalence.maxOutputDifference(a, b, x, 32)).isLessThanOrEqualTo(1e-5 * scale);
+          double p = c.pIdx() == 4 ? Double.POSITIVE_INFINITY : c.pIdx();
+          double pa = PathNorms.phi(a, p);
+          assertThat(Math.abs(PathNorms.phi(b, p) - pa)).isLessThanOrEqualTo(1e-5 * pa);
+          // but the ℓ2 norm is not invariant
+          assertThat(Math.abs(GroupNorms.l2(b, true) - GroupNorms.l2(a, true))).isGreaterThan(1e-3);
+        });
   }
 
-  @Property(tries = 12)
-  void pathSgdCommutesWithRescaling(@ForAll long seed, @ForAll boolean fiveSteps, @ForAll boolean momentum,
-      @ForAll boolean dropout, @ForAll @IntRange(min = 1, max = 3) int p) {
-    int steps = fiveSteps ? 5 : 1;
-    Optimizer opt = momentum ? Optimizers.pathSgd(0.05, p, 0.9, false) : Optimizers.pathSgd(0.05, p);
-    double diff = commutationError(seed, steps, opt, dropout ? new Dropout(0.5f, 1f) : Dropout.NONE, 0);
-    assertThat(diff).isLessThanOrEqualTo(1e-5);
+  record Commute(long seed, boolean fiveSteps, boolean momentum, boolean dropout, int p) {
+    /** Each field moved toward its simplest value (one step, no momentum, no dropout, p = 1), one at a time. */
+    List<Commute> smaller() {
+      List<Commute> s = new ArrayList<>();
+      if (fiveSteps) {
+        s.add(new Commute(seed, false, momentum, dropout, p));
+      }
+      if (momentum) {
+        s.add(new Commute(seed, fiveSteps, false, dropout, p));
+      }
+      if (dropout) {
+        s.add(new Commute(seed, fiveSteps, momentum, false, p));
+      }
+      for (int q : Tries.toward(p, 1)) {
+        s.add(new Commute(seed, fiveSteps, momentum, dropout, q));
+      }
+      return s;
+    }
   }
 
-  @Property(tries = 6)
-  void sgdAndAdagradDoNotCommute(@ForAll long seed, @ForAll boolean adagrad) {
-    Optimizer opt = adagrad ? Optimizers.adagrad(0.05) : Optimizers.sgd(0.5);
-    double diff = commutationError(seed, 5, opt, Dropout.NONE, 0.5);
-    assertThat(diff).isGreaterThan(1e-2); // more than 1000× the Path-SGD tolerance
+  @Test
+  void pathSgdCommutesWithRescaling() {
+    List<Commute> edges = List.of(new Commute(0, false, false, false, 1), new Commute(-1, true, true, true, 3));
+    Tries.forAll(12, 0x9A75_0002L, edges, r -> new Commute(r.nextLong(), r.nextBoolean(), r.nextBoolean(),
+        r.nextBoolean(), r.nextInt(1, 4)), Commute::smaller, c -> {
+          int steps = c.fiveSteps() ? 5 : 1;
+          Optimizer opt = c.momentum() ? Optimizers.pathSgd(0.05, c.p(), 0.9, false) : Optimizers.pathSgd(0.05, c.p());
+          double diff = commutationError(c.seed(), steps, opt, c.dropout() ? new Dropout(0.5f, 1f) : Dropout.NONE, 0);
+          assertThat(diff).isLessThanOrEqualTo(1e-5);
+        });
+  }
+
+  record NonCommute(long seed, boolean adagrad) {}
+
+  @Test
+  void sgdAndAdagradDoNotCommute() {
+    List<NonCommute> edges = List.of(new NonCommute(0, false), new NonCommute(0, true));
+    Tries.forAll(6, 0x9A75_0003L, edges, r -> new NonCommute(r.nextLong(), r.nextBoolean()), c -> {
+      Optimizer opt = c.adagrad() ? Optimizers.adagrad(0.05) : Optimizers.sgd(0.5);
+      double diff = commutationError(c.seed(), 5, opt, Dropout.NONE, 0.5);
+      assertThat(diff).isGreaterThan(1e-2); // more than 1000× the Path-SGD tolerance
+    });
   }
 
   /**
@@ -69,8 +109,16 @@ class PathSgdPropertiesTest {
     return Harness.layerRelDiff(a, back);
   }
 
-  @Property(tries = 8)
-  void rescalingTheOptimizerStateMidRunKeepsInvariance(@ForAll long seed, @ForAll boolean recomputeEveryThree) {
+  record MidRun(long seed, boolean recomputeEveryThree) {}
+
+  @Test
+  void rescalingTheOptimizerStateMidRunKeepsInvariance() {
+    List<MidRun> edges = List.of(new MidRun(0, false), new MidRun(Long.MIN_VALUE, true));
+    Tries.forAll(8, 0x9A75_0004L, edges, r -> new MidRun(r.nextLong(), r.nextBoolean()),
+        c -> rescalingTheOptimizerStateMidRunKeepsInvariance(c.seed(), c.recomputeEveryThree()));
+  }
+
+  private static void rescalingTheOptimizerStateMidRunKeepsInvariance(long seed, boolean recomputeEveryThree) {
     // run w for 2 steps; then either continue 3 steps and rescale, or rescale params+state and continue 3 steps
     Harness h = new Harness(seed, 5);
     double[][] f = h.factors(0);
@@ -90,8 +138,13 @@ class PathSgdPropertiesTest {
     assertThat(Harness.layerRelDiff(a, b)).isLessThanOrEqualTo(1e-5);
   }
 
-  @Property(tries = 10)
-  void kappaIsTheHessianDiagonalOfHalfSquaredPathNorm(@ForAll long seed) {
+  @Test
+  void kappaIsTheHessianDiagonalOfHalfSquaredPathNorm() {
+    Tries.forAll(10, 0x9A75_0005L, List.of(0L, Long.MAX_VALUE), SplittableRandom::nextLong,
+        PathSgdPropertiesTest::kappaIsTheHessianDiagonalOfHalfSquaredPathNorm);
+  }
+
+  private static void kappaIsTheHessianDiagonalOfHalfSquaredPathNorm(long seed) {
     Harness h = new Harness(seed, 0);
     Mlp net = h.net();
     ParamLayout lay = net.layout();

@@ -16,9 +16,10 @@ import io.github.pathsgd.core.optim.PathSgdOptions;
 import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.IntRange;
+import io.github.pathsgd.core.util.Tries;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -170,10 +171,52 @@ class PathSgdRangeTest {
     return Optimizers.pathSgd(0.01, o, momentum ? 0.9 : 0, false);
   }
 
-  @Property(tries = 60)
-  void decimalRescalingsOverSixtyOrdersCommuteWithSteps(@ForAll long seed,
-      @ForAll @IntRange(min = 2, max = 5) int depth, @ForAll @IntRange(min = 1, max = 3) int p,
-      @ForAll boolean momentum, @ForAll boolean fused, @ForAll boolean fiveSteps, @ForAll boolean dropout) {
+  /** One try: the seed of the network, data and factors, the depth (2..5), p (1..3) and the switches. */
+  record Case(long seed, int depth, int p, boolean momentum, boolean fused, boolean fiveSteps, boolean dropout) {
+    static Case draw(SplittableRandom r) {
+      return new Case(r.nextLong(), r.nextInt(2, 6), r.nextInt(1, 4), r.nextBoolean(), r.nextBoolean(),
+          r.nextBoolean(), r.nextBoolean());
+    }
+
+    /** The smallest and the largest choices, each with two seeds. */
+    static List<Case> edges() {
+      return List.of(new Case(0, 2, 1, false, false, false, false), new Case(0, 5, 3, true, true, true, true),
+          new Case(Long.MIN_VALUE, 2, 3, false, true, false, true), new Case(-1, 5, 1, true, false, true, false));
+    }
+
+    /** Each field moved toward its simplest value (depth 2, p = 1, switches off), one at a time; the seed kept. */
+    List<Case> smaller() {
+      List<Case> s = new ArrayList<>();
+      for (int d : Tries.toward(depth, 2)) {
+        s.add(new Case(seed, d, p, momentum, fused, fiveSteps, dropout));
+      }
+      for (int q : Tries.toward(p, 1)) {
+        s.add(new Case(seed, depth, q, momentum, fused, fiveSteps, dropout));
+      }
+      if (momentum) {
+        s.add(new Case(seed, depth, p, false, fused, fiveSteps, dropout));
+      }
+      if (fused) {
+        s.add(new Case(seed, depth, p, momentum, false, fiveSteps, dropout));
+      }
+      if (fiveSteps) {
+        s.add(new Case(seed, depth, p, momentum, fused, false, dropout));
+      }
+      if (dropout) {
+        s.add(new Case(seed, depth, p, momentum, fused, fiveSteps, false));
+      }
+      return s;
+    }
+  }
+
+  @Test
+  void decimalRescalingsOverSixtyOrdersCommuteWithSteps() {
+    Tries.forAll(60, 0x4A76_0001L, Case.edges(), Case::draw, Case::smaller, c -> decimalRescalingCommutes(c.seed(),
+        c.depth(), c.p(), c.momentum(), c.fused(), c.fiveSteps(), c.dropout()));
+  }
+
+  private static void decimalRescalingCommutes(long seed, int depth, int p, boolean momentum, boolean fused,
+      boolean fiveSteps, boolean dropout) {
     Rng r = new Rng(seed);
     ParamLayout lay = layout(depth, r);
     int steps = fiveSteps ? 5 : 1;
@@ -195,10 +238,26 @@ class PathSgdRangeTest {
         .isLessThanOrEqualTo(1e-5);
   }
 
-  @Property(tries = 40)
-  void powerOfTwoRescalingsAreBitIdenticalWithTheDoubleSweep(@ForAll long seed,
-      @ForAll @IntRange(min = 2, max = 5) int depth, @ForAll @IntRange(min = 1, max = 3) int p,
-      @ForAll boolean momentum, @ForAll boolean fused) {
+  /** One try of the power-of-two property (always five steps, no dropout). */
+  record PowerCase(long seed, int depth, int p, boolean momentum, boolean fused) {
+    static PowerCase of(Case c) {
+      return new PowerCase(c.seed(), c.depth(), c.p(), c.momentum(), c.fused());
+    }
+
+    List<PowerCase> smaller() {
+      return new Case(seed, depth, p, momentum, fused, false, false).smaller().stream().map(PowerCase::of).toList();
+    }
+  }
+
+  @Test
+  void powerOfTwoRescalingsAreBitIdenticalWithTheDoubleSweep() {
+    Tries.forAll(40, 0x4A76_0002L, Case.edges().stream().map(PowerCase::of).toList(), r -> PowerCase.of(Case.draw(r)),
+        PowerCase::smaller, c -> powerOfTwoRescalingIsBitIdentical(c.seed(), c.depth(), c.p(), c.momentum(),
+            c.fused()));
+  }
+
+  private static void powerOfTwoRescalingIsBitIdentical(long seed, int depth, int p, boolean momentum,
+      boolean fused) {
     Rng r = new Rng(seed);
     ParamLayout lay = layout(depth, r);
     Data d = Data.of(lay, 5, r.split("data"));

@@ -3,32 +3,80 @@ package io.github.pathsgd.core.nn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.pathsgd.core.util.Tries;
 import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The {@code --layers} grammar: canonical text round trips, whitespace and defaults, refusals that name the token. */
 class LayerSpecTest {
-  @Provide
-  Arbitrary<List<LayerSpec.Item>> specs() {
-    Arbitrary<LayerSpec.Item> conv = Combinators.combine(Arbitraries.integers().between(1, 64),
-        Arbitraries.integers().between(1, 7), Arbitraries.integers().between(1, 7), Arbitraries.integers().between(1,
-            3), Arbitraries.integers().between(0, 3)).as(LayerSpec.Conv::new);
-    Arbitrary<LayerSpec.Item> pool = Combinators.combine(Arbitraries.of(true, false),
-        Arbitraries.integers().between(1, 4), Arbitraries.integers().between(1, 4)).as(LayerSpec.Pool::new);
-    Arbitrary<LayerSpec.Item> dense = Arbitraries.integers().between(1, 5000).map(LayerSpec.Full::new);
-    Arbitrary<LayerSpec.Item> flat = Arbitraries.just(new LayerSpec.Flatten());
-    return Arbitraries.oneOf(conv, pool, dense, flat).list().ofMinSize(1).ofMaxSize(6);
+  /**
+   * One item: conv, pool, dense or flatten with equal odds, its numbers uniform: filters 1..64, kernel sides 1..7,
+   * conv stride 1..3, pad 0..3, pool window and stride 1..4, dense units 1..5000.
+   */
+  static LayerSpec.Item item(SplittableRandom r) {
+    return switch (r.nextInt(4)) {
+      case 0 -> new LayerSpec.Conv(r.nextInt(1, 65), r.nextInt(1, 8), r.nextInt(1, 8), r.nextInt(1, 4),
+          r.nextInt(0, 4));
+      case 1 -> new LayerSpec.Pool(r.nextBoolean(), r.nextInt(1, 5), r.nextInt(1, 5));
+      case 2 -> new LayerSpec.Full(r.nextInt(1, 5001));
+      default -> new LayerSpec.Flatten();
+    };
   }
 
-  @Property(tries = 300)
-  void canonicalTextReadsBackToTheSameSpec(@ForAll("specs") List<LayerSpec.Item> items) {
+  /** Each item alone at its smallest and at its largest, and a list of six at the largest. */
+  static List<List<LayerSpec.Item>> edges() {
+    LayerSpec.Item[] small = {new LayerSpec.Conv(1, 1, 1, 1, 0), new LayerSpec.Pool(true, 1, 1),
+      new LayerSpec.Pool(false, 1, 1), new LayerSpec.Full(1), new LayerSpec.Flatten()};
+    LayerSpec.Item[] large = {new LayerSpec.Conv(64, 7, 7, 3, 3), new LayerSpec.Pool(true, 4, 4),
+      new LayerSpec.Pool(false, 4, 4), new LayerSpec.Full(5000), new LayerSpec.Flatten()};
+    List<List<LayerSpec.Item>> e = new ArrayList<>();
+    for (LayerSpec.Item i : small) {
+      e.add(List.of(i));
+    }
+    for (LayerSpec.Item i : large) {
+      e.add(List.of(i));
+    }
+    e.add(List.of(large[0], large[1], large[2], large[3], large[4], large[0]));
+    return e;
+  }
+
+  /** Shrink candidates: the list less one item, or one item replaced by the smallest of its kind. */
+  static List<List<LayerSpec.Item>> smaller(List<LayerSpec.Item> items) {
+    List<List<LayerSpec.Item>> s = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      if (items.size() > 1) {
+        List<LayerSpec.Item> less = new ArrayList<>(items);
+        less.remove(i);
+        s.add(less);
+      }
+      LayerSpec.Item it = items.get(i);
+      LayerSpec.Item least = it instanceof LayerSpec.Conv ? new LayerSpec.Conv(1, 1, 1, 1, 0)
+          : it instanceof LayerSpec.Pool p ? new LayerSpec.Pool(p.max(), 1, 1)
+          : it instanceof LayerSpec.Full ? new LayerSpec.Full(1) : it;
+      if (!least.equals(it)) {
+        List<LayerSpec.Item> simpler = new ArrayList<>(items);
+        simpler.set(i, least);
+        s.add(simpler);
+      }
+    }
+    return s;
+  }
+
+  /** 300 lists of 1 to 6 items: the edge cases, then seeded random ones. */
+  @Test
+  void canonicalTextReadsBackToTheSameSpec() {
+    Tries.forAll(300, 0x1A7E_0001L, edges(), r -> {
+      List<LayerSpec.Item> items = new ArrayList<>();
+      for (int n = r.nextInt(1, 7); items.size() < n; ) {
+        items.add(item(r));
+      }
+      return items;
+    }, LayerSpecTest::smaller, LayerSpecTest::canonicalTextReadsBack);
+  }
+
+  static void canonicalTextReadsBack(List<LayerSpec.Item> items) {
     StringBuilder sb = new StringBuilder();
     for (LayerSpec.Item i : items) {
       sb.append(sb.length() == 0 ? "" : ",").append(i);
