@@ -36,11 +36,12 @@ public final class ParamLayout implements NetLayout {
     int layers = widths.length - 1;
     wOff = new int[layers];
     bOff = new int[layers];
-    long need = 0;
+    // each layer's count fits a long (below 2^62), their sum may not: summed exactly
+    java.math.BigInteger need = java.math.BigInteger.ZERO;
     for (int l = 0; l < layers; l++) {
-      need += (long) widths[l + 1] * widths[l] + widths[l + 1];
+      need = need.add(java.math.BigInteger.valueOf((long) widths[l + 1] * widths[l] + widths[l + 1]));
     }
-    if (need > MAX_PARAMS) {
+    if (need.compareTo(java.math.BigInteger.valueOf(MAX_PARAMS)) > 0) {
       throw new IllegalArgumentException("network " + text(widths) + " has " + need + " parameters, more than the "
           + MAX_PARAMS + " one float32 buffer can hold (a direct buffer has at most 2^31 - 1 bytes); use smaller "
           + "hidden widths");
