@@ -2,13 +2,10 @@ package io.github.pathsgd.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 /** Mutated valid files: only {@link DataException} may escape; a successful read must be well-formed. */
 class MutationPropertyTest {
@@ -33,11 +30,46 @@ class MutationPropertyTest {
   /** A mutation: kind 0 bit flip, 1 truncation, 2 header int overwrite, 3 byte overwrite; on raw or gzip. */
   record Mutation(int kind, int pos, int value, boolean gzipFirst, int target) {}
 
-  @Provide
-  Arbitrary<Mutation> mutations() {
-    return Combinators.combine(Arbitraries.integers().between(0, 3), Arbitraries.integers().between(0, 1 << 20),
-        Arbitraries.integers(), Arbitraries.of(true, false), Arbitraries.integers().between(0, 4))
-        .as(Mutation::new);
+  /**
+   * A drawn mutation: each kind and target equally likely; the position and the value half the time small (position
+   * below 4096, value in [-256, 256)), half the time anywhere in their ranges.
+   */
+  static Mutation draw(SplittableRandom r) {
+    int pos = r.nextBoolean() ? r.nextInt(4096) : r.nextInt((1 << 20) + 1);
+    int value = r.nextBoolean() ? r.nextInt(-256, 256) : r.nextInt();
+    return new Mutation(r.nextInt(4), pos, value, r.nextBoolean(), r.nextInt(5));
+  }
+
+  /** Every kind, target and gzip choice with the value 0, -1, min and max, at the first position and at 2^20. */
+  static List<Mutation> edges() {
+    List<Mutation> e = new ArrayList<>();
+    for (int pos : new int[] {0, 1 << 20}) {
+      for (int value : new int[] {0, -1, Integer.MIN_VALUE, Integer.MAX_VALUE}) {
+        for (int kind = 0; kind < 4; kind++) {
+          for (int target = 0; target < 5; target++) {
+            e.add(new Mutation(kind, pos, value, false, target));
+            e.add(new Mutation(kind, pos, value, true, target));
+          }
+        }
+      }
+    }
+    return e;
+  }
+
+  /** Shrink candidates: the position, then the value, moved toward 0; gzip off. */
+  static List<Mutation> smaller(Mutation m) {
+    List<Mutation> s = new ArrayList<>();
+    Tries.toward(m.pos(), 0).forEach(p -> s.add(new Mutation(m.kind(), p, m.value(), m.gzipFirst(), m.target())));
+    int v = m.value();
+    for (int w : new int[] {0, v / 2}) {
+      if (Math.abs((long) w) < Math.abs((long) v)) {
+        s.add(new Mutation(m.kind(), m.pos(), w, m.gzipFirst(), m.target()));
+      }
+    }
+    if (m.gzipFirst()) {
+      s.add(new Mutation(m.kind(), m.pos(), m.value(), false, m.target()));
+    }
+    return s;
   }
 
   static byte[] mutate(byte[] src, Mutation m) {
@@ -58,8 +90,13 @@ class MutationPropertyTest {
     return b;
   }
 
-  @Property(tries = 6000)
-  void onlyDataExceptionEscapes(@ForAll("mutations") Mutation m) {
+  @Test
+  void onlyDataExceptionEscapes() {
+    Tries.forAll(6000, 0xDA7A_0001L, edges(), MutationPropertyTest::draw, MutationPropertyTest::smaller,
+        MutationPropertyTest::onlyDataExceptionEscapes);
+  }
+
+  static void onlyDataExceptionEscapes(Mutation m) {
     String suffix = m.gzipFirst() ? ".gz" : "";
     try {
       Dataset d;
