@@ -3,14 +3,11 @@ package io.github.pathsgd.experiments.rundir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.pathsgd.train.Tries;
 import io.github.pathsgd.train.history.EpochRecord;
 import java.util.ArrayList;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** Reading metrics.csv back: what {@link MetricsCsv#csv} writes parses to the same values; anything else is named. */
@@ -18,25 +15,111 @@ class MetricsCsvTest {
   static final String ID = "0123456789ab";
   static final String H = MetricsCsv.HEADER + "\n";
 
-  @Provide
-  Arbitrary<List<EpochRecord>> histories() {
-    // every bit pattern (NaN, infinities, subnormals, -0.0 included) and ordinary metric values
-    Arbitrary<Double> v = Arbitraries.oneOf(Arbitraries.longs().map(Double::longBitsToDouble),
-        Arbitraries.doubles().between(0, 10).ofScale(17), Arbitraries.of(Double.NaN, Double.POSITIVE_INFINITY,
-            Double.NEGATIVE_INFINITY, 0.0, -0.0, Double.MIN_VALUE, Double.MAX_VALUE));
-    Arbitrary<double[]> rec = v.array(double[].class).ofSize(9);
-    return rec.list().ofMinSize(1).ofMaxSize(6).map(rs -> {
-      List<EpochRecord> h = new ArrayList<>();
-      for (int e = 0; e < rs.size(); e++) {
-        double[] x = rs.get(e);
-        h.add(new EpochRecord(e, x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7], Math.abs(x[8])));
+  /** The special values: NaN, the infinities, both zeros, the smallest subnormal and the largest double. */
+  static final double[] SPECIAL = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0.0, -0.0,
+    Double.MIN_VALUE, Double.MAX_VALUE};
+
+  /**
+   * A metric value, one of three with equal odds: any bit pattern (NaN payloads, infinities, subnormals, -0.0
+   * included), an ordinary value in [0, 10] with 0 to 17 decimals, or a special value.
+   */
+  static double value(SplittableRandom r) {
+    return switch (r.nextInt(3)) {
+      case 0 -> Double.longBitsToDouble(r.nextLong());
+      case 1 -> {
+        int scale = r.nextInt(18);
+        yield java.math.BigDecimal.valueOf(r.nextLong(10 * pow10(scale) + 1), scale).doubleValue();
       }
-      return h;
-    });
+      default -> SPECIAL[r.nextInt(SPECIAL.length)];
+    };
   }
 
-  @Property(tries = 2000)
-  void whatIsWrittenReadsBackExactly(@ForAll("histories") List<EpochRecord> history) {
+  static long pow10(int k) {
+    long p = 1;
+    for (int i = 0; i < k; i++) {
+      p *= 10;
+    }
+    return p;
+  }
+
+  /** A history: 1 to 6 epochs of 9 values each (the ninth, the time, made non-negative by the record). */
+  record History(List<List<Double>> epochs) {
+    List<EpochRecord> records() {
+      List<EpochRecord> h = new ArrayList<>();
+      for (int e = 0; e < epochs.size(); e++) {
+        List<Double> x = epochs.get(e);
+        h.add(new EpochRecord(e, x.get(0), x.get(1), x.get(2), x.get(3), x.get(4), x.get(5), x.get(6), x.get(7),
+            Math.abs(x.get(8))));
+      }
+      return h;
+    }
+
+    static History draw(SplittableRandom r) {
+      List<List<Double>> h = new ArrayList<>();
+      for (int n = r.nextInt(1, 7); h.size() < n; ) {
+        List<Double> x = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+          x.add(value(r));
+        }
+        h.add(x);
+      }
+      return new History(h);
+    }
+
+    /** One epoch of each special value, all special values across one epoch, and six epochs of random bit patterns. */
+    static List<History> edges() {
+      List<History> e = new ArrayList<>();
+      for (double v : SPECIAL) {
+        e.add(new History(List.of(java.util.Collections.nCopies(9, v))));
+      }
+      List<Double> mixed = new ArrayList<>();
+      for (int i = 0; i < 9; i++) {
+        mixed.add(SPECIAL[i % SPECIAL.length]);
+      }
+      e.add(new History(List.of(mixed)));
+      SplittableRandom r = new SplittableRandom(0x3E7C_0000L);
+      List<List<Double>> bits = new ArrayList<>();
+      for (int k = 0; k < 6; k++) {
+        List<Double> x = new ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+          x.add(Double.longBitsToDouble(r.nextLong()));
+        }
+        bits.add(x);
+      }
+      e.add(new History(bits));
+      return e;
+    }
+
+    /** Shrink candidates: one epoch dropped (keeping one), or one value replaced by 0. */
+    List<History> smaller() {
+      List<History> s = new ArrayList<>();
+      for (int e = 0; e < epochs.size(); e++) {
+        if (epochs.size() > 1) {
+          List<List<Double>> less = new ArrayList<>(epochs);
+          less.remove(e);
+          s.add(new History(less));
+        }
+        for (int i = 0; i < 9; i++) {
+          if (Double.doubleToRawLongBits(epochs.get(e).get(i)) != 0) {
+            List<Double> x = new ArrayList<>(epochs.get(e));
+            x.set(i, 0.0);
+            List<List<Double>> h = new ArrayList<>(epochs);
+            h.set(e, x);
+            s.add(new History(h));
+          }
+        }
+      }
+      return s;
+    }
+  }
+
+  @Test
+  void whatIsWrittenReadsBackExactly() {
+    Tries.forAll(2000, 0x3E7C_0001L, History.edges(), History::draw, History::smaller,
+        h -> whatIsWrittenReadsBack(h.records()));
+  }
+
+  static void whatIsWrittenReadsBack(List<EpochRecord> history) {
     String text = MetricsCsv.csv(ID, history);
     List<MetricsCsv.Row> rows = MetricsCsv.parse(text, "metrics.csv", ID);
     List<String> lines = new ArrayList<>();

@@ -2,6 +2,7 @@ package io.github.pathsgd.train.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.train.Tries;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -9,15 +10,16 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.constraints.Size;
-import net.jqwik.api.lifecycle.AfterContainer;
+import org.junit.jupiter.api.Test;
 
 /**
  * For every kind of thing an output path can name, the checked writer either writes exactly the bytes into the file
@@ -36,13 +38,57 @@ class OutputTargetPropertyTest {
     }
   }
 
-  static final AtomicInteger WRITTEN = new AtomicInteger();
-  static final AtomicInteger REFUSED = new AtomicInteger();
   static final boolean MKFIFO = OutputTargetTest.runQuietly("mkfifo", "--version");
 
-  @Property(tries = 300)
-  void writesExactlyOrRefusesAndTouchesNothingElse(@ForAll Kind kind, @ForAll @Size(max = 3000) byte[] content)
-      throws Exception {
+  /** One try: what the path names, and the bytes to write (at most 3000). */
+  record Case(Kind kind, byte[] content) {
+    @Override
+    public String toString() {
+      return kind + " with " + content.length + " bytes " + Arrays.toString(Arrays.copyOf(content,
+          Math.min(content.length, 16))) + (content.length > 16 ? "..." : "");
+    }
+
+    /** Half the time a short array (up to 16 bytes), half the time up to 3000; every kind equally likely. */
+    static Case draw(SplittableRandom r) {
+      byte[] b = new byte[r.nextBoolean() ? r.nextInt(17) : r.nextInt(3001)];
+      r.nextBytes(b);
+      return new Case(Kind.values()[r.nextInt(Kind.values().length)], b);
+    }
+
+    /** Shrink candidates: no bytes, the first half, all but the last byte. */
+    List<Case> smaller() {
+      return Tries.toward(content.length, 0).stream().map(n -> new Case(kind, Arrays.copyOf(content, n))).toList();
+    }
+  }
+
+  /** Every kind with no bytes, then every kind with 3000 bytes of all values. */
+  static List<Case> edges() {
+    List<Case> e = new ArrayList<>();
+    byte[] full = new byte[3000];
+    for (int i = 0; i < full.length; i++) {
+      full[i] = (byte) i;
+    }
+    for (Kind k : Kind.values()) {
+      e.add(new Case(k, new byte[0]));
+    }
+    for (Kind k : Kind.values()) {
+      e.add(new Case(k, full));
+    }
+    return e;
+  }
+
+  @Test
+  void writesExactlyOrRefusesAndTouchesNothingElse() {
+    Map<Kind, Integer> tried = new EnumMap<>(Kind.class);
+    Tries.forAll(300, 0x0A7F_0001L, edges(), Case::draw, Case::smaller, c -> {
+      tried.merge(c.kind(), 1, Integer::sum);
+      writesExactlyOrRefuses(c.kind(), c.content());
+    });
+    assertThat(tried.keySet()).as("kinds tried").containsExactlyInAnyOrder(Kind.values());
+    assertThat(tried.values()).allSatisfy(n -> assertThat(n).isGreaterThanOrEqualTo(10));
+  }
+
+  static void writesExactlyOrRefuses(Kind kind, byte[] content) throws Exception {
     if (!MKFIFO && (kind == Kind.FIFO || kind == Kind.LINK_TO_FIFO)) {
       return; // no mkfifo on this machine
     }
@@ -90,10 +136,8 @@ class OutputTargetPropertyTest {
         Path o = out;
         AtomicFiles.write(o, s -> s.write(content));
         ok = true;
-        WRITTEN.incrementAndGet();
       } catch (OutputTarget.Refused e) {
         ok = false;
-        REFUSED.incrementAndGet();
         assertThat(e.getMessage()).startsWith("cannot write " + out + ": ");
       }
       assertThat(ok).as(kind.toString()).isEqualTo(kind.writable());
@@ -117,11 +161,6 @@ class OutputTargetPropertyTest {
     }
   }
 
-  @AfterContainer
-  static void counts() {
-    System.out.println("OutputTargetPropertyTest: " + WRITTEN.get() + " written, " + REFUSED.get() + " refused");
-  }
-
   static void mkfifo(Path p) throws Exception {
     Process pr = new ProcessBuilder("mkfifo", p.toString()).start();
     assertThat(pr.waitFor()).isZero();
@@ -137,7 +176,7 @@ class OutputTargetPropertyTest {
         }
         int t = OutputTargetTest.type(p);
         String v = switch (t) {
-          case 0100000 -> "file " + java.util.Arrays.toString(Files.readAllBytes(p));
+          case 0100000 -> "file " + Arrays.toString(Files.readAllBytes(p));
           case 0120000 -> "link " + Files.readSymbolicLink(p);
           default -> "type " + Integer.toOctalString(t);
         };
