@@ -2,6 +2,7 @@ package io.github.pathsgd.cli;
 
 import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
+import io.github.pathsgd.experiments.sweep.SweepTasks;
 import io.github.pathsgd.train.io.OutputTarget;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -154,6 +155,11 @@ final class ExperimentsCommand implements Runnable {
               + String.join("; ", r.damaged()) + ")",
           r.combinedKept() ? ", combined files left as they were (they list retraining runs the pending selection "
               + "has not decided yet)" : "", out);
+      if (!r.failed().isEmpty()) {
+        throw new IllegalArgumentException(r.failed().size() + " run(s) refused, their config does not check against "
+            + "their data (nothing was written for them; fix the sweep, then rerun to train them): "
+            + String.join("; ", r.failed()));
+      }
       return 0;
     }
 
@@ -171,10 +177,14 @@ final class ExperimentsCommand implements Runnable {
     static final List<String> FILES = List.of("sweep.json", "metrics.csv", "timings.csv", "runs.jsonl",
         "selection.csv", "selection.json");
 
-    /** Checks --out and the sweep's own files by {@link OutputTarget}'s rule, before any run. */
+    /**
+     * Checks --out and the sweep's own files by {@link OutputTarget}'s rule, and that none of them (runs/ included) is
+     * a symbolic link that leads out of --out, before any run.
+     */
     static void checkOutputs(Path out) {
       try {
         OutputTarget.checkFolder(out);
+        SweepTasks.checkSweepFolder(out); // before runs/ is looked at through a link that leaves --out
         OutputTarget.checkFolder(out.resolve("runs"));
         for (String f : FILES) {
           OutputTarget.of(out.resolve(f));

@@ -90,6 +90,9 @@ final class ExperimentsMergeCommand implements Callable<Integer> {
     SweepTasks.prepare(out, spec, scale, seeds);
 
     List<SweepRun> first = SweepTasks.firstPhase(spec, scale, seeds, null, 0);
+    for (SweepRun r : first) { // before anything is copied: no run folder of OUT is a link that leads out of it
+      SweepTasks.checkRunFolder(out, out.resolve("runs").resolve(r.runId()));
+    }
     Map<String, SweepRun> planned = new LinkedHashMap<>();
     first.forEach(r -> planned.put(r.runId(), r));
     SweepSpec.StepSize st = spec.stepSize(scale);

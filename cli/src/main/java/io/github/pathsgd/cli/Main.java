@@ -35,7 +35,36 @@ public final class Main implements Runnable {
     cl.setExecutionExceptionHandler(new Errors());
     cl.setParameterExceptionHandler(Errors::parameterError);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    cl.registerConverter(java.nio.file.Path.class, Main::path);
     return cl;
+  }
+
+  /**
+   * A path argument: an empty one is refused (Java reads "" as the current folder, so {@code --out ""} would write
+   * there), as is one the file system cannot name (a NUL character).
+   */
+  static java.nio.file.Path path(String s) {
+    if (s.isEmpty()) {
+      throw new CommandLine.TypeConversionException("expected a path, got an empty string");
+    }
+    try {
+      return java.nio.file.Path.of(s);
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new CommandLine.TypeConversionException("'" + s + "' is not a valid path (" + e.getReason() + ")");
+    }
+  }
+
+  /** The command as typed, e.g. "pathsgd experiments run": the leading words of args that name subcommands. */
+  static String typed(CommandLine root, String[] args) {
+    CommandLine c = root;
+    for (String a : args) {
+      CommandLine sub = a.startsWith("-") ? null : c.getSubcommands().get(a);
+      if (sub == null) {
+        break;
+      }
+      c = sub;
+    }
+    return c.getCommandSpec().qualifiedName(" ");
   }
 
   public static void main(String[] args) {
@@ -46,8 +75,7 @@ public final class Main implements Runnable {
       if (System.getenv("PATHSGD_DEBUG") != null) {
         e.printStackTrace();
       }
-      String sub = args.length > 0 && !args[0].startsWith("-") ? " " + args[0] : "";
-      System.err.println("pathsgd" + sub + ": error: " + Errors.message(e));
+      System.err.println(typed(commandLine(), args) + ": error: " + Errors.message(e));
       code = 1;
     }
     System.out.flush();
@@ -87,7 +115,7 @@ public final class Main implements Runnable {
       if (System.getenv("PATHSGD_DEBUG") != null) {
         t.printStackTrace(err);
       }
-      err.println("pathsgd " + cmd.getCommandName() + ": error: " + message(t).replace('\n', ' '));
+      err.println(cmd.getCommandSpec().qualifiedName(" ") + ": error: " + message(t).replace('\n', ' '));
       err.flush();
       return t instanceof RuntimeException || t instanceof Error ? 1 : 2;
     }
@@ -159,8 +187,9 @@ public final class Main implements Runnable {
     static int parameterError(CommandLine.ParameterException ex, String[] args) {
       CommandLine cmd = ex.getCommandLine();
       PrintWriter err = cmd.getErr();
-      err.println("pathsgd " + cmd.getCommandName() + ": error: " + ex.getMessage().replace('\n', ' '));
-      err.println("Try 'pathsgd " + (cmd.getParent() == null ? "" : cmd.getCommandName() + " ") + "--help'.");
+      String name = cmd.getCommandSpec().qualifiedName(" "); // the command as typed: "pathsgd experiments run"
+      err.println(name + ": error: " + ex.getMessage().replace('\n', ' '));
+      err.println("Try '" + name + " --help'.");
       err.flush();
       return 2;
     }

@@ -109,7 +109,7 @@ final class DatasetFiles {
     sb.append(". Put the files into ").append(dirs.get(0)).append(" or ").append(dirs.get(1))
         .append(" (or set ").append(Datasets.ENV).append("), or fetch them with 'pathsgd data download ")
         .append(baseName(dataset)).append("'.");
-    throw new DataException(sb.toString());
+    throw new DataMissingException(sb.toString());
   }
 
   /** Parses a {@code SHA256SUMS} file in {@code dir} (file name to hex), or an empty map if there is none. */

@@ -35,7 +35,10 @@ import java.util.regex.Pattern;
  * 8), then the raw little-endian tensor data. Tensor names are {@code layers.{i}.weight} (F32, shape [out, in], as
  * PyTorch's {@code nn.Linear}) and {@code layers.{i}.bias} (F32, shape [out]), i = 0 for the first layer. The
  * {@code __metadata__} map records the format name, the widths ({@code pathsgd_widths}), the SHA-256 of the data area
- * ({@code pathsgd_data_sha256}) and any caller metadata (strings only, as the format requires).
+ * ({@code pathsgd_data_sha256}) and any caller metadata (strings only, as the format requires). The header is written
+ * in a fixed order: {@code __metadata__} first, its keys sorted (by UTF-16 code unit), then the tensors in layer
+ * order, so that the same network and metadata give the same bytes in every process (and the same SHA-256, which
+ * {@code --init-model} hashes into a run id). Files written with another key order read as before.
  *
  * <p>Reading is strict (the format's rules as the reference implementation checks them, and pathsgd's own): the
  * header length must fit in the file; the header must be UTF-8 JSON, one object starting at its first byte, with only
@@ -102,10 +105,13 @@ public final class SafeTensors {
    */
   public static void write(Network net, Path file, Map<String, String> metadata) {
     ObjectNode header = JSON.createObjectNode();
-    ObjectNode meta = header.putObject("__metadata__");
+    ObjectNode metaNode = header.putObject("__metadata__");
+    // the metadata in sorted key order, whatever the order of the caller's map (Map.of iterates in an order that
+    // differs from one JVM to the next): the same network and metadata give the same bytes in every process
+    java.util.TreeMap<String, String> meta = new java.util.TreeMap<>();
     meta.put("format", "pt");
     if (metadata != null) {
-      metadata.forEach(meta::put);
+      meta.putAll(metadata);
     }
     long off = 0;
     if (net instanceof Mlp mlp) {
@@ -137,6 +143,7 @@ public final class SafeTensors {
         i++;
       }
     }
+    meta.forEach(metaNode::put);
     byte[] h;
     try {
       h = JSON.writeValueAsBytes(header);

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Trains one config into one run folder: the one path of {@code pathsgd train} and of every sweep run. It writes
@@ -46,6 +47,16 @@ public final class RunDirectory {
    */
   public static Finished run(TrainConfig cfg, Trainer trainer, DataSplits data, Path dir, TrainingListener listener,
       BeforeSummary beforeSummary) throws IOException {
+    return run(cfg, trainer, data, dir, listener, beforeSummary, () -> null);
+  }
+
+  /**
+   * {@link #run(TrainConfig, Trainer, DataSplits, Path, TrainingListener, BeforeSummary)}, adding the fields {@code
+   * summaryFields} gives, asked after {@code beforeSummary} has run, to summary.json (null = none).
+   */
+  public static Finished run(TrainConfig cfg, Trainer trainer, DataSplits data, Path dir, TrainingListener listener,
+      BeforeSummary beforeSummary, Supplier<Map<String, Object>> summaryFields) throws IOException {
+    RunWriter.checkFolder(dir); // before a folder is created through a link that leaves the output folder
     if (!Files.isDirectory(dir)) {
       Files.createDirectories(dir);
     }
@@ -53,7 +64,7 @@ public final class RunDirectory {
     Path ckpt = checkpoint(dir);
     RunResult result = trainer.run(Listeners.compose(writer, listener), ckpt);
     beforeSummary.accept(result);
-    Map<String, Object> summary = writer.finish(result);
+    Map<String, Object> summary = writer.finish(result, summaryFields.get());
     Files.deleteIfExists(ckpt);
     return new Finished(result, summary);
   }

@@ -60,13 +60,15 @@ public final class RunWriter implements TrainingListener {
 
   /**
    * Checks, before a run starts, that {@code dir} can hold a run's files: a writable folder, or a new one, whose
-   * {@link #FILES} are each absent or something {@link OutputTarget} writes.
+   * {@link #FILES} are each absent or something {@link OutputTarget} writes, and none a symbolic link that leads out of
+   * the folder ({@link OutputTarget#checkInside}).
    *
    * @throws OutputTarget.Refused naming the path and what it is otherwise
    */
   public static void checkFolder(Path dir) {
     OutputTarget.checkFolder(dir);
     for (String f : FILES) {
+      OutputTarget.checkInside(dir, dir.resolve(f));
       OutputTarget.of(dir.resolve(f));
     }
   }
@@ -75,7 +77,7 @@ public final class RunWriter implements TrainingListener {
   public void onEpoch(EpochRecord record) {
     history.removeIf(r -> r.epoch() >= record.epoch());
     history.add(record);
-    AtomicFiles.writeString(dir.resolve("metrics.csv"), MetricsCsv.csv(runId, history));
+    AtomicFiles.writeStringInside(dir, dir.resolve("metrics.csv"), MetricsCsv.csv(runId, history));
   }
 
   /** Seeds the history with the records of a resumed run, so metrics.csv keeps the epochs before the interruption. */
@@ -101,15 +103,26 @@ public final class RunWriter implements TrainingListener {
       prov.put("init_model", im);
     }
     m.put("provenance", prov);
-    writeJson(dir.resolve("config.json"), m);
+    writeJson(dir, dir.resolve("config.json"), m);
   }
 
   /** Writes metrics.csv, the end time into config.json, and then summary.json, the last file of a run. */
   public Map<String, Object> finish(RunResult result) {
-    AtomicFiles.writeString(dir.resolve("metrics.csv"), MetricsCsv.csv(runId, result.history()));
+    return finish(result, null);
+  }
+
+  /**
+   * {@link #finish(RunResult)} with {@code extra} fields added to summary.json after the run's own (null = none), e.g.
+   * a sweep run's {@code model} entry.
+   */
+  public Map<String, Object> finish(RunResult result, Map<String, Object> extra) {
+    AtomicFiles.writeStringInside(dir, dir.resolve("metrics.csv"), MetricsCsv.csv(runId, result.history()));
     writeConfig(Instant.now().toString());
     Map<String, Object> s = summary(runId, result);
-    writeJson(dir.resolve("summary.json"), s);
+    if (extra != null) {
+      s.putAll(extra);
+    }
+    writeJson(dir, dir.resolve("summary.json"), s);
     return s;
   }
 
@@ -176,5 +189,10 @@ public final class RunWriter implements TrainingListener {
 
   public static void writeJson(Path file, Object value) {
     AtomicFiles.write(file, out -> out.write(Configs.json().writeValueAsBytes(value)));
+  }
+
+  /** {@link #writeJson(Path, Object)} of a file inside the output folder {@code folder} ({@link AtomicFiles#writeInside}). */
+  public static void writeJson(Path folder, Path file, Object value) {
+    AtomicFiles.writeInside(folder, file, out -> out.write(Configs.json().writeValueAsBytes(value)));
   }
 }

@@ -35,7 +35,10 @@ import java.util.TreeSet;
  * the run's config hash, and its {@code config} block hashes to it; metrics.csv parses strictly ({@link
  * MetricsCsv#parse}), has every epoch 0..final.epoch and nothing after, the final figures of summary.json at the final
  * epoch, train seconds that add up to {@code train_seconds}, and, when it has rows of the split {@code model}, all
- * six norms at the final epoch. Anything else with a summary.json is damaged: the
+ * six norms at the final epoch; and when summary.json records the model ({@code "model": {"file", "bytes", "sha256"}},
+ * written since sweeps record it), model.safetensors is a regular file of that size whose header names the run and
+ * whose tensors end at the file's end, so a deleted or replaced model makes the run damaged, not done (summaries of
+ * earlier sweeps record no model and are checked without it). Anything else with a summary.json is damaged: the
  * sweep moves the run's result files into {@code damaged-<time>/} in the run folder (nothing is deleted) and trains
  * the run again. A folder without summary.json is unfinished (or has never started); one with only a readable
  * missing.json recorded absent data.
@@ -211,12 +214,90 @@ final class RunFolder {
         }
       }
     }
+    checkModel(dir, s.path("model"), r.runId());
     JsonNode ts = s.path("train_seconds");
     if (ts.isNumber() && !close(seconds, ts.asDouble())) {
       throw new Damage(METRICS + ": train seconds add up to " + MetricsCsv.format(seconds) + ", " + SUMMARY
           + " train_seconds is " + MetricsCsv.format(ts.asDouble()));
     }
     return new State(Kind.FINISHED, null, s, c, rows);
+  }
+
+  /**
+   * The model a summary.json names ({@code "model": {"file", "bytes", "sha256"}}, written by sweeps since the model
+   * entry was added; older summaries have none and are not checked): model.safetensors must be a regular file of the
+   * recorded size whose safetensors header is a JSON object naming the run ({@code pathsgd_run_id}) and whose
+   * tensors end at the file's end. The SHA-256 is recorded, not recomputed here (it would read every model of the
+   * sweep after every run).
+   */
+  private static void checkModel(Path dir, JsonNode m, String runId) throws Damage {
+    if (m.isMissingNode()) {
+      return;
+    }
+    if (!m.isObject() || !MODEL.equals(m.path("file").asText(null)) || !m.path("bytes").canConvertToLong()
+        || !m.path("bytes").isIntegralNumber() || !m.path("sha256").isTextual()) {
+      throw new Damage(SUMMARY + ": expected model {\"file\": \"" + MODEL + "\", \"bytes\": N, \"sha256\": HEX}, got "
+          + oneLine(m.toString()));
+    }
+    long bytes = m.path("bytes").asLong();
+    Path f = dir.resolve(MODEL);
+    if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+      throw new Damage(MODEL + ": missing (" + SUMMARY + " records a model of " + bytes + " bytes)");
+    }
+    if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+      throw new Damage(MODEL + ": not a regular file" + (Files.isSymbolicLink(f) ? " (a symbolic link)" : ""));
+    }
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(f,
+        java.nio.file.StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+      long size = ch.size();
+      if (size != bytes) {
+        throw new Damage(MODEL + ": " + size + " bytes, " + SUMMARY + " records " + bytes);
+      }
+      java.nio.ByteBuffer len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+      readFully(ch, len, 0);
+      long n = len.getLong(0);
+      if (n < 2 || n > Math.min(MAX_JSON, size - 8)) {
+        throw new Damage(MODEL + ": not a safetensors file (header length " + n + " in a file of " + size
+            + " bytes)");
+      }
+      java.nio.ByteBuffer h = java.nio.ByteBuffer.allocate((int) n);
+      readFully(ch, h, 8);
+      JsonNode header;
+      try {
+        header = Configs.json().readTree(h.array());
+      } catch (IOException e) {
+        throw new Damage(MODEL + ": not a safetensors file (its header is not JSON: " + oneLine(jsonMessage(e)) + ")");
+      }
+      if (header == null || !header.isObject()) {
+        throw new Damage(MODEL + ": not a safetensors file (its header is not a JSON object)");
+      }
+      String named = header.path("__metadata__").path("pathsgd_run_id").asText(null);
+      if (!runId.equals(named)) {
+        throw new Damage(MODEL + ": expected pathsgd_run_id " + runId + " in its metadata, got " + named);
+      }
+      long end = 0;
+      for (var it = header.fields(); it.hasNext(); ) {
+        var e = it.next();
+        JsonNode o = e.getValue().path("data_offsets");
+        if (!e.getKey().equals("__metadata__") && o.isArray() && o.size() == 2) {
+          end = Math.max(end, o.get(1).asLong());
+        }
+      }
+      if (8 + n + end != size) {
+        throw new Damage(MODEL + ": its tensors end at byte " + (8 + n + end) + ", the file has " + size);
+      }
+    } catch (IOException e) {
+      throw new Damage(MODEL + ": cannot read (" + oneLine(e.getMessage()) + ")");
+    }
+  }
+
+  private static void readFully(java.nio.channels.FileChannel ch, java.nio.ByteBuffer b, long pos) throws IOException,
+      Damage {
+    while (b.hasRemaining()) {
+      if (ch.read(b, pos + b.position()) < 0) {
+        throw new Damage(MODEL + ": cut short at byte " + (pos + b.position()));
+      }
+    }
   }
 
   /** Equal up to the last few bits (the files hold shortest round-trip decimals, so normally exactly equal). */

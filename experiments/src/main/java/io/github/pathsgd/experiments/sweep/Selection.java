@@ -348,13 +348,13 @@ public final class Selection {
       gj.put("candidates", cands);
       json.add(gj);
     }
-    AtomicFiles.writeString(out.resolve("selection.csv"), csv.toString());
+    AtomicFiles.writeStringInside(out, out.resolve("selection.csv"), csv.toString());
     Map<String, Object> root = new LinkedHashMap<>();
     root.put("rule", rungRows != null ? HALVING_RULE : RULE);
     root.put("tolerance", tolerance);
     root.put("complete", complete());
     root.put("groups", json);
-    RunWriter.writeJson(out.resolve("selection.json"), root);
+    RunWriter.writeJson(out, out.resolve("selection.json"), root);
   }
 
   private static String csvValue(Object v) {

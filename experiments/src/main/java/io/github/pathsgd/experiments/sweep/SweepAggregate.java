@@ -107,9 +107,9 @@ final class SweepAggregate {
         return new Result(false, damaged, kept);
       }
     }
-    AtomicFiles.writeString(out.resolve("metrics.csv"), metrics.toString());
-    AtomicFiles.writeString(out.resolve("timings.csv"), timings.toString());
-    AtomicFiles.writeString(out.resolve("runs.jsonl"), jsonl.toString());
+    AtomicFiles.writeStringInside(out, out.resolve("metrics.csv"), metrics.toString());
+    AtomicFiles.writeStringInside(out, out.resolve("timings.csv"), timings.toString());
+    AtomicFiles.writeStringInside(out, out.resolve("runs.jsonl"), jsonl.toString());
     return new Result(true, damaged, List.of());
   }
 
@@ -194,6 +194,6 @@ final class SweepAggregate {
     } catch (IOException e) {
       // rewrite it below
     }
-    RunWriter.writeJson(f, m);
+    RunWriter.writeJson(out, f, m);
   }
 }

@@ -1,12 +1,15 @@
 package io.github.pathsgd.experiments.sweep;
 
 import io.github.pathsgd.data.DataException;
+import io.github.pathsgd.data.DataMissingException;
 import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.experiments.config.Components;
+import io.github.pathsgd.experiments.config.ConfigException;
 import io.github.pathsgd.experiments.config.TrainConfig;
 import io.github.pathsgd.experiments.rundir.RunDirectory;
 import io.github.pathsgd.experiments.rundir.RunWriter;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
+import io.github.pathsgd.train.Trainer;
 import io.github.pathsgd.train.history.EpochRecord;
 import io.github.pathsgd.train.history.RunResult;
 import io.github.pathsgd.train.listener.Listeners;
@@ -28,7 +31,7 @@ import java.util.Set;
  * pathsgd train} does.
  */
 final class SweepJob {
-  enum Result { DONE, TRAINED, MISSING, BUSY, INTERRUPTED }
+  enum Result { DONE, TRAINED, MISSING, FAILED, BUSY, INTERRUPTED }
 
   private final SweepRunner sweep;
 
@@ -53,6 +56,7 @@ final class SweepJob {
 
   Result run(SweepRun r, DataCache cache, Set<String> expected, boolean wait) {
     Path dir = dir(r);
+    SweepTasks.checkRunFolder(sweep.opt.out(), dir); // no link out of the sweep folder, before anything is read
     String head = String.format(Locale.ROOT, "[%d/%d] %s %s", r.index() + 1, sweep.all.size(), r.runId(),
         SweepRunner.label(r));
     if (RunFolder.inspect(dir, r).finished()) {
@@ -103,20 +107,27 @@ final class SweepJob {
       TrainingListener extra = sweep.opt.listeners() == null ? TrainingListener.NONE
           : sweep.opt.listeners().apply(r);
       DataSplits data;
+      Trainer trainer;
+      TrainConfig cfg = r.config();
       try {
         data = cache.get(Components.dataRequest(r.config()));
-      } catch (DataException e) {
+        trainer = Components.trainer(cfg, data);
+      } catch (DataMissingException e) {
         sweep.missing.incrementAndGet();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("run_id", r.runId());
         m.put("status", SweepRunner.MISSING);
         m.put("reason", e.getMessage());
-        RunWriter.writeJson(dir.resolve(RunFolder.MISSING_JSON), m);
+        RunWriter.writeJson(dir, dir.resolve(RunFolder.MISSING_JSON), m);
         sweep.log(head + ": no data (" + e.getMessage() + "), skipped");
         return Result.MISSING;
+      } catch (DataException | ConfigException e) {
+        // the data are there, but the run's config does not fit them (or is wrong): a failed run, not absent data
+        sweep.failed.add(r.runId() + " (" + e.getMessage() + ")");
+        sweep.log(head + ": refused, its config does not check (" + e.getMessage() + "); nothing written");
+        return Result.FAILED;
       }
       long t0 = System.nanoTime();
-      TrainConfig cfg = r.config();
       int[] resumedAfter = {-1};
       TrainingListener resumed = new TrainingListener() {
         @Override
@@ -125,11 +136,11 @@ final class SweepJob {
         }
       };
       int continued = Continuation.seed(sweep.halving, r, dir, sweep.opt.out().resolve("runs"));
-      RunResult res = RunDirectory.run(cfg, Components.trainer(cfg, data), data, dir,
+      RunResult res = RunDirectory.run(cfg, trainer, data, dir,
           Listeners.compose(resumed, extra), done -> {
             SweepTasks.saveModel(dir, r, done);
             Continuation.keep(sweep.halving, r, dir, done);
-          }).result();
+          }, () -> SweepTasks.modelEntry(dir)).result();
       Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
       sweep.trained.incrementAndGet();
       if (RunResult.DIVERGED.equals(res.status())) {

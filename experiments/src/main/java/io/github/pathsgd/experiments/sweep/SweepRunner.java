@@ -110,10 +110,13 @@ public final class SweepRunner {
    *     interruption
    * @param combinedKept true when the combined files were left as they were at the end, because rewriting them would
    *     have dropped intact retraining runs while the step-size selection is pending
+   * @param failed runs refused because their config does not check against their data (a validation size larger
+   *     than the training set, a downsample larger than the images, layers that do not fit the input ...), each
+   *     "run_id (the reason)"; nothing is written for them, and the sweep fails once its other runs are done
    */
   public record Outcome(int planned, int trained, int skipped, int diverged, int missingData, boolean interrupted,
       boolean selectionPending, List<SweepRun> runs, int repaired, int busy, List<String> damaged,
-      boolean combinedKept) {}
+      boolean combinedKept, List<String> failed) {}
 
   static final String COMPLETED = RunResult.COMPLETED;
   static final String DIVERGED = RunResult.DIVERGED;
@@ -132,6 +135,8 @@ public final class SweepRunner {
   final AtomicInteger repaired = new AtomicInteger();
   final AtomicInteger busy = new AtomicInteger();
   final AtomicBoolean interrupted = new AtomicBoolean();
+  /** Runs refused because their config does not check ("run_id (reason)"), in the order found. */
+  final List<String> failed = Collections.synchronizedList(new ArrayList<>());
   volatile List<SweepRun> all = List.of();
   /** False while the plan lacks the retraining runs of a step-size selection (not yet decided). */
   private volatile boolean planComplete = true;
@@ -195,6 +200,11 @@ public final class SweepRunner {
   }
 
   public Outcome run() {
+    // the sweep's own files and the planned run folders: none through a link that leads out of --out
+    SweepTasks.checkSweepFolder(opt.out());
+    for (SweepRun r : plan()) {
+      SweepTasks.checkRunFolder(opt.out(), opt.out().resolve("runs").resolve(r.runId()));
+    }
     try {
       Files.createDirectories(opt.out().resolve("runs"));
       Path locks = opt.out().resolve(LOCKS);
@@ -275,7 +285,7 @@ public final class SweepRunner {
           + "selection run has finished");
     }
     return new Outcome(all.size(), trained.get(), skipped.get(), diverged.get(), missing.get(), interrupted.get(),
-        pending, all, repaired.get(), busy.get(), a.damaged(), !a.written());
+        pending, all, repaired.get(), busy.get(), a.damaged(), !a.written(), List.copyOf(failed));
   }
 
   private void execute(List<SweepRun> runs) {

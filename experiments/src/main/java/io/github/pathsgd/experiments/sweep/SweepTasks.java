@@ -1,6 +1,7 @@
 package io.github.pathsgd.experiments.sweep;
 
 import io.github.pathsgd.data.DataException;
+import io.github.pathsgd.data.DataMissingException;
 import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.experiments.config.Components;
 import io.github.pathsgd.experiments.config.ConfigException;
@@ -11,6 +12,7 @@ import io.github.pathsgd.experiments.rundir.RunWriter;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
 import io.github.pathsgd.train.history.RunResult;
 import io.github.pathsgd.train.io.AtomicFiles;
+import io.github.pathsgd.train.io.OutputTarget;
 import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -52,9 +54,38 @@ public final class SweepTasks {
   /** The file of a run whose data are absent. */
   public static final String MISSING_JSON = RunFolder.MISSING_JSON;
 
+  /** The files a sweep writes into its folder itself (the run folders are under {@code runs/}). */
+  public static final List<String> SWEEP_FILES = List.of("sweep.json", "metrics.csv", "timings.csv", "runs.jsonl",
+      "selection.csv", "selection.json", "runs");
+
+  /**
+   * Checks that none of the sweep's own files in {@code out} ({@link #SWEEP_FILES}, {@code runs/} included) is a
+   * symbolic link that leads out of {@code out} ({@link OutputTarget#checkInside}).
+   *
+   * @throws OutputTarget.Refused naming the link and where it leads
+   */
+  public static void checkSweepFolder(Path out) {
+    for (String f : SWEEP_FILES) {
+      OutputTarget.checkInside(out, out.resolve(f));
+    }
+  }
+
+  /**
+   * Checks that the run folder {@code dir} (in {@code out/runs}) is not reached through a symbolic link that leads out
+   * of the sweep folder {@code out}. The files inside it are checked where they are written ({@link
+   * RunWriter#checkFolder}, {@link AtomicFiles#writeInside}); a finished run's result file that is a link is damage,
+   * moved aside with the run's other files ({@link RunFolder}).
+   *
+   * @throws OutputTarget.Refused naming the link and where it leads
+   */
+  public static void checkRunFolder(Path out, Path dir) {
+    OutputTarget.checkInside(out, dir);
+  }
+
   /** Creates {@code out/runs} and {@code out/.locks} and writes {@code sweep.json} (under the combined lock). */
   public static void prepare(Path out, SweepSpec spec, String scale, int seeds) {
     spec.scale(scale);
+    checkSweepFolder(out);
     try {
       Files.createDirectories(out.resolve("runs"));
       Path locks = out.resolve(SweepRunner.LOCKS);
@@ -190,6 +221,10 @@ public final class SweepTasks {
         try {
           data = Components.loadData(r.config());
         } catch (DataException e) {
+          if (!(e instanceof DataMissingException)) { // data there, but the config does not fit them: the run fails
+            throw new DataException("run " + r.runId() + ": refused, its config does not check (" + e.getMessage()
+                + ")", e);
+          }
           Map<String, Object> m = new LinkedHashMap<>();
           m.put("run_id", r.runId());
           m.put("status", SweepRunner.MISSING);
@@ -199,7 +234,8 @@ public final class SweepTasks {
         }
         TrainConfig cfg = r.config();
         RunDirectory.run(cfg, Components.trainer(cfg, data), data, dir,
-            extra == null ? TrainingListener.NONE : extra, done -> saveModel(dir, r, done)).result();
+            extra == null ? TrainingListener.NONE : extra, done -> saveModel(dir, r, done),
+            () -> modelEntry(dir)).result();
         Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
         if (!RunFolder.inspect(dir, r).finished()) {
           throw new IllegalStateException("run " + r.runId() + " trained into " + dir + " but its files do not check: "
@@ -229,9 +265,39 @@ public final class SweepTasks {
 
   /** Writes a sweep run's final network into its folder as {@link #MODEL} (before its summary.json). */
   static void saveModel(Path dir, SweepRun r, RunResult result) {
+    OutputTarget.checkInside(dir, dir.resolve(MODEL));
     SafeTensors.write(result.network(), dir.resolve(MODEL), Map.of("pathsgd_run_id", r.runId(), "pathsgd_dataset",
         r.config().dataset(), "pathsgd_optimizer", r.config().optimizer(), "pathsgd_epochs",
         String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
+  }
+
+  /**
+   * The {@code model} entry of a sweep run's summary.json: the model file's name, size in bytes and SHA-256, so that
+   * a finished run whose model is deleted, cut short or replaced no longer counts as finished ({@link RunFolder}).
+   */
+  static Map<String, Object> modelEntry(Path dir) {
+    Path f = dir.resolve(MODEL);
+    java.security.MessageDigest md;
+    try {
+      md = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    long n = 0;
+    try (var in = Files.newInputStream(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      byte[] b = new byte[1 << 16];
+      for (int k; (k = in.read(b)) > 0; ) {
+        md.update(b, 0, k);
+        n += k;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + f + " back: " + e.getMessage(), e);
+    }
+    Map<String, Object> entry = new LinkedHashMap<>();
+    entry.put("file", MODEL);
+    entry.put("bytes", n);
+    entry.put("sha256", java.util.HexFormat.of().formatHex(md.digest()));
+    return Map.of("model", entry);
   }
 
   /**
@@ -248,6 +314,7 @@ public final class SweepTasks {
       throw new IllegalArgumentException("run " + r.runId() + ": result lacks " + RESULT_FILES + ", got "
           + files.keySet());
     }
+    checkRunFolder(out, dir); // no link out of the sweep folder on the way to the files written here
     FileLocks.Held lock = FileLocks.lock(out.resolve(SweepRunner.LOCKS).resolve(r.runId() + ".lock"));
     if (lock == null) {
       throw new IllegalStateException("cannot lock run " + r.runId() + ": this process holds it under another name");
@@ -262,16 +329,16 @@ public final class SweepTasks {
         RunFolder.moveAside(dir);
       }
       if (missing) {
-        AtomicFiles.writeString(dir.resolve(RunFolder.MISSING_JSON),
+        AtomicFiles.writeStringInside(out, dir.resolve(RunFolder.MISSING_JSON),
             new String(files.get(RunFolder.MISSING_JSON), StandardCharsets.UTF_8));
         return true;
       }
       if (files.containsKey(MODEL)) { // before summary.json, which marks the run done
         byte[] model = files.get(MODEL);
-        AtomicFiles.write(dir.resolve(MODEL), o -> o.write(model));
+        AtomicFiles.writeInside(out, dir.resolve(MODEL), o -> o.write(model));
       }
       for (String f : RESULT_FILES) {
-        AtomicFiles.writeString(dir.resolve(f), new String(files.get(f), StandardCharsets.UTF_8));
+        AtomicFiles.writeStringInside(out, dir.resolve(f), new String(files.get(f), StandardCharsets.UTF_8));
       }
       Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
       Files.deleteIfExists(RunDirectory.checkpoint(dir));

@@ -79,6 +79,20 @@ public final class AtomicFiles {
     write(target, out -> out.write(content.getBytes(StandardCharsets.UTF_8)));
   }
 
+  /**
+   * Writes {@code target}, a file pathsgd creates inside the output folder {@code folder}, after checking that no
+   * symbolic link on its way leads out of the folder ({@link OutputTarget#checkInside}); then as {@link #write}.
+   */
+  public static void writeInside(Path folder, Path target, Body body) {
+    OutputTarget.checkInside(folder, target);
+    write(target, body);
+  }
+
+  /** {@link #writeInside} of a string, UTF-8. */
+  public static void writeStringInside(Path folder, Path target, String content) {
+    writeInside(folder, target, out -> out.write(content.getBytes(StandardCharsets.UTF_8)));
+  }
+
   private static void stream(OutputTarget t, Body body) throws IOException {
     if (t.descriptor()) {
       // what this process printed so far comes first

@@ -39,6 +39,12 @@ import java.util.regex.Pattern;
  *   <li>a folder, a FIFO (named pipe), a socket or a block device: refused, with one line that names the path and what
  *       it is. A FIFO is refused because opening one waits for a reader: a run would hang at its end.
  * </ul>
+ *
+ * <p>The files pathsgd creates inside an output folder ({@code --out} and the run folders under its {@code runs/})
+ * are checked further ({@link #checkInside}): a symbolic link on the way from the folder to the file, the file itself
+ * included, that leads out of the folder is refused, naming the link and where it leads, so that a link planted in
+ * the folder never makes pathsgd write elsewhere. A link that stays inside the folder, and the folder itself being a
+ * link, are allowed; the rule above for a path the user names ({@code --save-model}, {@code --out} itself) stands.
  */
 public final class OutputTarget {
   /** How a target is written. */
@@ -195,6 +201,69 @@ public final class OutputTarget {
       throw new Refused("cannot write into " + dir + ": it is a dangling symbolic link");
     }
     checkParent(dir, abs);
+  }
+
+  /**
+   * Checks that writing {@code target}, a path inside the output folder {@code folder}, does not go through a symbolic
+   * link that leads out of the folder: each part of the path below {@code folder}, {@code target} included, that is
+   * a symbolic link must resolve (all its links followed) to a path inside the folder's real path. The folder itself
+   * may be a link (the user named it).
+   *
+   * @throws Refused naming the link, where it leads and the folder
+   * @throws IllegalArgumentException if {@code target} is not below {@code folder}
+   */
+  public static void checkInside(Path folder, Path target) {
+    Path root = folder.toAbsolutePath().normalize();
+    Path abs = target.toAbsolutePath().normalize();
+    if (!abs.startsWith(root) || abs.equals(root)) {
+      throw new IllegalArgumentException(target + " is not inside " + folder);
+    }
+    Path rootReal;
+    try {
+      rootReal = root.toRealPath();
+    } catch (IOException e) {
+      return; // no folder yet: nothing inside it can be a link
+    }
+    Path cur = root;
+    for (Path name : root.relativize(abs)) {
+      cur = cur.resolve(name);
+      int t = type(cur, false);
+      if (t == 0) {
+        return; // nothing further exists: the writer creates it inside
+      }
+      if (t == S_IFLNK) {
+        Path to = linkTarget(cur);
+        if (!to.startsWith(rootReal)) {
+          Path shown = folder.resolve(root.relativize(cur));
+          throw new Refused("cannot write " + target + ": " + (shown.equals(target) ? "it" : shown) + " is a "
+              + "symbolic link to " + to + ", outside the output folder " + folder + "; pathsgd writes its own files "
+              + "only inside the output folder (remove the link)");
+        }
+      }
+    }
+  }
+
+  /** Where a symbolic link leads, every link followed (for a dangling link, as far as the links go). */
+  private static Path linkTarget(Path link) {
+    try {
+      return link.toRealPath();
+    } catch (IOException e) {
+      // dangling, or a loop: follow the links as far as they go
+    }
+    Path p = link;
+    for (int i = 0; i < MAX_LINKS && type(p, false) == S_IFLNK; i++) {
+      try {
+        p = p.resolveSibling(Files.readSymbolicLink(p)).normalize();
+      } catch (IOException e) {
+        break;
+      }
+    }
+    Path parent = p.getParent();
+    try {
+      return parent == null ? p : parent.toRealPath().resolve(p.getFileName());
+    } catch (IOException e) {
+      return p;
+    }
   }
 
   /** A new file's nearest existing ancestor must be a writable folder. */
