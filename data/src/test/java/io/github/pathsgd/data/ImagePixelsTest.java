@@ -235,4 +235,45 @@ class ImagePixelsTest {
     assertThatThrownBy(() -> ImageFolders.read(r3, "e")).isInstanceOf(DataException.class)
         .hasMessageContaining("e.png: PNG image data holds more than the 8 bytes the IHDR");
   }
+
+  @Test
+  void mutatedPngAndJpegFilesFailOnlyWithADataException() throws IOException {
+    SplittableRandom rnd = new SplittableRandom(2323);
+    BufferedImage noisy = new BufferedImage(9, 7, BufferedImage.TYPE_3BYTE_BGR);
+    for (int y = 0; y < 7; y++) {
+      for (int x = 0; x < 9; x++) {
+        noisy.setRGB(x, y, rnd.nextInt(1 << 24));
+      }
+    }
+    int[] s = new int[9 * 7 * 4];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = rnd.nextInt(16);
+    }
+    byte[][] seeds = {TestPng.encode(9, 7, 4, 0, s, null, true), TestPng.encode(9, 7, 8, 6, s, null, false),
+        TestPng.encode(9, 7, 2, 3, s, new int[] {1, 2, 3, 4}, true), jpeg(noisy)};
+    Path root = tmp.resolve("fuzz");
+    write(root.resolve("test/a/ok.png"), seeds[0]);
+    Path f = root.resolve("train/a/m.png");
+    int refused = 0;
+    for (int k = 0; k < 400; k++) {
+      byte[] b = seeds[k % seeds.length].clone();
+      int kind = rnd.nextInt(3);
+      if (kind == 0) {
+        b = Arrays.copyOf(b, rnd.nextInt(b.length));
+      } else {
+        for (int j = 0, n = 1 + rnd.nextInt(4); j < n; j++) {
+          int at = rnd.nextInt(b.length);
+          b[at] = kind == 1 ? (byte) rnd.nextInt(256) : (byte) (b[at] ^ 1 << rnd.nextInt(8));
+        }
+      }
+      write(f, b);
+      try {
+        ImageFolders.read(root, "f");
+      } catch (DataException e) {
+        assertThat(e.getMessage()).startsWith(root.toString());
+        refused++;
+      }
+    }
+    assertThat(refused).isGreaterThan(300);
+  }
 }
