@@ -26,7 +26,7 @@ import us.hebi.matlab.mat.types.Sources;
  *
  * <p>Memory: each root variable's header (type, dimensions, name) is checked before its data is inflated or
  * allocated: {@code X} and {@code y} must declare no more than {@link MemoryBudget} allows for their bytes plus the
- * floats and labels made from them (a quarter of the maximum heap: a 1 MB file that declares a 1 GB {@code X} is
+ * floats and labels made from them (an eighth of the maximum heap: a 1 MB file that declares a 1 GB {@code X} is
  * refused from its header); other variables are skipped unread.
  */
 public final class SvhnReader {

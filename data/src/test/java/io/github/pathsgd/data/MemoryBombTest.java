@@ -23,7 +23,7 @@ import us.hebi.matlab.mat.types.MatlabType;
  * Issue 23 item 4 (memory bombs in the .npz, image folder and SVHN readers) and two of item 9's smaller cases (a
  * {@code .npy} of shape {@code ()}, Java exception names in SVHN errors). What a member, image or MAT-file variable
  * declares is checked before its data is inflated; the bombs are refused with the file and the sizes named. The
- * child-JVM cases run with {@code -Xmx256m}, so the budget (a quarter of the heap) is 64 MiB and no test allocates
+ * child-JVM cases run with {@code -Xmx256m}, so the budget (an eighth of the heap) is 32 MiB and no test allocates
  * more than a few tens of MB.
  */
 class MemoryBombTest {
@@ -210,7 +210,7 @@ class MemoryBombTest {
     for (String[] c : cases) {
       BoundsTest.Child r = BoundsTest.child(c[0], svhn.toString());
       assertThat(r.code()).as(r.out()).isEqualTo(3);
-      assertThat(r.out()).contains(c[1]).contains("a quarter of this JVM's maximum heap")
+      assertThat(r.out()).contains(c[1]).contains("an eighth of this JVM's maximum heap of 256 MiB")
           .doesNotContain("OutOfMemoryError");
     }
   }
