@@ -13,7 +13,7 @@ import javax.imageio.stream.ImageInputStream;
 
 /**
  * JPEG files of an image folder: the structure is checked here (markers from SOI to EOI, the frame header's size
- * and component count), the pixels are decoded by the JDK's JPEG reader (libjpeg: YCbCr to RGB as JFIF defines it)
+ * and component count: 8-bit samples, 1 or 3 components; CMYK and 12-bit JPEGs are refused), the pixels are decoded by the JDK's JPEG reader (libjpeg: YCbCr to RGB as JFIF defines it)
  * and taken from its raster as stored, 8-bit samples divided by 255, with no further colour conversion. A file
  * whose entropy-coded data stops before the EOI marker (a cut file) or that makes the decoder warn (corrupt data)
  * is refused.

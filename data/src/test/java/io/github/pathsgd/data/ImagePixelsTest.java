@@ -141,10 +141,17 @@ class ImagePixelsTest {
   }
 
   private static byte[] jpeg(BufferedImage img) throws IOException {
+    return jpeg(img, false);
+  }
+
+  private static byte[] jpeg(BufferedImage img, boolean progressive) throws IOException {
     ImageWriter w = ImageIO.getImageWritersByFormatName("jpeg").next();
     ImageWriteParam p = w.getDefaultWriteParam();
     p.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
     p.setCompressionQuality(1f);
+    if (progressive) {
+      p.setProgressiveMode(ImageWriteParam.MODE_DEFAULT);
+    }
     java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
     try (ImageOutputStream out = ImageIO.createImageOutputStream(bytes)) {
       w.setOutput(out);
@@ -167,9 +174,12 @@ class ImagePixelsTest {
     Path root = tmp.resolve("jpeg");
     write(root.resolve("train/a/g.jpg"), jpeg(grey));
     write(root.resolve("train/b/c.jpg"), jpeg(rgb));
-    write(root.resolve("test/a/g.jpg"), jpeg(grey));
-    Dataset tr = ImageFolders.read(root, "j").train();
+    write(root.resolve("test/a/g.jpg"), jpeg(grey, true)); // progressive: several scans
+
+    NumpyDatasets.Read both = ImageFolders.read(root, "j");
+    Dataset tr = both.train();
     assertThat(tr.channels()).isEqualTo(3);
+    assertThat(both.test().x()[17]).isEqualTo(128 / 255f);
     int plane = 256;
     // a flat grey JPEG at quality 1.0 decodes exactly: 128 (not 0.737 after a linear-to-sRGB conversion)
     for (int c = 0; c < 3; c++) {

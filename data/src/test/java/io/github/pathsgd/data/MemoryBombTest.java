@@ -47,12 +47,17 @@ class MemoryBombTest {
 
   /** An .npz with the four arrays, x_train and x_test given, deflated. */
   private Path npz(String name, byte[] xtrain, byte[] xtest) throws IOException {
+    return npz(name, xtrain, npy(I4_2, NumpyAndImageFolderTest.int32s(0, 1)), xtest,
+        npy(I4_2, NumpyAndImageFolderTest.int32s(1, 0)));
+  }
+
+  /** An .npz with the four arrays given, deflated. */
+  private Path npz(String name, byte[] xtrain, byte[] ytrain, byte[] xtest, byte[] ytest) throws IOException {
     Path p = tmp.resolve(name);
     try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(p))) {
       z.setLevel(Deflater.BEST_COMPRESSION);
       String[][] members = {{"x_train.npy"}, {"y_train.npy"}, {"x_test.npy"}, {"y_test.npy"}};
-      byte[][] data = {xtrain, npy(I4_2, NumpyAndImageFolderTest.int32s(0, 1)), xtest,
-          npy(I4_2, NumpyAndImageFolderTest.int32s(1, 0))};
+      byte[][] data = {xtrain, ytrain, xtest, ytest};
       for (int i = 0; i < 4; i++) {
         z.putNextEntry(new ZipEntry(members[i][0]));
         z.write(data[i]);
@@ -185,9 +190,12 @@ class MemoryBombTest {
   void bombsUnderA256MiBHeapAreRefusedFromTheirHeaders() throws Exception {
     // an .npz whose x_train honestly holds 2000 x 100 x 100 zero bytes (20 MB; 80 MB as floats), deflated to 20 kB
     String big = "{'descr': '|u1', 'fortran_order': False, 'shape': (2000, 100, 100), }";
-    // (labels: 2 per set, so the file is refused before they are compared with the 2000 images)
+    int[] labels = new int[2000];
+    labels[1] = 1;
     Path npz = npz("honest-big.npz", npy(big, new byte[20_000_000]),
-        npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 100, 100), }", new byte[20_000]));
+        npy("{'descr': '<i4', 'fortran_order': False, 'shape': (2000,), }", NumpyAndImageFolderTest.int32s(labels)),
+        npy("{'descr': '|u1', 'fortran_order': False, 'shape': (2, 100, 100), }", new byte[20_000]),
+        npy(I4_2, NumpyAndImageFolderTest.int32s(1, 0)));
     // three 2048 x 2048 black RGB PNGs (150 MB as floats) of 12 kB each
     Path root = tmp.resolve("pngs");
     for (String f : new String[] {"train/a/1.png", "train/b/2.png", "test/a/3.png"}) {
