@@ -41,7 +41,7 @@ public final class Checksums {
     } catch (NoSuchFileException e) {
       throw new DataException(file + ": file not found");
     } catch (IOException e) {
-      throw new DataException(file + ": cannot read file for checksum: " + e, e);
+      throw new DataException(file + ": cannot read file for checksum: " + InputFiles.reason(e), e);
     }
     return HexFormat.of().formatHex(md.digest());
   }

@@ -145,7 +145,7 @@ final class DatasetFiles {
         m.put(Path.of(name).getFileName().toString(), parts[0].toLowerCase(Locale.ROOT));
       }
     } catch (IOException e) {
-      throw new DataException(f + ": cannot read: " + e, e);
+      throw new DataException(f + ": cannot read: " + InputFiles.reason(e), e);
     }
     return m;
   }

@@ -1,21 +1,15 @@
 package io.github.pathsgd.data;
 
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
 
 /**
  * A user's own images in torchvision's {@code ImageFolder} layout: a folder with {@code train/} and {@code test/}
@@ -23,12 +17,20 @@ import javax.imageio.stream.ImageInputStream;
  * ({@code root/train/cat/001.png}). Classes are the training subfolders' names in sorted order (index 0 first), as
  * torchvision numbers them; a test class folder must name a training class. Files are read in sorted order.
  *
- * <p>Every image must have the size of the first one. An image whose pixels are all grey in one band (PNG/JPEG
- * greyscale) gives one channel if every image of the set is such; otherwise every image is read as RGB (an alpha
- * band is dropped). Values are scaled to [0, 1]. Hidden files (names starting with a dot) are skipped; a file that is
- * not a regular file, not decodable, larger than {@link #MAX_IMAGE_BYTES} or larger than {@link #MAX_PIXELS} pixels
- * (checked from the header, before decoding) is refused with its path. The provenance holds one SHA-256 per split over
- * the sorted (relative path, SHA-256 of the file) list.
+ * <p>The format is decided by the first bytes (PNG {@code 89 50 4e 47}, JPEG {@code ff d8 ff}), never by the name;
+ * anything else (GIF, BMP, WBMP, ...) is refused with its path. Pixel values are what the file stores, divided by
+ * the largest value of its bit depth: PNG is decoded by {@link Png} (every colour type and bit depth, palettes looked
+ * up, alpha ignored), JPEG by the JDK's decoder read from its raster (no colour-space conversion), and a JPEG cut
+ * before its EOI marker or that makes the decoder warn is refused. An image whose pixels are all grey (PNG colour
+ * types 0 and 4, a palette of grey entries, a one-component JPEG) gives one channel if every image of the set is
+ * such; otherwise every image is read as RGB (a grey image's value in all three channels).
+ *
+ * <p>Every image must have the size of the first one. Hidden files (names starting with a dot) are skipped; a file
+ * that is not a regular file, not decodable, larger than {@link #MAX_IMAGE_BYTES} or larger than
+ * {@link #MAX_PIXELS} pixels is refused with its path. All headers are read first: the floats of all images
+ * together (train and test) must fit {@link MemoryBudget} before any image is decoded, and each image is then
+ * decoded straight into its place. The provenance holds one SHA-256 per split over the sorted (relative path,
+ * SHA-256 of the file) list.
  */
 public final class ImageFolders {
   static final long MAX_IMAGE_BYTES = 64L << 20;
@@ -43,8 +45,13 @@ public final class ImageFolders {
         || Files.isDirectory(p.resolve("val")));
   }
 
-  /** Reads train and test from an image folder. */
+  /** Reads train and test from an image folder, within {@link MemoryBudget#bytes()}. */
   public static NumpyDatasets.Read read(Path root, String name) {
+    return read(root, name, MemoryBudget.bytes());
+  }
+
+  /** Reads train and test from an image folder; the images' floats must fit {@code budget} bytes. */
+  static NumpyDatasets.Read read(Path root, String name, long budget) {
     Path trainDir = root.resolve("train");
     Path testDir = Files.isDirectory(root.resolve("test")) ? root.resolve("test") : root.resolve("val");
     List<String> classes = subfolders(trainDir);
@@ -52,19 +59,35 @@ public final class ImageFolders {
       throw new DataException(trainDir + ": no class folders; expected train/<class>/<image>.png");
     }
     Map<String, String> files = new LinkedHashMap<>();
-    List<Decoded> tr = decode(trainDir, classes, files);
-    List<Decoded> te = decode(testDir, classes, files);
+    List<Scanned> tr = scan(trainDir, classes, files);
+    List<Scanned> te = scan(testDir, classes, files);
     if (tr.isEmpty() || te.isEmpty()) {
       throw new DataException((tr.isEmpty() ? trainDir : testDir) + ": no images (.png, .jpg, .jpeg) in its class "
           + "folders; expected at least one");
     }
-    Decoded first = tr.get(0);
-    boolean grey = tr.stream().allMatch(Decoded::grey) && te.stream().allMatch(Decoded::grey);
-    return new NumpyDatasets.Read(toDataset(tr, first, grey, name + "/train", classes.size()),
-        toDataset(te, first, grey, name + "/test", classes.size()), files);
+    Scanned first = tr.get(0);
+    for (List<Scanned> set : List.of(tr, te)) {
+      for (Scanned im : set) {
+        if (im.height() != first.height() || im.width() != first.width()) {
+          throw new DataException(im.file() + ": " + im.width() + " x " + im.height() + " pixels; expected "
+              + first.width() + " x " + first.height() + " like " + first.file()
+              + " (every image of a set the same size)");
+        }
+      }
+    }
+    boolean grey = tr.stream().allMatch(Scanned::grey) && te.stream().allMatch(Scanned::grey);
+    int c = grey ? 1 : 3;
+    long perImage = (long) c * first.height() * first.width();
+    long n = tr.size() + (long) te.size();
+    long need = 4 * n * perImage;
+    MemoryBudget.require(root.toString(), n + " images (" + tr.size() + " train, " + te.size() + " test) of " + c
+        + " x " + first.height() + " x " + first.width() + " values as floats", need, budget);
+    return new NumpyDatasets.Read(toDataset(tr, c, first, name + "/train", classes.size()),
+        toDataset(te, c, first, name + "/test", classes.size()), files);
   }
 
-  private record Decoded(Path file, BufferedImage img, int label, boolean grey) {}
+  /** One image file as its header describes it (nothing decoded yet). */
+  private record Scanned(Path file, String sha256, int label, int width, int height, boolean grey) {}
 
   private static List<String> subfolders(Path dir) {
     try (Stream<Path> s = Files.list(dir)) {
@@ -75,8 +98,8 @@ public final class ImageFolders {
     }
   }
 
-  private static List<Decoded> decode(Path dir, List<String> classes, Map<String, String> files) {
-    List<Decoded> out = new ArrayList<>();
+  private static List<Scanned> scan(Path dir, List<String> classes, Map<String, String> files) {
+    List<Scanned> out = new ArrayList<>();
     MessageDigest md = sha256();
     for (String c : subfolders(dir)) {
       int label = classes.indexOf(c);
@@ -93,19 +116,31 @@ public final class ImageFolders {
         throw new DataException(dir.resolve(c) + ": cannot list: " + e.getMessage(), e);
       }
       for (Path f : imgs) {
-        byte[] b;
-        try {
-          b = InputFiles.readBounded(f, MAX_IMAGE_BYTES, "image");
-        } catch (IllegalArgumentException e) {
-          throw new DataException(e.getMessage(), e);
-        } catch (IOException e) {
-          throw new DataException(f + ": cannot read: " + e.getMessage(), e);
+        byte[] b = readImage(f);
+        String sha = Checksums.sha256Hex(b);
+        md.update((dir.relativize(f) + "\0" + sha + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String src = f.toString();
+        long w;
+        long h;
+        boolean grey;
+        if (Png.is(b)) {
+          Png.Header hd = Png.header(src, b);
+          w = hd.width();
+          h = hd.height();
+          grey = hd.grey();
+        } else if (Jpeg.is(b)) {
+          Jpeg.Header hd = Jpeg.header(src, b);
+          w = hd.width();
+          h = hd.height();
+          grey = hd.components() == 1;
+        } else {
+          throw new DataException(src + ": not a PNG or JPEG image (" + sniff(b) + "; expected a PNG, first bytes "
+              + "89 50 4e 47, or a JPEG, ff d8 ff)");
         }
-        md.update((dir.relativize(f) + "\0" + Checksums.sha256Hex(b) + "\n").getBytes(
-            java.nio.charset.StandardCharsets.UTF_8));
-        BufferedImage img = decodeImage(f, b);
-        boolean grey = img.getRaster().getNumBands() == 1;
-        out.add(new Decoded(f, img, label, grey));
+        if (w * h > MAX_PIXELS) {
+          throw new DataException(src + ": " + w + " x " + h + " pixels; expected at most " + MAX_PIXELS);
+        }
+        out.add(new Scanned(f, sha, label, (int) w, (int) h, grey));
       }
     }
     files.put(dir + " (" + out.size() + " images; SHA-256 over the sorted path and file-hash list)",
@@ -113,64 +148,60 @@ public final class ImageFolders {
     return out;
   }
 
-  private static BufferedImage decodeImage(Path f, byte[] b) {
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(b))) {
-      Iterator<ImageReader> it = ImageIO.getImageReaders(in);
-      if (!it.hasNext()) {
-        throw new DataException(f + ": not a PNG or JPEG image (no decoder recognises its bytes)");
-      }
-      ImageReader r = it.next();
-      try {
-        r.setInput(in, true, true);
-        long px = (long) r.getWidth(0) * r.getHeight(0);
-        if (px > MAX_PIXELS || px <= 0) {
-          throw new DataException(f + ": " + r.getWidth(0) + " x " + r.getHeight(0) + " pixels; expected at most "
-              + MAX_PIXELS);
-        }
-        BufferedImage img = r.read(0);
-        if (img == null) {
-          throw new DataException(f + ": the image decoder returned nothing");
-        }
-        return img;
-      } finally {
-        r.dispose();
-      }
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof DataException d) {
-        throw d;
-      }
-      throw new DataException(f + ": cannot decode the image: " + e.getMessage(), e);
+  private static byte[] readImage(Path f) {
+    try {
+      return InputFiles.readBounded(f, MAX_IMAGE_BYTES, "image");
+    } catch (IllegalArgumentException e) {
+      throw new DataException(e.getMessage(), e);
+    } catch (IOException e) {
+      throw new DataException(f + ": cannot read: " + e.getMessage(), e);
     }
   }
 
-  private static Dataset toDataset(List<Decoded> imgs, Decoded first, boolean grey, String name, int classes) {
-    int h = first.img().getHeight();
-    int w = first.img().getWidth();
-    int c = grey ? 1 : 3;
+  /** The first bytes in hex, and the format they are known for. */
+  static String sniff(byte[] b) {
+    StringBuilder s = new StringBuilder("its first bytes are");
+    for (int i = 0; i < Math.min(4, b.length); i++) {
+      s.append(String.format(" %02x", b[i] & 0xff));
+    }
+    if (b.length == 0) {
+      s.append(" none: the file is empty");
+    }
+    String head = new String(b, 0, Math.min(4, b.length), java.nio.charset.StandardCharsets.ISO_8859_1);
+    if (head.startsWith("GIF8")) {
+      s.append(", a GIF image");
+    } else if (head.startsWith("BM")) {
+      s.append(", a BMP image");
+    } else if (b.length >= 2 && b[0] == 0 && b[1] == 0) {
+      s.append(", as in a WBMP image");
+    }
+    return s.toString();
+  }
+
+  private static Dataset toDataset(List<Scanned> imgs, int c, Scanned first, String name, int classes) {
+    int h = first.height();
+    int w = first.width();
     int d = c * h * w;
     float[] x = new float[Math.toIntExact((long) imgs.size() * d)];
     int[] y = new int[imgs.size()];
     for (int i = 0; i < imgs.size(); i++) {
-      Decoded im = imgs.get(i);
-      if (im.img().getHeight() != h || im.img().getWidth() != w) {
-        throw new DataException(im.file() + ": " + im.img().getWidth() + " x " + im.img().getHeight()
-            + " pixels; expected " + w + " x " + h + " like " + first.file() + " (every image of a set the same size)");
-      }
+      Scanned im = imgs.get(i);
       y[i] = im.label();
-      var raster = im.img().getRaster();
-      int bits = im.img().getColorModel().getComponentSize(0);
-      double scale = 1.0 / ((1 << bits) - 1);
-      for (int r = 0; r < h; r++) {
-        for (int col = 0; col < w; col++) {
-          if (grey) {
-            x[i * d + r * w + col] = (float) (raster.getSample(col, r, 0) * scale);
-          } else {
-            int rgb = im.img().getRGB(col, r); // sRGB, alpha dropped; grey images expand to three equal channels
-            for (int ch = 0; ch < 3; ch++) {
-              x[i * d + (ch * h + r) * w + col] = ((rgb >> (16 - 8 * ch)) & 0xff) / 255f;
-            }
-          }
+      byte[] b = readImage(im.file());
+      String src = im.file().toString();
+      if (!Checksums.sha256Hex(b).equals(im.sha256())) {
+        throw new DataException(src + ": the file changed while the image folder was read (its SHA-256 differs "
+            + "from the first reading)");
+      }
+      try {
+        if (Png.is(b)) {
+          Png.decode(src, b, Png.header(src, b), x, i * d, c);
+        } else {
+          Jpeg.decode(src, b, Jpeg.header(src, b), x, i * d, c);
         }
+      } catch (OutOfMemoryError e) {
+        throw new DataException(src + ": not enough memory to decode the image (raise the heap limit: -Xmx, or "
+            + "PATHSGD_JAVA_OPTS for the pathsgd script)", e);
       }
     }
     return new Dataset(name, x, y, imgs.size(), c, h, w, classes);

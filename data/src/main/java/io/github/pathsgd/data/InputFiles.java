@@ -132,4 +132,18 @@ public final class InputFiles {
     }
     return len == buf.length ? buf : Arrays.copyOf(buf, len);
   }
+
+  /** Why an I/O operation failed, in words, without the Java exception's name (for one-line errors). */
+  public static String reason(java.io.IOException e) {
+    if (e instanceof java.nio.file.NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getMessage() == null || e.getMessage().isBlank() ? "input/output error" : e.getMessage();
+  }
 }

@@ -121,6 +121,34 @@ public record NumpyArray(String source, char kind, int itemSize, int[] shape, By
   }
 
   /**
+   * What a {@code .npy} header declares.
+   *
+   * @param dataStart the offset of the data: magic, version, length field and header
+   * @param dataBytes the data's length: elements times item size
+   */
+  record Header(char kind, int itemSize, int[] shape, ByteOrder order, String descr, String dims, int dataStart,
+      long dataBytes) {
+    /** Number of elements: the product of the shape. */
+    long size() {
+      return itemSize == 0 ? 0 : dataBytes / itemSize;
+    }
+
+    /** The file's length the header implies. */
+    long fileBytes() {
+      return dataStart + dataBytes;
+    }
+
+    /** Refuses a file (or member) of {@code total} bytes that the header's shape does not fill exactly. */
+    void requireLength(String source, long total) {
+      long have = total - dataStart;
+      if (have != dataBytes) {
+        throw new DataException(source + ": shape (" + dims + ") of " + descr + " needs " + dataBytes
+            + " data bytes, the file has " + have + (have < dataBytes ? " (truncated)" : " (trailing bytes)"));
+      }
+    }
+  }
+
+  /**
    * Parses one {@code .npy} image held in {@code bytes[off, off + len)}.
    *
    * @param source the file (and member) name, for messages
@@ -128,6 +156,39 @@ public record NumpyArray(String source, char kind, int itemSize, int[] shape, By
    *     array of an accepted type whose data fills exactly the rest of the bytes
    */
   public static NumpyArray parse(byte[] bytes, int off, int len, String source) {
+    Header h = header(bytes, off, len, source);
+    h.requireLength(source, len);
+    ByteBuffer data = ByteBuffer.wrap(bytes, off + h.dataStart(), (int) h.dataBytes()).slice().order(h.order());
+    return new NumpyArray(source, h.kind(), h.itemSize(), h.shape(), data);
+  }
+
+  /**
+   * Reads the magic, version, length field and header of a {@code .npy} stream (at most {@link #MAX_HEADER} + 12
+   * bytes) and nothing more, so that its shape can be checked before the data is read.
+   */
+  static byte[] readPrefix(java.io.InputStream in, String source) throws java.io.IOException {
+    byte[] head = in.readNBytes(12);
+    if (head.length < 10 || !Arrays.equals(head, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
+      return head; // header() names what is wrong
+    }
+    int major = head[6] & 0xff;
+    long headerLen = major == 1 ? (head[8] & 0xff | (head[9] & 0xff) << 8)
+        : head.length < 12 ? 0 : ByteBuffer.wrap(head, 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xffffffffL;
+    long total = (major == 1 ? 10 : 12) + headerLen;
+    if (headerLen > MAX_HEADER || total <= head.length) {
+      return head;
+    }
+    byte[] rest = in.readNBytes((int) (total - head.length));
+    byte[] out = Arrays.copyOf(head, head.length + rest.length);
+    System.arraycopy(rest, 0, out, head.length, rest.length);
+    return out;
+  }
+
+  /**
+   * Parses the header of a {@code .npy} image held in {@code bytes[off, off + len)}; the data after it is not
+   * looked at (see {@link Header#requireLength}).
+   */
+  static Header header(byte[] bytes, int off, int len, String source) {
     ByteBuffer b = ByteBuffer.wrap(bytes, off, len).slice().order(ByteOrder.LITTLE_ENDIAN);
     if (len < MAGIC.length + 2 || !Arrays.equals(bytes, off, off + MAGIC.length, MAGIC, 0, MAGIC.length)) {
       throw new DataException(source + ": not a NumPy .npy array (the file does not start with \\x93NUMPY)");
@@ -226,15 +287,8 @@ public record NumpyArray(String source, char kind, int itemSize, int[] shape, By
             + " elements");
       }
     }
-    long want = elements * itemSize;
-    long have = len - dataStart;
-    if (want != have) {
-      throw new DataException(source + ": shape (" + dims + ") of " + descr + " needs " + want
-          + " data bytes, the file has " + have + (have < want ? " (truncated)" : " (trailing bytes)"));
-    }
-    ByteBuffer data = ByteBuffer.wrap(bytes, off + (int) dataStart, (int) have).slice()
-        .order(order == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-    return new NumpyArray(source, kind, itemSize, shape, data);
+    return new Header(kind, itemSize, shape, order == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN, descr,
+        dims, (int) dataStart, elements * itemSize);
   }
 
   private static String abbreviate(String s) {

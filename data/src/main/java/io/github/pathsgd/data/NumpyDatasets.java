@@ -46,30 +46,33 @@ public final class NumpyDatasets {
   }
 
   /**
-   * Reads a {@code .npz} archive or a folder of four {@code .npy} files.
+   * Reads a {@code .npz} archive or a folder of four {@code .npy} files, within {@link MemoryBudget#bytes()}.
    *
    * @param name the data set's name in messages and in the datasets' names (e.g. the file's name)
    * @throws DataException naming the file, the array and what was expected
    */
   public static Read read(Path p, String name) {
+    return read(p, name, MemoryBudget.bytes());
+  }
+
+  /**
+   * Reads as {@link #read(Path, String)} does. The four headers are read first; what they declare (each array's
+   * bytes, plus the floats and labels made from them) must fit {@code budget} bytes before any data is read, and
+   * each array's data is read up to exactly its declared length (a file or member with more is refused at its
+   * first extra byte).
+   */
+  static Read read(Path p, String name, long budget) {
     Map<String, NumpyArray> arrays = new LinkedHashMap<>();
     Map<String, String> files = new LinkedHashMap<>();
     if (Files.isDirectory(p)) {
-      for (String a : ARRAYS) {
-        Path f = p.resolve(a + ".npy");
-        if (!Files.exists(f)) {
-          throw new DataException(p + ": missing " + a + ".npy (a NumPy data folder holds x_train.npy, y_train.npy, "
-              + "x_test.npy and y_test.npy)");
-        }
-        byte[] b = readFile(f);
-        files.put(f.toString(), Checksums.sha256Hex(b));
-        arrays.put(a, NumpyArray.parse(b, 0, b.length, f.toString()));
-      }
+      readFolder(p, arrays, files, budget);
     } else {
-      readNpz(p, arrays, files);
+      readNpz(p, arrays, files, budget);
     }
     NumpyArray xtr = arrays.get("x_train");
     NumpyArray xte = arrays.get("x_test");
+    imageShape(xtr);
+    imageShape(xte);
     if (!Arrays.equals(Arrays.copyOfRange(xtr.shape(), 1, xtr.shape().length),
         Arrays.copyOfRange(xte.shape(), 1, xte.shape().length))) {
       throw new DataException(p + ": x_train images " + Arrays.toString(Arrays.copyOfRange(xtr.shape(), 1,
@@ -82,7 +85,61 @@ public final class NumpyDatasets {
     return new Read(images(xtr, ytr, name + "/train", classes), images(xte, yte, name + "/test", classes), files);
   }
 
-  private static void readNpz(Path p, Map<String, NumpyArray> arrays, Map<String, String> files) {
+  /**
+   * Refuses a declared set of arrays whose bytes, plus 4 bytes per element of the floats (images) and ints
+   * (labels) made from them, exceed {@code budget}; and any one array beyond {@link #MAX_ARRAY} bytes.
+   */
+  private static void requireBudget(Path p, Map<String, NumpyArray.Header> headers, Map<String, String> sources,
+      long budget) {
+    long need = 0;
+    StringBuilder what = new StringBuilder("the arrays");
+    for (var e : headers.entrySet()) {
+      NumpyArray.Header h = e.getValue();
+      if (h.fileBytes() > MAX_ARRAY) {
+        throw new DataException(sources.get(e.getKey()) + ": shape (" + h.dims() + ") of " + h.descr() + " needs "
+            + h.fileBytes() + " bytes, more than the " + MAX_ARRAY + " accepted for one array");
+      }
+      need += h.fileBytes() + 4 * h.size();
+      what.append(what.length() == 10 ? " " : ", ").append(e.getKey()).append(" (").append(h.dims()).append(") of ")
+          .append(h.descr());
+    }
+    MemoryBudget.require(p.toString(), what + " as their headers declare, read and converted,", need, budget);
+  }
+
+  private static void readFolder(Path p, Map<String, NumpyArray> arrays, Map<String, String> files, long budget) {
+    Map<String, NumpyArray.Header> headers = new LinkedHashMap<>();
+    Map<String, String> sources = new LinkedHashMap<>();
+    for (String a : ARRAYS) {
+      Path f = p.resolve(a + ".npy");
+      if (!Files.exists(f)) {
+        throw new DataException(p + ": missing " + a + ".npy (a NumPy data folder holds x_train.npy, y_train.npy, "
+            + "x_test.npy and y_test.npy)");
+      }
+      try {
+        InputFiles.requireRegular(f, "NumPy array");
+      } catch (IllegalArgumentException e) {
+        throw new DataException(e.getMessage(), e);
+      }
+      try (InputStream in = Files.newInputStream(f)) {
+        byte[] prefix = NumpyArray.readPrefix(in, f.toString());
+        NumpyArray.Header h = NumpyArray.header(prefix, 0, prefix.length, f.toString());
+        h.requireLength(f.toString(), Files.size(f));
+        headers.put(a, h);
+        sources.put(a, f.toString());
+      } catch (IOException e) {
+        throw new DataException(f + ": cannot read: " + e.getMessage(), e);
+      }
+    }
+    requireBudget(p, headers, sources, budget);
+    for (String a : ARRAYS) {
+      Path f = p.resolve(a + ".npy");
+      byte[] b = readFile(f, headers.get(a).fileBytes());
+      files.put(f.toString(), Checksums.sha256Hex(b));
+      arrays.put(a, NumpyArray.parse(b, 0, b.length, f.toString()));
+    }
+  }
+
+  private static void readNpz(Path p, Map<String, NumpyArray> arrays, Map<String, String> files, long budget) {
     try {
       InputFiles.requireRegular(p, "NumPy archive");
     } catch (IllegalArgumentException e) {
@@ -91,6 +148,7 @@ public final class NumpyDatasets {
     try (ZipFile z = new ZipFile(p.toFile())) {
       Enumeration<? extends ZipEntry> en = z.entries();
       List<String> extra = new java.util.ArrayList<>();
+      Map<String, ZipEntry> members = new LinkedHashMap<>();
       while (en.hasMoreElements()) {
         ZipEntry e = en.nextElement();
         String member = e.getName();
@@ -99,27 +157,45 @@ public final class NumpyDatasets {
           extra.add(member);
           continue;
         }
-        if (arrays.containsKey(a)) {
+        if (members.containsKey(a)) {
           throw new DataException(p + ": array " + a + " appears twice in the archive");
         }
-        String src = p + "!" + member;
-        if (e.getSize() > MAX_ARRAY) {
-          throw new DataException(src + ": " + e.getSize() + " bytes, more than the " + MAX_ARRAY
-              + " accepted for one array");
+        members.put(a, e);
+      }
+      for (String a : ARRAYS) {
+        if (!members.containsKey(a)) {
+          throw new DataException(p + ": the archive has no array " + a + " (expected x_train, y_train, x_test, "
+              + "y_test; found " + (extra.isEmpty() ? "only " + members.keySet() : members.keySet() + " and "
+              + extra) + ")");
         }
+      }
+      // the headers first: a member's declared shape is checked before its data is inflated
+      Map<String, NumpyArray.Header> headers = new LinkedHashMap<>();
+      Map<String, String> sources = new LinkedHashMap<>();
+      for (String a : ARRAYS) {
+        ZipEntry e = members.get(a);
+        String src = p + "!" + e.getName();
+        try (InputStream in = z.getInputStream(e)) {
+          byte[] prefix = NumpyArray.readPrefix(in, src);
+          NumpyArray.Header h = NumpyArray.header(prefix, 0, prefix.length, src);
+          if (e.getSize() >= 0) {
+            h.requireLength(src + " (size in the zip directory)", e.getSize());
+          }
+          headers.put(a, h);
+          sources.put(a, src);
+        }
+      }
+      requireBudget(p, headers, sources, budget);
+      for (String a : ARRAYS) {
+        ZipEntry e = members.get(a);
+        String src = sources.get(a);
+        NumpyArray.Header h = headers.get(a);
         byte[] b;
         try (InputStream in = z.getInputStream(e)) {
-          b = readAtMost(in, MAX_ARRAY, src); // the declared size is not trusted: a zip bomb stops at the cap
+          b = readExactly(in, h, src); // the declared size is not trusted: inflation stops one byte past the header's
         }
         files.put(src, Checksums.sha256Hex(b));
         arrays.put(a, NumpyArray.parse(b, 0, b.length, src));
-      }
-      for (String a : ARRAYS) {
-        if (!arrays.containsKey(a)) {
-          throw new DataException(p + ": the archive has no array " + a + " (expected x_train, y_train, x_test, "
-              + "y_test; found " + (extra.isEmpty() ? "only " + arrays.keySet() : arrays.keySet() + " and " + extra)
-              + ")");
-        }
       }
       if (!extra.isEmpty()) {
         files.put(p + " (ignored members)", String.join(", ", extra));
@@ -131,9 +207,10 @@ public final class NumpyDatasets {
     }
   }
 
-  private static byte[] readFile(Path f) {
+  private static byte[] readFile(Path f, long declared) {
     try {
-      return InputFiles.readBounded(f, MAX_ARRAY, "NumPy array"); // regular files only, size checked first
+      byte[] b = InputFiles.readBounded(f, declared, "NumPy array"); // regular files only, size checked first
+      return b;
     } catch (IllegalArgumentException e) {
       throw new DataException(e.getMessage(), e);
     } catch (IOException e) {
@@ -141,18 +218,23 @@ public final class NumpyDatasets {
     }
   }
 
-  private static byte[] readAtMost(InputStream in, long cap, String src) throws IOException {
-    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-    byte[] buf = new byte[1 << 16];
-    long total = 0;
-    for (int r; (r = in.read(buf)) > 0; ) {
-      total += r;
-      if (total > cap) {
-        throw new DataException(src + ": more than the " + cap + " bytes accepted for one array");
-      }
-      out.write(buf, 0, r);
+  /** Reads exactly the bytes {@code h} declares, and one more to refuse a longer member. */
+  private static byte[] readExactly(InputStream in, NumpyArray.Header h, String src) throws IOException {
+    byte[] b = new byte[(int) h.fileBytes()];
+    int got = in.readNBytes(b, 0, b.length);
+    if (got < b.length || in.read() >= 0) {
+      h.requireLength(src, got < b.length ? got : b.length + 1L);
     }
-    return out.toByteArray();
+    return b;
+  }
+
+  /** Refuses image arrays of a rank other than 2, 3 or 4 (a scalar included). */
+  private static void imageShape(NumpyArray x) {
+    int r = x.shape().length;
+    if (r < 2 || r > 4) {
+      throw new DataException(x.source() + ": images have shape " + Arrays.toString(x.shape())
+          + "; expected N×D, N×H×W or N×H×W×C");
+    }
   }
 
   /** The labels of {@code x}'s images: integers from 0, one per image. */

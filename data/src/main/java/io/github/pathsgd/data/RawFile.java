@@ -79,7 +79,7 @@ record RawFile(String source, byte[] data, long storedSize, String sha256, boole
     try {
       size = Files.size(path);
     } catch (IOException e) {
-      throw new DataException(source + ": cannot read file: " + e, e);
+      throw new DataException(source + ": cannot read file: " + InputFiles.reason(e), e);
     }
     if (size > MAX_ARRAY) {
       throw new DataException(source + ": file has " + size + " bytes, more than the " + MAX_ARRAY
@@ -90,7 +90,7 @@ record RawFile(String source, byte[] data, long storedSize, String sha256, boole
     try {
       stored = Files.readAllBytes(path);
     } catch (IOException e) {
-      throw new DataException(source + ": cannot read file: " + e, e);
+      throw new DataException(source + ": cannot read file: " + InputFiles.reason(e), e);
     } catch (OutOfMemoryError e) {
       throw new DataException(source + ": not enough memory to read " + size + " bytes (raise the heap limit: -Xmx, "
           + "or PATHSGD_JAVA_OPTS for the pathsgd script)", e);
@@ -107,7 +107,7 @@ record RawFile(String source, byte[] data, long storedSize, String sha256, boole
       }
       return of(source, in.readAllBytes());
     } catch (IOException e) {
-      throw new DataException(source + ": cannot read resource: " + e, e);
+      throw new DataException(source + ": cannot read resource: " + InputFiles.reason(e), e);
     }
   }
 

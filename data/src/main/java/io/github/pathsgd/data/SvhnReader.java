@@ -8,6 +8,7 @@ import java.util.List;
 import us.hebi.matlab.mat.format.BufferAllocator;
 import us.hebi.matlab.mat.format.Mat5;
 import us.hebi.matlab.mat.format.Mat5File;
+import us.hebi.matlab.mat.format.Mat5Reader;
 import us.hebi.matlab.mat.types.Array;
 import us.hebi.matlab.mat.types.MatlabType;
 import us.hebi.matlab.mat.types.Matrix;
@@ -21,7 +22,12 @@ import us.hebi.matlab.mat.types.Sources;
  * {@code X(row, col, ch, i)} at linear index {@code row + 32 col + 1024 ch + 3072 i}; {@code y} a numeric array of N
  * integral values 1..10 ([N 1] or [1 N]), where 10 means digit 0. Output: 3 x 32 x 32 CHW floats in [0,1], labels
  * 0..9 (label 10 becomes 0). Every MAT-file parsing failure, including allocation requests larger than the file can
- * justify, is reported as a {@link DataException}.
+ * justify, is reported as a {@link DataException} whose message is the parser's own (no Java exception names).
+ *
+ * <p>Memory: each root variable's header (type, dimensions, name) is checked before its data is inflated or
+ * allocated: {@code X} and {@code y} must declare no more than {@link MemoryBudget} allows for their bytes plus the
+ * floats and labels made from them (an eighth of the maximum heap: a 1 MB file that declares a 1 GB {@code X} is
+ * refused from its header); other variables are skipped unread.
  */
 public final class SvhnReader {
   private SvhnReader() {}
@@ -30,7 +36,7 @@ public final class SvhnReader {
   public static Dataset read(List<Path> files, String name) {
     Dataset[] parts = new Dataset[files.size()];
     for (int i = 0; i < parts.length; i++) {
-      parts[i] = parse(RawFile.read(files.get(i)), name);
+      parts[i] = parse(RawFile.read(files.get(i)), name, MemoryBudget.bytes());
     }
     return parts.length == 1 ? parts[0] : concat(name, parts);
   }
@@ -57,6 +63,11 @@ public final class SvhnReader {
   }
 
   static Dataset parse(RawFile f, String name) {
+    return parse(f, name, MemoryBudget.bytes());
+  }
+
+  /** Parses one SVHN MAT-file; {@code X} and {@code y} must declare at most {@code budget} bytes (see above). */
+  static Dataset parse(RawFile f, String name, long budget) {
     String src = f.source();
     byte[] data = f.data();
     if (data.length < 128) {
@@ -79,19 +90,93 @@ public final class SvhnReader {
     };
     Mat5File mat;
     try {
-      mat = Mat5.newReader(Sources.wrap(data)).setBufferAllocator(alloc).readMat();
-    } catch (DataException e) {
-      throw e;
-    } catch (IOException | RuntimeException | OutOfMemoryError | StackOverflowError e) {
-      throw new DataException(src + ": not a valid MATLAB level-5 MAT-file: " + e, e);
+      mat = Mat5.newReader(Sources.wrap(data)).setBufferAllocator(alloc)
+          .setEntryFilter(h -> accept(h, src, budget)).readMat();
+    } catch (OutOfMemoryError e) {
+      throw new DataException(src + ": not enough memory to read the MAT-file (raise the heap limit: -Xmx, or "
+          + "PATHSGD_JAVA_OPTS for the pathsgd script)", e);
+    } catch (IOException | RuntimeException | StackOverflowError e) {
+      DataException d = dataCause(e);
+      if (d != null) {
+        throw d;
+      }
+      throw new DataException(src + ": not a valid MATLAB level-5 MAT-file: " + message(e), e);
     }
     try {
       return convert(mat, src, name);
     } catch (DataException e) {
       throw e;
     } catch (RuntimeException e) {
-      throw new DataException(src + ": unexpected MAT-file content: " + e, e);
+      throw new DataException(src + ": unexpected MAT-file content: " + message(e), e);
+    } catch (OutOfMemoryError e) {
+      throw new DataException(src + ": not enough memory to convert the MAT-file's images (raise the heap limit: "
+          + "-Xmx, or PATHSGD_JAVA_OPTS for the pathsgd script)", e);
     }
+  }
+
+  /**
+   * The entry filter: reads {@code X} and {@code y} only, after checking what their headers declare against the
+   * budget; skips every other root variable.
+   */
+  private static boolean accept(Mat5Reader.EntryHeader h, String src, long budget) {
+    String var = h.getName();
+    if (!"X".equals(var) && !"y".equals(var)) {
+      return false;
+    }
+    long elements = 1;
+    for (int d : h.getDimensions()) {
+      if (d < 0) {
+        throw new DataException(src + ": variable " + var + " declares dimensions "
+            + Arrays.toString(h.getDimensions()) + "; expected counts from 0");
+      }
+      elements = Math.multiplyExact(elements, (long) d);
+      if (elements > Integer.MAX_VALUE) {
+        throw new DataException(src + ": variable " + var + " declares dimensions "
+            + Arrays.toString(h.getDimensions()) + ", more than " + Integer.MAX_VALUE + " elements");
+      }
+    }
+    int bytes = switch (h.getType()) {
+      case Int8, UInt8 -> 1;
+      case Int16, UInt16 -> 2;
+      case Int32, UInt32, Single -> 4;
+      default -> 8;
+    };
+    long need = elements * bytes + 4 * elements; // its data, plus the floats (X) or int labels (y) made from it
+    MemoryBudget.require(src, "variable " + var + " (" + h.getType() + " " + Arrays.toString(h.getDimensions())
+        + ", as its header declares) read and converted", need, budget);
+    return true;
+  }
+
+  /** The first {@link DataException} in {@code e}'s cause chain (the entry filter's, wrapped by the parser). */
+  private static DataException dataCause(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof DataException d) {
+        return d;
+      }
+    }
+    return null;
+  }
+
+  /** The innermost message of {@code e}'s cause chain, without Java exception names. */
+  static String message(Throwable e) {
+    String m = null;
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getMessage() != null && !t.getMessage().isBlank() && (t.getCause() == null
+          || !t.getMessage().equals(t.getCause().toString()))) {
+        m = t.getMessage();
+      }
+    }
+    if (m == null) {
+      Throwable root = e;
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      return root instanceof StackOverflowError ? "variables nested too deeply"
+          : root instanceof java.nio.BufferUnderflowException || root instanceof java.io.EOFException
+          ? "the data ends before what its tags declare (truncated or corrupt file)"
+          : "no details given by the parser";
+    }
+    return m.replaceAll("\\b(?:java|javax|us)\\.[A-Za-z0-9_.$]*(?:Exception|Error): ", "");
   }
 
   private static Array find(Mat5File mat, String var, String src) {
