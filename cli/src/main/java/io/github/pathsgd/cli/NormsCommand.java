@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
       "Biases count as edges from a constant-1 unit (use --no-biases to leave them out of φ and μ).",
       "Conv models: φ_p over the unrolled edges (each shared weight once per edge it labels, max pooling",
       "as in the path-norm toolkit: docs/conv-geometry.md); group norms and per-layer statistics count",
-      "each parameter once; no spectral norm for convolutions."})
+      "each parameter once; a convolution's spectral norm is its operator norm on the layer's input size."})
 final class NormsCommand implements Callable<Integer> {
   @Parameters(paramLabel = "MODEL", description = "a .safetensors file written by 'pathsgd train --save-model'")
   Path model;
@@ -235,6 +235,7 @@ final class NormsCommand implements Callable<Integer> {
       m.put("shape", l instanceof io.github.pathsgd.core.nn.Conv2d c ? c.filters() + "x" + c.channels() + "x"
           + c.kernelHeight() + "x" + c.kernelWidth() : units + "x" + fan);
       m.put("frobenius", Math.sqrt(fro));
+      m.put("spectral", io.github.pathsgd.core.geometry.ModelNorms.spectral(l, w)); // a conv's operator norm
       m.put("mean_abs", sum / ((double) units * fan));
       m.put("max_abs", max);
       layers.add(m);

@@ -23,12 +23,16 @@ import java.util.List;
  * <p>Range. Under a node-wise rescaling by c_v, γ_in(v) scales by c_v^p and γ_out(v) by c_v^{-p}, so a rescaled network
  * whose weights are all finite float32 numbers can still have γ and κ far outside the float range. Every γ is
  * therefore kept in double, and the factors are stored as a float mantissa and an integer exponent ({@link #encode}:
- * κ = m·2^e). The p = 2 pass ({@link KappaPass}) reads the weights in float (SIMD when available) with γ scaled by a
- * power of two into the float range; a layer whose γ span more than the float range, whose squared weights overflow or
- * underflow, or whose sums come out too small to be trusted is recomputed in double, so κ is right to float rounding
- * for every network whose weights float32 can hold. With {@code auto = false} every layer runs in double. A
- * power-of-two rescaling changes nothing but exponents. Other p run in double. {@link #materialize} is the double
- * reference (the oracle of the tests), through the layers' own κ ({@link Layer#kappa}).
+ * κ = m·2^e). Every pass runs in double: the p = 2 pass ({@link KappaPass}) widens each float weight to double (its
+ * square is exact) and accumulates in double, with SIMD when available ({@code auto = true}, the default) or in the
+ * scalar reference loop ({@code auto = false}); other p run in double loops. No precision is chosen by range, so a
+ * power-of-two rescaling of units (factors 2^k, as long as no double overflows or underflows: |k| up to several
+ * hundred for networks of ordinary depth) changes nothing but exponents, bit for bit, on every path: together with
+ * the fused step's row and column scales ({@link io.github.pathsgd.core.nn.RankOne#scaleRowsBy}, formed in double and
+ * rounded once), a Path-SGD step from a rescaled network, mapped back, is bit-identical to the step from the original
+ * (p = 1, 2, 3, momentum or not, fused or not; {@code PowerOfTwoRescalingBitExactTest}), unless an update falls below
+ * the normal float range. {@link #materialize} is the double reference (the oracle of the tests), through the layers'
+ * own κ ({@link Layer#kappa}).
  *
  * <p>The largest middle layer is read once for both sweeps: the forward sweep stops below it, the backward sweep above
  * it, that layer computes γ_in(m+1) and γ_out(m) in one pass, and both sweeps continue. An instance may serve several
@@ -44,7 +48,7 @@ public final class Kappa {
   /**
    * @param p the path-norm exponent, ≥ 1
    * @param includeBiases whether γ_in(v) includes |b_v|^p
-   * @param auto the p = 2 pass in float with checks (true), or always in double (false)
+   * @param auto the p = 2 pass with SIMD (true), or in the scalar reference loop (false); both in double
    * @param absoluteFloor the floor is max(absoluteFloor, relativeFloor·κ_max)
    * @param relativeFloor see {@code absoluteFloor}
    */
@@ -305,7 +309,7 @@ public final class Kappa {
     return k;
   }
 
-  /** γ_in(l+1) = |W_l|^p γ_in(l) (+ |b_l|^p); for p = 2 in float, on several threads for large layers. */
+  /** γ_in(l+1) = |W_l|^p γ_in(l) (+ |b_l|^p); for p = 2 with SIMD, on several threads for large layers. */
   private void forwardLayer(ParamLayout lay, FloatBuffer w, int l, KappaWorkspace sc, double p, int mode) {
     if (mode == 2) {
       KappaPass.squaredPass(lay, w, l, sc, null, auto, includeBiases);
@@ -347,9 +351,8 @@ public final class Kappa {
   }
 
   /**
-   * Both sweeps of layer l in one read of W_l: γ_in(l+1) and γ_out(l). For p = 2 see {@link KappaPass#squaredPass} (float
-   * accumulation, SIMD when available; relative error of κ about 1e-6, and κ only sets step sizes); other p run in
-   * double.
+   * Both sweeps of layer l in one read of W_l: γ_in(l+1) and γ_out(l). For p = 2 see {@link KappaPass#squaredPass}
+   * (double, SIMD when available); other p run in double loops.
    */
   private void bothLayer(ParamLayout lay, FloatBuffer w, int l, KappaWorkspace sc, double p, int mode) {
     double[] g = sc.gout[l + 1];

@@ -5,9 +5,8 @@ import java.nio.FloatBuffer;
 
 /**
  * The p = 2 pass of {@link Kappa} over one dense layer (Path-SGD's κ sweeps, Neyshabur, Salakhutdinov and Srebro, NIPS
- * 2015, Algorithm 1): γ_in(l+1) = W_l² γ_in(l) and γ_out(l) = (W_l²)ᵀ γ_out(l+1) in one read of W_l, in float (SIMD
- * with {@link VectorKappa} when available, several threads on large layers through {@link ChunkJob}) on γ scaled into
- * the float range by a power of two, checked, and recomputed in double where float cannot hold it. The double
+ * 2015, Algorithm 1): γ_in(l+1) = W_l² γ_in(l) and γ_out(l) = (W_l²)ᵀ γ_out(l+1) in one read of W_l, in double (SIMD
+ * with {@link VectorKappa} when available, several threads on large layers through {@link ChunkJob}). The double
  * reference it is tested against is {@link Kappa#materialize}.
  */
 final class KappaPass {
@@ -37,10 +36,12 @@ final class KappaPass {
 
   /**
    * The p = 2 pass over W_l: γ_in(l+1) from γ_in(l), and, when {@code gOut} (γ_out(l+1)) is not null, γ_out(l) in
-   * the same read. With {@code auto} (the default sweep) it runs in float ({@link #floatPass}, SIMD when available,
-   * several threads on large layers) on γ scaled into the float range by a power of two, and the sums are checked;
-   * when the γ do not fit the float range or a check fails the layer is recomputed in double ({@link #doublePass}).
-   * The biases' |b|² are added in double afterwards.
+   * the same read. With {@code auto} (the default sweep) it runs {@link #vectorPass} (SIMD when available, several
+   * threads on large layers); otherwise the scalar reference {@link #doublePass}. Both are in double throughout: a
+   * weight widened to double squares exactly, and every product and sum is scaled exactly by a power-of-two rescaling
+   * of the network as long as no double overflows or underflows (a γ of a network of ordinary depth whose weights
+   * float32 holds stays far inside the double range), so equivalent networks get bit-identical κ up to that scaling.
+   * The biases' |b|² are added afterwards.
    */
   static void squaredPass(ParamLayout lay, FloatBuffer w, int l, KappaWorkspace sc, double[] gOut,
       boolean auto, boolean includeBiases) {
@@ -51,48 +52,8 @@ final class KappaPass {
     double[] a = sc.gin[l];
     double[] next = sc.gin[l + 1];
     double[] prev = gOut == null ? null : sc.gout[l];
-    // γ_in and γ_out into the float range by a power of two each (exact); a layer whose γ do not fit runs in double
-    boolean inputs = l == 0; // γ_in of the inputs is 1 (computeKappa): no scaling, the float ones
-    int ea = !auto ? NO_SCALE : inputs ? 0 : floatScale(a, in);
-    int eg = gOut == null || ea == NO_SCALE ? 0 : floatScale(gOut, out);
-    boolean fast = ea != NO_SCALE && eg != NO_SCALE;
-    if (fast) {
-      float[] af = inputs ? sc.ones : sc.aF;
-      if (!inputs) {
-        double sa = Kappa.pow2(-ea); // exact scalings: the scaled values are normal floats or 0 (floatScale)
-        for (int i = 0; i < in; i++) {
-          af[i] = (float) (a[i] * sa);
-        }
-      }
-      double[] gs = null;
-      if (gOut != null) {
-        gs = sc.gS;
-        double sg = Kappa.pow2(-eg);
-        for (int o = 0; o < out; o++) {
-          gs[o] = gOut[o] * sg;
-        }
-      }
-      floatPass(w, wOff, in, out, sc, af, gs, next, prev);
-      // trust the float sums only where no float overflow can hide in them (they are finite) and where what float
-      // underflow can lose, at most about 2^-148 per term, is below 2^-28 of the sum (they are not too small)
-      double minNext = in * 0x1p-120;
-      for (int o = 0; o < out && fast; o++) {
-        fast = next[o] >= minNext && next[o] <= Float.MAX_VALUE;
-      }
-      double minPrev = out * 0x1p-120;
-      for (int i = 0; prev != null && i < in && fast; i++) {
-        fast = prev[i] >= minPrev && prev[i] < Double.POSITIVE_INFINITY;
-      }
-    }
-    if (fast) {
-      double ua = Kappa.pow2(ea);
-      for (int o = 0; o < out; o++) {
-        next[o] *= ua;
-      }
-      double ug = Kappa.pow2(eg);
-      for (int i = 0; prev != null && i < in; i++) {
-        prev[i] *= ug;
-      }
+    if (auto) {
+      vectorPass(w, wOff, in, out, sc, a, gOut, next, prev);
     } else {
       sc.doubleLayers++;
       doublePass(w, wOff, in, out, sc.row, a, gOut, next, prev);
@@ -105,63 +66,35 @@ final class KappaPass {
     }
   }
 
-  /** {@link #floatScale}'s answer for values the float pass cannot hold. */
-  private static final int NO_SCALE = Integer.MIN_VALUE;
-
   /**
-   * The binary exponent e of max(v[0..n)), so that every v·2^-e is below 2 and the float pass can take it, or {@link
-   * #NO_SCALE} when some non-zero v·2^-e would fall below the normal float range (the values span more than about 2^126)
-   * or some v is not finite. All zeros: 0.
-   */
-  private static int floatScale(double[] v, int n) {
-    double max = 0;
-    double minPos = Double.POSITIVE_INFINITY;
-    boolean finite = true;
-    for (int i = 0; i < n; i++) {
-      double x = v[i];
-      finite &= x >= 0 && x < Double.POSITIVE_INFINITY;
-      max = Math.max(max, x);
-      minPos = x > 0 ? Math.min(minPos, x) : minPos;
-    }
-    if (!finite) {
-      return NO_SCALE;
-    }
-    if (max == 0) {
-      return 0;
-    }
-    int e = Math.max(Double.MIN_EXPONENT + 126, Math.min(Double.MAX_EXPONENT - 1, Math.getExponent(max)));
-    return minPos < Float.MIN_NORMAL * Kappa.pow2(e) ? NO_SCALE : e;
-  }
-
-  /**
-   * The float p = 2 pass over W_l on scaled γ: next[o] = Σ_i w[o,i]² af[i] and, when {@code gs} is not null, prev[i] =
-   * Σ_o w[o,i]² gs[o] (no biases).
+   * The default p = 2 pass over W_l in double: next[o] = Σ_i w[o,i]² a[i] and, when {@code g} is not null, prev[i] =
+   * Σ_o w[o,i]² g[o] (no biases).
    *
    * <p>The rows are cut into fixed chunks ({@link #chunkRows}); each chunk has its own γ_out accumulator, and the
    * accumulators are summed in chunk order, so the result does not depend on how many threads ran or which thread
    * took which chunk: κ, and so training, is bit-reproducible. Large layers ({@link #PARALLEL_THRESHOLD}) are run by
    * the calling thread and up to {@code Blas.threads() − 1} workers of the common fork-join pool, which take chunks
    * from a shared counter: a worker that starts late only takes fewer chunks, the caller never waits for it to
-   * start. The pass streams the weights once and is bound by memory bandwidth (docs/performance.md).
+   * start. The pass streams the weights once (docs/performance.md).
    */
-  private static void floatPass(FloatBuffer w, int wOff, int in, int out, KappaWorkspace sc, float[] af, double[] gs,
+  private static void vectorPass(FloatBuffer w, int wOff, int in, int out, KappaWorkspace sc, double[] a, double[] g,
       double[] next, double[] prev) {
     int rows = chunkRows(out);
     int chunks = (out + rows - 1) / rows;
     int threads = (long) out * in >= PARALLEL_THRESHOLD
         ? Math.min(Math.min(chunks, sc.rowT.length), Math.max(1, io.github.pathsgd.core.tensor.Blas.threads())) : 1;
     if (threads > 1) {
-      new ChunkJob(chunks, (c, slot) -> chunkSq(w, wOff, in, out, rows, c, slot, af, gs, next, sc)).run(threads);
+      new ChunkJob(chunks, (c, slot) -> chunk(w, wOff, in, out, rows, c, slot, a, g, next, sc)).run(threads);
     } else {
       // small layers: this thread, no lambda, nothing allocated
       for (int c = 0; c < chunks; c++) {
-        chunkSq(w, wOff, in, out, rows, c, 0, af, gs, next, sc);
+        chunk(w, wOff, in, out, rows, c, 0, a, g, next, sc);
       }
     }
     if (prev != null) {
       java.util.Arrays.fill(prev, 0, in, 0.0);
       for (int c = 0; c < chunks; c++) {
-        float[] acc = sc.accC[c];
+        double[] acc = sc.accC[c];
         for (int i = 0; i < in; i++) {
           prev[i] += acc[i];
         }
@@ -193,64 +126,34 @@ final class KappaPass {
   }
 
   /** Chunk c (rows [c·rows, (c+1)·rows) ∩ [0, out)) of a p = 2 pass, with its own γ_out accumulator. */
-  private static void chunkSq(FloatBuffer w, int wOff, int in, int out, int rows, int c, int slot, float[] af,
-      double[] gOut, double[] next, KappaWorkspace sc) {
+  private static void chunk(FloatBuffer w, int wOff, int in, int out, int rows, int c, int slot, double[] a,
+      double[] g, double[] next, KappaWorkspace sc) {
     int from = c * rows;
     int to = Math.min(out, from + rows);
-    float[] acc = null;
-    if (gOut != null) {
+    double[] acc = null;
+    if (g != null) {
       acc = sc.accC[c];
-      java.util.Arrays.fill(acc, 0, in, 0f);
+      java.util.Arrays.fill(acc, 0, in, 0.0);
     }
-    rowsSq(w, wOff, in, from, to, af, gOut, next, sc, slot, acc);
-  }
-  /**
-   * Rows [from, to) of a float p = 2 pass: next[o] = Σ_i w[o,i]² a[i] and, when {@code g} is not null,
-   * acc[i] += Σ_o w[o,i]² g[o] over these rows.
-   */
-  private static void rowsSq(FloatBuffer w, int wOff, int in, int from, int to, float[] af, double[] g,
-      double[] next, KappaWorkspace sc, int slot, float[] acc) {
-    if (VECTOR) {
-      VectorKappa.rows(sc.wBytes, wOff, in, from, to, af, g, next, acc);
-    } else {
-      float[] row = sc.rowT[slot];
-      float[] sq = sc.sqT[slot];
-      for (int o = from; o < to; o++) {
-        w.get(wOff + o * in, row, 0, in);
-        for (int i = 0; i < in; i++) {
-          float x = row[i];
-          sq[i] = x * x;
+    if (VECTOR && VectorKappa.doubleKernel()) {
+      VectorKappa.rowsDouble(sc.wBytes, wOff, in, from, to, a, g, next, acc);
+      return;
+    }
+    float[] row = sc.rowT[slot];
+    for (int o = from; o < to; o++) {
+      w.get(wOff + o * in, row, 0, in);
+      double d = 0;
+      double go = g == null ? 0 : g[o];
+      for (int i = 0; i < in; i++) {
+        double x = row[i];
+        double sq = x * x;
+        d = Math.fma(sq, a[i], d);
+        if (acc != null) {
+          acc[i] = Math.fma(sq, go, acc[i]);
         }
-        if (g != null) {
-          float go = (float) g[o];
-          for (int i = 0; i < in; i++) {
-            acc[i] += sq[i] * go;
-          }
-        }
-        next[o] = dot8(sq, af, in);
       }
+      next[o] = d;
     }
-  }
-
-  /** Σ_i x_i y_i with eight independent float accumulators, summed in double. */
-  private static double dot8(float[] x, float[] y, int n) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
-    int i = 0;
-    for (; i + 7 < n; i += 8) {
-      s0 += x[i] * y[i];
-      s1 += x[i + 1] * y[i + 1];
-      s2 += x[i + 2] * y[i + 2];
-      s3 += x[i + 3] * y[i + 3];
-      s4 += x[i + 4] * y[i + 4];
-      s5 += x[i + 5] * y[i + 5];
-      s6 += x[i + 6] * y[i + 6];
-      s7 += x[i + 7] * y[i + 7];
-    }
-    double s = (double) s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7;
-    for (; i < n; i++) {
-      s += (double) x[i] * y[i];
-    }
-    return s;
   }
 
   /** y_i += w_i² s in double. */

@@ -12,13 +12,10 @@ public final class KappaWorkspace {
   final double[][] gin; // gin[i], i = 0..L-1: γ_in of width index i
   final double[][] gout; // gout[i], i = 1..L: γ_out of width index i (gout[0] unused)
   final float[] row;
-  final float[] aF; // γ_in of the layer's inputs, in float
   java.nio.ByteBuffer wBytes; // the parameters' bytes, for the SIMD kernel (set by computeKappa)
   final float[][] rowT; // per thread slot: one row of weights (scalar kernel)
-  final float[][] sqT; // per thread slot: its squares (scalar kernel)
-  final float[][] accC; // per row chunk: the chunk's γ_out accumulator over the layer's inputs, in float
+  final double[][] accC; // per row chunk: the chunk's γ_out accumulator over the layer's inputs
   final double[] colD; // 1/κ_in of one layer
-  final double[] gS; // γ_out of the layer's outputs, scaled by a power of two into the float range
   final double[] kin; // κ_in as stored (Σ_{l<L} n_l: layer l at Kappa.inOffset)
   final double[] kout; // κ_out as stored (Σ_{l<L} n_{l+1}: layer l at Kappa.outOffset)
   final float[] mIn; // mantissas and exponents of κ_in, κ_out on their way to and from the state
@@ -26,7 +23,6 @@ public final class KappaWorkspace {
   final float[] mOut;
   final float[] eOut;
   final double[] stat = new double[2];
-  final float[] ones; // γ_in of the network's inputs, in float
   final double[] kinInv; // 1/κ_in
   final double[] koutInv; // 1/κ_out
   final double[] kinMin; // per layer: the least κ_in of its inputs (kinMax: the largest)
@@ -34,7 +30,7 @@ public final class KappaWorkspace {
   final double[] koutMin; // per layer: the least κ_out of its outputs (koutMax: the largest)
   final double[] koutMax;
   final boolean[] regular; // per layer: no floor needed, every factor representable (Kappa.regular)
-  int doubleLayers; // layers whose p = 2 pass ran in double at the last recomputation
+  int doubleLayers; // layers whose p = 2 pass ran the scalar double reference (Sweep.DOUBLE) at the last recomputation
 
   KappaWorkspace(ParamLayout layout) {
     this.layout = layout;
@@ -52,16 +48,9 @@ public final class KappaWorkspace {
       }
     }
     row = new float[maxIn];
-    aF = new float[maxIn];
     int slots = KappaPass.maxThreads();
     rowT = new float[slots][maxIn];
-    sqT = new float[slots][maxIn];
-    accC = new float[KappaPass.MAX_CHUNKS][maxIn];
-    int widest = 1;
-    for (int l = 0; l < L; l++) {
-      widest = Math.max(widest, layout.out(l));
-    }
-    gS = new double[widest];
+    accC = new double[KappaPass.MAX_CHUNKS][maxIn];
     colD = new double[maxIn];
     kin = new double[Kappa.inOffset(layout, L)];
     kout = new double[Kappa.outOffset(layout, L)];
@@ -70,8 +59,6 @@ public final class KappaWorkspace {
     eIn = new float[kin.length];
     mOut = new float[kout.length];
     eOut = new float[kout.length];
-    ones = new float[layout.width(0)];
-    java.util.Arrays.fill(ones, 1f);
     koutInv = new double[kout.length];
     kinMin = new double[L];
     kinMax = new double[L];
@@ -88,7 +75,11 @@ public final class KappaWorkspace {
     return layout;
   }
 
-  /** Layers whose p = 2 pass ran in double at the last recomputation. */
+  /**
+   * Layers whose p = 2 pass ran the scalar double reference at the last recomputation: every such layer with {@link
+   * io.github.pathsgd.core.optim.PathSgdOptions.Sweep#DOUBLE}, none with the default sweep (whose pass is in double
+   * too, with SIMD).
+   */
   public int doubleLayers() {
     return doubleLayers;
   }

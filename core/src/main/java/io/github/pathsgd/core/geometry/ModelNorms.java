@@ -19,7 +19,8 @@ import java.util.List;
  *   path_norm_1, path_norm_2, path_norm_inf  φ_1, φ_2, φ_∞                    (biases as edges from a constant-1 unit)
  *   l2_norm                                 μ_{2,2} = ( Σ_v Σ_{u→v} w_{u→v}² )^{1/2}   (biases included)
  *   max_unit_norm                           μ_{2,∞} = max_v ( Σ_{u→v} w_{u→v}² )^{1/2}  (biases included)
- *   spectral_norm_product                   Π_l ‖W_l‖₂                          (weight matrices only)
+ *   spectral_norm_product                   Π_l ‖W_l‖₂                          (weight matrices only; a
+ *                                           convolution's operator norm on its input size)
  * </pre>
  *
  * <p>Biases count as the incoming edge of a unit from the constant-1 unit in the path and group norms, as {@code
@@ -55,8 +56,9 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
    * The six norms of any network: {@link #of(Mlp)} for a fully connected one; for a network of layers, φ_p through the
    * layers' sweeps ({@link LayerKappa#phi}, tied edges unrolled), and the group norms and spectral norms over each
    * parameterized layer's weight matrix [out, in·kh·kw] (a convolution's filters as rows, each filter and its bias
-   * counted once, not once per position): μ_{2,∞} is then the largest filter norm, and the spectral norm that of the
-   * reshaped filter matrix, a common proxy that is not the convolution operator's own norm.
+   * counted once, not once per position): μ_{2,∞} is then the largest filter norm. The spectral norm of a convolution
+   * is its operator norm on the layer's input size (stride and padding included, {@link ConvOperator}), not the norm
+   * of the reshaped filter matrix; it depends on that input size.
    */
   public static ModelNorms of(Network net) {
     if (net instanceof Mlp m) {
@@ -84,12 +86,25 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
         sq += unit;
         maxUnit = Math.max(maxUnit, unit);
       }
-      spectral *= SpectralNorm.of(w, off, rows, cols);
+      spectral *= spectral(l, w);
     }
     var layers = ln.layers();
     return new ModelNorms(LayerKappa.phi(layers, ln.params(), 1, true), LayerKappa.phi(layers, ln.params(), 2, true),
         LayerKappa.phi(layers, ln.params(), Double.POSITIVE_INFINITY, true), Math.sqrt(sq), Math.sqrt(maxUnit),
         spectral);
+  }
+
+  /**
+   * ‖W‖₂ of one parameterized layer of a {@link LayerNet} (its parameters in {@code params}): for a convolution its
+   * operator norm on the layer's input size ({@link ConvOperator}), else the largest singular value of its [out, in]
+   * weight matrix; biases left out.
+   */
+  public static double spectral(Layer l, FloatBuffer params) {
+    if (l instanceof Conv2d conv) {
+      return SpectralNorm.of(new ConvOperator(conv, params));
+    }
+    int rows = l.paramSize() / (l.in() + 1);
+    return SpectralNorm.of(params, l.paramOffset(), rows, l.paramSize() / rows - 1);
   }
 
   /** The values in the order of {@link #NAMES}. */

@@ -18,7 +18,6 @@ public final class FoldedStep {
   private final double[][] cols; // cols[l]: c_l, length in(l)
   private float alpha = 1f;
   private boolean scaled;
-  private boolean exact;
 
   public FoldedStep(ParamLayout layout) {
     this.layout = layout;
@@ -35,11 +34,10 @@ public final class FoldedStep {
     return layout;
   }
 
-  /** α ← 1, no row or column scales, not exact. */
+  /** α ← 1, no row or column scales. */
   public void reset() {
     alpha = 1f;
     scaled = false;
-    exact = false;
   }
 
   /** α ← α · (float) s. */
@@ -58,13 +56,12 @@ public final class FoldedStep {
   }
 
   /**
-   * The row and column scales are set. With {@code exactScales} the scaled errors and inputs are always formed in
-   * double and rounded once ({@link RankOne#scaleRowsBy}), so that two networks that differ by a power-of-two
-   * rescaling take bit-identical steps whatever the range of their factors.
+   * The row and column scales are set. The scaled errors and inputs are formed in double and rounded once ({@link
+   * RankOne#scaleRowsBy}), so that two networks that differ by a power-of-two rescaling take bit-identical steps
+   * whatever the range of their factors.
    */
-  public void markScaled(boolean exactScales) {
+  public void markScaled() {
     scaled = true;
-    exact = exactScales;
   }
 
   public float alpha() {
@@ -73,10 +70,6 @@ public final class FoldedStep {
 
   public boolean scaled() {
     return scaled;
-  }
-
-  public boolean exact() {
-    return exact;
   }
 
   double[][] rows() {

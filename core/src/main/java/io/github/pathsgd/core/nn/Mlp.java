@@ -143,8 +143,9 @@ public final class Mlp implements Network {
    *
    * <p>The scales are doubles: a rescaled network's 1/κ factors can lie outside the float range (1/κ_out of a unit
    * rescaled by c grows as c²), while the scaled errors r_l ⊙ dZ_l and inputs X_l ⊙ c_l, and the update, are of
-   * the size of the network's own numbers; a layer whose factors float cannot hold forms them in double ({@link
-   * RankOne#scaleRowsBy}).
+   * the size of the network's own numbers; they are formed in double and rounded once ({@link RankOne#scaleRowsBy}),
+   * the same rule whatever the range, so that two networks that differ by a power-of-two rescaling take bit-identical
+   * steps.
    *
    * @param f the fold: α = −lr, and r_l, c_l when {@link FoldedStep#scaled()} (else ones)
    */
@@ -163,7 +164,6 @@ public final class Mlp implements Network {
     float lr = -f.alpha();
     double[][] rowScale = f.rows();
     double[][] colScale = f.cols();
-    boolean exactScales = f.exact();
     int L = layout.layers();
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layout.outputs(), ws.deltas[L], ws.lossOut);
     double loss = ws.lossOut[0] / B;
@@ -182,13 +182,13 @@ public final class Mlp implements Network {
       }
       // the loops are small methods of Layers: each compiles on its own, hot from the first steps
       if (rowScale != null) {
-        RankOne.scaleRowsBy(dz, B, O, rowScale[l], dz, ws.blockTmp(), ws.scaleTmp, exactScales);
+        RankOne.scaleRowsBy(dz, B, O, rowScale[l], dz, ws.blockTmp());
       }
       Layers.biasSgdStep(params, layout.biasOffset(l), dz, B, O, lr, ws.biasSum);
       Tensor x = ws.acts[l];
       // skipped where every factor is 1, as for the inputs of layer 0 (κ_in of an input unit is γ_in^{2/p} = 1)
       if (colScale != null && !RankOne.allOnes(colScale[l], I)) {
-        RankOne.scaleRowsBy(x, B, I, colScale[l], ws.scratch, ws.blockTmp(), ws.scaleTmp, exactScales);
+        RankOne.scaleRowsBy(x, B, I, colScale[l], ws.scratch, ws.blockTmp());
         x = ws.scratch;
       }
       io.github.pathsgd.core.tensor.Blas.sgemm(true, false, O, I, B, -lr, dz, 0, O, x, 0, I, 1f, params,

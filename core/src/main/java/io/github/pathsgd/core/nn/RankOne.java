@@ -25,27 +25,20 @@ public final class RankOne {
   }
 
   /**
-   * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}; {@code out} may be {@code x}. s need not be
-   * representable in float: when every s[n] is 0 or a normal float, the product is taken in float with s rounded to
-   * float (two roundings; a SIMD pass, or a loop the JIT vectorizes); otherwise, and always when {@code exact}, in
-   * double, rounded once. Either way the result is exactly scaled under a power-of-two scaling of x or s. Without
-   * SIMD the matrix goes through {@code tmp} by bulk copies, so the loops run on arrays.
+   * Scales every row by a vector: {@code out[b, n] = x[b, n] · s[n]}, the product in double and rounded to float
+   * once; {@code out} may be {@code x}. s need not be representable in float. The result is exactly scaled under a
+   * power-of-two scaling of x or s (unless it falls below the normal float range), whatever the range of s: one
+   * rounding rule for every range, so that two networks that differ by a power-of-two rescaling take bit-identical
+   * steps. A SIMD pass on the direct buffers when the JVM has the Vector API ({@link VectorScale}); otherwise the
+   * matrix goes through {@code tmp} by bulk copies, so the loop runs on arrays; both compute the same values.
    *
    * <pre>
-   * x, out are (B, N); s is (N); tmp is scratch of at least B·N floats, sf of at least N
+   * x, out are (B, N); s is (N); tmp is scratch of at least B·N floats
    * </pre>
    */
-  public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out, float[] tmp, float[] sf,
-      boolean exact) {
-    boolean single = !exact;
-    for (int n = 0; n < N; n++) {
-      float f = (float) s[n];
-      float a = Math.abs(f);
-      single &= f == 0 ? s[n] == 0 : a >= Float.MIN_NORMAL && a <= Float.MAX_VALUE;
-      sf[n] = f;
-    }
-    if (single && VECTOR) {
-      VectorScale.scaleRows(x.bytes(), out.bytes(), B, N, sf); // one SIMD pass on the direct buffers
+  public static void scaleRowsBy(Tensor x, int B, int N, double[] s, Tensor out, float[] tmp) {
+    if (VECTOR && VectorScale.doubleKernel()) {
+      VectorScale.scaleRowsDouble(x.bytes(), out.bytes(), B, N, s); // one SIMD pass on the direct buffers
       return;
     }
     FloatBuffer xb = x.buffer();
@@ -53,19 +46,9 @@ public final class RankOne {
     int n = B * N;
     xb.get(0, tmp, 0, n); // one bulk copy each way: per-row copies of short rows cost more than the arithmetic
     for (int row = 0; row < n; row += N) {
-      if (single) {
-        scaleRow(tmp, row, sf, N);
-      } else {
-        scaleRow(tmp, row, s, N);
-      }
+      scaleRow(tmp, row, s, N);
     }
     ob.put(0, tmp, 0, n);
-  }
-
-  private static void scaleRow(float[] t, int off, float[] s, int n) {
-    for (int i = 0; i < n; i++) {
-      t[off + i] *= s[i];
-    }
   }
 
   private static void scaleRow(float[] t, int off, double[] s, int n) {

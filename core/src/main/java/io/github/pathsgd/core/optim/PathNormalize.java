@@ -111,7 +111,7 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
     for (int l = 0, L = ((ParamLayout) s.layout()).layers(); l < L; l++) {
       Kappa.inverses(sc, l, f.rowScale(l), f.colScale(l));
     }
-    f.markScaled(opt.sweep() == PathSgdOptions.Sweep.DOUBLE);
+    f.markScaled();
     s.clamped = 0;
     return true;
   }

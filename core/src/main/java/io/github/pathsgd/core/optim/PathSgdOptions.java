@@ -24,19 +24,18 @@ package io.github.pathsgd.core.optim;
  *     Σ (g⊘κ)²) is computed and stored (state scalar {@code ratio}, {@link PathNormalizeState#ratio()}), and every step's direction g⊘κ is multiplied by
  *     it. Because ‖g‖ is not rescaling invariant, this breaks exact invariance (equivalent networks get different
  *     global step sizes).
- * @param sweep how the p = 2 pass reads the weights: {@link Sweep#AUTO} (default) in float, with SIMD, falling back
- *     to double for any layer whose γ or squared weights the float range cannot hold; {@link Sweep#DOUBLE} always in
- *     double, and the fused step's scaled errors and inputs in double too (slower; a reference, and bit-exact
- *     rescaling checks that need both networks on one kernel). Other p always run in double.
+ * @param sweep how the p = 2 pass reads the weights: {@link Sweep#AUTO} (default) in double with SIMD; {@link
+ *     Sweep#DOUBLE} in double in the scalar reference loop (slower; a reference). Both are bit-exact under
+ *     power-of-two rescalings ({@link io.github.pathsgd.core.geometry.Kappa}). Other p always run in double.
  */
 public record PathSgdOptions(double p, boolean includeBiases, int recomputeEvery, double absoluteFloor,
     double relativeFloor, boolean ratio, Sweep sweep) {
 
   /** How the p = 2 pass of κ reads the weights. */
   public enum Sweep {
-    /** In float (SIMD when the JVM has the Vector API), each layer checked, and in double where float cannot hold it. */
+    /** In double, with SIMD when the JVM has the Vector API. */
     AUTO,
-    /** Always in double. */
+    /** In double, in the scalar reference loop. */
     DOUBLE
   }
 

@@ -11,7 +11,9 @@ import java.nio.FloatBuffer;
  * invariant subspace is found (β_k = 0), or after min(rows, cols, {@link #MAX_STEPS}) steps. The start vector is
  * fixed (Aᵀz for a fixed z, so it lies in A's row space), so the result is reproducible bit for bit.
  *
- * <p>Cost: two passes over W per step, usually 20–60 steps; the oracle in the tests is LAPACK's dgesvd.
+ * <p>Cost: two passes over W per step, usually 20–60 steps; the oracle in the tests is LAPACK's dgesvd. {@link
+ * #of(Operator)} runs the same iteration on any linear map given by its action and its transpose's (a convolution's
+ * operator norm, {@code core.geometry.ConvOperator}).
  */
 public final class SpectralNorm {
   /** The most Lanczos steps taken. */
@@ -19,26 +21,95 @@ public final class SpectralNorm {
 
   private SpectralNorm() {}
 
+  /**
+   * Doubles the Lanczos vectors may hold at most ({@code (k + 1)·cols + k·rows} for k steps, 32 MiB): a large operator
+   * (a convolution over a large image) takes fewer than {@link #MAX_STEPS} steps rather than more memory.
+   */
+  public static final long MAX_STORED = 1L << 22;
+
+  /**
+   * A linear map A from R^cols to R^rows, given by its action and its transpose's (for an operator that is never
+   * formed as a matrix, such as a convolution).
+   */
+  public interface Operator {
+    int rows();
+
+    int cols();
+
+    /** y ← A x (x of length cols, y of length rows, overwritten). */
+    void apply(double[] x, double[] y);
+
+    /** x ← Aᵀ y (y of length rows, x of length cols, overwritten). */
+    void applyTransposed(double[] y, double[] x);
+  }
+
   /** σ_max of the {@code rows × cols} row-major matrix at float offset {@code off} of {@code w}. */
   public static double of(FloatBuffer w, int off, int rows, int cols) {
     if (rows <= 0 || cols <= 0) {
       return 0;
     }
-    int kMax = Math.min(Math.min(rows, cols), MAX_STEPS);
+    return of(new Operator() {
+      @Override
+      public int rows() {
+        return rows;
+      }
+
+      @Override
+      public int cols() {
+        return cols;
+      }
+
+      @Override
+      public void apply(double[] x, double[] y) {
+        for (int r = 0; r < rows; r++) {
+          double s = 0;
+          int base = off + r * cols;
+          for (int c = 0; c < cols; c++) {
+            s += w.get(base + c) * x[c];
+          }
+          y[r] = s;
+        }
+      }
+
+      @Override
+      public void applyTransposed(double[] y, double[] x) {
+        java.util.Arrays.fill(x, 0.0);
+        for (int r = 0; r < rows; r++) {
+          double ur = y[r];
+          int base = off + r * cols;
+          for (int c = 0; c < cols; c++) {
+            x[c] += w.get(base + c) * ur;
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * σ_max of a linear operator, by the iteration of the class comment on A and Aᵀ: at most min(rows, cols, {@link
+   * #MAX_STEPS}) steps, and fewer when {@link #MAX_STORED} doubles would not hold that many Lanczos vectors (then the
+   * result is σ_max(B_k) of the last step, which increases towards σ_max(A)).
+   */
+  public static double of(Operator a) {
+    int rows = a.rows();
+    int cols = a.cols();
+    if (rows <= 0 || cols <= 0) {
+      return 0;
+    }
+    long byMemory = Math.max(1, (MAX_STORED - cols) / ((long) rows + cols));
+    int kMax = (int) Math.min(Math.min(Math.min(rows, cols), MAX_STEPS), byMemory);
     double[][] vs = new double[kMax + 1][];
     double[][] us = new double[kMax][];
     double[] alpha = new double[kMax];
     double[] beta = new double[kMax];
     // start in the row space of A, v = Aᵀz for a fixed z, so that min(rows, cols) steps span all of it: exact (up to
     // rounding) when the iteration runs to the end
-    double[] v = new double[cols];
+    double[] z = new double[rows];
     for (int r = 0; r < rows; r++) {
-      double z = 1.0 + 0.5 * Math.sin(1.0 + 0.7 * r); // fixed; generically not orthogonal to any singular vector
-      int base = off + r * cols;
-      for (int c = 0; c < cols; c++) {
-        v[c] += w.get(base + c) * z;
-      }
+      z[r] = 1.0 + 0.5 * Math.sin(1.0 + 0.7 * r); // fixed; generically not orthogonal to any singular vector
     }
+    double[] v = new double[cols];
+    a.applyTransposed(z, v);
     if (normalize(v) == 0) {
       for (int i = 0; i < cols; i++) {
         v[i] = 1.0 + 0.5 * Math.sin(1.0 + 0.7 * i);
@@ -50,14 +121,7 @@ public final class SpectralNorm {
     for (int k = 0; k < kMax; k++) {
       // u = A v_k − β_{k−1} u_{k−1}, reorthogonalized against u_0..u_{k−1}
       double[] u = new double[rows];
-      for (int r = 0; r < rows; r++) {
-        double s = 0;
-        int base = off + r * cols;
-        for (int c = 0; c < cols; c++) {
-          s += w.get(base + c) * vs[k][c];
-        }
-        u[r] = s;
-      }
+      a.apply(vs[k], u);
       for (int j = 0; j < k; j++) {
         subtractProjection(u, us[j]);
       }
@@ -69,13 +133,7 @@ public final class SpectralNorm {
       }
       // v = Aᵀ u_k − α_k v_k, reorthogonalized against v_0..v_k
       double[] nv = new double[cols];
-      for (int r = 0; r < rows; r++) {
-        double ur = u[r];
-        int base = off + r * cols;
-        for (int c = 0; c < cols; c++) {
-          nv[c] += w.get(base + c) * ur;
-        }
-      }
+      a.applyTransposed(u, nv);
       for (int j = 0; j <= k; j++) {
         subtractProjection(nv, vs[j]);
       }

@@ -12,8 +12,9 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Where and with what a result was produced: version, git commit, JVM, OS, CPU, BLAS and threads, and the OpenBLAS
- * kernel ({@link BlasKernel}: {@code blas_core} in use, {@code blas_core_detected} the one this CPU gets without
+ * Where and with what a result was produced: version, git commit of the build ({@code git_commit}, {@link
+ * #buildCommit}) and of the checkout the process runs in ({@code checkout_commit}, {@link #checkoutCommit}), JVM, OS,
+ * CPU, BLAS and threads, and the OpenBLAS kernel ({@link BlasKernel}: {@code blas_core} in use, {@code blas_core_detected} the one this CPU gets without
  * {@code OPENBLAS_CORETYPE}, {@code openblas_coretype_env} and {@code openblas_l2_size_env}, null when unset).
  */
 public final class Provenance {
@@ -36,8 +37,38 @@ public final class Provenance {
     return "dev";
   }
 
-  /** The git commit of the working directory's repository, or "unknown". */
-  public static String gitCommit() {
+  /** The resource the build writes the commit it was made from into (experiments/pom.xml, maven-antrun-plugin). */
+  static final String BUILD_COMMIT_RESOURCE = "/io/github/pathsgd/experiments/build-commit.properties";
+
+  /**
+   * The git commit this build of pathsgd was made from, recorded in the jar when it was built: the checkout's HEAD at
+   * build time, with {@code -dirty} when tracked files differed from it, or "unknown" when the build did not run in a
+   * git checkout (or the resource is missing). A run's {@code provenance.git_commit}: the code that trained it,
+   * whatever checkout the run starts in.
+   */
+  public static String buildCommit() {
+    try (InputStream in = Provenance.class.getResourceAsStream(BUILD_COMMIT_RESOURCE)) {
+      if (in != null) {
+        Properties p = new Properties();
+        p.load(in);
+        String v = p.getProperty("commit", "").trim();
+        if (v.matches("[0-9a-f]{40}(-dirty)?")) {
+          return v;
+        }
+      }
+    } catch (IOException ignored) {
+      // fall through
+    }
+    return "unknown";
+  }
+
+  /**
+   * The HEAD of the git checkout the process runs in (its working directory), with {@code -dirty} when tracked files
+   * differ from it, or "unknown" (not in a checkout, or no git); {@code PATHSGD_GIT_COMMIT}, when set, is taken
+   * instead. A run's {@code provenance.checkout_commit}; it need not be the commit of the jar ({@link #buildCommit}),
+   * e.g. when a script copies one jar and runs it from a checkout that has moved on.
+   */
+  public static String checkoutCommit() {
     String env = System.getenv("PATHSGD_GIT_COMMIT");
     if (env != null && !env.isBlank()) {
       return env.trim();
@@ -81,7 +112,8 @@ public final class Provenance {
   public static Map<String, Object> machine() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("pathsgd_version", version());
-    m.put("git_commit", gitCommit());
+    m.put("git_commit", buildCommit());
+    m.put("checkout_commit", checkoutCommit());
     m.put("java_version", System.getProperty("java.version"));
     m.put("java_vm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
     m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
