@@ -136,10 +136,10 @@ final class ExperimentsCommand implements Runnable {
         throw new IllegalArgumentException("--seeds: expected K >= 1, got " + seeds);
       }
       List<String> all = withMaxRuns(sets, maxRuns);
-      SweepSpec spec = SweepSpec.load(name, all);
+      SweepSpec spec = SweepSpec.load(name, all, scale);
       spec.scale(scale);
       if (!sets.isEmpty()) {
-        spec.checkOverrides(SweepSpec.load(name, withMaxRuns(List.of(), maxRuns)), sets, scale);
+        spec.checkOverrides(SweepSpec.load(name, withMaxRuns(List.of(), maxRuns), scale), sets, scale);
       }
       spec.checkPlanned(scale, seeds, name); // the plan is bounded (--max-runs): refused before any work
       int k = 0;

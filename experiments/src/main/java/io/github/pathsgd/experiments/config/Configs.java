@@ -182,24 +182,24 @@ public final class Configs {
    * tags, so the value would be read as if the tag were not there.
    */
   private static void refuseTags(byte[] bytes, String source) {
-    try (com.fasterxml.jackson.core.JsonParser p = YAML.getFactory().createParser(bytes)) {
-      while (p.nextToken() != null) {
-        Object id = p.getTypeId();
-        String tag = id == null ? null : id.toString();
+    Iterable<org.yaml.snakeyaml.events.Event> events = new org.yaml.snakeyaml.Yaml(loaderOptions())
+        .parse(new java.io.InputStreamReader(new java.io.ByteArrayInputStream(bytes), StandardCharsets.UTF_8));
+    try {
+      for (org.yaml.snakeyaml.events.Event e : events) {
+        String tag = e instanceof org.yaml.snakeyaml.events.ScalarEvent sc ? sc.getTag()
+            : e instanceof org.yaml.snakeyaml.events.CollectionStartEvent cs ? cs.getTag() : null;
         if (tag != null && !CORE_TAGS.contains(tag)) {
-          JsonLocation at = p.currentTokenLocation();
           String shown = tag.startsWith("tag:yaml.org,2002:") ? "!!" + tag.substring("tag:yaml.org,2002:".length())
-              : "!" + tag;
+              : tag;
+          org.yaml.snakeyaml.error.Mark at = e.getStartMark();
           throw new ConfigException(source, "unknown YAML tag '" + (shown.length() > 60 ? shown.substring(0, 60)
-              + "..." : shown) + "'" + (at == null || at.getLineNr() < 0 ? "" : " (line " + at.getLineNr()
-              + ", column " + at.getColumnNr() + ")") + "; expected plain values (the only tags read are the core "
-              + "schema's: !!str, !!int, !!float, !!bool, !!null, !!seq, !!map)");
+              + "..." : shown) + "'" + (at == null ? "" : " (line " + (at.getLine() + 1) + ", column "
+              + (at.getColumn() + 1) + ")") + "; expected plain values (the only tags read are the core schema's: "
+              + "!!str, !!int, !!float, !!bool, !!null, !!seq, !!map)");
         }
       }
-    } catch (JsonProcessingException e) {
-      throw new ConfigException(source, syntax(e));
-    } catch (IOException e) {
-      throw new ConfigException(source, "cannot read: " + e.getMessage());
+    } catch (org.yaml.snakeyaml.error.YAMLException e) {
+      // not valid YAML: the parse that follows reports it, with its line and column, in the usual words
     }
   }
 
