@@ -17,7 +17,7 @@ import java.util.Set;
  *     cifar100-coarse, svhn-extra), matched in any case and resolved to lower case; anything else is the path of the
  *     user's own data and is kept exactly as written, case included ({@link #datasetName})
  * @param dataDir the data folder (null: $PATHSGD_DATA, then ~/.pathsgd/data)
- * @param hidden hidden-layer widths, e.g. [4000, 4000]
+ * @param hidden hidden-layer widths, e.g. [4000, 4000]; at most {@link #MAX_LAYERS} of them
  * @param optimizer sgd, adagrad or path-sgd
  * @param lr the step size η
  * @param momentum heavy-ball momentum μ (PyTorch convention), 0 for none; composes with every optimizer
@@ -57,7 +57,8 @@ import java.util.Set;
  *     times max(initial training loss, ln of the class count) stops with status diverged, as for a NaN loss (default
  *     1000; 0 = off, only NaN and infinity)
  * @param layers a network of layers instead of {@code hidden}: a {@code LayerSpec} such as {@code
- *     conv(16,3,pad=1),avgpool(2),dense(128)}, as one string or a list of items (joined with commas); resolved to the
+ *     conv(16,3,pad=1),avgpool(2),dense(128)}, as one string or a list of items (joined with commas; at most {@link
+ *     #MAX_LAYERS} items); resolved to the
  *     spec's canonical text; the input shape comes from the data set and the output layer is added. Unset (null, the
  *     default): the fully connected network of {@code hidden}; not hashed then, so existing run ids stay
  * @param initModel start from this safetensors model instead of a fresh initialization (unset by default): pathsgd or
