@@ -822,8 +822,8 @@ public record SweepSpec(
       }
       throw new ConfigException("per_class_train", "scale " + scale + " of " + name + " is sized for " + String.join(
           ", ", own) + "; with the data set " + d + " from --set nothing limits its training set, so its runs would "
-          + "train on every image; expected --set base.per_class_train=N (images per class, e.g. 700 for about "
-          + "7,000) or --set dataset_overrides." + d + ".per_class_train=N, or a larger scale (medium, paper)");
+          + "train on every image; expected --set base.per_class_train=N (images per class, e.g. 800: 8,000 "
+          + "images of 10 classes) or --set dataset_overrides." + d + ".per_class_train=N, or a larger scale (medium, paper)");
     }
   }
 
