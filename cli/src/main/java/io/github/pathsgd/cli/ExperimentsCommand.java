@@ -28,6 +28,19 @@ final class ExperimentsCommand implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** The overrides with {@code max_runs=N} added for {@code --max-runs N}. */
+  static List<String> withMaxRuns(List<String> sets, Long maxRuns) {
+    if (maxRuns == null) {
+      return sets;
+    }
+    if (maxRuns < 1) {
+      throw new IllegalArgumentException("--max-runs: expected N >= 1, got " + maxRuns);
+    }
+    List<String> out = new ArrayList<>(sets);
+    out.add("max_runs=" + maxRuns);
+    return out;
+  }
+
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List the presets and their scales.")
   static final class ListCommand implements Callable<Integer> {
     @Override
@@ -59,8 +72,12 @@ final class ExperimentsCommand implements Runnable {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override a key (repeatable), see 'run'")
     List<String> sets = new ArrayList<>();
 
+    @Option(names = "--max-runs", paramLabel = "N", description = "the most runs a scale may plan, see 'run'")
+    Long maxRuns;
+
     @Override
     public Integer call() {
+      sets = withMaxRuns(sets, maxRuns);
       if (sets.isEmpty()) {
         SweepSpec.load(name, List.of()); // validates a file
         System.out.print(SweepSpec.sourceText(name));
@@ -83,8 +100,14 @@ final class ExperimentsCommand implements Runnable {
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
         description = {"override a key of the sweep (repeatable): dotted keys, YAML values, e.g. base.epochs=3,",
-          "grid.dataset=[fashion-mnist], scales.quick.base.hidden=[256,256]; a scale's base wins over base"})
+          "grid.dataset=[fashion-mnist], scales.quick.base.hidden=[256,256]; a top-level key (base.K, grid.K, ...)",
+          "is the value of every run at every scale: it replaces the scales' own values of K"})
     List<String> sets = new ArrayList<>();
+
+    @Option(names = "--max-runs", paramLabel = "N",
+        description = "the most runs the scale may plan (default " + SweepSpec.DEFAULT_MAX_RUNS + ", or the sweep "
+            + "file's max_runs); a larger plan is refused before any run")
+    Long maxRuns;
 
     @Option(names = "--scale", required = true, description = "smoke (seconds), quick (minutes), medium (hours) or paper (the chapter)")
     String scale;
@@ -110,20 +133,16 @@ final class ExperimentsCommand implements Runnable {
 
     @Override
     public Integer call() {
-      SweepSpec spec = SweepSpec.load(name, sets);
-      spec.scale(scale);
-      for (String set : sets) {
-        String key = set.substring(0, Math.max(0, set.indexOf('='))).strip();
-        if (key.startsWith("base.")) {
-          SweepSpec.Scale sc = spec.scale(scale);
-          String k0 = key.substring("base.".length());
-          if (sc.base() != null && sc.base().containsKey(k0)) {
-            System.err.println("note: --set " + key + " is overridden at scale " + scale + " by scales." + scale
-                + ".base." + k0 + " = " + sc.base().get(k0) + "; use --set scales." + scale + ".base." + k0
-                + "=... to change it there");
-          }
-        }
+      if (seeds < 1) {
+        throw new IllegalArgumentException("--seeds: expected K >= 1, got " + seeds);
       }
+      List<String> all = withMaxRuns(sets, maxRuns);
+      SweepSpec spec = SweepSpec.load(name, all, scale);
+      spec.scale(scale);
+      if (!sets.isEmpty()) {
+        spec.checkOverrides(SweepSpec.load(name, withMaxRuns(List.of(), maxRuns), scale), sets, scale);
+      }
+      spec.checkPlanned(scale, seeds, name); // the plan is bounded (--max-runs): refused before any work
       int k = 0;
       int n = 1;
       if (shard != null) {
@@ -146,6 +165,7 @@ final class ExperimentsCommand implements Runnable {
         o = o.withListeners(run -> sweepProgress(System.out, run, runner[0].plannedRuns(), true));
       }
       runner[0] = new SweepRunner(spec, scale, seeds, o);
+      System.out.println(planLine(spec, scale, seeds));
       SweepRunner.Outcome r = runner[0].run();
       System.out.printf("pathsgd experiments run %s --scale %s: %d runs planned, %d trained (%d diverged%s), "
           + "%d already done, %d without data%s%s%s; results in %s%n", name, scale, r.planned(), r.trained(),
@@ -161,6 +181,21 @@ final class ExperimentsCommand implements Runnable {
             + String.join("; ", r.failed()));
       }
       return 0;
+    }
+
+    /**
+     * What the sweep is about to do, printed before it starts: how many runs it plans (at most, with a step-size
+     * selection) and the data sets they train on.
+     */
+    static String planLine(SweepSpec spec, String scale, int seeds) {
+      SweepSpec.StepSize st = spec.stepSize(scale);
+      long points = spec.gridPoints(scale);
+      String runs = st == null ? spec.plannedRuns(scale, seeds) + " runs"
+          : "up to " + spec.plannedRuns(scale, seeds) + " runs (" + points * st.alphas().size()
+              + " step-size selection runs, then up to " + points * seeds + " retraining runs)";
+      return "pathsgd experiments run " + spec.name() + " --scale " + scale + ": plans " + runs
+          + (spec.noiseFloor(scale) != null ? " and the noise-floor runs" : "") + " on "
+          + String.join(", ", spec.datasets(scale));
     }
 
     /**

@@ -43,8 +43,9 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--config", paramLabel = "FILE", description = "YAML or JSON run config; flags override its keys")
   Path config;
 
-  @Option(names = "--dataset", description = "mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn (default "
-      + Defaults.DATASET + ")")
+  @Option(names = "--dataset", description = "mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn (in any "
+      + "case; default " + Defaults.DATASET + "), or the path of your own data (.npz, a folder of .npy files or an image "
+      + "folder), read exactly as written")
   String dataset;
 
   @Option(names = "--data-dir", paramLabel = "DIR",

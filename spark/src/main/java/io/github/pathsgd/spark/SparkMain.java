@@ -101,9 +101,13 @@ public final class SparkMain implements Runnable {
 
     @Override
     public Integer call() {
-      SweepSpec sweep = SweepSpec.load(name, sets);
-      checkOutputs(out);
+      SweepSpec sweep = SweepSpec.load(name, sets, scale);
       sweep.scale(scale); // an unknown scale refused before Spark starts
+      if (!sets.isEmpty()) { // as experiments run: a --set that cannot reach its runs, or unsizes a small scale
+        sweep.checkOverrides(SweepSpec.load(name, java.util.List.of(), scale), sets, scale);
+      }
+      sweep.checkPlanned(scale, seeds, name); // refused by count before Spark starts
+      checkOutputs(out);
       SparkConf conf = new SparkConf().setAppName("pathsgd " + sweep.name() + " --scale " + scale);
       if (master != null) {
         conf.setMaster(master);

@@ -62,6 +62,14 @@ public final class LayerSpec {
     }
   }
 
+  /**
+   * The most items a spec may have, and the most hidden layers of a fully connected network ({@code hidden}): far
+   * beyond any network worth training, and refused before any item is parsed or any layer built.
+   */
+  public static final int MAX_LAYERS = 1000;
+  /** The largest number an item's argument may be (sizes, strides, padding): nine digits. */
+  public static final int MAX_ARGUMENT = 999_999_999;
+
   private static final Pattern ITEM = Pattern.compile("([a-z0-9_]+)\\s*(?:\\((.*)\\))?", Pattern.DOTALL);
   private static final Pattern KERNEL = Pattern.compile("(\\d+)(?:x(\\d+))?");
 
@@ -110,7 +118,11 @@ public final class LayerSpec {
       throw new IllegalArgumentException("layers: empty list; expected e.g. conv(16,3,pad=1),avgpool(2),dense(128)");
     }
     List<Item> items = new ArrayList<>();
-    for (String token : split(text)) {
+    List<String> tokens = split(text);
+    if (tokens.size() > MAX_LAYERS) {
+      throw new IllegalArgumentException("layers: expected at most " + MAX_LAYERS + " items, got " + tokens.size());
+    }
+    for (String token : tokens) {
       items.add(item(token));
     }
     return new LayerSpec(items);
@@ -239,10 +251,15 @@ public final class LayerSpec {
   }
 
   private static int nonNegative(String token, String s, String what, String usage) {
-    if (!s.matches("\\d{1,9}")) {
+    if (!s.matches("\\d+")) {
       throw bad(token, usage + " (" + what + " '" + s + "' is not a non-negative integer)");
     }
-    return Integer.parseInt(s);
+    String digits = s.replaceFirst("^0+(?=\\d)", "");
+    if (digits.length() > 9) {
+      throw bad(token, usage + " with " + what + " at most " + MAX_ARGUMENT + " (got " + (digits.length() > 30
+          ? digits.substring(0, 30) + "..., " + digits.length() + " digits" : digits) + ")");
+    }
+    return Integer.parseInt(digits);
   }
 
   private static IllegalArgumentException bad(String token, String expected) {

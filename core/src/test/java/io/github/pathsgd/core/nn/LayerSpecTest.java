@@ -134,6 +134,30 @@ class LayerSpecTest {
     }
   }
 
+  /** Issue 23: a number too large for the grammar is called too large (it is a non-negative integer). */
+  @Test
+  void numbersPastTheBoundAreNamedWithTheBound() {
+    String usage = "expected conv(FILTERS,KERNEL[,stride=S][,pad=P]), KERNEL as K or KHxKW";
+    assertThatThrownBy(() -> LayerSpec.parse("conv(2147483647,3)")).hasMessage("layers: 'conv(2147483647,3)': "
+        + usage + " with FILTERS at most 999999999 (got 2147483647)");
+    assertThatThrownBy(() -> LayerSpec.parse("conv(8,3,pad=99999999999999999999)")).hasMessage("layers: "
+        + "'conv(8,3,pad=99999999999999999999)': " + usage + " with pad at most 999999999 (got 99999999999999999999)");
+    assertThatThrownBy(() -> LayerSpec.parse("dense(" + "9".repeat(40) + ")")).hasMessageEndingWith(
+        "expected dense(UNITS) with UNITS at most 999999999 (got " + "9".repeat(30) + "..., 40 digits)");
+    // leading zeros are not digits of the value; the bound itself is accepted
+    assertThat(LayerSpec.parse("dense(0000000000032)").items()).containsExactly(new LayerSpec.Full(32));
+    assertThat(LayerSpec.parse("dense(999999999)").items()).containsExactly(new LayerSpec.Full(999_999_999));
+  }
+
+  /** Issue 23: a list of 200,000 items is refused by its count, before any item is parsed. */
+  @Test
+  void moreItemsThanTheBoundAreRefusedByCount() {
+    String many = String.join(",", java.util.Collections.nCopies(200_000, "dense(8)"));
+    assertThatThrownBy(() -> LayerSpec.parse(many)).hasMessage("layers: expected at most 1000 items, got 200000");
+    assertThat(LayerSpec.parse(String.join(",", java.util.Collections.nCopies(LayerSpec.MAX_LAYERS, "dense(2)")))
+        .items()).hasSize(1000);
+  }
+
   @Test
   void shapesThatDoNotFitAreRefusedNamingTheLayer() {
     assertThatThrownBy(() -> LayerSpec.parse("conv(4,3),maxpool(2),conv(8,7)").build(1, 10, 10, 10))

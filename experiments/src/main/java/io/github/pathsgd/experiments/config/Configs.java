@@ -45,7 +45,10 @@ import org.yaml.snakeyaml.LoaderOptions;
  *   <li>every type error names the key path ({@code hidden}, {@code hidden[1]}), the expected type and the value
  *       found; a number with a fraction is not an integer ({@code epochs: 1.5} is refused, not truncated), and an
  *       integer out of the key's range is refused;</li>
- *   <li>an empty file, or a top level that is not a mapping of keys, is an error.</li>
+ *   <li>an empty file, or a top level that is not a mapping of keys, is an error;</li>
+ *   <li>a YAML tag other than the core schema's ({@code !!str}, {@code !!int}, {@code !!float}, {@code !!bool},
+ *       {@code !!null}, {@code !!seq}, {@code !!map}) is an error naming the tag and its line ({@code lr: !foo 0.1}
+ *       would otherwise be read as {@code lr: 0.1}, the tag dropped).</li>
  * </ul>
  */
 public final class Configs {
@@ -156,6 +159,9 @@ public final class Configs {
     } catch (IOException e) {
       throw new ConfigException(file.toString(), "cannot read the config: " + e.getMessage());
     }
+    if (m == YAML) {
+      refuseTags(bytes, file.toString());
+    }
     JsonNode tree;
     try {
       tree = m.readTree(bytes);
@@ -167,21 +173,59 @@ public final class Configs {
     return tree;
   }
 
-  /** A YAML/JSON string into {@code type}, as strictly as {@link #read}; {@code source} names it in messages. */
-  public static <T> T parse(String text, Class<T> type, String source) {
+  /** The YAML tags whose meaning is the value's own type (the core schema): accepted, everything else refused. */
+  private static final java.util.Set<String> CORE_TAGS = java.util.Set.of("str", "int", "float", "bool", "null",
+      "seq", "map").stream().map(t -> "tag:yaml.org,2002:" + t).collect(java.util.stream.Collectors.toUnmodifiableSet());
+
+  /**
+   * Refuses a YAML tag outside the core schema ({@code lr: !foo 0.1}), naming it and its line: Jackson's tree drops
+   * tags, so the value would be read as if the tag were not there.
+   */
+  private static void refuseTags(byte[] bytes, String source) {
+    Iterable<org.yaml.snakeyaml.events.Event> events = new org.yaml.snakeyaml.Yaml(loaderOptions())
+        .parse(new java.io.InputStreamReader(new java.io.ByteArrayInputStream(bytes), StandardCharsets.UTF_8));
+    try {
+      for (org.yaml.snakeyaml.events.Event e : events) {
+        String tag = e instanceof org.yaml.snakeyaml.events.ScalarEvent sc ? sc.getTag()
+            : e instanceof org.yaml.snakeyaml.events.CollectionStartEvent cs ? cs.getTag() : null;
+        if (tag != null && !CORE_TAGS.contains(tag)) {
+          String shown = tag.startsWith("tag:yaml.org,2002:") ? "!!" + tag.substring("tag:yaml.org,2002:".length())
+              : tag;
+          org.yaml.snakeyaml.error.Mark at = e.getStartMark();
+          throw new ConfigException(source, "unknown YAML tag '" + (shown.length() > 60 ? shown.substring(0, 60)
+              + "..." : shown) + "'" + (at == null ? "" : " (line " + (at.getLine() + 1) + ", column "
+              + (at.getColumn() + 1) + ")") + "; expected plain values (the only tags read are the core schema's: "
+              + "!!str, !!int, !!float, !!bool, !!null, !!seq, !!map)");
+        }
+      }
+    } catch (org.yaml.snakeyaml.error.YAMLException e) {
+      // not valid YAML: the parse that follows reports it, with its line and column, in the usual words
+    }
+  }
+
+  /**
+   * A YAML text's tree, as strictly as a config file's (bounded, tags outside the core schema refused); {@code
+   * source} names it in messages.
+   */
+  public static JsonNode yamlTree(String text, String source) {
     if (text.length() > MAX_CONFIG_BYTES) {
       throw new ConfigException(source, "config text has " + text.length() + " characters, more than the "
           + MAX_CONFIG_BYTES + " a config may have");
     }
-    JsonNode tree;
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    refuseTags(bytes, source);
     try {
-      tree = YAML.readTree(text.getBytes(StandardCharsets.UTF_8));
+      return YAML.readTree(bytes);
     } catch (JsonProcessingException e) {
       throw new ConfigException(source, syntax(e));
     } catch (IOException e) {
       throw new ConfigException(source, "cannot read: " + e.getMessage());
     }
-    return bind(YAML, tree, type, source);
+  }
+
+  /** A YAML/JSON string into {@code type}, as strictly as {@link #read}; {@code source} names it in messages. */
+  public static <T> T parse(String text, Class<T> type, String source) {
+    return bind(YAML, yamlTree(text, source), type, source);
   }
 
   /** A parse error with its line and column. */

@@ -13,9 +13,11 @@ import java.util.Set;
  * {@code data_dir}); unknown keys are rejected. A component left out (null) takes the default that {@link #resolve()}
  * fills in, and the resolved config is what a run records.
  *
- * @param dataset a registered dataset name: mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn
+ * @param dataset a built-in data set name (mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn, and the variants
+ *     cifar100-coarse, svhn-extra), matched in any case and resolved to lower case; anything else is the path of the
+ *     user's own data and is kept exactly as written, case included ({@link #datasetName})
  * @param dataDir the data folder (null: $PATHSGD_DATA, then ~/.pathsgd/data)
- * @param hidden hidden-layer widths, e.g. [4000, 4000]
+ * @param hidden hidden-layer widths, e.g. [4000, 4000]; at most {@link #MAX_LAYERS} of them
  * @param optimizer sgd, adagrad or path-sgd
  * @param lr the step size η
  * @param momentum heavy-ball momentum μ (PyTorch convention), 0 for none; composes with every optimizer
@@ -55,7 +57,8 @@ import java.util.Set;
  *     times max(initial training loss, ln of the class count) stops with status diverged, as for a NaN loss (default
  *     1000; 0 = off, only NaN and infinity)
  * @param layers a network of layers instead of {@code hidden}: a {@code LayerSpec} such as {@code
- *     conv(16,3,pad=1),avgpool(2),dense(128)}, as one string or a list of items (joined with commas); resolved to the
+ *     conv(16,3,pad=1),avgpool(2),dense(128)}, as one string or a list of items (joined with commas; at most {@link
+ *     #MAX_LAYERS} items); resolved to the
  *     spec's canonical text; the input shape comes from the data set and the output layer is added. Unset (null, the
  *     default): the fully connected network of {@code hidden}; not hashed then, so existing run ids stay
  * @param initModel start from this safetensors model instead of a fresh initialization (unset by default): pathsgd or
@@ -118,6 +121,22 @@ public record TrainConfig(
   public static final Set<String> INITS = Set.of("balanced", "unbalanced");
   /** The most OpenBLAS threads a config may ask for. */
   public static final int MAX_THREADS = 1024;
+  /** The most hidden layers a network may have, in {@code hidden} or {@code layers} ({@link LayerSpec#MAX_LAYERS}). */
+  public static final int MAX_LAYERS = LayerSpec.MAX_LAYERS;
+
+  /**
+   * The data set a {@code dataset} value names: a built-in name (or variant) in any case, stripped and lower-cased
+   * ({@code MNIST} is {@code mnist}); any other value is a path and is returned exactly as written, so that
+   * {@code /x/Data.npz} is never read as {@code /x/data.npz}. Null stays null.
+   */
+  public static String datasetName(String dataset) {
+    if (dataset == null) {
+      return null;
+    }
+    String d = dataset.strip().toLowerCase(Locale.ROOT);
+    return io.github.pathsgd.data.Datasets.names().contains(d) || io.github.pathsgd.data.Datasets.variants()
+        .contains(d) ? d : dataset;
+  }
 
   /**
    * The library's defaults ({@link Defaults}), resolved: what a config that sets no key runs. {@code pathsgd train}
@@ -148,8 +167,9 @@ public record TrainConfig(
     if (layers != null && hidden != null && !hidden.isEmpty()) {
       throw new ConfigException("layers", "set hidden (a fully connected network) or layers, not both");
     }
+    checkHidden(hidden);
     TrainConfig r = new TrainConfig(
-        or(dataset, Defaults.DATASET).toLowerCase(Locale.ROOT),
+        datasetName(or(dataset, Defaults.DATASET)),
         dataDir,
         layers != null ? List.of() : List.copyOf(or(hidden, Defaults.HIDDEN)),
         opt,
@@ -187,6 +207,25 @@ public record TrainConfig(
         pinThreads);
     r.validate();
     return r;
+  }
+
+  /**
+   * Refuses, before anything is copied or allocated, a {@code hidden} list longer than {@link #MAX_LAYERS} and a
+   * missing (null) width, naming its position.
+   */
+  private static void checkHidden(List<Integer> hidden) {
+    if (hidden == null) {
+      return;
+    }
+    if (hidden.size() > MAX_LAYERS) {
+      throw new ConfigException("hidden", "expected at most " + MAX_LAYERS + " hidden layers, got a list of "
+          + hidden.size() + " widths");
+    }
+    for (int i = 0; i < hidden.size(); i++) {
+      if (hidden.get(i) == null) {
+        throw new ConfigException("hidden[" + i + "]", "expected a positive integer width, got null");
+      }
+    }
   }
 
   private void validate() {

@@ -45,6 +45,8 @@ import java.util.Set;
  * @param stepSize the step-size selection, or null for none
  * @param scales per scale name, what to change
  * @param noiseFloor the float32 noise floor phase, or null for none
+ * @param maxRuns the most runs a scale of the sweep may plan ({@link #plannedRuns}), or null for {@link
+ *     #DEFAULT_MAX_RUNS}; {@code experiments run --max-runs N} sets it
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record SweepSpec(
@@ -58,13 +60,21 @@ public record SweepSpec(
     Map<String, Map<String, Object>> optimizerOverrides,
     StepSize stepSize,
     LinkedHashMap<String, Scale> scales,
-    NoiseFloor noiseFloor) {
+    NoiseFloor noiseFloor,
+    Long maxRuns) {
 
   public static final List<String> SCALES = List.of("smoke", "quick", "medium", "paper");
   /** The scales every sweep defines; {@code medium} is optional (the presets define it). */
   public static final List<String> REQUIRED_SCALES = List.of("smoke", "quick", "paper");
   public static final List<String> FIGURES = List.of("size", "rescaling", "compare");
   public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv");
+  /**
+   * The most runs a scale may plan unless the sweep raises it ({@code max_runs}, {@code --max-runs}): a sweep file of a
+   * few kB can describe millions of runs, and each planned run is a config in memory before the first one starts.
+   */
+  public static final long DEFAULT_MAX_RUNS = 10_000;
+  /** The scales sized to run in seconds or minutes, whose data must stay bounded whatever the data set. */
+  public static final List<String> SMALL_SCALES = List.of("smoke", "quick");
 
   /**
    * What a scale changes: base keys are merged over the preset's base, grid keys replace (or add) the preset's lists,
@@ -221,22 +231,26 @@ public record SweepSpec(
    * one. Unknown keys are refused by name with the valid keys listed.
    */
   public static SweepSpec load(String nameOrFile, List<String> sets) {
+    return load(nameOrFile, sets, null);
+  }
+
+  /**
+   * As {@link #load(String, List)}, but only {@code scale}'s runs are planned and resolved to validate it (null: every
+   * scale's): what {@code experiments run --scale} needs, so that an override meant for it (such as {@code
+   * base.epochs=1}) is not refused for what it does to a scale that is not run (a halving budget of another scale).
+   */
+  public static SweepSpec load(String nameOrFile, List<String> sets, String scale) {
     String text = sourceText(nameOrFile);
     String source = Files.exists(Path.of(nameOrFile)) ? nameOrFile : "preset " + nameOrFile + ".yaml";
     if (sets == null || sets.isEmpty()) {
-      return parse(text, source);
+      return parse(text, source, scale);
     }
-    return parse(applySets(text, sets, source), source + " with --set " + String.join(" --set ", sets));
+    return parse(applySets(text, sets, source), source + " with --set " + String.join(" --set ", sets), scale);
   }
 
   /** The sweep text with the overrides applied, as YAML (comments are not kept). */
   public static String applySets(String text, List<String> sets, String source) {
-    JsonNode tree;
-    try {
-      tree = Configs.yaml().readTree(text.getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new ConfigException(source, "not valid YAML: " + e.getMessage());
-    }
+    JsonNode tree = Configs.yamlTree(text, source);
     if (!(tree instanceof ObjectNode root)) {
       throw new ConfigException(source, "expected a mapping of keys at the top level");
     }
@@ -251,7 +265,7 @@ public record SweepSpec(
   }
 
   private static final List<String> TOP_KEYS = List.of("name", "description", "figure", "claim", "base", "grid",
-      "dataset_overrides", "optimizer_overrides", "step_size", "scales", "noise_floor");
+      "dataset_overrides", "optimizer_overrides", "step_size", "scales", "noise_floor", "max_runs");
   private static final List<String> SCALE_KEYS = List.of("description", "base", "grid", "dataset_overrides",
       "optimizer_overrides", "step_size", "noise_floor");
   private static final List<String> STEP_KEYS = List.of("alphas", "tolerance", "group_by", "rule", "budgets", "keep");
@@ -284,13 +298,8 @@ public record SweepSpec(
     } else {
       checkPart(key, rest, TOP_KEYS);
     }
-    JsonNode value;
-    try {
-      value = valueText.isBlank() ? NullNode.getInstance()
-          : Configs.yaml().readTree(valueText.getBytes(StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new ConfigException(key, "--set value '" + valueText + "' is not valid YAML: " + e.getMessage());
-    }
+    JsonNode value = valueText.isBlank() ? NullNode.getInstance()
+        : Configs.yamlTree(valueText, "--set " + key + " value '" + valueText + "'");
     if (value == null || value.isMissingNode()) {
       value = NullNode.getInstance();
     }
@@ -311,6 +320,76 @@ public record SweepSpec(
       at = (ObjectNode) next;
     }
     at.set(keys.get(keys.size() - 1), value);
+    if (!keys.get(0).equals("scales")) {
+      reachEveryScale(root, keys, value);
+    }
+  }
+
+  /**
+   * Makes a top-level {@code --set} the value its runs get at every scale: a scale's own entry at the same place is
+   * replaced (a scale's {@code base}, {@code grid}, overrides and step-size fields are merged over the top level's, so
+   * they would otherwise shadow the user's value), and {@code base.K} also takes K out of every grid and per-name
+   * override, {@code grid.K} out of every per-name override (both are applied after the base, and the overrides after
+   * the grid). {@code scales.S....} keys given later still change scale S alone.
+   */
+  private static void reachEveryScale(ObjectNode root, List<String> keys, JsonNode value) {
+    String head = keys.get(0);
+    List<ObjectNode> levels = new ArrayList<>(); // the top level, then each scale's block
+    levels.add(root);
+    if (root.get("scales") instanceof ObjectNode sc) {
+      sc.elements().forEachRemaining(n -> {
+        if (n instanceof ObjectNode o) {
+          levels.add(o);
+        }
+      });
+    }
+    List<ObjectNode> scaleLevels = levels.subList(1, levels.size());
+    switch (head) {
+      case "base", "grid" -> {
+        String k = keys.get(1);
+        for (ObjectNode l : levels) {
+          boolean top = l == root;
+          if (!top || head.equals("base")) {
+            if (!top && l.get(head) instanceof ObjectNode sec) {
+              sec.remove(k);
+            }
+            if (head.equals("base") && l.get("grid") instanceof ObjectNode g) {
+              g.remove(k);
+            }
+          }
+          for (String o : List.of("dataset_overrides", "optimizer_overrides")) {
+            if (l.get(o) instanceof ObjectNode byName) {
+              byName.elements().forEachRemaining(n -> {
+                if (n instanceof ObjectNode m) {
+                  m.remove(k);
+                }
+              });
+            }
+          }
+        }
+      }
+      case "dataset_overrides", "optimizer_overrides", "step_size" -> {
+        for (ObjectNode l : scaleLevels) {
+          JsonNode at = l;
+          for (int i = 0; i < keys.size() - 1 && at instanceof ObjectNode; i++) {
+            at = at.get(keys.get(i));
+          }
+          if (at instanceof ObjectNode o) {
+            o.remove(keys.get(keys.size() - 1));
+          }
+        }
+      }
+      case "noise_floor" -> {
+        for (ObjectNode l : scaleLevels) {
+          if (keys.size() == 1) {
+            l.remove("noise_floor");
+          } else if (l.get("noise_floor") instanceof ObjectNode nf) {
+            nf.set(keys.get(1), value);
+          }
+        }
+      }
+      default -> { }
+    }
   }
 
   private static void checkPart(String key, List<String> rest, List<String> allowed) {
@@ -358,15 +437,31 @@ public record SweepSpec(
 
   /** Parses and validates a preset text. */
   public static SweepSpec parse(String yaml, String source) {
+    return parse(yaml, source, null);
+  }
+
+  /** Parses a preset text, validating the runs of {@code scale} only (null: of every scale). */
+  static SweepSpec parse(String yaml, String source, String scale) {
     SweepSpec s = Configs.parse(yaml, SweepSpec.class, source);
-    s.validate(source);
+    s.validate(source, scale);
     return s;
   }
 
   /** Checks names, scales and that every config key is known and every value valid (at every scale). */
   public void validate(String source) {
+    validate(source, null);
+  }
+
+  /**
+   * As {@link #validate(String)}, planning and resolving the runs of {@code planned} only (null: of every scale); the
+   * keys of every scale are checked either way.
+   */
+  public void validate(String source, String planned) {
     if (name == null || name.isBlank()) {
       throw new ConfigException("name", "missing in " + source);
+    }
+    if (maxRuns != null && maxRuns < 1) {
+      throw new ConfigException("max_runs", "expected a positive number of runs in " + source + ", got " + maxRuns);
     }
     if (figure == null || !FIGURES.contains(figure)) {
       throw new ConfigException("figure", "expected one of " + FIGURES + " in " + source + ", got " + figure);
@@ -426,8 +521,11 @@ public record SweepSpec(
       if (s != null && s.description() == null) {
         throw new ConfigException(sc, "scale needs a description in " + source);
       }
-      // every config of this scale must resolve
-      expand(sc, 1);
+      // every config of this scale must resolve (and the plan must be within the bound before it is built)
+      if (planned == null || planned.equals(sc)) {
+        checkPlanned(sc, 1, source);
+        expand(sc, 1);
+      }
     }
   }
 
@@ -582,6 +680,7 @@ public record SweepSpec(
     if (seeds < 1) {
       throw new ConfigException("seeds", "expected >= 1, got " + seeds);
     }
+    checkPlanned(scale, seeds, "sweep " + name);
     StepSize st = stepSize(scale);
     List<Map<String, Object>> points = cartesian(mergedGrid(scale));
     Map<String, Map<String, Object>> over = mergedOverrides(scale);
@@ -592,8 +691,9 @@ public record SweepSpec(
       Map<String, Object> m = new LinkedHashMap<>(mergedBase(scale));
       m.putAll(point);
       Object ds = m.get("dataset");
-      if (ds != null && over.containsKey(ds.toString())) {
-        m.putAll(over.get(ds.toString()));
+      String dsName = ds == null ? null : TrainConfig.datasetName(ds.toString()); // MNIST is mnist's overrides
+      if (dsName != null && over.containsKey(dsName)) {
+        m.putAll(over.get(dsName));
       }
       Object optName = m.get("optimizer");
       if (optName != null && optOver.containsKey(optName.toString())) {
@@ -621,6 +721,110 @@ public record SweepSpec(
       }
     }
     return out;
+  }
+
+  /** The most runs a scale of this sweep may plan: {@code max_runs}, else {@link #DEFAULT_MAX_RUNS}. */
+  public long runBound() {
+    return maxRuns == null ? DEFAULT_MAX_RUNS : maxRuns;
+  }
+
+  /** The number of grid points of a scale (the product of its grid lists' lengths), saturating at Long.MAX_VALUE. */
+  public long gridPoints(String scale) {
+    long n = 1;
+    for (List<Object> v : mergedGrid(scale).values()) {
+      n = times(n, v == null ? 0 : v.size());
+    }
+    return n;
+  }
+
+  /**
+   * The runs a scale plans with {@code seeds} seeds, at most: grid points x seeds; with a step-size selection, grid
+   * points x alphas selection runs plus at most grid points x seeds retraining runs (one chosen step size per group).
+   * Noise-floor runs (a few per data set) are not counted. Computed without expanding anything.
+   */
+  public long plannedRuns(String scale, int seeds) {
+    long points = gridPoints(scale);
+    StepSize st = stepSize(scale);
+    long perPoint = st == null || st.alphas() == null ? seeds : (long) st.alphas().size() + seeds;
+    return times(points, perPoint);
+  }
+
+  private static long times(long a, long b) {
+    return b != 0 && a > Long.MAX_VALUE / b ? Long.MAX_VALUE : a * b;
+  }
+
+  /** Refuses, before any run is planned, a scale that plans more runs than {@link #runBound}. */
+  public void checkPlanned(String scale, int seeds, String source) {
+    long n = plannedRuns(scale, seeds);
+    if (n > runBound()) {
+      StepSize st = stepSize(scale);
+      String how = gridPoints(scale) + " grid points x " + (st == null || st.alphas() == null ? seeds + " seed"
+          + (seeds == 1 ? "" : "s") : "(" + st.alphas().size() + " step sizes + " + seeds + " seed"
+          + (seeds == 1 ? "" : "s") + ")");
+      throw new ConfigException("max_runs", (n == Long.MAX_VALUE ? "more than " + Long.MAX_VALUE : "" + n)
+          + " runs planned by " + source + " at scale " + scale + " (" + how + "), more than the bound of "
+          + runBound() + " runs; expected at most " + runBound() + " (raise the bound with --max-runs N, or "
+          + "max_runs: N in the sweep file)");
+    }
+  }
+
+  /**
+   * The data sets a scale trains on, as the runs name them ({@link TrainConfig#datasetName}): the scale's grid list of
+   * {@code dataset}, else its base's value, else the default.
+   */
+  public List<String> datasets(String scale) {
+    List<Object> g = mergedGrid(scale).get("dataset");
+    List<Object> raw = g != null ? g : java.util.Collections.singletonList(mergedBase(scale).get("dataset"));
+    Set<String> out = new LinkedHashSet<>();
+    for (Object d : raw) {
+      out.add(TrainConfig.datasetName(d == null ? TrainConfig.defaults().dataset() : d.toString()));
+    }
+    return new ArrayList<>(out);
+  }
+
+  /**
+   * Before a run of {@code scale} with the overrides {@code sets} ({@link #load(String, List)}) of the sweep {@code
+   * original} (the same sweep without them): refuses, naming the key,
+   * <ul>
+   *   <li>a {@code --set} of {@code lr} where a step-size selection sets every run's lr (10^-alpha), and</li>
+   *   <li>at the small scales ({@link #SMALL_SCALES}), a data set that the scale does not train on without the overrides
+   *       and for which nothing sets {@code per_class_train}: the small scales are sized by their own data sets
+   *       (the bundled mnist-sample has 8,000 training images), so another data set would train on all its images.
+   *       </li>
+   * </ul>
+   */
+  public void checkOverrides(SweepSpec original, List<String> sets, String scale) {
+    if (sets == null || sets.isEmpty()) {
+      return;
+    }
+    StepSize st = stepSize(scale);
+    for (String set : sets) {
+      String key = set.substring(0, Math.max(0, set.indexOf('='))).strip();
+      if (st != null && (key.endsWith(".lr") && (key.startsWith("base.") || key.startsWith("grid.")
+          || key.startsWith("scales." + scale + ".base.") || key.startsWith("scales." + scale + ".grid.")
+          || key.contains("_overrides.")))) {
+        throw new ConfigException(key, "--set " + key + " would not reach any run at scale " + scale + ": the "
+            + "step-size selection (step_size) sets each run's lr to 10^-alpha; expected --set step_size.alphas=[...] "
+            + "to choose the step sizes");
+      }
+    }
+    if (!SMALL_SCALES.contains(scale)) {
+      return;
+    }
+    List<String> own = original.datasets(scale);
+    Map<String, Object> b = mergedBase(scale);
+    boolean perClassEverywhere = b.containsKey("per_class_train") || mergedGrid(scale).containsKey("per_class_train");
+    Map<String, Map<String, Object>> over = mergedOverrides(scale);
+    for (String d : datasets(scale)) {
+      if (own.contains(d) || perClassEverywhere
+          || over.containsKey(d) && over.get(d).containsKey("per_class_train")) {
+        continue;
+      }
+      throw new ConfigException("per_class_train", "scale " + scale + " of " + name + " is sized for " + String.join(
+          ", ", own) + "; with the data set " + d + " from --set nothing limits its training set, so its runs would "
+          + "train on every image; expected --set base.per_class_train=N (images per class, e.g. 800: 8,000 "
+          + "images of 10 classes) or --set dataset_overrides." + d + ".per_class_train=N, or a larger scale (medium, paper)");
+    }
   }
 
   /**

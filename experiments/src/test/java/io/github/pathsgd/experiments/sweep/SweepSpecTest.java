@@ -122,10 +122,10 @@ class SweepSpecTest {
       assertThat(x.config().hidden()).containsExactly(256, 256);
       assertThat(x.config().epochs()).isEqualTo(1);
     });
-    // base.lr reaches SGD at paper scale; Path-SGD's optimizer override at quick still wins there
+    // a top-level base.lr is every run's lr: at paper scale, and at quick over Path-SGD's optimizer override there
     assertThat(r.expand("paper", 1)).allSatisfy(x -> assertThat(x.config().lr()).isEqualTo(0.5));
     assertThat(quick).extracting(x -> x.config().optimizer() + " " + x.config().lr())
-        .contains("sgd 0.5", "path-sgd 0.002");
+        .contains("sgd 0.5", "path-sgd 0.5");
     // a scalar for a grid key is a list of one; a file of the preset's text is the same sweep
     java.nio.file.Path f = dir.resolve("r.yaml");
     java.nio.file.Files.writeString(f, SweepSpec.presetText("rescaling"));
