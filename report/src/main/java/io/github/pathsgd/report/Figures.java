@@ -37,9 +37,10 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * The chapter's figures from a sweep's result files, with XChart (headless): one PNG per figure (its panels as a grid,
  * one row per setting, drawn at {@link #PX_RATIO}× for print, under a header line naming scale, seeds and version) and
  * one SVG per panel. Several seeds: the mean as a thick line and the min and max as thin lines of the same colour. A
- * run that diverged ends with a cross at its last finite value and the legend says "k of n seeds diverged". Loss and
- * error axes are logarithmic (log10 of the value, labelled with plain numbers); an error of 0 is drawn at the axis
- * floor, whose tick is labelled "0". White backgrounds, text at least {@link #MIN_FONT_PX} px at 1:1.
+ * run that diverged is left out of the mean, drawn thin and ended with a cross at its last finite value, and the
+ * legend says "k of n seeds diverged". Value axes are chosen from the data ({@link ValueAxis}): logarithmic (labelled
+ * with plain numbers) where the values span more than a factor of 10 or include 0 (drawn on the floor labelled "0"),
+ * else linear and fitted to the data. White backgrounds, text at least {@link #MIN_FONT_PX} px at 1:1.
  *
  * <p>XChart 3.8.8 draws every label (titles, ticks, legend) as glyph outlines ({@code TextLayout.getOutline} and
  * {@code Graphics2D.fill}), so its SVG export holds text as paths, not {@code <text>} elements; VectorGraphics2D
@@ -61,6 +62,10 @@ public final class Figures {
   public static final float MIN_FONT_PX = 11f;
 
   private static final Font FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
+
+  /** What every caption says about the value axes ({@link ValueAxis}). */
+  static final String AXES = "value axes logarithmic where the values span more than a factor of 10 or include 0 (0 "
+      + "on the floor labelled 0), else linear and fitted to the data";
 
   /** A figure written to disk: its PNG (width x height in CSS pixels), SVG files (one per panel) and a caption. */
   public record Figure(String name, String caption, Path png, List<Path> svgs, int width, int height) {}
@@ -470,9 +475,9 @@ public final class Figures {
   }
 
   /**
-   * E1: training error, final test error and test error at the best-validation epoch vs H (log2 axis), errors on a
-   * log axis (0 at the floor labelled "0"), a diamond at the first H where every seed's training error is 0; one
-   * panel per dataset.
+   * E1: training error, final test error and test error at the best-validation epoch vs H (log2 axis), the error axis
+   * from {@link ValueAxis} (log with 0 on a floor labelled "0" where training error reaches 0), a diamond at the first
+   * H where every seed's training error is 0; one panel per dataset.
    */
   static List<Figure> size(ResultSet rs, Path dir) {
     List<XYChart> panels = new ArrayList<>();
@@ -484,9 +489,8 @@ public final class Figures {
     if (panels.isEmpty()) {
       return List.of();
     }
-    return List.of(save("size", "E1: training and test error vs hidden units H (log2 x-axis, log error axis; an error "
-        + "of 0 is drawn on the floor labelled 0), one panel per dataset; first H with training error 0 on every "
-        + "seed: " + String.join(", ", zeros) + "; " + tag(rs, String.join(", ", byData.keySet())), header(rs),
+    return List.of(save("size", "E1: training and test error vs hidden units H (log2 x-axis; " + AXES + "), one panel "
+        + "per dataset; first H with training error 0 on every seed (diamond): " + String.join(", ", zeros) + "; " + tag(rs, String.join(", ", byData.keySet())), header(rs),
         List.of(new Row("", panels)), dir));
   }
 
@@ -543,7 +547,7 @@ public final class Figures {
     return c;
   }
 
-  /** E2: training loss (log axis) vs epoch for optimizer x init, one panel per dataset, diverged runs marked. */
+  /** E2: training loss vs epoch for optimizer x init, one panel per dataset, diverged runs marked. */
   static List<Figure> rescaling(ResultSet rs, Path dir) {
     List<Run> runs = rs.phase("main");
     if (runs.isEmpty()) {
@@ -558,8 +562,8 @@ public final class Figures {
       tags.add(data);
       panels.add(rescalingPanel(data, d.getValue()));
     }
-    return List.of(save("rescaling", "E2: training loss (log axis) vs epoch, SGD and Path-SGD from balanced (solid) "
-        + "and unbalanced (dashed; rescaled, same function) initializations, one panel per dataset; " + tag(rs,
+    return List.of(save("rescaling", "E2: training loss vs epoch, SGD and Path-SGD from balanced (solid) and "
+        + "unbalanced (dashed; rescaled, same function) initializations, one panel per dataset; " + AXES + "; " + tag(rs,
         String.join(", ", tags)), header(rs), List.of(new Row("", panels)), dir));
   }
 
@@ -609,7 +613,7 @@ public final class Figures {
     }
     return List.of(save("compare", "E3/E4: Path-SGD (red) vs SGD (blue) vs AdaGrad (green), balanced (solid) and "
         + "unbalanced (dashed), retrained with the selected step size on the full training set; rows: "
-        + String.join("; ", names) + "; columns: training cross-entropy, training error, test error (log axes); "
+        + String.join("; ", names) + "; columns: training cross-entropy, training error, test error; " + AXES + "; "
         + tag(rs, String.join(", ", figs.keySet().stream().map(x -> x.split("\\|")[0]).distinct().toList())),
         header(rs), rows, dir));
   }
@@ -623,7 +627,7 @@ public final class Figures {
           + " (lr " + num(r.config().path("lr").asDouble()) + (r.cfg("dropout").equals("0.0") ? "" : ", dropout "
           + r.cfg("dropout")) + ")");
       out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), "Training cross-entropy, training error and "
-          + "test error (log axes) vs epoch of " + f.getValue().size() + " run(s) on " + data + "; colour: optimizer, "
+          + "test error vs epoch (" + AXES + ") of " + f.getValue().size() + " run(s) on " + data + "; colour: optimizer, "
           + "line style: initialization, x: diverged (last finite value)", f.getValue().size() + " run(s), pathsgd "
           + rs.version() + ". x: a diverged run's last finite value.", List.of(new Row("", charts)), dir));
     }
@@ -740,8 +744,8 @@ public final class Figures {
   }
 
   /**
-   * The chapter's layout: training cross-entropy, training error, test error vs epoch, all on log axes (an error of 0
-   * at the floor labelled "0"); colour per optimizer, line style per initialization, one legend (first panel). Seeds
+   * The chapter's layout: training cross-entropy, training error, test error vs epoch, each value axis chosen from
+   * its data ({@link ValueAxis}); colour per optimizer, line style per initialization, one legend (first panel). Seeds
    * of one series (runs grouped by {@code series}) give the mean (thick) and min and max (thin); a diverged run's
    * curve ends at its last finite value, marked with a cross, and the legend says how many seeds diverged.
    */
