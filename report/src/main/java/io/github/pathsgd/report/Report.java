@@ -41,11 +41,21 @@ public final class Report {
     r.build(rs, figs);
     AtomicFiles.writeString(mdPath, r.md.toString());
     AtomicFiles.writeString(htmlPath, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pathsgd "
-        + esc(rs.experiment()) + " report</title><style>body{font-family:sans-serif;max-width:1200px;margin:auto}"
-        + "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}"
-        + "figure{margin:1em 0}img{width:100%;height:auto}</style></head><body>\n" + r.html + "</body></html>\n");
+        + esc(rs.experiment()) + " report</title><style>" + CSS + "</style></head><body>\n" + r.html + "</body></html>\n");
     return List.of(mdPath, htmlPath);
   }
+
+  /**
+   * The report's style: white, text at least 13 px, figures at their own size (one CSS pixel per figure pixel, never
+   * shrunk: a figure wider than the window scrolls sideways), wide tables scroll likewise.
+   */
+  static final String CSS = "body{font-family:sans-serif;font-size:15px;line-height:1.4;color:#111;background:#fff;"
+      + "max-width:1480px;margin:auto;padding:0 16px}"
+      + ".scroll{overflow-x:auto}table{border-collapse:collapse;font-size:13px;margin:0.5em 0}"
+      + "td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top;text-align:left}th{background:#fff}"
+      + "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+      + "figure{margin:1em 0;overflow-x:auto}figure img{display:block;max-width:none}figcaption{font-size:14px;"
+      + "max-width:1200px;margin-top:4px}";
 
   private void h(int level, String text) {
     md.append("#".repeat(level)).append(' ').append(text).append("\n\n");
@@ -69,7 +79,7 @@ public final class Report {
 
   private void table(List<String> header, List<List<String>> rows) {
     markdownTable(md, header, rows);
-    html.append("<table><tr>");
+    html.append("<div class=\"scroll\"><table><tr>");
     header.forEach(x -> html.append("<th>").append(esc(x)).append("</th>"));
     html.append("</tr>\n");
     for (List<String> r : rows) {
@@ -77,7 +87,7 @@ public final class Report {
       r.forEach(x -> html.append("<td>").append(esc(x)).append("</td>"));
       html.append("</tr>\n");
     }
-    html.append("</table>\n");
+    html.append("</table></div>\n");
   }
 
   /** A markdown table and a blank line; a '|' inside a cell is escaped so that it stays in its cell. */
@@ -101,7 +111,9 @@ public final class Report {
         svgs.add("[" + s.getFileName() + "](" + base.relativize(s).toString().replace('\\', '/') + ")");
       }
       md.append(String.join(", ", svgs)).append(")\n\n");
-      html.append("<figure><img alt=\"").append(esc(f.name())).append("\" src=\"data:image/png;base64,")
+      html.append("<figure><img alt=\"").append(esc(f.name())).append("\" width=\"").append(f.width())
+          .append("\" height=\"").append(f.height()).append("\" data-px-ratio=\"").append(Figures.PX_RATIO)
+          .append("\" data-min-font-px=\"").append(num(Figures.MIN_FONT_PX)).append("\" src=\"data:image/png;base64,")
           .append(Base64.getEncoder().encodeToString(Files.readAllBytes(f.png()))).append("\"><figcaption>")
           .append(esc(f.caption())).append("</figcaption></figure>\n");
     } catch (IOException e) {
@@ -213,6 +225,28 @@ public final class Report {
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
   }
 
+  /** A number as people write it: at most 4 significant digits, plain, with a leading zero (0.09333, 1, 0.5). */
+  static String num(double v) {
+    if (Double.isNaN(v)) {
+      return "–";
+    }
+    if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+      return Long.toString((long) v);
+    }
+    if (Math.abs(v) < 1e-4 || Math.abs(v) >= 1e6) {
+      return String.format(Locale.ROOT, "%.3e", v).replaceAll("\\.?0+e", "e");
+    }
+    return new java.math.BigDecimal(String.format(Locale.ROOT, "%.4g", v)).stripTrailingZeros().toPlainString();
+  }
+
+  /** A JSON value formatted with {@link #num(double)} when it is a number, as it is otherwise, "–" when absent. */
+  static String num(JsonNode n) {
+    if (n.isNumber()) {
+      return num(n.asDouble());
+    }
+    return n.isMissingNode() || n.isNull() ? "–" : n.asText();
+  }
+
   static String f(double v) {
     return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.4f", v);
   }
@@ -238,12 +272,6 @@ public final class Report {
       p("no finished runs to measure");
     } else {
       table(claimRows.get(0), claimRows.subList(1, claimRows.size()));
-      List<String> lines = new ArrayList<>();
-      for (Claims.Verdict v : Claims.verdicts(rs)) {
-        lines.add(v.dataset() + " — " + v.claim() + ": " + v.verdict().toUpperCase(Locale.ROOT) + " (" + v.numbers()
-            + ")");
-      }
-      bullets(lines);
     }
     h(2, "Figures");
     for (Figure fig : figs) {
@@ -261,8 +289,8 @@ public final class Report {
           List<List<String>> rows = new ArrayList<>();
           for (JsonNode g : s.path("groups")) {
             rows.add(List.of(g.path("dataset").asText(), g.path("optimizer").asText(), g.path("init").asText(),
-                g.path("dropout").asText(), g.path("chosen_alpha").asText("–"), g.path("chosen_lr").asText("–"),
-                g.path("best_validation_error").asText("–")));
+                num(g.path("dropout")), num(g.path("chosen_alpha")), num(g.path("chosen_lr")),
+                num(g.path("best_validation_error"))));
           }
           table(List.of("dataset", "optimizer", "init", "dropout", "chosen alpha", "chosen lr", "best validation "
               + "error"), rows);
@@ -275,7 +303,7 @@ public final class Report {
     List<List<String>> rows = new ArrayList<>();
     for (Run r : all) {
       rows.add(List.of(r.id(), r.phase(), r.cfg("dataset"), r.cfg("optimizer"), r.cfg("init"),
-          r.config().path("layers").isTextual() ? r.cfg("layers") : r.cfg("hidden"), r.cfg("dropout"), r.cfg("lr"), r.cfg("seed"), r.status(),
+          r.config().path("layers").isTextual() ? r.cfg("layers") : r.cfg("hidden"), num(r.config().path("dropout")), num(r.config().path("lr")), r.cfg("seed"), r.status(),
           r.line().path("summary").path("epochs_completed").asText("–"), f(r.summary("final", "train_error")),
           f(r.summary("final", "test_error")), f(r.summary("best_validation", "test_error"))));
     }

@@ -73,7 +73,10 @@ class ReportTest {
         .singleElement().satisfies(r -> assertThat(r.get(1)).isEqualTo("cannot tell: no finished runs of AdaGrad"));
     assertThat(claims).filteredOn(r -> r.get(0).equals("Path-SGD's test error below SGD's, balanced init, no dropout"))
         .singleElement().satisfies(r -> assertThat(r.get(1)).containsPattern("^(holds|does not hold|cannot tell): test error Path-SGD"));
-    assertThat(Files.readString(cmp.resolve("report.html"))).contains("img{width:100%");
+    // figures at their own size (never shrunk), the verdicts once (a table, no bullet list), step sizes as numbers
+    assertThat(Files.readString(cmp.resolve("report.html"))).contains("figure img{display:block;max-width:none}")
+        .doesNotContain("img{width:100%").doesNotContain("<li>mnist-sample — ").containsPattern("<td>0\\.1</td>");
+    assertThat(Files.readString(cmp.resolve("report.md"))).doesNotContain("- mnist-sample — ");
     assertThat(Files.readString(resc.resolve("report.md"))).contains("Path-SGD balanced and unbalanced coincide");
   }
 }

@@ -45,21 +45,27 @@ class RunsFigureTest {
     assertThat(panels.get(1).getStyler().isLegendVisible()).isFalse();
     assertThat(panels.get(2).getStyler().isLegendVisible()).isFalse();
     XYSeries ps = panels.get(0).getSeriesMap().get("path-sgd balanced");
-    XYSeries sg = panels.get(0).getSeriesMap().get("sgd unbalanced");
+    // the legend says how many seeds diverged
+    XYSeries sg = panels.get(0).getSeriesMap().get("sgd unbalanced, 1 of 1 seed diverged (x)");
+    assertThat(sg.isShowInLegend()).isTrue();
     assertThat(ps.getLineColor()).isNotEqualTo(sg.getLineColor());
     assertThat(ps.getLineStyle().getDashArray()).isNull();
     assertThat(sg.getLineStyle().getDashArray()).containsExactly(7f, 4f);
-    // the loss panel is log10 of the cross-entropy, labelled with plain numbers
+    // every panel is log10 of the value, labelled with plain numbers
     assertThat(ps.getYData()).containsExactly(Math.log10(2.3), Math.log10(0.5), Math.log10(0.1));
+    assertThat(panels.get(2).getSeriesMap().get("path-sgd balanced").getYData())
+        .containsExactly(Math.log10(2.3 / 8), Math.log10(0.5 / 8), Math.log10(0.1 / 8));
     assertThat(Figures.logTick(Math.log10(0.25))).isEqualTo("0.25");
     assertThat(Figures.logTick(0)).isEqualTo("1");
-    assertThat(Figures.logTick(-4)).isEqualTo("1e-04");
-    XYSeries mark = panels.get(0).getSeriesMap().get("diverged (x at the last finite value)");
+    assertThat(Figures.logTick(-4)).isEqualTo("0.0001");
+    assertThat(Figures.logTick(Math.log10(4e8))).isEqualTo("4e+08");
+    XYSeries mark = panels.get(0).getSeriesMap().get("sgd unbalanced diverged 1 (x)");
     assertThat(mark.getMarker()).isEqualTo(SeriesMarkers.CROSS);
+    assertThat(mark.isShowInLegend()).isFalse();
     assertThat(mark.getXData()).containsExactly(1.0);
     assertThat(mark.getYData()).containsExactly(Math.log10(4.0));
-    XYSeries mark2 = panels.get(2).getSeriesMap().get("sgd unbalanced diverged bbbbbbbbbbbb");
-    assertThat(mark2.getYData()).containsExactly(0.5);
+    XYSeries mark2 = panels.get(2).getSeriesMap().get("sgd unbalanced diverged 1 (x)");
+    assertThat(mark2.getYData()).containsExactly(Math.log10(0.5));
     List<Figures.Figure> figs = Figures.draw(rs);
     assertThat(figs).hasSize(1);
     assertThat(figs.get(0).png()).isEqualTo(tmp.resolve("out/figures/runs-toy.png"));
