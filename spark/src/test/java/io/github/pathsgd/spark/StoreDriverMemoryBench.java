@@ -32,7 +32,7 @@ import org.apache.spark.api.java.JavaSparkContext;
  * peak RSS. Local mode: the executor threads share this JVM, so the numbers bound the driver's from above.
  *
  * <p>{@code java -Xmx1g ... StoreDriverMemoryBench N MODEL_MB WORKDIR [drop]}: with {@code drop}, a watcher deletes
- * each installed model once its summary.json is there (so that 1,000 x 50 MB need not be on disk at once).
+ * each installed model once the driver has deleted its store entry (so that 1,000 x 50 MB need not be on disk at once).
  */
 public final class StoreDriverMemoryBench {
   /**
@@ -125,7 +125,9 @@ public final class StoreDriverMemoryBench {
       watcher = new Thread(() -> {
         while (!Thread.currentThread().isInterrupted()) {
           try (Stream<Path> runs = Files.list(out.resolve("runs"))) {
-            runs.filter(d -> Files.exists(d.resolve("summary.json"))).forEach(d -> {
+            // installed: summary.json written and the store entry deleted (the driver's last step for a run)
+            runs.filter(d -> Files.exists(d.resolve("summary.json"))
+                && !Files.exists(store.resolve(d.getFileName().toString()))).forEach(d -> {
               try {
                 Files.deleteIfExists(d.resolve(SweepTasks.MODEL));
               } catch (Exception e) {
