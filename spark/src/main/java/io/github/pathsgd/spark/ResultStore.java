@@ -229,6 +229,11 @@ final class ResultStore implements Serializable {
     };
   }
 
+  /** Deletes run {@code runId}'s record.json only (a record that does not belong to the run). */
+  void deleteRecord(String runId) throws IOException {
+    fs().delete(new Path(entry(runId), RECORD), false);
+  }
+
   /** Deletes run {@code runId}'s entry (its attempt folders and record). */
   void delete(String runId) {
     try {

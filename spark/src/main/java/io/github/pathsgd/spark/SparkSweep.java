@@ -48,16 +48,18 @@ import org.apache.spark.api.java.function.Function;
  * A sweep on Spark: each phase (all runs, or the step-size selection's "select" runs, then its "final" runs) is one
  * Spark job with one task per unfinished run (not the noise floor's: the driver trains those, see below). A task
  * trains its run into a scratch run folder on the executor (resuming from the checkpoint there when a retried attempt
- * finds one) and hands the run's result files back; only the driver writes into the output folder: each run folder
- * ({@link SweepTasks#install}), then the combined files, as the embedded runner does, so both end with the same
- * metrics.csv. A failed attempt hands nothing back, so a retried task can never leave a duplicate or partial row.
+ * finds one), uploads the result files to the {@link ResultStore} and hands back only a {@link RunRecord}; only the
+ * driver writes into the output folder: each run folder as its task ends, streamed from the store and checked against
+ * the record ({@link SweepTasks#install(Path, SweepRun, java.util.Set, SweepTasks.Source)}), then the combined files,
+ * as the embedded runner does, so both end with the same metrics.csv. A failed attempt commits nothing, and the first
+ * attempt to commit a run wins, so a retried task can never leave a duplicate or partial row.
  *
  * <p>Successive halving ({@code step_size.rule: halving}): one Spark job per rung. The first rung is the first phase
  * (every α for the first budget); between rungs the driver decides the selection from the finished runs ({@link
  * SweepTasks#select}, which writes selection.csv/.json as the embedded runner does after each rung) and the next
  * rung's runs (the kept α with the next budget) are the next job; once the last rung is decided, the final runs are
  * the last job. The embedded runner continues a kept α's run from the previous rung's {@code continue.bin} in the
- * sweep folder; here the previous rung trained in an executor's scratch folder, deleted once installed, so a later
+ * sweep folder; here the previous rung trained in an executor's scratch folder, deleted once committed, so a later
  * rung's run trains from epoch 0. A run's first b epochs do not depend on its epoch budget (the shuffle and dropout
  * streams are split per epoch), so it ends with the same files, and the sweep with the same selection and
  * metrics.csv, byte for byte; the cost is the from-scratch rung cost {@link
@@ -417,7 +419,8 @@ public final class SparkSweep {
         problem = "its task committed it, but " + st.entry(r.runId()) + "/" + ResultStore.RECORD + " is not there: "
             + "the driver must reach the result store at the same URI as every executor (a shared mount, hdfs://, "
             + "s3a://; --store)";
-      } else if (!committed.files().equals(rec.files()) || !committed.folder().equals(rec.folder())) {
+      } else if (!java.util.Objects.equals(committed.files(), rec.files())
+          || !java.util.Objects.equals(committed.folder(), rec.folder())) {
         problem = "its record.json in the store differs from the one its task handed back";
       } else {
         problem = ResultStore.mismatch(committed, r);
@@ -644,9 +647,18 @@ public final class SparkSweep {
       if (r.index() == failAlways) {
         throw new IllegalStateException(FAIL_ALWAYS + ": run " + r.runId() + " fails (attempt " + attempt + ")");
       }
-      RunRecord had = store.record(r.runId());
+      RunRecord had;
+      try {
+        had = store.record(r.runId());
+      } catch (IOException e) {
+        had = null;
+        store.deleteRecord(r.runId()); // unreadable: no attempt of this run wrote it whole
+      }
       if (had != null && ResultStore.mismatch(had, r) == null) { // an earlier attempt committed it already
         return had.seenBy(host, attempt, (System.nanoTime() - t0) / 1e9);
+      }
+      if (had != null) {
+        store.deleteRecord(r.runId()); // another run's or config's record: no attempt of this run wrote it
       }
       TrainingListener fault = TrainingListener.NONE;
       if (!failOnce.isEmpty() && attempt == 0) {
