@@ -92,6 +92,13 @@ public final class SparkMain implements Runnable {
             + "java.io.tmpdir/pathsgd-spark)")
     Path scratch;
 
+    @Option(names = "--store", paramLabel = "URI",
+        description = "result store: a Hadoop-compatible URI the driver and every executor reach (file:///shared/"
+            + "results, hdfs://..., s3a://...); tasks upload each finished run there, the driver installs it from "
+            + "there as the task ends (default: spark.pathsgd.store, else SCRATCH/results, else on local mode "
+            + "java.io.tmpdir/pathsgd-spark/results)")
+    String store;
+
     @Option(names = "--quiet", description = "no progress lines")
     boolean quiet;
 
@@ -121,11 +128,12 @@ public final class SparkMain implements Runnable {
       try (JavaSparkContext ctx = new JavaSparkContext(conf)) {
         ctx.setLogLevel("WARN");
         SparkSweep.Outcome o = new SparkSweep(sweep, scale, seeds,
-            new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out)).run(ctx);
+            new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out, store)).run(ctx);
         System.out.printf("pathsgd-spark experiments run %s --scale %s on %s: %d runs planned, %d trained, %d already "
-            + "done (%d Spark jobs%s)%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"),
+            + "done (%d Spark jobs%s)%s%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"),
             o.planned(), o.trained(), o.skipped(), o.jobs(),
             o.onDriver() > 0 ? ", " + o.onDriver() + " noise runs trained on the driver" : "",
+            o.fromStore() > 0 ? ", " + o.fromStore() + " installed from the result store without training" : "",
             o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",
             o.selectionPending() ? ", step-size selection pending" : "",
             o.damaged().isEmpty() ? "" : ", damaged: " + String.join("; ", o.damaged()),

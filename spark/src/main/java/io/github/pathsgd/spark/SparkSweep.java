@@ -14,36 +14,52 @@ import java.io.PrintStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.spark.FutureAction;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.AbstractFunction1;
+import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
 
 /**
  * A sweep on Spark: each phase (all runs, or the step-size selection's "select" runs, then its "final" runs) is one
  * Spark job with one task per unfinished run (not the noise floor's: the driver trains those, see below). A task
  * trains its run into a scratch run folder on the executor (resuming from the checkpoint there when a retried attempt
- * finds one) and hands the run's result files back; only the driver writes into the output folder: each run folder
- * ({@link SweepTasks#install}), then the combined files, as the embedded runner does, so both end with the same
- * metrics.csv. A failed attempt hands nothing back, so a retried task can never leave a duplicate or partial row.
+ * finds one), uploads the result files to the {@link ResultStore} and hands back only a {@link RunRecord}; only the
+ * driver writes into the output folder: each run folder as its task ends, streamed from the store and checked against
+ * the record ({@link SweepTasks#install(Path, SweepRun, java.util.Set, SweepTasks.Source)}), then the combined files,
+ * as the embedded runner does, so both end with the same metrics.csv. A failed attempt commits nothing, and the first
+ * attempt to commit a run wins, so a retried task can never leave a duplicate or partial row.
  *
  * <p>Successive halving ({@code step_size.rule: halving}): one Spark job per rung. The first rung is the first phase
  * (every α for the first budget); between rungs the driver decides the selection from the finished runs ({@link
  * SweepTasks#select}, which writes selection.csv/.json as the embedded runner does after each rung) and the next
  * rung's runs (the kept α with the next budget) are the next job; once the last rung is decided, the final runs are
  * the last job. The embedded runner continues a kept α's run from the previous rung's {@code continue.bin} in the
- * sweep folder; here the previous rung trained in an executor's scratch folder, deleted once installed, so a later
+ * sweep folder; here the previous rung trained in an executor's scratch folder, deleted once committed, so a later
  * rung's run trains from epoch 0. A run's first b epochs do not depend on its epoch budget (the shuffle and dropout
  * streams are split per epoch), so it ends with the same files, and the sweep with the same selection and
  * metrics.csv, byte for byte; the cost is the from-scratch rung cost {@link
@@ -67,8 +83,23 @@ public final class SparkSweep {
   /** The Spark conf key of the fault injected by tests: {@code INDEX:EPOCH} (the run's index in the plan). */
   public static final String FAIL_ONCE = "spark.pathsgd.test.failOnce";
 
+  /** The Spark conf key of the fault injected by tests: {@code INDEX}, the run whose every task attempt fails. */
+  public static final String FAIL_ALWAYS = "spark.pathsgd.test.failAlways";
+
+  /**
+   * The Spark conf key, for benchmarks, that skips the driver's look for runs committed to the store before a phase,
+   * so that every run goes through a task (which finds it committed and hands back its record).
+   */
+  public static final String NO_STORE_SCAN = "spark.pathsgd.test.noStoreScan";
+
   /** The Spark conf key of the executors' scratch folder (default: the executor's java.io.tmpdir). */
   public static final String SCRATCH = "spark.pathsgd.scratch";
+
+  /**
+   * The Spark conf key of the result store: a Hadoop-compatible URI that the driver and every executor reach
+   * ({@link ResultStore}).
+   */
+  public static final String STORE = "spark.pathsgd.store";
 
   /**
    * @param out the output folder (seen by the driver)
@@ -79,18 +110,27 @@ public final class SparkSweep {
    * @param scratch the executors' folder for unfinished runs, and the driver's for the noise runs (null = their
    *     java.io.tmpdir/pathsgd-spark)
    * @param log progress lines (null = quiet)
+   * @param store the result store's URI (null = {@link SparkSweep#STORE}, else {@code SCRATCH/results}, else in
+   *     local mode the driver's java.io.tmpdir/pathsgd-spark/results; a cluster master needs one of the first two)
    */
-  public record Options(Path out, int threadsPerTask, Path dataDir, Path scratch, PrintStream log) {}
+  public record Options(Path out, int threadsPerTask, Path dataDir, Path scratch, PrintStream log, String store) {
+    /** Options with the default result store ({@link SparkSweep#STORE}, else as {@code store} says below). */
+    public Options(Path out, int threadsPerTask, Path dataDir, Path scratch, PrintStream log) {
+      this(out, threadsPerTask, dataDir, scratch, log, null);
+    }
+  }
 
   /**
    * What the sweep did.
    *
    * @param trained runs trained and installed, by Spark tasks and (noise runs) by the driver
    * @param retried runs whose result came from a retried task attempt (attempt number above 0)
+   * @param fromStore runs installed from results already committed to the result store (by an earlier driver's
+   *     tasks), without a task: not counted in {@code trained}
    * @param phases the phases this invocation went through, in order (a Spark job each that has tasks; the noise
    *     phase has none: the driver trains its runs)
    */
-  public record Outcome(int planned, int trained, int skipped, int retried, boolean selectionPending,
+  public record Outcome(int planned, int trained, int skipped, int retried, int fromStore, boolean selectionPending,
       List<String> damaged, List<Phase> phases) {
     /** The Spark jobs run: one per phase with tasks. */
     public long jobs() {
@@ -129,6 +169,8 @@ public final class SparkSweep {
   private int trained;
   private int skipped;
   private int retried;
+  private int fromStore;
+  private ResultStore store;
   private final List<Phase> phases = new ArrayList<>();
 
   public SparkSweep(SweepSpec spec, String scale, int seeds, Options opt) {
@@ -199,7 +241,7 @@ public final class SparkSweep {
       noisePhase(all.stream().filter(r -> r.phase().equals(SweepRun.NOISE)).toList(), all);
     }
     List<String> damaged = SweepTasks.aggregate(out, all, complete);
-    return new Outcome(all.size(), trained, skipped, retried, pending, damaged, List.copyOf(phases));
+    return new Outcome(all.size(), trained, skipped, retried, fromStore, pending, damaged, List.copyOf(phases));
   }
 
   /** "select", or with successive halving "select rung K" (the rungs of {@code runs}, by their epoch budget). */
@@ -244,42 +286,187 @@ public final class SparkSweep {
     return todo;
   }
 
-  /** One Spark job: a task per run of {@code runs} that is not settled yet; each result installed by the driver. */
+  /**
+   * One Spark job: a task per run of {@code runs} that is not settled yet, nor committed to the result store already
+   * (those are installed from there first). Each task uploads its run to the store and hands back only its {@link
+   * RunRecord}; the driver installs each run as its task ends (streamed from the store, checked against the record),
+   * then deletes its store entry. A failed job leaves every run installed so far in place.
+   */
   private void phase(JavaSparkContext sc, List<SweepRun> runs, String name, List<SweepRun> all, boolean complete) {
+    ResultStore st = store(sc);
     List<Task> todo = new ArrayList<>();
     Map<String, SweepRun> byId = new HashMap<>();
+    int stored = 0;
+    boolean scan = !sc.getConf().getBoolean(NO_STORE_SCAN, false);
     for (SweepRun r : unsettled(runs)) {
+      if (scan && installStored(st, r)) {
+        stored++;
+        continue;
+      }
       todo.add(Task.of(r));
       byId.put(r.runId(), r);
     }
-    log(String.format(Locale.ROOT, "phase %s: %d runs, %d already done, %d Spark tasks", name, runs.size(),
-        runs.size() - todo.size(), todo.size()));
+    log(String.format(Locale.ROOT, "phase %s: %d runs, %d already done%s, %d Spark tasks", name, runs.size(),
+        runs.size() - todo.size() - stored, stored > 0 ? ", " + stored + " installed from the result store" : "",
+        todo.size()));
     phases.add(new Phase(name, runs.size(), todo.size()));
     if (todo.isEmpty()) {
+      if (stored > 0) {
+        SweepTasks.aggregate(opt.out(), all, complete);
+      }
       return;
     }
     sc.setJobDescription("pathsgd " + spec.name() + " --scale " + scale + ": " + name + " (" + todo.size() + " runs)");
-    String scratch = scratchPath();
     String fail = sc.getConf().get(FAIL_ONCE, "");
-    List<Result> results = sc.parallelize(todo, todo.size()).map(new Train(scratch, fail)).collect();
-    results = new ArrayList<>(results);
-    results.sort(Comparator.comparingInt(Result::index));
-    for (Result res : results) {
-      SweepRun r = byId.get(res.runId());
-      if (res.attempt() > 0) {
-        retried++;
-      }
-      if (SweepTasks.install(opt.out(), r, res.files())) {
-        trained++;
-      } else {
-        skipped++;
-      }
-      log(String.format(Locale.ROOT, "[%d/%d] %s %s: %s on %s (attempt %d, %.1fs)", r.index() + 1, all.size(),
-          r.runId(), r.phase(), res.files().containsKey(SweepTasks.MISSING_JSON) ? "no data" : "trained", res.host(),
-          res.attempt(), res.seconds()));
-      deleteQuietly(scratchDir(scratch, res.runId()));
+    int failAlways = sc.getConf().getInt(FAIL_ALWAYS, -1);
+    JavaRDD<RunRecord> rdd = sc.parallelize(todo, todo.size()).map(new Train(scratchPath(), fail, failAlways, st));
+    BlockingQueue<RunRecord> done = new LinkedBlockingQueue<>();
+    List<Object> parts = new ArrayList<>();
+    for (int i = 0; i < todo.size(); i++) {
+      parts.add(i);
     }
-    SweepTasks.aggregate(opt.out(), all, complete);
+    FutureAction<BoxedUnit> job = sc.sc().submitJob(rdd.rdd(), new PartitionRecords(),
+        CollectionConverters.asScala(parts).toSeq(), new Enqueue(done), new NoResult());
+    int installed = 0;
+    List<String> refused = new ArrayList<>();
+    try {
+      while (true) {
+        RunRecord rec = done.poll(250, TimeUnit.MILLISECONDS);
+        if (rec == null) {
+          if (!job.isCompleted()) {
+            continue;
+          }
+          rec = done.poll();
+          if (rec == null) {
+            break;
+          }
+        }
+        SweepRun r = byId.get(rec.runId());
+        String problem = installResult(st, r, rec, all.size());
+        if (problem != null) {
+          refused.add(problem);
+        } else {
+          installed++;
+        }
+      }
+    } catch (InterruptedException e) {
+      job.cancel();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("phase " + name + ": interrupted after " + installed + " of " + todo.size()
+          + " runs were installed", e);
+    } finally {
+      SweepTasks.aggregate(opt.out(), all, complete);
+    }
+    try {
+      job.get();
+    } catch (Exception e) {
+      Throwable c = e.getCause() != null && e.getMessage() == null ? e.getCause() : e;
+      throw new IllegalStateException(String.format(Locale.ROOT, "phase %s: the Spark job failed after %d of %d "
+          + "runs were installed (they stay installed; rerun to train the others): %s", name, installed, todo.size(),
+          String.valueOf(c.getMessage()).lines().findFirst().orElse("")), e);
+    }
+    if (!refused.isEmpty()) {
+      throw new IllegalStateException("phase " + name + ": " + refused.size() + " runs not installed (rerun to train "
+          + "them again): " + String.join("; ", refused));
+    }
+  }
+
+  /**
+   * Installs run r from the result store when an earlier driver's task committed it there and its record and files
+   * check (the planned run id and config hash, each file's size and SHA-256); else deletes what the store holds of it.
+   *
+   * @return true when installed
+   */
+  private boolean installStored(ResultStore st, SweepRun r) {
+    RunRecord rec;
+    try {
+      rec = st.record(r.runId());
+      if (rec == null) {
+        return false;
+      }
+    } catch (IOException e) {
+      log(r.runId() + ": " + e.getMessage() + "; training it again");
+      st.delete(r.runId());
+      return false;
+    }
+    String problem = ResultStore.mismatch(rec, r);
+    if (problem == null) {
+      try {
+        SweepTasks.install(opt.out(), r, ResultStore.names(rec), st.source(rec));
+        st.delete(r.runId());
+        fromStore++;
+        log(String.format(Locale.ROOT, "%s %s: installed from the result store %s (trained earlier on %s)",
+            r.runId(), r.phase(), st.entry(r.runId()), rec.host()));
+        return true;
+      } catch (UncheckedIOException | IllegalStateException e) {
+        problem = e.getMessage();
+      }
+    }
+    log(r.runId() + ": result in the store " + st.entry(r.runId()) + " refused (" + problem + "); training it again");
+    st.delete(r.runId());
+    return false;
+  }
+
+  /** Installs a task's run from the store; returns what was wrong when it was not installed, else null. */
+  private String installResult(ResultStore st, SweepRun r, RunRecord rec, int planned) {
+    if (r == null) {
+      return "a task handed back run " + rec.runId() + ", which this phase did not plan";
+    }
+    String problem;
+    try {
+      RunRecord committed = st.record(r.runId());
+      if (committed == null) {
+        problem = "its task committed it, but " + st.entry(r.runId()) + "/" + ResultStore.RECORD + " is not there: "
+            + "the driver must reach the result store at the same URI as every executor (a shared mount, hdfs://, "
+            + "s3a://; --store)";
+      } else if (!java.util.Objects.equals(committed.files(), rec.files())
+          || !java.util.Objects.equals(committed.folder(), rec.folder())) {
+        problem = "its record.json in the store differs from the one its task handed back";
+      } else {
+        problem = ResultStore.mismatch(committed, r);
+      }
+      if (problem == null) {
+        if (rec.attempt() > 0) {
+          retried++;
+        }
+        if (SweepTasks.install(opt.out(), r, ResultStore.names(committed), st.source(committed))) {
+          trained++;
+        } else {
+          skipped++;
+        }
+        st.delete(r.runId());
+        log(String.format(Locale.ROOT, "[%d/%d] %s %s: %s on %s (attempt %d, %.1fs)", r.index() + 1, planned,
+            r.runId(), r.phase(), ResultStore.names(committed).contains(SweepTasks.MISSING_JSON) ? "no data"
+                : "trained", rec.host(), rec.attempt(), rec.seconds()));
+        return null;
+      }
+    } catch (IOException | UncheckedIOException | IllegalStateException e) {
+      problem = e.getMessage();
+    }
+    st.delete(r.runId());
+    log(r.runId() + ": not installed (" + problem + ")");
+    return "run " + r.runId() + " (" + problem + ")";
+  }
+
+  /** The result store ({@link Options#store}, {@link #STORE}, SCRATCH/results, or local mode's tmpdir default). */
+  private ResultStore store(JavaSparkContext sc) {
+    if (store == null) {
+      String uri = opt.store() != null ? opt.store() : sc.getConf().get(STORE, null);
+      if (uri == null) {
+        if (opt.scratch() != null) {
+          uri = opt.scratch().toAbsolutePath().resolve("results").toUri().toString();
+        } else if (sc.isLocal()) {
+          uri = Path.of(System.getProperty("java.io.tmpdir"), "pathsgd-spark", "results").toUri().toString();
+        } else {
+          throw new IllegalArgumentException("no result store for master " + sc.master() + ": set --store URI (or "
+              + STORE + "), a folder the driver and every executor reach (file:///shared/mount/results, "
+              + "hdfs://namenode/path, s3a://bucket/path); tasks upload each finished run there and the driver "
+              + "installs it from there");
+        }
+      }
+      store = ResultStore.of(uri, sc.getConf());
+    }
+    return store;
   }
 
   /**
@@ -305,6 +492,7 @@ public final class SparkSweep {
       for (SweepRun r : todo) {
         long t0 = System.nanoTime();
         Path dir = scratchDir(scratch, r.runId());
+        untrusted(dir, r);
         Map<String, byte[]> files = SweepTasks.trainOne(r, dir, TrainingListener.NONE);
         if (SweepTasks.install(opt.out(), r, files)) {
           trained++;
@@ -375,27 +563,103 @@ public final class SparkSweep {
     }
   }
 
-  /** A task's result: the run's result files by name. */
-  record Result(int index, String runId, LinkedHashMap<String, byte[]> files, String host, int attempt, double seconds)
-      implements Serializable {}
+  /**
+   * Deletes {@code dir} when it holds a finished run (or a missing-data record): a scratch folder's finished result is
+   * never taken as it is (it may be a stale leftover, edited since); only a result committed to the store, with its
+   * checksums, is. A checkpoint of an unfinished run stays (a retried attempt resumes from it).
+   */
+  static void untrusted(Path dir, SweepRun r) {
+    if (Files.isDirectory(dir)) {
+      String k = SweepTasks.kind(dir, r);
+      if (k.equals("finished") || k.equals("missing-data")) {
+        deleteQuietly(dir);
+      }
+    }
+  }
 
-  /** The task: trains one run into its scratch folder and hands back its result files. */
-  static final class Train implements Function<Task, Result> {
+  /** On the executor: the records of a partition (one task, one run). */
+  static final class PartitionRecords extends AbstractFunction1<scala.collection.Iterator<RunRecord>,
+      ArrayList<RunRecord>> implements Serializable {
     private static final long serialVersionUID = 1L;
-    private final String scratch;
-    private final String failOnce;
 
-    Train(String scratch, String failOnce) {
-      this.scratch = scratch;
-      this.failOnce = failOnce;
+    @Override
+    public ArrayList<RunRecord> apply(scala.collection.Iterator<RunRecord> it) {
+      ArrayList<RunRecord> l = new ArrayList<>();
+      while (it.hasNext()) {
+        l.add(it.next());
+      }
+      return l;
+    }
+  }
+
+  /** On the driver, as each task ends: its records onto the queue the driver installs from. */
+  static final class Enqueue extends AbstractFunction2<Object, ArrayList<RunRecord>, BoxedUnit> {
+    private final BlockingQueue<RunRecord> queue;
+
+    Enqueue(BlockingQueue<RunRecord> queue) {
+      this.queue = queue;
     }
 
     @Override
-    public Result call(Task t) throws Exception {
+    public BoxedUnit apply(Object partition, ArrayList<RunRecord> records) {
+      queue.addAll(records);
+      return BoxedUnit.UNIT;
+    }
+  }
+
+  static final class NoResult extends AbstractFunction0<BoxedUnit> {
+    @Override
+    public BoxedUnit apply() {
+      return BoxedUnit.UNIT;
+    }
+  }
+
+  /**
+   * The task: trains one run into its scratch folder (locked against another attempt of the run, which then trains in
+   * a folder of its own), uploads the result files to the store and commits them, and hands back the small record.
+   */
+  static final class Train implements Function<Task, RunRecord> {
+    private static final long serialVersionUID = 1L;
+    private final String scratch;
+    private final String failOnce;
+    private final int failAlways;
+    private final ResultStore store;
+
+    Train(String scratch, String failOnce, int failAlways, ResultStore store) {
+      this.scratch = scratch;
+      this.failOnce = failOnce;
+      this.failAlways = failAlways;
+      this.store = store;
+    }
+
+    @Override
+    public RunRecord call(Task t) throws Exception {
       long t0 = System.nanoTime();
       SweepRun r = t.run();
       TaskContext ctx = TaskContext.get();
       int attempt = ctx == null ? 0 : ctx.attemptNumber();
+      String host;
+      try {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
+        host = "?";
+      }
+      if (r.index() == failAlways) {
+        throw new IllegalStateException(FAIL_ALWAYS + ": run " + r.runId() + " fails (attempt " + attempt + ")");
+      }
+      RunRecord had;
+      try {
+        had = store.record(r.runId());
+      } catch (IOException e) {
+        had = null;
+        store.deleteRecord(r.runId()); // unreadable: no attempt of this run wrote it whole
+      }
+      if (had != null && ResultStore.mismatch(had, r) == null) { // an earlier attempt committed it already
+        return had.seenBy(host, attempt, (System.nanoTime() - t0) / 1e9);
+      }
+      if (had != null) {
+        store.deleteRecord(r.runId()); // another run's or config's record: no attempt of this run wrote it
+      }
       TrainingListener fault = TrainingListener.NONE;
       if (!failOnce.isEmpty() && attempt == 0) {
         String[] p = failOnce.split(":");
@@ -413,15 +677,35 @@ public final class SparkSweep {
           };
         }
       }
-      Map<String, byte[]> files = SweepTasks.trainOne(r, scratchDir(scratch, r.runId()), fault);
-      String host;
-      try {
-        host = InetAddress.getLocalHost().getHostName();
-      } catch (IOException e) {
-        host = "?";
+      String app = SparkEnv.get() == null ? "app" : SparkEnv.get().conf().getAppId();
+      String tag = app + "-" + (ctx == null ? 0 : ctx.taskAttemptId());
+      Path base = scratchDir(scratch, r.runId());
+      Files.createDirectories(base.getParent());
+      Path lockFile = base.resolveSibling(r.runId() + ".lock");
+      try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+        FileLock lock;
+        try {
+          lock = ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+          lock = null; // another attempt in this JVM holds it
+        }
+        Path dir = lock != null ? base : base.resolveSibling(r.runId() + "." + tag.replaceAll("[^A-Za-z0-9_.-]", "_"));
+        try {
+          untrusted(dir, r);
+          Map<String, byte[]> files = SweepTasks.trainOne(r, dir, fault);
+          RunRecord rec = store.commit(r, dir, new java.util.LinkedHashSet<>(files.keySet()), tag, host, attempt,
+              (System.nanoTime() - t0) / 1e9);
+          deleteQuietly(dir);
+          if (lock != null) {
+            Files.deleteIfExists(lockFile); // while held: the run is committed, no attempt needs it any more
+          }
+          return rec;
+        } finally {
+          if (lock != null) {
+            lock.release();
+          }
+        }
       }
-      return new Result(t.index(), t.runId(), new LinkedHashMap<>(files), host, attempt,
-          (System.nanoTime() - t0) / 1e9);
     }
   }
 }

@@ -197,8 +197,12 @@ class SparkNoiseTest {
     // the driver set the thread count back to the one before its noise runs (the last task's, 1), not their last (2)
     assertThat(Blas.threads()).isEqualTo(1);
     assertSameAsEmbedded(sp, emb);
-    try (Stream<Path> s = Files.list(scratch)) {
-      assertThat(s.toList()).as("scratch run folders, removed once installed").isEmpty();
+    try (Stream<Path> s = Files.list(scratch)) { // the result store SCRATCH/results, emptied as runs are installed
+      assertThat(s.toList()).as("scratch run folders, removed once installed").containsExactly(
+          scratch.resolve("results"));
+    }
+    try (Stream<Path> s = Files.list(scratch.resolve("results"))) {
+      assertThat(s.toList()).as("result store entries, removed once installed").isEmpty();
     }
 
     // a resumed sweep: the 2-thread noise run lost; the driver trains it alone, no Spark job

@@ -91,8 +91,51 @@ public final class BlasKernel {
 
   /** Asks a child JVM, on this JVM's class path, without OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE, for its kernel. */
   static String detectedInChild() {
+    return detectedInChild(System.getProperty("java.class.path", ""));
+  }
+
+  /**
+   * As {@link #detectedInChild()}, on class path {@code base} followed by the jars or folders this class, the BLAS
+   * wrapper and JavaCPP's OpenBLAS bindings were loaded from: on a Spark executor pathsgd's classes come from the
+   * application jar through Spark's own class loader, which {@code java.class.path} does not list.
+   */
+  static String detectedInChild(String base) {
+    java.util.LinkedHashSet<String> cp = new java.util.LinkedHashSet<>();
+    for (String e : base.split(java.io.File.pathSeparator)) {
+      if (!e.isEmpty()) {
+        cp.add(e);
+      }
+    }
+    for (String c : List.of(BlasKernel.class.getName(), Blas.class.getName(), "org.bytedeco.javacpp.Loader",
+        "org.bytedeco.openblas.global.openblas")) {
+      try {
+        var src = Class.forName(c, false, BlasKernel.class.getClassLoader()).getProtectionDomain().getCodeSource();
+        if (src != null && src.getLocation() != null && "file".equals(src.getLocation().getProtocol())) {
+          cp.add(Path.of(src.getLocation().toURI()).toString());
+        }
+      } catch (ReflectiveOperationException | java.net.URISyntaxException | RuntimeException | LinkageError e) {
+        // not loadable here: the child goes without it
+      }
+    }
+    try { // the native libraries: JavaCPP's platform jars hold resources only, no class
+      String platform = org.bytedeco.javacpp.Loader.getPlatform();
+      for (String res : List.of("org/bytedeco/openblas/" + platform + "/", "org/bytedeco/javacpp/" + platform + "/")) {
+        java.net.URL u = BlasKernel.class.getClassLoader().getResource(res);
+        if (u != null && "jar".equals(u.getProtocol()) && u.getPath().startsWith("file:")) {
+          cp.add(Path.of(java.net.URI.create(u.getPath().substring(0, u.getPath().indexOf("!/")))).toString());
+        } else if (u != null && "file".equals(u.getProtocol())) {
+          Path dir = Path.of(u.toURI());
+          for (int k = res.split("/").length; k > 0; k--) {
+            dir = dir.getParent();
+          }
+          cp.add(dir.toString());
+        }
+      }
+    } catch (java.net.URISyntaxException | RuntimeException | LinkageError e) {
+      // the child finds them on its own, or answers unknown
+    }
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx64m",
-        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), BlasKernel.class.getName());
+        "-XX:TieredStopAtLevel=1", "-cp", String.join(java.io.File.pathSeparator, cp), BlasKernel.class.getName());
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().remove("OPENBLAS_CORETYPE");
     pb.environment().remove("OPENBLAS_L2_SIZE");

@@ -16,7 +16,6 @@ import io.github.pathsgd.train.io.OutputTarget;
 import io.github.pathsgd.train.listener.TrainingListener;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -308,11 +307,28 @@ public final class SweepTasks {
    * @return false when the folder was finished already and left alone
    */
   public static boolean install(Path out, SweepRun r, Map<String, byte[]> files) {
+    return install(out, r, files.keySet(), name -> new java.io.ByteArrayInputStream(files.get(name)));
+  }
+
+  /** Where {@link #install(Path, SweepRun, java.util.Set, Source)} reads a result file from (a stream per file). */
+  @FunctionalInterface
+  public interface Source {
+    /**
+     * Opens result file {@code name}; the stream may throw an IOException while it is read (a checksum that does not
+     * match), and then the file is not installed.
+     */
+    java.io.InputStream open(String name) throws IOException;
+  }
+
+  /**
+   * As {@link #install(Path, SweepRun, Map)}, each file streamed from {@code src} (the model is never held whole in
+   * memory): the files named by {@code names}, written in {@link #install(Path, SweepRun, Map)}'s order.
+   */
+  public static boolean install(Path out, SweepRun r, java.util.Set<String> names, Source src) {
     Path dir = out.resolve("runs").resolve(r.runId());
-    boolean missing = files.containsKey(RunFolder.MISSING_JSON);
-    if (!missing && !files.keySet().containsAll(RESULT_FILES)) {
-      throw new IllegalArgumentException("run " + r.runId() + ": result lacks " + RESULT_FILES + ", got "
-          + files.keySet());
+    boolean missing = names.contains(RunFolder.MISSING_JSON);
+    if (!missing && !names.containsAll(RESULT_FILES)) {
+      throw new IllegalArgumentException("run " + r.runId() + ": result lacks " + RESULT_FILES + ", got " + names);
     }
     checkRunFolder(out, dir); // no link out of the sweep folder on the way to the files written here
     FileLocks.Held lock = FileLocks.lock(out.resolve(SweepRunner.LOCKS).resolve(r.runId() + ".lock"));
@@ -329,16 +345,14 @@ public final class SweepTasks {
         RunFolder.moveAside(dir);
       }
       if (missing) {
-        AtomicFiles.writeStringInside(out, dir.resolve(RunFolder.MISSING_JSON),
-            new String(files.get(RunFolder.MISSING_JSON), StandardCharsets.UTF_8));
+        copy(out, dir, RunFolder.MISSING_JSON, src);
         return true;
       }
-      if (files.containsKey(MODEL)) { // before summary.json, which marks the run done
-        byte[] model = files.get(MODEL);
-        AtomicFiles.writeInside(out, dir.resolve(MODEL), o -> o.write(model));
+      if (names.contains(MODEL)) { // before summary.json, which marks the run done
+        copy(out, dir, MODEL, src);
       }
       for (String f : RESULT_FILES) {
-        AtomicFiles.writeStringInside(out, dir.resolve(f), new String(files.get(f), StandardCharsets.UTF_8));
+        copy(out, dir, f, src);
       }
       Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
       Files.deleteIfExists(RunDirectory.checkpoint(dir));
@@ -353,6 +367,14 @@ public final class SweepTasks {
     } finally {
       lock.close();
     }
+  }
+
+  private static void copy(Path out, Path dir, String name, Source src) {
+    AtomicFiles.writeInside(out, dir.resolve(name), o -> {
+      try (java.io.InputStream in = src.open(name)) {
+        in.transferTo(o);
+      }
+    });
   }
 
   /**

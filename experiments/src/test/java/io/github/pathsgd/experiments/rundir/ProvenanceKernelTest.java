@@ -76,6 +76,14 @@ class ProvenanceKernelTest {
     assertThat(p.get("blas").asText()).contains("kernel Prescott");
   }
 
+  @Test
+  void theDetectingChildFindsPathsgdWhereTheClassPathDoesNotListIt() {
+    // a Spark executor loads pathsgd from the application jar through its own class loader: java.class.path does not
+    // list it, and the child started on java.class.path alone answered "unknown" for every run trained there
+    String detected = BlasKernel.detectedInChild("");
+    assertThat(detected).isNotEqualTo("unknown").isEqualTo(BlasKernel.detectedInChild());
+  }
+
   /** Runs {@link Probe} in a child JVM with {@code OPENBLAS_CORETYPE=coretype} and no OPENBLAS_L2_SIZE. */
   static JsonNode probe(String coretype) throws Exception {
     List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m",
