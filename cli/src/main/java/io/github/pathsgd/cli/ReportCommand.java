@@ -44,10 +44,13 @@ final class ReportCommand implements Callable<Integer> {
       if (readme != null) {
         throw new IllegalArgumentException("--readme goes with --summary, not with --in");
       }
-      for (Path p : Report.write(target.in)) {
+      Report.Written w = Report.writeReport(target.in);
+      for (Path p : w.files()) {
         System.out.println("wrote " + p);
       }
-      return 0;
+      // a figure or verdict the sweep asks for that cannot apply: the report says why, and so does the exit status
+      w.problems().forEach(x -> System.err.println("pathsgd report: " + x));
+      return w.problems().isEmpty() ? 0 : 1;
     }
     Path root = target.summary;
     if (!Files.isDirectory(root)) {

@@ -204,8 +204,7 @@ public final class Figures {
       XYChart c = chart("E2 rescaling: " + tag(rs, data), "epoch", "training cross-entropy (log)");
       c.getStyler().setYAxisLogarithmic(true);
       int i = 0;
-      for (Map.Entry<String, List<Run>> e : group(d.getValue(), r -> r.cfg("optimizer") + " " + r.cfg("init"))
-          .entrySet()) {
+      for (Map.Entry<String, List<Run>> e : group(d.getValue(), ResultSet.series(d.getValue())).entrySet()) {
         List<TreeMap<Double, Double>> curves = new ArrayList<>();
         for (Run r : e.getValue()) {
           curves.add(byEpoch(r.curve("train/loss")));
@@ -227,8 +226,7 @@ public final class Figures {
       String[] k = f.getKey().split("\\|");
       String data = k[0] + " dropout " + k[1];
       String e = Double.parseDouble(k[1]) > 0 ? "E4" : "E3";
-      List<XYChart> charts = trainingPanels(e + " ", tag(rs, data), f.getValue(),
-          r -> r.cfg("optimizer") + " " + r.cfg("init") + " (lr " + r.cfg("lr") + ")");
+      List<XYChart> charts = trainingPanels(e + " ", tag(rs, data), f.getValue(), ResultSet.series(f.getValue()));
       out.add(save("compare-" + k[0] + "-dropout" + k[1], e + ": Path-SGD vs SGD vs AdaGrad, balanced and "
           + "unbalanced, retrained with the selected step size on the full training set; " + tag(rs, data), charts,
           dir));
@@ -242,8 +240,7 @@ public final class Figures {
     for (Map.Entry<String, List<Run>> f : group(rs.finished(), r -> r.cfg("dataset")).entrySet()) {
       String data = f.getKey();
       List<XYChart> charts = trainingPanels("", data + " | " + f.getValue().size() + " run(s), pathsgd "
-          + rs.version(), f.getValue(), r -> r.cfg("optimizer") + " " + r.cfg("init") + " (lr " + r.cfg("lr")
-          + (r.cfg("dropout").equals("0.0") ? "" : ", dropout " + r.cfg("dropout")) + ")");
+          + rs.version(), f.getValue(), ResultSet.series(f.getValue()));
       out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), "Training cross-entropy (log axis), training "
           + "error and test error vs epoch of " + f.getValue().size() + " run(s) on " + data + "; colour: optimizer, "
           + "line style: initialization, x: diverged (last finite value)", charts, dir));
