@@ -1,4 +1,4 @@
-package io.github.pathsgd.core.util;
+package io.github.pathsgd.data;
 
 import java.util.Collection;
 import java.util.Locale;
@@ -8,8 +8,9 @@ public final class Suggest {
   private Suggest() {}
 
   /**
-   * The known name nearest to {@code given} by Levenshtein distance (case ignored), when it is within a third of the
-   * longer name's length (at least 1, at most 3 edits); null otherwise or when {@code given} is itself known.
+   * The known name nearest to {@code given} by Levenshtein distance (case ignored), when it is within 1 edit for names
+   * of up to 3 characters, else within a third of the longer name's length (at least 2, at most 3 edits); null
+   * otherwise or when {@code given} is itself known.
    */
   public static String nearest(String given, Collection<String> known) {
     if (given == null || given.isEmpty()) {
@@ -29,14 +30,15 @@ public final class Suggest {
         best = k;
       }
     }
-    int allowed = best == null ? 0 : Math.min(3, Math.max(1, Math.max(g.length(), best.length()) / 3));
+    int len = best == null ? 0 : Math.max(g.length(), best.length());
+    int allowed = len <= 3 ? 1 : Math.min(3, Math.max(2, len / 3));
     return best != null && bestD <= allowed ? best : null;
   }
 
-  /** "; did you mean 'x'?" for the nearest known name, or "" when none is near. */
+  /** " (did you mean 'x'?)" for the nearest known name, or "" when none is near. */
   public static String hint(String given, Collection<String> known) {
     String n = nearest(given, known);
-    return n == null ? "" : "; did you mean '" + n + "'?";
+    return n == null ? "" : " (did you mean '" + n + "'?)";
   }
 
   /** The Levenshtein distance (insertions, deletions and substitutions of one character each cost 1). */
