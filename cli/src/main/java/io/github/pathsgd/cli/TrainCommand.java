@@ -292,23 +292,27 @@ final class TrainCommand implements Callable<Integer> {
     // the end of a run, in an order that loses nothing: the model first, then summary.json (which says the run is
     // complete), and only then the checkpoint goes. A failed model write leaves the checkpoint and no summary, so the
     // rerun resumes at the end instead of training again.
-    RunDirectory.Finished done = RunDirectory.run(cfg, trainer, data, dir, progress, result -> {
-      if (saveModel != null) {
-        try {
-          SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset",
-              cfg.dataset(), "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs",
-              String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
-        } catch (java.io.UncheckedIOException | OutputTarget.Refused e) {
-          throw new IllegalStateException("--save-model: " + e.getMessage() + (Files.exists(ckpt) ? "; the "
-              + "checkpoint " + ckpt + " is kept: rerun with another --save-model to write the model without training "
-              + "again" : ""), e);
-        }
-      }
-    });
+    RunDirectory.Finished done;
     try {
-      Runtime.getRuntime().removeShutdownHook(hook);
-    } catch (IllegalStateException e) {
-      // the JVM is shutting down already: the hook reports
+      done = RunDirectory.run(cfg, trainer, data, dir, progress, result -> {
+        if (saveModel != null) {
+          try {
+            SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset",
+                cfg.dataset(), "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs",
+                String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
+          } catch (java.io.UncheckedIOException | OutputTarget.Refused e) {
+            throw new IllegalStateException("--save-model: " + e.getMessage() + (Files.exists(ckpt) ? "; the "
+                + "checkpoint " + ckpt + " is kept: rerun with another --save-model to write the model without "
+                + "training again" : ""), e);
+          }
+        }
+      });
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down already: the hook reports
+      }
     }
     RunResult result = done.result();
     Map<String, Object> summary = done.summary();
