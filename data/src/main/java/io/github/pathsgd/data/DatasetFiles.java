@@ -97,12 +97,16 @@ final class DatasetFiles {
     for (Path dir : dirs) {
       searched.add(dir + (noneThere || Files.isDirectory(dir) ? "" : " (no such folder)"));
     }
-    List<String> files = new ArrayList<>();
-    for (Role r : layouts.get(0)) {
-      files.add(r.names().get(0));
+    List<String> layoutNames = new ArrayList<>();
+    for (List<Role> layout : layouts) {
+      List<String> first = new ArrayList<>();
+      for (Role r : layout) {
+        first.add(r.names().get(0));
+      }
+      layoutNames.add(String.join(", ", first));
     }
     StringBuilder sb = new StringBuilder("data set '" + dataset + "' not found. Searched: " + searched
-        + (noneThere ? " (no such folders)" : "") + ". Expected " + String.join(", ", files) + " (docs/data.md). "
+        + (noneThere ? " (no such folders)" : "") + ". Expected " + String.join(" or ", layoutNames) + " (docs/data.md). "
         + "Fetch them with 'pathsgd data download " + baseName(dataset) + "' or put them into " + dirs.get(1) + ".");
     throw new DataMissingException(sb.toString());
   }
