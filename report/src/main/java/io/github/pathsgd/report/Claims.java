@@ -243,11 +243,21 @@ final class Claims {
   }
 
   /**
-   * Runs split by setting: by every key that varies among them ({@link ResultSet#varying}) but those in {@code
-   * compared}; each group's label is ", key value, ..." ("" for one setting), in first-seen order.
+   * Runs split by setting: by every key that varies among runs with equal values of the keys in {@code compared}
+   * (seeds aside, {@link ResultSet#varying}); each group's label is ", key value, ..." ("" for one setting), in
+   * first-seen order.
    */
   static Map<String, List<Run>> settings(List<Run> runs, java.util.Set<String> compared) {
-    List<String> keys = ResultSet.varying(runs).stream().filter(k -> !compared.contains(k)).toList();
+    // a key that varies only with the compared ones (a preset's step size per optimizer) is part of what is compared;
+    // one that varies among runs with equal compared keys (a user's lr grid, two architectures) makes settings
+    List<String> keys = ResultSet.varying(runs).stream().filter(k -> !compared.contains(k)).filter(k -> {
+      Map<String, java.util.Set<String>> values = new java.util.HashMap<>();
+      for (Run r : runs) {
+        String group = compared.stream().sorted().map(r::cfg).collect(java.util.stream.Collectors.joining("|"));
+        values.computeIfAbsent(group, x -> new java.util.HashSet<>()).add(r.cfg(k));
+      }
+      return values.values().stream().anyMatch(v -> v.size() > 1);
+    }).toList();
     Map<String, List<Run>> out = new LinkedHashMap<>();
     for (Run r : runs) {
       StringBuilder label = new StringBuilder();

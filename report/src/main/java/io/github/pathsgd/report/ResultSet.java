@@ -206,13 +206,16 @@ public final class ResultSet {
   }
 
   /**
-   * Runs of a phase that finished. Without a step-size selection (no {@code step_size} in sweep.json) a sweep's runs
-   * are its final runs: each is trained with the step size it was given, so phase "final" is phase "main" then.
+   * Runs of a phase that finished. Without a step-size selection (no {@code step_size} in sweep.json, no final run) a
+   * sweep's main runs are its final runs: each is trained with the step size it was given, so phase "final" gives
+   * phase "main" then.
    */
   public List<Run> phase(String phase) {
-    String p = phase.equals("final") && !sweep.has("step_size") && !sweep.path("figure").asText().equals("runs")
-        ? "main" : phase;
-    return finished().stream().filter(r -> r.phase().equals(p)).toList();
+    List<Run> runs = finished().stream().filter(r -> r.phase().equals(phase)).toList();
+    if (runs.isEmpty() && phase.equals("final") && !sweep.has("step_size")) {
+      return finished().stream().filter(r -> r.phase().equals("main")).toList();
+    }
+    return runs;
   }
 
   /**
