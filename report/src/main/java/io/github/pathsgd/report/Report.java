@@ -169,7 +169,11 @@ public final class Report {
     for (String[] e : EXPERIMENTS) {
       Path dir = root.resolve(e[0]);
       out.append("**").append(e[1]).append("**");
-      if (!Files.exists(dir.resolve(COMPLETE))) { // also when the folder is not there yet (a clean checkout)
+      if (!Files.isDirectory(dir)) { // a reproduction of some experiments only (results/quick holds E2)
+        out.append(": not run here (no `").append(rel(base, dir)).append("/` folder).\n\n");
+        continue;
+      }
+      if (!Files.exists(dir.resolve(COMPLETE))) {
         out.append(": not finished yet (its finished runs are committed in `").append(rel(base, dir))
             .append("/runs/` as they come; the verdicts appear here when the sweep ends).\n\n");
         continue;
