@@ -43,7 +43,8 @@ final class PlotCommand implements Callable<Integer> {
       System.out.println("wrote " + f.png() + " and " + f.svgs().size() + " SVG file(s)");
     }
     if (figs.isEmpty()) {
-      System.err.println("pathsgd plot: no figure: " + Report.whyNoFigure(rs));
+      spec.commandLine().getErr().println("pathsgd plot: no figure: " + Report.whyNoFigure(rs));
+      spec.commandLine().getErr().flush();
       return 1;
     }
     return 0;

@@ -127,6 +127,37 @@ class OwnRunsCliTest {
   }
 
   @Test
+  void aVerdictThatCannotApplyExitsWithStatusOneAndSaysWhy(@TempDir Path tmp) throws Exception {
+    Path yaml = Files.writeString(tmp.resolve("mine.yaml"), "name: mine\nfigure: rescaling\nbase: {dataset: "
+        + "mnist-sample, hidden: [8], per_class_train: 4, validation_size: 50, epochs: 1, threads: 1, batch_size: 10}\n"
+        + "grid: {optimizer: [adagrad]}\n");
+    Path out = tmp.resolve("out");
+    CliTest.Result run = CliTest.run("experiments", "run", yaml.toString(), "--scale", "smoke", "--out",
+        out.toString(), "--quiet");
+    assertThat(run.code()).as(run.err()).isZero();
+    CliTest.Result rep = CliTest.run("report", "--in", out.toString());
+    assertThat(rep.code()).isEqualTo(1);
+    assertThat(rep.out()).contains("wrote " + out.resolve("report.md"));
+    assertThat(rep.err()).isEqualTo("pathsgd report: no verdict: figure 'rescaling' compares sgd and path-sgd from "
+        + "init balanced and unbalanced; the 1 main runs have optimizer [adagrad] and init [balanced]"
+        + System.lineSeparator());
+    CliTest.Result plot = CliTest.run("plot", "--in", out.toString());
+    assertThat(plot.code()).isZero(); // the figure itself applies: one curve
+    // a sweep folder whose runs have not finished: no figure, and plot says why with status 1 (it said "no finished
+    // runs to plot" with status 0)
+    Path empty = Files.createDirectories(tmp.resolve("empty"));
+    Files.writeString(empty.resolve("sweep.json"), "{\"experiment\":\"x\",\"figure\":\"compare\",\"scale\":"
+        + "\"smoke\",\"seeds\":1}");
+    Files.writeString(empty.resolve("runs.jsonl"), "");
+    CliTest.Result none = CliTest.run("plot", "--in", empty.toString());
+    assertThat(none.code()).isEqualTo(1);
+    assertThat(none.err()).isEqualTo("pathsgd plot: no figure: no run finished in " + empty + " (0 recorded)"
+        + System.lineSeparator());
+    assertThat(CliTest.run("train", "--help").out()).contains("convolutional").contains("--layers")
+        .contains("--init-model").contains("--replace");
+  }
+
+  @Test
   void aMissingDataSetIsOneShortLineNamingTheFoldersAndHowToGetIt(@TempDir Path tmp) {
     Path empty = tmp.resolve("empty");
     CliTest.Result r = CliTest.run("train", "--dataset", "fashion-mnist", "--data-dir", empty.toString(), "--out",
