@@ -107,7 +107,8 @@ final class DatasetFiles {
     }
     StringBuilder sb = new StringBuilder("data set '" + dataset + "' not found. Searched: " + searched
         + (noneThere ? " (no such folders)" : "") + ". Expected " + String.join(" or ", layoutNames) + " (docs/data.md). "
-        + "Fetch them with 'pathsgd data download " + baseName(dataset) + "' or put them into " + dirs.get(1) + ".");
+        + "Fetch them with 'pathsgd data download " + baseName(dataset) + "' or put them into " + dirs.get(1)
+        + ".");
     throw new DataMissingException(sb.toString());
   }
 

@@ -308,30 +308,30 @@ final class Claims {
       double curveFloor = noiseCurveFloor(rs, ds, "train/loss");
       List<Run> inDs = fin.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
       for (Map.Entry<String, List<Run>> setting : settings(inDs, compared).entrySet()) {
-      List<Run> runs = setting.getValue();
-      for (String dropout : runs.stream().map(r -> r.cfg("dropout")).distinct().sorted().toList()) {
-        List<Run> d = runs.stream().filter(r -> r.cfg("dropout").equals(dropout)).toList();
-        String at = (Double.parseDouble(dropout) == 0 ? "no dropout" : "dropout " + dropout) + setting.getKey();
-        for (String init : List.of("balanced", "unbalanced")) {
-          List<Run> p = of(d, "path-sgd", init);
-          for (String[] base : new String[][] {{"sgd", "SGD"}, {"adagrad", "AdaGrad"}}) {
-            List<Run> b = of(d, base[0], init);
-            if (p.isEmpty() && b.isEmpty()) {
-              continue;
+        List<Run> runs = setting.getValue();
+        for (String dropout : runs.stream().map(r -> r.cfg("dropout")).distinct().sorted().toList()) {
+          List<Run> d = runs.stream().filter(r -> r.cfg("dropout").equals(dropout)).toList();
+          String at = (Double.parseDouble(dropout) == 0 ? "no dropout" : "dropout " + dropout) + setting.getKey();
+          for (String init : List.of("balanced", "unbalanced")) {
+            List<Run> p = of(d, "path-sgd", init);
+            for (String[] base : new String[][] {{"sgd", "SGD"}, {"adagrad", "AdaGrad"}}) {
+              List<Run> b = of(d, base[0], init);
+              if (p.isEmpty() && b.isEmpty()) {
+                continue;
+              }
+              out.add(lower("Path-SGD's final training loss below " + base[1] + "'s, " + init + " init, " + at, ds,
+                  "Path-SGD", p, base[1], b, floor));
+              out.add(lower("Path-SGD's test error below " + base[1] + "'s, " + init + " init, " + at, ds,
+                  "Path-SGD", p, base[1], b, testFloor, Claims::testError, "test error"));
             }
-            out.add(lower("Path-SGD's final training loss below " + base[1] + "'s, " + init + " init, " + at, ds,
-                "Path-SGD", p, base[1], b, floor));
-            out.add(lower("Path-SGD's test error below " + base[1] + "'s, " + init + " init, " + at, ds,
-                "Path-SGD", p, base[1], b, testFloor, Claims::testError, "test error"));
+          }
+          List<Run> pb = of(d, "path-sgd", "balanced");
+          List<Run> pu = of(d, "path-sgd", "unbalanced");
+          if (!pb.isEmpty() || !pu.isEmpty()) {
+            out.add(coincide("Path-SGD balanced and unbalanced coincide, " + at, ds, "Path-SGD balanced", pb,
+                "Path-SGD unbalanced", pu, curveFloor));
           }
         }
-        List<Run> pb = of(d, "path-sgd", "balanced");
-        List<Run> pu = of(d, "path-sgd", "unbalanced");
-        if (!pb.isEmpty() || !pu.isEmpty()) {
-          out.add(coincide("Path-SGD balanced and unbalanced coincide, " + at, ds, "Path-SGD balanced", pb,
-              "Path-SGD unbalanced", pu, curveFloor));
-        }
-      }
       }
     }
     return out;
@@ -346,20 +346,20 @@ final class Claims {
       List<Run> inDs = main.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
       for (Map.Entry<String, List<Run>> setting : settings(inDs, java.util.Set.of("dataset", "optimizer", "init"))
           .entrySet()) {
-      List<Run> runs = setting.getValue();
-      String at = setting.getKey();
-      List<Run> sb = of(runs, "sgd", "balanced");
-      List<Run> su = of(runs, "sgd", "unbalanced");
-      if (!sb.isEmpty() || !su.isEmpty()) {
-        out.add(lower("SGD slower from the unbalanced start (final training loss above the balanced start's)" + at, ds,
-            "SGD balanced", sb, "SGD unbalanced", su, floor));
-      }
-      List<Run> pb = of(runs, "path-sgd", "balanced");
-      List<Run> pu = of(runs, "path-sgd", "unbalanced");
-      if (!pb.isEmpty() || !pu.isEmpty()) {
-        out.add(coincide("Path-SGD balanced and unbalanced coincide" + at, ds, "Path-SGD balanced", pb,
-            "Path-SGD unbalanced", pu, noiseCurveFloor(rs, ds, "train/loss")));
-      }
+        List<Run> runs = setting.getValue();
+        String at = setting.getKey();
+        List<Run> sb = of(runs, "sgd", "balanced");
+        List<Run> su = of(runs, "sgd", "unbalanced");
+        if (!sb.isEmpty() || !su.isEmpty()) {
+          out.add(lower("SGD slower from the unbalanced start (final training loss above the balanced start's)" + at,
+              ds, "SGD balanced", sb, "SGD unbalanced", su, floor));
+        }
+        List<Run> pb = of(runs, "path-sgd", "balanced");
+        List<Run> pu = of(runs, "path-sgd", "unbalanced");
+        if (!pb.isEmpty() || !pu.isEmpty()) {
+          out.add(coincide("Path-SGD balanced and unbalanced coincide" + at, ds, "Path-SGD balanced", pb,
+              "Path-SGD unbalanced", pu, noiseCurveFloor(rs, ds, "train/loss")));
+        }
       }
     }
     return out;

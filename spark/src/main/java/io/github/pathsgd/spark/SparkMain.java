@@ -143,7 +143,8 @@ public final class SparkMain implements Runnable {
         SparkSweep.Outcome o = new SparkSweep(sweep, scale, seeds,
             new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out)).run(ctx);
         System.out.printf("pathsgd-spark experiments run %s --scale %s on %s: %d runs planned, %d trained, %d already "
-            + "done, %d diverged (%d Spark jobs%s)%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"),
+            + "done, %d diverged (%d Spark jobs%s)%s%s%s in %.1fs; results in %s%n", name, scale,
+            conf.get("spark.master"),
             o.planned(), o.trained(), o.skipped(), diverged(out), o.jobs(),
             o.onDriver() > 0 ? ", " + o.onDriver() + " noise runs trained on the driver" : "",
             o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",
