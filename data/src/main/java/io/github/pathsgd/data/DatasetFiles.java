@@ -106,7 +106,8 @@ final class DatasetFiles {
       layoutNames.add(String.join(", ", first));
     }
     StringBuilder sb = new StringBuilder("data set '" + dataset + "' not found. Searched: " + searched
-        + (noneThere ? " (no such folders)" : "") + ". Expected " + String.join(" or ", layoutNames) + " (docs/data.md). "
+        + (noneThere ? " (no such folders)" : "") + ". Expected " + String.join(" or ", layoutNames)
+        + " (docs/data.md). "
         + "Fetch them with 'pathsgd data download " + baseName(dataset) + "' or put them into " + dirs.get(1)
         + ".");
     throw new DataMissingException(sb.toString());
