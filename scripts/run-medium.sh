@@ -12,11 +12,13 @@
 #   OUT=/tmp/slice SET="scales.medium.base.epochs=1" scripts/run-medium.sh rescaling   # a slice (another OUT!)
 #
 # Environment: OUT (results/medium), JOBS (2), NICE (10), DATA (../shared/data, holding mnist-convnetjs and
-# cifar10-jpeg), SEEDS (3), SET (one --set KEY=VALUE, optional), PATHSGD_JAVA_OPTS (-Xmx12g).
+# cifar10-jpeg), SEEDS (3), SET (one --set KEY=VALUE, optional), PATHSGD_JAVA_OPTS (-Xmx12g), SCALE (medium; the
+# README's quick-scale results: SCALE=quick SEEDS=1 OUT=results/quick scripts/run-medium.sh, about 15 minutes).
 set -euo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$here"
-OUT="${OUT:-results/medium}"
+SCALE="${SCALE:-medium}"
+OUT="${OUT:-results/$SCALE}"
 JOBS="${JOBS:-2}"
 NICE="${NICE:-10}"
 SEEDS="${SEEDS:-3}"
@@ -61,7 +63,7 @@ for e in "${experiments[@]}"; do
   start=$(date +%s)
   status=0
   /usr/bin/time -f "$e: cpu_user %U s, cpu_sys %S s, wall %e s, exit %x" -a -o "$OUT/$e/cpu-time.txt" \
-    nice -n "$NICE" "${java_cmd[@]}" experiments run "$e" --scale medium --seeds "$SEEDS" --jobs "$JOBS" \
+    nice -n "$NICE" "${java_cmd[@]}" experiments run "$e" --scale "$SCALE" --seeds "$SEEDS" --jobs "$JOBS" \
     --out "$OUT/$e" --data-dir "$data" "${sets[@]}" 2>&1 | tee -a "$OUT/$e/sweep.log" || status=$?
   echo "== $e: $(date -u +%FT%TZ) end, exit $status, $(( $(date +%s) - start )) s wall" | tee -a "$OUT/$e/sweep.log"
   # a sweep that ended with exit status 0 has every run finished: its verdicts go into CLAIMS.md and the README
@@ -70,7 +72,7 @@ for e in "${experiments[@]}"; do
 done
 # provenance of the whole reproduction
 {
-  echo "# Provenance of the medium-scale results"
+  echo "# Provenance of the $SCALE-scale results"
   echo
   echo "- written: $(date -u +%FT%TZ) by scripts/run-medium.sh ${experiments[*]}"
   echo "- pathsgd commit: $(tr '\n' ' ' < "$OUT/.commit")"

@@ -184,11 +184,28 @@ public final class Main implements Runnable {
       return st.length > 0 && st[0].getClassName().startsWith("io.github.pathsgd.");
     }
 
+    /**
+     * " (did you mean '--hidden'?)" for an unknown flag or subcommand near a known one (Levenshtein distance), or "".
+     */
+    static String didYouMean(CommandLine.ParameterException ex) {
+      if (!(ex instanceof CommandLine.UnmatchedArgumentException u) || u.getUnmatched().isEmpty()) {
+        return "";
+      }
+      CommandLine.Model.CommandSpec spec = ex.getCommandLine().getCommandSpec();
+      String arg = u.getUnmatched().get(0);
+      if (arg.startsWith("-")) {
+        String flag = arg.contains("=") ? arg.substring(0, arg.indexOf('=')) : arg;
+        return io.github.pathsgd.data.Suggest.hint(flag, spec.optionsMap().keySet());
+      }
+      return spec.subcommands().isEmpty() ? "" : io.github.pathsgd.data.Suggest.hint(arg, spec.subcommands()
+          .keySet());
+    }
+
     static int parameterError(CommandLine.ParameterException ex, String[] args) {
       CommandLine cmd = ex.getCommandLine();
       PrintWriter err = cmd.getErr();
       String name = cmd.getCommandSpec().qualifiedName(" "); // the command as typed: "pathsgd experiments run"
-      err.println(name + ": error: " + ex.getMessage().replace('\n', ' '));
+      err.println(name + ": error: " + ex.getMessage().replace('\n', ' ') + didYouMean(ex));
       err.println("Try '" + name + " --help'.");
       err.flush();
       return 2;

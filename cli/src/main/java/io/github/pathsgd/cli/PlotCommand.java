@@ -1,6 +1,7 @@
 package io.github.pathsgd.cli;
 
 import io.github.pathsgd.report.Figures;
+import io.github.pathsgd.report.Report;
 import io.github.pathsgd.report.ResultSet;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,11 +39,13 @@ final class PlotCommand implements Callable<Integer> {
     }
     ResultSet rs = in != null ? ResultSet.read(in) : ResultSet.ofRuns(runs, out);
     List<Figures.Figure> figs = Figures.draw(rs);
-    if (figs.isEmpty()) {
-      System.out.println("no finished runs to plot");
-    }
     for (Figures.Figure f : figs) {
       System.out.println("wrote " + f.png() + " and " + f.svgs().size() + " SVG file(s)");
+    }
+    if (figs.isEmpty()) {
+      spec.commandLine().getErr().println("pathsgd plot: no figure: " + Report.whyNoFigure(rs));
+      spec.commandLine().getErr().flush();
+      return 1;
     }
     return 0;
   }

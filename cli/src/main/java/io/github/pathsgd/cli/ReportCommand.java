@@ -21,6 +21,9 @@ import picocli.CommandLine.Option;
             + " ROOT (size, rescaling, compare; a sweep counts as finished when its folder holds COMPLETE), and with"
             + " --readme FILE put the same text, links relative to FILE, between FILE's claims markers."})
 final class ReportCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @ArgGroup(exclusive = true, multiplicity = "1")
   Target target;
 
@@ -44,10 +47,14 @@ final class ReportCommand implements Callable<Integer> {
       if (readme != null) {
         throw new IllegalArgumentException("--readme goes with --summary, not with --in");
       }
-      for (Path p : Report.write(target.in)) {
+      Report.Written w = Report.writeReport(target.in);
+      for (Path p : w.files()) {
         System.out.println("wrote " + p);
       }
-      return 0;
+      // a figure or verdict the sweep asks for that cannot apply: the report says why, and so does the exit status
+      w.problems().forEach(x -> spec.commandLine().getErr().println("pathsgd report: " + x));
+      spec.commandLine().getErr().flush();
+      return w.problems().isEmpty() ? 0 : 1;
     }
     Path root = target.summary;
     if (!Files.isDirectory(root)) {

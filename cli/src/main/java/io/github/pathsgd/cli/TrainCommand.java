@@ -1,5 +1,6 @@
 package io.github.pathsgd.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.experiments.config.Components;
 import io.github.pathsgd.experiments.config.ConfigHash;
@@ -30,7 +31,9 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Train a fully connected ReLU network and write metrics.csv, config.json and summary.json to the output folder.",
+      "Train a ReLU network (fully connected with --hidden, or convolutional, pooling and dense layers with --layers;"
+          + " or from a model file with --init-model) and write metrics.csv, config.json and summary.json to the"
+          + " output folder.",
       "Defaults: the bundled " + Defaults.DATASET + " (8,000 train / 2,000 test MNIST digits,",
       "1,000 of the train held out for validation), hidden " + Defaults.HIDDEN_TEXT + ",",
       Defaults.OPTIMIZER + " with momentum " + Defaults.TRAIN_COMMAND_SGD_MOMENTUM + ", lr " + Defaults.LR
@@ -168,8 +171,13 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--no-norms", description = "do not record the network's norms after every epoch (split model)")
   boolean noNorms;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/train-RUNID)")
+  @Option(names = "--out", paramLabel = "DIR", description = "output folder (default runs/train-RUNID); a folder "
+      + "holding another run is refused (see --replace); a finished run of the same config is done: nothing is trained")
   Path out;
+
+  @Option(names = "--replace", description = "train even when --out holds another run or this finished run: its files "
+      + "are moved into DIR/replaced-RUNID/ first")
+  boolean replace;
 
   @Option(names = "--save-model", paramLabel = "FILE",
       description = "write the final network in safetensors format (layers.{i}.weight [out,in] or, conv, "
@@ -240,6 +248,18 @@ final class TrainCommand implements Callable<Integer> {
     String runId = ConfigHash.runId(cfg);
     Path dir = out != null ? out : Path.of("runs", "train-" + runId);
     checkOutputs(dir, saveModel);
+    JsonNode finished = existingRun(dir, runId, replace);
+    if (finished != null) { // a finished run of this config: done, as a sweep skips it
+      if (saveModel != null && !Files.exists(saveModel)) {
+        throw new IllegalArgumentException("--save-model: " + dir + " holds run " + runId + ", finished ("
+            + finished.path("status").asText() + ") without writing " + saveModel + "; add --replace to train it "
+            + "again and save the model");
+      }
+      System.out.println("pathsgd train " + runId + ": already finished in " + dir + " (" + finished.path("status")
+          .asText() + ", " + finished.path("epochs_completed").asText("?") + " epochs; " + dir.resolve("summary.json")
+          + "); nothing to train. To train it again: --replace, or another --out");
+      return 0;
+    }
 
     long t0 = System.nanoTime();
     DataSplits data = Components.loadData(cfg);
@@ -254,39 +274,112 @@ final class TrainCommand implements Callable<Integer> {
           data.train().n(),
           data.validation() == null ? "0" : String.valueOf(data.validation().n()), data.test().n(), loadSeconds);
       System.out.println("optimizer " + cfg.optimizer() + " lr " + cfg.lr() + (cfg.momentum() > 0 ? " momentum "
-          + cfg.momentum() : "") + ", init " + cfg.init() + ", batch " + cfg.batchSize() + ", dropout "
+          + cfg.momentum() : "") + ", init " + initText(cfg) + ", batch " + cfg.batchSize() + ", dropout "
           + cfg.dropout() + ", seed " + cfg.seed() + "; results in " + dir);
       if (bound.model() != null) {
         System.out.println("init model " + cfg.initModel() + ": " + bound.model().mapping() + ", SHA-256 "
             + bound.model().sha256().substring(0, 12) + "...");
       }
     }
-    TrainingListener progress = quiet ? TrainingListener.NONE : new Progress(System.out, runId, false, cfg.batchSize(), null);
+    TrainingListener shown = quiet ? TrainingListener.NONE : new Progress(System.out, runId, false, cfg.batchSize(),
+        null);
     Path ckpt = RunDirectory.checkpoint(dir);
+    // Ctrl-C or SIGTERM: say where the run stopped and how to resume (the JVM runs this hook on both)
+    WhereStopped where = new WhereStopped();
+    TrainingListener progress = io.github.pathsgd.train.listener.Listeners.compose(where, shown);
+    Thread hook = new Thread(() -> System.err.println(where.line(runId, ckpt)), "pathsgd-stop-report");
+    Runtime.getRuntime().addShutdownHook(hook);
     // the end of a run, in an order that loses nothing: the model first, then summary.json (which says the run is
     // complete), and only then the checkpoint goes. A failed model write leaves the checkpoint and no summary, so the
     // rerun resumes at the end instead of training again.
-    RunDirectory.Finished done = RunDirectory.run(cfg, trainer, data, dir, progress, result -> {
-      if (saveModel != null) {
-        try {
-          SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset",
-              cfg.dataset(), "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs",
-              String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
-        } catch (java.io.UncheckedIOException | OutputTarget.Refused e) {
-          throw new IllegalStateException("--save-model: " + e.getMessage() + (Files.exists(ckpt) ? "; the "
-              + "checkpoint " + ckpt + " is kept: rerun with another --save-model to write the model without training "
-              + "again" : ""), e);
+    RunDirectory.Finished done;
+    try {
+      done = RunDirectory.run(cfg, trainer, data, dir, progress, result -> {
+        if (saveModel != null) {
+          try {
+            SafeTensors.write(result.network(), saveModel, Map.of("pathsgd_run_id", runId, "pathsgd_dataset",
+                cfg.dataset(), "pathsgd_optimizer", cfg.optimizer(), "pathsgd_epochs",
+                String.valueOf(result.epochsCompleted()), "pathsgd_status", result.status()));
+          } catch (java.io.UncheckedIOException | OutputTarget.Refused e) {
+            throw new IllegalStateException("--save-model: " + e.getMessage() + (Files.exists(ckpt) ? "; the "
+                + "checkpoint " + ckpt + " is kept: rerun with another --save-model to write the model without "
+                + "training again" : ""), e);
+          }
         }
+      });
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // the JVM is shutting down already: the hook reports
       }
-    });
+    }
     RunResult result = done.result();
     Map<String, Object> summary = done.summary();
     System.out.println(Configs.compact(summary));
     if (!quiet) {
       System.out.println("wrote " + dir.resolve("metrics.csv") + ", " + dir.resolve("config.json") + ", "
-          + dir.resolve("summary.json"));
+          + dir.resolve("summary.json") + (saveModel != null ? " and the model " + saveModel : ""));
     }
     return RunResult.COMPLETED.equals(result.status()) ? 0 : 3;
+  }
+
+  /**
+   * What the run folder {@code dir} holds, for a run of {@code runId}: null when it holds no run, the unfinished run of
+   * this config (which resumes from its checkpoint), or (with {@code replace}) another run, whose files are moved into
+   * {@code dir/replaced-ID/} first; the summary.json of this config's finished run (which is done).
+   *
+   * @throws IllegalArgumentException one line naming both run ids when {@code dir} holds another run and not {@code
+   *     replace}
+   */
+  static JsonNode existingRun(Path dir, String runId, boolean replace) throws IOException {
+    Path cj = dir.resolve("config.json");
+    Path sj = dir.resolve("summary.json");
+    if (!Files.isRegularFile(cj) && !Files.isRegularFile(sj)) {
+      return null;
+    }
+    String other;
+    try {
+      JsonNode c = Configs.json().readTree(Files.readAllBytes(Files.isRegularFile(cj) ? cj : sj));
+      other = c.path("run_id").asText("");
+    } catch (IOException | RuntimeException e) {
+      other = "";
+    }
+    boolean same = other.equals(runId);
+    JsonNode summary = null;
+    if (same && Files.isRegularFile(sj)) {
+      try {
+        summary = Configs.json().readTree(Files.readAllBytes(sj));
+      } catch (IOException | RuntimeException e) {
+        summary = null;
+      }
+    }
+    if (same && summary == null) {
+      return null; // this config's unfinished run: it resumes from its checkpoint
+    }
+    if (!replace) {
+      if (same) {
+        return summary;
+      }
+      throw new IllegalArgumentException("--out: " + dir + " holds " + (other.isEmpty() ? "a run whose config.json "
+          + "names no run id" : "run " + other) + ", not this run " + runId + " (another config); give another --out, "
+          + "or add --replace to move its files into " + dir.resolve("replaced-" + (other.isEmpty() ? "run" : other))
+          + "/ and train this one");
+    }
+    Path keep = dir.resolve("replaced-" + (other.isEmpty() ? "run" : other));
+    for (int k = 2; Files.exists(keep, java.nio.file.LinkOption.NOFOLLOW_LINKS); k++) {
+      keep = dir.resolve("replaced-" + (other.isEmpty() ? "run" : other) + "-" + k);
+    }
+    Files.createDirectory(keep);
+    for (String f : RunWriter.FILES) {
+      Path p = dir.resolve(f);
+      if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        Files.move(p, keep.resolve(f), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
+    }
+    System.out.println("--replace: moved the files of run " + (other.isEmpty() ? "(no run id)" : other) + " in " + dir
+        + " into " + keep);
+    return null;
   }
 
   /**
@@ -314,6 +407,52 @@ final class TrainCommand implements Callable<Integer> {
         throw new OutputTarget.Refused("--save-model: " + e.getMessage());
       }
     }
+  }
+
+  /** Where a run is: the epoch and step it is in and the last epoch its checkpoint holds. */
+  static final class WhereStopped implements TrainingListener {
+    volatile int epoch;
+    volatile int step;
+    volatile int stepsPerEpoch;
+    volatile int checkpointed = -1;
+    volatile int epochs;
+
+    @Override
+    public void onStart(int firstEpoch, int epochs, int stepsPerEpoch) {
+      this.epoch = firstEpoch;
+      this.epochs = epochs;
+      this.stepsPerEpoch = stepsPerEpoch;
+      this.checkpointed = firstEpoch - 1;
+    }
+
+    @Override
+    public void onStep(int epoch, int step, double loss) {
+      this.epoch = epoch;
+      this.step = step;
+    }
+
+    @Override
+    public void onCheckpoint(int epoch) {
+      this.checkpointed = epoch;
+    }
+
+    /** The line printed when the JVM is stopped (Ctrl-C, SIGTERM) before the run ends. */
+    String line(String runId, Path ckpt) {
+      String at = epochs == 0 ? "before training started" : "in epoch " + epoch + " of " + epochs + " (step "
+          + step + " of " + stepsPerEpoch + ")";
+      String resume = java.nio.file.Files.exists(ckpt) && checkpointed >= 1 ? "; " + ckpt + " holds epoch "
+          + checkpointed + ": rerun the same command to resume from there" : "; no epoch checkpoint yet: rerunning "
+          + "the same command starts it again";
+      return "pathsgd train " + runId + ": stopped " + at + resume;
+    }
+  }
+
+  /** The banner's init: "balanced", or the init model's file (and "rescaled unbalanced" when it is). */
+  static String initText(TrainConfig cfg) {
+    if (cfg.initModel() == null) {
+      return cfg.init();
+    }
+    return "model " + cfg.initModel() + ("unbalanced".equals(cfg.init()) ? " rescaled unbalanced" : "");
   }
 
   private static void put(Map<String, Object> m, String key, Object v) {

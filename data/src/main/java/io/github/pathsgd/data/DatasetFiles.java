@@ -90,25 +90,26 @@ final class DatasetFiles {
         }
       }
     }
+    // one line of what a user needs: where it looked, the files (first name of each; docs/data.md has the other
+    // spellings), how to get them
     List<String> searched = new ArrayList<>();
+    boolean noneThere = dirs.stream().noneMatch(Files::isDirectory);
     for (Path dir : dirs) {
-      searched.add(dir + (Files.isDirectory(dir) ? "" : " (no such folder)"));
+      searched.add(dir + (noneThere || Files.isDirectory(dir) ? "" : " (no such folder)"));
+    }
+    List<String> layoutNames = new ArrayList<>();
+    for (List<Role> layout : layouts) {
+      List<String> first = new ArrayList<>();
+      for (Role r : layout) {
+        first.add(r.names().get(0));
+      }
+      layoutNames.add(String.join(", ", first));
     }
     StringBuilder sb = new StringBuilder("data set '" + dataset + "' not found. Searched: " + searched
-        + ". Expected files: ");
-    for (int i = 0; i < layouts.size(); i++) {
-      if (i > 0) {
-        sb.append(" OR ");
-      }
-      List<String> first = new ArrayList<>();
-      for (Role r : layouts.get(i)) {
-        first.add(String.join("|", r.names()));
-      }
-      sb.append(first);
-    }
-    sb.append(". Put the files into ").append(dirs.get(0)).append(" or ").append(dirs.get(1))
-        .append(" (or set ").append(Datasets.ENV).append("), or fetch them with 'pathsgd data download ")
-        .append(baseName(dataset)).append("'.");
+        + (noneThere ? " (no such folders)" : "") + ". Expected " + String.join(" or ", layoutNames)
+        + " (docs/data.md). "
+        + "Fetch them with 'pathsgd data download " + baseName(dataset) + "' or put them into " + dirs.get(1)
+        + ".");
     throw new DataMissingException(sb.toString());
   }
 

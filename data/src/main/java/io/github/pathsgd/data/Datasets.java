@@ -110,8 +110,11 @@ public final class Datasets {
       case "svhn-extra" -> "svhn";
       default -> {
         if (!NAMES.contains(d)) {
-          throw new DataException("unknown data set '" + dataset + "'; known: " + NAMES + " and " + VARIANTS
-              + ", or the path of a .npz file, a folder of .npy files or an image folder");
+          List<String> all = new java.util.ArrayList<>(NAMES);
+          all.addAll(VARIANTS);
+          throw new DataException("unknown data set '" + dataset + "'" + Suggest.hint(
+              d, all) + "; known: " + NAMES + " and " + VARIANTS + ", or the path of a .npz file, a folder of .npy "
+              + "files or an image folder");
         }
         yield d;
       }

@@ -121,6 +121,6 @@ class InputFilesTest {
             + "data_dir or PATHSGD_DATA)");
     Path none = tmp.resolve("none");
     assertThatThrownBy(() -> Datasets.load(DataRequest.of("mnist", none))).isInstanceOf(DataException.class)
-        .hasMessageContaining(none + " (no such folder)");
+        .hasMessageContaining("Searched: [" + none + ", " + none.resolve("mnist") + "] (no such folders)");
   }
 }

@@ -30,6 +30,10 @@ import java.util.TreeMap;
  *       side is "cannot tell", naming the run that diverged and its epoch.
  *   <li>A claim that two runs coincide (Path-SGD's invariance) holds when their largest per-epoch gap is within the
  *       noise floor, and does not hold when it is larger; without a measured noise floor it is "cannot tell".
+ *   <li>Runs are compared only within one setting: runs that differ in a config key the claim does not compare (any
+ *       key but the data set, optimizer, init, dropout, the seed and, after a step-size selection, lr; e.g. a user's
+ *       lr grid or two architectures) get a verdict each, the claim naming the setting ("..., lr 0.1"), never pooled
+ *       as seeds.
  * </ul>
  */
 final class Claims {
@@ -238,36 +242,95 @@ final class Claims {
     };
   }
 
+  /**
+   * Runs split by setting: by every key that varies among runs with equal values of the keys in {@code compared}
+   * (seeds aside, {@link ResultSet#varying}); each group's label is ", key value, ..." ("" for one setting), in
+   * first-seen order.
+   */
+  static Map<String, List<Run>> settings(List<Run> runs, java.util.Set<String> compared) {
+    // a key that varies only with the compared ones (a preset's step size per optimizer) is part of what is compared;
+    // one that varies among runs with equal compared keys (a user's lr grid, two architectures) makes settings
+    List<String> keys = ResultSet.varying(runs).stream().filter(k -> !compared.contains(k)).filter(k -> {
+      Map<String, java.util.Set<String>> values = new java.util.HashMap<>();
+      for (Run r : runs) {
+        String group = compared.stream().sorted().map(r::cfg).collect(java.util.stream.Collectors.joining("|"));
+        values.computeIfAbsent(group, x -> new java.util.HashSet<>()).add(r.cfg(k));
+      }
+      return values.values().stream().anyMatch(v -> v.size() > 1);
+    }).toList();
+    Map<String, List<Run>> out = new LinkedHashMap<>();
+    for (Run r : runs) {
+      StringBuilder label = new StringBuilder();
+      keys.forEach(k -> label.append(", ").append(k).append(' ').append(r.cfg(k)));
+      out.computeIfAbsent(label.toString(), x -> new ArrayList<>()).add(r);
+    }
+    return out;
+  }
+
+  /**
+   * Why a sweep's report has no verdict, in one line; null when it has one. A sweep whose figure states no claim of the
+   * chapter (figure {@code runs}, a user's sweep that names none) has none by design.
+   */
+  static String whyNoVerdict(ResultSet rs) {
+    if (!verdicts(rs).isEmpty()) {
+      return null;
+    }
+    String fig = rs.figure();
+    if (!List.of("size", "rescaling", "compare").contains(fig)) {
+      return "figure '" + fig + "' states no claim of the chapter, so there is no verdict to give (figure: size, "
+          + "rescaling or compare in the sweep file gives them)";
+    }
+    List<Run> fin = rs.finished();
+    if (fin.isEmpty()) {
+      return "no run finished (" + rs.all().size() + " recorded)";
+    }
+    String phase = fig.equals("compare") ? "final" : "main";
+    if (rs.phase(phase).isEmpty()) {
+      return "figure '" + fig + "' measures the " + phase + " runs, and none of the " + fin.size() + " finished runs "
+          + "is one (their phases: " + fin.stream().map(Run::phase).distinct().sorted().toList() + ")";
+    }
+    List<Run> runs = rs.phase(phase);
+    return "figure '" + fig + "' compares " + (fig.equals("rescaling") ? "sgd and path-sgd" : "path-sgd with sgd and "
+        + "adagrad") + " from init balanced and unbalanced; the " + runs.size() + " " + phase + " runs have optimizer "
+        + runs.stream().map(r -> r.cfg("optimizer")).distinct().sorted().toList() + " and init " + runs.stream()
+        .map(r -> r.cfg("init")).distinct().sorted().toList();
+  }
+
   /** E3/E4: Path-SGD against SGD and against AdaGrad, per data set, init and dropout; and Path-SGD's invariance. */
   static List<Verdict> compare(ResultSet rs) {
     List<Verdict> out = new ArrayList<>();
     List<Run> fin = rs.phase("final");
+    java.util.Set<String> compared = rs.sweep().has("step_size") ? java.util.Set.of("dataset", "optimizer", "init",
+        "dropout", "lr") : java.util.Set.of("dataset", "optimizer", "init", "dropout");
     for (String ds : datasets(fin)) {
       double floor = noiseFloor(rs, ds, Claims::finalLoss);
       double testFloor = noiseFloor(rs, ds, Claims::testError);
       double curveFloor = noiseCurveFloor(rs, ds, "train/loss");
-      List<Run> runs = fin.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
-      for (String dropout : runs.stream().map(r -> r.cfg("dropout")).distinct().sorted().toList()) {
-        List<Run> d = runs.stream().filter(r -> r.cfg("dropout").equals(dropout)).toList();
-        String at = Double.parseDouble(dropout) == 0 ? "no dropout" : "dropout " + dropout;
-        for (String init : List.of("balanced", "unbalanced")) {
-          List<Run> p = of(d, "path-sgd", init);
-          for (String[] base : new String[][] {{"sgd", "SGD"}, {"adagrad", "AdaGrad"}}) {
-            List<Run> b = of(d, base[0], init);
-            if (p.isEmpty() && b.isEmpty()) {
-              continue;
+      List<Run> inDs = fin.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
+      for (Map.Entry<String, List<Run>> setting : settings(inDs, compared).entrySet()) {
+        List<Run> runs = setting.getValue();
+        for (String dropout : runs.stream().map(r -> r.cfg("dropout")).distinct().sorted().toList()) {
+          List<Run> d = runs.stream().filter(r -> r.cfg("dropout").equals(dropout)).toList();
+          String at = (Double.parseDouble(dropout) == 0 ? "no dropout" : "dropout " + dropout) + setting.getKey();
+          for (String init : List.of("balanced", "unbalanced")) {
+            List<Run> p = of(d, "path-sgd", init);
+            for (String[] base : new String[][] {{"sgd", "SGD"}, {"adagrad", "AdaGrad"}}) {
+              List<Run> b = of(d, base[0], init);
+              if (p.isEmpty() && b.isEmpty()) {
+                continue;
+              }
+              out.add(lower("Path-SGD's final training loss below " + base[1] + "'s, " + init + " init, " + at, ds,
+                  "Path-SGD", p, base[1], b, floor));
+              out.add(lower("Path-SGD's test error below " + base[1] + "'s, " + init + " init, " + at, ds,
+                  "Path-SGD", p, base[1], b, testFloor, Claims::testError, "test error"));
             }
-            out.add(lower("Path-SGD's final training loss below " + base[1] + "'s, " + init + " init, " + at, ds,
-                "Path-SGD", p, base[1], b, floor));
-            out.add(lower("Path-SGD's test error below " + base[1] + "'s, " + init + " init, " + at, ds,
-                "Path-SGD", p, base[1], b, testFloor, Claims::testError, "test error"));
           }
-        }
-        List<Run> pb = of(d, "path-sgd", "balanced");
-        List<Run> pu = of(d, "path-sgd", "unbalanced");
-        if (!pb.isEmpty() || !pu.isEmpty()) {
-          out.add(coincide("Path-SGD balanced and unbalanced coincide, " + at, ds, "Path-SGD balanced", pb,
-              "Path-SGD unbalanced", pu, curveFloor));
+          List<Run> pb = of(d, "path-sgd", "balanced");
+          List<Run> pu = of(d, "path-sgd", "unbalanced");
+          if (!pb.isEmpty() || !pu.isEmpty()) {
+            out.add(coincide("Path-SGD balanced and unbalanced coincide, " + at, ds, "Path-SGD balanced", pb,
+                "Path-SGD unbalanced", pu, curveFloor));
+          }
         }
       }
     }
@@ -279,19 +342,24 @@ final class Claims {
     List<Verdict> out = new ArrayList<>();
     List<Run> main = rs.phase("main");
     for (String ds : datasets(main)) {
-      List<Run> runs = main.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
       double floor = noiseFloor(rs, ds, Claims::finalLoss);
-      List<Run> sb = of(runs, "sgd", "balanced");
-      List<Run> su = of(runs, "sgd", "unbalanced");
-      if (!sb.isEmpty() || !su.isEmpty()) {
-        out.add(lower("SGD slower from the unbalanced start (final training loss above the balanced start's)", ds,
-            "SGD balanced", sb, "SGD unbalanced", su, floor));
-      }
-      List<Run> pb = of(runs, "path-sgd", "balanced");
-      List<Run> pu = of(runs, "path-sgd", "unbalanced");
-      if (!pb.isEmpty() || !pu.isEmpty()) {
-        out.add(coincide("Path-SGD balanced and unbalanced coincide", ds, "Path-SGD balanced", pb,
-            "Path-SGD unbalanced", pu, noiseCurveFloor(rs, ds, "train/loss")));
+      List<Run> inDs = main.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
+      for (Map.Entry<String, List<Run>> setting : settings(inDs, java.util.Set.of("dataset", "optimizer", "init"))
+          .entrySet()) {
+        List<Run> runs = setting.getValue();
+        String at = setting.getKey();
+        List<Run> sb = of(runs, "sgd", "balanced");
+        List<Run> su = of(runs, "sgd", "unbalanced");
+        if (!sb.isEmpty() || !su.isEmpty()) {
+          out.add(lower("SGD slower from the unbalanced start (final training loss above the balanced start's)" + at,
+              ds, "SGD balanced", sb, "SGD unbalanced", su, floor));
+        }
+        List<Run> pb = of(runs, "path-sgd", "balanced");
+        List<Run> pu = of(runs, "path-sgd", "unbalanced");
+        if (!pb.isEmpty() || !pu.isEmpty()) {
+          out.add(coincide("Path-SGD balanced and unbalanced coincide" + at, ds, "Path-SGD balanced", pb,
+              "Path-SGD unbalanced", pu, noiseCurveFloor(rs, ds, "train/loss")));
+        }
       }
     }
     return out;

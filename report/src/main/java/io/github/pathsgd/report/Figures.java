@@ -574,7 +574,7 @@ public final class Figures {
     List<Double> all = new ArrayList<>();
     runs.forEach(r -> all.addAll(r.curve("train/loss").values()));
     ValueAxis axis = ValueAxis.of(all);
-    for (Map.Entry<String, List<Run>> e : group(runs, r -> r.cfg("optimizer") + " " + r.cfg("init")).entrySet()) {
+    for (Map.Entry<String, List<Run>> e : group(runs, ResultSet.series(runs)).entrySet()) {
       Run r0 = e.getValue().get(0);
       List<TreeMap<Double, Double>> curves = new ArrayList<>();
       List<Boolean> div = new ArrayList<>();
@@ -582,7 +582,7 @@ public final class Figures {
         curves.add(byEpoch(r.curve("train/loss")));
         div.add(r.status().equals("diverged"));
       }
-      series(c, e.getKey() + lr(r0), color(r0.cfg("optimizer"), other), stroke(r0.cfg("init")), SeriesMarkers.NONE,
+      series(c, e.getKey(), color(r0.cfg("optimizer"), other), stroke(r0.cfg("init")), SeriesMarkers.NONE,
           curves, div, axis);
     }
     axis.style(c, "training cross-entropy");
@@ -606,7 +606,7 @@ public final class Figures {
       String data = e + " " + k[0] + ", dropout " + num(Double.parseDouble(k[1]));
       names.add(data);
       rows.add(new Row(k[0] + "-dropout" + k[1], trainingPanels("", data, f.getValue(),
-          r -> r.cfg("optimizer") + " " + r.cfg("init") + lr(r))));
+          ResultSet.series(f.getValue()))));
     }
     if (rows.isEmpty()) {
       return List.of();
@@ -623,9 +623,7 @@ public final class Figures {
     List<Figure> out = new ArrayList<>();
     for (Map.Entry<String, List<Run>> f : group(rs.finished(), r -> r.cfg("dataset")).entrySet()) {
       String data = f.getKey();
-      List<XYChart> charts = trainingPanels("", data, f.getValue(), r -> r.cfg("optimizer") + " " + r.cfg("init")
-          + " (lr " + num(r.config().path("lr").asDouble()) + (r.cfg("dropout").equals("0.0") ? "" : ", dropout "
-          + r.cfg("dropout")) + ")");
+      List<XYChart> charts = trainingPanels("", data, f.getValue(), ResultSet.series(f.getValue()));
       out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), "Training cross-entropy, training error and "
           + "test error vs epoch (" + AXES + ") of " + f.getValue().size() + " run(s) on " + data + "; colour: optimizer, "
           + "line style: initialization, x: diverged (last finite value)", f.getValue().size() + " run(s), pathsgd "

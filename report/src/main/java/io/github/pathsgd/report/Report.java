@@ -25,11 +25,25 @@ import java.util.TreeMap;
 public final class Report {
   private final StringBuilder md = new StringBuilder();
   private final StringBuilder html = new StringBuilder();
+  /** Why a figure or verdict the sweep asks for could not be made, one line each (empty: none). */
+  private final List<String> problems = new ArrayList<>();
 
   private Report() {}
 
+  /** The files a report wrote and why a figure or verdict the sweep asks for could not be made (empty: none). */
+  public record Written(List<Path> files, List<String> problems) {}
+
   /** Draws the figures and writes report.md and report.html into the sweep folder; returns the two paths. */
   public static List<Path> write(Path in) {
+    return writeReport(in).files();
+  }
+
+  /**
+   * As {@link #write}, also saying why a figure or verdict that the sweep's figure kind asks for cannot apply (no
+   * finished run of the phase it measures, no optimizer or init it compares): the report says so, and {@code pathsgd
+   * report} exits with status 1.
+   */
+  public static Written writeReport(Path in) {
     Path mdPath = in.resolve("report.md");
     Path htmlPath = in.resolve("report.html");
     // both report files are checked before the figures are drawn (OutputTarget's rule)
@@ -42,7 +56,7 @@ public final class Report {
     AtomicFiles.writeString(mdPath, r.md.toString());
     AtomicFiles.writeString(htmlPath, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>pathsgd "
         + esc(rs.experiment()) + " report</title><style>" + CSS + "</style></head><body>\n" + r.html + "</body></html>\n");
-    return List.of(mdPath, htmlPath);
+    return new Written(List.of(mdPath, htmlPath), List.copyOf(r.problems));
   }
 
   /**
@@ -167,7 +181,11 @@ public final class Report {
     for (String[] e : EXPERIMENTS) {
       Path dir = root.resolve(e[0]);
       out.append("**").append(e[1]).append("**");
-      if (!Files.exists(dir.resolve(COMPLETE))) { // also when the folder is not there yet (a clean checkout)
+      if (!Files.isDirectory(dir)) { // a reproduction of some experiments only (results/quick holds E2)
+        out.append(": not run here (no `").append(rel(base, dir)).append("/` folder).\n\n");
+        continue;
+      }
+      if (!Files.exists(dir.resolve(COMPLETE))) {
         out.append(": not finished yet (its finished runs are committed in `").append(rel(base, dir))
             .append("/runs/` as they come; the verdicts appear here when the sweep ends).\n\n");
         continue;
@@ -177,7 +195,7 @@ public final class Report {
           .append(rel(base, dir)).append("/report.md`):\n\n");
       List<List<String>> t = claimTable(rs);
       if (t.size() < 2) {
-        out.append("no finished runs to measure\n\n");
+        out.append("no verdict: ").append(Claims.whyNoVerdict(rs)).append("\n\n");
         continue;
       }
       markdownTable(out, t.get(0), t.subList(1, t.size()));
@@ -195,6 +213,26 @@ public final class Report {
       }
     }
     return out.toString();
+  }
+
+  /** Why a sweep's figure kind draws nothing from its result files, in one line. */
+  public static String whyNoFigure(ResultSet rs) {
+    List<Run> fin = rs.finished();
+    if (fin.isEmpty()) {
+      return "no run finished in " + rs.dir() + " (" + rs.all().size() + " recorded)";
+    }
+    String phase = switch (rs.figure()) {
+      case "compare" -> "final";
+      case "size", "rescaling" -> "main";
+      default -> null;
+    };
+    if (phase != null && rs.phase(phase).isEmpty()) {
+      return "figure '" + rs.figure() + "' draws the " + phase + " runs, and none of the " + fin.size()
+          + " finished runs in " + rs.dir() + " is one (their phases: " + fin.stream().map(Run::phase).distinct()
+          .sorted().toList() + ")";
+    }
+    return "figure '" + rs.figure() + "' has nothing to draw from the " + fin.size() + " finished runs in " + rs.dir()
+        + " (no curve or summary value it plots is finite)";
   }
 
   private static String rel(Path base, Path p) {
@@ -254,26 +292,39 @@ public final class Report {
   private void build(ResultSet rs, List<Figure> figs) {
     JsonNode sw = rs.sweep();
     h(1, "pathsgd " + rs.experiment() + " (" + rs.scale() + " scale)");
-    p(sw.path("description").asText() + ". Scale: " + sw.path("scale_description").asText() + ". Seeds: "
-        + rs.seeds() + ". pathsgd " + rs.version() + ".");
+    String desc = sw.path("description").isTextual() ? sw.path("description").asText() + ". " : "";
+    String scaleDesc = sw.path("scale_description").isTextual() ? "Scale: " + sw.path("scale_description").asText()
+        + ". " : "";
+    p(desc + scaleDesc + "Seeds: " + rs.seeds() + ". pathsgd " + rs.version() + ".");
     List<Run> all = rs.all();
     long diverged = all.stream().filter(r -> r.status().equals("diverged")).count();
     long missing = all.stream().filter(r -> r.status().equals("missing-data")).count();
     p(all.size() + " runs recorded: " + rs.finished().size() + " finished (" + diverged + " diverged), " + missing
         + " without data.");
     h(2, "Claim and measurement");
-    p("The chapter: " + sw.path("claim").asText());
+    if (sw.path("claim").isTextual()) {
+      p("The chapter: " + sw.path("claim").asText());
+    }
     p("Verdicts (" + rs.scale() + " scale; small scales are smoke checks, not evidence), one row per claim and one "
         + "column per data set. Each is exactly one of holds / does not hold / cannot tell: a difference within "
         + "max(seed spread, float32 noise floor) is 'cannot tell', a comparison with a diverged run is 'cannot tell' "
         + "and names it (docs/experiments.md, Verdicts).");
     List<List<String>> claimRows = claimTable(rs);
     if (claimRows.size() < 2) {
-      p("no finished runs to measure");
+      String why = Claims.whyNoVerdict(rs);
+      p("No verdict: " + why + ".");
+      if (List.of("size", "rescaling", "compare").contains(rs.figure())) {
+        problems.add("no verdict: " + why);
+      }
     } else {
       table(claimRows.get(0), claimRows.subList(1, claimRows.size()));
     }
     h(2, "Figures");
+    if (figs.isEmpty()) {
+      String why = whyNoFigure(rs);
+      p("No figure: " + why + ".");
+      problems.add("no figure: " + why);
+    }
     for (Figure fig : figs) {
       image(fig, rs.dir());
     }
@@ -300,15 +351,25 @@ public final class Report {
       }
     }
     h(2, "Runs");
+    // every key that tells runs apart has a column (a user's grid of any key), after the chapter's usual ones
+    List<String> shown = List.of("dataset", "optimizer", "init", "hidden", "layers", "dropout", "lr", "seed");
+    List<String> extra = ResultSet.varying(all).stream().filter(k -> !shown.contains(k)).toList();
     List<List<String>> rows = new ArrayList<>();
     for (Run r : all) {
-      rows.add(List.of(r.id(), r.phase(), r.cfg("dataset"), r.cfg("optimizer"), r.cfg("init"),
-          r.config().path("layers").isTextual() ? r.cfg("layers") : r.cfg("hidden"), num(r.config().path("dropout")), num(r.config().path("lr")), r.cfg("seed"), r.status(),
-          r.line().path("summary").path("epochs_completed").asText("–"), f(r.summary("final", "train_error")),
-          f(r.summary("final", "test_error")), f(r.summary("best_validation", "test_error"))));
+      List<String> row = new ArrayList<>(List.of(r.id(), r.phase(), r.cfg("dataset"), r.cfg("optimizer"),
+          r.cfg("init"), r.config().path("layers").isTextual() ? r.cfg("layers") : r.cfg("hidden"),
+          num(r.config().path("dropout")), num(r.config().path("lr"))));
+      extra.forEach(k -> row.add(r.cfg(k)));
+      row.addAll(List.of(r.cfg("seed"), r.status(), r.line().path("summary").path("epochs_completed").asText("–"),
+          f(r.summary("final", "train_error")), f(r.summary("final", "test_error")),
+          f(r.summary("best_validation", "test_error"))));
+      rows.add(row);
     }
-    table(List.of("run", "phase", "dataset", "optimizer", "init", "hidden or layers", "dropout", "lr", "seed", "status",
-        "epochs", "final train err", "final test err", "test err at best val"), rows);
+    List<String> header = new ArrayList<>(List.of("run", "phase", "dataset", "optimizer", "init", "hidden or layers",
+        "dropout", "lr"));
+    header.addAll(extra);
+    header.addAll(List.of("seed", "status", "epochs", "final train err", "final test err", "test err at best val"));
+    table(header, rows);
     h(2, "Provenance");
     List<String> prov = new ArrayList<>();
     prov.add("pathsgd version " + rs.version());

@@ -205,8 +205,56 @@ public final class ResultSet {
     return runs;
   }
 
-  /** Runs of a phase that finished. */
+  /**
+   * Runs of a phase that finished. Without a step-size selection (no {@code step_size} in sweep.json, no final run) a
+   * sweep's main runs are its final runs: each is trained with the step size it was given, so phase "final" gives
+   * phase "main" then.
+   */
   public List<Run> phase(String phase) {
-    return finished().stream().filter(r -> r.phase().equals(phase)).toList();
+    List<Run> runs = finished().stream().filter(r -> r.phase().equals(phase)).toList();
+    if (runs.isEmpty() && phase.equals("final") && !sweep.has("step_size")) {
+      return finished().stream().filter(r -> r.phase().equals("main")).toList();
+    }
+    return runs;
+  }
+
+  /**
+   * Config keys that never make two runs different curves or settings: the seed (runs that differ only in it are
+   * repeats, averaged), the data folder, and the BLAS thread count and the model file's hash (which do not change what
+   * is trained; {@code init_model} itself does).
+   */
+  public static final java.util.Set<String> NOT_A_SETTING = java.util.Set.of("seed", "data_dir", "threads",
+      "pin_threads", "init_model_sha256");
+
+  /**
+   * The config keys whose values differ between {@code runs}, in sorted order, without {@link #NOT_A_SETTING}: the
+   * keys that tell runs apart (two runs with equal values of all of them are seeds of one setting).
+   */
+  public static List<String> varying(List<Run> runs) {
+    java.util.TreeSet<String> keys = new java.util.TreeSet<>();
+    runs.forEach(r -> r.config().fieldNames().forEachRemaining(keys::add));
+    List<String> out = new ArrayList<>();
+    for (String k : keys) {
+      if (!NOT_A_SETTING.contains(k) && runs.stream().map(r -> r.cfg(k)).distinct().count() > 1) {
+        out.add(k);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The series (legend) label of each run among {@code runs}: its optimizer and init, then "key value" for every other
+   * varying key ({@link #varying}); runs with one label differ only in the seed (and {@link #NOT_A_SETTING}), so a
+   * figure averages exactly the seeds of one setting and its legend names what differs.
+   */
+  public static java.util.function.Function<Run, String> series(List<Run> runs) {
+    List<String> keys = varying(runs).stream().filter(k -> !k.equals("optimizer") && !k.equals("init")).toList();
+    return r -> {
+      StringBuilder b = new StringBuilder(r.cfg("optimizer")).append(' ').append(r.cfg("init"));
+      for (int i = 0; i < keys.size(); i++) {
+        b.append(i == 0 ? " (" : ", ").append(keys.get(i)).append(' ').append(r.cfg(keys.get(i)));
+      }
+      return keys.isEmpty() ? b.toString() : b.append(')').toString();
+    };
   }
 }

@@ -65,4 +65,17 @@ class SummaryTest {
     assertThat(text).as("README.md's claims block is stale: run ./pathsgd report --summary results/medium --readme "
         + "README.md").isEqualTo(expected);
   }
+
+  /**
+   * results/quick/CLAIMS.md, which the README points to for the quick-scale results, is what the committed quick result
+   * files give (issue 29: the README's quick numbers were stale).
+   */
+  @Test
+  void quickClaimsMatchResultsQuick() throws Exception {
+    Path quick = Path.of("..").toAbsolutePath().normalize().resolve("results/quick");
+    Path claims = quick.resolve("CLAIMS.md");
+    assumeTrue(Files.exists(claims), claims + " not found from " + Path.of("").toAbsolutePath() + ": skipped");
+    assertThat(Files.readString(claims)).as("results/quick/CLAIMS.md is stale: run ./pathsgd report --summary "
+        + "results/quick").isEqualTo("# Claims of the chapter, measured\n\n" + Report.summary(quick, quick));
+  }
 }

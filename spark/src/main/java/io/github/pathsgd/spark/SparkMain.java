@@ -40,6 +40,26 @@ public final class SparkMain implements Runnable {
     spec.commandLine().usage(System.out);
   }
 
+  /** The runs of the sweep in {@code out} that diverged, by the status lines of its runs.jsonl (0 without it). */
+  static long diverged(Path out) {
+    Path f = out.resolve("runs.jsonl");
+    try {
+      if (!java.nio.file.Files.isRegularFile(f)) {
+        return 0;
+      }
+      long n = 0;
+      for (String l : java.nio.file.Files.readAllLines(f)) {
+        if (!l.isBlank() && "diverged".equals(io.github.pathsgd.experiments.config.Configs.json().readTree(l)
+            .path("status").asText())) {
+          n++;
+        }
+      }
+      return n;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
+    }
+  }
+
   @Command(name = "experiments", mixinStandardHelpOptions = true, description = "Run a sweep on Spark.",
       subcommands = Run.class)
   static final class Experiments implements Runnable {
@@ -130,8 +150,9 @@ public final class SparkMain implements Runnable {
         SparkSweep.Outcome o = new SparkSweep(sweep, scale, seeds,
             new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out, store)).run(ctx);
         System.out.printf("pathsgd-spark experiments run %s --scale %s on %s: %d runs planned, %d trained, %d already "
-            + "done (%d Spark jobs%s)%s%s%s%s in %.1fs; results in %s%n", name, scale, conf.get("spark.master"),
-            o.planned(), o.trained(), o.skipped(), o.jobs(),
+            + "done, %d diverged (%d Spark jobs%s)%s%s%s%s in %.1fs; results in %s%n", name, scale,
+            conf.get("spark.master"),
+            o.planned(), o.trained(), o.skipped(), diverged(out), o.jobs(),
             o.onDriver() > 0 ? ", " + o.onDriver() + " noise runs trained on the driver" : "",
             o.fromStore() > 0 ? ", " + o.fromStore() + " installed from the result store without training" : "",
             o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",

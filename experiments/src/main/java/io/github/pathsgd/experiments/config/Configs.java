@@ -20,6 +20,7 @@ import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.github.pathsgd.data.InputFiles;
+import io.github.pathsgd.data.Suggest;
 import java.io.IOException;
 import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.RecordComponent;
@@ -29,6 +30,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.yaml.snakeyaml.LoaderOptions;
@@ -255,8 +257,9 @@ public final class Configs {
     try {
       return m.treeToValue(tree, type);
     } catch (UnrecognizedPropertyException e) {
-      throw new ConfigException(path(e), "unknown key in " + source + " (known keys: "
-          + e.getKnownPropertyIds() + ")");
+      List<String> known = knownKeys(e);
+      throw new ConfigException(path(e), "unknown key in " + source + Suggest.hint(e.getPropertyName(), known)
+          + " (known keys: " + known + ")");
     } catch (MismatchedInputException e) {
       String key = path(e);
       JsonNode v = tree.at(pointer(e));
@@ -271,6 +274,23 @@ public final class Configs {
     } catch (IllegalArgumentException e) {
       throw new ConfigException(source, String.valueOf(e.getMessage()));
     }
+  }
+
+  /**
+   * The keys a file may hold where {@code e} found an unknown one, sorted: a record's components (snake_case), not the
+   * other names Jackson knows of it (such as a derived property).
+   */
+  static List<String> knownKeys(UnrecognizedPropertyException e) {
+    java.util.TreeSet<String> out = new java.util.TreeSet<>();
+    Class<?> c = e.getReferringClass();
+    if (c != null && c.isRecord()) {
+      for (RecordComponent rc : c.getRecordComponents()) {
+        out.add(PropertyNamingStrategies.SnakeCaseStrategy.INSTANCE.translate(rc.getName()));
+      }
+    } else if (e.getKnownPropertyIds() != null) {
+      e.getKnownPropertyIds().forEach(k -> out.add(String.valueOf(k)));
+    }
+    return List.copyOf(out);
   }
 
   /**

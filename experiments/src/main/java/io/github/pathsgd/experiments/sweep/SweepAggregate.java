@@ -166,7 +166,7 @@ final class SweepAggregate {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("experiment", spec.name());
     m.put("description", spec.description());
-    m.put("figure", spec.figure());
+    m.put("figure", spec.figureOrDefault());
     m.put("claim", spec.claim());
     m.put("scale", scale);
     m.put("scale_description", spec.scale(scale).description());

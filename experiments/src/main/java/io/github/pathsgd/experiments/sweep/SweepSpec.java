@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.pathsgd.data.InputFiles;
+import io.github.pathsgd.data.Suggest;
 import io.github.pathsgd.experiments.config.Components;
 import io.github.pathsgd.experiments.config.ConfigException;
 import io.github.pathsgd.experiments.config.ConfigHash;
@@ -34,8 +35,9 @@ import java.util.Set;
  * (fastest). Runs with equal configs (equal run ids) appear once, at their first position.
  *
  * @param name the preset's name (size, rescaling, compare)
- * @param description one line
- * @param figure which figure the results make: size, rescaling or compare
+ * @param description one line (optional)
+ * @param figure which figure the results make: size, rescaling or compare (the chapter's figures and verdicts), or runs
+ *     (the default: the training curves of every run, one series per setting, no verdict)
  * @param claim the chapter's claim, in words, for the report
  * @param base config keys (snake_case) common to every run
  * @param grid per config key, the list of values to sweep
@@ -43,7 +45,8 @@ import java.util.Set;
  * @param optimizerOverrides per optimizer name, config keys applied after the dataset overrides (e.g. a step size per
  *     optimizer where no selection runs); a step-size selection still sets {@code lr} last
  * @param stepSize the step-size selection, or null for none
- * @param scales per scale name, what to change
+ * @param scales per scale name, what to change (optional: a sweep without a {@code scales} block runs the same runs
+ *     at every scale; one with a block runs the scales it names)
  * @param noiseFloor the float32 noise floor phase, or null for none
  * @param maxRuns the most runs a scale of the sweep may plan ({@link #plannedRuns}), or null for {@link
  *     #DEFAULT_MAX_RUNS}; {@code experiments run --max-runs N} sets it
@@ -64,9 +67,12 @@ public record SweepSpec(
     Long maxRuns) {
 
   public static final List<String> SCALES = List.of("smoke", "quick", "medium", "paper");
-  /** The scales every sweep defines; {@code medium} is optional (the presets define it). */
+  /** The scales every preset defines ({@code medium} too); a user's sweep file defines those it uses, or none. */
   public static final List<String> REQUIRED_SCALES = List.of("smoke", "quick", "paper");
-  public static final List<String> FIGURES = List.of("size", "rescaling", "compare");
+  /** The figure kinds: the chapter's three, and {@link #RUNS_FIGURE}. */
+  public static final List<String> FIGURES = List.of("size", "rescaling", "compare", "runs");
+  /** The figure of a sweep that names none: every run's training curves, one series per setting, no verdict. */
+  public static final String RUNS_FIGURE = "runs";
   public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv");
   /**
    * The most runs a scale may plan unless the sweep raises it ({@code max_runs}, {@code --max-runs}): a sweep file of a
@@ -463,20 +469,17 @@ public record SweepSpec(
     if (maxRuns != null && maxRuns < 1) {
       throw new ConfigException("max_runs", "expected a positive number of runs in " + source + ", got " + maxRuns);
     }
-    if (figure == null || !FIGURES.contains(figure)) {
-      throw new ConfigException("figure", "expected one of " + FIGURES + " in " + source + ", got " + figure);
+    if (figure != null && !FIGURES.contains(figure)) {
+      throw new ConfigException("figure", "expected one of " + FIGURES + " in " + source + ", got '" + figure
+          + "'" + Suggest.hint(figure, FIGURES));
     }
-    if (scales == null || !scales.keySet().containsAll(REQUIRED_SCALES)) {
-      throw new ConfigException("scales", source + " must define " + REQUIRED_SCALES);
-    }
-    for (String sc : scales.keySet()) {
+    for (String sc : scaleNames()) {
       if (!SCALES.contains(sc)) {
         throw new ConfigException(sc, "unknown scale in " + source + " (known scales: " + SCALES + ")");
       }
     }
     Set<String> known = configKeys();
-    for (String sc : scales.keySet()) {
-      Scale s = scales.get(sc);
+    for (String sc : scaleNames()) {
       checkKeys(mergedBase(sc).keySet(), known, source, "base");
       checkKeys(mergedGrid(sc).keySet(), known, source, "grid");
       for (Map.Entry<String, List<Object>> e : mergedGrid(sc).entrySet()) {
@@ -518,9 +521,6 @@ public record SweepSpec(
           checkKeys(nf.where().keySet(), known, source, "noise_floor.where");
         }
       }
-      if (s != null && s.description() == null) {
-        throw new ConfigException(sc, "scale needs a description in " + source);
-      }
       // every config of this scale must resolve (and the plan must be within the bound before it is built)
       if (planned == null || planned.equals(sc)) {
         checkPlanned(sc, 1, source);
@@ -532,8 +532,8 @@ public record SweepSpec(
   private static void checkKeys(Iterable<String> keys, Set<String> known, String source, String where) {
     for (String k : keys) {
       if (!known.contains(k)) {
-        throw new ConfigException(k, "unknown config key in " + where + " of " + source + " (known keys: " + known
-            + ")");
+        throw new ConfigException(k, "unknown config key in " + where + " of " + source + Suggest.hint(k, known)
+            + " (known keys: " + known + ")");
       }
     }
   }
@@ -661,8 +661,21 @@ public record SweepSpec(
     return st.resolved(epochs);
   }
 
-  /** The scale's block; unknown scales are an error. */
+  /** The figure the results make: {@code figure}, or {@link #RUNS_FIGURE} when the sweep names none. */
+  public String figureOrDefault() {
+    return figure == null ? RUNS_FIGURE : figure;
+  }
+
+  /** The scales the sweep defines: its {@code scales} block's, or every scale when it has none. */
+  public List<String> scaleNames() {
+    return scales == null || scales.isEmpty() ? SCALES : List.copyOf(scales.keySet());
+  }
+
+  /** The scale's block (an empty one at every scale for a sweep without a {@code scales} block); unknown: an error. */
   public Scale scale(String scale) {
+    if ((scales == null || scales.isEmpty()) && SCALES.contains(scale)) {
+      return new Scale(null, null, null, null, null, null, null);
+    }
     Scale s = scales == null ? null : scales.get(scale);
     if (s == null) {
       throw new ConfigException("scale", "unknown scale '" + scale + "' for experiment " + name + " (known: "
