@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.DoubleUnaryOperator;
 import java.util.function.Function;
 import javax.imageio.ImageIO;
 import org.knowm.xchart.VectorGraphicsEncoder;
