@@ -10,7 +10,7 @@ import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import io.github.pathsgd.train.io.AtomicFiles;
 import io.github.pathsgd.train.io.OutputTarget;
 import java.nio.file.Path;
