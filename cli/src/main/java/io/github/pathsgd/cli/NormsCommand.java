@@ -206,8 +206,9 @@ final class NormsCommand implements Callable<Integer> {
       if (l.paramSize() == 0) {
         continue;
       }
-      int units = l instanceof io.github.pathsgd.core.nn.Conv2d c ? c.filters() : l.paramSize() / (l.in() + 1);
-      int fan = l.paramSize() / units - 1;
+      io.github.pathsgd.core.nn.ParamSlice weight = l.paramSlices().get(0);
+      int units = weight.rows();
+      int fan = weight.fanIn();
       int off = l.paramOffset();
       double fro = 0;
       double sum = 0;
@@ -231,9 +232,8 @@ final class NormsCommand implements Callable<Integer> {
       l2 += fro;
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("layer", i++);
-      m.put("kind", l instanceof io.github.pathsgd.core.nn.Conv2d ? "conv" : "dense");
-      m.put("shape", l instanceof io.github.pathsgd.core.nn.Conv2d c ? c.filters() + "x" + c.channels() + "x"
-          + c.kernelHeight() + "x" + c.kernelWidth() : units + "x" + fan);
+      m.put("kind", l.kind());
+      m.put("shape", weight.shapeText());
       m.put("frobenius", Math.sqrt(fro));
       m.put("spectral", io.github.pathsgd.core.geometry.ModelNorms.spectral(l, w)); // a conv's operator norm
       m.put("mean_abs", sum / ((double) units * fan));

@@ -1,11 +1,11 @@
 package io.github.pathsgd.model;
 
-import io.github.pathsgd.core.nn.Conv2d;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.model.format.InvalidModelException;
 import io.github.pathsgd.model.format.SafeTensorsFormat;
 import io.github.pathsgd.model.format.SafeTensorsFormat.Tensor32;
@@ -117,24 +117,15 @@ public final class SafeTensors {
         if (l.paramSize() == 0) {
           continue;
         }
-        int[][] shapes = shapes(l);
-        tensors.add(new Tensor32("layers." + i + ".weight", shapes[0]));
-        tensors.add(new Tensor32("layers." + i + ".bias", shapes[1]));
+        for (ParamSlice slice : l.paramSlices()) { // the layer's own names and shapes, in parameter order
+          tensors.add(new Tensor32("layers." + i + "." + slice.name(), slice.shape()));
+        }
         i++;
       }
     }
     meta.put(DATA_SHA256, SafeTensorsFormat.dataSha256(net.params()));
     // the flat parameter order W0, b0, W1, b1, ... is exactly the data order of these tensors
     return new Prepared(SafeTensorsFormat.header(meta, tensors), SafeTensorsFormat.dataBytes(tensors));
-  }
-
-  /** The weight and bias shapes of a layer with parameters, PyTorch's: conv [out, in, kh, kw], dense [out, in]. */
-  static int[][] shapes(Layer l) {
-    if (l instanceof Conv2d c) {
-      return new int[][] {{c.filters(), c.channels(), c.kernelHeight(), c.kernelWidth()}, {c.filters()}};
-    }
-    int out = l.paramSize() / (l.in() + 1); // dense: in·out + out
-    return new int[][] {{out, l.in()}, {out}};
   }
 
   /**

@@ -12,6 +12,7 @@ import io.github.pathsgd.core.nn.LayerSpec;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.model.SafeTensors.Model;
 import io.github.pathsgd.model.format.InvalidModelException;
@@ -178,11 +179,10 @@ final class SafeTensorsReader {
       if (l.paramSize() == 0) {
         continue;
       }
-      int[][] s = SafeTensors.shapes(l);
-      expected.put("layers." + i + ".weight", java.util.Arrays.stream(s[0]).asLongStream().toArray());
-      offsets.put("layers." + i + ".weight", l.paramOffset());
-      expected.put("layers." + i + ".bias", java.util.Arrays.stream(s[1]).asLongStream().toArray());
-      offsets.put("layers." + i + ".bias", l.paramOffset() + s[0][0] * (l.paramSize() / s[0][0] - 1));
+      for (ParamSlice s : l.paramSlices()) {
+        expected.put("layers." + i + "." + s.name(), java.util.Arrays.stream(s.shape()).asLongStream().toArray());
+        offsets.put("layers." + i + "." + s.name(), s.offset());
+      }
       i++;
     }
     for (Entry e : entries) {

@@ -1,6 +1,5 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.nn.Conv2d;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
@@ -57,7 +56,7 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
    * layers' sweeps ({@link LayerKappa#phi}, tied edges unrolled), and the group norms and spectral norms over each
    * parameterized layer's weight matrix [out, in·kh·kw] (a convolution's filters as rows, each filter and its bias
    * counted once, not once per position): μ_{2,∞} is then the largest filter norm. The spectral norm of a convolution
-   * is its operator norm on the layer's input size (stride and padding included, {@link ConvOperator}), not the norm
+   * is its operator norm on the layer's input size (stride and padding included, {@link Layer#spectralNorm}), not the norm
    * of the reshaped filter matrix; it depends on that input size.
    */
   public static ModelNorms of(Network net) {
@@ -73,7 +72,7 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
       if (l.paramSize() == 0) {
         continue;
       }
-      int rows = l instanceof Conv2d c ? c.filters() : l.paramSize() / (l.in() + 1);
+      int rows = l.paramSlices().get(0).rows(); // the weight's rows: filters or units, then their biases
       int cols = l.paramSize() / rows - 1; // weights [rows, cols], then the rows' biases
       int off = l.paramOffset();
       for (int r = 0; r < rows; r++) {
@@ -96,15 +95,11 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
 
   /**
    * ‖W‖₂ of one parameterized layer of a {@link LayerNet} (its parameters in {@code params}): for a convolution its
-   * operator norm on the layer's input size ({@link ConvOperator}), else the largest singular value of its [out, in]
+   * operator norm on the layer's input size ({@link Layer#spectralNorm}), else the largest singular value of its [out, in]
    * weight matrix; biases left out.
    */
   public static double spectral(Layer l, FloatBuffer params) {
-    if (l instanceof Conv2d conv) {
-      return SpectralNorm.of(new ConvOperator(conv, params));
-    }
-    int rows = l.paramSize() / (l.in() + 1);
-    return SpectralNorm.of(params, l.paramOffset(), rows, l.paramSize() / rows - 1);
+    return l.spectralNorm(params);
   }
 
   /** The values in the order of {@link #NAMES}. */

@@ -3,6 +3,7 @@ package io.github.pathsgd.core.nn;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * One layer of a feed-forward ReLU network, on flat float32 buffers in the llm.c style: its parameters are the range
@@ -17,6 +18,46 @@ import java.nio.FloatBuffer;
  * means max-plus over |θ| (sums become maxima).
  */
 public interface Layer {
+  /** The layer's kind, as a {@code --layers} spec names it: {@code dense}, {@code conv}, {@code avgpool}, ... */
+  String kind();
+
+  /**
+   * The layer's parameter tensors in parameter order, which tile [{@link #paramOffset}, + {@link #paramSize}): a
+   * weight, then the bias of its rows (PyTorch's names and shapes); none for a layer without parameters.
+   */
+  default List<ParamSlice> paramSlices() {
+    return List.of();
+  }
+
+  /** Whether a ReLU (and dropout) follows the layer: a hidden layer, whose output units can be rescaled. */
+  default boolean relu() {
+    return false;
+  }
+
+  /** A range of parameter indices [from, from + n). */
+  @FunctionalInterface
+  interface Ranges {
+    void accept(int from, int n);
+  }
+
+  /**
+   * The parameter ranges of the weights that read input channel {@code ch} of {@code channels} (each channel spanning
+   * {@code in() / channels} consecutive inputs): the outgoing edges of a unit of the layer before, which a node
+   * rescaling multiplies by 1/c. A layer without weights refuses, naming its kind.
+   */
+  default void inputChannelRanges(int ch, int channels, Ranges ranges) {
+    throw new UnsupportedOperationException(kind() + " has no weights that read its input channels");
+  }
+
+  /**
+   * ‖W‖₂ of the layer's weights in {@code params}, biases left out: the largest singular value of a dense layer's
+   * [out, in] matrix, a convolution's operator norm on its input size (stride and padding included, {@link
+   * ConvOperator}). A layer without weights refuses, naming its kind.
+   */
+  default double spectralNorm(FloatBuffer params) {
+    throw new UnsupportedOperationException(kind() + " has no weights");
+  }
+
   /** Input width (units of width index k). */
   int in();
 
