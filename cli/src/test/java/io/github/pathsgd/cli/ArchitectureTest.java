@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole project's layering, checked on the compiled main classes of every module (this module's tests see them
  * all): no package imports another that imports it back, at any depth; and the modules import only downward, core ←
- * data ← train ← model ← experiments ← report, bench ← cli. Inside core, {@code core.LayeringTest} checks the order of its
- * packages (tensor → nn → geometry → optim → step).
+ * data ← train ← model ← experiments ← report, bench ← cli. Inside core, {@code core.LayeringTest} checks the order of
+ * its packages (tensor → nn → geometry → optim → step).
  */
 class ArchitectureTest {
   static final JavaClasses ALL = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)

@@ -89,6 +89,8 @@ public final class ChannelRescaling {
       throw new IllegalArgumentException("channel " + ch + " outside layer " + k + " of " + n + " channels");
     }
     RescalingCheck.checkFactor(c);
+    forEachRange(layers, k, ch, (from, len) -> {}, (from, len) -> {}); // a layer that cannot take it refuses now
+
   }
 
   /**
@@ -134,6 +136,9 @@ public final class ChannelRescaling {
    */
   public static double[][] unbalance(LayerNet net, Unbalance opts, Rng rng) {
     int[] hidden = hiddenLayers(net);
+    for (int k : hidden) { // a layer whose units cannot be rescaled (one before a residual block) refuses before a draw
+      forEachRange(net.layers(), k, 0, (from, len) -> {}, (from, len) -> {});
+    }
     double[][] f = new double[net.layers().size()][];
     int total = 0;
     for (int k : hidden) {

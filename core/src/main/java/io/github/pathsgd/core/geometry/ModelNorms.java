@@ -5,6 +5,7 @@ import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.SpectralNorm;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -53,7 +54,7 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
 
   /**
    * The six norms of any network: {@link #of(Mlp)} for a fully connected one; for a network of layers, φ_p through the
-   * layers' sweeps ({@link LayerKappa#phi}, tied edges unrolled), and the group norms and spectral norms over each
+   * layers' sweeps ({@link PathNorms}, tied edges unrolled), and the group norms and spectral norms over each
    * parameterized layer's weight matrix [out, in·kh·kw] (a convolution's filters as rows, each filter and its bias
    * counted once, not once per position): μ_{2,∞} is then the largest filter norm. The spectral norm of a convolution
    * is its operator norm on the layer's input size (stride and padding included, {@link Layer#spectralNorm}), not the norm
@@ -72,24 +73,28 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
       if (l.paramSize() == 0) {
         continue;
       }
-      int rows = l.paramSlices().get(0).rows(); // the weight's rows: filters or units, then their biases
-      int cols = l.paramSize() / rows - 1; // weights [rows, cols], then the rows' biases
-      int off = l.paramOffset();
-      for (int r = 0; r < rows; r++) {
-        double b = w.get(off + rows * cols + r);
-        double unit = b * b;
-        for (int i = 0; i < cols; i++) {
-          double x = w.get(off + r * cols + i);
-          unit += x * x;
+      List<ParamSlice> slices = l.paramSlices(); // pairs: a weight [rows, fan-in], then the rows' biases
+      for (int s = 0; s + 1 < slices.size(); s += 2) {
+        ParamSlice weight = slices.get(s);
+        int rows = weight.rows();
+        int cols = weight.fanIn();
+        int bias = slices.get(s + 1).offset();
+        for (int r = 0; r < rows; r++) {
+          double b = w.get(bias + r);
+          double unit = b * b;
+          for (int i = 0; i < cols; i++) {
+            double x = w.get(weight.offset() + r * cols + i);
+            unit += x * x;
+          }
+          sq += unit;
+          maxUnit = Math.max(maxUnit, unit);
         }
-        sq += unit;
-        maxUnit = Math.max(maxUnit, unit);
       }
       spectral *= spectral(l, w);
     }
     var layers = ln.layers();
-    return new ModelNorms(LayerKappa.phi(layers, ln.params(), 1, true), LayerKappa.phi(layers, ln.params(), 2, true),
-        LayerKappa.phi(layers, ln.params(), Double.POSITIVE_INFINITY, true), Math.sqrt(sq), Math.sqrt(maxUnit),
+    return new ModelNorms(PathNorms.phi(layers, ln.params(), 1, true), PathNorms.phi(layers, ln.params(), 2, true),
+        PathNorms.phi(layers, ln.params(), Double.POSITIVE_INFINITY, true), Math.sqrt(sq), Math.sqrt(maxUnit),
         spectral);
   }
 

@@ -31,7 +31,8 @@ public final class Init {
   /**
    * Balanced initialization of a network of layers in place, layer by layer, from the slices each layer declares
    * ({@link Layer#paramSlices}): every weight N(0, 1/fan-in) (a convolution's W[f, c, i, j] ~ N(0, 1/(C·kh·kw)), a
-   * dense layer's N(0, 1/in)), drawn row-major; biases zero; pooling has no parameters. On a network of dense layers only this draws exactly what {@link #balanced(Mlp, Rng)} draws.
+   * dense layer's N(0, 1/in)), drawn row-major; biases zero; pooling has no parameters. On a network of dense layers
+   * only this draws exactly what {@link #balanced(Mlp, Rng)} draws.
    */
   public static void balanced(LayerNet net, Rng rng) {
     Tensor p = net.params();

@@ -29,6 +29,14 @@ public interface Layer {
     return List.of();
   }
 
+  /**
+   * The layers that hold this layer's parameters, one per weight/bias pair of {@link #paramSlices} in order: the
+   * layer itself, or a block's inner layers with parameters ({@link Residual}).
+   */
+  default List<Layer> parts() {
+    return paramSize() == 0 ? List.of() : List.of(this);
+  }
+
   /** Whether a ReLU (and dropout) follows the layer: a hidden layer, whose output units can be rescaled. */
   default boolean relu() {
     return false;
@@ -102,4 +110,12 @@ public interface Layer {
    * = (γ_in(u)·γ_out(v))^{2/p}, κ(b_v) = γ_out(v)^{2/p} (a sum over tied edges for shared weights).
    */
   void kappa(double[] gIn, double[] gOut, double p, double[] kappa);
+
+  /**
+   * {@link #kappa(double[], double[], double, double[])} receiving the parameters, for a layer whose κ depends on its
+   * own weights (a block with inner γ, {@link Residual}); the others ignore them. The geometry calls this one.
+   */
+  default void kappa(FloatBuffer params, double[] gIn, double[] gOut, double p, double[] kappa) {
+    kappa(gIn, gOut, p, kappa);
+  }
 }

@@ -402,7 +402,7 @@ public final class SafeTensorsFormat {
     }
   }
 
-  /** The SHA-256 (lowercase hex) of {@code p}'s floats as little-endian bytes, i.e. of the data area it is written to. */
+  /** The SHA-256 (lowercase hex) of {@code p}'s floats as little-endian bytes: of the data area it is written to. */
   public static String dataSha256(Tensor p) {
     MessageDigest md = sha256();
     try {
