@@ -1,10 +1,9 @@
 package io.github.pathsgd.bench;
 
-import io.github.pathsgd.core.nn.Conv2d;
-import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
+import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.util.List;
@@ -67,20 +66,14 @@ public record ConvNetSpec(String text, int channels, int height, int width, int 
   public Tensor init(Rng rng) {
     Tensor p = new Tensor(paramCount);
     for (Layer l : layers) {
-      int weights;
-      int fanIn;
-      if (l instanceof Conv2d cv) {
-        weights = cv.biasOffset() - cv.weightOffset();
-        fanIn = weights / cv.filters();
-      } else if (l instanceof Dense d) {
-        weights = d.biasOffset() - d.weightOffset();
-        fanIn = d.in();
-      } else {
-        continue;
-      }
-      double sd = Math.sqrt(2.0 / fanIn);
-      for (int i = 0; i < weights; i++) {
-        p.set(l.paramOffset() + i, (float) (rng.nextGaussian() * sd));
+      for (ParamSlice s : l.paramSlices()) {
+        if (s.fanIn() == 0) {
+          continue; // a bias: zero
+        }
+        double sd = Math.sqrt(2.0 / s.fanIn());
+        for (int i = 0, n = s.size(); i < n; i++) {
+          p.set(s.offset() + i, (float) (rng.nextGaussian() * sd));
+        }
       }
     }
     return p;
@@ -95,14 +88,11 @@ public record ConvNetSpec(String text, int channels, int height, int width, int 
     double f = 0;
     for (int k = 0; k < layers.size(); k++) {
       Layer l = layers.get(k);
-      double mac;
-      if (l instanceof Conv2d cv) {
-        mac = (double) cv.out() * ((cv.biasOffset() - cv.weightOffset()) / cv.filters());
-      } else if (l instanceof Dense d) {
-        mac = (double) d.in() * d.out();
-      } else {
+      if (l.paramSlices().isEmpty()) {
         continue;
       }
+      // every output value (out() of them) is one fan-in's worth of multiply-adds
+      double mac = (double) l.out() * l.paramSlices().get(0).fanIn();
       f += 2 * mac * batch * (k == 0 ? 2 : 3);
     }
     return f;

@@ -1,14 +1,13 @@
 package io.github.pathsgd.cli;
 
 import io.github.pathsgd.core.geometry.GroupNorms;
-import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.nio.FloatBuffer;
@@ -180,7 +179,7 @@ final class NormsCommand implements Callable<Integer> {
   }
 
   /**
-   * The norms of a network of layers: φ_1, φ_2, φ_∞ by the layers' γ sweeps ({@link LayerKappa#phi}); ℓ1 = Σ|θ|, ℓ2 =
+   * The norms of a network of layers: φ_1, φ_2, φ_∞ by the layers' γ sweeps ({@link PathNorms}); ℓ1 = Σ|θ|, ℓ2 =
    * (Σθ²)^{1/2} and the max-norm (the largest ℓ2 norm of one filter's or unit's incoming weights, bias included when
    * {@code biases}) over the parameters, each shared weight once; per layer with parameters (i as in the model file)
    * its shape, Frobenius norm, mean and max |w| of the weights.
@@ -192,9 +191,9 @@ final class NormsCommand implements Callable<Integer> {
     out.put("parameters", net.params().size());
     out.put("biases_included", biases);
     Map<String, Number> path = new LinkedHashMap<>();
-    path.put("1", LayerKappa.phi(net.layers(), net.params(), 1, biases));
-    path.put("2", LayerKappa.phi(net.layers(), net.params(), 2, biases));
-    path.put("inf", LayerKappa.phi(net.layers(), net.params(), Double.POSITIVE_INFINITY, biases));
+    path.put("1", PathNorms.phi(net.layers(), net.params(), 1, biases));
+    path.put("2", PathNorms.phi(net.layers(), net.params(), 2, biases));
+    path.put("inf", PathNorms.phi(net.layers(), net.params(), Double.POSITIVE_INFINITY, biases));
     out.put("path_norm", path);
     double l1 = 0;
     double l2 = 0;
@@ -206,39 +205,45 @@ final class NormsCommand implements Callable<Integer> {
       if (l.paramSize() == 0) {
         continue;
       }
-      int units = l instanceof io.github.pathsgd.core.nn.Conv2d c ? c.filters() : l.paramSize() / (l.in() + 1);
-      int fan = l.paramSize() / units - 1;
-      int off = l.paramOffset();
-      double fro = 0;
-      double sum = 0;
-      double max = 0;
-      for (int u = 0; u < units; u++) {
-        double unit = 0;
-        for (int j = 0; j < fan; j++) {
-          double a = Math.abs((double) w.get(off + u * fan + j));
-          fro += a * a;
-          sum += a;
-          max = Math.max(max, a);
-          unit += a * a;
+      List<Layer> parts = l.parts(); // one per weight/bias pair: the layer, or a block's inner layers
+      for (int q = 0; q < parts.size(); q++) {
+        Layer part = parts.get(q);
+        io.github.pathsgd.core.nn.ParamSlice weight = part.paramSlices().get(0);
+        String name = l.paramSlices().get(2 * q).name(); // "weight", or "f.0.weight" inside a block
+        int units = weight.rows();
+        int fan = weight.fanIn();
+        int off = weight.offset();
+        double fro = 0;
+        double sum = 0;
+        double max = 0;
+        for (int u = 0; u < units; u++) {
+          double unit = 0;
+          for (int j = 0; j < fan; j++) {
+            double a = Math.abs((double) w.get(off + u * fan + j));
+            fro += a * a;
+            sum += a;
+            max = Math.max(max, a);
+            unit += a * a;
+          }
+          double b = Math.abs((double) w.get(off + units * fan + u));
+          unit += biases ? b * b : 0;
+          maxNorm = Math.max(maxNorm, Math.sqrt(unit));
+          l1 += biases ? b : 0;
+          l2 += biases ? b * b : 0;
         }
-        double b = Math.abs((double) w.get(off + units * fan + u));
-        unit += biases ? b * b : 0;
-        maxNorm = Math.max(maxNorm, Math.sqrt(unit));
-        l1 += biases ? b : 0;
-        l2 += biases ? b * b : 0;
+        l1 += sum;
+        l2 += fro;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("layer", name.equals("weight") ? (Object) i : i + "." + name.substring(0, name.length() - 7));
+        m.put("kind", part.kind());
+        m.put("shape", weight.shapeText());
+        m.put("frobenius", Math.sqrt(fro));
+        m.put("spectral", part.spectralNorm(w)); // a conv's operator norm
+        m.put("mean_abs", sum / ((double) units * fan));
+        m.put("max_abs", max);
+        layers.add(m);
       }
-      l1 += sum;
-      l2 += fro;
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("layer", i++);
-      m.put("kind", l instanceof io.github.pathsgd.core.nn.Conv2d ? "conv" : "dense");
-      m.put("shape", l instanceof io.github.pathsgd.core.nn.Conv2d c ? c.filters() + "x" + c.channels() + "x"
-          + c.kernelHeight() + "x" + c.kernelWidth() : units + "x" + fan);
-      m.put("frobenius", Math.sqrt(fro));
-      m.put("spectral", io.github.pathsgd.core.geometry.ModelNorms.spectral(l, w)); // a conv's operator norm
-      m.put("mean_abs", sum / ((double) units * fan));
-      m.put("max_abs", max);
-      layers.add(m);
+      i++;
     }
     Map<String, Double> group = new LinkedHashMap<>();
     group.put("l1", l1);

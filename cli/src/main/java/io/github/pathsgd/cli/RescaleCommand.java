@@ -1,7 +1,6 @@
 package io.github.pathsgd.cli;
 
 import io.github.pathsgd.core.geometry.ChannelRescaling;
-import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.Unbalance;
@@ -10,7 +9,7 @@ import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import io.github.pathsgd.train.io.AtomicFiles;
 import io.github.pathsgd.train.io.OutputTarget;
 import java.nio.file.Path;
@@ -155,8 +154,8 @@ final class RescaleCommand implements Callable<Integer> {
         "pathsgd_unbalance", metadata(opts), "pathsgd_factors", factors.getFileName().toString()));
     System.out.printf(Locale.ROOT, "wrote %s and %s: %s, path norm φ_2 %.6g -> %.6g, max output difference on %d "
         + "random inputs %.3g (tolerance %.3g), largest factor %.3g at layers.%d, channel %d%n", out,
-        factors.getFileName(), meta.get(SafeTensors.LAYERS), LayerKappa.phi(before.layers(), before.params(), 2, true),
-        LayerKappa.phi(net.layers(), net.params(), 2, true), Rescaling.CHECK_ROWS, v.maxDifference(), v.tolerance(),
+        factors.getFileName(), meta.get(SafeTensors.LAYERS), PathNorms.phi(before.layers(), before.params(), 2, true),
+        PathNorms.phi(net.layers(), net.params(), 2, true), Rescaling.CHECK_ROWS, v.maxDifference(), v.tolerance(),
         v.largestFactor(), ChannelRescaling.paramIndex(net, v.layer()), v.unit());
     return 0;
   }

@@ -7,9 +7,9 @@ import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.Defaults;
 import io.github.pathsgd.experiments.config.TrainConfig;
-import io.github.pathsgd.experiments.io.SafeTensors;
 import io.github.pathsgd.experiments.rundir.RunDirectory;
 import io.github.pathsgd.experiments.rundir.RunWriter;
+import io.github.pathsgd.model.SafeTensors;
 import io.github.pathsgd.train.Trainer;
 import io.github.pathsgd.train.history.RunResult;
 import io.github.pathsgd.train.io.OutputTarget;
@@ -62,7 +62,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--layers", paramLabel = "SPEC",
       description = "a network of layers instead of --hidden, e.g. conv(16,3,pad=1),avgpool(2),dense(128) (items conv("
           + "F,K[,stride=S][,pad=P]) with K or KHxKW, avgpool(K[,stride=S]), maxpool(K[,stride=S]), dense(N), "
-          + "flatten); input shape from the data set, output layer added")
+          + "flatten, res(ITEM,...) a residual block y = relu(x + F(x)) of conv and dense items keeping the shape); "
+          + "input shape from the data set, output layer added")
   String layers;
 
   @Option(names = "--optimizer", description = "sgd, adagrad or path-sgd (default " + Defaults.OPTIMIZER + ")")

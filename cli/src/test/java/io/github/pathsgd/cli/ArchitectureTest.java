@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The whole project's layering, checked on the compiled main classes of every module (this module's tests see them
  * all): no package imports another that imports it back, at any depth; and the modules import only downward, core ←
- * data ← train ← experiments ← report, bench ← cli. Inside core, {@code core.LayeringTest} checks the order of its
- * packages (tensor → nn → geometry → optim → step).
+ * data ← train ← model ← experiments ← report, bench ← cli. Inside core, {@code core.LayeringTest} checks the order of
+ * its packages (tensor → nn → geometry → optim → step).
  */
 class ArchitectureTest {
   static final JavaClasses ALL = new ClassFileImporter().withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
@@ -21,7 +21,7 @@ class ArchitectureTest {
 
   @Test
   void everyModuleHasClassesHere() {
-    for (String m : new String[] {"core", "data", "train", "experiments", "report", "bench", "cli"}) {
+    for (String m : new String[] {"core", "data", "train", "model", "experiments", "report", "bench", "cli"}) {
       org.assertj.core.api.Assertions.assertThat(ALL.stream().anyMatch(c -> c.getPackageName().startsWith(
           "io.github.pathsgd." + m))).as("classes of module %s on the test classpath", m).isTrue();
     }
@@ -38,6 +38,7 @@ class ArchitectureTest {
         .layer("core").definedBy("io.github.pathsgd.core..")
         .layer("data").definedBy("io.github.pathsgd.data..")
         .layer("train").definedBy("io.github.pathsgd.train..")
+        .layer("model").definedBy("io.github.pathsgd.model..")
         .layer("experiments").definedBy("io.github.pathsgd.experiments..")
         .layer("report").definedBy("io.github.pathsgd.report..")
         .layer("bench").definedBy("io.github.pathsgd.bench..")
@@ -46,9 +47,10 @@ class ArchitectureTest {
         .whereLayer("report").mayOnlyBeAccessedByLayers("cli")
         .whereLayer("bench").mayOnlyBeAccessedByLayers("cli")
         .whereLayer("experiments").mayOnlyBeAccessedByLayers("report", "bench", "cli")
-        .whereLayer("train").mayOnlyBeAccessedByLayers("experiments", "report", "bench", "cli")
-        .whereLayer("data").mayOnlyBeAccessedByLayers("train", "experiments", "report", "bench", "cli")
-        .whereLayer("core").mayOnlyBeAccessedByLayers("data", "train", "experiments", "report", "bench", "cli")
+        .whereLayer("model").mayOnlyBeAccessedByLayers("experiments", "report", "bench", "cli")
+        .whereLayer("train").mayOnlyBeAccessedByLayers("model", "experiments", "report", "bench", "cli")
+        .whereLayer("data").mayOnlyBeAccessedByLayers("train", "model", "experiments", "report", "bench", "cli")
+        .whereLayer("core").mayOnlyBeAccessedByLayers("data", "train", "model", "experiments", "report", "bench", "cli")
         .check(ALL);
   }
 }

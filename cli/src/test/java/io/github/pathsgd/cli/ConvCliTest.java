@@ -5,10 +5,10 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.core.geometry.ChannelRescaling;
-import io.github.pathsgd.core.geometry.LayerKappa;
+import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.experiments.config.Configs;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +38,7 @@ class ConvCliTest {
     assertThat(n.code()).as(n.err()).isZero();
     JsonNode norms = Configs.json().readTree(n.out());
     for (String p : new String[] {"1", "2", "inf"}) {
-      double want = LayerKappa.phi(net.layers(), net.params(), p.equals("inf") ? Double.POSITIVE_INFINITY
+      double want = PathNorms.phi(net.layers(), net.params(), p.equals("inf") ? Double.POSITIVE_INFINITY
           : Double.parseDouble(p), true);
       assertThat(norms.at("/path_norm/" + p).asDouble()).as("φ_%s", p).isCloseTo(want, within(1e-12 * want))
           .isPositive();
@@ -61,8 +61,8 @@ class ConvCliTest {
     for (int i = 0; i < a.length; i++) {
       assertThat((double) b[i]).isCloseTo(a[i], within(1e-4 * Math.max(1, Math.abs(a[i]))));
     }
-    double phi = LayerKappa.phi(net.layers(), net.params(), 2, true);
-    assertThat(LayerKappa.phi(u.layers(), u.params(), 2, true)).isCloseTo(phi, within(1e-4 * phi));
+    double phi = PathNorms.phi(net.layers(), net.params(), 2, true);
+    assertThat(PathNorms.phi(u.layers(), u.params(), 2, true)).isCloseTo(phi, within(1e-4 * phi));
     JsonNode factors = Configs.json().readTree(tmp.resolve("u.factors.json").toFile());
     assertThat(factors.get("factors").fieldNames()).toIterable().containsExactly("layers.0", "layers.1", "layers.2");
     assertThat(factors.at("/factors/layers.2").size()).isEqualTo(16);

@@ -10,7 +10,7 @@ import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

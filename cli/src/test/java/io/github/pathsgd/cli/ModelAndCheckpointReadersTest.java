@@ -11,7 +11,7 @@ import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.cli.CliTest.Result;
 import io.github.pathsgd.experiments.config.Configs;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;

@@ -12,7 +12,7 @@ import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,8 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.nn.Conv2d;
-import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
+import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
@@ -29,20 +28,21 @@ public final class ChannelRescaling {
 
   /** The indices in {@code net.layers()} of the hidden layers with parameters (conv or dense followed by ReLU). */
   public static int[] hiddenLayers(LayerNet net) {
-    List<Layer> ls = net.layers();
+    return hiddenLayers(net.layers());
+  }
+
+  /** {@link #hiddenLayers(LayerNet)} of a list of layers. */
+  public static int[] hiddenLayers(List<Layer> ls) {
     return java.util.stream.IntStream.range(0, ls.size())
-        .filter(k -> ls.get(k) instanceof Conv2d c && c.relu() || ls.get(k) instanceof Dense d && d.relu()).toArray();
+        .filter(k -> ls.get(k).relu() && ls.get(k).paramSize() > 0).toArray();
   }
 
   /** The channels of a layer with parameters: a convolution's filters, a dense layer's units. */
   public static int channels(Layer l) {
-    if (l instanceof Conv2d c) {
-      return c.filters();
+    if (l.paramSlices().isEmpty()) {
+      throw new IllegalArgumentException(l.kind() + " has no channels to rescale");
     }
-    if (l instanceof Dense d) {
-      return d.out();
-    }
-    throw new IllegalArgumentException(l.getClass().getSimpleName() + " has no channels to rescale");
+    return l.paramSlices().get(0).rows();
   }
 
   /**
@@ -50,7 +50,7 @@ public final class ChannelRescaling {
    * parameters only (as the safetensors names do).
    */
   static String name(LayerNet net, int k) {
-    return "layers." + paramIndex(net, k) + " (" + (net.layers().get(k) instanceof Conv2d ? "conv" : "dense") + ")";
+    return "layers." + paramIndex(net, k) + " (" + net.layers().get(k).kind() + ")";
   }
 
   /** The number of layers with parameters before layer k: its index i in {@code layers.i.weight}. */
@@ -64,8 +64,8 @@ public final class ChannelRescaling {
 
   /** Rescales channel {@code ch} of hidden layer {@code k} by {@code c} in place; see the class comment. */
   public static void scaleChannel(LayerNet net, int k, int ch, double c) {
-    check(net, k, ch, c);
-    scaleInOut(net, net.params().buffer(), k, ch, c, 1.0 / c);
+    check(net.layers(), k, ch, c);
+    scaleInOut(net.layers(), net.params().buffer(), k, ch, c, 1.0 / c);
   }
 
   /** One factor per channel, {@code f[k][ch]} for the hidden layers k ({@link #hiddenLayers}; other rows ignored). */
@@ -78,55 +78,45 @@ public final class ChannelRescaling {
   }
 
   /** Refuses a layer that is not hidden, a channel out of range, or a factor that is not positive and finite. */
-  static void check(LayerNet net, int k, int ch, double c) {
-    int[] hidden = hiddenLayers(net);
+  public static void check(List<Layer> layers, int k, int ch, double c) {
+    int[] hidden = hiddenLayers(layers);
     if (java.util.Arrays.stream(hidden).noneMatch(h -> h == k)) {
       throw new IllegalArgumentException("layer " + k + " is not a hidden conv or dense layer (hidden: "
           + java.util.Arrays.toString(hidden) + ")");
     }
-    int n = channels(net.layers().get(k));
+    int n = channels(layers.get(k));
     if (ch < 0 || ch >= n) {
       throw new IllegalArgumentException("channel " + ch + " outside layer " + k + " of " + n + " channels");
     }
     RescalingCheck.checkFactor(c);
+    forEachRange(layers, k, ch, (from, len) -> {}, (from, len) -> {}); // a layer that cannot take it refuses now
+
   }
 
-  /** Incoming filter and bias of the channel ×in, the weights reading it ×out; each product rounded once. */
-  private static void scaleInOut(LayerNet net, FloatBuffer b, int k, int ch, double in, double out) {
-    List<Layer> ls = net.layers();
+  /**
+   * Incoming filter and bias of the channel ×in, the weights reading it ×out, in a buffer of the parameter layout
+   * (the parameters, or an optimizer state's buffer); each product rounded once.
+   */
+  public static void scaleInOut(List<Layer> ls, FloatBuffer b, int k, int ch, double in, double out) {
+    forEachRange(ls, k, ch, (from, n) -> scale(b, from, n, in), (from, n) -> scale(b, from, n, out));
+  }
+
+  /**
+   * The parameter ranges of channel {@code ch} of hidden layer {@code k}: its incoming edges (row ch of the layer's
+   * weight and its bias) to {@code incoming}, the weights of the next layer with parameters that read it (pooling
+   * between passes channels through) to {@code outgoing}.
+   */
+  public static void forEachRange(List<Layer> ls, int k, int ch, Layer.Ranges incoming, Layer.Ranges outgoing) {
     Layer l = ls.get(k);
-    int fan;
-    int wOff;
-    int bOff;
-    if (l instanceof Conv2d cv) {
-      fan = cv.channels() * cv.kernelHeight() * cv.kernelWidth();
-      wOff = cv.weightOffset();
-      bOff = cv.biasOffset();
-    } else {
-      Dense d = (Dense) l;
-      fan = d.in();
-      wOff = d.weightOffset();
-      bOff = d.biasOffset();
+    for (ParamSlice s : l.paramSlices()) { // row ch of the weight (its fan-in) and of the bias
+      int row = s.size() / s.rows();
+      incoming.accept(s.offset() + ch * row, row);
     }
-    scale(b, wOff + ch * fan, fan, in);
-    scale(b, bOff + ch, 1, in);
     int j = k + 1;
     while (ls.get(j).paramSize() == 0) {
       j++; // pooling: channels pass through
     }
-    Layer next = ls.get(j);
-    int positions = next.in() / channels(l);
-    if (next instanceof Conv2d cv) {
-      int kk = cv.kernelHeight() * cv.kernelWidth();
-      for (int f = 0; f < cv.filters(); f++) {
-        scale(b, cv.weightOffset() + (f * cv.channels() + ch) * kk, kk, out);
-      }
-    } else {
-      Dense d = (Dense) next;
-      for (int o = 0; o < d.out(); o++) {
-        scale(b, d.weightOffset() + o * d.in() + ch * positions, positions, out);
-      }
-    }
+    ls.get(j).inputChannelRanges(ch, channels(l), outgoing);
   }
 
   private static void scale(FloatBuffer b, int from, int n, double c) {
@@ -146,6 +136,9 @@ public final class ChannelRescaling {
    */
   public static double[][] unbalance(LayerNet net, Unbalance opts, Rng rng) {
     int[] hidden = hiddenLayers(net);
+    for (int k : hidden) { // a layer whose units cannot be rescaled (one before a residual block) refuses before a draw
+      forEachRange(net.layers(), k, 0, (from, len) -> {}, (from, len) -> {});
+    }
     double[][] f = new double[net.layers().size()][];
     int total = 0;
     for (int k : hidden) {

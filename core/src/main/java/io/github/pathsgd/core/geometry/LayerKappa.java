@@ -30,7 +30,7 @@ public final class LayerKappa {
     List<Layer> layers = ws.layers;
     sweeps(layers, ws, params, p, includeBiases);
     for (int k = 0, L = layers.size(); k < L; k++) {
-      layers.get(k).kappa(ws.gIn[k], ws.gOut[k + 1], p, ws.kappa);
+      layers.get(k).kappa(params.buffer(), ws.gIn[k], ws.gOut[k + 1], p, ws.kappa);
     }
   }
 
@@ -74,19 +74,6 @@ public final class LayerKappa {
     }
   }
 
-  /**
-   * φ_p(θ) of the network by the γ_in sweep over |θ|^p (p = ∞: max-plus over |θ|, φ_∞ the largest output γ_in), with
-   * or without the biases as edges from a constant-1 unit; in double.
-   */
-  public static double phi(List<Layer> layers, Tensor params, double p, boolean includeBiases) {
-    double[] g = outputGamma(layers, params, p, includeBiases);
-    double s = 0;
-    for (double v : g) {
-      s = Double.isInfinite(p) ? Math.max(s, v) : s + v;
-    }
-    return Double.isInfinite(p) ? s : Math.pow(s, 1 / p);
-  }
-
   /** A workspace for {@code layers} (its κ vector as long as their parameters), made once, for {@link #into}. */
   public static Workspace workspace(List<Layer> layers) {
     int size = 0;
@@ -107,29 +94,7 @@ public final class LayerKappa {
     }
     sweeps(layers, ws, params, p, true);
     for (int k = 0; k < L; k++) {
-      layers.get(k).kappa(ws.gIn[k], ws.gOut[k + 1], p, kappa);
+      layers.get(k).kappa(params.buffer(), ws.gIn[k], ws.gOut[k + 1], p, kappa);
     }
-  }
-
-  /** φ_p(θ)^p of the network: Σ over outputs of γ_in (p finite). */
-  public static double phiPow(List<Layer> layers, Tensor params, double p) {
-    double[] g = outputGamma(layers, params, p, true);
-    double s = 0;
-    for (double v : g) {
-      s += v;
-    }
-    return s;
-  }
-
-  /** γ_in of the outputs: the forward sweep over |θ|^p from an all-ones input (max-plus for p = ∞), in double. */
-  private static double[] outputGamma(List<Layer> layers, Tensor params, double p, boolean includeBiases) {
-    double[] g = new double[layers.get(0).in()];
-    java.util.Arrays.fill(g, 1.0);
-    for (Layer l : layers) {
-      double[] next = new double[l.out()];
-      l.gammaForward(params.buffer(), g, next, p, includeBiases);
-      g = next;
-    }
-    return g;
   }
 }

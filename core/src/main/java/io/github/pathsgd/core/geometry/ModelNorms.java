@@ -1,11 +1,11 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.nn.Conv2d;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.SpectralNorm;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -54,10 +54,10 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
 
   /**
    * The six norms of any network: {@link #of(Mlp)} for a fully connected one; for a network of layers, φ_p through the
-   * layers' sweeps ({@link LayerKappa#phi}, tied edges unrolled), and the group norms and spectral norms over each
+   * layers' sweeps ({@link PathNorms}, tied edges unrolled), and the group norms and spectral norms over each
    * parameterized layer's weight matrix [out, in·kh·kw] (a convolution's filters as rows, each filter and its bias
    * counted once, not once per position): μ_{2,∞} is then the largest filter norm. The spectral norm of a convolution
-   * is its operator norm on the layer's input size (stride and padding included, {@link ConvOperator}), not the norm
+   * is its operator norm on the layer's input size (stride and padding included, {@link Layer#spectralNorm}), not the norm
    * of the reshaped filter matrix; it depends on that input size.
    */
   public static ModelNorms of(Network net) {
@@ -73,38 +73,38 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
       if (l.paramSize() == 0) {
         continue;
       }
-      int rows = l instanceof Conv2d c ? c.filters() : l.paramSize() / (l.in() + 1);
-      int cols = l.paramSize() / rows - 1; // weights [rows, cols], then the rows' biases
-      int off = l.paramOffset();
-      for (int r = 0; r < rows; r++) {
-        double b = w.get(off + rows * cols + r);
-        double unit = b * b;
-        for (int i = 0; i < cols; i++) {
-          double x = w.get(off + r * cols + i);
-          unit += x * x;
+      List<ParamSlice> slices = l.paramSlices(); // pairs: a weight [rows, fan-in], then the rows' biases
+      for (int s = 0; s + 1 < slices.size(); s += 2) {
+        ParamSlice weight = slices.get(s);
+        int rows = weight.rows();
+        int cols = weight.fanIn();
+        int bias = slices.get(s + 1).offset();
+        for (int r = 0; r < rows; r++) {
+          double b = w.get(bias + r);
+          double unit = b * b;
+          for (int i = 0; i < cols; i++) {
+            double x = w.get(weight.offset() + r * cols + i);
+            unit += x * x;
+          }
+          sq += unit;
+          maxUnit = Math.max(maxUnit, unit);
         }
-        sq += unit;
-        maxUnit = Math.max(maxUnit, unit);
       }
       spectral *= spectral(l, w);
     }
     var layers = ln.layers();
-    return new ModelNorms(LayerKappa.phi(layers, ln.params(), 1, true), LayerKappa.phi(layers, ln.params(), 2, true),
-        LayerKappa.phi(layers, ln.params(), Double.POSITIVE_INFINITY, true), Math.sqrt(sq), Math.sqrt(maxUnit),
+    return new ModelNorms(PathNorms.phi(layers, ln.params(), 1, true), PathNorms.phi(layers, ln.params(), 2, true),
+        PathNorms.phi(layers, ln.params(), Double.POSITIVE_INFINITY, true), Math.sqrt(sq), Math.sqrt(maxUnit),
         spectral);
   }
 
   /**
    * ‖W‖₂ of one parameterized layer of a {@link LayerNet} (its parameters in {@code params}): for a convolution its
-   * operator norm on the layer's input size ({@link ConvOperator}), else the largest singular value of its [out, in]
+   * operator norm on the layer's input size ({@link Layer#spectralNorm}), else the largest singular value of its [out, in]
    * weight matrix; biases left out.
    */
   public static double spectral(Layer l, FloatBuffer params) {
-    if (l instanceof Conv2d conv) {
-      return SpectralNorm.of(new ConvOperator(conv, params));
-    }
-    int rows = l.paramSize() / (l.in() + 1);
-    return SpectralNorm.of(params, l.paramOffset(), rows, l.paramSize() / rows - 1);
+    return l.spectralNorm(params);
   }
 
   /** The values in the order of {@link #NAMES}. */

@@ -1,10 +1,12 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * The ℓp path regularizer φ_p and the path quantities γ_in, γ_out of a layered ReLU network, by dynamic programming in
@@ -46,22 +48,45 @@ public final class PathNorms {
     return phi(net.layout(), net.params(), p, includeBiases);
   }
 
-  /** φ_p(w) of the parameters {@code params} laid out by {@code layout}. */
+  /** φ_p(w) of the parameters {@code params} laid out by {@code layout}: {@link #phi(List, Tensor, double, boolean)}. */
   public static double phi(ParamLayout layout, Tensor params, double p, boolean includeBiases) {
-    double[][] gin = gammaIn(layout, params, p, includeBiases);
-    double[] out = gin[layout.layers()];
-    if (Double.isInfinite(p)) {
-      double m = 0;
-      for (double v : out) {
-        m = Math.max(m, v);
-      }
-      return m;
-    }
+    return phi(List.of(Dense.of(layout)), params, p, includeBiases);
+  }
+
+  /**
+   * φ_p(θ) of any network of layers, the one implementation of φ: the γ_in sweep over |θ|^p from an all-ones input
+   * through each layer's {@link Layer#gammaForward} (tied edges unrolled; p = ∞: max-plus over |θ|, φ_∞ the largest
+   * output γ_in), with or without the biases as edges from a constant-1 unit; φ_p = (Σ_outputs γ_in)^{1/p}, in double.
+   */
+  public static double phi(List<? extends Layer> layers, Tensor params, double p, boolean includeBiases) {
+    checkP(p);
+    double[] g = outputGamma(layers, params, p, includeBiases);
     double s = 0;
-    for (double v : out) {
+    for (double v : g) {
+      s = Double.isInfinite(p) ? Math.max(s, v) : s + v;
+    }
+    return Double.isInfinite(p) || p == 1 ? s : Math.pow(s, 1.0 / p);
+  }
+
+  /** φ_p(θ)^p of a network of layers: Σ over outputs of γ_in, biases included (p finite). */
+  public static double phiPow(List<? extends Layer> layers, Tensor params, double p) {
+    checkP(p);
+    double s = 0;
+    for (double v : outputGamma(layers, params, p, true)) {
       s += v;
     }
-    return p == 1 ? s : Math.pow(s, 1.0 / p);
+    return s;
+  }
+
+  /** γ_in of the outputs: the forward sweep over |θ|^p from an all-ones input (max-plus for p = ∞), in double. */
+  private static double[] outputGamma(List<? extends Layer> layers, Tensor params, double p, boolean includeBiases) {
+    double[] g = ones(layers.get(0).in());
+    for (Layer l : layers) {
+      double[] next = new double[l.out()];
+      l.gammaForward(params.buffer(), g, next, p, includeBiases);
+      g = next;
+    }
+    return g;
   }
 
   /** φ_∞(w): the largest path product max_P Π|w_e| (biases included as edges from a constant-1 unit). */

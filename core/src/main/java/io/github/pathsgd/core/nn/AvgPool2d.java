@@ -14,6 +14,11 @@ import io.github.pathsgd.core.util.Rng;
  * </pre>
  */
 public final class AvgPool2d extends Pool2d {
+  @Override
+  public String kind() {
+    return "avgpool";
+  }
+
   public AvgPool2d(int channels, int height, int width, int k, int stride, int paramOffset) {
     super(channels, height, width, k, stride, paramOffset);
   }

@@ -4,6 +4,7 @@ import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * A 2-D convolution with bias (cross-correlation, as in PyTorch's {@code Conv2d}), followed by ReLU and inverted
@@ -140,8 +141,38 @@ public final class Conv2d implements Layer {
   }
 
   /** Whether ReLU and dropout follow the convolution (a hidden layer). */
+  @Override
   public boolean relu() {
     return relu;
+  }
+
+  @Override
+  public String kind() {
+    return "conv";
+  }
+
+  /** W [filters, channels, kh, kw] (fan-in channels·kh·kw), then b [filters], as PyTorch's {@code nn.Conv2d}. */
+  @Override
+  public List<ParamSlice> paramSlices() {
+    return List.of(ParamSlice.weight(wOff, c * kh * kw, f, c, kh, kw), ParamSlice.bias(bOff, f));
+  }
+
+  /** The operator norm on this layer's input size ({@link ConvOperator}). */
+  @Override
+  public double spectralNorm(FloatBuffer params) {
+    return io.github.pathsgd.core.tensor.SpectralNorm.of(new ConvOperator(this, params));
+  }
+
+  /** Input channel ch is read by the kh·kw weights W[f, ch, ·, ·] of every filter f. */
+  @Override
+  public void inputChannelRanges(int ch, int channels, Ranges ranges) {
+    if (channels != c) {
+      throw new IllegalArgumentException("conv reads " + c + " channels, not " + channels);
+    }
+    int kk = kh * kw;
+    for (int fi = 0; fi < f; fi++) {
+      ranges.accept(wOff + (fi * c + ch) * kk, kk);
+    }
   }
 
   public int weightOffset() {

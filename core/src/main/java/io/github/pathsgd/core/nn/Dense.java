@@ -3,6 +3,7 @@ package io.github.pathsgd.core.nn;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * A fully connected layer with bias, followed by ReLU and inverted dropout when it is a hidden layer, linear when it
@@ -67,11 +68,37 @@ public final class Dense implements Layer {
     return wOff;
   }
 
+  @Override
+  public String kind() {
+    return "dense";
+  }
+
+  /** W [out, in] (fan-in in), then b [out]. */
+  @Override
+  public List<ParamSlice> paramSlices() {
+    return List.of(ParamSlice.weight(wOff, in, out, in), ParamSlice.bias(bOff, out));
+  }
+
+  @Override
+  public double spectralNorm(FloatBuffer params) {
+    return io.github.pathsgd.core.tensor.SpectralNorm.of(params, wOff, out, in);
+  }
+
+  /** Input channel ch spans inputs [ch·in/channels, +in/channels) of every row of W. */
+  @Override
+  public void inputChannelRanges(int ch, int channels, Ranges ranges) {
+    int positions = in / channels;
+    for (int o = 0; o < out; o++) {
+      ranges.accept(wOff + o * in + ch * positions, positions);
+    }
+  }
+
   public int biasOffset() {
     return bOff;
   }
 
   /** Whether ReLU and dropout follow the affine map (a hidden layer). */
+  @Override
   public boolean relu() {
     return relu;
   }

@@ -29,35 +29,24 @@ public final class Init {
   }
 
   /**
-   * Balanced initialization of a network of layers in place, layer by layer: a convolution's weights W[f, c, i, j] ~
-   * N(0, 1/(C·kh·kw)) (its fan-in), a dense layer's N(0, 1/in), each drawn row-major; biases zero; pooling has no
-   * parameters. On a network of dense layers only this draws exactly what {@link #balanced(Mlp, Rng)} draws.
+   * Balanced initialization of a network of layers in place, layer by layer, from the slices each layer declares
+   * ({@link Layer#paramSlices}): every weight N(0, 1/fan-in) (a convolution's W[f, c, i, j] ~ N(0, 1/(C·kh·kw)), a
+   * dense layer's N(0, 1/in)), drawn row-major; biases zero; pooling has no parameters. On a network of dense layers
+   * only this draws exactly what {@link #balanced(Mlp, Rng)} draws.
    */
   public static void balanced(LayerNet net, Rng rng) {
     Tensor p = net.params();
     for (Layer l : net.layers()) {
-      int fanIn;
-      int wOff;
-      int wSize;
-      int bOff;
-      if (l instanceof Conv2d c) {
-        fanIn = c.channels() * c.kernelHeight() * c.kernelWidth();
-        wOff = c.weightOffset();
-        wSize = c.filters() * fanIn;
-        bOff = c.biasOffset();
-      } else if (l instanceof Dense d) {
-        fanIn = d.in();
-        wOff = d.weightOffset();
-        wSize = d.in() * d.out();
-        bOff = d.biasOffset();
-      } else {
-        continue;
+      for (ParamSlice s : l.paramSlices()) { // each weight N(0, 1/fan-in) row-major, each bias zero
+        if (s.fanIn() == 0) {
+          p.fill(s.offset(), s.size(), 0f);
+          continue;
+        }
+        double std = 1.0 / Math.sqrt(s.fanIn());
+        for (int i = 0, n = s.size(); i < n; i++) {
+          p.set(s.offset() + i, (float) (rng.nextGaussian() * std));
+        }
       }
-      double std = 1.0 / Math.sqrt(fanIn);
-      for (int i = 0; i < wSize; i++) {
-        p.set(wOff + i, (float) (rng.nextGaussian() * std));
-      }
-      p.fill(bOff, l.paramOffset() + l.paramSize() - bOff, 0f);
     }
   }
 

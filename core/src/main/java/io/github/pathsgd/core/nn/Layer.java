@@ -3,6 +3,7 @@ package io.github.pathsgd.core.nn;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * One layer of a feed-forward ReLU network, on flat float32 buffers in the llm.c style: its parameters are the range
@@ -17,6 +18,54 @@ import java.nio.FloatBuffer;
  * means max-plus over |θ| (sums become maxima).
  */
 public interface Layer {
+  /** The layer's kind, as a {@code --layers} spec names it: {@code dense}, {@code conv}, {@code avgpool}, ... */
+  String kind();
+
+  /**
+   * The layer's parameter tensors in parameter order, which tile [{@link #paramOffset}, + {@link #paramSize}): a
+   * weight, then the bias of its rows (PyTorch's names and shapes); none for a layer without parameters.
+   */
+  default List<ParamSlice> paramSlices() {
+    return List.of();
+  }
+
+  /**
+   * The layers that hold this layer's parameters, one per weight/bias pair of {@link #paramSlices} in order: the
+   * layer itself, or a block's inner layers with parameters ({@link Residual}).
+   */
+  default List<Layer> parts() {
+    return paramSize() == 0 ? List.of() : List.of(this);
+  }
+
+  /** Whether a ReLU (and dropout) follows the layer: a hidden layer, whose output units can be rescaled. */
+  default boolean relu() {
+    return false;
+  }
+
+  /** A range of parameter indices [from, from + n). */
+  @FunctionalInterface
+  interface Ranges {
+    void accept(int from, int n);
+  }
+
+  /**
+   * The parameter ranges of the weights that read input channel {@code ch} of {@code channels} (each channel spanning
+   * {@code in() / channels} consecutive inputs): the outgoing edges of a unit of the layer before, which a node
+   * rescaling multiplies by 1/c. A layer without weights refuses, naming its kind.
+   */
+  default void inputChannelRanges(int ch, int channels, Ranges ranges) {
+    throw new UnsupportedOperationException(kind() + " has no weights that read its input channels");
+  }
+
+  /**
+   * ‖W‖₂ of the layer's weights in {@code params}, biases left out: the largest singular value of a dense layer's
+   * [out, in] matrix, a convolution's operator norm on its input size (stride and padding included, {@link
+   * ConvOperator}). A layer without weights refuses, naming its kind.
+   */
+  default double spectralNorm(FloatBuffer params) {
+    throw new UnsupportedOperationException(kind() + " has no weights");
+  }
+
   /** Input width (units of width index k). */
   int in();
 
@@ -61,4 +110,12 @@ public interface Layer {
    * = (γ_in(u)·γ_out(v))^{2/p}, κ(b_v) = γ_out(v)^{2/p} (a sum over tied edges for shared weights).
    */
   void kappa(double[] gIn, double[] gOut, double p, double[] kappa);
+
+  /**
+   * {@link #kappa(double[], double[], double, double[])} receiving the parameters, for a layer whose κ depends on its
+   * own weights (a block with inner γ, {@link Residual}); the others ignore them. The geometry calls this one.
+   */
+  default void kappa(FloatBuffer params, double[] gIn, double[] gOut, double p, double[] kappa) {
+    kappa(gIn, gOut, p, kappa);
+  }
 }

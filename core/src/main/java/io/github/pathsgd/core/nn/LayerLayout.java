@@ -23,9 +23,7 @@ public final class LayerLayout implements NetLayout {
 
   /** A layer in words: its kind, in → out widths and parameter range. */
   private static String describe(Layer l) {
-    String kind = l instanceof Conv2d ? "conv" : l instanceof AvgPool2d ? "avgpool" : l instanceof MaxPool2d ? "maxpool"
-        : l instanceof Dense ? "dense" : l.getClass().getSimpleName();
-    return kind + "[" + l.in() + "->" + l.out() + "@" + l.paramOffset() + "+" + l.paramSize() + "]";
+    return l.kind() + "[" + l.in() + "->" + l.out() + "@" + l.paramOffset() + "+" + l.paramSize() + "]";
   }
 
   /** The layers, in order. */

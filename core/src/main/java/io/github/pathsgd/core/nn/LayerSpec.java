@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
  *   maxpool(K[,stride=S])           max pooling likewise
  *   dense(N)                        a fully connected layer of N units
  *   flatten                         no layer: marks the end of the image layers (optional, see below)
+ *   res(ITEM,ITEM...)               a residual block y = relu(x + F(x)), F the conv and dense items given, its last
+ *                                   one linear (no ReLU); F must keep the shape (an identity skip, {@link Residual})
  * </pre>
  *
  * e.g. {@code conv(16,3,pad=1),avgpool(2),conv(32,3,pad=1),maxpool(2),dense(128)}. Convolutions and dense layers are
@@ -27,7 +29,23 @@ import java.util.regex.Pattern;
  */
 public final class LayerSpec {
   /** One item of the list. */
-  public sealed interface Item permits Conv, Pool, Full, Flatten {}
+  public sealed interface Item permits Conv, Pool, Full, Flatten, Res {}
+
+  /** {@code res(ITEM,...)}: a residual block over conv and dense items with an identity skip. */
+  public record Res(List<Item> f) implements Item {
+    public Res {
+      f = List.copyOf(f);
+    }
+
+    @Override
+    public String toString() {
+      StringBuilder sb = new StringBuilder("res(");
+      for (int i = 0; i < f.size(); i++) {
+        sb.append(i == 0 ? "" : ",").append(f.get(i));
+      }
+      return sb.append(')').toString();
+    }
+  }
 
   /** {@code conv(F,KHxKW,stride=S,pad=P)}. */
   public record Conv(int filters, int kh, int kw, int stride, int pad) implements Item {
@@ -86,7 +104,8 @@ public final class LayerSpec {
 
   /** Whether the list has an image layer (conv or pooling): only then does the input shape matter. */
   public boolean hasImageLayers() {
-    return items.stream().anyMatch(i -> i instanceof Conv || i instanceof Pool);
+    return items.stream().anyMatch(i -> i instanceof Conv || i instanceof Pool
+        || i instanceof Res r && r.f().stream().anyMatch(j -> j instanceof Conv));
   }
 
   /** The canonical text (defaults left out), which {@link #parse} reads back to an equal spec. */
@@ -136,11 +155,7 @@ public final class LayerSpec {
     for (int i = 0; i <= text.length(); i++) {
       char ch = i < text.length() ? text.charAt(i) : ',';
       if (ch == '(') {
-        depth++;
-        if (depth > 1) {
-          throw new IllegalArgumentException("layers: nested '(' in '" + text.substring(from).strip()
-              + "'; expected NAME(ARGS) items separated by commas");
-        }
+        depth++; // nesting is for res(...); another item with nested parentheses fails on its arguments
       } else if (ch == ')') {
         depth--;
         if (depth < 0) {
@@ -167,7 +182,7 @@ public final class LayerSpec {
   private static Item item(String token) {
     Matcher m = ITEM.matcher(token.toLowerCase(Locale.ROOT));
     if (!m.matches()) {
-      throw bad(token, "NAME(ARGS) with NAME one of conv, avgpool, maxpool, dense, flatten");
+      throw bad(token, "NAME(ARGS) with NAME one of conv, avgpool, maxpool, dense, flatten, res");
     }
     String name = m.group(1);
     String[] args = m.group(2) == null || m.group(2).isBlank() ? new String[0] : m.group(2).split(",", -1);
@@ -218,7 +233,25 @@ public final class LayerSpec {
         }
         return new Flatten();
       }
-      default -> throw bad(token, "one of conv, avgpool, maxpool, dense, flatten (not '" + name + "')");
+      case "res" -> {
+        String usage = "res(ITEM,ITEM...) with conv and dense items, the skip an identity";
+        if (m.group(2) == null || m.group(2).isBlank()) {
+          throw bad(token, usage);
+        }
+        List<Item> f = new ArrayList<>();
+        for (String inner : split(m.group(2))) {
+          if (inner.equalsIgnoreCase("proj")) {
+            throw bad(token, usage + " (a projection skip, 'proj', is not supported yet)");
+          }
+          Item it = item(inner);
+          if (!(it instanceof Conv || it instanceof Full)) {
+            throw bad(token, usage + " ('" + inner + "' is not a conv or dense item)");
+          }
+          f.add(it);
+        }
+        return new Res(f);
+      }
+      default -> throw bad(token, "one of conv, avgpool, maxpool, dense, flatten, res (not '" + name + "')");
     }
   }
 
@@ -340,6 +373,52 @@ public final class LayerSpec {
           h = 1;
           w = 1;
           flat = true;
+      } else if (it instanceof Res r) {
+        List<Layer> f = new ArrayList<>();
+        int c0 = c;
+        int h0 = h;
+        int w0 = w;
+        for (int j = 0; j < r.f().size(); j++) {
+          boolean hidden = j < r.f().size() - 1; // F's last layer is linear: the ReLU comes after the addition
+          Item fi = r.f().get(j);
+          int fat = (int) Math.min(off, Integer.MAX_VALUE);
+          if (fi instanceof Conv cv) {
+            if (flat) {
+              throw new IllegalArgumentException(where + " needs an image input for '" + cv + "' but gets " + shape);
+            }
+            if (h + 2 * cv.pad() < cv.kh() || w + 2 * cv.pad() < cv.kw()) {
+              throw new IllegalArgumentException(where + ": kernel " + cv.kh() + "x" + cv.kw() + " of '" + cv
+                  + "' is larger than its input " + c + "x" + h + "x" + w + " padded");
+            }
+            if (off + (long) cv.filters() * c * cv.kh() * cv.kw() + cv.filters() > ParamLayout.MAX_PARAMS) {
+              throw new IllegalArgumentException(where + ": more parameters than one float32 buffer can hold");
+            }
+            Conv2d l = new Conv2d(c, h, w, cv.filters(), cv.kh(), cv.kw(), cv.stride(), cv.pad(), fat, hidden);
+            f.add(l);
+            off += l.paramSize();
+            c = cv.filters();
+            h = l.outHeight();
+            w = l.outWidth();
+          } else {
+            Full d = (Full) fi;
+            long in = (long) c * h * w;
+            if (off + in * d.units() + d.units() > ParamLayout.MAX_PARAMS) {
+              throw new IllegalArgumentException(where + ": more parameters than one float32 buffer can hold");
+            }
+            Dense l = new Dense((int) in, d.units(), fat, hidden);
+            f.add(l);
+            off += l.paramSize();
+            c = d.units();
+            h = 1;
+            w = 1;
+            flat = true;
+          }
+        }
+        if ((long) c * h * w != (long) c0 * h0 * w0 || (!flat && (c != c0 || h != h0 || w != w0))) {
+          throw new IllegalArgumentException(where + ": F maps " + shape + " to " + (flat ? "a vector of "
+              + ((long) c * h * w) : c + "x" + h + "x" + w) + "; an identity skip needs the same shape");
+        }
+        layers.add(new Residual(f));
       } else {
         flat = true; // flatten
       }

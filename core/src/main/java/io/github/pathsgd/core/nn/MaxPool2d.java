@@ -22,6 +22,11 @@ import io.github.pathsgd.core.util.Rng;
  * </pre>
  */
 public final class MaxPool2d extends Pool2d {
+  @Override
+  public String kind() {
+    return "maxpool";
+  }
+
   public MaxPool2d(int channels, int height, int width, int k, int stride, int paramOffset) {
     super(channels, height, width, k, stride, paramOffset);
   }

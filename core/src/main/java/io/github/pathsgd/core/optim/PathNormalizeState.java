@@ -21,7 +21,8 @@ import java.util.Map;
  *
  * <p>For a network of layers ({@link LayerLayout}: convolutions, pooling) κ has no rank-one form; the state then keeps
  * κ of every parameter (buffers {@code kappa}, {@code kappa_exp}, parameter layout, m·2^e as above) in place of the
- * four factor buffers, computed by {@link LayerKappa}. Such a state is never folded and has no {@link #rescale}.
+ * four factor buffers, computed by {@link LayerKappa}. Such a state is never folded; under a channel rescaling its κ
+ * scales per parameter ({@link UnitRescaling#kappaPerParameter}).
  */
 public final class PathNormalizeState extends BaseState {
   final Tensor kappaIn;
@@ -139,7 +140,8 @@ public final class PathNormalizeState extends BaseState {
   @Override
   public void rescale(UnitRescaling r) {
     if (layered()) {
-      throw new UnsupportedOperationException("rescaling the Path-SGD state of a network of layers");
+      r.kappaPerParameter(kappa, kappaExp);
+      return;
     }
     r.kappaFactors(kappaIn, kappaInExp, kappaOut, kappaOutExp);
   }

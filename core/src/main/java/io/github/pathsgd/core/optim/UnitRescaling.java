@@ -1,9 +1,15 @@
 package io.github.pathsgd.core.optim;
 
+import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.Rescaling;
+import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.nn.LayerLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
+import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * The node-wise rescaling ρ_{c,v} as it acts on optimizer state (Neyshabur, Salakhutdinov and Srebro, "Path-SGD", NIPS
@@ -20,17 +26,22 @@ import io.github.pathsgd.core.tensor.Tensor;
  * </ul>
  *
  * Scalars (counts, the κ floor, "ratio") are left alone. Units are addressed as in {@link Rescaling}: (layer, unit)
- * with 1 ≤ layer ≤ L−1 the width index of a hidden layer.
+ * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link LayerLayout}) they are
+ * channels, addressed as in {@link ChannelRescaling}: (k, ch) with k the index of a hidden layer with parameters and
+ * ch its filter or unit; the buffers scale over the ranges {@link ChannelRescaling#forEachRange} gives, and
+ * Path-SGD's per-parameter κ ({@link #kappaPerParameter}) like a squared gradient: incoming ×1/c², outgoing ×c².
  */
 public final class UnitRescaling {
-  private final ParamLayout layout;
+  private final ParamLayout layout; // fully connected, else null
+  private final List<Layer> layers; // a network of layers, else null
   private final int layer;
   private final int unit;
   private final double c;
   private final boolean after;
 
-  private UnitRescaling(ParamLayout layout, int layer, int unit, double c, boolean after) {
+  private UnitRescaling(ParamLayout layout, List<Layer> layers, int layer, int unit, double c, boolean after) {
     this.layout = layout;
+    this.layers = layers;
     this.layer = layer;
     this.unit = unit;
     this.c = c;
@@ -40,17 +51,42 @@ public final class UnitRescaling {
   /** ρ_{c,v} for hidden unit {@code unit} of width index {@code layer}; refuses a unit or factor out of range. */
   public static UnitRescaling of(ParamLayout layout, int layer, int unit, double c) {
     Rescaling.check(layout, layer, unit, c);
-    return new UnitRescaling(layout, layer, unit, c, false);
+    return new UnitRescaling(layout, null, layer, unit, c, false);
   }
 
-  /** Applies ρ_{c,v} to a state (a chain recurses into its children). */
+  /** ρ_{c,ch} for channel {@code ch} of hidden layer {@code k} of a network of layers; refuses what is out of range. */
+  public static UnitRescaling ofChannel(LayerLayout layout, int k, int ch, double c) {
+    ChannelRescaling.check(layout.layers(), k, ch, c);
+    return new UnitRescaling(null, layout.layers(), k, ch, c, false);
+  }
+
+  /**
+   * Applies ρ_c to a state (a chain recurses into its children): unit {@code unit} of width index {@code layer} of a
+   * fully connected network, or channel {@code unit} of hidden layer {@code layer} of a network of layers.
+   */
   public static void apply(OptState state, int layer, int unit, double c) {
-    state.rescale(of(mlp(state), layer, unit, c));
+    state.rescale(of(state.layout(), layer, unit, c));
   }
 
-  /** One factor per hidden unit, {@code factors[layer][unit]} for layer = 1..L−1, as {@link Rescaling#scaleAll}. */
+  private static UnitRescaling of(NetLayout layout, int layer, int unit, double c) {
+    return layout instanceof ParamLayout p ? of(p, layer, unit, c) : ofChannel((LayerLayout) layout, layer, unit, c);
+  }
+
+  /**
+   * One factor per hidden unit, {@code factors[layer][unit]} for layer = 1..L−1, as {@link Rescaling#scaleAll}; for a
+   * network of layers one per channel, {@code factors[k][ch]} for its hidden layers k, as {@link
+   * ChannelRescaling#scaleAll}.
+   */
   public static void applyAll(OptState state, double[][] factors) {
-    ParamLayout lay = mlp(state);
+    if (state.layout() instanceof LayerLayout ll) {
+      for (int k : ChannelRescaling.hiddenLayers(ll.layers())) {
+        for (int ch = 0; ch < factors[k].length; ch++) {
+          apply(state, k, ch, factors[k][ch]);
+        }
+      }
+      return;
+    }
+    ParamLayout lay = (ParamLayout) state.layout();
     for (int l = 1; l < lay.layers(); l++) {
       for (int v = 0; v < lay.width(l); v++) {
         apply(state, l, v, factors[l][v]);
@@ -58,30 +94,50 @@ public final class UnitRescaling {
     }
   }
 
-  /** The fully connected layout of a state; refuses the state of a network of layers (channels: not implemented). */
-  private static ParamLayout mlp(OptState state) {
-    if (state.layout() instanceof ParamLayout p) {
-      return p;
-    }
-    throw new UnsupportedOperationException("node-wise rescaling of optimizer state is implemented for fully connected"
-        + " networks only, not for " + state.layout());
-  }
-
   /** The same rescaling as seen by buffers downstream of a normalization (g⊘κ transforms like the weights). */
   public UnitRescaling afterNormalization() {
-    return after ? this : new UnitRescaling(layout, layer, unit, c, true);
+    return after ? this : new UnitRescaling(layout, layers, layer, unit, c, true);
   }
 
   /** A buffer of gradients (parameter layout): incoming ×1/c, outgoing ×c (after a normalization: ×c, ×1/c). */
   public void gradientLike(Tensor t) {
     double g = after ? c : 1.0 / c;
-    Rescaling.scaleInOut(layout, t.buffer(), layer, unit, g, 1.0 / g);
+    scaleInOut(t.buffer(), g, 1.0 / g);
   }
 
   /** A buffer of squared gradients: the square of {@link #gradientLike}'s factors. */
   public void squaredGradientLike(Tensor t) {
     double g = after ? c : 1.0 / c;
-    Rescaling.scaleInOut(layout, t.buffer(), layer, unit, g * g, 1.0 / (g * g));
+    scaleInOut(t.buffer(), g * g, 1.0 / (g * g));
+  }
+
+  private void scaleInOut(FloatBuffer b, double in, double out) {
+    if (layers != null) {
+      ChannelRescaling.scaleInOut(layers, b, layer, unit, in, out);
+    } else {
+      Rescaling.scaleInOut(layout, b, layer, unit, in, out);
+    }
+  }
+
+  /**
+   * Path-SGD's κ of every parameter of a network of layers, stored as mantissas and exponents ({@link Kappa#encode}):
+   * the channel's incoming parameters ×1/c² (κ(w_{u→v}) = (γ_in(u)·γ_out(v))^{2/p}, γ_out(v) ×c^{-p}), the weights
+   * reading it ×c², in double.
+   */
+  public void kappaPerParameter(Tensor m, Tensor e) {
+    FloatBuffer mb = m.buffer();
+    FloatBuffer eb = e.buffer();
+    double in = 1.0 / (c * c);
+    double out = c * c;
+    ChannelRescaling.forEachRange(layers, layer, unit, (from, n) -> {
+      for (int i = from; i < from + n; i++) {
+        Kappa.scale(mb, eb, i, in);
+      }
+    }, (from, n) -> {
+      for (int i = from; i < from + n; i++) {
+        Kappa.scale(mb, eb, i, out);
+      }
+    });
   }
 
   /**
@@ -93,6 +149,7 @@ public final class UnitRescaling {
     Kappa.scale(outM.buffer(), outE.buffer(), Kappa.outOffset(layout, layer - 1) + unit, 1.0 / (c * c));
   }
 
+  /** The fully connected layout, or null for a network of layers. */
   public ParamLayout layout() {
     return layout;
   }

@@ -13,7 +13,7 @@ import java.nio.FloatBuffer;
  *
  * <p>Cost: two passes over W per step, usually 20–60 steps; the oracle in the tests is LAPACK's dgesvd. {@link
  * #of(Operator)} runs the same iteration on any linear map given by its action and its transpose's (a convolution's
- * operator norm, {@code core.geometry.ConvOperator}).
+ * operator norm, {@code core.nn.ConvOperator}).
  */
 public final class SpectralNorm {
   /** The most Lanczos steps taken. */

@@ -161,7 +161,7 @@ class LayerNetPathSgdTest {
     int from = OUT.weightOffset() + 3 * 27 + 18;
     assertThat(kq[from]).isCloseTo(k[from] * 64, within(1e-9 * k[from] * 64));
     assertThat(kq[CONV.weightOffset()]).isCloseTo(k[CONV.weightOffset()], within(1e-12 * k[CONV.weightOffset()]));
-    assertThat(LayerKappa.phiPow(LAYERS, rescale(p, 2, 8f), 2)).isCloseTo(LayerKappa.phiPow(LAYERS, p, 2),
-        within(1e-9 * LayerKappa.phiPow(LAYERS, p, 2)));
+    assertThat(PathNorms.phiPow(LAYERS, rescale(p, 2, 8f), 2)).isCloseTo(PathNorms.phiPow(LAYERS, p, 2),
+        within(1e-9 * PathNorms.phiPow(LAYERS, p, 2)));
   }
 }

@@ -78,7 +78,7 @@ class ModelNormsTest {
       best = Math.max(best, s);
     }
     assertThat(n.maxUnitNorm()).isCloseTo(Math.sqrt(best), within(1e-12));
-    assertThat(n.pathNorm2()).isCloseTo(LayerKappa.phi(ln.layers(), ln.params(), 2, true), within(1e-12));
+    assertThat(n.pathNorm2()).isCloseTo(PathNorms.phi(ln.layers(), ln.params(), 2, true), within(1e-12));
     assertThat(n.spectralNormProduct()).isPositive().isFinite();
   }
 }

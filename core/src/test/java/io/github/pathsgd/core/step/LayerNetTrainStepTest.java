@@ -232,7 +232,7 @@ class LayerNetTrainStepTest {
   }
 
   @Test
-  void pathSgdStateOfALayerNetExportsAndRestoresAndRefusesAChannelRescaling() {
+  void pathSgdStateOfALayerNetExportsAndRestores() {
     LayerNet n = net(5);
     Optimizer opt = Optimizers.pathSgd(0.05, 2, 0.9, false);
     TrainStep step = new TrainStep(n, opt, B);
@@ -245,7 +245,59 @@ class LayerNetTrainStepTest {
     OptState fresh = opt.init(n.layout());
     fresh.restore(saved);
     assertThat(fresh.export()).usingRecursiveComparison().isEqualTo(saved);
-    assertThatThrownBy(() -> UnitRescaling.apply(fresh, 1, 0, 2.0))
-        .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("fully connected");
+    assertThatThrownBy(() -> UnitRescaling.apply(fresh, 1, 0, 2.0)) // layer 1 is a pooling layer
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("layer 1 is not a hidden conv or dense");
+  }
+
+  /**
+   * Optimizer-state rescaling works for a network of layers (before, {@code UnitRescaling} threw for it): train 2
+   * Path-SGD steps (momentum 0.9, dropout, κ kept for 3 steps), copy the run, rescale one channel of each hidden layer
+   * of the copy by a power of two, parameters and state (momentum after the normalization, per-parameter κ), train
+   * both 3 more steps and map the copy back: the runs agree. Rescaling the parameters alone does not.
+   */
+  @Test
+  void aMidRunChannelRescalingOfParametersAndStateCommutesWithPathSgd() {
+    Optimizer opt = Optimizers.pathSgd(0.05, io.github.pathsgd.core.optim.PathSgdOptions.DEFAULT.withRecomputeEvery(3),
+        0.9, false);
+    float[] x = inputs();
+    for (boolean rescaleState : new boolean[] {true, false}) {
+      LayerNet a = net(7);
+      TrainStep sa = new TrainStep(a, opt, B);
+      for (int s = 0; s < 2; s++) {
+        sa.workspace().input().copyFrom(x, 0, 0, x.length);
+        sa.run(B, LABELS, new Dropout(0.6f, 0.9f), new Rng(200 + s));
+      }
+      LayerNet b = a.copy();
+      OptState st = opt.init(b.layout());
+      st.restore(sa.state().export());
+      TrainStep sb = new TrainStep(b, opt, b.workspace(B), st, false);
+      int[][] picks = {{0, 1}, {2, 3}, {4, 2}}; // (hidden layer, channel): conv, conv, dense
+      double[] factors = {4.0, 0.25, 8.0};
+      for (int i = 0; i < picks.length; i++) {
+        ChannelRescaling.scaleChannel(b, picks[i][0], picks[i][1], factors[i]);
+        if (rescaleState) {
+          UnitRescaling.apply(st, picks[i][0], picks[i][1], factors[i]);
+        }
+      }
+      for (int s = 2; s < 5; s++) {
+        sa.workspace().input().copyFrom(x, 0, 0, x.length);
+        sa.run(B, LABELS, new Dropout(0.6f, 0.9f), new Rng(200 + s));
+        sb.workspace().input().copyFrom(x, 0, 0, x.length);
+        sb.run(B, LABELS, new Dropout(0.6f, 0.9f), new Rng(200 + s));
+      }
+      for (int i = 0; i < picks.length; i++) {
+        ChannelRescaling.scaleChannel(a, picks[i][0], picks[i][1], factors[i]);
+      }
+      double worst = 0;
+      for (int i = 0; i < a.params().size(); i++) {
+        worst = Math.max(worst, Math.abs(a.params().get(i) - b.params().get(i)) / Math.max(1, Math.abs(a.params()
+            .get(i))));
+      }
+      if (rescaleState) {
+        assertThat(worst).as("parameters and state rescaled").isLessThanOrEqualTo(2e-5);
+      } else {
+        assertThat(worst).as("parameters alone rescaled").isGreaterThan(1e-3);
+      }
+    }
   }
 }

@@ -27,7 +27,7 @@ import io.github.pathsgd.data.DataSplits;
 import io.github.pathsgd.data.Dataset;
 import io.github.pathsgd.data.Datasets;
 import io.github.pathsgd.data.Preprocessing;
-import io.github.pathsgd.experiments.io.SafeTensors;
+import io.github.pathsgd.model.SafeTensors;
 import io.github.pathsgd.train.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;

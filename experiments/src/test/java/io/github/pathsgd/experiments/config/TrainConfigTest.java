@@ -107,7 +107,7 @@ class TrainConfigTest {
         new io.github.pathsgd.core.nn.ParamLayout(4, 3, 2), new io.github.pathsgd.core.util.Rng(1));
     java.nio.file.Path a = tmp.resolve("a.safetensors");
     java.nio.file.Path b = tmp.resolve("b.safetensors");
-    io.github.pathsgd.experiments.io.SafeTensors.write(net, a, Map.of());
+    io.github.pathsgd.model.SafeTensors.write(net, a, Map.of());
     java.nio.file.Files.copy(a, b);
     Map<String, Object> m = new java.util.LinkedHashMap<>(Configs.toMap(TrainConfig.empty()));
     m.put("init_model", a.toString());
@@ -119,7 +119,7 @@ class TrainConfigTest {
     TrainConfig bb = Components.bindInitModel(Configs.fromMap(m, TrainConfig.class));
     assertThat(ConfigHash.runId(bb)).isEqualTo(ConfigHash.runId(ba)); // same content, another path
     net.params().set(0, net.params().get(0) + 1);
-    io.github.pathsgd.experiments.io.SafeTensors.write(net, b, Map.of());
+    io.github.pathsgd.model.SafeTensors.write(net, b, Map.of());
     TrainConfig changed = Components.bindInitModel(Configs.fromMap(m, TrainConfig.class));
     assertThat(ConfigHash.runId(changed)).isNotEqualTo(ConfigHash.runId(ba));
     // a bound config whose file changed since is refused, naming both digests

@@ -1,4 +1,4 @@
-package io.github.pathsgd.experiments.io;
+package io.github.pathsgd.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,6 +12,7 @@ import io.github.pathsgd.core.nn.LayerSpec;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
+import io.github.pathsgd.model.format.InvalidModelException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -129,7 +130,7 @@ class SafeTensorsConvTest {
           default -> throw new IllegalStateException(c[0]);
         }
       });
-      assertThatThrownBy(() -> SafeTensors.read(f)).as(c[0]).isInstanceOf(SafeTensors.InvalidModelException.class)
+      assertThatThrownBy(() -> SafeTensors.read(f)).as(c[0]).isInstanceOf(InvalidModelException.class)
           .hasMessage(f + ": " + c[1]);
     }
     // a flipped data bit: the checksum

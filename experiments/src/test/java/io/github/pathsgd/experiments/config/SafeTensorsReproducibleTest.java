@@ -1,4 +1,4 @@
-package io.github.pathsgd.experiments.io;
+package io.github.pathsgd.experiments.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,10 +7,7 @@ import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
-import io.github.pathsgd.experiments.config.Components;
-import io.github.pathsgd.experiments.config.ConfigHash;
-import io.github.pathsgd.experiments.config.Configs;
-import io.github.pathsgd.experiments.config.TrainConfig;
+import io.github.pathsgd.model.SafeTensors;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package io.github.pathsgd.experiments.io;
+package io.github.pathsgd.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -10,6 +10,7 @@ import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
+import io.github.pathsgd.model.format.InvalidModelException;
 import io.github.pathsgd.train.checkpoint.MemoryChannel;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -31,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A mutation property test of the model reader: thousands of mutations of a valid model file (every single-bit flip,
  * every truncation, random insertions, deletions, byte replacements and appended bytes, and header edits: JSON
  * whitespace, key order, numbers and strings rewritten with the header length fixed up). Every mutation is either
- * refused with {@link SafeTensors.InvalidModelException} or provably harmless: the file reads back to exactly the
+ * refused with {@link InvalidModelException} or provably harmless: the file reads back to exactly the
  * same tensors, bit for bit (with the same metadata, or with only a metadata string changed). The outcomes are counted
  * and printed.
  */
@@ -151,7 +152,7 @@ class SafeTensorsMutationTest {
         fail(mutation + " (" + what + ") read back different tensors: " + m.network().layout());
       }
       return m.metadata().equals(ref.metadata()) ? IDENTICAL : METADATA;
-    } catch (SafeTensors.InvalidModelException e) {
+    } catch (InvalidModelException e) {
       assertThat(e.getMessage()).startsWith(f + ": ").doesNotContain("\n");
       return "refused: " + kind(e.getMessage().substring(f.toString().length() + 2));
     }

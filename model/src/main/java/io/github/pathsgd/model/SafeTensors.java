@@ -1,30 +1,25 @@
-package io.github.pathsgd.experiments.io;
+package io.github.pathsgd.model;
 
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.github.pathsgd.core.nn.Conv2d;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
-import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.nn.ParamSlice;
+import io.github.pathsgd.model.format.InvalidModelException;
+import io.github.pathsgd.model.format.SafeTensorsFormat;
+import io.github.pathsgd.model.format.SafeTensorsFormat.Tensor32;
 import io.github.pathsgd.train.io.AtomicFiles;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import java.io.OutputStream;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
@@ -32,7 +27,8 @@ import java.util.regex.Pattern;
  * readers ({@code safetensors.torch.load_file}, {@code safetensors.numpy.load_file}).
  *
  * <p>Layout: an 8-byte little-endian header length N, N bytes of JSON header (padded with spaces to a multiple of
- * 8), then the raw little-endian tensor data. Tensor names are {@code layers.{i}.weight} (F32, shape [out, in], as
+ * 8), then the raw little-endian tensor data; the format's rules are {@link SafeTensorsFormat}'s, the names here are
+ * pathsgd's. Tensor names are {@code layers.{i}.weight} (F32, shape [out, in], as
  * PyTorch's {@code nn.Linear}) and {@code layers.{i}.bias} (F32, shape [out]), i = 0 for the first layer. The
  * {@code __metadata__} map records the format name, the widths ({@code pathsgd_widths}), the SHA-256 of the data area
  * ({@code pathsgd_data_sha256}) and any caller metadata (strings only, as the format requires). The header is written
@@ -40,12 +36,8 @@ import java.util.regex.Pattern;
  * order, so that the same network and metadata give the same bytes in every process (and the same SHA-256, which
  * {@code --init-model} hashes into a run id). Files written with another key order read as before.
  *
- * <p>Reading is strict (the format's rules as the reference implementation checks them, and pathsgd's own): the
- * header length must fit in the file; the header must be UTF-8 JSON, one object starting at its first byte, with only
- * whitespace after it and no duplicate keys; {@code __metadata__}, if present, maps strings to strings; every other
- * entry is a tensor with exactly {@code dtype} (a known safetensors dtype), {@code shape} (non-negative integers) and
- * {@code data_offsets} [begin, end] whose span is the shape's element count times the element size; the tensors,
- * sorted by offset, cover the data area exactly, without gap or overlap. On top, a pathsgd model holds exactly
+ * <p>Reading is strict: the format's rules as the reference implementation checks them ({@link
+ * SafeTensorsFormat#readHeader}), and pathsgd's own: a pathsgd model holds exactly
  * {@code layers.0..L-1.weight/.bias} in F32, whose shapes chain, nothing else; {@code pathsgd_widths} and {@code
  * pathsgd_data_sha256}, when present, must agree with the tensors; and every weight must be finite unless the caller
  * allows otherwise. Every failure is a {@link InvalidModelException} naming the file and the field, tensor or byte at
@@ -62,12 +54,6 @@ import java.util.regex.Pattern;
  * spec and the input shape and refuses any tensor that is missing, extra, or not of the shape the spec gives.
  */
 public final class SafeTensors {
-  private static final ObjectMapper JSON = new ObjectMapper();
-  static final ObjectMapper STRICT = JsonMapper.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
-  /** Header size limit (the reference implementation uses 100 MB). */
-  static final long MAX_HEADER = 100L << 20;
   /** Metadata key of the data area's SHA-256 (lowercase hex), written by {@link #write} and checked by the reader. */
   public static final String DATA_SHA256 = "pathsgd_data_sha256";
   /** Metadata key of a network of layers' spec (its hidden layers, canonical text). */
@@ -80,47 +66,42 @@ public final class SafeTensors {
   /** PyTorch {@code nn.Sequential} parameter names: module index, weight or bias. */
   static final Pattern SEQUENTIAL = Pattern.compile("(0|[1-9][0-9]{0,8})\\.(weight|bias)");
   static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-  /** The safetensors dtypes and their sizes in bits. */
-  static final Map<String, Integer> DTYPE_BITS = Map.ofEntries(Map.entry("BOOL", 8), Map.entry("U8", 8),
-      Map.entry("I8", 8), Map.entry("F8_E5M2", 8), Map.entry("F8_E4M3", 8), Map.entry("F8_E8M0", 8),
-      Map.entry("I16", 16), Map.entry("U16", 16), Map.entry("F16", 16), Map.entry("BF16", 16), Map.entry("I32", 32),
-      Map.entry("U32", 32), Map.entry("F32", 32), Map.entry("F64", 64), Map.entry("I64", 64), Map.entry("U64", 64),
-      Map.entry("C64", 64), Map.entry("F4", 4), Map.entry("F6_E2M3", 6), Map.entry("F6_E3M2", 6));
-  static final Set<String> TENSOR_KEYS = Set.of("dtype", "shape", "data_offsets");
 
   private SafeTensors() {}
 
-  /** A model file that breaks the format or pathsgd's rules; the message names the file and what is wrong. */
-  public static final class InvalidModelException extends IOException {
-    private static final long serialVersionUID = 1L;
-
-    InvalidModelException(Path file, String what) {
-      super(file + ": " + what);
-    }
-  }
-
   /**
-   * Writes {@code net} to {@code file} atomically: an {@link Mlp}, or a {@link LayerNet} built from a spec ({@link
-   * LayerNet#spec()}; a hand-made list of layers has none and is refused).
+   * Writes {@code net} to {@code file} atomically ({@link AtomicFiles}): an {@link Mlp}, or a {@link LayerNet} built
+   * from a spec ({@link LayerNet#spec()}; a hand-made list of layers has none and is refused).
    */
   public static void write(Network net, Path file, Map<String, String> metadata) {
-    ObjectNode header = JSON.createObjectNode();
-    ObjectNode metaNode = header.putObject("__metadata__");
+    Prepared p = prepare(net, metadata);
+    AtomicFiles.write(file, out -> SafeTensorsFormat.write(out, p.header(), net.params(), p.dataBytes()));
+  }
+
+  /** {@link #write(Network, Path, Map)} to a stream: the same bytes. */
+  public static void write(Network net, OutputStream out, Map<String, String> metadata) throws IOException {
+    Prepared p = prepare(net, metadata);
+    SafeTensorsFormat.write(out, p.header(), net.params(), p.dataBytes());
+  }
+
+  private record Prepared(byte[] header, long dataBytes) {}
+
+  /** The header of {@code net}'s file: pathsgd's tensor names and metadata, in a fixed order. */
+  private static Prepared prepare(Network net, Map<String, String> metadata) {
     // the metadata in sorted key order, whatever the order of the caller's map (Map.of iterates in an order that
     // differs from one JVM to the next): the same network and metadata give the same bytes in every process
-    java.util.TreeMap<String, String> meta = new java.util.TreeMap<>();
+    TreeMap<String, String> meta = new TreeMap<>();
     meta.put("format", "pt");
     if (metadata != null) {
       meta.putAll(metadata);
     }
-    long off = 0;
+    List<Tensor32> tensors = new ArrayList<>();
     if (net instanceof Mlp mlp) {
       ParamLayout lay = mlp.layout();
       meta.put(WIDTHS, lay.toString());
-      meta.put(DATA_SHA256, dataSha256(net.params()));
       for (int l = 0; l < lay.layers(); l++) {
-        off = entry(header, "layers." + l + ".weight", new int[] {lay.out(l), lay.in(l)}, off);
-        off = entry(header, "layers." + l + ".bias", new int[] {lay.out(l)}, off);
+        tensors.add(new Tensor32("layers." + l + ".weight", new int[] {lay.out(l), lay.in(l)}));
+        tensors.add(new Tensor32("layers." + l + ".bias", new int[] {lay.out(l)}));
       }
     } else {
       LayerNet ln = (LayerNet) net;
@@ -131,103 +112,20 @@ public final class SafeTensors {
       int[] s = ln.inputShape();
       meta.put(LAYERS, ln.spec().toString());
       meta.put(INPUT_SHAPE, s[0] + "," + s[1] + "," + s[2]);
-      meta.put(DATA_SHA256, dataSha256(net.params()));
       int i = 0;
       for (Layer l : ln.layers()) {
         if (l.paramSize() == 0) {
           continue;
         }
-        int[][] shapes = shapes(l);
-        off = entry(header, "layers." + i + ".weight", shapes[0], off);
-        off = entry(header, "layers." + i + ".bias", shapes[1], off);
+        for (ParamSlice slice : l.paramSlices()) { // the layer's own names and shapes, in parameter order
+          tensors.add(new Tensor32("layers." + i + "." + slice.name(), slice.shape()));
+        }
         i++;
       }
     }
-    meta.forEach(metaNode::put);
-    byte[] h;
-    try {
-      h = JSON.writeValueAsBytes(header);
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-    int padded = (h.length + 7) / 8 * 8;
-    byte[] hp = new byte[padded];
-    java.util.Arrays.fill(hp, (byte) ' ');
-    System.arraycopy(h, 0, hp, 0, h.length);
-    final long dataBytes = off;
-    AtomicFiles.write(file, out -> {
-      ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded);
-      out.write(len.array());
-      out.write(hp);
-      long[] written = {0};
-      // the flat parameter order W0, b0, W1, b1, ... is exactly the data order above
-      forEachChunk(net.params(), (b, n) -> {
-        out.write(b, 0, n);
-        written[0] += n;
-      });
-      if (written[0] != dataBytes) {
-        throw new IOException("wrote " + written[0] + " data bytes, header says " + dataBytes);
-      }
-    });
-  }
-
-  /** The weight and bias shapes of a layer with parameters, PyTorch's: conv [out, in, kh, kw], dense [out, in]. */
-  static int[][] shapes(Layer l) {
-    if (l instanceof Conv2d c) {
-      return new int[][] {{c.filters(), c.channels(), c.kernelHeight(), c.kernelWidth()}, {c.filters()}};
-    }
-    int out = l.paramSize() / (l.in() + 1); // dense: in·out + out
-    return new int[][] {{out, l.in()}, {out}};
-  }
-
-  private interface Chunk {
-    void accept(byte[] b, int n) throws IOException;
-  }
-
-  /** Feeds the parameters as little-endian bytes, 1 MiB at a time. */
-  private static void forEachChunk(Tensor p, Chunk sink) throws IOException {
-    ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
-    float[] f = new float[chunk.capacity() / 4];
-    for (int from = 0; from < p.size(); from += f.length) {
-      int n = Math.min(f.length, p.size() - from);
-      p.buffer().get(from, f, 0, n);
-      chunk.clear();
-      chunk.asFloatBuffer().put(f, 0, n);
-      sink.accept(chunk.array(), 4 * n);
-    }
-  }
-
-  private static String dataSha256(Tensor p) {
-    MessageDigest md = sha256();
-    try {
-      forEachChunk(p, (b, n) -> md.update(b, 0, n));
-    } catch (IOException e) {
-      throw new IllegalStateException(e);
-    }
-    return HexFormat.of().formatHex(md.digest());
-  }
-
-  static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static long entry(ObjectNode header, String name, int[] shape, long off) {
-    ObjectNode t = header.putObject(name);
-    t.put("dtype", "F32");
-    var s = t.putArray("shape");
-    long n = 1;
-    for (int d : shape) {
-      s.add(d);
-      n *= d;
-    }
-    var o = t.putArray("data_offsets");
-    o.add(off);
-    o.add(off + 4 * n);
-    return off + 4 * n;
+    meta.put(DATA_SHA256, SafeTensorsFormat.dataSha256(net.params()));
+    // the flat parameter order W0, b0, W1, b1, ... is exactly the data order of these tensors
+    return new Prepared(SafeTensorsFormat.header(meta, tensors), SafeTensorsFormat.dataBytes(tensors));
   }
 
   /**

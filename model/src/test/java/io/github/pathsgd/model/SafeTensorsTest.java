@@ -1,4 +1,4 @@
-package io.github.pathsgd.experiments.io;
+package io.github.pathsgd.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -7,6 +7,7 @@ import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
+import io.github.pathsgd.model.format.InvalidModelException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -66,7 +67,7 @@ class SafeTensorsTest {
   }
 
   static void refused(Path f, String... parts) {
-    assertThatThrownBy(() -> SafeTensors.read(f)).isInstanceOf(SafeTensors.InvalidModelException.class)
+    assertThatThrownBy(() -> SafeTensors.read(f)).isInstanceOf(InvalidModelException.class)
         .hasMessageStartingWith(f + ": ").hasMessageContainingAll(parts);
   }
 
@@ -120,7 +121,7 @@ class SafeTensorsTest {
     refused(f, "the tensors cover 68 bytes of the 69-byte data area");
     ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, n + 1);
     Files.write(f, b);
-    assertThatThrownBy(() -> SafeTensors.read(f)).isInstanceOf(SafeTensors.InvalidModelException.class);
+    assertThatThrownBy(() -> SafeTensors.read(f)).isInstanceOf(InvalidModelException.class);
     ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putLong(0, -1);
     Files.write(f, b);
     refused(f, "header length 18446744073709551615 (bytes 0-7) is impossible");

@@ -1,6 +1,5 @@
-package io.github.pathsgd.core.geometry;
+package io.github.pathsgd.core.nn;
 
-import io.github.pathsgd.core.nn.Conv2d;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.SpectralNorm;
 import java.nio.ByteBuffer;

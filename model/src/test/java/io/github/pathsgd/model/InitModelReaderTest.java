@@ -1,9 +1,10 @@
-package io.github.pathsgd.experiments.io;
+package io.github.pathsgd.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.model.format.InvalidModelException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -85,7 +86,7 @@ class InitModelReaderTest {
   static void refused(Path dir, byte[] bytes, String... parts) throws IOException {
     Path f = dir.resolve("bad.safetensors");
     Files.write(f, bytes);
-    assertThatThrownBy(() -> SafeTensors.readInit(f)).isInstanceOf(SafeTensors.InvalidModelException.class)
+    assertThatThrownBy(() -> SafeTensors.readInit(f)).isInstanceOf(InvalidModelException.class)
         .hasMessageStartingWith(f + ": ").hasMessageContainingAll(parts);
   }
 

@@ -1,13 +1,9 @@
-package io.github.pathsgd.core.geometry;
+package io.github.pathsgd.core.nn;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.pathsgd.core.nn.Conv2d;
-import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.LayerNet;
-import io.github.pathsgd.core.nn.LayerSpec;
-import io.github.pathsgd.core.nn.Network;
+import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.tensor.SpectralNorm;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;

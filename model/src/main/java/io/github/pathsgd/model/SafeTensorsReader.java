@@ -1,52 +1,42 @@
-package io.github.pathsgd.experiments.io;
+package io.github.pathsgd.model;
 
-import static io.github.pathsgd.experiments.io.SafeTensors.DATA_SHA256;
-import static io.github.pathsgd.experiments.io.SafeTensors.DTYPE_BITS;
-import static io.github.pathsgd.experiments.io.SafeTensors.HEX64;
-import static io.github.pathsgd.experiments.io.SafeTensors.MAX_HEADER;
-import static io.github.pathsgd.experiments.io.SafeTensors.NAME;
-import static io.github.pathsgd.experiments.io.SafeTensors.SEQUENTIAL;
-import static io.github.pathsgd.experiments.io.SafeTensors.STRICT;
-import static io.github.pathsgd.experiments.io.SafeTensors.TENSOR_KEYS;
-import static io.github.pathsgd.experiments.io.SafeTensors.WIDTHS;
+import static io.github.pathsgd.model.SafeTensors.DATA_SHA256;
+import static io.github.pathsgd.model.SafeTensors.HEX64;
+import static io.github.pathsgd.model.SafeTensors.NAME;
+import static io.github.pathsgd.model.SafeTensors.SEQUENTIAL;
+import static io.github.pathsgd.model.SafeTensors.WIDTHS;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.Tensor;
-import io.github.pathsgd.experiments.io.SafeTensors.InvalidModelException;
-import io.github.pathsgd.experiments.io.SafeTensors.Model;
+import io.github.pathsgd.model.SafeTensors.Model;
+import io.github.pathsgd.model.format.InvalidModelException;
+import io.github.pathsgd.model.format.SafeTensorsFormat;
+import io.github.pathsgd.model.format.SafeTensorsFormat.Entry;
+import io.github.pathsgd.model.format.SafeTensorsFormat.Header;
 import java.io.IOException;
-import java.math.BigInteger;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.CharBuffer;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 
-/** The checking reader of {@link SafeTensors}: every rule of its class comment, one by one. */
+/**
+ * The checking reader of {@link SafeTensors}: the format's rules ({@link SafeTensorsFormat#readHeader}), then
+ * pathsgd's names, dtypes and shapes, one by one.
+ */
 final class SafeTensorsReader {
   private SafeTensorsReader() {}
-
-  /** One tensor entry of the header, checked against the format. */
-  private record Entry(String name, String dtype, long[] shape, long begin, long end) {}
 
   /** Where a tensor goes: layer l's weight or bias. */
   private record Slot(int layer, boolean weight) {}
@@ -80,40 +70,11 @@ final class SafeTensorsReader {
 
   private static Loaded load(SeekableByteChannel ch, Path file, boolean allowNonFinite, boolean init)
       throws IOException {
-    long size = ch.size();
-    if (size < 8) {
-      throw new InvalidModelException(file, "too short for a safetensors file (" + size
-          + " bytes; it starts with an 8-byte header length)");
-    }
-    ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-    readFully(ch, file, lenBuf, 0);
-    long hlen = lenBuf.getLong(0);
-    if (hlen <= 0 || hlen > size - 8 || hlen > MAX_HEADER) {
-      throw new InvalidModelException(file, "header length " + Long.toUnsignedString(hlen) + " (bytes 0-7) is "
-          + "impossible: expected 1.." + Math.min(size - 8, MAX_HEADER) + " for a file of " + size + " bytes");
-    }
-    ByteBuffer hb = ByteBuffer.allocate((int) hlen);
-    readFully(ch, file, hb, 8);
-    // the whole file's digest: the header here, then the tensors in offset order, which tile the data area exactly
-    MessageDigest fileMd = SafeTensors.sha256();
-    fileMd.update(lenBuf.array());
-    fileMd.update(hb.array());
-    JsonNode header = parseHeader(file, hb.array());
-    long dataStart = 8 + hlen;
-    long dataLen = size - dataStart;
-
-    Map<String, String> meta = new LinkedHashMap<>();
-    List<Entry> entries = new ArrayList<>();
-    Iterator<Map.Entry<String, JsonNode>> fields = header.fields();
-    while (fields.hasNext()) {
-      var f = fields.next();
-      if (f.getKey().equals("__metadata__")) {
-        metadata(file, f.getValue(), meta);
-      } else {
-        entries.add(entry(file, f.getKey(), f.getValue(), dataLen));
-      }
-    }
-    coverage(file, entries, dataLen);
+    Header h = SafeTensorsFormat.readHeader(ch, file);
+    Map<String, String> meta = h.metadata();
+    List<Entry> entries = h.entries();
+    long dataStart = h.dataStart();
+    MessageDigest fileMd = h.fileDigest();
     if (meta.containsKey(SafeTensors.LAYERS) || meta.containsKey(SafeTensors.INPUT_SHAPE)) {
       if (init) {
         throw new InvalidModelException(file, "a network of layers (__metadata__ " + SafeTensors.LAYERS + " '"
@@ -137,7 +98,7 @@ final class SafeTensorsReader {
     }
     // the data area holds exactly the parameters (coverage + names), so this allocation is bounded by the file
     Mlp net = new Mlp(lay);
-    MessageDigest md = SafeTensors.sha256();
+    MessageDigest md = SafeTensorsFormat.sha256();
     List<String> dtypes = new ArrayList<>();
     for (Entry e : entries) { // in file order, for the digests
       Slot slot = map.slots().get(e.name());
@@ -218,11 +179,10 @@ final class SafeTensorsReader {
       if (l.paramSize() == 0) {
         continue;
       }
-      int[][] s = SafeTensors.shapes(l);
-      expected.put("layers." + i + ".weight", java.util.Arrays.stream(s[0]).asLongStream().toArray());
-      offsets.put("layers." + i + ".weight", l.paramOffset());
-      expected.put("layers." + i + ".bias", java.util.Arrays.stream(s[1]).asLongStream().toArray());
-      offsets.put("layers." + i + ".bias", l.paramOffset() + s[0][0] * (l.paramSize() / s[0][0] - 1));
+      for (ParamSlice s : l.paramSlices()) {
+        expected.put("layers." + i + "." + s.name(), java.util.Arrays.stream(s.shape()).asLongStream().toArray());
+        offsets.put("layers." + i + "." + s.name(), s.offset());
+      }
       i++;
     }
     for (Entry e : entries) {
@@ -252,7 +212,7 @@ final class SafeTensorsReader {
       throw new InvalidModelException(file, "__metadata__ " + DATA_SHA256 + " is '" + sha
           + "', expected 64 lowercase hex digits");
     }
-    MessageDigest md = SafeTensors.sha256();
+    MessageDigest md = SafeTensorsFormat.sha256();
     for (Entry e : entries) { // in file order, for the digest
       long[] s = e.shape();
       int cols = s.length > 1 ? (int) (java.util.Arrays.stream(s).reduce(1, (a, b) -> a * b) / s[0]) : 0;
@@ -266,130 +226,6 @@ final class SafeTensorsReader {
       }
     }
     return new Model(net, meta);
-  }
-
-  private static JsonNode parseHeader(Path file, byte[] raw) throws IOException {
-    String text;
-    try {
-      CharBuffer cb = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(raw));
-      text = cb.toString();
-    } catch (CharacterCodingException e) {
-      throw new InvalidModelException(file, "header (bytes 8-" + (7 + raw.length) + ") is not valid UTF-8");
-    }
-    if (!text.startsWith("{")) {
-      throw new InvalidModelException(file, "header must start with '{' at byte 8");
-    }
-    JsonNode header;
-    try {
-      header = STRICT.readTree(text);
-    } catch (IOException e) {
-      String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      int nl = msg.indexOf('\n');
-      throw new InvalidModelException(file, "header is not one valid JSON object: "
-          + (nl < 0 ? msg : msg.substring(0, nl)));
-    }
-    if (header == null || !header.isObject()) {
-      throw new InvalidModelException(file, "header is not a JSON object");
-    }
-    return header;
-  }
-
-  private static void metadata(Path file, JsonNode m, Map<String, String> meta) throws IOException {
-    if (!m.isObject()) {
-      throw new InvalidModelException(file, "__metadata__ must be an object of strings, got " + m.getNodeType());
-    }
-    Iterator<Map.Entry<String, JsonNode>> it = m.fields();
-    while (it.hasNext()) {
-      var e = it.next();
-      if (!e.getValue().isTextual()) {
-        throw new InvalidModelException(file, "__metadata__ value of '" + e.getKey() + "' must be a string, got "
-            + e.getValue().getNodeType());
-      }
-      meta.put(e.getKey(), e.getValue().textValue());
-    }
-  }
-
-  /** Checks one header entry against the format (not yet against pathsgd's names). */
-  private static Entry entry(Path file, String name, JsonNode t, long dataLen) throws IOException {
-    String where = "tensor '" + name + "'";
-    if (!t.isObject()) {
-      throw new InvalidModelException(file, where + " must be an object with dtype, shape and data_offsets");
-    }
-    for (Iterator<String> it = t.fieldNames(); it.hasNext(); ) {
-      String k = it.next();
-      if (!TENSOR_KEYS.contains(k)) {
-        throw new InvalidModelException(file, where + " has an unknown field '" + k
-            + "' (expected dtype, shape, data_offsets)");
-      }
-    }
-    JsonNode dt = t.get("dtype");
-    if (dt == null || !dt.isTextual() || !DTYPE_BITS.containsKey(dt.textValue())) {
-      throw new InvalidModelException(file, where + " has dtype " + dt + ", expected one of the safetensors dtypes "
-          + new TreeMap<>(DTYPE_BITS).keySet());
-    }
-    JsonNode s = t.get("shape");
-    if (s == null || !s.isArray()) {
-      throw new InvalidModelException(file, where + " has shape " + s + ", expected an array of integers");
-    }
-    long[] shape = new long[s.size()];
-    BigInteger count = BigInteger.ONE;
-    for (int i = 0; i < shape.length; i++) {
-      JsonNode d = s.get(i);
-      if (!d.isIntegralNumber() || d.bigIntegerValue().signum() < 0 || !d.canConvertToLong()) {
-        throw new InvalidModelException(file, where + " has shape " + s + ": dimension " + i + " is " + d
-            + ", expected a non-negative integer");
-      }
-      shape[i] = d.longValue();
-      count = count.multiply(BigInteger.valueOf(shape[i]));
-    }
-    JsonNode o = t.get("data_offsets");
-    if (o == null || !o.isArray() || o.size() != 2) {
-      throw new InvalidModelException(file, where + " has data_offsets " + o + ", expected [begin, end]");
-    }
-    BigInteger begin = offset(file, where, o, 0);
-    BigInteger end = offset(file, where, o, 1);
-    BigInteger len = BigInteger.valueOf(dataLen);
-    if (begin.compareTo(end) > 0 || end.compareTo(len) > 0) {
-      throw new InvalidModelException(file, where + " has data_offsets " + o + ", outside the " + dataLen
-          + "-byte data area (expected 0 <= begin <= end <= " + dataLen + ")");
-    }
-    BigInteger bits = count.multiply(BigInteger.valueOf(DTYPE_BITS.get(dt.textValue())));
-    if (bits.mod(BigInteger.valueOf(8)).signum() != 0 || !bits.shiftRight(3).equals(end.subtract(begin))) {
-      throw new InvalidModelException(file, where + " has shape " + s + " of " + dt.textValue() + ", that is "
-          + bits.shiftRight(3) + " bytes, but data_offsets " + o + " span " + end.subtract(begin) + " bytes");
-    }
-    return new Entry(name, dt.textValue(), shape, begin.longValueExact(), end.longValueExact());
-  }
-
-  private static BigInteger offset(Path file, String where, JsonNode o, int i) throws IOException {
-    JsonNode v = o.get(i);
-    if (!v.isIntegralNumber() || v.bigIntegerValue().signum() < 0) {
-      throw new InvalidModelException(file, where + " has data_offsets " + o + ": " + v
-          + " is not a non-negative integer");
-    }
-    return v.bigIntegerValue();
-  }
-
-  /** The tensors, sorted by offset, must cover the data area exactly (the format requires it fully indexed). */
-  private static void coverage(Path file, List<Entry> entries, long dataLen) throws IOException {
-    entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
-    long at = 0;
-    String prev = null;
-    for (Entry e : entries) {
-      if (e.begin() != at) {
-        throw new InvalidModelException(file, "tensor '" + e.name() + "' starts at data byte " + e.begin()
-            + (prev == null ? ", expected 0 (the first tensor starts the data area)"
-                : (e.begin() > at ? ", leaving a gap after" : ", overlapping") + " '" + prev + "', which ends at "
-                    + at));
-      }
-      at = e.end();
-      prev = e.name();
-    }
-    if (at != dataLen) {
-      throw new InvalidModelException(file, "the tensors cover " + at + " bytes of the " + dataLen
-          + "-byte data area (the header length or an offset is wrong, or bytes were added or removed)");
-    }
   }
 
   /** Checks the names, dtypes and shapes of a pathsgd model and returns its layout. */
@@ -549,73 +385,8 @@ final class SafeTensorsReader {
         + " -> layers " + String.join(", ", targets) + ")");
   }
 
-  /**
-   * Reads one tensor (F32, or F64/F16/BF16 converted to float32: F64 rounded to nearest, F16 and BF16 exactly) into
-   * {@code dst} at {@code dstOff}, checking finiteness (an F64 value beyond the float32 range counts as infinite) and
-   * updating the digests.
-   */
   private static void load(SeekableByteChannel ch, Path file, Entry e, long dataStart, Tensor dst, int dstOff, int cols,
       boolean allowNonFinite, MessageDigest md, MessageDigest fileMd) throws IOException {
-    int size = DTYPE_BITS.get(e.dtype()) / 8;
-    int count = (int) ((e.end() - e.begin()) / size);
-    ByteBuffer bb = ByteBuffer.allocate(Math.min(1 << 20, Math.max(8, size * count))).order(ByteOrder.LITTLE_ENDIAN);
-    float[] f = new float[bb.capacity() / 8];
-    for (int from = 0; from < count; from += f.length) {
-      int n = Math.min(f.length, count - from);
-      bb.clear().limit(size * n);
-      readFully(ch, file, bb, dataStart + e.begin() + (long) size * from);
-      md.update(bb.array(), 0, size * n);
-      fileMd.update(bb.array(), 0, size * n);
-      for (int i = 0; i < n; i++) {
-        double wide = Double.NaN;
-        switch (e.dtype()) {
-          case "F32" -> f[i] = bb.getFloat(4 * i);
-          case "F64" -> {
-            wide = bb.getDouble(8 * i);
-            f[i] = (float) wide;
-          }
-          case "F16" -> f[i] = halfToFloat(bb.getShort(2 * i));
-          case "BF16" -> f[i] = Float.intBitsToFloat((bb.getShort(2 * i) & 0xffff) << 16);
-          default -> throw new IllegalStateException(e.dtype());
-        }
-        if (!allowNonFinite && !Float.isFinite(f[i])) {
-          int k = from + i;
-          String idx = cols > 0 ? "[" + k / cols + ", " + k % cols + "]" : "[" + k + "]";
-          throw new InvalidModelException(file, "tensor '" + e.name() + "' element " + idx + " (byte "
-              + (dataStart + e.begin() + (long) size * k) + ") is " + (Double.isFinite(wide) ? wide
-                  + ", outside the float32 range (|x| <= " + Float.MAX_VALUE + ")" : Double.isNaN(wide) ? f[i]
-                      : wide) + "; non-finite weights are refused" + (e.dtype().equals("F32") ? " unless allowed "
-                          + "(--allow-non-finite)" : ""));
-        }
-      }
-      dst.copyFrom(f, 0, dstOff + from, n);
-    }
-  }
-
-  /** IEEE 754 binary16 to float32, exactly (every half is a float): normal, subnormal, zero, infinity, NaN. */
-  static float halfToFloat(short h) {
-    int bits = h & 0xffff;
-    int sign = (bits >>> 15) << 31;
-    int exp = (bits >>> 10) & 0x1f;
-    int mant = bits & 0x3ff;
-    if (exp == 0x1f) {
-      return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));
-    }
-    if (exp == 0) { // zero or subnormal: mant · 2^-24
-      float v = mant * 0x1p-24f;
-      return sign != 0 ? -v : v;
-    }
-    return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
-  }
-
-  private static void readFully(SeekableByteChannel ch, Path file, ByteBuffer b, long pos) throws IOException {
-    long start = pos - b.position();
-    while (b.hasRemaining()) {
-      ch.position(start + b.position());
-      int n = ch.read(b);
-      if (n < 0) {
-        throw new InvalidModelException(file, "unexpected end of file at byte " + (start + b.position()));
-      }
-    }
+    SafeTensorsFormat.readF32(ch, file, e, dataStart, dst, dstOff, cols, allowNonFinite, md, fileMd);
   }
 }
