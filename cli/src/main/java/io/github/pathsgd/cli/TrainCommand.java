@@ -431,12 +431,20 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The line printed when the JVM is stopped (Ctrl-C, SIGTERM) before the run ends. */
     String line(String runId, Path ckpt) {
-      String at = epochs == 0 ? "before training started" : "in epoch " + epoch + " of " + epochs + " (step "
-          + step + " of " + stepsPerEpoch + ")";
-      String resume = java.nio.file.Files.exists(ckpt) && checkpointed >= 1 ? "; " + ckpt + " holds epoch "
+      return "pathsgd train " + runId + ": stopped " + at() + (hasCheckpoint(ckpt) ? "; " + ckpt + " holds epoch "
           + checkpointed + ": rerun the same command to resume from there" : "; no epoch checkpoint yet: rerunning "
-          + "the same command starts it again";
-      return "pathsgd train " + runId + ": stopped " + at + resume;
+          + "the same command starts it again");
+    }
+
+    /** Where the run is: "in epoch E of N (step S of M)", or "before training started". */
+    String at() {
+      return epochs == 0 ? "before training started" : "in epoch " + epoch + " of " + epochs + " (step " + step
+          + " of " + stepsPerEpoch + ")";
+    }
+
+    /** Whether {@code ckpt} exists and holds an epoch this run has reached. */
+    boolean hasCheckpoint(Path ckpt) {
+      return java.nio.file.Files.exists(ckpt) && checkpointed >= 1;
     }
   }
 
