@@ -57,9 +57,9 @@ final class SweepStopReport {
         continue; // finished in this process
       }
       Path ckpt = RunDirectory.checkpoint(dir);
-      flying.add("run " + (t.run().index() + 1) + " (" + t.run().runId() + ") " + t.where().at() + (t.where()
-          .hasCheckpoint(ckpt) ? ", " + ckpt + " holds epoch " + t.where().checkpointed : ", no epoch checkpoint "
-              + "yet"));
+      String held = t.where().checkpoint(ckpt);
+      flying.add("run " + (t.run().index() + 1) + " (" + t.run().runId() + ") " + t.where().at() + ", " + (held != null
+          ? held : "no epoch checkpoint yet"));
     }
     return "pathsgd experiments run: stopped with " + finished(runs) + " of " + planned.getAsInt() + " planned runs "
         + "finished in " + out + "; " + (flying.isEmpty() ? "no run in flight" : "in flight: " + String.join("; ",

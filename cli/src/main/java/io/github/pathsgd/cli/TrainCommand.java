@@ -431,9 +431,9 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The line printed when the JVM is stopped (Ctrl-C, SIGTERM) before the run ends. */
     String line(String runId, Path ckpt) {
-      return "pathsgd train " + runId + ": stopped " + at() + (hasCheckpoint(ckpt) ? "; " + ckpt + " holds epoch "
-          + checkpointed + ": rerun the same command to resume from there" : "; no epoch checkpoint yet: rerunning "
-          + "the same command starts it again");
+      String held = checkpoint(ckpt);
+      return "pathsgd train " + runId + ": stopped " + at() + (held != null ? "; " + held + ": rerun the same command "
+          + "to resume from there" : "; no epoch checkpoint yet: rerunning the same command starts it again");
     }
 
     /** Where the run is: "in epoch E of N (step S of M)", or "before training started". */
@@ -442,9 +442,15 @@ final class TrainCommand implements Callable<Integer> {
           + " of " + stepsPerEpoch + ")";
     }
 
-    /** Whether {@code ckpt} exists and holds an epoch this run has reached. */
-    boolean hasCheckpoint(Path ckpt) {
-      return java.nio.file.Files.exists(ckpt) && checkpointed >= 1;
+    /**
+     * What the checkpoint {@code ckpt} holds: "CKPT holds epoch K" once this run has written one, "CKPT is on disk"
+     * (an earlier process's, which the run resumes from) before training started; null when there is none.
+     */
+    String checkpoint(Path ckpt) {
+      if (!java.nio.file.Files.exists(ckpt)) {
+        return null;
+      }
+      return checkpointed >= 1 ? ckpt + " holds epoch " + checkpointed : epochs == 0 ? ckpt + " is on disk" : null;
     }
   }
 

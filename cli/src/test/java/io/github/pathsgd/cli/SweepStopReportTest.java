@@ -84,17 +84,18 @@ class SweepStopReportTest {
     int held = Integer.parseInt(m.group(2));
     assertThat(held).isPositive().isBetween(in - 1, in);
 
-    // the printed command resumes: the finished run is skipped, the other goes on after the epoch its checkpoint
-    // holds (its metrics.csv gains epoch held + 1 and has every earlier epoch once)
+    // the printed command resumes: the finished run is skipped, the other goes on from the epoch its checkpoint holds
+    // (polled: its checkpoint rewritten by the new process, i.e. an epoch after the resume is done)
     List<String> again = List.of(resume.substring("pathsgd ".length()).split(" "));
     Path log2 = tmp.resolve("log2.txt");
     Path metrics = flying.resolve("metrics.csv");
-    Pattern next = Pattern.compile("[0-9a-f]{12}," + (held + 1) + ",train,loss,.*");
+    Path ckpt = flying.resolve("checkpoint.bin");
+    java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(ckpt);
     Process q = start(again, log2);
     stopWhen(q, log2, () -> {
       try {
-        return Files.readString(log2).contains(finished.getFileName() + " ") && Files.readAllLines(metrics).stream()
-            .anyMatch(l -> next.matcher(l).matches());
+        return Files.readString(log2).contains(finished.getFileName() + " ") && Files.exists(ckpt)
+            && Files.getLastModifiedTime(ckpt).compareTo(before) > 0;
       } catch (java.io.IOException e) {
         return false;
       }
@@ -105,8 +106,12 @@ class SweepStopReportTest {
         .hasSize(1);
     String line2 = text2.lines().filter(l -> l.startsWith("pathsgd experiments run: stopped")).findFirst()
         .orElse(text2);
-    assertThat(line2).startsWith("pathsgd experiments run: stopped with 1 of 2 planned runs finished in " + out
-        + "; in flight: run 2 (" + flying.getFileName() + ") in epoch ").endsWith(": " + resume);
+    Matcher m2 = Pattern.compile("pathsgd experiments run: stopped with 1 of 2 planned runs finished in "
+        + Pattern.quote(out.toString()) + "; in flight: run 2 \\(" + flying.getFileName() + "\\) in epoch (\\d+) of "
+        + "100000 \\(step \\d+ of 5\\), " + Pattern.quote(ckpt.toString()) + " holds epoch (\\d+)\\. To resume .*: "
+        + Pattern.quote(resume)).matcher(line2);
+    assertThat(m2.matches()).as(line2).isTrue();
+    assertThat(Integer.parseInt(m2.group(2))).isGreaterThan(held);
   }
 
   @Test
