@@ -94,6 +94,9 @@ final class ExperimentsCommand implements Runnable {
         "Writes OUT/runs/<run_id>/, OUT/metrics.csv, OUT/runs.jsonl, OUT/timings.csv (and selection.csv for compare).",
         "Several copies or shards may share one --out: each run is trained once, under a file lock in OUT/.locks/."})
   static final class RunCommand implements Callable<Integer> {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec cmd;
+
     @Parameters(index = "0", paramLabel = "NAME|FILE",
         description = "size, rescaling, compare, or a sweep file in the same schema (an existing path is a file)")
     String name;
@@ -161,12 +164,26 @@ final class ExperimentsCommand implements Runnable {
       SweepRunner[] runner = new SweepRunner[1];
       SweepRunner.Options o = SweepRunner.Options.of(out).withJobs(jobs).withShard(k, n).withDataDir(dataDir)
           .withLog(quiet ? null : System.out);
-      if (!quiet && jobs == 1 && Progress.interactive()) { // one bar at a time: runs in parallel would draw over it
-        o = o.withListeners(run -> sweepProgress(System.out, run, runner[0].plannedRuns(), true));
-      }
+      // Ctrl-C or SIGTERM: say where the sweep stopped and the command that resumes it (the JVM runs the hook on both)
+      SweepStopReport where = new SweepStopReport(out, () -> runner[0].plannedRuns(),
+          cmd.commandLine().getParseResult().originalArgs());
+      boolean bar = !quiet && jobs == 1 && Progress.interactive(); // one bar at a time: parallel runs would overdraw
+      o = o.withListeners(run -> bar ? io.github.pathsgd.train.listener.Listeners.compose(where.track(run),
+          sweepProgress(System.out, run, runner[0].plannedRuns(), true)) : where.track(run));
       runner[0] = new SweepRunner(spec, scale, seeds, o);
       System.out.println(planLine(spec, scale, seeds));
-      SweepRunner.Outcome r = runner[0].run();
+      Thread hook = new Thread(() -> System.err.println(where.line()), "pathsgd-sweep-stop-report");
+      Runtime.getRuntime().addShutdownHook(hook);
+      SweepRunner.Outcome r;
+      try {
+        r = runner[0].run();
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // the JVM is shutting down already: the hook reports
+        }
+      }
       System.out.printf("pathsgd experiments run %s --scale %s: %d runs planned, %d trained (%d diverged%s), "
           + "%d already done, %d without data%s%s%s; results in %s%n", name, scale, r.planned(), r.trained(),
           r.diverged(), r.repaired() > 0 ? ", " + r.repaired() + " of them again because their files were damaged" : "",

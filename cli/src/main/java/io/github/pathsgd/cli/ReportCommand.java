@@ -19,7 +19,9 @@ import picocli.CommandLine.Option;
     description = {"Write IN/report.md and a self-contained IN/report.html (figures embedded) from result files.",
         "With --summary ROOT: write ROOT/CLAIMS.md, the verdict tables and figures of every finished experiment under"
             + " ROOT (size, rescaling, compare; a sweep counts as finished when its folder holds COMPLETE), and with"
-            + " --readme FILE put the same text, links relative to FILE, between FILE's claims markers."})
+            + " --readme FILE put the same text, links relative to FILE, between FILE's claims markers, and the example"
+            + " output of pathsgd train, generated from the run folder its train-example marker names, between those"
+            + " markers."})
 final class ReportCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -37,7 +39,8 @@ final class ReportCommand implements Callable<Integer> {
   }
 
   @Option(names = "--readme", paramLabel = "FILE",
-      description = "with --summary: also replace the generated claims block of FILE (e.g. README.md)")
+      description = "with --summary: also replace the generated claims block of FILE (e.g. README.md) and its"
+          + " train-example block")
   Path readme;
 
   @Override
@@ -69,6 +72,8 @@ final class ReportCommand implements Callable<Integer> {
         String text = Files.readString(readme);
         Path dir = readme.toAbsolutePath().getParent();
         String next = Report.splice(text, Report.summary(root, dir), readme.toString());
+        // and the example output of pathsgd train, from the run folder its marker names
+        next = TrainExample.splice(next, readme);
         if (!next.equals(text)) {
           AtomicFiles.writeString(readme, next);
           System.out.println("wrote " + readme);

@@ -269,14 +269,8 @@ final class TrainCommand implements Callable<Integer> {
     // anything is written
     Trainer trainer = Components.trainer(cfg, data);
     if (!quiet) {
-      System.out.printf(Locale.ROOT, "pathsgd train %s: %s on %s (%d train, %s validation, %d test; loaded in %.1fs)%n",
-          runId, cfg.layers() != null ? "layers " + cfg.layers().get(0) + " (input " + data.train().channels() + "x"
-              + data.train().height() + "x" + data.train().width() + ")" : trainer.network().layout(), cfg.dataset(),
-          data.train().n(),
-          data.validation() == null ? "0" : String.valueOf(data.validation().n()), data.test().n(), loadSeconds);
-      System.out.println("optimizer " + cfg.optimizer() + " lr " + cfg.lr() + (cfg.momentum() > 0 ? " momentum "
-          + cfg.momentum() : "") + ", init " + initText(cfg) + ", batch " + cfg.batchSize() + ", dropout "
-          + cfg.dropout() + ", seed " + cfg.seed() + "; results in " + dir);
+      System.out.println(banner(runId, cfg, data, trainer, loadSeconds));
+      System.out.println(settings(cfg, dir));
       if (bound.model() != null) {
         System.out.println("init model " + cfg.initModel() + ": " + bound.model().mapping() + ", SHA-256 "
             + bound.model().sha256().substring(0, 12) + "...");
@@ -319,8 +313,7 @@ final class TrainCommand implements Callable<Integer> {
     Map<String, Object> summary = done.summary();
     System.out.println(Configs.compact(summary));
     if (!quiet) {
-      System.out.println("wrote " + dir.resolve("metrics.csv") + ", " + dir.resolve("config.json") + ", "
-          + dir.resolve("summary.json") + (saveModel != null ? " and the model " + saveModel : ""));
+      System.out.println(wrote(dir, saveModel));
     }
     return RunResult.COMPLETED.equals(result.status()) ? 0 : 3;
   }
@@ -439,13 +432,52 @@ final class TrainCommand implements Callable<Integer> {
 
     /** The line printed when the JVM is stopped (Ctrl-C, SIGTERM) before the run ends. */
     String line(String runId, Path ckpt) {
-      String at = epochs == 0 ? "before training started" : "in epoch " + epoch + " of " + epochs + " (step "
-          + step + " of " + stepsPerEpoch + ")";
-      String resume = java.nio.file.Files.exists(ckpt) && checkpointed >= 1 ? "; " + ckpt + " holds epoch "
-          + checkpointed + ": rerun the same command to resume from there" : "; no epoch checkpoint yet: rerunning "
-          + "the same command starts it again";
-      return "pathsgd train " + runId + ": stopped " + at + resume;
+      String held = checkpoint(ckpt);
+      return "pathsgd train " + runId + ": stopped " + at() + (held != null ? "; " + held + ": rerun the same command "
+          + "to resume from there" : "; no epoch checkpoint yet: rerunning the same command starts it again");
     }
+
+    /** Where the run is: "in epoch E of N (step S of M)", or "before training started". */
+    String at() {
+      return epochs == 0 ? "before training started" : "in epoch " + epoch + " of " + epochs + " (step " + step
+          + " of " + stepsPerEpoch + ")";
+    }
+
+    /**
+     * What the checkpoint {@code ckpt} holds: "CKPT holds epoch K" once this run has written one, "CKPT is on disk"
+     * (an earlier process's, which the run resumes from) before training started; null when there is none.
+     */
+    String checkpoint(Path ckpt) {
+      if (!java.nio.file.Files.exists(ckpt)) {
+        return null;
+      }
+      return checkpointed >= 1 ? ckpt + " holds epoch " + checkpointed : epochs == 0 ? ckpt + " is on disk" : null;
+    }
+  }
+
+  /**
+   * The banner's first line: the run, the network and the data ({@code loadSeconds} NaN: the load time is left out, as
+   * in the README's example, which is generated from a run folder that does not record it).
+   */
+  static String banner(String runId, TrainConfig cfg, DataSplits data, Trainer trainer, double loadSeconds) {
+    return String.format(Locale.ROOT, "pathsgd train %s: %s on %s (%d train, %s validation, %d test%s)", runId,
+        cfg.layers() != null ? "layers " + cfg.layers().get(0) + " (input " + data.train().channels() + "x"
+            + data.train().height() + "x" + data.train().width() + ")" : trainer.network().layout(), cfg.dataset(),
+        data.train().n(), data.validation() == null ? "0" : String.valueOf(data.validation().n()), data.test().n(),
+        Double.isNaN(loadSeconds) ? "" : String.format(Locale.ROOT, "; loaded in %.1fs", loadSeconds));
+  }
+
+  /** The banner's second line: the optimizer and the settings, and where the results go. */
+  static String settings(TrainConfig cfg, Path dir) {
+    return "optimizer " + cfg.optimizer() + " lr " + cfg.lr() + (cfg.momentum() > 0 ? " momentum " + cfg.momentum()
+        : "") + ", init " + initText(cfg) + ", batch " + cfg.batchSize() + ", dropout " + cfg.dropout() + ", seed "
+        + cfg.seed() + "; results in " + dir;
+  }
+
+  /** The last line of a run: the files it wrote. */
+  static String wrote(Path dir, Path saveModel) {
+    return "wrote " + dir.resolve("metrics.csv") + ", " + dir.resolve("config.json") + ", " + dir.resolve(
+        "summary.json") + (saveModel != null ? " and the model " + saveModel : "");
   }
 
   /** The banner's init: "balanced", or the init model's file (and "rescaled unbalanced" when it is). */
