@@ -24,8 +24,8 @@ import java.util.TreeMap;
  *   <li>A compared quantity is the mean over seeds; next to every difference stand the seed spread (max − min over
  *       seeds, the larger of the two sides) and the float32 noise floor (the same run trained with 1 and with 2 BLAS
  *       threads: the sweep's phase "noise", the absolute difference of the same quantity). The margin is max(seed
- *       spread, noise floor); a difference within it is "cannot tell" (with one seed and no noise runs the margin is
- *       0: the table says so).
+ *       spread, noise floor); a difference within it is "cannot tell"; with one seed a side and no noise runs the margin
+ *       is not estimated at all, and the verdict is "cannot tell", saying so ({@link #marginEstimated}).
  *   <li>A diverged run is reported as diverged, never as slower or faster: a comparison with a diverged run on either
  *       side is "cannot tell", naming the run that diverged and its epoch.
  *   <li>A claim that two runs coincide (Path-SGD's invariance) holds when their largest per-epoch gap is within the
@@ -63,6 +63,19 @@ final class Claims {
   }
 
   /** max − min of the finite values (0 for one value, NaN for none). */
+  /**
+   * Whether a margin max(seed spread, noise floor) was estimated at all: a noise floor was measured, or one side has
+   * at least two seeds. Without either (one seed a side, no noise runs) the margin is 0 only because nothing measured
+   * it, so a difference is "cannot tell", never "holds".
+   */
+  static boolean marginEstimated(int seedsA, int seedsB, double floor) {
+    return !Double.isNaN(floor) || Math.max(seedsA, seedsB) >= 2;
+  }
+
+  /** The words a verdict adds when its margin could not be estimated. */
+  static final String NO_MARGIN = "; the margin could not be estimated (one seed a side and no noise floor): run "
+      + "more seeds (--seeds) or a noise floor to tell";
+
   static double spread(List<Double> xs) {
     double lo = Double.POSITIVE_INFINITY;
     double hi = Double.NEGATIVE_INFINITY;
@@ -185,10 +198,11 @@ final class Claims {
     double sp = Math.max(spread(la), spread(lb));
     double margin = Math.max(sp, Double.isNaN(floor) ? 0 : floor);
     double d = mb - ma;
-    String v = d > margin ? HOLDS : -d > margin ? DOES_NOT_HOLD : CANNOT_TELL;
+    boolean known = marginEstimated(a.size(), b.size(), floor);
+    String v = !known ? CANNOT_TELL : d > margin ? HOLDS : -d > margin ? DOES_NOT_HOLD : CANNOT_TELL;
     String nums = String.format(Locale.ROOT, "%s %s %s vs %s %s (mean of %d and %d seeds), "
         + "difference %s; seed spread %s, noise floor %s", what, nameA, g(ma), nameB, g(mb), a.size(), b.size(), g(d),
-        g(sp), Double.isNaN(floor) ? "not measured" : g(floor));
+        g(sp), Double.isNaN(floor) ? "not measured" : g(floor)) + (known ? "" : NO_MARGIN);
     return new Verdict(claim, dataset, v, nums);
   }
 
@@ -457,11 +471,13 @@ final class Claims {
         double d = mean(t0) - mean(tm);
         double sp = Math.max(spread(t0), spread(tm));
         double margin = Math.max(sp, Double.isNaN(floor) ? 0 : floor);
-        String v = h0 == hMax ? CANNOT_TELL : d > margin ? HOLDS : -d > margin ? DOES_NOT_HOLD : CANNOT_TELL;
+        boolean known = marginEstimated(t0.size(), tm.size(), floor);
+        String v = h0 == hMax || !known ? CANNOT_TELL : d > margin ? HOLDS : -d > margin ? DOES_NOT_HOLD : CANNOT_TELL;
         out.add(new Verdict(claim, ds, v, String.format(Locale.ROOT, "test error %s at H=%d (training error first 0) "
             + "and %s at H=%d (largest), difference %s; seed spread %s, noise floor %s%s", g(mean(t0)), h0,
             g(mean(tm)), hMax, g(d), g(sp), Double.isNaN(floor) ? "not measured" : g(floor),
-            h0 == hMax ? "; the largest H is the first with zero training error: nothing past it to compare" : "")));
+            h0 == hMax ? "; the largest H is the first with zero training error: nothing past it to compare"
+                : known ? "" : NO_MARGIN)));
       }
       List<Integer> hs = new ArrayList<>();
       for (Map.Entry<Integer, List<Run>> e : byH.entrySet()) {
@@ -488,10 +504,13 @@ final class Claims {
         double sp = Math.max(spread(byH.get(hLow).stream().map(Claims::testError).toList()),
             spread(byH.get(hMax).stream().map(Claims::testError).toList()));
         double margin = Math.max(sp, Double.isNaN(floor) ? 0 : floor);
-        out.add(new Verdict(claimU, ds, d > margin ? DOES_NOT_HOLD : HOLDS, String.format(Locale.ROOT,
-            "test error %s at H=%d (largest), lowest %s at H=%d, difference %s; seed spread %s, noise floor %s",
-            g(te[te.length - 1]), hMax, g(te[iMin]), hLow, g(d), g(sp),
-            Double.isNaN(floor) ? "not measured" : g(floor))));
+        // the largest H being the lowest holds whatever the margin; a positive difference needs a margin to judge
+        boolean known = d <= 0 || marginEstimated(byH.get(hLow).size(), byH.get(hMax).size(), floor);
+        out.add(new Verdict(claimU, ds, !known ? CANNOT_TELL : d > margin ? DOES_NOT_HOLD : HOLDS,
+            String.format(Locale.ROOT,
+                "test error %s at H=%d (largest), lowest %s at H=%d, difference %s; seed spread %s, noise floor %s",
+                g(te[te.length - 1]), hMax, g(te[iMin]), hLow, g(d), g(sp),
+                Double.isNaN(floor) ? "not measured" : g(floor)) + (known ? "" : NO_MARGIN)));
       }
       // which measure tracks test error across H
       Map<String, Double> rho = new LinkedHashMap<>();

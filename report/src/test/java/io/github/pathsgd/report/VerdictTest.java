@@ -105,6 +105,28 @@ class VerdictTest {
   }
 
   @Test
+  void oneSeedWithoutNoiseRunsIsCannotTellNeverHoldsOnAMarginOfZero(@TempDir Path tmp) throws Exception {
+    // issue 29: with one seed and no noise floor the margin was 0, so any difference said "holds"
+    List<R> one = compare(new double[] {0.30, 0.31}, new double[] {0.20, 0.21}, 1e-4, false).stream()
+        .filter(r -> r.seed() == 1).toList();
+    Map<String, Claims.Verdict> v = verdicts(write(tmp.resolve("one"), "compare", one));
+    assertThat(v.get(VS_SGD).verdict()).isEqualTo(Claims.CANNOT_TELL);
+    assertThat(v.get(VS_SGD).numbers()).contains("(mean of 1 and 1 seeds)").contains("noise floor not measured")
+        .contains("the margin could not be estimated");
+    // the same single seed with noise runs: the floor is a margin, and the 0.2 difference holds
+    List<R> withNoise = new ArrayList<>(one);
+    withNoise.addAll(compare(new double[] {0.30, 0.31}, new double[] {0.20, 0.21}, 1e-4, true).stream()
+        .filter(r -> r.phase().equals("noise")).toList());
+    v = verdicts(write(tmp.resolve("noise"), "compare", withNoise));
+    assertThat(v.get(VS_SGD).verdict()).isEqualTo(Claims.HOLDS);
+    assertThat(v.get(VS_SGD).numbers()).doesNotContain("could not be estimated");
+    // two seeds and no noise runs: the seed spread is a margin
+    v = verdicts(write(tmp.resolve("two"), "compare",
+        compare(new double[] {0.30, 0.31}, new double[] {0.20, 0.21}, 1e-4, false)));
+    assertThat(v.get(VS_SGD).verdict()).isEqualTo(Claims.HOLDS);
+  }
+
+  @Test
   void compareVerdictsFollowTheData(@TempDir Path tmp) throws Exception {
     double[] sgd = {0.30, 0.31};
     double[] ada = {0.20, 0.21};
