@@ -147,12 +147,7 @@ final class Jpeg {
       for (int x = 0; x < w; x++) {
         int at = off + y * w + x;
         if (hd.components() == 1) {
-          float v = Pixels.LUT[px[x] & 0xff];
-          out[at] = v;
-          if (channels == 3) {
-            out[at + plane] = v;
-            out[at + 2 * plane] = v;
-          }
+          Pixels.putGrey(out, at, plane, channels, Pixels.LUT[px[x] & 0xff]);
         } else {
           for (int c = 0; c < 3; c++) {
             out[at + c * plane] = Pixels.LUT[px[3 * x + c] & 0xff];

@@ -19,4 +19,16 @@ final class Pixels {
       dst[to + i] = lut[src[from + i] & 0xFF];
     }
   }
+
+  /**
+   * Stores one grey value at {@code at}: in the single plane of a grey data set, or in all three planes (R, G, B;
+   * {@code plane} values apart) of a data set that also holds colour images.
+   */
+  static void putGrey(float[] out, int at, int plane, int channels, float v) {
+    out[at] = v;
+    if (channels == 3) {
+      out[at + plane] = v;
+      out[at + 2 * plane] = v;
+    }
+  }
 }

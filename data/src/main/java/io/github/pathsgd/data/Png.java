@@ -254,12 +254,7 @@ final class Png {
                 out[at + 2 * plane] = Pixels.LUT[e & 0xff];
               }
             } else if (hd.colourType() == 0 || hd.colourType() == 4) {
-              float v = sample(row, i, 0, ns, depth) / max;
-              out[at] = v;
-              if (channels == 3) {
-                out[at + plane] = v;
-                out[at + 2 * plane] = v;
-              }
+              Pixels.putGrey(out, at, plane, channels, sample(row, i, 0, ns, depth) / max);
             } else {
               for (int c = 0; c < 3; c++) {
                 out[at + c * plane] = sample(row, i, c, ns, depth) / max;

@@ -2,6 +2,7 @@ package io.github.pathsgd.data;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.testkit.Tries;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -16,7 +16,7 @@ import io.github.pathsgd.core.optim.PathSgdOptions;
 import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
-import io.github.pathsgd.core.util.Tries;
+import io.github.pathsgd.testkit.Tries;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -8,7 +8,7 @@ import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
-import io.github.pathsgd.core.util.Tries;
+import io.github.pathsgd.testkit.Tries;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -3,7 +3,7 @@ package io.github.pathsgd.core.nn;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.pathsgd.core.util.Tries;
+import io.github.pathsgd.testkit.Tries;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

@@ -2,7 +2,7 @@ package io.github.pathsgd.experiments.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.pathsgd.train.Tries;
+import io.github.pathsgd.testkit.Tries;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;

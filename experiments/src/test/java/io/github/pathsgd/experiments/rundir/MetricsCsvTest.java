@@ -3,7 +3,7 @@ package io.github.pathsgd.experiments.rundir;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.pathsgd.train.Tries;
+import io.github.pathsgd.testkit.Tries;
 import io.github.pathsgd.train.history.EpochRecord;
 import java.util.ArrayList;
 import java.util.List;

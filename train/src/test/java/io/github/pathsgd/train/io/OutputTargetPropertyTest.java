@@ -2,7 +2,7 @@ package io.github.pathsgd.train.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.pathsgd.train.Tries;
+import io.github.pathsgd.testkit.Tries;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;

@@ -1,4 +1,4 @@
-package io.github.pathsgd.core.util;
+package io.github.pathsgd.testkit;
 
 import java.util.List;
 import java.util.SplittableRandom;
@@ -7,7 +7,7 @@ import java.util.function.Function;
 /**
  * Seeded property checks for plain JUnit 5 tests: a property holds for its fixed edge cases and for values drawn from
  * {@code new SplittableRandom(seed + t)} on try t, so every run checks the same values and a failure is reproducible
- * from its message alone. (A copy of this class lives in the data and train test trees: modules share no test code.)
+ * from its message alone. It lives in the test-only module {@code pathsgd-testkit}, which the core, data and train tests (and experiments, through train) use; no main code depends on it.
  */
 public final class Tries {
   private Tries() {}
