@@ -589,11 +589,6 @@ public final class Figures {
     return c;
   }
 
-  /** " (lr 0.01)" for a run whose config has a step size, "" otherwise. */
-  static String lr(Run r) {
-    return r.config().path("lr").isNumber() ? " (lr " + num(r.config().path("lr").asDouble()) + ")" : "";
-  }
-
   /** E3/E4: one grid, a row per dataset and dropout, three panels (train loss, train error, test error) vs epoch. */
   static List<Figure> compare(ResultSet rs, Path dir) {
     List<Row> rows = new ArrayList<>();

@@ -112,7 +112,7 @@ class FiguresTest {
       assertThat(f.caption()).contains("E3 mnist, dropout 0").contains("E4 cifar10, dropout 0.5");
     });
     List<XYChart> panels = Figures.trainingPanels("", "mnist", rs.filter(r -> r.cfg("dataset").equals("mnist")
-        && r.cfg("dropout").equals("0.0")).all(), r -> r.cfg("optimizer") + " " + r.cfg("init") + Figures.lr(r));
+        && r.cfg("dropout").equals("0.0")).all(), r -> r.cfg("optimizer") + " " + r.cfg("init") + lr(r));
     // the seed spread: min and max lines next to the mean (test error at epoch 3: 0.025 x 1.1, 1.2, 1.3)
     Map<String, XYSeries> test = panels.get(2).getSeriesMap();
     assertThat(test.get("path-sgd balanced (lr 0.0933)").getYData()[3]).isCloseTo(Math.log10(0.025 * 1.2), within());
@@ -217,5 +217,10 @@ class FiguresTest {
 
   static org.assertj.core.data.Offset<Double> within() {
     return org.assertj.core.data.Offset.offset(1e-9);
+  }
+
+  /** " (lr 0.01)" for a run whose config has a step size, "" otherwise: this test's own series label. */
+  static String lr(Run r) {
+    return r.config().path("lr").isNumber() ? " (lr " + Figures.num(r.config().path("lr").asDouble()) + ")" : "";
   }
 }
