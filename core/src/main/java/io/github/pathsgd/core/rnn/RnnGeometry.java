@@ -27,7 +27,8 @@ import java.nio.FloatBuffer;
  * <p>Range: every g_t and o_t is a double vector with its own binary exponent, renormalized each step, and the sums
  * carry exponents too ({@link RnnKappa}), so T = 784 steps of a recurrent matrix with spectral radius above 1 stay in
  * range. A value smaller than about 2^−1000 times the largest of its block (the vector of one step, W_rec's S^(1) or
- * Q) is lost to underflow; it is negligible next to that largest value. The sweeps are plain loops (O(T·H²)).
+ * Q) is lost to underflow; it is negligible next to that largest value. The sweeps are plain loops (O(T·H²)); the
+ * W_rec sum of S^(1) is one double GEMM.
  *
  * <p>The object owns its scratch for one (layout, T, p); {@link #kappa} reuses it and the returned {@link RnnKappa}.
  */
@@ -44,7 +45,10 @@ public final class RnnGeometry {
   private final double[] o; // (T, H) out-norm mantissas
   private final int[] oe;
   private final double[] a;
-  private final double[] rec; // (H, H) S^(1) of W_rec mantissas
+  private final double[] mt; // (H, H) A_recᵀ, so that the in-norm sweep runs along rows
+  private final DoubleBuffer os; // (T, H) o_t scaled for the W_rec sum
+  private final DoubleBuffer gs; // (T, H) g_t
+  private final DoubleBuffer rec; // (H, H) S^(1) of W_rec mantissas
   private final DoubleBuffer mm; // (H, H) M
   private DoubleBuffer q; // (H, H)
   private DoubleBuffer qn; // (H, H)
@@ -72,7 +76,10 @@ public final class RnnGeometry {
     this.o = new double[steps * H];
     this.oe = new int[steps];
     this.a = new double[H];
-    this.rec = new double[H * H];
+    this.mt = new double[H * H];
+    this.os = direct(steps * H);
+    this.gs = direct(steps * H);
+    this.rec = direct(H * H);
     this.mm = direct(H * H);
     this.q = direct(H * H);
     this.qn = direct(H * H);
@@ -156,6 +163,11 @@ public final class RnnGeometry {
     System.arraycopy(a, 0, g, 0, H);
     ge[0] = ea;
     int rec0 = l.wRec();
+    for (int j = 0; j < H; j++) {
+      for (int k = 0; k < H; k++) {
+        mt[k * H + j] = ap[rec0 + j * H + k];
+      }
+    }
     for (int t = 1; t < T; t++) {
       int cur = t * H;
       int prev = cur - H;
@@ -163,12 +175,17 @@ public final class RnnGeometry {
       double sp = Math.scalb(1.0, RnnKappa.clampExp((long) ge[t - 1] - e));
       double sa = Math.scalb(1.0, RnnKappa.clampExp((long) ea - e));
       for (int j = 0; j < H; j++) {
-        double s = 0;
-        int row = rec0 + j * H;
-        for (int k = 0; k < H; k++) {
-          s += ap[row + k] * g[prev + k];
+        g[cur + j] = a[j] * sa;
+      }
+      for (int k = 0; k < H; k++) { // g_t += (sp·g_{t−1}[k]) · A_rec[:, k], along row k of A_recᵀ
+        double gk = g[prev + k] * sp;
+        if (gk == 0) {
+          continue;
         }
-        g[cur + j] = s * sp + a[j] * sa;
+        int row = k * H;
+        for (int j = 0; j < H; j++) {
+          g[cur + j] += gk * mt[row + j];
+        }
       }
       ge[t] = normalize(g, cur, H, e);
     }
@@ -222,41 +239,40 @@ public final class RnnGeometry {
     for (int t = 0; t < T; t++) {
       emax = Math.max(emax, oe[t]);
     }
+    java.util.Arrays.fill(a, 0); // a is free after the sweeps: Σ_t o_t·2^(oe[t] − emax)
+    for (int t = 0; t < T; t++) {
+      double sc = Math.scalb(1.0, RnnKappa.clampExp((long) oe[t] - emax));
+      if (sc == 0) {
+        continue;
+      }
+      for (int j = 0; j < H; j++) {
+        a[j] += o[t * H + j] * sc;
+      }
+    }
     for (int j = 0; j < H; j++) {
-      double s = 0;
-      for (int t = 0; t < T; t++) {
-        s += Math.scalb(o[t * H + j], RnnKappa.clampExp((long) oe[t] - emax));
-      }
       for (int i = 0; i < I; i++) {
-        RnnKappa.put(m1, e1, l.wIn() + j * I + i, s, emax);
+        RnnKappa.put(m1, e1, l.wIn() + j * I + i, a[j], emax);
       }
-      RnnKappa.put(m1, e1, l.b() + j, s, emax);
+      RnnKappa.put(m1, e1, l.b() + j, a[j], emax);
     }
     // W_rec[a,b]: Σ_{t=1..T−1} o[t][a] g[t−1][b] (0-based)
     long rmax = ZERO;
     for (int t = 1; t < T; t++) {
       rmax = Math.max(rmax, (long) oe[t] + ge[t - 1]);
     }
-    java.util.Arrays.fill(rec, 0);
-    for (int t = 1; t < T; t++) {
-      double sc = Math.scalb(1.0, RnnKappa.clampExp((long) oe[t] + ge[t - 1] - rmax));
-      if (sc == 0) {
-        continue;
-      }
-      for (int aa = 0; aa < H; aa++) {
-        double oa = o[t * H + aa] * sc;
-        if (oa == 0) {
-          continue;
-        }
-        int row = aa * H;
-        int gp = (t - 1) * H;
-        for (int b = 0; b < H; b++) {
-          rec[row + b] += oa * g[gp + b];
+    // one GEMM: rec (H, H) = Σ_t (o[t]·2^(oe[t] + ge[t−1] − rmax)) g[t−1]ᵀ = osᵀ (H, T−1) · gs (T−1, H)
+    if (T > 1) {
+      for (int t = 1; t < T; t++) {
+        double sc = Math.scalb(1.0, RnnKappa.clampExp((long) oe[t] + ge[t - 1] - rmax));
+        for (int j = 0; j < H; j++) {
+          os.put((t - 1) * H + j, o[t * H + j] * sc);
+          gs.put((t - 1) * H + j, g[(t - 1) * H + j]);
         }
       }
+      Blas.dgemm(true, false, H, H, T - 1, 1, os, H, gs, H, 0, rec, H);
     }
     for (int i = 0; i < H * H; i++) {
-      RnnKappa.put(m1, e1, l.wRec() + i, rec[i], T > 1 ? rmax : 0);
+      RnnKappa.put(m1, e1, l.wRec() + i, T > 1 ? rec.get(i) : 0, T > 1 ? rmax : 0);
     }
     int last = (T - 1) * H;
     for (int oo = 0; oo < O; oo++) {
