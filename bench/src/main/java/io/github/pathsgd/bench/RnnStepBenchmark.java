@@ -20,7 +20,8 @@ import java.util.Locale;
  * timed by {@link StepBenchmark#interleaved} (paired rounds, medians): SGD (forward, BPTT, clipping at norm 1, θ −=
  * η·g); Path-SGD with κ^(1) (the same gradient, then κ^(1) by {@link RnnGeometry}, then θ −= η·g/κ); Path-SGD with
  * κ^(1) + κ^(2); and the two κ passes alone. The ratios are per round against SGD (median and quartiles), so they are
- * measured in one run.
+ * measured in one run; the "cpu" ratios use the thread's CPU time instead of wall time (with one OpenBLAS thread
+ * every GEMM runs on the calling thread), which a loaded machine disturbs less.
  *
  * <p>Usage: {@code java -cp bench/target/benchmarks.jar io.github.pathsgd.bench.RnnStepBenchmark [threads [warmup
  * [steps [H [T,B ...]]]]]}, defaults 1 thread, 2 warm-up rounds, 8 timed rounds, H = 100, and (T, B) = (100, 16),
@@ -105,7 +106,8 @@ public final class RnnStepBenchmark {
     Blas.setThreads(threads);
     System.out.println("# " + Blas.describe() + "; H=" + hidden + ", 2 inputs, 1 output; " + warmup + " warm-up and "
         + steps + " timed rounds; ratios: median [quartiles] of per-round time / SGD's");
-    System.out.println("T\tB\tSGD ms\tPath κ1 ms\tPath κ1+κ2 ms\tκ1 pass ms\tκ1+κ2 pass ms\tκ1/SGD\tκ1+κ2/SGD");
+    System.out.println("T\tB\tSGD ms\tPath κ1 ms\tPath κ1+κ2 ms\tκ1 pass ms\tκ1+κ2 pass ms\tκ1/SGD\tκ1+κ2/SGD"
+        + "\tκ1/SGD cpu\tκ1+κ2/SGD cpu\tκ1 pass/SGD cpu\tκ1+κ2 pass/SGD cpu");
     for (int[] tb : sizes) {
       Bench sgd = new Bench(hidden, tb[0], tb[1]);
       Bench p1 = new Bench(hidden, tb[0], tb[1]);
@@ -116,9 +118,11 @@ public final class RnnStepBenchmark {
       StepBenchmark.StepTimes t = StepBenchmark.interleaved(runs, StepBenchmark.Plan.fixed(warmup, steps));
       double[] s = t.seconds();
       double[][] r = t.pairedRatio();
+      double[][] c = t.cpuPairedRatio();
       System.out.println(String.format(Locale.ROOT, "%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.3f [%.3f, %.3f]\t"
-          + "%.3f [%.3f, %.3f]", tb[0], tb[1], s[0] * 1e3, s[1] * 1e3, s[2] * 1e3, s[3] * 1e3, s[4] * 1e3, r[1][1],
-          r[1][0], r[1][2], r[2][1], r[2][0], r[2][2]));
+          + "%.3f [%.3f, %.3f]\t%.3f [%.3f, %.3f]\t%.3f [%.3f, %.3f]\t%.3f\t%.3f", tb[0], tb[1], s[0] * 1e3,
+          s[1] * 1e3, s[2] * 1e3, s[3] * 1e3, s[4] * 1e3, r[1][1], r[1][0], r[1][2], r[2][1], r[2][0], r[2][2],
+          c[1][1], c[1][0], c[1][2], c[2][1], c[2][0], c[2][2], c[3][1], c[4][1]));
     }
   }
 }

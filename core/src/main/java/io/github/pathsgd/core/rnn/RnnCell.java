@@ -21,6 +21,7 @@ public final class RnnCell {
   private final Tensor xs; // (T, B, I) the inputs, time-major
   private final Tensor hs; // (T, B, H) h_1..h_T
   private final Tensor dpre; // (T, B, H) dL/d(pre-activation) per step
+  private final float[] biasAcc; // (H) the bias gradient's sum
   private int lastBatch = -1;
 
   public RnnCell(RnnLayout layout, int steps, int maxBatch) {
@@ -39,6 +40,7 @@ public final class RnnCell {
     this.xs = new Tensor((int) tb * layout.in());
     this.hs = new Tensor((int) tb * layout.hidden());
     this.dpre = new Tensor((int) tb * layout.hidden());
+    this.biasAcc = new float[layout.hidden()];
   }
 
   public RnnLayout layout() {
@@ -149,14 +151,17 @@ public final class RnnCell {
     }
     // dW_in (H, I) += dpreᵀ (H, T·B) · xs (T·B, I)
     Blas.sgemm(true, false, H, I, T * B, 1f, dpre, 0, H, xs, 0, I, 1f, grads, layout.wIn(), I);
+    // db (H) += Σ over the T·B rows of dpre, row by row (one pass over dpre)
     FloatBuffer dp = dpre.buffer();
     int bOff = layout.b();
-    for (int j = 0; j < H; j++) {
-      float s = 0f;
-      for (int k = j; k < T * BH; k += H) {
-        s += dp.get(k);
+    java.util.Arrays.fill(biasAcc, 0f);
+    for (int row = 0; row < T * BH; row += H) {
+      for (int j = 0; j < H; j++) {
+        biasAcc[j] += dp.get(row + j);
       }
-      gb.put(bOff + j, gb.get(bOff + j) + s);
+    }
+    for (int j = 0; j < H; j++) {
+      gb.put(bOff + j, gb.get(bOff + j) + biasAcc[j]);
     }
   }
 
