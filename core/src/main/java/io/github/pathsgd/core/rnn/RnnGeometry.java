@@ -20,7 +20,7 @@ import java.nio.FloatBuffer;
  *   <li>S^(2) (p = 2: k(k−1) per path, ordered pairs of distinct uses of one W_rec weight on a path):
  *       S^(2)[a,b] = 2 w_ab² Σ_{1 ≤ t < t′ ≤ T} g_{t−1}[b] (M^{t′−t−1})[b,a] o_{t′}[a] with M = A_rec and g_0 = 0,
  *       computed by the recurrence Q_{t′+1} = Q_{t′} M + diag(g_{t′−1}), Q_2 = diag(g_1), summing Q_{t′} diag(o_{t′}):
- *       T−2 double GEMMs (H, H)·(H, H), so O(T·H³) time and O(H²) memory besides the sweeps' O(T·H). For p = 1,
+ *       T−3 double GEMMs (H, H)·(H, H), so O(T·H³) time and O(H²) memory besides the sweeps' O(T·H). For p = 1,
  *       k^p − k = 0 and S^(2) = 0; other p have no pair form (docs/rnn.md) and are refused.
  * </ul>
  *
@@ -46,6 +46,7 @@ public final class RnnGeometry {
   private final int[] oe;
   private final double[] a;
   private final double[] mt; // (H, H) A_recᵀ, so that the in-norm sweep runs along rows
+  private final double[] mrec; // (H, H) A_rec, for the out-norm sweep
   private final DoubleBuffer os; // (T, H) o_t scaled for the W_rec sum
   private final DoubleBuffer gs; // (T, H) g_t
   private final DoubleBuffer rec; // (H, H) S^(1) of W_rec mantissas
@@ -77,6 +78,7 @@ public final class RnnGeometry {
     this.oe = new int[steps];
     this.a = new double[H];
     this.mt = new double[H * H];
+    this.mrec = new double[H * H];
     this.os = direct(steps * H);
     this.gs = direct(steps * H);
     this.rec = direct(H * H);
@@ -168,6 +170,7 @@ public final class RnnGeometry {
         mt[k * H + j] = ap[rec0 + j * H + k];
       }
     }
+    System.arraycopy(ap, rec0, mrec, 0, H * H);
     for (int t = 1; t < T; t++) {
       int cur = t * H;
       int prev = cur - H;
@@ -177,16 +180,7 @@ public final class RnnGeometry {
       for (int j = 0; j < H; j++) {
         g[cur + j] = a[j] * sa;
       }
-      for (int k = 0; k < H; k++) { // g_t += (sp·g_{t−1}[k]) · A_rec[:, k], along row k of A_recᵀ
-        double gk = g[prev + k] * sp;
-        if (gk == 0) {
-          continue;
-        }
-        int row = k * H;
-        for (int j = 0; j < H; j++) {
-          g[cur + j] += gk * mt[row + j];
-        }
-      }
+      axpyRows(g, cur, g, prev, sp, mt, H);
       ge[t] = normalize(g, cur, H, e);
     }
     int last = (T - 1) * H;
@@ -201,16 +195,7 @@ public final class RnnGeometry {
       int cur = t * H;
       int nxt = cur + H;
       java.util.Arrays.fill(o, cur, cur + H, 0);
-      for (int j = 0; j < H; j++) {
-        double oj = o[nxt + j];
-        if (oj == 0) {
-          continue;
-        }
-        int row = rec0 + j * H;
-        for (int k = 0; k < H; k++) {
-          o[cur + k] += oj * ap[row + k];
-        }
-      }
+      axpyRows(o, cur, o, nxt, 1.0, mrec, H);
       oe[t] = normalize(o, cur, H, oe[t + 1]);
     }
     // φ_p^p = Σ_o Σ_j A_out[o,j] g_T[j] (exponent ge[T−1]) + Σ_o A_bout[o] (exponent 0)
@@ -359,6 +344,40 @@ public final class RnnGeometry {
       for (int b = 0; b < H; b++) {
         int i = l.wRec() + aa * H + b;
         RnnKappa.put(out.m2, out.e2, i, 2 * ap[i] * k2[b * H + aa], ke);
+      }
+    }
+  }
+
+  /**
+   * y[yOff..yOff+H) += Σ_k (s·x[xOff + k])·m[k, :], m (H, H) row-major: four rows per pass, so that y is loaded and
+   * stored once per four rows (the loop the JIT vectorizes).
+   */
+  private static void axpyRows(double[] y, int yOff, double[] x, int xOff, double s, double[] m, int H) {
+    int k = 0;
+    for (; k + 4 <= H; k += 4) {
+      double x0 = x[xOff + k] * s;
+      double x1 = x[xOff + k + 1] * s;
+      double x2 = x[xOff + k + 2] * s;
+      double x3 = x[xOff + k + 3] * s;
+      if (x0 == 0 && x1 == 0 && x2 == 0 && x3 == 0) {
+        continue;
+      }
+      int r0 = k * H;
+      int r1 = r0 + H;
+      int r2 = r1 + H;
+      int r3 = r2 + H;
+      for (int j = 0; j < H; j++) {
+        y[yOff + j] += x0 * m[r0 + j] + x1 * m[r1 + j] + x2 * m[r2 + j] + x3 * m[r3 + j];
+      }
+    }
+    for (; k < H; k++) {
+      double xk = x[xOff + k] * s;
+      if (xk == 0) {
+        continue;
+      }
+      int r = k * H;
+      for (int j = 0; j < H; j++) {
+        y[yOff + j] += xk * m[r + j];
       }
     }
   }
