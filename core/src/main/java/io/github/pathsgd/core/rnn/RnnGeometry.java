@@ -27,8 +27,8 @@ import java.nio.FloatBuffer;
  * <p>Range: every g_t and o_t is a double vector with its own binary exponent, renormalized each step, and the sums
  * carry exponents too ({@link RnnKappa}), so T = 784 steps of a recurrent matrix with spectral radius above 1 stay in
  * range. A value smaller than about 2^−1000 times the largest of its block (the vector of one step, W_rec's S^(1) or
- * Q) is lost to underflow; it is negligible next to that largest value. The sweeps are plain loops (O(T·H²)); the
- * W_rec sum of S^(1) is one double GEMM.
+ * Q) underflows to 0 (its κ then reads 0, and {@link RnnKappa#divide} makes no step on it unless a floor is set).
+ * The sweeps are plain loops (O(T·H²)); the W_rec sum of S^(1) is one double GEMM.
  *
  * <p>The object owns its scratch for one (layout, T, p); {@link #kappa} reuses it and the returned {@link RnnKappa}.
  */
