@@ -18,7 +18,7 @@ import java.nio.FloatBuffer;
  *   <li>S^(1) (each path counted k times, k its uses of the weight): W_in[j,i] and b_j: Σ_t o_t[j]; W_rec[a,b]:
  *       Σ_{t=2..T} o_t[a] g_{t−1}[b]; W_out[o,j]: g_T[j]; b_out: 1. κ^(1) = (S^(1))^{2/p};
  *   <li>S^(2) (p = 2: k(k−1) per path, ordered pairs of distinct uses of one W_rec weight on a path):
- *       S^(2)[a,b] = 2 w_ab² Σ_{1 ≤ t < t′ ≤ T} g_{t−1}[b] (M^{t′−t−1})[b,a] o_{t′}[a] with M = A_rec and g_0 = 0,
+ *       S^(2)[a,b] = 2 w_ab² Σ_{1 ≤ t &lt; t′ ≤ T} g_{t−1}[b] (M^{t′−t−1})[b,a] o_{t′}[a] with M = A_rec and g_0 = 0,
  *       computed by the recurrence Q_{t′+1} = Q_{t′} M + diag(g_{t′−1}), Q_2 = diag(g_1), summing Q_{t′} diag(o_{t′}):
  *       T−3 double GEMMs (H, H)·(H, H), so O(T·H³) time and O(H²) memory besides the sweeps' O(T·H). For p = 1,
  *       k^p − k = 0 and S^(2) = 0; other p have no pair form (docs/rnn.md) and are refused.
