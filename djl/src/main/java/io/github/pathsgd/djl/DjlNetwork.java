@@ -11,6 +11,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 import ai.djl.util.Pair;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -263,7 +264,12 @@ public final class DjlNetwork {
 
   static void copyOut(FloatBuffer src, int offset, NDArray a) {
     int n = Math.toIntExact(a.size());
-    a.set(src.slice(offset, n));
+    FloatBuffer part = src.slice(offset, n);
+    if (!part.isDirect()) { // DJL 0.36 with PyTorch wrote garbage from a heap slice (GradientHandleTest): copy
+      FloatBuffer d = ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      part = d.put(0, part, 0, n);
+    }
+    a.set(part);
   }
 
   /** Offsets of {@link #parameters()} in pathsgd's vector. */

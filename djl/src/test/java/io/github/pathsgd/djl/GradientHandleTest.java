@@ -1,0 +1,70 @@
+package io.github.pathsgd.djl;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import java.nio.FloatBuffer;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What {@link PathSgdListener} relies on in DJL's PyTorch engine: a value written into the handle that {@code
+ * getGradient()} returns is the gradient DJL's {@code Sgd} applies at {@code trainer.step()}, w ← w − η·g, to the
+ * last bit; and {@code DjlNetwork}'s copies move weights both ways unchanged.
+ */
+class GradientHandleTest {
+  @Test
+  void aGradientWrittenThroughTheHandleIsTheOneSgdApplies() {
+    float lr = 0.25f;
+    try (Model model = Model.newInstance("g"); Trainer t = Fixtures.trainer(model, Fixtures.mlp(), Fixtures.MLP_IN,
+        4, lr, 0f)) {
+      DjlNetwork net = DjlNetwork.of(model.getBlock());
+      float[] x = Fixtures.inputs(4, 12, 3);
+      float[] y = {0, 1, 2, 1};
+      NDArray xs = t.getManager().create(x, new ai.djl.ndarray.types.Shape(4, 12));
+      NDArray ys = t.getManager().create(y);
+      try (GradientCollector gc = t.newGradientCollector()) {
+        NDList pred = t.forward(new NDList(xs));
+        gc.backward(t.getLoss().evaluate(new NDList(ys), pred));
+      }
+      float[] before = net.weights();
+      List<Parameter> ps = net.parameters();
+      int[] off = net.offsets();
+      float[] written = new float[net.size()];
+      for (int i = 0; i < written.length; i++) {
+        written[i] = (i % 7 - 3) * 0.125f + i * 1e-4f; // not the gradient, and different per coordinate
+      }
+      for (int i = 0; i < ps.size(); i++) {
+        try (NDArray g = ps.get(i).getArray().getGradient()) {
+          DjlNetwork.copyOut(FloatBuffer.wrap(written), off[i], g);
+        }
+      }
+      for (int i = 0; i < ps.size(); i++) { // read back through a fresh handle
+        try (NDArray g = ps.get(i).getArray().getGradient()) {
+          float[] back = g.toFloatArray();
+          for (int j = 0; j < back.length; j++) {
+            assertThat(back[j]).isEqualTo(written[off[i] + j]);
+          }
+        }
+      }
+      t.step();
+      net.pullWeights();
+      float[] after = net.weights();
+      for (int i = 0; i < after.length; i++) {
+        float want = before[i] - written[i] * lr; // Sgd without momentum: grad·η, then w − that, in float32
+        assertThat(after[i]).as("parameter %d", i).isEqualTo(want);
+      }
+      // and pushWeights writes what pullWeights reads, bit for bit
+      net.graph().params().put(0, written);
+      net.pushWeights();
+      net.graph().params().put(0, new float[net.size()]);
+      net.pullWeights();
+      assertThat(net.weights()).containsExactly(written);
+    }
+  }
+}
