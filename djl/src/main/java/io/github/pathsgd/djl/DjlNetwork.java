@@ -1,14 +1,18 @@
 package io.github.pathsgd.djl;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.LambdaBlock;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -30,8 +34,10 @@ import java.util.Map;
  *   Conv2d         (bias, dilation 1, one group, equal strides and paddings on both axes), then ReLU
  *   Linear         (bias), then ReLU; the last block is a Linear without ReLU: the logits, one per class
  *   ReLU           Activation.reluBlock()
- *   pooling        PathSgdBlocks.maxPool2d / avgPool2d, after a conv and its ReLU
+ *   pooling        PathSgdBlocks.maxPool2d / avgPool2d, on an image (after a layer's ReLU)
  *   batchFlatten   Blocks.batchFlattenBlock(), before the first Linear when the input or the layer before is an image
+ *   residual       a ParallelBlock adding Blocks.identityBlock() and F (Conv2d or Linear layers, each but the last
+ *                  followed by ReLU, keeping the shape), then ReLU: y = relu(x + F(x)); the sum is checked on a probe
  * </pre>
  *
  * Anything else is refused, naming the block's class and its path in the model ({@code model/02LambdaBlock}); the
@@ -111,13 +117,7 @@ public final class DjlNetwork {
         Shape k = cv.getKernelShape();
         Shape s = cv.getStride();
         Shape p = cv.getPadding();
-        Shape d = cv.getDilation();
-        if (!cv.isIncludeBias() || cv.getGroups() != 1 || d.get(0) != 1 || d.get(1) != 1 || s.get(0) != s.get(1)
-            || p.get(0) != p.get(1)) {
-          throw new IllegalArgumentException("djl: " + path + " (Conv2d) has bias " + cv.isIncludeBias() + ", groups "
-              + cv.getGroups() + ", dilation " + d + ", stride " + s + ", padding " + p + "; expected a bias, one "
-              + "group, dilation (1, 1) and equal strides and paddings on both axes");
-        }
+        checkConv(path, cv);
         items.add("conv(" + cv.getFilters() + "," + k.get(0) + "x" + k.get(1) + ",stride=" + s.get(0) + ",pad="
             + p.get(0) + ")");
         addParams(path, b, params);
@@ -145,13 +145,16 @@ public final class DjlNetwork {
         }
         pending = null;
       } else if (b instanceof PathSgdBlocks.PoolBlock pb) {
-        if (flat || !items.get(items.size() - 1).startsWith("conv") && !items.get(items.size() - 1).contains("pool")) {
-          throw new IllegalArgumentException("djl: " + path + " (" + pb.getName() + ") must follow a Conv2d and "
-              + "its ReLU on an image");
+        if (flat) {
+          throw new IllegalArgumentException("djl: " + path + " (" + pb.getName() + ") needs an image input but gets "
+              + "a vector of " + c * h * w);
         }
         items.add((pb.max ? "maxpool(" : "avgpool(") + pb.k + ",stride=" + pb.stride + ")");
         h = (h - pb.k) / pb.stride + 1;
         w = (w - pb.k) / pb.stride + 1;
+      } else if (b instanceof ParallelBlock pb) {
+        items.add(residual(path, pb, flat, c, h, w, params));
+        pending = path + " (residual ParallelBlock)"; // y = relu(x + F(x)): the ReLU after the sum comes next
       } else if (b instanceof LambdaBlock lb && "batchFlatten".equals(lb.getName())) {
         c = c * h * w;
         h = 1;
@@ -180,6 +183,93 @@ public final class DjlNetwork {
     return net;
   }
 
+  /**
+   * The spec item {@code res(...)} of a residual block: a {@link ParallelBlock} of two branches, {@code
+   * Blocks.identityBlock()} and F (Conv2d or Linear layers, each but the last followed by ReLU, keeping the shape),
+   * whose function adds them, checked on a probe input: its output must be x + F(x).
+   */
+  private static String residual(String path, ParallelBlock pb, boolean flat, long c, long h, long w,
+      List<Parameter> params) {
+    List<Pair<String, Block>> branches = new ArrayList<>();
+    for (Pair<String, Block> child : pb.getChildren()) {
+      branches.add(new Pair<>(path + "/" + child.getKey(), child.getValue()));
+    }
+    String usage = "; expected a residual block: ParallelBlock(x + F(x)) of Blocks.identityBlock() and F";
+    long identities = branches.stream().filter(p -> p.getValue() instanceof LambdaBlock lb
+        && "identity".equals(lb.getName())).count();
+    if (branches.size() != 2 || identities != 1) {
+      throw new IllegalArgumentException("djl: " + path + " (" + pb.getClass().getName() + ") has " + branches.size()
+          + " branches, " + identities + " of them identity" + usage);
+    }
+    Pair<String, Block> f = branches.get(0).getValue() instanceof LambdaBlock lb0 && "identity".equals(lb0.getName())
+        ? branches.get(1) : branches.get(0);
+    List<Pair<String, Block>> leaves = new ArrayList<>();
+    flatten(f.getKey(), f.getValue(), leaves);
+    List<String> inner = new ArrayList<>();
+    int first = params.size();
+    for (int i = 0; i < leaves.size(); i++) {
+      String at = leaves.get(i).getKey();
+      Block b = leaves.get(i).getValue();
+      boolean last = i == leaves.size() - 1;
+      Block next = last ? null : leaves.get(i + 1).getValue();
+      if (b instanceof Conv2d cv && !flat) {
+        checkConv(at, cv);
+        addParams(at, b, params);
+        Shape k = cv.getKernelShape();
+        inner.add("conv(" + cv.getFilters() + "," + k.get(0) + "x" + k.get(1) + ",stride=" + cv.getStride().get(0)
+            + ",pad=" + cv.getPadding().get(0) + ")");
+      } else if (b instanceof Linear && flat) {
+        addParams(at, b, params);
+        inner.add("dense(" + params.get(params.size() - 2).getArray().getShape().get(0) + ")");
+      } else {
+        throw new IllegalArgumentException("djl: " + at + " (" + b.getClass().getName() + ") in residual block " + path
+            + " is not supported; F holds " + (flat ? "Linear" : "Conv2d") + " layers, each but the last followed "
+            + "by Activation.reluBlock()");
+      }
+      if (!last) {
+        if (!isRelu(next)) {
+          throw new IllegalArgumentException("djl: " + at + " in residual block " + path + " must be followed by "
+              + "Activation.reluBlock() (only F's last layer is linear)");
+        }
+        i++;
+        if (i == leaves.size() - 1) {
+          throw new IllegalArgumentException("djl: residual block " + path + " ends F with a ReLU; F's last layer "
+              + "must be linear (the ReLU comes after the sum)");
+        }
+      }
+    }
+    if (inner.isEmpty()) {
+      throw new IllegalArgumentException("djl: residual block " + path + " has an empty F" + usage);
+    }
+    // the function: on a probe input, the block's output must be x + F(x)
+    NDManager m = params.get(first).getArray().getManager().newSubManager();
+    try (m) {
+      Shape probe = flat ? new Shape(2, c * h * w) : new Shape(2, c, h, w);
+      NDArray x = m.randomUniform(-1, 1, probe);
+      ParameterStore ps = new ParameterStore(m, false);
+      NDList fx = f.getValue().forward(ps, new NDList(x), false);
+      NDList y = pb.forward(ps, new NDList(x), false);
+      if (y.size() != 1 || fx.size() != 1 || !y.singletonOrThrow().getShape().equals(probe)
+          || !y.singletonOrThrow().allClose(fx.singletonOrThrow().add(x), 1e-5, 1e-6, false)) {
+        throw new IllegalArgumentException("djl: " + path + " (" + pb.getClass().getName() + ") does not compute "
+            + "x + F(x) on a probe input (its function must add the two branches)" + usage);
+      }
+    }
+    return "res(" + String.join(",", inner) + ")";
+  }
+
+  private static void checkConv(String path, Conv2d cv) {
+    Shape s = cv.getStride();
+    Shape p = cv.getPadding();
+    Shape d = cv.getDilation();
+    if (!cv.isIncludeBias() || cv.getGroups() != 1 || d.get(0) != 1 || d.get(1) != 1 || s.get(0) != s.get(1)
+        || p.get(0) != p.get(1)) {
+      throw new IllegalArgumentException("djl: " + path + " (Conv2d) has bias " + cv.isIncludeBias() + ", groups "
+          + cv.getGroups() + ", dilation " + d + ", stride " + s + ", padding " + p + "; expected a bias, one "
+          + "group, dilation (1, 1) and equal strides and paddings on both axes");
+    }
+  }
+
   private static boolean isRelu(Block b) {
     return b instanceof LambdaBlock lb && "ReLU".equals(lb.getName());
   }
@@ -202,7 +292,7 @@ public final class DjlNetwork {
           + "pathsgd's layers have one (optBias(true))");
     }
     for (Parameter p : new Parameter[] {weight, bias}) {
-      if (p == null || p.getArray() == null) {
+      if (p == null || !p.isInitialized()) {
         throw new IllegalArgumentException("djl: " + path + " is not initialized: initialize the model first "
             + "(trainer.initialize or block.initialize)");
       }

@@ -1,11 +1,13 @@
 package io.github.pathsgd.djl;
 
 import ai.djl.Model;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Blocks;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
@@ -17,6 +19,7 @@ import ai.djl.training.listener.TrainingListener;
 import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import java.util.List;
 import java.util.SplittableRandom;
 
 /** Small DJL models, data and a trainer for the tests. */
@@ -45,6 +48,36 @@ final class Fixtures {
 
   static final Shape CONV_IN = new Shape(1, 8, 8);
 
+  /** y = relu(x + F(x)), x and F(x) added by the block's function (as DJL's own ResNet blocks do). */
+  static Block residual(Block f) {
+    return new ParallelBlock(list -> new NDList(list.get(0).singletonOrThrow().add(list.get(1).singletonOrThrow())),
+        List.of(f, Blocks.identityBlock()));
+  }
+
+  /** 1×6×6 → conv(3,3,pad=1) → res(conv(3,3,pad=1), conv(3,3,pad=1)) → dense: a residual conv net. */
+  static Block resNet() {
+    SequentialBlock f = new SequentialBlock().add(conv(3, 1)).add(Activation.reluBlock()).add(conv(3, 1));
+    return new SequentialBlock().add(conv(3, 1)).add(Activation.reluBlock()).add(residual(f))
+        .add(Activation.reluBlock()).add(Blocks.batchFlattenBlock()).add(Linear.builder().setUnits(3).build());
+  }
+
+  static final Shape RES_IN = new Shape(1, 6, 6);
+
+  /** 10 → dense(12) → res(dense(7), dense(12)) → 3: a residual MLP. */
+  static Block resMlp() {
+    SequentialBlock f = new SequentialBlock().add(Linear.builder().setUnits(7).build()).add(Activation.reluBlock())
+        .add(Linear.builder().setUnits(12).build());
+    return new SequentialBlock().add(Linear.builder().setUnits(12).build()).add(Activation.reluBlock())
+        .add(residual(f)).add(Activation.reluBlock()).add(Linear.builder().setUnits(3).build());
+  }
+
+  static final Shape RES_MLP_IN = new Shape(10);
+
+  static Conv2d conv(int filters, int pad) {
+    return Conv2d.builder().setFilters(filters).setKernelShape(new Shape(3, 3)).optPadding(new Shape(pad, pad))
+        .build();
+  }
+
   /** n rows of uniform [-1, 1) inputs of {@code in} features and labels in [0, classes), from {@code seed}. */
   static float[] inputs(int n, long in, long seed) {
     SplittableRandom r = new SplittableRandom(seed);
@@ -72,6 +105,7 @@ final class Fixtures {
     DefaultTrainingConfig cfg = new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss()).optOptimizer(sgd)
         .addTrainingListeners(listeners);
     Trainer t = model.newTrainer(cfg);
+    ai.djl.engine.Engine.getInstance().setRandomSeed(20261207); // the same initial weights in every run
     long[] dims = new long[in.dimension() + 1];
     dims[0] = batch;
     System.arraycopy(in.getShape(), 0, dims, 1, in.dimension());

@@ -44,6 +44,16 @@ class PathSgdEqualityTest {
     check(Fixtures::convNet, Fixtures.CONV_IN, 0.05f, 0.9f, 13);
   }
 
+  @Test
+  void residualConvNetStepsEqualPathsgdsTrainStep() throws Exception {
+    check(Fixtures::resNet, Fixtures.RES_IN, 0.05f, 0.9f, 14);
+  }
+
+  @Test
+  void residualMlpStepsEqualPathsgdsTrainStep() throws Exception {
+    check(Fixtures::resMlp, Fixtures.RES_MLP_IN, 0.05f, 0.9f, 15);
+  }
+
   static void check(Supplier<Block> block, Shape in, float lr, float momentum, long seed) throws Exception {
     int n = B * K;
     float[] x = Fixtures.inputs(n, in.size(), seed);
