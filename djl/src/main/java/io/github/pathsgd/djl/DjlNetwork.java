@@ -3,6 +3,7 @@ package io.github.pathsgd.djl;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -15,7 +16,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -352,15 +352,20 @@ public final class DjlNetwork {
     dst.put(offset, src, 0, src.remaining());
   }
 
+  /**
+   * Copies {@code a.size()} floats from {@code src} at {@code offset} into {@code a}'s own storage, in place (a
+   * gradient handle shares it with the real gradient). Not {@code NDArray.set(Buffer)}: with DJL 0.36's PyTorch engine
+   * that points the tensor at a temporary copy of the buffer, which the garbage collector frees while the tensor
+   * still uses it (GradientHandleTest).
+   */
   static void copyOut(FloatBuffer src, int offset, NDArray a) {
     int n = Math.toIntExact(a.size());
-    FloatBuffer part = src.slice(offset, n);
-    if (!part.isDirect()) { // DJL 0.36 with PyTorch wrote garbage from a heap slice (GradientHandleTest): copy
-      FloatBuffer d = ByteBuffer.allocateDirect(n * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
-      part = d.put(0, part, 0, n);
+    try (NDArray tmp = a.getManager().create(src.slice(offset, n), a.getShape())) {
+      a.set(ALL, tmp);
     }
-    a.set(part);
   }
+
+  private static final NDIndex ALL = new NDIndex(":");
 
   /** Offsets of {@link #parameters()} in pathsgd's vector. */
   int[] offsets() {

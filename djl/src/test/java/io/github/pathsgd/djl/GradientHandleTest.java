@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What {@link PathSgdListener} relies on in DJL's PyTorch engine: a value written into the handle that {@code
  * getGradient()} returns is the gradient DJL's {@code Sgd} applies at {@code trainer.step()}, w ← w − η·g, to the
- * last bit; and {@code DjlNetwork}'s copies move weights both ways unchanged.
+ * last bit, also after a garbage collection (DJL's own {@code set(Buffer)} fails that); and {@code DjlNetwork}'s
+ * copies move weights both ways unchanged.
  */
 class GradientHandleTest {
   @Test
@@ -44,6 +45,11 @@ class GradientHandleTest {
           DjlNetwork.copyOut(FloatBuffer.wrap(written), off[i], g);
         }
       }
+      for (int k = 0; k < 3; k++) { // a copy that the collector could free under the tensor would show now
+        System.gc();
+        byte[] churn = new byte[1 << 24];
+        assertThat(churn).hasSize(1 << 24);
+      }
       for (int i = 0; i < ps.size(); i++) { // read back through a fresh handle
         try (NDArray g = ps.get(i).getArray().getGradient()) {
           float[] back = g.toFloatArray();
@@ -63,6 +69,7 @@ class GradientHandleTest {
       net.graph().params().put(0, written);
       net.pushWeights();
       net.graph().params().put(0, new float[net.size()]);
+      System.gc();
       net.pullWeights();
       assertThat(net.weights()).containsExactly(written);
     }
