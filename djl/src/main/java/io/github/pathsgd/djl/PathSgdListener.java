@@ -109,11 +109,6 @@ public final class PathSgdListener extends TrainingListenerAdapter {
     steps++;
   }
 
-  /** κ of parameter i (pathsgd's order, {@link DjlNetwork#parameters()}) as the last step divided by it. */
-  public double kappa(int i) {
-    return normalizer.kappa(i);
-  }
-
   /** Coordinates whose κ was floored, or that got no update, at the last step. */
   public long clamped() {
     return normalizer.clamped();

@@ -4,10 +4,12 @@ import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
 import io.github.pathsgd.core.nn.Network;
+import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.optim.PathNormalize;
 import io.github.pathsgd.core.optim.PathNormalizeState;
@@ -91,7 +93,11 @@ final class PathsgdGraph {
 
     private Normalizer(double p) {
       this.transform = PathNormalize.of(PathSgdOptions.ofP(p));
-      this.state = transform.init(net.layout());
+      // a network of dense layers only has the parameter layout of pathsgd's fully connected network (W_0, b_0, W_1,
+      // ...), whose κ is the fast rank-one pass (Kappa, SIMD, the factors' range kept as m·2^e); any other network
+      // takes κ through its layers' sweeps (LayerKappa), as pathsgd's own step does for it
+      int[] widths = denseWidths();
+      this.state = transform.init(widths != null ? new ParamLayout(widths) : net.layout());
       this.updates = new Tensor(net.params().size());
     }
 
@@ -105,15 +111,24 @@ final class PathsgdGraph {
       transform.update(updates, state, net.params());
     }
 
-    /** κ of parameter i at the last {@link #apply} (as the division used it). */
-    double kappa(int i) {
-      return state.kappa(i);
-    }
-
     /** Coordinates floored or left without update at the last {@link #apply}. */
     long clamped() {
       return state.clamped();
     }
+  }
+
+  /** The widths n_0..n_L when every layer is dense, else null. */
+  private int[] denseWidths() {
+    List<Layer> ls = net.layers();
+    int[] w = new int[ls.size() + 1];
+    w[0] = ls.get(0).in();
+    for (int k = 0; k < ls.size(); k++) {
+      if (!(ls.get(k) instanceof Dense)) {
+        return null;
+      }
+      w[k + 1] = ls.get(k).out();
+    }
+    return w;
   }
 
   /** φ_p with biases as edges from a constant-1 unit, as {@code pathsgd norms} computes it (p may be ∞). */

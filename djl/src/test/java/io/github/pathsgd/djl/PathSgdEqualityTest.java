@@ -6,9 +6,13 @@ import ai.djl.Model;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.Trainer;
+import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
+import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
+import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
 import java.util.function.Supplier;
@@ -85,8 +89,19 @@ class PathSgdEqualityTest {
     }
     // the oracle: pathsgd's network of the same spec, the same start, its TrainStep with path-sgd and momentum
     long[] s = in.getShape();
-    LayerNet oracle = s.length == 1 ? LayerSpec.parse(spec).build((int) s[0], 1, 1, 3)
+    LayerNet layered = s.length == 1 ? LayerSpec.parse(spec).build((int) s[0], 1, 1, 3)
         : LayerSpec.parse(spec).build((int) s[0], (int) s[1], (int) s[2], 3);
+    // as `pathsgd train` runs it: a network of dense layers only as its fully connected network (the folded step),
+    // any other as a network of layers
+    Network oracle = layered;
+    if (layered.layers().stream().allMatch(l -> l instanceof Dense)) {
+      int[] widths = new int[layered.layers().size() + 1];
+      widths[0] = layered.inputs();
+      for (int k = 0; k < layered.layers().size(); k++) {
+        widths[k + 1] = layered.layers().get(k).out();
+      }
+      oracle = new Mlp(new ParamLayout(widths));
+    }
     oracle.params().buffer().put(0, djlStart);
     TrainStep step = new TrainStep(oracle, Optimizers.pathSgd(lr, 2, momentum, false), B);
     int width = (int) in.size();
