@@ -347,8 +347,12 @@ public final class DjlNetwork {
     return out;
   }
 
+  /**
+   * Copies {@code a} into {@code dst} at {@code offset}: through a direct view of a CPU tensor's storage (one copy;
+   * a GPU tensor is first copied to the host by DJL).
+   */
   static void copyIn(NDArray a, FloatBuffer dst, int offset) {
-    FloatBuffer src = a.toByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    FloatBuffer src = a.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
     dst.put(offset, src, 0, src.remaining());
   }
 
@@ -399,8 +403,9 @@ public final class DjlNetwork {
 
   /**
    * pathsgd's unbalanced initialization on the DJL model, in place: round(fraction·channels) channels of each hidden
-   * layer, each scaled by a log-normal factor (incoming weights ×c, outgoing ×1/c), drawn from {@code seed} exactly as
-   * {@code pathsgd train --unbalance} draws them. The network function and every path norm are unchanged.
+   * layer, each scaled by a log-normal factor (incoming weights ×c, outgoing ×1/c): pathsgd's per-layer density and
+   * factors ({@code Unbalance.perLayer(fraction)}) drawn from {@code new Rng(seed)}. The network function and every
+   * path norm are unchanged.
    *
    * @return the factor of each channel, {@code f[k][ch]} for the hidden layers k of {@link #hiddenLayers()} (other
    *     rows null)
