@@ -358,12 +358,29 @@ public final class DjlNetwork {
 
   /**
    * Copies {@code a.size()} floats from {@code src} at {@code offset} into {@code a}'s own storage, in place (a
-   * gradient handle shares it with the real gradient). Not {@code NDArray.set(Buffer)}: with DJL 0.36's PyTorch engine
-   * that points the tensor at a temporary copy of the buffer, which the garbage collector frees while the tensor
-   * still uses it (GradientHandleTest).
+   * gradient handle shares it with the real gradient). A CPU tensor is written through a direct view of its storage
+   * (one copy), confirmed on its last element (a tensor whose view DJL had to copy, not contiguous, shows the old
+   * value there); otherwise, or when the last element cannot tell, through a temporary array and an index copy. Not
+   * {@code NDArray.set(Buffer)}: with DJL 0.36's PyTorch engine that points the tensor at a temporary copy of the
+   * buffer, which the garbage collector frees while the tensor still uses it (GradientHandleTest).
    */
   static void copyOut(FloatBuffer src, int offset, NDArray a) {
     int n = Math.toIntExact(a.size());
+    if (!a.getDevice().isGpu() && n > 0) {
+      long[] last = a.getShape().getShape().clone();
+      for (int d = 0; d < last.length; d++) {
+        last[d]--;
+      }
+      float before = a.getFloat(last);
+      float want = src.get(offset + n - 1);
+      java.nio.ByteBuffer view = a.toByteBuffer(true);
+      if (view.isDirect() && Float.floatToRawIntBits(before) != Float.floatToRawIntBits(want)) {
+        view.order(ByteOrder.nativeOrder()).asFloatBuffer().put(0, src, offset, n);
+        if (Float.floatToRawIntBits(a.getFloat(last)) == Float.floatToRawIntBits(want)) {
+          return;
+        }
+      }
+    }
     try (NDArray tmp = a.getManager().create(src.slice(offset, n), a.getShape())) {
       a.set(ALL, tmp);
     }

@@ -74,4 +74,21 @@ class GradientHandleTest {
       assertThat(net.weights()).containsExactly(written);
     }
   }
+
+  @Test
+  void copiesReachTensorsThatAreNotContiguousOrWhoseLastElementAlreadyHoldsTheValue() {
+    try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager()) {
+      // a transposed view is not contiguous: DJL's direct view of it is a copy, so the write must take the index copy
+      NDArray base = m.create(new float[] {1, 2, 3, 4, 5, 6}, new ai.djl.ndarray.types.Shape(2, 3));
+      NDArray t = base.transpose();
+      float[] want = {10, 20, 30, 40, 50, 60};
+      DjlNetwork.copyOut(FloatBuffer.wrap(want), 0, t);
+      assertThat(t.toFloatArray()).containsExactly(want);
+      assertThat(base.toFloatArray()).containsExactly(10, 30, 50, 20, 40, 60);
+      // the last element already equal: the others must still be written
+      NDArray c = m.create(new float[] {1, 2, 3, 4}, new ai.djl.ndarray.types.Shape(2, 2));
+      DjlNetwork.copyOut(FloatBuffer.wrap(new float[] {0, 7, 8, 9, 4}), 1, c);
+      assertThat(c.toFloatArray()).containsExactly(7, 8, 9, 4);
+    }
+  }
 }
