@@ -58,7 +58,18 @@ class PathSgdEqualityTest {
     check(Fixtures::resMlp, Fixtures.RES_MLP_IN, 0.05f, 0.9f, 15);
   }
 
+  @Test
+  void l1PathSgdStepsEqualPathsgdsTrainStepForAnMlpAndAConvNet() throws Exception {
+    check(Fixtures::mlp, Fixtures.MLP_IN, 0.05f, 0.9f, 16, 1);
+    check(Fixtures::convNet, Fixtures.CONV_IN, 0.05f, 0.9f, 17, 1);
+  }
+
   static void check(Supplier<Block> block, Shape in, float lr, float momentum, long seed) throws Exception {
+    check(block, in, lr, momentum, seed, 2);
+  }
+
+  static void check(Supplier<Block> block, Shape in, float lr, float momentum, long seed, double p)
+      throws Exception {
     int n = B * K;
     float[] x = Fixtures.inputs(n, in.size(), seed);
     int[] y = Fixtures.labels(n, 3, seed);
@@ -66,7 +77,7 @@ class PathSgdEqualityTest {
     float[] djlEnd;
     float[] sgdEnd;
     String spec;
-    PathSgdListener listener = PathSgdListener.of(2);
+    PathSgdListener listener = PathSgdListener.of(p);
     try (Model model = Model.newInstance("pathsgd"); Trainer t = Fixtures.trainer(model, block.get(), in, B, lr,
         momentum, listener)) {
       DjlNetwork net = DjlNetwork.of(model.getBlock());
@@ -103,7 +114,7 @@ class PathSgdEqualityTest {
       oracle = new Mlp(new ParamLayout(widths));
     }
     oracle.params().buffer().put(0, djlStart);
-    TrainStep step = new TrainStep(oracle, Optimizers.pathSgd(lr, 2, momentum, false), B);
+    TrainStep step = new TrainStep(oracle, Optimizers.pathSgd(lr, p, momentum, false), B);
     int width = (int) in.size();
     for (int k = 0; k < K; k++) {
       step.workspace().input().copyFrom(x, k * B * width, 0, B * width);
@@ -119,8 +130,8 @@ class PathSgdEqualityTest {
       sgdDiff = Math.max(sgdDiff, Math.abs(sgdEnd[i] - want[i]));
     }
     double tol = 1e-4 * maxDelta + 1e-6;
-    System.out.printf("%s: max|Δ| %.3e, max|djl − pathsgd| %.3e (tolerance %.3e), max|sgd − pathsgd| %.3e%n", spec,
-        maxDelta, maxDiff, tol, sgdDiff);
+    System.out.printf("p=%s %s: max|Δ| %.3e, max|djl − pathsgd| %.3e (tolerance %.3e), max|sgd − pathsgd| %.3e%n",
+        p, spec, maxDelta, maxDiff, tol, sgdDiff);
     assertThat(maxDelta).as("the steps move the weights").isGreaterThan(1e-3);
     assertThat(maxDiff).as("DJL Path-SGD vs pathsgd's TrainStep").isLessThanOrEqualTo(tol);
     assertThat(sgdDiff).as("plain SGD is not Path-SGD").isGreaterThan(100 * tol);
