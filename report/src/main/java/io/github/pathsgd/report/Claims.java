@@ -530,11 +530,19 @@ final class Claims {
           double floor = noiseFloorIn(d, noise(rs, ds), Claims::finalLoss);
           double testFloor = noiseFloorIn(d, noise(rs, ds), Claims::testError);
           String at = (Double.parseDouble(dropout) == 0 ? "no dropout" : "dropout " + dropout) + setting.getKey();
+          boolean equalError = d.stream().anyMatch(Claims::hasStopCriterion);
           for (String init : List.of("balanced", "unbalanced")) {
             List<Run> p = of(d, "path-sgd", init);
             for (String[] base : new String[][] {{"sgd", "SGD"}, {"adagrad", "AdaGrad"}}) {
               List<Run> b = of(d, base[0], init);
               if (p.isEmpty() && b.isEmpty()) {
+                continue;
+              }
+              if (equalError) {
+                // trained to a training criterion: the final training loss is the criterion, the test error is what
+                // the runs are compared on (the abstract's claim)
+                out.add(atEqualTrainingError("test error at equal training error: Path-SGD's below " + base[1]
+                    + "'s, " + init + " init, " + at, ds, "Path-SGD", p, base[1], b, testFloor));
                 continue;
               }
               out.add(lower("Path-SGD's final training loss below " + base[1] + "'s, " + init + " init, " + at, ds,
@@ -545,7 +553,7 @@ final class Claims {
           }
           List<Run> sgdB = of(d, "sgd", "balanced");
           List<Run> sgdU = of(d, "sgd", "unbalanced");
-          if (!sgdB.isEmpty() && !sgdU.isEmpty()) {
+          if (!sgdB.isEmpty() && !sgdU.isEmpty() && !equalError) {
             // E2 at the step size tuned for each start (the rescaling sweep's single eta aside)
             out.add(lower("E2 at the tuned step size: SGD's final training loss from the unbalanced start above the "
                 + "balanced start's, " + at, ds, "SGD balanced", sgdB, "SGD unbalanced", sgdU, floor));
@@ -560,6 +568,59 @@ final class Claims {
       }
     }
     return out;
+  }
+
+  /** Whether a run trains to a training criterion (stop_at_zero_train_error, or stop_train_loss above 0). */
+  static boolean hasStopCriterion(Run r) {
+    return r.config().path("stop_at_zero_train_error").asBoolean(false)
+        || r.config().path("stop_train_loss").asDouble(0) > 0;
+  }
+
+  /** Whether a run that did not diverge met its training criterion (zero training error, or the loss below the bound). */
+  static boolean reached(Run r) {
+    double bound = r.config().path("stop_train_loss").asDouble(0);
+    return !diverged(r) && (r.config().path("stop_at_zero_train_error").asBoolean(false)
+        && r.summary("final", "train_error") == 0 || bound > 0 && finalLoss(r) < bound);
+  }
+
+  /** "12, 14, 13" : the epoch each run ended in, in seed order. */
+  static String epochsOf(List<Run> runs) {
+    return String.join(", ", runs.stream().sorted(Comparator.comparingInt(r -> Integer.parseInt(r.cfg("seed"))))
+        .map(r -> r.line().path("summary").path("epochs_completed").asText("?")).toList());
+  }
+
+  /**
+   * The abstract's claim, "changing the optimizer can improve generalization even if optimization quality is not
+   * affected": both sides trained to the same training criterion (zero training error, or the training loss below
+   * stop_train_loss, whichever a run reaches first), their test errors compared paired by seed, with the strength of
+   * {@link #paired}. A side with a run that did not reach the criterion within the epoch cap is "cannot tell", naming
+   * how many; the epochs each run took stand next to the numbers.
+   */
+  static Verdict atEqualTrainingError(String claim, String dataset, String nameA, List<Run> a, String nameB,
+      List<Run> b, double floor) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (a.isEmpty() ? nameA : nameB));
+    }
+    List<String> short_ = new ArrayList<>();
+    for (Object[] side : new Object[][] {{nameA, a}, {nameB, b}}) {
+      @SuppressWarnings("unchecked")
+      List<Run> runs = (List<Run>) side[1];
+      List<Run> not = runs.stream().filter(r -> !diverged(r) && !reached(r)).toList();
+      if (!not.isEmpty()) {
+        short_.add(String.format(Locale.ROOT, "%s did not reach the training criterion on %d of %d seeds within the "
+            + "epoch cap (%d epochs; training error %s, training loss %s at the end, mean)", side[0], not.size(),
+            runs.size(), not.get(0).config().path("epochs").asInt(), g(mean(not.stream().map(r -> r.summary("final",
+            "train_error")).toList())), g(mean(not.stream().map(Claims::finalLoss).toList()))));
+      }
+    }
+    String epochs = "; epochs trained (by seed; the criterion or the cap): " + nameA + " " + epochsOf(a) + ", " + nameB + " "
+        + epochsOf(b);
+    Verdict v = lower(claim, dataset, nameA, a, nameB, b, floor, Claims::testError, "test error", "");
+    if (!short_.isEmpty() && !v.numbers().contains("diverged")) {
+      return new Verdict(claim, dataset, CANNOT_TELL, String.join("; ", short_) + ": not at equal training error; "
+          + v.numbers() + epochs);
+    }
+    return new Verdict(claim, dataset, v.verdict(), v.numbers() + epochs, v.strength());
   }
 
   /** E2: SGD slower from the unbalanced start; Path-SGD's two curves coincide. */

@@ -166,7 +166,8 @@ public final class Report {
   /** The experiments of a reproduction folder, in the chapter's order, with their labels. */
   static final List<String[]> EXPERIMENTS = List.of(new String[] {"size", "E1 `size` (Figure 1)"},
       new String[] {"rescaling", "E2 `rescaling` (Figure 2)"},
-      new String[] {"compare", "E3/E4 `compare` (Figures 3 and 4)"});
+      new String[] {"compare", "E3/E4 `compare` (Figures 3 and 4)"},
+      new String[] {"equal-error", "The abstract's claim, test error at equal training error, `equal-error`"});
 
   /**
    * The claims table of a reproduction folder (such as {@code results/medium}) as markdown: for every experiment whose
