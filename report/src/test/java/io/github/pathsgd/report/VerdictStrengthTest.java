@@ -155,6 +155,10 @@ class VerdictStrengthTest {
     rs.set(1, rs.get(1).diverged());
     v = verdicts(tmp.resolve("c"), "compare", rs);
     assertThat(v.get(E2).numbers()).contains("SGD unbalanced diverged on 1 of 3 seeds (seed 1");
+    // and in the report's run table: its status and epoch, "diverged" where its final errors would stand
+    Report.write(tmp.resolve("c"));
+    assertThat(java.nio.file.Files.readString(tmp.resolve("c").resolve("report.md")))
+        .contains("| diverged in epoch 3 | 2 | diverged | diverged | diverged |");
   }
 
   static final String TRACKS = "a norm, not the size H, tracks test error across H (Spearman rank correlation)";
