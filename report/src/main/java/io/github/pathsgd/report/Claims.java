@@ -44,9 +44,18 @@ final class Claims {
   static final String CANNOT_TELL = "cannot tell";
 
   /** One claim's verdict on one data set, with the numbers. */
-  record Verdict(String claim, String dataset, String verdict, String numbers) {
+  record Verdict(String claim, String dataset, String verdict, String numbers, String strength) {
+    Verdict(String claim, String dataset, String verdict, String numbers) {
+      this(claim, dataset, verdict, numbers, "");
+    }
+
+    /**
+     * "holds (clear): numbers", "holds (thin): ...", "holds to float32 precision: ...", or "verdict: numbers" when the
+     * verdict has no strength word.
+     */
     String cell() {
-      return verdict + ": " + numbers;
+      return verdict + (strength.isEmpty() ? "" : strength.startsWith("to ") ? " " + strength : " (" + strength + ")")
+          + ": " + numbers;
     }
   }
 
@@ -136,6 +145,32 @@ final class Claims {
     return spread(v);
   }
 
+  /** The keys a setting's runs may differ in and still share its noise floor (what a claim compares, and the seed). */
+  static final java.util.Set<String> COMPARED = java.util.Set.of("optimizer", "init", "lr", "seed");
+
+  /**
+   * The float32 noise floor of one setting: the largest difference of the quantity between a run and the noise run
+   * that repeats it with other BLAS threads, over the noise runs that repeat a run of {@code setting} (the same config
+   * but for the optimizer, init, lr, seed and thread count); NaN when no noise run belongs to the setting, never
+   * another setting's floor.
+   */
+  static double noiseFloorIn(List<Run> setting, List<Run> noise, java.util.function.ToDoubleFunction<Run> quantity) {
+    List<Run> mine = noise.stream().filter(n -> !diverged(n) && setting.stream().anyMatch(m -> sameBut(m, n,
+        COMPARED))).toList();
+    List<Run> all = new ArrayList<>(setting);
+    all.addAll(mine);
+    double floor = Double.NaN;
+    for (Run n : mine) {
+      for (Run m : all) {
+        if (m != n && sameBut(m, n, java.util.Set.of()) && !threads(m).equals(threads(n)) && !diverged(m)) {
+          double d = Math.abs(quantity.applyAsDouble(m) - quantity.applyAsDouble(n));
+          floor = Double.isNaN(floor) || d > floor ? d : floor;
+        }
+      }
+    }
+    return floor;
+  }
+
   /** Largest per-epoch |a − b| of a curve between two runs. */
   static double curveGap(Run a, Run b, String metric) {
     double gap = Double.NaN;
@@ -166,7 +201,7 @@ final class Claims {
    */
   static Verdict lower(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b,
       double floor) {
-    return lower(claim, dataset, nameA, a, nameB, b, floor, Claims::finalLoss, "final training loss");
+    return lower(claim, dataset, nameA, a, nameB, b, floor, Claims::finalLoss, "final training loss", "train/loss");
   }
 
   /**
@@ -175,7 +210,7 @@ final class Claims {
    * tell (equal within the noise); a diverged run on either side is cannot tell.
    */
   static Verdict lower(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b,
-      double floor, java.util.function.Function<Run, Double> quantity, String what) {
+      double floor, java.util.function.Function<Run, Double> quantity, String what, String curve) {
     if (a.isEmpty() || b.isEmpty()) {
       return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (a.isEmpty() ? nameA : nameB));
     }
@@ -196,22 +231,138 @@ final class Claims {
     double ma = mean(la);
     double mb = mean(lb);
     double sp = Math.max(spread(la), spread(lb));
+    List<Run[]> pairs = pairs(a, b);
+    if (pairs.size() >= 2) {
+      return paired(claim, dataset, nameA, nameB, pairs, floor, quantity, what, curve, ma, mb, a.size(), b.size(), sp);
+    }
     double margin = Math.max(sp, Double.isNaN(floor) ? 0 : floor);
     double d = mb - ma;
     boolean known = marginEstimated(a.size(), b.size(), floor);
     String v = !known ? CANNOT_TELL : d > margin ? HOLDS : -d > margin ? DOES_NOT_HOLD : CANNOT_TELL;
     String nums = String.format(Locale.ROOT, "%s %s %s vs %s %s (mean of %d and %d seeds), "
         + "difference %s; seed spread %s, noise floor %s", what, nameA, g(ma), nameB, g(mb), a.size(), b.size(), g(d),
-        g(sp), Double.isNaN(floor) ? "not measured" : g(floor)) + (known ? "" : NO_MARGIN);
-    return new Verdict(claim, dataset, v, nums);
+        g(sp), Double.isNaN(floor) ? "not measured" : g(floor)) + (known ? "" : NO_MARGIN)
+        + (v.equals(CANNOT_TELL) ? "" : "; not paired by seed: the margin max(seed spread, noise floor) decides");
+    return new Verdict(claim, dataset, v, nums, v.equals(CANNOT_TELL) ? "" : Math.abs(d) > 2 * margin ? "clear"
+        : "thin");
+  }
+
+  /** The significance level of the paired test, one-sided. */
+  static final double ALPHA = 0.05;
+
+  /**
+   * The runs of two sides paired by seed (the same seed: the same init and mini-batches), in the order of {@code a};
+   * empty unless every run of each side has exactly one partner of the same seed on the other.
+   */
+  static List<Run[]> pairs(List<Run> a, List<Run> b) {
+    List<Run[]> out = new ArrayList<>();
+    for (Run x : a) {
+      List<Run> same = b.stream().filter(y -> y.cfg("seed").equals(x.cfg("seed"))).toList();
+      if (same.size() != 1 || a.stream().filter(y -> y.cfg("seed").equals(x.cfg("seed"))).count() != 1) {
+        return List.of();
+      }
+      out.add(new Run[] {x, same.get(0)});
+    }
+    return out.size() == b.size() ? out : List.of();
   }
 
   /**
-   * "a and b coincide": the largest per-epoch training-loss gap between runs of the same seed, against the noise floor
-   * of the same curve (1 vs 2 BLAS threads).
+   * The paired design: per seed d = b − a; holds when the one-sided paired t-test of d &gt; 0 gives p &lt; {@link
+   * #ALPHA} and the mean of d exceeds the noise floor, does not hold when the same holds for d &lt; 0, else cannot
+   * tell. Strength: "clear" when every seed and every epoch (seed means) goes the verdict's way and p &lt; 0.01, else
+   * "thin".
+   */
+  static Verdict paired(String claim, String dataset, String nameA, String nameB, List<Run[]> pairs, double floor,
+      java.util.function.Function<Run, Double> quantity, String what, String curve, double ma, double mb, int na,
+      int nb, double sp) {
+    int n = pairs.size();
+    double[] d = new double[n];
+    double[] neg = new double[n];
+    int won = 0;
+    int lost = 0;
+    for (int i = 0; i < n; i++) {
+      d[i] = quantity.apply(pairs.get(i)[1]) - quantity.apply(pairs.get(i)[0]);
+      neg[i] = -d[i];
+      won += d[i] > 0 ? 1 : 0;
+      lost += d[i] < 0 ? 1 : 0;
+    }
+    double md = java.util.Arrays.stream(d).average().orElse(Double.NaN);
+    double pUp = Stats.pairedUpper(d);
+    double pDown = Stats.pairedUpper(neg);
+    double fl = Double.isNaN(floor) ? 0 : floor;
+    String v = pUp < ALPHA && md > fl ? HOLDS : pDown < ALPHA && -md > fl ? DOES_NOT_HOLD : CANNOT_TELL;
+    // epochs won: the epochs after the first (epoch 0 is the shared init) where a's seed mean is below b's
+    TreeMap<Integer, double[]> byEpoch = new TreeMap<>();
+    for (Run[] p : pairs) {
+      for (int side = 0; side < 2; side++) {
+        for (Map.Entry<Integer, Double> e : p[side].curve(curve).entrySet()) {
+          byEpoch.computeIfAbsent(e.getKey(), k -> new double[4])[side * 2] += e.getValue();
+          byEpoch.get(e.getKey())[side * 2 + 1]++;
+        }
+      }
+    }
+    int epochs = 0;
+    int epochsWon = 0;
+    int epochsLost = 0;
+    for (Map.Entry<Integer, double[]> e : byEpoch.entrySet()) {
+      double[] x = e.getValue();
+      if (e.getKey() > 0 && x[1] == n && x[3] == n) {
+        epochs++;
+        epochsWon += x[0] < x[2] ? 1 : 0;
+        epochsLost += x[0] > x[2] ? 1 : 0;
+      }
+    }
+    String strength = "";
+    if (!v.equals(CANNOT_TELL)) {
+      boolean up = v.equals(HOLDS);
+      boolean all = (up ? won : lost) == n && (epochs == 0 || (up ? epochsWon : epochsLost) == epochs);
+      strength = all && (up ? pUp : pDown) < 0.01 ? "clear" : "thin";
+    }
+    String nums = String.format(Locale.ROOT, "%s %s %s vs %s %s (mean of %d and %d seeds), difference %s; paired by "
+        + "seed: %s lower on %d of %d seeds%s, one-sided paired t-test (in the difference's direction) p = %s (%d df; a sign test over %d seeds cannot "
+        + "go below %s); seed spread %s, noise floor %s", what, nameA, g(ma), nameB, g(mb), na, nb, g(md), nameA, won,
+        n, epochs == 0 ? "" : " and in " + epochsWon + " of " + epochs + " epochs (seed means)",
+        p(md < 0 ? pDown : pUp), n - 1, n, p(Math.pow(0.5, n)), g(sp),
+        Double.isNaN(floor) ? "not measured" : g(floor));
+    return new Verdict(claim, dataset, v, nums, strength);
+  }
+
+  /** A p-value: 4 decimals, "< 1e-4" below. */
+  static String p(double v) {
+    return Double.isNaN(v) ? "n/a" : v < 1e-4 ? "< 1e-4" : String.format(Locale.ROOT, "%.4f", v);
+  }
+
+  /** Config keys a noise run may differ in from the run it repeats. */
+  static final java.util.Set<String> NOISE_KEYS = java.util.Set.of("threads", "pin_threads");
+
+  /** Whether two runs have the same config but for {@link #NOISE_KEYS} and {@code also}. */
+  static boolean sameBut(Run x, Run y, java.util.Set<String> also) {
+    java.util.Set<String> keys = new java.util.TreeSet<>();
+    x.config().fieldNames().forEachRemaining(keys::add);
+    y.config().fieldNames().forEachRemaining(keys::add);
+    for (String k : keys) {
+      if (!NOISE_KEYS.contains(k) && !also.contains(k) && !x.config().path(k).equals(y.config().path(k))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static String threads(Run r) {
+    return r.config().path("threads").asText("1");
+  }
+
+  /**
+   * "a and b coincide" (Path-SGD's invariance), per seed against a noise distribution of the same setting: for each
+   * seed the largest per-epoch training-loss gap between a and b at the same BLAS thread count; the noise pairs are
+   * the same run (same init) trained with different thread counts, from the noise runs that repeat a run of this
+   * setting (never another setting's). Holds ("to float32 precision") when every seed's gap is within the largest
+   * noise pair, does not hold when every seed's is beyond it, else cannot tell; no noise pair in the setting: cannot
+   * tell ("no floor for this setting"). The cross pairs (a at one thread count, b at another) are shown, not used as
+   * the floor: a real gap inflates them as much as the gap under test.
    */
   static Verdict coincide(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b,
-      double floor) {
+      List<Run> noiseRuns) {
     if (a.isEmpty() || b.isEmpty()) {
       return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (a.isEmpty() ? nameA : nameB));
     }
@@ -220,22 +371,76 @@ final class Claims {
     if (div != null || divB != null) {
       return new Verdict(claim, dataset, CANNOT_TELL, (div == null ? divB : divB == null ? div : div + "; " + divB));
     }
-    double gap = Double.NaN;
-    for (Run x : a) {
-      for (Run y : b) {
-        if (x.cfg("seed").equals(y.cfg("seed"))) {
-          double c = curveGap(x, y, "train/loss");
-          gap = Double.isNaN(gap) ? c : Math.max(gap, c);
+    java.util.Set<String> initKeys = java.util.Set.of("init");
+    List<Double> pure = new ArrayList<>();
+    List<Double> cross = new ArrayList<>();
+    TreeMap<String, Double> gaps = new TreeMap<>(Comparator.comparingInt(Integer::parseInt));
+    for (String seed : a.stream().map(r -> r.cfg("seed")).distinct().toList()) {
+      List<Run> group = new ArrayList<>();
+      a.stream().filter(r -> r.cfg("seed").equals(seed)).forEach(group::add);
+      b.stream().filter(r -> r.cfg("seed").equals(seed)).forEach(group::add);
+      if (group.stream().map(r -> r.cfg("init")).distinct().count() < 2) {
+        continue;
+      }
+      List<Run> mains = List.copyOf(group);
+      for (Run n : noiseRuns) {
+        boolean repeats = !diverged(n) && n.cfg("seed").equals(seed)
+            && mains.stream().anyMatch(m -> sameBut(m, n, initKeys) && m.cfg("optimizer").equals(n.cfg("optimizer")));
+        // a noise run with the init and thread count of a run already here is that run again
+        boolean dup = group.stream().anyMatch(m -> m.cfg("init").equals(n.cfg("init")) && threads(m).equals(
+            threads(n)));
+        if (repeats && !dup) {
+          group.add(n);
         }
+      }
+      double gap = Double.NaN;
+      for (int i = 0; i < group.size(); i++) {
+        for (int j = i + 1; j < group.size(); j++) {
+          Run x = group.get(i);
+          Run y = group.get(j);
+          double c = curveGap(x, y, "train/loss");
+          boolean sameInit = x.cfg("init").equals(y.cfg("init"));
+          boolean sameThreads = threads(x).equals(threads(y));
+          if (sameInit && !sameThreads) {
+            pure.add(c);
+          } else if (!sameInit && sameThreads) {
+            gap = Double.isNaN(gap) || c > gap ? c : gap;
+          } else if (!sameInit) {
+            cross.add(c);
+          }
+        }
+      }
+      if (!Double.isNaN(gap)) {
+        gaps.put(seed, gap);
       }
     }
     double sp = Math.max(spread(a.stream().map(Claims::finalLoss).toList()),
         spread(b.stream().map(Claims::finalLoss).toList()));
-    String v = Double.isNaN(floor) || Double.isNaN(gap) ? CANNOT_TELL : gap <= floor ? HOLDS : DOES_NOT_HOLD;
-    String nums = String.format(Locale.ROOT, "largest training-loss gap over epochs (same seed) %s; noise floor (1 vs "
-        + "2 BLAS threads, same curve) %s; seed spread of the final loss %s", g(gap),
-        Double.isNaN(floor) ? "not measured" : g(floor), g(sp));
-    return new Verdict(claim, dataset, v, nums);
+    double floor = pure.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    long inside = gaps.values().stream().filter(x -> x <= floor).count();
+    StringBuilder per = new StringBuilder();
+    gaps.forEach((seed, gap) -> per.append(per.length() == 0 ? "" : ", ").append("seed ").append(seed).append(' ')
+        .append(g(gap)).append(Double.isNaN(floor) || floor == 0 ? "" : String.format(Locale.ROOT, " (%.2f× the "
+            + "floor)", gap / floor)));
+    String v = Double.isNaN(floor) || gaps.isEmpty() ? CANNOT_TELL : inside == gaps.size() ? HOLDS : inside == 0
+        ? DOES_NOT_HOLD : CANNOT_TELL;
+    String nums = String.format(Locale.ROOT, "largest training-loss gap over epochs, per seed (same seed, same BLAS "
+        + "threads): %s; %s; %s; seed spread of the final loss %s", gaps.isEmpty() ? "no seed on both sides" : per,
+        Double.isNaN(floor) ? "no floor for this setting (no noise run repeats one of its runs with other BLAS "
+            + "threads)" : String.format(Locale.ROOT, "noise floor of this setting %s, the largest of %d noise pairs "
+            + "(same run, 1 vs 2 BLAS threads: %s); %d of %d seeds inside it", g(floor), pure.size(),
+            String.join(", ", pure.stream().map(Claims::g).toList()), inside, gaps.size()),
+        cross.isEmpty() ? "no cross pairs" : "cross pairs (" + nameA + " vs " + nameB + " at other BLAS threads, not "
+            + "the floor) " + String.join(", ", cross.stream().map(Claims::g).toList()), g(sp));
+    // beyond the floor by 2x on every seed, against at least 2 noise pairs, is clear; less is thin
+    boolean far = gaps.values().stream().allMatch(x -> x > 2 * floor) && pure.size() >= 2;
+    return new Verdict(claim, dataset, v, nums, v.equals(HOLDS) ? "to float32 precision" : v.equals(DOES_NOT_HOLD)
+        ? far ? "clear" : "thin" : "");
+  }
+
+  /** The noise runs (phase "noise") of a data set. */
+  static List<Run> noise(ResultSet rs, String dataset) {
+    return rs.phase("noise").stream().filter(r -> r.cfg("dataset").equals(dataset)).toList();
   }
 
   static List<Run> of(List<Run> runs, String optimizer, String init) {
@@ -317,15 +522,15 @@ final class Claims {
     java.util.Set<String> compared = rs.sweep().has("step_size") ? java.util.Set.of("dataset", "optimizer", "init",
         "dropout", "lr") : java.util.Set.of("dataset", "optimizer", "init", "dropout");
     for (String ds : datasets(fin)) {
-      double floor = noiseFloor(rs, ds, Claims::finalLoss);
-      double testFloor = noiseFloor(rs, ds, Claims::testError);
-      double curveFloor = noiseCurveFloor(rs, ds, "train/loss");
       List<Run> inDs = fin.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
       for (Map.Entry<String, List<Run>> setting : settings(inDs, compared).entrySet()) {
         List<Run> runs = setting.getValue();
         for (String dropout : runs.stream().map(r -> r.cfg("dropout")).distinct().sorted().toList()) {
           List<Run> d = runs.stream().filter(r -> r.cfg("dropout").equals(dropout)).toList();
+          double floor = noiseFloorIn(d, noise(rs, ds), Claims::finalLoss);
+          double testFloor = noiseFloorIn(d, noise(rs, ds), Claims::testError);
           String at = (Double.parseDouble(dropout) == 0 ? "no dropout" : "dropout " + dropout) + setting.getKey();
+          boolean equalError = d.stream().anyMatch(Claims::hasStopCriterion);
           for (String init : List.of("balanced", "unbalanced")) {
             List<Run> p = of(d, "path-sgd", init);
             for (String[] base : new String[][] {{"sgd", "SGD"}, {"adagrad", "AdaGrad"}}) {
@@ -333,22 +538,89 @@ final class Claims {
               if (p.isEmpty() && b.isEmpty()) {
                 continue;
               }
+              if (equalError) {
+                // trained to a training criterion: the final training loss is the criterion, the test error is what
+                // the runs are compared on (the abstract's claim)
+                out.add(atEqualTrainingError("test error at equal training error: Path-SGD's below " + base[1]
+                    + "'s, " + init + " init, " + at, ds, "Path-SGD", p, base[1], b, testFloor));
+                continue;
+              }
               out.add(lower("Path-SGD's final training loss below " + base[1] + "'s, " + init + " init, " + at, ds,
                   "Path-SGD", p, base[1], b, floor));
               out.add(lower("Path-SGD's test error below " + base[1] + "'s, " + init + " init, " + at, ds,
-                  "Path-SGD", p, base[1], b, testFloor, Claims::testError, "test error"));
+                  "Path-SGD", p, base[1], b, testFloor, Claims::testError, "test error", "test/error"));
             }
+          }
+          List<Run> sgdB = of(d, "sgd", "balanced");
+          List<Run> sgdU = of(d, "sgd", "unbalanced");
+          if (!sgdB.isEmpty() && !sgdU.isEmpty() && !equalError) {
+            // E2 at the step size tuned for each start (the rescaling sweep's single eta aside)
+            out.add(lower("E2 at the tuned step size: SGD's final training loss from the unbalanced start above the "
+                + "balanced start's, " + at, ds, "SGD balanced", sgdB, "SGD unbalanced", sgdU, floor));
           }
           List<Run> pb = of(d, "path-sgd", "balanced");
           List<Run> pu = of(d, "path-sgd", "unbalanced");
           if (!pb.isEmpty() || !pu.isEmpty()) {
             out.add(coincide("Path-SGD balanced and unbalanced coincide, " + at, ds, "Path-SGD balanced", pb,
-                "Path-SGD unbalanced", pu, curveFloor));
+                "Path-SGD unbalanced", pu, noise(rs, ds)));
           }
         }
       }
     }
     return out;
+  }
+
+  /** Whether a run trains to a training criterion (stop_at_zero_train_error, or stop_train_loss above 0). */
+  static boolean hasStopCriterion(Run r) {
+    return r.config().path("stop_at_zero_train_error").asBoolean(false)
+        || r.config().path("stop_train_loss").asDouble(0) > 0;
+  }
+
+  /** Whether a run that did not diverge met its training criterion (zero training error, or the loss below the bound). */
+  static boolean reached(Run r) {
+    double bound = r.config().path("stop_train_loss").asDouble(0);
+    return !diverged(r) && (r.config().path("stop_at_zero_train_error").asBoolean(false)
+        && r.summary("final", "train_error") == 0 || bound > 0 && finalLoss(r) < bound);
+  }
+
+  /** "12, 14, 13" : the epoch each run ended in, in seed order. */
+  static String epochsOf(List<Run> runs) {
+    return String.join(", ", runs.stream().sorted(Comparator.comparingInt(r -> Integer.parseInt(r.cfg("seed"))))
+        .map(r -> r.line().path("summary").path("epochs_completed").asText("?")).toList());
+  }
+
+  /**
+   * The abstract's claim, "changing the optimizer can improve generalization even if optimization quality is not
+   * affected": both sides trained to the same training criterion (zero training error, or the training loss below
+   * stop_train_loss, whichever a run reaches first), their test errors compared paired by seed, with the strength of
+   * {@link #paired}. A side with a run that did not reach the criterion within the epoch cap is "cannot tell", naming
+   * how many; the epochs each run took stand next to the numbers.
+   */
+  static Verdict atEqualTrainingError(String claim, String dataset, String nameA, List<Run> a, String nameB,
+      List<Run> b, double floor) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (a.isEmpty() ? nameA : nameB));
+    }
+    List<String> short_ = new ArrayList<>();
+    for (Object[] side : new Object[][] {{nameA, a}, {nameB, b}}) {
+      @SuppressWarnings("unchecked")
+      List<Run> runs = (List<Run>) side[1];
+      List<Run> not = runs.stream().filter(r -> !diverged(r) && !reached(r)).toList();
+      if (!not.isEmpty()) {
+        short_.add(String.format(Locale.ROOT, "%s did not reach the training criterion on %d of %d seeds within the "
+            + "epoch cap (%d epochs; training error %s, training loss %s at the end, mean)", side[0], not.size(),
+            runs.size(), not.get(0).config().path("epochs").asInt(), g(mean(not.stream().map(r -> r.summary("final",
+            "train_error")).toList())), g(mean(not.stream().map(Claims::finalLoss).toList()))));
+      }
+    }
+    String epochs = "; epochs trained (by seed; the criterion or the cap): " + nameA + " " + epochsOf(a) + ", " + nameB + " "
+        + epochsOf(b);
+    Verdict v = lower(claim, dataset, nameA, a, nameB, b, floor, Claims::testError, "test error", "");
+    if (!short_.isEmpty() && !v.numbers().contains("diverged")) {
+      return new Verdict(claim, dataset, CANNOT_TELL, String.join("; ", short_) + ": not at equal training error; "
+          + v.numbers() + epochs);
+    }
+    return new Verdict(claim, dataset, v.verdict(), v.numbers() + epochs, v.strength());
   }
 
   /** E2: SGD slower from the unbalanced start; Path-SGD's two curves coincide. */
@@ -372,17 +644,29 @@ final class Claims {
         List<Run> pu = of(runs, "path-sgd", "unbalanced");
         if (!pb.isEmpty() || !pu.isEmpty()) {
           out.add(coincide("Path-SGD balanced and unbalanced coincide" + at, ds, "Path-SGD balanced", pb,
-              "Path-SGD unbalanced", pu, noiseCurveFloor(rs, ds, "train/loss")));
+              "Path-SGD unbalanced", pu, noise(rs, ds)));
         }
       }
     }
     return out;
   }
 
-  /** The measures E1 ranks against test error across H: the final epoch's value of a curve, or H itself. */
-  static final List<String[]> MEASURES = List.of(new String[] {"size H", null},
-      new String[] {"l2_norm", "model/l2_norm"}, new String[] {"path_norm_2", "model/path_norm_2"},
-      new String[] {"spectral_norm_product", "model/spectral_norm_product"});
+  /** A curve's final-epoch value, NaN when the run has none. */
+  static double finalOf(Run r, String curve) {
+    TreeMap<Integer, Double> c = r.curve(curve);
+    return c.isEmpty() ? Double.NaN : c.lastEntry().getValue();
+  }
+
+  /** Whether the values rise strictly or fall strictly (in the order given). */
+  static boolean strictlyMonotone(double[] x) {
+    boolean up = true;
+    boolean down = true;
+    for (int i = 1; i < x.length; i++) {
+      up &= x[i] > x[i - 1];
+      down &= x[i] < x[i - 1];
+    }
+    return x.length >= 2 && (up || down);
+  }
 
   /** Spearman's rank correlation (average ranks for ties); NaN for fewer than 3 points or a constant side. */
   /**
@@ -512,38 +796,87 @@ final class Claims {
                 g(te[te.length - 1]), hMax, g(te[iMin]), hLow, g(d), g(sp),
                 Double.isNaN(floor) ? "not measured" : g(floor)) + (known ? "" : NO_MARGIN)));
       }
-      // which measure tracks test error across H
+      // which measure tracks test error across H: every recorded model measure, and H itself
+      List<String> measures = new ArrayList<>();
+      measures.add(null);
+      byH.values().stream().flatMap(List::stream).flatMap(r -> r.curves().keySet().stream())
+          .filter(k -> k.startsWith("model/")).distinct().sorted().forEach(measures::add);
       Map<String, Double> rho = new LinkedHashMap<>();
-      for (String[] m : MEASURES) {
+      Map<String, Boolean> monotone = new LinkedHashMap<>();
+      Map<String, double[]> within = new LinkedHashMap<>();
+      for (String key : measures) {
+        String name = key == null ? "size H" : key.substring("model/".length());
         double[] x = new double[hs.size()];
         boolean present = true;
+        double sum = 0;
+        int sizes = 0;
         for (int i = 0; i < hs.size(); i++) {
-          final String key = m[1];
-          x[i] = key == null ? hs.get(i) : mean(byH.get(hs.get(i)).stream().map(r -> {
-            TreeMap<Integer, Double> c = r.curve(key);
-            return c.isEmpty() ? Double.NaN : c.lastEntry().getValue();
-          }).toList());
+          List<Run> at = byH.get(hs.get(i));
+          x[i] = key == null ? hs.get(i) : mean(at.stream().map(r -> finalOf(r, key)).toList());
           present &= Double.isFinite(x[i]);
+          if (key != null) {
+            // within H: the measure against test error over the runs at this H (seeds, other settings)
+            double w = spearman(at.stream().mapToDouble(r -> finalOf(r, key)).toArray(),
+                at.stream().mapToDouble(Claims::testError).toArray());
+            if (!Double.isNaN(w)) {
+              sum += w;
+              sizes++;
+            }
+          }
         }
         if (present) {
-          rho.put(m[0], spearman(x, te));
+          rho.put(name, spearman(x, te));
+          monotone.put(name, strictlyMonotone(x));
+          if (sizes > 0) {
+            within.put(name, new double[] {sum / sizes, sizes});
+          }
         }
       }
       String claim2 = "a norm, not the size H, tracks test error across H (Spearman rank correlation)";
       StringBuilder s = new StringBuilder();
-      rho.forEach((k, v) -> s.append(k).append(" ρ = ").append(g(v)).append("; "));
-      if (rho.size() < 2 || rho.values().stream().anyMatch(x -> x.isNaN())) {
-        out.add(new Verdict(claim2, ds, CANNOT_TELL, s + (rho.size() < 2 ? "no norm metrics (split model) in "
+      rho.forEach((k, v) -> s.append(k).append(" ρ = ").append(g(v)).append(monotone.get(k) ? " (monotone in H)"
+          : "").append(within.containsKey(k) ? String.format(Locale.ROOT, ", within H %s (mean over %d sizes)",
+          g(within.get(k)[0]), (int) within.get(k)[1]) : "").append("; "));
+      List<String> norms = rho.keySet().stream().filter(k -> !k.equals("size H")).toList();
+      if (norms.isEmpty() || !rho.containsKey("size H") || rho.values().stream().anyMatch(x -> x.isNaN())) {
+        out.add(new Verdict(claim2, ds, CANNOT_TELL, s + (norms.isEmpty() ? "no norm metrics (split model) in "
             + "metrics.csv" : "fewer than 3 sizes, or a constant measure")));
+      } else if (norms.stream().allMatch(monotone::get)) {
+        out.add(new Verdict(claim2, ds, CANNOT_TELL, "every measure is monotone in H, so across H each ranks test "
+            + "error exactly as H or 1/H does (|ρ| = |ρ of H|): " + s + "a norm is told from size only within H "
+            + "or by runs that change the norm at fixed H (over " + hs.size() + " sizes, means over seeds, final "
+            + "epoch)"));
       } else {
-        String best = rho.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        String best = norms.stream().max(Comparator.comparingDouble(rho::get)).orElseThrow();
         double r = rho.get(best);
+        double rh = Math.abs(rho.get("size H"));
         double critical = spearmanCritical(hs.size());
-        String v = best.equals("size H") || r <= 0 ? DOES_NOT_HOLD : r < critical ? CANNOT_TELL : HOLDS;
-        String why = best.equals("size H") ? "tracks best: size H"
-            : r <= 0 ? "no measure rises with test error (the largest ρ, " + best + "'s, is not above 0)"
-            : "tracks best: " + best + (r < critical ? String.format(Locale.ROOT, ", but ρ is below %s, the 5%% "
-                + "one-sided critical value with no association", g(critical)) : "");
+        double[] w = within.get(best);
+        String v;
+        String why;
+        if (r <= 0) {
+          v = DOES_NOT_HOLD;
+          why = "no measure rises with test error (the largest ρ, " + best + "'s, is not above 0)";
+        } else if (r < critical) {
+          v = CANNOT_TELL;
+          why = "tracks best: " + best + String.format(Locale.ROOT, ", but ρ is below %s, the 5%% one-sided critical "
+              + "value with no association", g(critical));
+        } else if (monotone.get(best)) {
+          v = CANNOT_TELL;
+          why = "tracks best: " + best + ", which is monotone in H: across H it cannot be told from size";
+        } else if (r <= rh) {
+          v = CANNOT_TELL;
+          why = "tracks best: " + best + String.format(Locale.ROOT, ", but H (or 1/H) ranks test error as well "
+              + "(|ρ| = %s)", g(rh));
+        } else if (w != null && w[0] <= 0) {
+          v = CANNOT_TELL;
+          why = "tracks best across H: " + best + ", but within H it does not rank test error (mean ρ "
+              + g(w[0]) + ")";
+        } else {
+          v = HOLDS;
+          why = "tracks best: " + best + ", not monotone in H, above |ρ| of H" + (w == null ? "" : " and ranking "
+              + "test error within H");
+        }
         out.add(new Verdict(claim2, ds, v, s + why + " (over " + hs.size() + " sizes, means over seeds, final epoch)"));
       }
     }

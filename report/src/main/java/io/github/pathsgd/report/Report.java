@@ -166,7 +166,8 @@ public final class Report {
   /** The experiments of a reproduction folder, in the chapter's order, with their labels. */
   static final List<String[]> EXPERIMENTS = List.of(new String[] {"size", "E1 `size` (Figure 1)"},
       new String[] {"rescaling", "E2 `rescaling` (Figure 2)"},
-      new String[] {"compare", "E3/E4 `compare` (Figures 3 and 4)"});
+      new String[] {"compare", "E3/E4 `compare` (Figures 3 and 4)"},
+      new String[] {"equal-error", "The abstract's claim, test error at equal training error, `equal-error`"});
 
   /**
    * The claims table of a reproduction folder (such as {@code results/medium}) as markdown: for every experiment whose
@@ -306,9 +307,11 @@ public final class Report {
       p("The chapter: " + sw.path("claim").asText());
     }
     p("Verdicts (" + rs.scale() + " scale; small scales are smoke checks, not evidence), one row per claim and one "
-        + "column per data set. Each is exactly one of holds / does not hold / cannot tell: a difference within "
-        + "max(seed spread, float32 noise floor) is 'cannot tell', a comparison with a diverged run is 'cannot tell' "
-        + "and names it (docs/experiments.md, Verdicts).");
+        + "column per data set. Each is exactly one of holds / does not hold / cannot tell: runs that pair by seed "
+        + "are compared by a one-sided paired t-test (p < 0.05, and beyond the setting's float32 noise floor), with "
+        + "seeds and epochs won and a strength word (clear or thin); runs that do not pair, by max(seed spread, noise "
+        + "floor); a 'coincide' claim per seed against the noise pairs of its own setting; a comparison with a "
+        + "diverged run is 'cannot tell' and names it (docs/experiments.md, Verdicts).");
     List<List<String>> claimRows = claimTable(rs);
     if (claimRows.size() < 2) {
       String why = Claims.whyNoVerdict(rs);
@@ -360,9 +363,13 @@ public final class Report {
           r.cfg("init"), r.config().path("layers").isTextual() ? r.cfg("layers") : r.cfg("hidden"),
           num(r.config().path("dropout")), num(r.config().path("lr"))));
       extra.forEach(k -> row.add(r.cfg(k)));
-      row.addAll(List.of(r.cfg("seed"), r.status(), r.line().path("summary").path("epochs_completed").asText("–"),
-          f(r.summary("final", "train_error")), f(r.summary("final", "test_error")),
-          f(r.summary("best_validation", "test_error"))));
+      // a diverged run's "final" errors are those of its last finished epoch: shown as diverged, not as a result
+      boolean div = r.status().equals("diverged");
+      String epochs = r.line().path("summary").path("epochs_completed").asText("–");
+      row.addAll(List.of(r.cfg("seed"), div ? "diverged in epoch " + (r.line().path("summary")
+          .path("epochs_completed").asInt() + 1) : r.status(), epochs, div ? "diverged" : f(r.summary("final",
+          "train_error")), div ? "diverged" : f(r.summary("final", "test_error")), div ? "diverged"
+          : f(r.summary("best_validation", "test_error"))));
       rows.add(row);
     }
     List<String> header = new ArrayList<>(List.of("run", "phase", "dataset", "optimizer", "init", "hidden or layers",

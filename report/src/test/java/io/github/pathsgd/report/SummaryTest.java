@@ -32,13 +32,13 @@ class SummaryTest {
     s = Report.summary(root, tmp);
     assertThat(s).contains("**E3/E4 `compare` (Figures 3 and 4)**, medium scale, 10 runs (`medium/compare/report.md`)")
         .contains("| claim | mnist |")
-        .contains("| Path-SGD's final training loss below SGD's, unbalanced init, no dropout | holds: final training loss"
+        .contains("| Path-SGD's final training loss below SGD's, unbalanced init, no dropout | holds (clear): final training loss"
             + " Path-SGD 0.1050 vs SGD 0.3050");
     // the data changed, the summary follows: AdaGrad's loss below Path-SGD's
     VerdictTest.write(root.resolve("compare"), "compare",
         VerdictTest.compare(new double[] {0.30, 0.31}, new double[] {0.05, 0.06}, 1e-4, true));
     assertThat(Report.summary(root, tmp))
-        .contains("| Path-SGD's final training loss below AdaGrad's, unbalanced init, no dropout | does not hold:");
+        .contains("| Path-SGD's final training loss below AdaGrad's, unbalanced init, no dropout | does not hold (thin):");
   }
 
   @Test

@@ -50,7 +50,11 @@ final class Continuation {
   static int seed(SuccessiveHalving.Plan plan, SweepRun r, Path dir, Path runs) throws IOException {
     int k = rung(plan, r);
     Path ck = RunDirectory.checkpoint(dir);
-    if (k <= 0 || Files.exists(ck) || Files.exists(dir.resolve(RunFolder.SUMMARY))) {
+    // with a stop rule the rung-k run may have stopped at (or before) b_k where the b_{k+1}-run from scratch stops
+    // too, and a resumed run does not test the rule on its checkpoint's epoch: such a rung trains from scratch
+    boolean stops = r.config().stopTrainLoss() != null && r.config().stopTrainLoss() > 0
+        || Boolean.TRUE.equals(r.config().stopAtZeroTrainError());
+    if (k <= 0 || stops || Files.exists(ck) || Files.exists(dir.resolve(RunFolder.SUMMARY))) {
       return 0;
     }
     TrainConfig prev = SweepSpec.with(r.config(), "epochs", plan.budgets().get(k - 1));

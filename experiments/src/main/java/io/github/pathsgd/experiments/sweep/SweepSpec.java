@@ -73,7 +73,7 @@ public record SweepSpec(
   public static final List<String> FIGURES = List.of("size", "rescaling", "compare", "runs");
   /** The figure of a sweep that names none: every run's training curves, one series per setting, no verdict. */
   public static final String RUNS_FIGURE = "runs";
-  public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv");
+  public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv", "equal-error");
   /**
    * The most runs a scale may plan unless the sweep raises it ({@code max_runs}, {@code --max-runs}): a sweep file of a
    * few kB can describe millions of runs, and each planned run is a config in memory before the first one starts.
@@ -99,9 +99,11 @@ public record SweepSpec(
    *
    * @param where config keys (snake_case) and values the source run must have, e.g. optimizer: path-sgd
    * @param threads the BLAS thread counts, e.g. [1, 2]
+   * @param per config keys whose every value gets its own noise runs (the first matching run per data set and value
+   *     of these keys, e.g. [init, dropout]: a noise floor for each setting), or null for one source per data set
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record NoiseFloor(Map<String, Object> where, List<Integer> threads) {}
+  public record NoiseFloor(Map<String, Object> where, List<Integer> threads, List<String> per) {}
 
   /**
    * Step-size selection (docs/paper-spec.md §5.3): every group (same values of {@code groupBy}) is run for each α with η =
@@ -424,8 +426,9 @@ public record SweepSpec(
         }
       }
       case "noise_floor" -> {
-        if (rest.size() > 2 || rest.size() == 2 && !List.of("where", "threads").contains(rest.get(1))) {
-          throw new ConfigException(key, "--set: expected noise_floor, noise_floor.where or noise_floor.threads");
+        if (rest.size() > 2 || rest.size() == 2 && !List.of("where", "threads", "per").contains(rest.get(1))) {
+          throw new ConfigException(key, "--set: expected noise_floor, noise_floor.where, noise_floor.threads or "
+              + "noise_floor.per");
         }
       }
       case "step_size" -> {
@@ -520,6 +523,9 @@ public record SweepSpec(
         if (nf.where() != null) {
           checkKeys(nf.where().keySet(), known, source, "noise_floor.where");
         }
+        if (nf.per() != null) {
+          checkKeys(nf.per(), known, source, "noise_floor.per");
+        }
       }
       // every config of this scale must resolve (and the plan must be within the bound before it is built)
       if (planned == null || planned.equals(sc)) {
@@ -602,7 +608,9 @@ public record SweepSpec(
       for (Map.Entry<String, Object> e : (nf.where() == null ? Map.<String, Object>of() : nf.where()).entrySet()) {
         match &= same(cm.get(e.getKey()), e.getValue());
       }
-      if (!match || !datasets.add(r.config().dataset())) {
+      StringBuilder setting = new StringBuilder(r.config().dataset());
+      (nf.per() == null ? List.<String>of() : nf.per()).forEach(k -> setting.append('|').append(cm.get(k)));
+      if (!match || !datasets.add(setting.toString())) {
         continue;
       }
       for (int t : nf.threads()) {

@@ -134,6 +134,35 @@ class HalvingSweepTest {
         .isEqualTo(Files.readAllBytes(h.resolve("selection.csv")));
   }
 
+  /**
+   * With a stop rule (the equal-error preset's), a rung run may stop at or before its budget, and a continued run
+   * would not test the rule on the epoch it resumes after: every rung trains from scratch, so halving still records,
+   * run for run, what the exhaustive sweep records.
+   */
+  @Test
+  void withAStopRuleHalvingRecordsWhatTheExhaustiveSweepRecords(@TempDir Path tmp) throws Exception {
+    java.util.function.Function<String, SweepRunner> run = rule -> new SweepRunner(SweepSpec.parse(spec(rule)
+        .replace("seed: 3}", "seed: 3, stop_train_loss: 2.0}"), "tiny"), "smoke", 2, SweepRunner.Options.of(
+        tmp.resolve(rule)));
+    SweepRunner.Outcome eo = run.apply("exhaustive").run();
+    SweepRunner.Outcome ho = run.apply("halving").run();
+    // some select runs stop before their budget: the rule is exercised
+    long early = 0;
+    for (String line : Files.readAllLines(tmp.resolve("halving").resolve("runs.jsonl"))) {
+      com.fasterxml.jackson.databind.JsonNode n = io.github.pathsgd.experiments.config.Configs.json().readTree(line);
+      early += n.path("summary").path("epochs_completed").asInt() < n.path("config").path("epochs").asInt() ? 1 : 0;
+    }
+    assertThat(early).isPositive();
+    for (SweepRun r : ho.runs()) {
+      if (r.phase().equals(SweepRun.FINAL) || r.config().epochs() == 4) {
+        assertThat(rowsOf(tmp.resolve("halving").resolve("metrics.csv"), r.runId())).as(r.runId()).isNotEmpty()
+            .isEqualTo(rowsOf(tmp.resolve("exhaustive").resolve("metrics.csv"), r.runId()));
+      }
+    }
+    assertThat(eo.runs().stream().filter(r -> r.phase().equals(SweepRun.FINAL)).map(SweepRun::runId).toList())
+        .isEqualTo(ho.runs().stream().filter(r -> r.phase().equals(SweepRun.FINAL)).map(SweepRun::runId).toList());
+  }
+
   @Test
   void aLastBudgetOtherThanTheEpochsAndMergeAreRefusedByName() {
     String bad = spec("halving").replace("budgets: [1, 2, 4]", "budgets: [1, 2, 3]");

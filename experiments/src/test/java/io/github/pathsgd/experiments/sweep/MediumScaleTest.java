@@ -73,8 +73,44 @@ class MediumScaleTest {
       assertThat(x.config().lr()).isEqualTo(x.config().optimizer().equals("path-sgd") ? 0.002 : 0.01);
       assertThat(x.config().unbalanceCount()).isNull();
     });
-    assertThat(r.noiseRuns("medium", rm, rm.size())).hasSize(4)
-        .allSatisfy(x -> assertThat(x.config().optimizer() + " " + x.config().init()).isEqualTo("path-sgd balanced"));
+    // Path-SGD from both starts (issue 26: a noise floor for each side of the invariance claim); the balanced pair
+    // keeps the run ids results/medium/rescaling holds
+    List<SweepRun> rn = r.noiseRuns("medium", rm, rm.size());
+    assertThat(rn).hasSize(8).allSatisfy(x -> assertThat(x.config().optimizer()).isEqualTo("path-sgd"));
+    assertThat(rn.stream().map(x -> x.config().init()).distinct()).containsExactly("balanced", "unbalanced");
+    assertThat(rn.stream().map(SweepRun::runId)).contains("f1aacdc9223f", "f3ed154f9242", "822443bc0e31",
+        "5abc551c4130");
+  }
+
+  /**
+   * compare at medium scale: a noise pair for Path-SGD at every init and dropout of both data sets, planned from the
+   * committed final runs; the four noise runs results/medium/compare holds keep their run ids.
+   */
+  @Test
+  void compareNoiseRunsCoverEverySettingAndKeepTheCommittedRunIds() throws Exception {
+    java.nio.file.Path jsonl = java.nio.file.Path.of("..", "results", "medium", "compare", "runs.jsonl");
+    org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.exists(jsonl), jsonl + " not found");
+    List<SweepRun> finals = new java.util.ArrayList<>();
+    for (String line : java.nio.file.Files.readAllLines(jsonl)) {
+      com.fasterxml.jackson.databind.JsonNode n = Configs.json().readTree(line);
+      if (n.path("phase").asText().equals(SweepRun.FINAL)) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = Configs.json().convertValue(n.path("config"), Map.class);
+        TrainConfig c = Configs.fromMap(m, TrainConfig.class).resolve();
+        assertThat(ConfigHash.runId(c)).isEqualTo(n.path("run_id").asText());
+        finals.add(new SweepRun(finals.size(), SweepRun.FINAL, ConfigHash.runId(c), c, null));
+      }
+    }
+    assertThat(finals).hasSize(72);
+    List<SweepRun> noise = SweepSpec.load("compare").noiseRuns("medium", finals, finals.size());
+    assertThat(noise).hasSize(2 * 2 * 2 * 2).allSatisfy(x -> {
+      assertThat(x.config().optimizer()).isEqualTo("path-sgd");
+      assertThat(x.config().seed()).isEqualTo(1);
+    });
+    assertThat(noise.stream().map(x -> x.config().dataset() + " " + x.config().init() + " " + x.config().dropout())
+        .distinct()).hasSize(8);
+    assertThat(noise.stream().map(SweepRun::runId)).contains("575c5cd1755d", "77504ac4b571", "fbdb8421e056",
+        "37fa0607ca32");
   }
 
   @Test
