@@ -74,8 +74,15 @@ public final class Residual implements Layer {
   }
 
   /** F's layers, in order. */
+  @Override
   public List<Layer> inner() {
     return f;
+  }
+
+  /** The identity skip ties output channel ch to input channel ch: one rescaling group ({@link Layer.Tie#SKIP}). */
+  @Override
+  public Tie tie() {
+    return Tie.SKIP;
   }
 
   @Override
