@@ -118,7 +118,8 @@ public final class RescalingGroups {
     int param = 0;
     for (int k = 0; k < ls.size(); k++) {
       Layer l = ls.get(k);
-      String name = prefix + param + (l.tie() == Layer.Tie.SKIP ? "" : " (" + l.kind() + ")");
+      String name = l.paramSize() == 0 ? l.kind() + " before " + prefix + param
+          : prefix + param + (l.tie() == Layer.Tie.SKIP ? "" : " (" + l.kind() + ")");
       if (l.paramSize() > 0) {
         param++;
       }
