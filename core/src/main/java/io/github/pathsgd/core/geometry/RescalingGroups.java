@@ -57,7 +57,13 @@ public final class RescalingGroups {
    *     with parameters, then the layer that reads the group last
    * @param skips how many identity skips the group crosses
    */
-  public record Family(int flat, String name, int channels, List<Layer> incoming, List<Layer> readers, int skips) {}
+  public record Family(int flat, String name, int channels, List<Layer> incoming, List<Layer> readers, int skips) {
+    /** The producer's tensor prefix in model files, {@code layers.i} or {@code layers.i.f.j}: the name without kind. */
+    public String tensors() {
+      int at = name.indexOf(' ');
+      return at < 0 ? name : name.substring(0, at);
+    }
+  }
 
   private final List<Layer> layers;
   private final List<Family> families = new ArrayList<>();
