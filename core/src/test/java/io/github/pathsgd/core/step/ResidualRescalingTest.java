@@ -199,7 +199,7 @@ class ResidualRescalingTest {
         if (seen.size() == 1) {
           assertThat(worst(a, b)).as("Path-SGD, %d steps", K).isLessThanOrEqualTo(2e-5);
         } else {
-          assertThat(worst(a, b)).as("SGD, %d steps (Path-SGD: %s)", K, seen.get(0)).isGreaterThan(0.05);
+          assertThat(worst(a, b)).as("SGD, %d steps (Path-SGD: %s)", K, seen.get(0)).isGreaterThan(1.0);
         }
       }
     }
