@@ -9,8 +9,9 @@ Without libopenblas0-pthread, Debian's torch runs its GEMMs on the reference BLA
 Usage: torch_step.py --arch 784-4000-4000-10 --batch 100 --steps 20 --warmup 5 --threads 2 [--optimizer sgd]
        [--min-seconds 1.0 --warmup-seconds 1.5 --warmup-cap-seconds 5]
    or: torch_step.py --layers "conv(32,3,pad=1),maxpool(2),dense(256)" --shape 3x32x32 --classes 10 [the same options]
-       (a conv net, `pathsgd bench --conv`: nn.Sequential of Conv2d/ReLU, MaxPool2d, AvgPool2d, Flatten and
-       Linear/ReLU, then the output Linear(classes); the same layer syntax as pathsgd's)
+       (a conv net, `pathsgd bench --conv` or `--residual`: nn.Sequential of Conv2d/ReLU, MaxPool2d, AvgPool2d,
+       Flatten, Linear/ReLU and residual blocks res(...) (y = relu(x + f(x)), f an nn.Sequential whose last layer
+       has no ReLU), then the output Linear(classes); the same layer syntax as pathsgd's)
 Warm-up: at least --warmup steps and --warmup-seconds (the step minimum waived after --warmup-cap-seconds); timed: at
 least --steps steps and --min-seconds, the rule of `pathsgd bench`, applied to the peer's own steps.
 
@@ -29,42 +30,85 @@ import statistics
 import time
 
 
+def split_items(spec):
+    """The top-level items of a layer list: commas inside parentheses (a res(...) block's items) do not split."""
+    items, depth, cur = [], 0, ""
+    for ch in spec:
+        if ch == "," and depth == 0:
+            items.append(cur)
+            cur = ""
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        cur += ch
+    if cur:
+        items.append(cur)
+    return [i.strip() for i in items if i.strip()]
+
+
 def conv_net(torch, spec, shape, classes):
-    """nn.Sequential for a pathsgd layer list such as conv(32,3,pad=1),maxpool(2),dense(256) on a CxHxW input."""
-    c, h, w = (int(v) for v in shape.split("x"))
-    layers, flat = [], None
-    # the canonical text of pathsgd's LayerSpec (BenchCommand passes it): lower case, no spaces, kernels K or KHxKW,
-    # defaults left out; a bare "flatten" is no layer (a dense layer flattens its image input itself)
-    for item in re.findall(r"[a-z]+\([^()]*\)", spec):
-        kind, args = re.match(r"([a-z]+)\((.*)\)", item).groups()
-        pos = [a.strip() for a in args.split(",") if "=" not in a]
-        kw = {k.strip(): int(v) for k, v in (a.split("=") for a in args.split(",") if "=" in a)}
-        if kind == "conv":
-            kh, kw_ = (int(x) for x in pos[1].split("x")) if "x" in pos[1] else (int(pos[1]),) * 2
-            s, p = kw.get("stride", 1), kw.get("pad", 0)
-            conv = torch.nn.Conv2d(c, int(pos[0]), (kh, kw_), stride=s, padding=p)
-            layers += [conv, torch.nn.ReLU()]
-            c = int(pos[0])
-            h = (h + 2 * p - kh) // s + 1
-            w = (w + 2 * p - kw_) // s + 1
-        elif kind in ("maxpool", "avgpool"):
-            k = int(pos[0])
-            s = kw.get("stride", k)
-            layers.append((torch.nn.MaxPool2d if kind == "maxpool" else torch.nn.AvgPool2d)(k, stride=s))
-            h = (h - k) // s + 1
-            w = (w - k) // s + 1
-        elif kind == "dense":
-            if flat is None:
-                layers.append(torch.nn.Flatten())
-                flat = c * h * w
-            layers += [torch.nn.Linear(flat, int(pos[0])), torch.nn.ReLU()]
-            flat = int(pos[0])
-        else:
-            raise SystemExit("unknown layer " + item)
-    if flat is None:
+    """nn.Sequential for a pathsgd layer list such as conv(32,3,pad=1),maxpool(2),dense(256) on a CxHxW input.
+
+    A residual block res(ITEM,...) is a Res module: y = relu(x + f(x)) with f = nn.Sequential of its items (each
+    conv or dense followed by ReLU except the last), so its parameters are named f.{j}.weight as pathsgd's model files
+    name them (with f's ReLUs counted in PyTorch's indices: pathsgd's j counts the layers with parameters only).
+    """
+
+    class Res(torch.nn.Module):
+        def __init__(self, f):
+            super().__init__()
+            self.f = f
+
+        def forward(self, x):
+            return torch.relu(x + self.f(x))
+
+    state = {"c": 0, "h": 0, "w": 0, "flat": None}
+    state["c"], state["h"], state["w"] = (int(v) for v in shape.split("x"))
+
+    def build(items, last_linear):
+        layers = []
+        # the canonical text of pathsgd's LayerSpec (BenchCommand passes it): lower case, no spaces, kernels K or
+        # KHxKW, defaults left out; a bare "flatten" is no layer (a dense layer flattens its image input itself)
+        for n, item in enumerate(items):
+            kind, args = re.match(r"([a-z]+)\((.*)\)$", item).groups()
+            relu = not (last_linear and n == len(items) - 1)
+            if kind == "res":
+                layers.append(Res(torch.nn.Sequential(*build(split_items(args), True))))
+                continue
+            pos = [a.strip() for a in args.split(",") if "=" not in a]
+            kw = {k.strip(): int(v) for k, v in (a.split("=") for a in args.split(",") if "=" in a)}
+            c, h, w = state["c"], state["h"], state["w"]
+            if kind == "conv":
+                kh, kw_ = (int(x) for x in pos[1].split("x")) if "x" in pos[1] else (int(pos[1]),) * 2
+                s, p = kw.get("stride", 1), kw.get("pad", 0)
+                layers.append(torch.nn.Conv2d(c, int(pos[0]), (kh, kw_), stride=s, padding=p))
+                state["c"] = int(pos[0])
+                state["h"] = (h + 2 * p - kh) // s + 1
+                state["w"] = (w + 2 * p - kw_) // s + 1
+            elif kind in ("maxpool", "avgpool"):
+                k = int(pos[0])
+                s = kw.get("stride", k)
+                layers.append((torch.nn.MaxPool2d if kind == "maxpool" else torch.nn.AvgPool2d)(k, stride=s))
+                state["h"] = (h - k) // s + 1
+                state["w"] = (w - k) // s + 1
+                relu = False
+            elif kind == "dense":
+                if state["flat"] is None:
+                    layers.append(torch.nn.Flatten())
+                    state["flat"] = c * h * w
+                layers.append(torch.nn.Linear(state["flat"], int(pos[0])))
+                state["flat"] = int(pos[0])
+            else:
+                raise SystemExit("unknown layer " + item)
+            if relu:
+                layers.append(torch.nn.ReLU())
+        return layers
+
+    layers = build(split_items(spec), False)
+    if state["flat"] is None:
         layers.append(torch.nn.Flatten())
-        flat = c * h * w
-    layers.append(torch.nn.Linear(flat, classes))
+        state["flat"] = state["c"] * state["h"] * state["w"]
+    layers.append(torch.nn.Linear(state["flat"], classes))
     return torch.nn.Sequential(*layers)
 
 

@@ -28,6 +28,10 @@ public record ConvNetSpec(String text, int channels, int height, int width, int 
   /** The CIFAR-10 net. */
   public static final String CIFAR10 = "conv(32,3,pad=1),maxpool(2),conv(64,3,pad=1),maxpool(2),dense(256)";
 
+  /** The CIFAR-10 residual net ({@code bench --residual}): a conv, two blocks of two 3×3 convs, a pool. */
+  public static final String CIFAR10_RESIDUAL = "conv(16,3,pad=1),res(conv(16,3,pad=1),conv(16,3,pad=1)),"
+      + "res(conv(16,3,pad=1),conv(16,3,pad=1)),maxpool(2)";
+
   /**
    * Parses {@code spec} (by {@link LayerSpec#parse}) for a {@code shape} "CxHxW" input and {@code classes} outputs and
    * builds its layers (by {@link LayerSpec#build}); refuses, naming the value, a malformed shape, non-positive classes
@@ -81,19 +85,19 @@ public record ConvNetSpec(String text, int channels, int height, int width, int 
 
   /**
    * FLOPs of one training step: 2·B per multiply-add of the forward pass of every conv and dense layer, the same for
-   * the weight gradients, and the same again for the input gradients of every layer but the first (pooling
-   * excluded).
+   * the weight gradients, and the same again for the input gradients of every layer but the first (pooling and the
+   * skips' additions excluded; a residual block counts its inner layers).
    */
   public double stepFlops(int batch) {
     double f = 0;
-    for (int k = 0; k < layers.size(); k++) {
-      Layer l = layers.get(k);
-      if (l.paramSlices().isEmpty()) {
-        continue;
+    boolean first = true;
+    for (Layer block : layers) {
+      for (Layer l : block.parts()) { // a residual block's inner layers with parameters, else the layer itself
+        // every output value (out() of them) is one fan-in's worth of multiply-adds
+        double mac = (double) l.out() * l.paramSlices().get(0).fanIn();
+        f += 2 * mac * batch * (first ? 2 : 3);
+        first = false;
       }
-      // every output value (out() of them) is one fan-in's worth of multiply-adds
-      double mac = (double) l.out() * l.paramSlices().get(0).fanIn();
-      f += 2 * mac * batch * (k == 0 ? 2 : 3);
     }
     return f;
   }

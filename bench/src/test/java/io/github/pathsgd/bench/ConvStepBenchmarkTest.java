@@ -40,6 +40,15 @@ class ConvStepBenchmarkTest {
     assertThat(s.stepFlops(100)).isEqualTo(2 * 100 * (2 * mac1 + 3 * rest));
   }
 
+  /** The residual net counts its blocks' inner convs: 4 of 16 filters of 16×3×3 on 32×32, beside conv0 and the output. */
+  @Test
+  void theResidualNetCountsItsBlocksInnerLayers() {
+    ConvNetSpec s = ConvNetSpec.parse(ConvNetSpec.CIFAR10_RESIDUAL, "3x32x32", 10);
+    double mac0 = 16 * 1024 * 27;
+    double rest = 4 * (16 * 1024 * 144) + 10 * 4096;
+    assertThat(s.stepFlops(50)).isEqualTo(2 * 50 * (2 * mac0 + 3 * rest));
+  }
+
   @Test
   void stridesPaddingAveragePoolingAndOwnShape() {
     ConvNetSpec s = ConvNetSpec.parse("conv(8,3,pad=1),avgpool(2),conv(4,5,stride=2),maxpool(3,stride=1)", "1x28x28",

@@ -42,6 +42,7 @@ import picocli.CommandLine.Spec;
       "of the first half of the timed steps over that of the second half).",
       "With --conv: the steps of conv nets (LayerNet; Path-SGD with p = 2 and κ",
       "through the layers' sweeps), for each thread count, and one table.",
+      "With --residual: the same for the CIFAR-10 residual net.",
       "The first line names the OpenBLAS kernel in use and whether",
       "OPENBLAS_CORETYPE forced it."})
 final class BenchCommand implements Callable<Integer> {
@@ -70,6 +71,11 @@ final class BenchCommand implements Callable<Integer> {
         "shape CxHxW and ':' (default shape --shape), e.g. 1x28x28:conv(8,3,pad=1),avgpool(2),dense(32);",
         "alone: ${FALLBACK-VALUE}; the output layer (--classes units) is added"})
   List<String> conv;
+
+  @Option(names = "--residual",
+      description = {"time the CIFAR-10 residual net (" + ConvNetSpec.CIFAR10_RESIDUAL + ")",
+        "as --conv does; with --torch against PyTorch's same nn.Module (bench/pytorch/torch_step.py)"})
+  boolean residual;
 
   @Option(names = "--shape", paramLabel = "CxHxW", defaultValue = "3x32x32",
       description = "input shape of the --conv nets without their own (default ${DEFAULT-VALUE})")
@@ -379,6 +385,12 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     Map<String, Object> out;
+    if (residual) {
+      if (conv != null) {
+        throw new IllegalArgumentException("--residual and --conv: give one of them (--conv takes res(...) blocks)");
+      }
+      conv = List.of(ConvNetSpec.CIFAR10_RESIDUAL);
+    }
     if (conv != null) {
       out = convs();
     } else if (sizes != null) {

@@ -3,6 +3,7 @@ package io.github.pathsgd.cli;
 import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.Rescaling;
+import io.github.pathsgd.core.geometry.RescalingGroups;
 import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
@@ -122,10 +123,14 @@ final class RescaleCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** {@link #call} for a network of layers: channels are picked ({@link ChannelRescaling}). */
+  /**
+   * {@link #call} for a network of layers: groups of tied channels are picked ({@link RescalingGroups}: a channel of a
+   * hidden layer with every unit an identity skip ties to it).
+   */
   private Integer rescaleLayers(LayerNet net, Map<String, String> meta, Unbalance opts, Path factors)
       throws Exception {
     LayerNet before = net.copy();
+    RescalingGroups groups = RescalingGroups.of(net.layers());
     double[][] f = ChannelRescaling.unbalanceChecked(net, opts, new Rng(seed)); // refuses before anything is written
     Rescaling.Verification v = ChannelRescaling.verify(before, net, f,
         Rescaling.randomInputs(net.inputs(), Rescaling.CHECK_ROWS, new Rng(seed).split("check")),
@@ -143,20 +148,24 @@ final class RescaleCommand implements Callable<Integer> {
         + "layer layers.i (i counts the layers with parameters): its filter or row layers.i.weight[c] and "
         + "layers.i.bias[c] were multiplied by it, the weights of the next layer with parameters that read channel c "
         + "divided by it. ChannelRescaling.scaleAll with these factors maps the source to the model (to float "
-        + "rounding); with their reciprocals it maps the model back.");
+        + "rounding); with their reciprocals it maps the model back." + (groups.families().stream().anyMatch(
+            fam -> fam.skips() > 0) ? " Across a residual block's identity skip the channel is tied to the block's "
+                + "output channel c: the block's last inner layer's row c (layers.j.f.last.weight[c], .bias[c]) was "
+                + "multiplied too, and its first inner layer's weights reading channel c divided. Inner layers of "
+                + "a block are keyed layers.j.f.k." : ""));
     Map<String, double[]> fs = new LinkedHashMap<>();
-    for (int k : ChannelRescaling.hiddenLayers(net)) {
-      fs.put("layers." + ChannelRescaling.paramIndex(net, k), f[k]);
+    for (RescalingGroups.Family fam : groups.families()) {
+      fs.put(fam.tensors(), f[fam.flat()]);
     }
     m.put("factors", fs);
     AtomicFiles.writeString(factors, Configs.json().writeValueAsString(m) + "\n");
     SafeTensors.write(net, out, Map.of("pathsgd_rescaled_from", model.getFileName().toString(),
         "pathsgd_unbalance", metadata(opts), "pathsgd_factors", factors.getFileName().toString()));
     System.out.printf(Locale.ROOT, "wrote %s and %s: %s, path norm φ_2 %.6g -> %.6g, max output difference on %d "
-        + "random inputs %.3g (tolerance %.3g), largest factor %.3g at layers.%d, channel %d%n", out,
+        + "random inputs %.3g (tolerance %.3g), largest factor %.3g at %s, channel %d%n", out,
         factors.getFileName(), meta.get(SafeTensors.LAYERS), PathNorms.phi(before.layers(), before.params(), 2, true),
         PathNorms.phi(net.layers(), net.params(), 2, true), Rescaling.CHECK_ROWS, v.maxDifference(), v.tolerance(),
-        v.largestFactor(), ChannelRescaling.paramIndex(net, v.layer()), v.unit());
+        v.largestFactor(), v.unit() < 0 ? "no layer" : groups.family(v.layer()).tensors(), v.unit());
     return 0;
   }
 

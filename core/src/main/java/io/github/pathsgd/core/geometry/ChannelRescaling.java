@@ -2,7 +2,6 @@ package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
-import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
@@ -18,39 +17,37 @@ import java.util.List;
  * c·max(x)), and ReLU(c·z) = c·ReLU(z), so the network function and every φ_p are unchanged. A hidden dense layer's
  * channels are its units, as in {@link Rescaling}.
  *
- * <p>Channels are addressed by (k, ch): k the index of a hidden layer with parameters in {@link LayerNet#layers()}
- * ({@link #hiddenLayers}), ch its filter or unit. The unbalanced initialization picks channels exactly as {@link
- * Rescaling#unbalance} picks units (same options, same draws in the same order), so on a network of dense layers only
- * it gives the factors of the equivalent {@code Mlp}.
+ * <p>Since the groups became one model of unit ties, this class is a thin face of {@link RescalingGroups} for a
+ * {@link LayerNet}, which also rescales residual networks (the two ends of an identity skip together). Channels are
+ * addressed by (k, ch): k the flat index of a hidden layer behind a ReLU ({@link #hiddenLayers}; on a network without
+ * residual blocks its index in {@link LayerNet#layers()}), ch its filter or unit, with every unit tied to it. The
+ * unbalanced initialization picks channels exactly as {@link Rescaling#unbalance} picks units (same options, same
+ * draws in the same order), so on a network of dense layers only it gives the factors of the equivalent {@code Mlp}.
  */
 public final class ChannelRescaling {
   private ChannelRescaling() {}
 
-  /** The indices in {@code net.layers()} of the hidden layers with parameters (conv or dense followed by ReLU). */
+  /** The flat indices ({@link RescalingGroups}) of the hidden layers that start a rescaling group per channel. */
   public static int[] hiddenLayers(LayerNet net) {
     return hiddenLayers(net.layers());
   }
 
   /** {@link #hiddenLayers(LayerNet)} of a list of layers. */
   public static int[] hiddenLayers(List<Layer> ls) {
-    return java.util.stream.IntStream.range(0, ls.size())
-        .filter(k -> ls.get(k).relu() && ls.get(k).paramSize() > 0).toArray();
+    return RescalingGroups.of(ls).hidden();
   }
 
   /** The channels of a layer with parameters: a convolution's filters, a dense layer's units. */
   public static int channels(Layer l) {
-    if (l.paramSlices().isEmpty()) {
-      throw new IllegalArgumentException(l.kind() + " has no channels to rescale");
-    }
-    return l.paramSlices().get(0).rows();
+    return RescalingGroups.channels(l);
   }
 
   /**
-   * The layer's name in model files and messages: {@code layers.i} with its kind, i counting the layers with
-   * parameters only (as the safetensors names do).
+   * The name in model files and messages of the layer at flat index k: {@code layers.i} with its kind, i counting the
+   * layers with parameters only (as the safetensors names do), {@code layers.i.f.j} inside a residual block.
    */
   static String name(LayerNet net, int k) {
-    return "layers." + paramIndex(net, k) + " (" + net.layers().get(k).kind() + ")";
+    return RescalingGroups.of(net.layers()).name(k);
   }
 
   /** The number of layers with parameters before layer k: its index i in {@code layers.i.weight}. */
@@ -62,67 +59,35 @@ public final class ChannelRescaling {
     return i;
   }
 
-  /** Rescales channel {@code ch} of hidden layer {@code k} by {@code c} in place; see the class comment. */
+  /**
+   * Rescales group (k, ch) by {@code c} in place: channel ch of the hidden layer at flat index k with every unit tied
+   * to it ({@link RescalingGroups}).
+   */
   public static void scaleChannel(LayerNet net, int k, int ch, double c) {
-    check(net.layers(), k, ch, c);
-    scaleInOut(net.layers(), net.params().buffer(), k, ch, c, 1.0 / c);
+    RescalingGroups.of(net.layers()).scale(net.params().buffer(), k, ch, c);
   }
 
-  /** One factor per channel, {@code f[k][ch]} for the hidden layers k ({@link #hiddenLayers}; other rows ignored). */
+  /** One factor per group, {@code f[k][ch]} for the hidden layers' flat indices k (other rows ignored). */
   public static void scaleAll(LayerNet net, double[][] f) {
-    for (int k : hiddenLayers(net)) {
-      for (int ch = 0; ch < f[k].length; ch++) {
-        scaleChannel(net, k, ch, f[k][ch]);
-      }
-    }
+    RescalingGroups.of(net.layers()).scaleAll(net.params().buffer(), f);
   }
 
-  /** Refuses a layer that is not hidden, a channel out of range, or a factor that is not positive and finite. */
+  /** Refuses a flat index that is not a family, a channel out of range, or a factor not positive and finite. */
   public static void check(List<Layer> layers, int k, int ch, double c) {
-    int[] hidden = hiddenLayers(layers);
-    if (java.util.Arrays.stream(hidden).noneMatch(h -> h == k)) {
-      throw new IllegalArgumentException("layer " + k + " is not a hidden conv or dense layer (hidden: "
-          + java.util.Arrays.toString(hidden) + ")");
-    }
-    int n = channels(layers.get(k));
-    if (ch < 0 || ch >= n) {
-      throw new IllegalArgumentException("channel " + ch + " outside layer " + k + " of " + n + " channels");
-    }
-    RescalingCheck.checkFactor(c);
-    forEachRange(layers, k, ch, (from, len) -> {}, (from, len) -> {}); // a layer that cannot take it refuses now
-
+    RescalingGroups.check(RescalingGroups.of(layers).family(k), ch, c);
   }
 
   /**
-   * Incoming filter and bias of the channel ×in, the weights reading it ×out, in a buffer of the parameter layout
-   * (the parameters, or an optimizer state's buffer); each product rounded once.
+   * Incoming parameters of group (k, ch) ×in, the weights reading it ×out, in a buffer of the parameter layout (the
+   * parameters, or an optimizer state's buffer); each product rounded once.
    */
   public static void scaleInOut(List<Layer> ls, FloatBuffer b, int k, int ch, double in, double out) {
-    forEachRange(ls, k, ch, (from, n) -> scale(b, from, n, in), (from, n) -> scale(b, from, n, out));
+    RescalingGroups.scaleInOut(RescalingGroups.of(ls).family(k), b, ch, in, out);
   }
 
-  /**
-   * The parameter ranges of channel {@code ch} of hidden layer {@code k}: its incoming edges (row ch of the layer's
-   * weight and its bias) to {@code incoming}, the weights of the next layer with parameters that read it (pooling
-   * between passes channels through) to {@code outgoing}.
-   */
+  /** The parameter ranges of group (k, ch) ({@link RescalingGroups#forEachRange}). */
   public static void forEachRange(List<Layer> ls, int k, int ch, Layer.Ranges incoming, Layer.Ranges outgoing) {
-    Layer l = ls.get(k);
-    for (ParamSlice s : l.paramSlices()) { // row ch of the weight (its fan-in) and of the bias
-      int row = s.size() / s.rows();
-      incoming.accept(s.offset() + ch * row, row);
-    }
-    int j = k + 1;
-    while (ls.get(j).paramSize() == 0) {
-      j++; // pooling: channels pass through
-    }
-    ls.get(j).inputChannelRanges(ch, channels(l), outgoing);
-  }
-
-  private static void scale(FloatBuffer b, int from, int n, double c) {
-    for (int i = from; i < from + n; i++) {
-      b.put(i, (float) (b.get(i) * c));
-    }
+    RescalingGroups.forEachRange(RescalingGroups.of(ls).family(k), ch, incoming, outgoing);
   }
 
   /**
@@ -135,57 +100,7 @@ public final class ChannelRescaling {
    * @throws Rescaling.Refused if a factor or a channel's product is not a positive finite double (nothing applied)
    */
   public static double[][] unbalance(LayerNet net, Unbalance opts, Rng rng) {
-    int[] hidden = hiddenLayers(net);
-    for (int k : hidden) { // a layer whose units cannot be rescaled (one before a residual block) refuses before a draw
-      forEachRange(net.layers(), k, 0, (from, len) -> {}, (from, len) -> {});
-    }
-    double[][] f = new double[net.layers().size()][];
-    int total = 0;
-    for (int k : hidden) {
-      f[k] = new double[channels(net.layers().get(k))];
-      java.util.Arrays.fill(f[k], 1.0);
-      total += f[k].length;
-    }
-    List<int[]> picks = new java.util.ArrayList<>(); // {k, ch}
-    List<Double> factors = new java.util.ArrayList<>();
-    if (opts.density() instanceof Unbalance.PerLayer p) {
-      for (int k : hidden) {
-        long n = Math.round(p.fraction() * f[k].length);
-        for (long j = 0; j < n; j++) {
-          int ch = rng.nextInt(f[k].length);
-          picks.add(new int[] {k, ch});
-          factors.add(draw(net, opts, rng, f, k, ch));
-        }
-      }
-    } else if (total > 0) {
-      int count = ((Unbalance.Total) opts.density()).count();
-      for (int j = 0; j < count; j++) {
-        int idx = rng.nextInt(total);
-        int at = 0;
-        while (idx >= f[hidden[at]].length) {
-          idx -= f[hidden[at]].length;
-          at++;
-        }
-        picks.add(new int[] {hidden[at], idx});
-        factors.add(draw(net, opts, rng, f, hidden[at], idx));
-      }
-    }
-    for (int j = 0; j < picks.size(); j++) {
-      scaleChannel(net, picks.get(j)[0], picks.get(j)[1], factors.get(j));
-    }
-    return f;
-  }
-
-  private static double draw(LayerNet net, Unbalance opts, Rng rng, double[][] f, int k, int ch) {
-    double c = Math.exp(opts.mu() + opts.sigma() * rng.nextGaussian());
-    double s = opts.form().factor(c);
-    double prod = f[k][ch] * s;
-    if (!RescalingCheck.positiveFinite(s) || !RescalingCheck.positiveFinite(prod)) {
-      throw new Rescaling.Refused(RescalingCheck.refused(opts) + name(net, k) + ", channel " + ch
-          + " gets a factor beyond the double range", k, ch, prod);
-    }
-    f[k][ch] = prod;
-    return s;
+    return RescalingGroups.of(net.layers()).unbalance(net.params().buffer(), opts, rng, RescalingGroups.CHANNELS, 0);
   }
 
   /**

@@ -1,11 +1,14 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Init;
+import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
+import java.util.List;
 
 /**
  * Node-wise rescaling ρ_{c,v} and the paper's unbalanced initialization (Neyshabur, Salakhutdinov and Srebro,
@@ -80,72 +83,12 @@ public final class Rescaling {
    *     been applied
    */
   public static double[][] unbalance(Mlp net, Unbalance opts, Rng rng) {
-    ParamLayout lay = net.layout();
-    int layers = lay.layers();
-    double[][] f = new double[layers + 1][];
-    for (int l = 1; l < layers; l++) {
-      f[l] = new double[lay.width(l)];
-      java.util.Arrays.fill(f[l], 1.0);
-    }
-    int hidden = lay.hiddenUnits();
-    int[] perLayer = opts.density() instanceof Unbalance.PerLayer p ? p.picks(lay) : null;
-    long n = 0;
-    if (perLayer != null) {
-      for (int k : perLayer) {
-        n += k;
-      }
-    } else if (hidden > 0) {
-      n = ((Unbalance.Total) opts.density()).count();
-    }
-    if (n > Integer.MAX_VALUE - 16) {
-      throw new IllegalArgumentException("too many unbalancing picks: " + n);
-    }
-    int[] pl = new int[(int) n];
-    int[] pu = new int[(int) n];
-    double[] ps = new double[(int) n];
-    int k = 0;
-    if (perLayer != null) {
-      for (int l = 1; l < layers; l++) {
-        for (int j = 0; j < perLayer[l - 1]; j++, k++) {
-          pl[k] = l;
-          pu[k] = rng.nextInt(lay.width(l));
-          ps[k] = draw(opts, rng, f, l, pu[k], k, (int) n);
-        }
-      }
-    } else {
-      for (; k < n; k++) {
-        int idx = rng.nextInt(hidden);
-        int layer = 1;
-        while (idx >= lay.width(layer)) {
-          idx -= lay.width(layer);
-          layer++;
-        }
-        pl[k] = layer;
-        pu[k] = idx;
-        ps[k] = draw(opts, rng, f, layer, idx, k, (int) n);
-      }
-    }
-    for (int j = 0; j < n; j++) {
-      scaleUnit(net, pl[j], pu[j], ps[j]);
-    }
-    return f;
+    return RescalingGroups.of(net.layers()).unbalance(net.params().buffer(), opts, rng, UNITS, 1);
   }
 
-  /** One pick's factor s (one nextGaussian), multiplied into f[layer][unit]; refuses a non-finite s or product. */
-  private static double draw(Unbalance opts, Rng rng, double[][] f, int layer, int unit, int pick, int picks) {
-    double c = Math.exp(opts.mu() + opts.sigma() * rng.nextGaussian());
-    double s = opts.form().factor(c);
-    double prod = f[layer][unit] * s;
-    if (!RescalingCheck.positiveFinite(s) || !RescalingCheck.positiveFinite(prod)) {
-      String what = !RescalingCheck.positiveFinite(s) ? "factor " + num(s) + " (c = " + num(c) + ")"
-          : "product of factors " + num(prod);
-      throw new Refused(RescalingCheck.refused(opts) + "pick " + (pick + 1) + " of " + picks + " gives hidden layer "
-          + layer + ", unit " + unit + " (of " + f[layer].length + ") a " + what + ", beyond the double range", layer,
-          unit, prod);
-    }
-    f[layer][unit] = prod;
-    return s;
-  }
+  /** How a refusal names a hidden unit: hidden layer l (flat index l − 1), unit v (of n_l). */
+  static final RescalingGroups.Namer UNITS = (fam, ch) -> "hidden layer " + (fam.flat() + 1) + ", unit " + ch + " (of "
+      + fam.channels() + ")";
 
   /**
    * {@link Init#balanced} from {@code initRng}, then {@link #unbalanceChecked} from {@code unbalanceRng}.
@@ -164,20 +107,7 @@ public final class Rescaling {
    * ρ_{1/c} returns every weight to within one float rounding.
    */
   public static void scaleInOut(ParamLayout lay, FloatBuffer b, int layer, int unit, double in, double out) {
-    int l = layer - 1; // W_l has the unit as an output
-    int n = lay.in(l);
-    int row = lay.weightOffset(l) + unit * n;
-    for (int i = 0; i < n; i++) {
-      b.put(row + i, (float) (b.get(row + i) * in));
-    }
-    int bi = lay.biasOffset(l) + unit;
-    b.put(bi, (float) (b.get(bi) * in));
-    int m = lay.in(layer); // W_layer has the unit as an input (column)
-    int wOff = lay.weightOffset(layer);
-    for (int o = 0, O = lay.out(layer); o < O; o++) {
-      int j = wOff + o * m + unit;
-      b.put(j, (float) (b.get(j) * out));
-    }
+    RescalingGroups.scaleInOut(RescalingGroups.of(List.<Layer>of(Dense.of(lay))).family(layer - 1), b, unit, in, out);
   }
 
   /** Refuses a unit that is not hidden or a factor that is not positive and finite. */

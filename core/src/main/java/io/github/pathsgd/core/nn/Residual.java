@@ -18,8 +18,10 @@ import java.util.List;
  *   <li>κ of F's parameters: each inner layer's own κ with γ_in forwarded into F from γ_in(x) and γ_out sent back
  *       into F from γ_out(y); the skip has no parameter.
  *   <li>Rescaling: the units at the two ends of an identity skip can only be rescaled together (the weight 1 stays
- *       1), so a node rescaling of y alone, or of the unit before the block alone, is refused ({@link
- *       #inputChannelRanges}); F's hidden units rescale freely.
+ *       1): the block declares the tie ({@link #tie()}), and {@code core.geometry.RescalingGroups} puts output channel
+ *       ch in the group of input channel ch (with F's last layer's row ch and F's first layer's weights reading ch);
+ *       a node rescaling of one end alone is refused there by name, and {@link #inputChannelRanges} refuses to be
+ *       read as a plain layer's; F's hidden units rescale freely.
  * </ul>
  *
  * Parameters: F's layers' slices in order, named {@code f.{j}.weight} / {@code f.{j}.bias}, j counting F's layers with
@@ -74,8 +76,15 @@ public final class Residual implements Layer {
   }
 
   /** F's layers, in order. */
+  @Override
   public List<Layer> inner() {
     return f;
+  }
+
+  /** The identity skip ties output channel ch to input channel ch: one rescaling group ({@link Layer.Tie#SKIP}). */
+  @Override
+  public Tie tie() {
+    return Tie.SKIP;
   }
 
   @Override
@@ -109,7 +118,7 @@ public final class Residual implements Layer {
   @Override
   public void inputChannelRanges(int ch, int channels, Ranges ranges) {
     throw new IllegalArgumentException("res: input unit " + ch + " of a residual block is tied to its output "
-        + "unit by the identity skip; they rescale together (not supported yet)");
+        + "unit by the identity skip; they rescale together, as one group of RescalingGroups");
   }
 
   /**

@@ -1,15 +1,13 @@
 package io.github.pathsgd.core.optim;
 
-import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.Rescaling;
-import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.geometry.RescalingGroups;
 import io.github.pathsgd.core.nn.LayerLayout;
 import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
-import java.util.List;
 
 /**
  * The node-wise rescaling ρ_{c,v} as it acts on optimizer state (Neyshabur, Salakhutdinov and Srebro, "Path-SGD", NIPS
@@ -26,22 +24,24 @@ import java.util.List;
  * </ul>
  *
  * Scalars (counts, the κ floor, "ratio") are left alone. Units are addressed as in {@link Rescaling}: (layer, unit)
- * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link LayerLayout}) they are
- * channels, addressed as in {@link ChannelRescaling}: (k, ch) with k the index of a hidden layer with parameters and
- * ch its filter or unit; the buffers scale over the ranges {@link ChannelRescaling#forEachRange} gives, and
- * Path-SGD's per-parameter κ ({@link #kappaPerParameter}) like a squared gradient: incoming ×1/c², outgoing ×c².
+ * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link LayerLayout}: conv,
+ * pooling, dense, residual blocks) they are the groups of {@link RescalingGroups}: (k, ch) with k the flat index of a
+ * hidden layer behind a ReLU and ch its filter or unit, with every unit tied to it (the two ends of an identity
+ * skip); the buffers scale over the group's ranges ({@link RescalingGroups#forEachRange}), and Path-SGD's
+ * per-parameter κ ({@link #kappaPerParameter}) like a squared gradient: incoming ×1/c², outgoing ×c².
  */
 public final class UnitRescaling {
   private final ParamLayout layout; // fully connected, else null
-  private final List<Layer> layers; // a network of layers, else null
+  private final RescalingGroups.Family group; // a network of layers, else null
   private final int layer;
   private final int unit;
   private final double c;
   private final boolean after;
 
-  private UnitRescaling(ParamLayout layout, List<Layer> layers, int layer, int unit, double c, boolean after) {
+  private UnitRescaling(ParamLayout layout, RescalingGroups.Family group, int layer, int unit, double c,
+      boolean after) {
     this.layout = layout;
-    this.layers = layers;
+    this.group = group;
     this.layer = layer;
     this.unit = unit;
     this.c = c;
@@ -54,10 +54,18 @@ public final class UnitRescaling {
     return new UnitRescaling(layout, null, layer, unit, c, false);
   }
 
-  /** ρ_{c,ch} for channel {@code ch} of hidden layer {@code k} of a network of layers; refuses what is out of range. */
+  /**
+   * ρ_{c,ch} for group (k, ch) of a network of layers: channel {@code ch} of the hidden layer at flat index {@code k}
+   * ({@link RescalingGroups}) with every unit tied to it; refuses what is out of range, naming it.
+   */
   public static UnitRescaling ofChannel(LayerLayout layout, int k, int ch, double c) {
-    ChannelRescaling.check(layout.layers(), k, ch, c);
-    return new UnitRescaling(null, layout.layers(), k, ch, c, false);
+    return ofGroup(RescalingGroups.of(layout.layers()).family(k), ch, c);
+  }
+
+  /** ρ_{c,ch} for group ch of a family of {@link RescalingGroups}; refuses a channel or factor out of range. */
+  public static UnitRescaling ofGroup(RescalingGroups.Family family, int ch, double c) {
+    RescalingGroups.check(family, ch, c);
+    return new UnitRescaling(null, family, family.flat(), ch, c, false);
   }
 
   /**
@@ -75,13 +83,13 @@ public final class UnitRescaling {
   /**
    * One factor per hidden unit, {@code factors[layer][unit]} for layer = 1..L−1, as {@link Rescaling#scaleAll}; for a
    * network of layers one per channel, {@code factors[k][ch]} for its hidden layers k, as {@link
-   * ChannelRescaling#scaleAll}.
+   * RescalingGroups#scaleAll} (flat indices k).
    */
   public static void applyAll(OptState state, double[][] factors) {
     if (state.layout() instanceof LayerLayout ll) {
-      for (int k : ChannelRescaling.hiddenLayers(ll.layers())) {
-        for (int ch = 0; ch < factors[k].length; ch++) {
-          apply(state, k, ch, factors[k][ch]);
+      for (RescalingGroups.Family fam : RescalingGroups.of(ll.layers()).families()) {
+        for (int ch = 0; ch < fam.channels(); ch++) {
+          state.rescale(ofGroup(fam, ch, factors[fam.flat()][ch]));
         }
       }
       return;
@@ -96,7 +104,7 @@ public final class UnitRescaling {
 
   /** The same rescaling as seen by buffers downstream of a normalization (g⊘κ transforms like the weights). */
   public UnitRescaling afterNormalization() {
-    return after ? this : new UnitRescaling(layout, layers, layer, unit, c, true);
+    return after ? this : new UnitRescaling(layout, group, layer, unit, c, true);
   }
 
   /** A buffer of gradients (parameter layout): incoming ×1/c, outgoing ×c (after a normalization: ×c, ×1/c). */
@@ -112,8 +120,8 @@ public final class UnitRescaling {
   }
 
   private void scaleInOut(FloatBuffer b, double in, double out) {
-    if (layers != null) {
-      ChannelRescaling.scaleInOut(layers, b, layer, unit, in, out);
+    if (group != null) {
+      RescalingGroups.scaleInOut(group, b, unit, in, out);
     } else {
       Rescaling.scaleInOut(layout, b, layer, unit, in, out);
     }
@@ -129,7 +137,7 @@ public final class UnitRescaling {
     FloatBuffer eb = e.buffer();
     double in = 1.0 / (c * c);
     double out = c * c;
-    ChannelRescaling.forEachRange(layers, layer, unit, (from, n) -> {
+    RescalingGroups.forEachRange(group, unit, (from, n) -> {
       for (int i = from; i < from + n; i++) {
         Kappa.scale(mb, eb, i, in);
       }

@@ -20,7 +20,8 @@ import org.junit.jupiter.api.Test;
  * sources), to 1e-9 in double; the gradient against central differences in double of the same forward; κ against the
  * Hessian diagonal of ½φ₂² by finite differences; and the function and φ unchanged under a rescaling of one of F's
  * hidden units and under a rescaling that ties the two ends of the skip (the unit before the block, the block's
- * output unit, every weight reading either), done by hand; a rescaling of one end alone is refused by name.
+ * output unit, every weight reading either), done by hand and equal bit for bit to the groups of {@code
+ * RescalingGroups}; a rescaling of one end alone is refused by name.
  */
 class ResidualTest {
   static final int IN = 3;
@@ -230,7 +231,7 @@ class ResidualTest {
   }
 
   @Test
-  void functionAndPhiAreUnchangedByTheAllowedRescalingsAndOneEndOfTheSkipIsRefused() {
+  void functionAndPhiAreUnchangedByTheAllowedRescalingsTheTiedGroupMatchesAndOneEndOfTheSkipIsRefused() {
     LayerNet n = net(6);
     int B = 3;
     float[] xs = new float[B * IN];
@@ -262,16 +263,18 @@ class ResidualTest {
     assertThat(logits(n, xs, B)).containsExactly(before);
     assertThat(PathNorms.phi(n.layers(), n.params(), 2, true))
         .isCloseTo(phi, org.assertj.core.api.Assertions.within(1e-12 * phi));
+    // the one model of unit ties does the same: group (0, 1) is h_1 with y_1 across the skip, group (1, 2) is g_2
+    LayerNet m = net(6);
+    assertThat(ChannelRescaling.hiddenLayers(m)).containsExactly(0, 1); // flat: h, F's g (F's last and the logits: no)
+    ChannelRescaling.scaleChannel(m, 1, 2, 8.0);
+    ChannelRescaling.scaleChannel(m, 0, 1, 4.0);
+    assertThat(m.params().toArray()).containsExactly(n.params().toArray());
     float[] params = n.params().toArray();
-    assertThat(ChannelRescaling.hiddenLayers(n)).containsExactly(0); // the block's output units are tied
-    assertThatThrownBy(() -> ChannelRescaling.scaleChannel(n, 0, 1, 4.0))
+    assertThatThrownBy(() -> ChannelRescaling.scaleChannel(n, 2, 1, 4.0)) // y_1 alone: F's last layer's outputs
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("res: input unit 1 of a residual block is tied to its output unit by the identity skip; they "
-            + "rescale together (not supported yet)");
+        .hasMessage("layer 2, layers.1.f.1 (dense), is linear: its outputs are tied to its block's input units by the "
+            + "identity skip and rescale with them, through the layer before the block (hidden: [0, 1])");
     assertThat(n.params().toArray()).as("nothing written").containsExactly(params);
-    assertThatThrownBy(() -> ChannelRescaling.unbalance(n, io.github.pathsgd.core.geometry.Unbalance.DEFAULT,
-        new Rng(1))).hasMessageStartingWith("res: input unit 0 of a residual block is tied");
-    assertThat(n.params().toArray()).as("nothing written by the unbalanced initialization").containsExactly(params);
   }
 
   /** In-place products, each rounded once. */

@@ -246,7 +246,7 @@ class LayerNetTrainStepTest {
     fresh.restore(saved);
     assertThat(fresh.export()).usingRecursiveComparison().isEqualTo(saved);
     assertThatThrownBy(() -> UnitRescaling.apply(fresh, 1, 0, 2.0)) // layer 1 is a pooling layer
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("layer 1 is not a hidden conv or dense");
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("layer 1, avgpool before layers.1, has no parameters");
   }
 
   /**

@@ -73,7 +73,7 @@ public record SweepSpec(
   public static final List<String> FIGURES = List.of("size", "rescaling", "compare", "runs");
   /** The figure of a sweep that names none: every run's training curves, one series per setting, no verdict. */
   public static final String RUNS_FIGURE = "runs";
-  public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv", "equal-error");
+  public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv", "residual", "equal-error");
   /**
    * The most runs a scale may plan unless the sweep raises it ({@code max_runs}, {@code --max-runs}): a sweep file of a
    * few kB can describe millions of runs, and each planned run is a config in memory before the first one starts.
