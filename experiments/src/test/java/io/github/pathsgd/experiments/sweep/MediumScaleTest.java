@@ -50,7 +50,7 @@ class MediumScaleTest {
     SweepSpec s = SweepSpec.load("size");
     List<SweepRun> main = s.expand("medium", 3);
     assertThat(main).hasSize(2 * 12 * 3);
-    List<SweepRun> noise = s.noiseRuns("medium", main, main.size());
+    List<SweepRun> noise = SweepPlan.noiseRuns(s, "medium", main, main.size());
     assertThat(noise).hasSize(4).allSatisfy(r -> {
       assertThat(r.phase()).isEqualTo(SweepRun.NOISE);
       assertThat(r.config().hidden()).containsExactly(1024);
@@ -63,8 +63,8 @@ class MediumScaleTest {
     assertThat(ids).hasSize(4).doesNotContainAnyElementsOf(main.stream().map(SweepRun::runId).toList());
     // unpinned, threads stay out of the hash
     TrainConfig c = main.get(0).config();
-    assertThat(ConfigHash.runId(SweepSpec.with(c, "threads", 2))).isEqualTo(main.get(0).runId());
-    assertThat(ConfigHash.runId(SweepSpec.with(c, "pin_threads", false))).isEqualTo(main.get(0).runId());
+    assertThat(ConfigHash.runId(SweepPlan.with(c, "threads", 2))).isEqualTo(main.get(0).runId());
+    assertThat(ConfigHash.runId(SweepPlan.with(c, "pin_threads", false))).isEqualTo(main.get(0).runId());
 
     SweepSpec r = SweepSpec.load("rescaling");
     List<SweepRun> rm = r.expand("medium", 3);
@@ -73,7 +73,7 @@ class MediumScaleTest {
       assertThat(x.config().lr()).isEqualTo(x.config().optimizer().equals("path-sgd") ? 0.002 : 0.01);
       assertThat(x.config().unbalanceCount()).isNull();
     });
-    assertThat(r.noiseRuns("medium", rm, rm.size())).hasSize(4)
+    assertThat(SweepPlan.noiseRuns(r, "medium", rm, rm.size())).hasSize(4)
         .allSatisfy(x -> assertThat(x.config().optimizer() + " " + x.config().init()).isEqualTo("path-sgd balanced"));
   }
 
