@@ -183,10 +183,6 @@ public final class SweepRunner {
         List.copyOf(failed));
   }
 
-  private void execute(List<SweepRun> runs) {
-    execute(runs, false);
-  }
-
   private void execute(List<SweepRun> runs, boolean oneAtATime) {
     List<SweepRun> mine = new ArrayList<>();
     for (SweepRun r : runs) {
