@@ -3,6 +3,8 @@ package io.github.pathsgd.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.sweep.Selection;
+import io.github.pathsgd.experiments.sweep.SweepDriver;
+import io.github.pathsgd.experiments.sweep.SweepPlan;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
 import io.github.pathsgd.experiments.sweep.SweepTasks;
@@ -87,12 +89,10 @@ final class ExperimentsMergeCommand implements Callable<Integer> {
     // nor does it plan the noise-floor runs, planned after the final runs
     SweepTasks.requireNoNoiseFloor(spec, scale);
     ExperimentsCommand.RunCommand.checkOutputs(out);
-    SweepTasks.prepare(out, spec, scale, seeds);
-
-    List<SweepRun> first = SweepTasks.firstPhase(spec, scale, seeds, null, 0);
-    for (SweepRun r : first) { // before anything is copied: no run folder of OUT is a link that leads out of it
-      SweepTasks.checkRunFolder(out, out.resolve("runs").resolve(r.runId()));
-    }
+    SweepPlan plan = new SweepPlan(spec, scale, seeds, null, 0);
+    // before anything is copied: no run folder of OUT is a link that leads out of it
+    SweepDriver.prepare(out, plan);
+    List<SweepRun> first = plan.first();
     Map<String, SweepRun> planned = new LinkedHashMap<>();
     first.forEach(r -> planned.put(r.runId(), r));
     SweepSpec.StepSize st = spec.stepSize(scale);
@@ -115,9 +115,8 @@ final class ExperimentsMergeCommand implements Callable<Integer> {
     if (st != null) {
       Selection sel = SweepTasks.select(out, first, st);
       if (sel.complete()) {
-        List<SweepRun> fin = SweepTasks.finals(sel, seeds, null, 0);
-        all = new ArrayList<>(first);
-        all.addAll(fin);
+        all = plan.withFinals(sel.selectRuns(), sel);
+        List<SweepRun> fin = all.subList(sel.selectRuns().size(), all.size());
         complete = true;
         fin.forEach(r -> planned.put(r.runId(), r));
         copied += copy(sources, fin);

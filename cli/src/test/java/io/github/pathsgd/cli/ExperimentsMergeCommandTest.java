@@ -2,9 +2,10 @@ package io.github.pathsgd.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.experiments.sweep.SweepDriver;
+import io.github.pathsgd.experiments.sweep.SweepPlan;
 import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
-import io.github.pathsgd.experiments.sweep.SweepTasks;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -122,7 +123,7 @@ class ExperimentsMergeCommandTest {
     Path spec = tmp.resolve("tiny.yaml");
     Files.writeString(spec, specText);
     Path shard = tmp.resolve("a");
-    SweepTasks.prepare(shard, SweepSpec.parse(specText, "tiny"), "smoke", 1); // its sweep.json
+    SweepDriver.prepare(shard, new SweepPlan(SweepSpec.parse(specText, "tiny"), "smoke", 1, null, 0)); // its sweep.json
     Path merged = tmp.resolve("merged");
     CliTest.Result r = CliTest.run("experiments", "merge", "--spec", spec.toString(), merged.toString(),
         shard.toString());

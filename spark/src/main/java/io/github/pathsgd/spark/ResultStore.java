@@ -89,7 +89,7 @@ final class ResultStore implements Serializable {
    * commits them; returns the committed record (this attempt's, or the one of an attempt that committed first).
    */
   RunRecord commit(SweepRun r, java.nio.file.Path dir, Set<String> names, String attemptTag, String host,
-      int attempt, double seconds) throws IOException {
+      int attempt, double seconds, int continuedAfter) throws IOException {
     FileSystem f = fs();
     Path e = entry(r.runId());
     String folder = "attempt-" + attemptTag.replaceAll("[^A-Za-z0-9_.-]", "_");
@@ -106,7 +106,7 @@ final class ResultStore implements Serializable {
       sums.add(new RunRecord.FileSum(name, n, HexFormat.of().formatHex(md.digest())));
     }
     RunRecord rec = new RunRecord(r.index(), r.runId(), ConfigHash.configHash(r.config()), folder, List.copyOf(sums),
-        host, attempt, seconds);
+        host, attempt, seconds, continuedAfter);
     byte[] json = JSON.writeValueAsBytes(rec);
     try (OutputStream o = f.create(new Path(e, RECORD), false)) {
       o.write(json);
@@ -240,6 +240,57 @@ final class ResultStore implements Serializable {
       fs().delete(entry(runId), true);
     } catch (IOException e) {
       throw new UncheckedIOException("result store " + entry(runId) + ": cannot delete: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Where a halving rung's run keeps its {@link SweepTasks#CONTINUE} for the next rung's run: {@code
+   * STORE/continue/<run_id>.bin} (the checkpoint carries its config hash and a CRC, checked where it is used).
+   */
+  Path continuation(String runId) {
+    return new Path(uri + "/" + CONTINUE + "/" + runId + ".bin");
+  }
+
+  /** The folder of the continuation checkpoints (not a run id: never taken for a run's entry). */
+  static final String CONTINUE = "continue";
+
+  /** Uploads run {@code runId}'s continue.bin (under a temporary name, then renamed: never seen half-written). */
+  void putContinuation(String runId, java.nio.file.Path file, String attemptTag) throws IOException {
+    FileSystem f = fs();
+    Path to = continuation(runId);
+    Path tmp = new Path(to.getParent(), "." + runId + "." + attemptTag.replaceAll("[^A-Za-z0-9_.-]", "_") + ".tmp");
+    f.mkdirs(to.getParent());
+    try (InputStream in = Files.newInputStream(file); OutputStream o = f.create(tmp, true)) {
+      in.transferTo(o);
+    }
+    f.delete(to, false); // an earlier attempt's: the same training, the same bytes
+    if (!f.rename(tmp, to)) {
+      f.delete(tmp, false);
+      if (!f.exists(to)) {
+        throw new IOException("result store " + to + ": cannot rename " + tmp + " to it");
+      }
+    }
+  }
+
+  /** Copies run {@code runId}'s continuation checkpoint to {@code to}; false when the store has none. */
+  boolean fetchContinuation(String runId, java.nio.file.Path to) throws IOException {
+    Path p = continuation(runId);
+    FileSystem f = fs();
+    if (!f.exists(p)) {
+      return false;
+    }
+    try (InputStream in = f.open(p)) {
+      Files.copy(in, to, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    return true;
+  }
+
+  /** Deletes run {@code runId}'s continuation checkpoint, if any. */
+  void deleteContinuation(String runId) {
+    try {
+      fs().delete(continuation(runId), false);
+    } catch (IOException e) {
+      throw new UncheckedIOException("result store " + continuation(runId) + ": cannot delete: " + e.getMessage(), e);
     }
   }
 

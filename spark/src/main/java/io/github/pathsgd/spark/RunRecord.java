@@ -17,15 +17,18 @@ import java.util.List;
  * @param host the executor's host name
  * @param attempt the Spark task attempt number that trained it
  * @param seconds the task's time, training and upload
+ * @param continuedAfter the epoch the run continued after from its previous halving rung's checkpoint ({@link
+ *     io.github.pathsgd.experiments.sweep.SweepTasks#continueFrom}), 0 when it trained from epoch 0 (or resumed its
+ *     own checkpoint)
  */
 public record RunRecord(int index, String runId, String configHash, String folder, List<FileSum> files, String host,
-    int attempt, double seconds) implements Serializable {
+    int attempt, double seconds, int continuedAfter) implements Serializable {
 
   /** One result file: its name, size in bytes and SHA-256 (hex). */
   public record FileSum(String name, long bytes, String sha256) implements Serializable {}
 
   /** The same record as seen by another task attempt (which found it committed already). */
   RunRecord seenBy(String host, int attempt, double seconds) {
-    return new RunRecord(index, runId, configHash, folder, files, host, attempt, seconds);
+    return new RunRecord(index, runId, configHash, folder, files, host, attempt, seconds, continuedAfter);
   }
 }

@@ -150,12 +150,13 @@ public final class SparkMain implements Runnable {
         SparkSweep.Outcome o = new SparkSweep(sweep, scale, seeds,
             new SparkSweep.Options(out, threads, dataDir, sc, quiet ? null : System.out, store)).run(ctx);
         System.out.printf("pathsgd-spark experiments run %s --scale %s on %s: %d runs planned, %d trained, %d already "
-            + "done, %d diverged (%d Spark jobs%s)%s%s%s%s in %.1fs; results in %s%n", name, scale,
+            + "done, %d diverged (%d Spark jobs%s)%s%s%s%s%s in %.1fs; results in %s%n", name, scale,
             conf.get("spark.master"),
             o.planned(), o.trained(), o.skipped(), diverged(out), o.jobs(),
             o.onDriver() > 0 ? ", " + o.onDriver() + " noise runs trained on the driver" : "",
             o.fromStore() > 0 ? ", " + o.fromStore() + " installed from the result store without training" : "",
             o.retried() > 0 ? ", " + o.retried() + " after a failed task attempt" : "",
+            o.continued() > 0 ? ", " + o.continued() + " continued from their previous halving rung's checkpoint" : "",
             o.selectionPending() ? ", step-size selection pending" : "",
             o.damaged().isEmpty() ? "" : ", damaged: " + String.join("; ", o.damaged()),
             (System.nanoTime() - t0) / 1e9, out);

@@ -4,7 +4,10 @@ import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.experiments.config.ConfigHash;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.experiments.config.TrainConfig;
-import io.github.pathsgd.experiments.sweep.Selection;
+import io.github.pathsgd.experiments.rundir.RunDirectory;
+import io.github.pathsgd.experiments.sweep.SuccessiveHalving;
+import io.github.pathsgd.experiments.sweep.SweepDriver;
+import io.github.pathsgd.experiments.sweep.SweepPlan;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
 import io.github.pathsgd.experiments.sweep.SweepTasks;
@@ -26,11 +29,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.spark.FutureAction;
 import org.apache.spark.SparkEnv;
@@ -58,18 +59,19 @@ import scala.runtime.BoxedUnit;
  * (every α for the first budget); between rungs the driver decides the selection from the finished runs ({@link
  * SweepTasks#select}, which writes selection.csv/.json as the embedded runner does after each rung) and the next
  * rung's runs (the kept α with the next budget) are the next job; once the last rung is decided, the final runs are
- * the last job. The embedded runner continues a kept α's run from the previous rung's {@code continue.bin} in the
- * sweep folder; here the previous rung trained in an executor's scratch folder, deleted once committed, so a later
- * rung's run trains from epoch 0. A run's first b epochs do not depend on its epoch budget (the shuffle and dropout
- * streams are split per epoch), so it ends with the same files, and the sweep with the same selection and
- * metrics.csv, byte for byte; the cost is the from-scratch rung cost {@link
- * io.github.pathsgd.experiments.sweep.SuccessiveHalving.Plan#epochs} (6.75·E per group of 11 α with the default
- * plan) instead of the continued {@link io.github.pathsgd.experiments.sweep.SuccessiveHalving.Plan#continuedEpochs}
- * (4.75·E), still below the exhaustive 11·E.
+ * the last job. As the embedded runner's, a kept α's run continues from the previous rung's checkpoint: a rung's task
+ * uploads its run's final checkpoint to the store ({@code STORE/continue/<run_id>.bin}, {@link ResultStore#continuation})
+ * and the next rung's task starts from a copy of it ({@link SweepTasks#continueFrom}: only a checkpoint of the previous
+ * rung's config, CRC-checked, is taken), so the rungs cost {@link
+ * io.github.pathsgd.experiments.sweep.SuccessiveHalving.Plan#continuedEpochs} (4.75·E per group of 11 α with the
+ * default plan) rather than {@link io.github.pathsgd.experiments.sweep.SuccessiveHalving.Plan#epochs} (6.75·E). Without
+ * the checkpoint (pruned, unreadable) the run trains from epoch 0 to the same files: a run's first b epochs do not
+ * depend on its epoch budget. The driver removes the checkpoints once no run needs them. The phases, their order and
+ * the decisions between them are {@link SweepDriver}'s, as for the embedded runner; this class is its executor.
  *
  * <p>Noise floor ({@code noise_floor}: the same run again with each of a few pinned BLAS thread counts): once the last
  * Spark job (the final runs, else the main runs) has ended and the plan is complete, the DRIVER trains the noise runs
- * ({@link SweepTasks#noiseRuns}, planned as the embedded runner plans them) itself, one at a time, in its own JVM, with
+ * ({@link SweepPlan#withNoise}, planned as the embedded runner plans them) itself, one at a time, in its own JVM, with
  * no Spark job: OpenBLAS's thread count is process-wide, and no task runs at that point (in local mode the executor
  * threads share the driver's JVM; in cluster mode the driver is a process of its own). Each trains as a task's run
  * does ({@link SweepTasks#trainOne}, whose {@code Components.trainer} sets the process's OpenBLAS thread count to the
@@ -129,9 +131,11 @@ public final class SparkSweep {
    *     tasks), without a task: not counted in {@code trained}
    * @param phases the phases this invocation went through, in order (a Spark job each that has tasks; the noise
    *     phase has none: the driver trains its runs)
+   * @param continued runs of a later halving rung that continued from their previous rung's checkpoint (kept in the
+   *     result store) instead of training from epoch 0
    */
   public record Outcome(int planned, int trained, int skipped, int retried, int fromStore, boolean selectionPending,
-      List<String> damaged, List<Phase> phases) {
+      List<String> damaged, List<Phase> phases, int continued) {
     /** The Spark jobs run: one per phase with tasks. */
     public long jobs() {
       return phases.stream().filter(p -> p.tasks() > 0).count();
@@ -170,7 +174,11 @@ public final class SparkSweep {
   private int skipped;
   private int retried;
   private int fromStore;
+  private int continued;
   private ResultStore store;
+  private SweepDriver driver;
+  /** The successive-halving plan of the step-size selection, or null. */
+  private SuccessiveHalving.Plan halving;
   private final List<Phase> phases = new ArrayList<>();
 
   public SparkSweep(SweepSpec spec, String scale, int seeds, Options opt) {
@@ -185,88 +193,19 @@ public final class SparkSweep {
   }
 
   public Outcome run(JavaSparkContext sc) {
-    Path out = opt.out();
-    SweepTasks.prepare(out, spec, scale, seeds);
-    List<SweepRun> first = SweepTasks.firstPhase(spec, scale, seeds, opt.dataDir(), opt.threadsPerTask());
-    SweepSpec.StepSize st = spec.stepSize(scale);
-    List<SweepRun> all = first;
-    boolean complete = st == null;
-    if (st != null) {
-      // a resumed sweep: the combined files cover the rungs planned already, and the final runs once decided
-      Selection sel = SweepTasks.peekSelection(out, first, st);
-      all = sel.selectRuns();
-      if (sel.complete()) {
-        all = concat(all, SweepTasks.finals(sel, seeds, opt.dataDir(), opt.threadsPerTask()));
-        complete = true;
+    SweepPlan plan = new SweepPlan(spec, scale, seeds, opt.dataDir(), opt.threadsPerTask());
+    SweepSpec.StepSize st = plan.stepSize();
+    halving = st == null || !st.halving() ? null : st.plan();
+    driver = new SweepDriver(plan, opt.out(), this::log);
+    SweepDriver.Result res = driver.run(p -> {
+      if (p.noise()) {
+        noisePhase(p); // after the last Spark job: on the driver, one at a time
+      } else {
+        phase(sc, p);
       }
-    }
-    if (complete) {
-      all = withNoise(all);
-    }
-    SweepTasks.aggregate(out, all, complete);
-    phase(sc, first, st == null ? SweepRun.MAIN : selectName(first, st), all, complete);
-    boolean pending = false;
-    int executed = first.size();
-    // the driver decides between phases: the exhaustive rule once; successive halving after every rung, whose
-    // decision plans the next rung's runs (numbered after the runs planned so far), as SweepRunner does
-    while (st != null) {
-      Selection sel = SweepTasks.select(out, first, st);
-      List<SweepRun> selects = sel.selectRuns();
-      if (sel.complete()) {
-        List<SweepRun> fin = SweepTasks.finals(sel, seeds, opt.dataDir(), opt.threadsPerTask());
-        all = concat(selects, fin);
-        complete = true;
-        SweepTasks.aggregate(out, all, true);
-        phase(sc, fin, SweepRun.FINAL, all, true);
-        break;
-      }
-      if (selects.size() == executed) { // nothing new planned: a selection run is still unfinished
-        pending = true;
-        log("step-size selection pending: " + sel.unfinished() + " selection runs not finished");
-        break;
-      }
-      all = selects;
-      SweepTasks.aggregate(out, all, false);
-      List<SweepRun> next = selects.subList(executed, selects.size());
-      phase(sc, next, selectName(next, st), all, false);
-      executed = selects.size();
-    }
-    if (complete) {
-      // after the last Spark job: the noise runs, on the driver, one at a time
-      List<SweepRun> before = all;
-      all = withNoise(all);
-      if (all.size() > before.size()) { // the combined files list the newly planned noise runs, as the runner's do
-        SweepTasks.aggregate(out, all, true);
-      }
-      noisePhase(all.stream().filter(r -> r.phase().equals(SweepRun.NOISE)).toList(), all);
-    }
-    List<String> damaged = SweepTasks.aggregate(out, all, complete);
-    return new Outcome(all.size(), trained, skipped, retried, fromStore, pending, damaged, List.copyOf(phases));
-  }
-
-  /** "select", or with successive halving "select rung K" (the rungs of {@code runs}, by their epoch budget). */
-  private static String selectName(List<SweepRun> runs, SweepSpec.StepSize st) {
-    if (!st.halving()) {
-      return SweepRun.SELECT;
-    }
-    List<Integer> budgets = st.plan().budgets();
-    TreeSet<Integer> rungs = new TreeSet<>();
-    for (SweepRun r : runs) {
-      rungs.add(budgets.indexOf(r.config().epochs()));
-    }
-    return SweepRun.SELECT + (rungs.size() == 1 ? " rung " : " rungs ") + rungs.stream().map(String::valueOf)
-        .collect(Collectors.joining(","));
-  }
-
-  /** The complete plan followed by its noise-floor runs, if any (unchanged when it holds them already). */
-  private List<SweepRun> withNoise(List<SweepRun> planned) {
-    return concat(planned, SweepTasks.noiseRuns(spec, scale, planned, opt.dataDir(), opt.threadsPerTask()));
-  }
-
-  private static List<SweepRun> concat(List<SweepRun> a, List<SweepRun> b) {
-    List<SweepRun> l = new ArrayList<>(a);
-    l.addAll(b);
-    return l;
+    });
+    return new Outcome(res.all().size(), trained, skipped, retried, fromStore, res.pending(),
+        res.damaged(), List.copyOf(phases), continued);
   }
 
   /** The runs of {@code runs} still to train (counting the settled ones as skipped, naming the damaged ones). */
@@ -292,7 +231,10 @@ public final class SparkSweep {
    * RunRecord}; the driver installs each run as its task ends (streamed from the store, checked against the record),
    * then deletes its store entry. A failed job leaves every run installed so far in place.
    */
-  private void phase(JavaSparkContext sc, List<SweepRun> runs, String name, List<SweepRun> all, boolean complete) {
+  private void phase(JavaSparkContext sc, SweepDriver.Phase p) {
+    List<SweepRun> runs = p.runs();
+    String name = p.name();
+    List<SweepRun> all = p.all();
     ResultStore st = store(sc);
     List<Task> todo = new ArrayList<>();
     Map<String, SweepRun> byId = new HashMap<>();
@@ -312,14 +254,17 @@ public final class SparkSweep {
     phases.add(new Phase(name, runs.size(), todo.size()));
     if (todo.isEmpty()) {
       if (stored > 0) {
-        SweepTasks.aggregate(opt.out(), all, complete);
+        driver.aggregate();
       }
+      pruneContinuations(st, p);
       return;
     }
     sc.setJobDescription("pathsgd " + spec.name() + " --scale " + scale + ": " + name + " (" + todo.size() + " runs)");
     String fail = sc.getConf().get(FAIL_ONCE, "");
     int failAlways = sc.getConf().getInt(FAIL_ALWAYS, -1);
-    JavaRDD<RunRecord> rdd = sc.parallelize(todo, todo.size()).map(new Train(scratchPath(), fail, failAlways, st));
+    JavaRDD<RunRecord> rdd = sc.parallelize(todo, todo.size()).map(new Train(scratchPath(), fail, failAlways, st,
+        halving == null ? null : new ArrayList<>(halving.budgets()), halving == null ? 0 : halving.keep(),
+        sc.getConf().getInt("spark.task.cpus", 1)));
     BlockingQueue<RunRecord> done = new LinkedBlockingQueue<>();
     List<Object> parts = new ArrayList<>();
     for (int i = 0; i < todo.size(); i++) {
@@ -355,7 +300,7 @@ public final class SparkSweep {
       throw new IllegalStateException("phase " + name + ": interrupted after " + installed + " of " + todo.size()
           + " runs were installed", e);
     } finally {
-      SweepTasks.aggregate(opt.out(), all, complete);
+      driver.aggregate();
     }
     try {
       job.get();
@@ -368,6 +313,26 @@ public final class SparkSweep {
     if (!refused.isEmpty()) {
       throw new IllegalStateException("phase " + name + ": " + refused.size() + " runs not installed (rerun to train "
           + "them again): " + String.join("; ", refused));
+    }
+    pruneContinuations(st, p);
+  }
+
+  /**
+   * After phase p: removes the continuation checkpoints ({@link ResultStore#continuation}) no run will need, those of
+   * every planned run except p's own when p is a halving rung before the last (the next rung continues from them).
+   */
+  private void pruneContinuations(ResultStore st, SweepDriver.Phase p) {
+    if (halving == null) {
+      return;
+    }
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    if (p.name().startsWith(SweepRun.SELECT)) {
+      p.runs().forEach(r -> keep.add(r.runId()));
+    }
+    for (SweepRun r : p.all()) {
+      if (!keep.contains(r.runId()) && r.phase().equals(SweepRun.SELECT)) {
+        st.deleteContinuation(r.runId());
+      }
     }
   }
 
@@ -429,15 +394,19 @@ public final class SparkSweep {
         if (rec.attempt() > 0) {
           retried++;
         }
+        if (committed.continuedAfter() > 0) {
+          continued++;
+        }
         if (SweepTasks.install(opt.out(), r, ResultStore.names(committed), st.source(committed))) {
           trained++;
         } else {
           skipped++;
         }
         st.delete(r.runId());
-        log(String.format(Locale.ROOT, "[%d/%d] %s %s: %s on %s (attempt %d, %.1fs)", r.index() + 1, planned,
+        log(String.format(Locale.ROOT, "[%d/%d] %s %s: %s on %s (attempt %d%s, %.1fs)", r.index() + 1, planned,
             r.runId(), r.phase(), ResultStore.names(committed).contains(SweepTasks.MISSING_JSON) ? "no data"
-                : "trained", rec.host(), rec.attempt(), rec.seconds()));
+                : "trained", rec.host(), rec.attempt(), committed.continuedAfter() > 0 ? ", continued from the "
+                + "previous rung after epoch " + committed.continuedAfter() : "", rec.seconds()));
         return null;
       }
     } catch (IOException | UncheckedIOException | IllegalStateException e) {
@@ -475,10 +444,9 @@ public final class SparkSweep {
    * {@link SweepTasks#trainOne} pins the run's BLAS thread count (as the embedded runner's noise runs get it); the
    * driver's count before the phase is set back afterwards.
    */
-  private void noisePhase(List<SweepRun> runs, List<SweepRun> all) {
-    if (runs.isEmpty()) {
-      return;
-    }
+  private void noisePhase(SweepDriver.Phase p) {
+    List<SweepRun> runs = p.runs();
+    List<SweepRun> all = p.all();
     List<SweepRun> todo = unsettled(runs);
     log(String.format(Locale.ROOT, "phase %s: %d runs, %d already done, %d to train on the driver, one at a time "
         + "(pinned BLAS threads; no Spark job)", SweepRun.NOISE, runs.size(), runs.size() - todo.size(), todo.size()));
@@ -503,7 +471,7 @@ public final class SparkSweep {
             all.size(), r.runId(), r.phase(), files.containsKey(SweepTasks.MISSING_JSON) ? "no data" : "trained",
             r.config().threads(), (System.nanoTime() - t0) / 1e9));
         deleteQuietly(dir);
-        SweepTasks.aggregate(opt.out(), all, true);
+        driver.aggregate();
       }
     } finally {
       Blas.setThreads(before);
@@ -624,19 +592,35 @@ public final class SparkSweep {
     private final String failOnce;
     private final int failAlways;
     private final ResultStore store;
+    private final ArrayList<Integer> budgets;
+    private final double keep;
+    private final int cpus;
 
-    Train(String scratch, String failOnce, int failAlways, ResultStore store) {
+    /**
+     * @param budgets the successive-halving plan's budgets (null: no halving), with {@code keep} its fraction kept
+     * @param cpus {@code spark.task.cpus}: the threads the task's κ work may use ({@link TaskThreads})
+     */
+    Train(String scratch, String failOnce, int failAlways, ResultStore store, ArrayList<Integer> budgets, double keep,
+        int cpus) {
       this.scratch = scratch;
       this.failOnce = failOnce;
       this.failAlways = failAlways;
       this.store = store;
+      this.budgets = budgets;
+      this.keep = keep;
+      this.cpus = cpus;
     }
 
     @Override
     public RunRecord call(Task t) throws Exception {
+      TaskContext ctx = TaskContext.get(); // a thread-local of the task's thread: read here, not in the pool
+      return TaskThreads.call(cpus, () -> train(t, ctx));
+    }
+
+    private RunRecord train(Task t, TaskContext ctx) throws Exception {
       long t0 = System.nanoTime();
+      SuccessiveHalving.Plan halving = budgets == null ? null : new SuccessiveHalving.Plan(budgets, keep);
       SweepRun r = t.run();
-      TaskContext ctx = TaskContext.get();
       int attempt = ctx == null ? 0 : ctx.attemptNumber();
       String host;
       try {
@@ -692,9 +676,24 @@ public final class SparkSweep {
         Path dir = lock != null ? base : base.resolveSibling(r.runId() + "." + tag.replaceAll("[^A-Za-z0-9_.-]", "_"));
         try {
           untrusted(dir, r);
-          Map<String, byte[]> files = SweepTasks.trainOne(r, dir, fault);
+          int continuedAfter = 0;
+          String prev = SweepTasks.previousRung(halving, r);
+          if (prev != null && !Files.exists(RunDirectory.checkpoint(dir))) {
+            // a kept α's later rung: continue from the previous rung's final checkpoint, as the embedded runner does
+            Files.createDirectories(dir);
+            Path copy = dir.resolve(".previous-rung.bin");
+            if (store.fetchContinuation(prev, copy)) {
+              continuedAfter = SweepTasks.continueFrom(halving, r, dir, copy);
+            }
+            Files.deleteIfExists(copy);
+          }
+          Map<String, byte[]> files = SweepTasks.trainOne(r, dir, fault, halving);
+          Path cont = dir.resolve(SweepTasks.CONTINUE);
+          if (Files.isRegularFile(cont)) { // before the commit: a committed rung run's continuation is there
+            store.putContinuation(r.runId(), cont, tag);
+          }
           RunRecord rec = store.commit(r, dir, new java.util.LinkedHashSet<>(files.keySet()), tag, host, attempt,
-              (System.nanoTime() - t0) / 1e9);
+              (System.nanoTime() - t0) / 1e9, continuedAfter);
           deleteQuietly(dir);
           if (lock != null) {
             Files.deleteIfExists(lockFile); // while held: the run is committed, no attempt needs it any more

@@ -26,9 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Successive halving on real Spark local mode against the embedded runner (one BLAS thread per run in both): one Spark
- * job per rung, then the final runs; the later rungs' runs train from epoch 0 on Spark where the embedded runner
- * continues them from the previous rung's checkpoint, and both end with the same selection and metrics.csv, byte for
- * byte.
+ * job per rung, then the final runs; a kept α's later-rung run continues from the previous rung's checkpoint on both
+ * (on Spark through the result store), and both end with the same selection, metrics.csv and models, byte for byte.
  */
 class SparkHalvingTest {
   /** 2 groups × 4 α, rungs of 1, 2 and 3 epochs, keep 1/2: 8 + 4 + 2 select runs, then 2 final runs. */
@@ -138,7 +137,10 @@ class SparkHalvingTest {
     assertThat(plan.survivors(4)).isEqualTo(2);
     assertThat(plan.survivors(2)).isEqualTo(1);
     Path sp = tmp.resolve("spark");
-    SparkSweep.Outcome o = SparkSweepTest.spark(sc, HALVING, sp, tmp.resolve("scratch"));
+    java.io.ByteArrayOutputStream logBytes = new java.io.ByteArrayOutputStream();
+    SparkSweep.Outcome o = new SparkSweep(SweepSpec.parse(HALVING, "test"), "smoke", 1, new SparkSweep.Options(sp, 1,
+        null, tmp.resolve("scratch"), new java.io.PrintStream(logBytes, true, "UTF-8"))).run(sc);
+    String log = logBytes.toString("UTF-8");
     assertThat(o.phases()).containsExactly(new SparkSweep.Phase("select rung 0", 8, 8),
         new SparkSweep.Phase("select rung 1", 4, 4), new SparkSweep.Phase("select rung 2", 2, 2),
         new SparkSweep.Phase("final", 2, 2));
@@ -153,11 +155,26 @@ class SparkHalvingTest {
     // selection.csv: a row per candidate and rung (8 + 4 + 2), each rung's kept α marked promoted
     assertThat(read(sp.resolve("selection.csv")).lines().count()).isEqualTo(1 + 8 + 4 + 2);
 
-    // the cost: Spark trains every rung from epoch 0 (plan.epochs), the embedded runner continues (continuedEpochs);
+    // the cost: every rung-1 and rung-2 run continued from its previous rung's checkpoint (fetched from the store), so
+    // Spark trained only the extra epochs, as many as the embedded runner (continuedEpochs, not plan.epochs), and
     // both then train the 2 final runs of 3 epochs
-    long sparkSelectEpochs = 8L * 1 + 4L * 2 + 2L * 3;
-    assertThat(sparkSelectEpochs).isEqualTo(2 * plan.epochs(4)).isEqualTo(22);
-    assertThat(embeddedEpochs.get()).isEqualTo(2 * plan.continuedEpochs(4) + 2 * 3).isEqualTo(2 * 7 + 6);
+    assertThat(o.continued()).isEqualTo(4 + 2);
+    assertThat(log.lines().filter(l -> l.contains(" select: trained on ")
+        && l.contains("continued from the previous rung after epoch 1,"))).hasSize(4);
+    assertThat(log.lines().filter(l -> l.contains(" select: trained on ")
+        && l.contains("continued from the previous rung after epoch 2,"))).hasSize(2);
+    long sparkEpochs = 8L * 1 + 4L * (2 - 1) + 2L * (3 - 2) + 2L * 3;
+    assertThat(sparkEpochs).isEqualTo(2 * plan.continuedEpochs(4) + 2 * 3).isLessThan(2 * plan.epochs(4) + 2 * 3);
+    assertThat(embeddedEpochs.get()).isEqualTo(sparkEpochs).isEqualTo(2 * 7 + 6);
+    // once the sweep is done, the store keeps no continuation checkpoint and no run
+    Path store = tmp.resolve("scratch").resolve("results");
+    assertThat(named(store, "continue").stream().flatMap(d -> {
+      try {
+        return Files.list(d);
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    })).isEmpty();
   }
 
   @Test

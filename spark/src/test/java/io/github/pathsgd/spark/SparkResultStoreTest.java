@@ -4,6 +4,7 @@ import static io.github.pathsgd.spark.SparkSweepTest.read;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.pathsgd.experiments.sweep.SweepPlan;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
 import io.github.pathsgd.experiments.sweep.SweepTasks;
@@ -89,7 +90,7 @@ class SparkResultStoreTest {
           .hasMessageContaining("phase main: the Spark job failed after")
           .hasMessageContaining("runs were installed (they stay installed; rerun to train the others)");
     }
-    List<SweepRun> plan = SweepTasks.firstPhase(SweepSpec.parse(SparkSweepTest.TINY, "test"), "smoke", 1, null, 1);
+    List<SweepRun> plan = new SweepPlan(SweepSpec.parse(SparkSweepTest.TINY, "test"), "smoke", 1, null, 1).first();
     long settled = plan.stream().filter(r -> SweepTasks.settled(sp, r)).count();
     // each of the other runs is installed as its task ends; the job fails once run 7 (the last task to start, after
     // six others ended) fails its second attempt; the one collect() of before installed none
@@ -112,14 +113,14 @@ class SparkResultStoreTest {
     Path sp = tmp.resolve("spark");
     Path scratch = tmp.resolve("scratch");
     SparkSweepTest.embedded(SparkSweepTest.TINY, emb);
-    List<SweepRun> plan = SweepTasks.firstPhase(SweepSpec.parse(SparkSweepTest.TINY, "test"), "smoke", 1, null, 1);
+    List<SweepRun> plan = new SweepPlan(SweepSpec.parse(SparkSweepTest.TINY, "test"), "smoke", 1, null, 1).first();
     String metrics = read(emb.resolve("metrics.csv"));
     try (JavaSparkContext sc = SparkSweepTest.local(null)) {
       ResultStore store = ResultStore.of(scratch.resolve("results").toUri().toString(), sc.getConf());
       // runs 0 and 1: committed intact by an earlier driver's tasks
       for (int i : new int[] {0, 1, 2, 3}) {
         Path dir = emb.resolve("runs").resolve(plan.get(i).runId());
-        store.commit(plan.get(i), dir, SweepTasks.resultFiles(dir).keySet(), "old-" + i, "elsewhere", 0, 1.0);
+        store.commit(plan.get(i), dir, SweepTasks.resultFiles(dir).keySet(), "old-" + i, "elsewhere", 0, 1.0, 0);
       }
       // run 2: one value of its metrics.csv edited in the store after it was committed
       Path m2 = Path.of(store.entry(plan.get(2).runId()).toUri()).resolve("attempt-old-2").resolve("metrics.csv");

@@ -50,24 +50,8 @@ class SparkStandaloneIT {
       throws Exception {
     Path jar = MODULE.resolve("target/pathsgd-spark.jar");
     Path sparkCp = MODULE.resolve("target/classpath-spark.txt");
-    Path runtimeCp = MODULE.resolve("target/classpath-runtime.txt");
     assumeTrue(Files.isRegularFile(jar) && Files.isRegularFile(sparkCp), "the application jar is built (mvn verify)");
-    // SPARK_HOME/jars: Spark's jars as Maven resolves them, and the few compile-scope ones Spark needs too
-    Path home = tmp.resolve("spark-home");
-    Files.createDirectories(home.resolve("jars"));
-    List<String> jars = new ArrayList<>(Arrays.asList(Files.readString(sparkCp).trim().split(File.pathSeparator)));
-    for (String j : Files.readString(runtimeCp).trim().split(File.pathSeparator)) {
-      if (j.matches(".*/(jackson-(databind|core|annotations)|slf4j-api)-[^/]*\\.jar")) {
-        jars.add(j);
-      }
-    }
-    for (String j : jars) {
-      Path p = Path.of(j);
-      Path link = home.resolve("jars").resolve(p.getFileName());
-      if (!Files.exists(link)) {
-        Files.createSymbolicLink(link, p);
-      }
-    }
+    Path home = sparkHome(MODULE, tmp);
     Path yaml = tmp.resolve("cluster.yaml");
     Files.writeString(yaml, SWEEP);
     Path emb = tmp.resolve("embedded");
@@ -139,6 +123,30 @@ class SparkStandaloneIT {
         p.waitFor(30, TimeUnit.SECONDS);
       }
     }
+  }
+
+  /**
+   * A SPARK_HOME under {@code tmp} whose {@code jars/} links Spark's jars as Maven resolves them (the spark module's
+   * {@code target/classpath-spark.txt}) and the few compile-scope ones Spark needs too.
+   */
+  static Path sparkHome(Path module, Path tmp) throws Exception {
+    Path home = tmp.resolve("spark-home");
+    Files.createDirectories(home.resolve("jars"));
+    List<String> jars = new ArrayList<>(Arrays.asList(Files.readString(module.resolve("target/classpath-spark.txt"))
+        .trim().split(File.pathSeparator)));
+    for (String j : Files.readString(module.resolve("target/classpath-runtime.txt")).trim().split(File.pathSeparator)) {
+      if (j.matches(".*/(jackson-(databind|core|annotations)|slf4j-api)-[^/]*\\.jar")) {
+        jars.add(j);
+      }
+    }
+    for (String j : jars) {
+      Path p = Path.of(j);
+      Path link = home.resolve("jars").resolve(p.getFileName());
+      if (!Files.exists(link)) {
+        Files.createSymbolicLink(link, p);
+      }
+    }
+    return home;
   }
 
   static long installed(Path out) throws Exception {

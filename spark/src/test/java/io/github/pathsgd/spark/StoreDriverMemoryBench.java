@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.github.pathsgd.experiments.config.ConfigHash;
+import io.github.pathsgd.experiments.sweep.SweepPlan;
 import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
 import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
@@ -81,7 +82,7 @@ public final class StoreDriverMemoryBench {
     String one = "name: one\ndescription: one\nfigure: rescaling\n" + base + "grid:\n  lr: [0.0001]\n" + scales;
     new SweepRunner(SweepSpec.parse(one, "bench"), "smoke", 1, SweepRunner.Options.of(tpl).withJobs(1)).run();
     SweepSpec spec = SweepSpec.parse(yaml, "bench");
-    List<SweepRun> plan = SweepTasks.firstPhase(spec, "smoke", 1, null, 1);
+    List<SweepRun> plan = new SweepPlan(spec, "smoke", 1, null, 1).first();
     SweepRun first = plan.get(0);
     Path tdir = tpl.resolve("runs").resolve(first.runId());
     ObjectMapper json = new ObjectMapper();
@@ -114,7 +115,7 @@ public final class StoreDriverMemoryBench {
                 d.resolve(name))))));
       }
       RunRecord rec = new RunRecord(r.index(), r.runId(), ConfigHash.configHash(r.config()), "attempt-bench", sums,
-          "bench", 0, 0);
+          "bench", 0, 0, 0);
       Files.write(store.resolve(r.runId()).resolve(ResultStore.RECORD), json.writeValueAsBytes(rec));
     }
     System.out.printf(Locale.ROOT, "store: %d fake run folders with %d MB models written in %.1fs%n", n,

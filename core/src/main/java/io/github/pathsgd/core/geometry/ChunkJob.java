@@ -2,7 +2,8 @@ package io.github.pathsgd.core.geometry;
 
 /**
  * The work splitter of the p = 2 κ pass ({@link KappaPass}): chunks [0, n) of one pass shared by the calling thread
- * (slot 0) and fork-join workers (slots 1..), which claim chunks from a counter. {@link #run} returns when every chunk
+ * (slot 0) and fork-join workers (slots 1..; of the caller's pool when it is a fork-join worker, else of the common pool),
+ * which claim chunks from a counter. {@link #run} returns when every chunk
  * is done; a worker that starts after that finds no chunk and ends without touching anything. The chunks do not
  * depend on the number of threads, so the result is bit-identical for any number of threads.
  */
@@ -25,9 +26,11 @@ final class ChunkJob {
   }
 
   void run(int threads) {
+    // the caller's own fork-join pool when it runs in one (a Spark task's, sized by spark.task.cpus), else the common
+    java.util.concurrent.ForkJoinPool own = java.util.concurrent.ForkJoinTask.getPool();
     for (int s = 1; s < threads; s++) {
       int slot = s;
-      java.util.concurrent.ForkJoinPool.commonPool().execute(() -> work(slot));
+      (own != null ? own : java.util.concurrent.ForkJoinPool.commonPool()).execute(() -> work(slot));
     }
     work(0);
     int spins = 0;

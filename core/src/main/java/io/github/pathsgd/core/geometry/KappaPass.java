@@ -23,9 +23,13 @@ final class KappaPass {
 
   static final int MIN_CHUNK_ROWS = 16;
 
-  /** Threads the p = 2 pass may use at most: the cores, and the common fork-join pool's workers plus the caller. */
+  /**
+   * Threads the p = 2 pass may use at most: the cores, and the common fork-join pool's workers plus the caller, or,
+   * for a caller that is a worker of a fork-join pool of its own ({@link ChunkJob}), that pool's parallelism.
+   */
   static int maxThreads() {
-    int pool = java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1;
+    java.util.concurrent.ForkJoinPool own = java.util.concurrent.ForkJoinTask.getPool();
+    int pool = own != null ? own.getParallelism() : java.util.concurrent.ForkJoinPool.getCommonPoolParallelism() + 1;
     return Math.max(1, Math.min(64, Math.min(Runtime.getRuntime().availableProcessors(), pool)));
   }
 

@@ -23,8 +23,8 @@ import java.util.Map;
  * keeps its end-of-budget checkpoint as {@code continue.bin}; before the b_{k+1}-run starts in an empty folder, that
  * checkpoint is written as its {@code checkpoint.bin}, with the b_{k+1}-run's config hash, and the run resumes from
  * it by the ordinary resume path (its metrics.csv holds epochs 0..b_k as the rung-k run recorded them). Without a
- * usable {@code continue.bin} (pruned, damaged, another machine) the run trains from epoch 0 to the same result, as
- * every later rung's run does on pathsgd-spark ({@link SweepTasks#trainOne}).
+ * usable {@code continue.bin} (pruned, damaged, another machine) the run trains from epoch 0 to the same result.
+ * pathsgd-spark's tasks keep it in the result store and continue from a copy ({@link SweepTasks#continueFrom}).
  * {@code continue.bin} is removed once its rung is decided and the α was not kept, or once the continuing run has
  * finished.
  */
@@ -48,6 +48,21 @@ final class Continuation {
    * @return the epoch r continues after, 0 when it starts from scratch (or resumes its own checkpoint)
    */
   static int seed(SuccessiveHalving.Plan plan, SweepRun r, Path dir, Path runs) throws IOException {
+    String prev = previous(plan, r);
+    return prev == null ? 0 : seedFrom(plan, r, dir, runs.resolve(prev).resolve(FILE));
+  }
+
+  /** The run id of the previous rung's run that run r continues, or null (not a later rung's halving run). */
+  static String previous(SuccessiveHalving.Plan plan, SweepRun r) {
+    int k = rung(plan, r);
+    return k <= 0 ? null : ConfigHash.runId(SweepPlan.with(r.config(), "epochs", plan.budgets().get(k - 1)));
+  }
+
+  /**
+   * As {@link #seed}, the previous rung's {@code continue.bin} read from {@code from} (a copy fetched from elsewhere):
+   * used only when it is a checkpoint of the previous rung's config.
+   */
+  static int seedFrom(SuccessiveHalving.Plan plan, SweepRun r, Path dir, Path from) throws IOException {
     int k = rung(plan, r);
     Path ck = RunDirectory.checkpoint(dir);
     // with a stop rule the rung-k run may have stopped at (or before) b_k where the b_{k+1}-run from scratch stops
@@ -57,8 +72,7 @@ final class Continuation {
     if (k <= 0 || stops || Files.exists(ck) || Files.exists(dir.resolve(RunFolder.SUMMARY))) {
       return 0;
     }
-    TrainConfig prev = SweepSpec.with(r.config(), "epochs", plan.budgets().get(k - 1));
-    Path from = runs.resolve(ConfigHash.runId(prev)).resolve(FILE);
+    TrainConfig prev = SweepPlan.with(r.config(), "epochs", plan.budgets().get(k - 1));
     if (!Files.isRegularFile(from)) {
       return 0;
     }

@@ -202,7 +202,7 @@ public final class Selection {
             continue;
           }
           SweepRun from = find(planned, c.runId());
-          TrainConfig cfg = SweepSpec.with(from.config(), "epochs", plan.budgets().get(rung + 1));
+          TrainConfig cfg = SweepPlan.with(from.config(), "epochs", plan.budgets().get(rung + 1));
           SweepRun r = new SweepRun(planned.size(), SweepRun.SELECT, ConfigHash.runId(cfg), cfg, from.alpha());
           planned.add(r);
           nextRuns.add(r);
@@ -258,7 +258,7 @@ public final class Selection {
       SweepRun from = find(selectRuns, row.candidate().runId());
       SweepRun to = null;
       if (row.promoted() && !row.candidate().diverged()) {
-        TrainConfig cfg = SweepSpec.with(from.config(), "epochs", plan.budgets().get(row.rung() + 1));
+        TrainConfig cfg = SweepPlan.with(from.config(), "epochs", plan.budgets().get(row.rung() + 1));
         to = find(selectRuns, ConfigHash.runId(cfg));
       }
       m.put(from, to);

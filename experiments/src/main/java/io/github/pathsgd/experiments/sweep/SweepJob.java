@@ -57,7 +57,7 @@ final class SweepJob {
   Result run(SweepRun r, DataCache cache, Set<String> expected, boolean wait) {
     Path dir = dir(r);
     SweepTasks.checkRunFolder(sweep.opt.out(), dir); // no link out of the sweep folder, before anything is read
-    String head = String.format(Locale.ROOT, "[%d/%d] %s %s", r.index() + 1, sweep.all.size(), r.runId(),
+    String head = String.format(Locale.ROOT, "[%d/%d] %s %s", r.index() + 1, sweep.driver.all().size(), r.runId(),
         SweepRunner.label(r));
     if (RunFolder.inspect(dir, r).finished()) {
       sweep.skipped.incrementAndGet();

@@ -6,10 +6,7 @@ import io.github.pathsgd.experiments.sweep.SweepSpec.SweepRun;
 import io.github.pathsgd.train.history.RunResult;
 import io.github.pathsgd.train.listener.TrainingCancelled;
 import io.github.pathsgd.train.listener.TrainingListener;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -123,9 +120,7 @@ public final class SweepRunner {
   static final String MISSING = "missing-data";
   static final String LOCKS = ".locks";
 
-  private final SweepSpec spec;
-  private final String scale;
-  private final int seeds;
+  private final SweepPlan plan;
   final Options opt;
   private final SweepJob job = new SweepJob(this);
   final AtomicInteger trained = new AtomicInteger();
@@ -137,159 +132,55 @@ public final class SweepRunner {
   final AtomicBoolean interrupted = new AtomicBoolean();
   /** Runs refused because their config does not check ("run_id (reason)"), in the order found. */
   final List<String> failed = Collections.synchronizedList(new ArrayList<>());
-  volatile List<SweepRun> all = List.of();
-  /** False while the plan lacks the retraining runs of a step-size selection (not yet decided). */
-  private volatile boolean planComplete = true;
-  private volatile SweepAggregate.Result lastAggregate;
+  /** The sweep's state machine; this runner is its executor. */
+  final SweepDriver driver;
   /** The successive-halving plan of the step-size selection, or null (exhaustive, or none). */
   final SuccessiveHalving.Plan halving;
 
   /** The runs planned so far (all of them once a step-size selection is decided), for the sweep's progress. */
   public int plannedRuns() {
-    return all.size();
+    return driver.all().size();
   }
 
   public SweepRunner(SweepSpec spec, String scale, int seeds, Options opt) {
-    this.spec = spec;
-    this.scale = scale;
-    this.seeds = seeds;
     this.opt = opt;
-    spec.scale(scale);
+    // with several runs at once, one BLAS thread each (OpenBLAS's thread count is process-wide)
+    this.plan = new SweepPlan(spec, scale, seeds, opt.dataDir(), opt.jobs() > 1 ? 1 : 0);
+    this.driver = new SweepDriver(plan, opt.out(), this::log);
     SweepSpec.StepSize st = spec.stepSize(scale);
     this.halving = st == null ? null : st.plan();
   }
 
   /** The planned first-phase runs with this invocation's data dir and thread setting applied. */
   public List<SweepRun> plan() {
-    List<SweepRun> out = new ArrayList<>();
-    for (SweepRun r : spec.expand(scale, seeds)) {
-      out.add(adapt(r));
-    }
-    return out;
-  }
-
-  private SweepRun adapt(SweepRun r) {
-    TrainConfig c = r.config();
-    if (opt.dataDir() != null) {
-      c = SweepSpec.with(c, "data_dir", opt.dataDir().toString());
-    }
-    if (opt.jobs() > 1 && !Boolean.TRUE.equals(c.pinThreads())) {
-      c = SweepSpec.with(c, "threads", 1);
-    }
-    return new SweepRun(r.index(), r.phase(), r.runId(), c, r.alpha());
-  }
-
-  private List<SweepRun> withFinals(List<SweepRun> first, Selection sel) {
-    List<SweepRun> both = new ArrayList<>(first);
-    for (SweepRun r : SweepSpec.finals(sel.chosenRuns(), seeds, first.size())) {
-      both.add(adapt(r));
-    }
-    return both;
-  }
-
-  /**
-   * The planned runs followed by the noise-floor runs of their last phase (final runs, else main runs), if any ({@link
-   * SweepSpec#noiseRunsAfter}).
-   */
-  private List<SweepRun> withNoise(List<SweepRun> planned) {
-    List<SweepRun> out = new ArrayList<>(planned);
-    for (SweepRun r : spec.noiseRunsAfter(scale, planned)) {
-      out.add(adapt(r));
-    }
-    return out;
+    return plan.first();
   }
 
   public Outcome run() {
-    // the sweep's own files and the planned run folders: none through a link that leads out of --out
-    SweepTasks.checkSweepFolder(opt.out());
-    for (SweepRun r : plan()) {
-      SweepTasks.checkRunFolder(opt.out(), opt.out().resolve("runs").resolve(r.runId()));
-    }
-    try {
-      Files.createDirectories(opt.out().resolve("runs"));
-      Path locks = opt.out().resolve(LOCKS);
-      if (Files.isSymbolicLink(locks)) {
-        throw new IllegalArgumentException(locks + " is a symbolic link; expected the sweep's own lock folder "
-            + "(remove it)");
+    SweepDriver.Result res = driver.run(new SweepDriver.Executor() {
+      @Override
+      public void execute(SweepDriver.Phase p) {
+        // noise runs one at a time: OpenBLAS's thread count is process-wide, so a pinned run must not share the process
+        SweepRunner.this.execute(p.runs(), p.noise());
       }
-      Files.createDirectories(locks);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + opt.out() + ": " + e.getMessage(), e);
-    }
-    List<SweepRun> first = plan();
-    SweepSpec.StepSize st = spec.stepSize(scale);
-    FileLocks.Held lock = combinedLock();
-    try {
-      SweepAggregate.writeSweepJson(opt.out(), spec, scale, seeds);
-      all = first;
-      planComplete = st == null;
-      if (st != null) {
-        // a resumed sweep whose selection is already decided: the combined files cover its retraining runs at once
-        Selection sel = Selection.compute(first, opt.out(), st);
-        all = sel.selectRuns();
-        if (sel.complete()) {
-          all = withFinals(sel.selectRuns(), sel);
-          planComplete = true;
-        }
+
+      @Override
+      public boolean stopped() {
+        return interrupted.get();
       }
-      if (planComplete) {
-        all = withNoise(all);
-      }
-      aggregateHeld();
-    } finally {
-      lock.close();
-    }
-    execute(first);
-    boolean pending = false;
-    int executed = first.size();
-    while (st != null && !interrupted.get()) {
-      // exhaustive: one pass; halving: one pass per rung (each rung's runs are planned once the previous is decided)
-      Selection sel = SweepTasks.select(opt.out(), first, st); // decided, written, unneeded continue.bin pruned
-      List<SweepRun> selects = sel.selectRuns();
-      if (sel.complete()) {
-        List<SweepRun> both = withFinals(selects, sel);
-        all = both;
-        planComplete = true;
-        aggregate();
-        execute(both.subList(selects.size(), both.size()));
-        break;
-      }
-      if (selects.size() == executed) { // nothing new to train: the rest is other shards' (or was interrupted)
-        pending = true;
-        log("step-size selection pending: " + sel.unfinished() + " selection runs not finished yet (other shards?)");
-        break;
-      }
-      all = selects;
-      aggregate();
-      execute(selects.subList(executed, selects.size()));
-      executed = selects.size();
-    }
-    if (planComplete && !interrupted.get()) {
-      List<SweepRun> before = all;
-      all = withNoise(all);
-      if (all.size() > before.size()) {
-        aggregate();
-      }
-      // one at a time: OpenBLAS's thread count is process-wide, so a pinned run must not share the process
-      execute(all.stream().filter(r -> r.phase().equals(SweepRun.NOISE)).toList(), true);
-    }
-    aggregate();
-    SweepAggregate.Result a = lastAggregate;
-    for (String d : a.damaged()) {
+    });
+    for (String d : res.damaged()) {
       log("damaged run left out of the combined files: " + d + (opt.shardCount() > 1 ? "; the shard it belongs to "
           + "trains it again" : "; rerun the sweep to train it again"));
     }
-    if (!a.written()) {
-      log("combined files left as they were: the step-size selection is pending and they list " + a.kept().size()
-          + " retraining run(s) still intact on disk (" + String.join(", ", a.kept()) + "); rerun once every "
+    if (!res.written()) {
+      log("combined files left as they were: the step-size selection is pending and they list " + res.kept().size()
+          + " retraining run(s) still intact on disk (" + String.join(", ", res.kept()) + "); rerun once every "
           + "selection run has finished");
     }
-    return new Outcome(all.size(), trained.get(), skipped.get(), diverged.get(), missing.get(), interrupted.get(),
-        pending, all, repaired.get(), busy.get(), a.damaged(), !a.written(), List.copyOf(failed));
-  }
-
-  private void execute(List<SweepRun> runs) {
-    execute(runs, false);
+    return new Outcome(res.all().size(), trained.get(), skipped.get(), diverged.get(), missing.get(),
+        interrupted.get(), res.pending(), res.all(), repaired.get(), busy.get(), res.damaged(), !res.written(),
+        List.copyOf(failed));
   }
 
   private void execute(List<SweepRun> runs, boolean oneAtATime) {
@@ -366,10 +257,6 @@ public final class SweepRunner {
     }
   }
 
-  private FileLocks.Held combinedLock() {
-    return SweepTasks.combinedLock(opt.out());
-  }
-
   static String label(SweepRun r) {
     TrainConfig c = r.config();
     return String.format(Locale.ROOT, "%s %s %s %s h=%s d=%s lr=%s seed %d%s", r.phase(), c.dataset(), c.optimizer(),
@@ -388,15 +275,6 @@ public final class SweepRunner {
 
   /** Rebuilds the combined files from the per-run files, in expansion order (under the folder's combined lock). */
   public void aggregate() {
-    FileLocks.Held lock = combinedLock();
-    try {
-      aggregateHeld();
-    } finally {
-      lock.close();
-    }
-  }
-
-  private void aggregateHeld() {
-    lastAggregate = SweepAggregate.write(opt.out(), all, planComplete);
+    driver.aggregate();
   }
 }

@@ -18,25 +18,23 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * A sweep taken apart for engines that train each run somewhere else (pathsgd-spark, {@code experiments merge}): plan a
- * phase, train ONE planned run into a folder and take its result files, install them into the sweep folder, decide the
- * step-size selection (with successive halving: rung by rung, each {@link #select} planning the next rung's runs from
- * the finished ones), plan the noise-floor runs once the rest of the plan is known ({@link #noiseRuns}), rebuild the
- * combined files. Every step writes what {@link SweepRunner} writes, by the same code
- * ({@link RunDirectory}, {@link RunFolder}, {@link SweepAggregate}, {@link Selection}), so a sweep run this way ends
- * with the same {@code metrics.csv}, byte for byte.
+ * The steps of a sweep that engines training each run somewhere else share (pathsgd-spark's executor, {@code
+ * experiments merge}): train ONE planned run into a folder and take its result files ({@link #trainOne}), install them
+ * into the sweep folder ({@link #install}), decide the step-size selection ({@link #select}; with successive halving
+ * rung by rung), rebuild the combined files ({@link #aggregate}). The phases and their runs come from {@link
+ * SweepPlan}, their order from {@link SweepDriver}. Every step writes what {@link SweepRunner} writes, by the same
+ * code ({@link RunDirectory}, {@link RunFolder}, {@link SweepAggregate}, {@link Selection}), so a sweep run this way
+ * ends with the same {@code metrics.csv}, byte for byte.
  *
- * <p>One difference in cost, not in result: {@link #trainOne} trains a later halving rung's run from epoch 0 (there is
- * no {@code continue.bin} where it trains), where the embedded runner continues it from the previous rung's
- * checkpoint ({@link Continuation}). A run's first b epochs do not depend on its epoch budget, so both end with the
- * same files; the rungs cost {@link SuccessiveHalving.Plan#epochs} instead of {@link
- * SuccessiveHalving.Plan#continuedEpochs}.
+ * <p>A later halving rung's run continues from the previous rung's {@code continue.bin} when {@link #trainOne} is
+ * given it ({@link Continuation}), as the embedded runner's does; without it the run trains from epoch 0 to the same
+ * files (a run's first b epochs do not depend on its epoch budget), at the cost {@link SuccessiveHalving.Plan#epochs}
+ * instead of {@link SuccessiveHalving.Plan#continuedEpochs}.
  */
 public final class SweepTasks {
   private SweepTasks() {}
@@ -79,84 +77,6 @@ public final class SweepTasks {
    */
   public static void checkRunFolder(Path out, Path dir) {
     OutputTarget.checkInside(out, dir);
-  }
-
-  /** Creates {@code out/runs} and {@code out/.locks} and writes {@code sweep.json} (under the combined lock). */
-  public static void prepare(Path out, SweepSpec spec, String scale, int seeds) {
-    spec.scale(scale);
-    checkSweepFolder(out);
-    try {
-      Files.createDirectories(out.resolve("runs"));
-      Path locks = out.resolve(SweepRunner.LOCKS);
-      if (Files.isSymbolicLink(locks)) {
-        throw new IllegalArgumentException(locks + " is a symbolic link; expected the sweep's own lock folder "
-            + "(remove it)");
-      }
-      Files.createDirectories(locks);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + out + ": " + e.getMessage(), e);
-    }
-    try (FileLocks.Held h = combinedLock(out)) {
-      SweepAggregate.writeSweepJson(out, spec, scale, seeds);
-    }
-  }
-
-  /**
-   * The first phase's runs (all runs, or the "select" runs of a step-size selection; with successive halving the
-   * first rung's), in expansion order.
-   *
-   * @param dataDir the data folder for every run (null = the config's)
-   * @param threads BLAS threads per run (0 = as the config says)
-   */
-  public static List<SweepRun> firstPhase(SweepSpec spec, String scale, int seeds, Path dataDir, int threads) {
-    List<SweepRun> out = new ArrayList<>();
-    for (SweepRun r : spec.expand(scale, seeds)) {
-      out.add(adapt(r, dataDir, threads));
-    }
-    return out;
-  }
-
-  /**
-   * The retraining ("final") runs of a decided selection, numbered after its select runs ({@link
-   * Selection#selectRuns}: the first phase's, and with successive halving every later rung's), as {@link SweepRunner}
-   * numbers them.
-   */
-  public static List<SweepRun> finals(Selection sel, int seeds, Path dataDir, int threads) {
-    List<SweepRun> out = new ArrayList<>();
-    for (SweepRun r : SweepSpec.finals(sel.chosenRuns(), seeds, sel.selectRuns().size())) {
-      out.add(adapt(r, dataDir, threads));
-    }
-    return out;
-  }
-
-  /**
-   * The noise-floor runs (phase "noise") planned after the complete plan {@code planned} (the first phase's runs, or
-   * the select runs of every rung followed by the final runs), numbered after it, as {@link SweepRunner} plans them
-   * ({@link SweepSpec#noiseRunsAfter}); empty when the scale has no noise floor. Each pins its BLAS thread count
-   * ({@code pin_threads}, {@code threads} hashed into its run id), which {@code threads} here does not change, so
-   * they must be trained one at a time in a process where nothing else trains: {@link #trainOne} sets the process's
-   * OpenBLAS thread count to the run's ({@code Components.trainer}), as for every run.
-   *
-   * @param threads BLAS threads of the other runs (0 = as the config says); not applied to the pinned runs
-   */
-  public static List<SweepRun> noiseRuns(SweepSpec spec, String scale, List<SweepRun> planned, Path dataDir,
-      int threads) {
-    List<SweepRun> out = new ArrayList<>();
-    for (SweepRun r : spec.noiseRunsAfter(scale, planned)) {
-      out.add(adapt(r, dataDir, threads));
-    }
-    return out;
-  }
-
-  private static SweepRun adapt(SweepRun r, Path dataDir, int threads) {
-    TrainConfig c = r.config();
-    if (dataDir != null) {
-      c = SweepSpec.with(c, "data_dir", dataDir.toString());
-    }
-    if (threads > 0 && !Boolean.TRUE.equals(c.pinThreads())) { // a pinned count is part of the run id
-      c = SweepSpec.with(c, "threads", threads);
-    }
-    return new SweepRun(r.index(), r.phase(), r.runId(), c, r.alpha());
   }
 
   /**
@@ -209,6 +129,43 @@ public final class SweepTasks {
    * @param extra told of every training event (progress, fault injection in tests); may throw to end the run
    */
   public static Map<String, byte[]> trainOne(SweepRun r, Path dir, TrainingListener extra) {
+    return trainOne(r, dir, extra, null);
+  }
+
+  /** The file a halving rung's run leaves next to its result for the next rung to continue from ({@link #trainOne}). */
+  public static final String CONTINUE = Continuation.FILE;
+
+  /**
+   * The run id of the previous rung's run that successive halving's run r continues ({@link Continuation}), or null
+   * when r is not a later rung's run of {@code halving} (null: no halving).
+   */
+  public static String previousRung(SuccessiveHalving.Plan halving, SweepRun r) {
+    return halving == null ? null : Continuation.previous(halving, r);
+  }
+
+  /**
+   * Before {@link #trainOne}: seeds the empty run folder {@code dir} of a later halving rung's run r with the
+   * checkpoint {@code from}, a copy of its previous rung's {@link #CONTINUE}, so that r resumes after the previous
+   * rung's last epoch, as the embedded runner's run does; nothing happens when {@code dir} has a checkpoint or summary
+   * already or {@code from} is not a checkpoint of the previous rung's config.
+   *
+   * @return the epoch r continues after, 0 when it trains from scratch (or resumes its own checkpoint)
+   */
+  public static int continueFrom(SuccessiveHalving.Plan halving, SweepRun r, Path dir, Path from) {
+    try {
+      return halving == null ? 0 : Continuation.seedFrom(halving, r, dir, from);
+    } catch (IOException e) {
+      throw new UncheckedIOException("run " + r.runId() + ": cannot write its checkpoint from " + from + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * As {@link #trainOne(SweepRun, Path, TrainingListener)}; with {@code halving} (null: none), a halving rung's run
+   * before the last that completes leaves its final checkpoint as {@link #CONTINUE} in {@code dir} (not a result file).
+   */
+  public static Map<String, byte[]> trainOne(SweepRun r, Path dir, TrainingListener extra,
+      SuccessiveHalving.Plan halving) {
     try {
       Files.createDirectories(dir);
       RunFolder.State state = RunFolder.inspect(dir, r);
@@ -233,7 +190,12 @@ public final class SweepTasks {
         }
         TrainConfig cfg = r.config();
         RunDirectory.run(cfg, Components.trainer(cfg, data), data, dir,
-            extra == null ? TrainingListener.NONE : extra, done -> saveModel(dir, r, done),
+            extra == null ? TrainingListener.NONE : extra, done -> {
+              saveModel(dir, r, done);
+              if (halving != null) {
+                Continuation.keep(halving, r, dir, done);
+              }
+            },
             () -> modelEntry(dir)).result();
         Files.deleteIfExists(dir.resolve(RunFolder.MISSING_JSON));
         if (!RunFolder.inspect(dir, r).finished()) {
@@ -396,11 +358,6 @@ public final class SweepTasks {
       Continuation.prune(sel, st.plan(), out.resolve("runs"));
     }
     return sel;
-  }
-
-  /** The step-size selection as the run folders decide it now, without writing anything. */
-  public static Selection peekSelection(Path out, List<SweepRun> first, SweepSpec.StepSize st) {
-    return Selection.compute(first, out, st);
   }
 
   /**

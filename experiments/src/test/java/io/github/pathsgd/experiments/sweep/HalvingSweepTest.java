@@ -173,7 +173,7 @@ class HalvingSweepTest {
         .hasMessageContaining("'halfing'");
     SweepSpec hs = SweepSpec.parse(spec("halving"), "tiny");
     // pathsgd-spark runs halving (its first phase is rung 0); experiments merge refuses it, naming the field
-    assertThat(SweepTasks.firstPhase(hs, "smoke", 1, null, 0)).hasSize(8)
+    assertThat(new SweepPlan(hs, "smoke", 1, null, 0).first()).hasSize(8)
         .allSatisfy(r -> assertThat(r.config().epochs()).isEqualTo(1));
     assertThatThrownBy(() -> SweepTasks.requireExhaustive(hs, "smoke")).isInstanceOf(ConfigException.class)
         .hasMessageContaining("step_size.rule").hasMessageContaining("successive halving, whose later rungs "

@@ -50,7 +50,7 @@ class MediumScaleTest {
     SweepSpec s = SweepSpec.load("size");
     List<SweepRun> main = s.expand("medium", 3);
     assertThat(main).hasSize(2 * 12 * 3);
-    List<SweepRun> noise = s.noiseRuns("medium", main, main.size());
+    List<SweepRun> noise = SweepPlan.noiseRuns(s, "medium", main, main.size());
     assertThat(noise).hasSize(4).allSatisfy(r -> {
       assertThat(r.phase()).isEqualTo(SweepRun.NOISE);
       assertThat(r.config().hidden()).containsExactly(1024);
@@ -63,8 +63,8 @@ class MediumScaleTest {
     assertThat(ids).hasSize(4).doesNotContainAnyElementsOf(main.stream().map(SweepRun::runId).toList());
     // unpinned, threads stay out of the hash
     TrainConfig c = main.get(0).config();
-    assertThat(ConfigHash.runId(SweepSpec.with(c, "threads", 2))).isEqualTo(main.get(0).runId());
-    assertThat(ConfigHash.runId(SweepSpec.with(c, "pin_threads", false))).isEqualTo(main.get(0).runId());
+    assertThat(ConfigHash.runId(SweepPlan.with(c, "threads", 2))).isEqualTo(main.get(0).runId());
+    assertThat(ConfigHash.runId(SweepPlan.with(c, "pin_threads", false))).isEqualTo(main.get(0).runId());
 
     SweepSpec r = SweepSpec.load("rescaling");
     List<SweepRun> rm = r.expand("medium", 3);
@@ -75,7 +75,7 @@ class MediumScaleTest {
     });
     // Path-SGD from both starts (issue 26: a noise floor for each side of the invariance claim); the balanced pair
     // keeps the run ids results/medium/rescaling holds
-    List<SweepRun> rn = r.noiseRuns("medium", rm, rm.size());
+    List<SweepRun> rn = SweepPlan.noiseRuns(r, "medium", rm, rm.size());
     assertThat(rn).hasSize(8).allSatisfy(x -> assertThat(x.config().optimizer()).isEqualTo("path-sgd"));
     assertThat(rn.stream().map(x -> x.config().init()).distinct()).containsExactly("balanced", "unbalanced");
     assertThat(rn.stream().map(SweepRun::runId)).contains("f1aacdc9223f", "f3ed154f9242", "822443bc0e31",
@@ -102,7 +102,7 @@ class MediumScaleTest {
       }
     }
     assertThat(finals).hasSize(72);
-    List<SweepRun> noise = SweepSpec.load("compare").noiseRuns("medium", finals, finals.size());
+    List<SweepRun> noise = SweepPlan.noiseRuns(SweepSpec.load("compare"), "medium", finals, finals.size());
     assertThat(noise).hasSize(2 * 2 * 2 * 2).allSatisfy(x -> {
       assertThat(x.config().optimizer()).isEqualTo("path-sgd");
       assertThat(x.config().seed()).isEqualTo(1);

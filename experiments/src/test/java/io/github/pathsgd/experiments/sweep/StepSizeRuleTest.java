@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class StepSizeRuleTest {
   static Candidate c(String id, int alpha, boolean diverged, double... v) {
-    return new Candidate(id, alpha, SweepSpec.lrOf(alpha), diverged, v);
+    return new Candidate(id, alpha, SweepPlan.lrOf(alpha), diverged, v);
   }
 
   @Test

@@ -101,7 +101,7 @@ class SweepSpecTest {
   void finalsDropTheValidationSplitAndRepeatSeeds() {
     SweepSpec cmp = SweepSpec.load("compare");
     List<SweepRun> sel = cmp.expand("smoke", 1);
-    List<SweepRun> fin = SweepSpec.finals(List.of(sel.get(0)), 2, sel.size());
+    List<SweepRun> fin = SweepPlan.finals(List.of(sel.get(0)), 2, sel.size());
     assertThat(fin).hasSize(2);
     assertThat(fin.get(0).index()).isEqualTo(sel.size());
     assertThat(fin).allSatisfy(r -> {
