@@ -60,7 +60,7 @@ final class SafeTensorsReader {
   static SafeTensors.InitModel readInit(SeekableByteChannel ch, Path file) throws IOException {
     Loaded l = load(ch, file, false, true);
     String converted = String.join(", ", l.dtypes().stream().filter(d -> !d.equals("F32")).toList());
-    return new SafeTensors.InitModel((Mlp) l.network(), l.metadata(), l.names() + ", " + (converted.isEmpty() ? "F32"
+    return new SafeTensors.InitModel(new Model(l.network(), l.metadata()).network(), l.metadata(), l.names() + ", " + (converted.isEmpty() ? "F32"
         : converted + " converted to float32"), l.fileSha256());
   }
 

@@ -69,11 +69,13 @@ public final class LayerNet implements Network {
   }
 
   /** The spec the network was built from ({@link LayerSpec#build}), or null for a hand-made list of layers. */
+  @Override
   public LayerSpec spec() {
     return spec;
   }
 
   /** The input shape (C, H, W) the network was built for ({@link LayerSpec#build}), or null. */
+  @Override
   public int[] inputShape() {
     return inputShape == null ? null : inputShape.clone();
   }
@@ -97,33 +99,39 @@ public final class LayerNet implements Network {
   /** Activation and error buffers for batches of at most {@code maxBatch} rows. */
   @Override
   public Workspace workspace(int maxBatch) {
-    return new Workspace(this, maxBatch);
+    int[] widths = new int[layers.size() + 1];
+    widths[0] = layers.get(0).in();
+    for (int k = 0; k < layers.size(); k++) {
+      widths[k + 1] = layers.get(k).out();
+    }
+    return new Workspace(widths, maxBatch, false);
   }
 
   /**
-   * {@link #lossAndGradient(Workspace, int, int[], int, Tensor, float, Rng)} with {@link Dropout}: the inputs are
-   * dropped first when {@code dropout.inputRetain() < 1} (as {@link Mlp#forward}), then the hidden layers use {@code
-   * dropout.hiddenRetain()}.
+   * Forward with {@link Dropout}: the inputs are dropped first when {@code dropout.inputRetain() < 1} (as {@link
+   * Mlp#forward}), then the hidden layers use {@code dropout.hiddenRetain()}.
    */
   @Override
-  public Mlp.StepStats lossAndGradient(Network.Workspace ws, int B, int[] labels, int yOff, Tensor grads,
-      Dropout dropout, Rng rng) {
-    Workspace w = (Workspace) ws;
-    w.check(B);
+  public Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng) {
+    ws.check(B);
     if (dropout.active() && dropout.inputRetain() < 1f) {
-      Layers.dropoutForward(w.acts[0], B, inputs(), dropout.inputRetain(), rng);
+      Layers.dropoutForward(ws.acts[0], B, inputs(), dropout.inputRetain(), rng);
     }
-    return lossAndGradient(w, B, labels, yOff, grads, dropout.active() ? dropout.hiddenRetain() : 1f, rng);
+    return forward(ws, B, dropout.active() ? dropout.hiddenRetain() : 1f, rng);
+  }
+
+  @Override
+  public StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout) {
+    return backward(ws, B, labels, yOff, grads, dropout.active() ? dropout.hiddenRetain() : 1f);
   }
 
   /** Evaluation (no dropout): the summed loss and the error count over the first B rows. */
   @Override
-  public Mlp.StepStats evaluate(Network.Workspace ws, int B, int[] labels, int yOff) {
-    Workspace w = (Workspace) ws;
-    w.check(B);
-    Tensor logits = forward(w, B, 1f, null);
-    Layers.softmaxCrossEntropy(logits, labels, yOff, B, outputs(), null, w.lossOut);
-    return new Mlp.StepStats(w.lossOut[0], (int) w.lossOut[1]);
+  public StepStats evaluate(Workspace ws, int B, int[] labels, int yOff) {
+    ws.check(B);
+    Tensor logits = forward(ws, B, 1f, null);
+    Layers.softmaxCrossEntropy(logits, labels, yOff, B, outputs(), null, ws.lossOut);
+    return new StepStats(ws.lossOut[0], (int) ws.lossOut[1]);
   }
 
   /** Forward on the first B rows of {@code ws.input()}; returns the logits (B, classes). */
@@ -135,9 +143,13 @@ public final class LayerNet implements Network {
   }
 
   /** Forward, mean softmax cross-entropy and the gradient of every parameter into {@code grads}. */
-  public Mlp.StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain,
+  public StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain,
       Rng rng) {
     forward(ws, B, retain, rng);
+    return backward(ws, B, labels, yOff, grads, retain);
+  }
+
+  private StepStats backward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain) {
     int L = layers.size();
     double[] out = ws.lossOut;
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layers.get(L - 1).out(), ws.deltas[L], out);
@@ -145,50 +157,6 @@ public final class LayerNet implements Network {
       layers.get(k).backward(k > 0 ? ws.deltas[k] : null, grads, ws.deltas[k + 1], ws.acts[k + 1], ws.acts[k], params,
           B, retain);
     }
-    return new Mlp.StepStats(out[0] / B, (int) out[1]);
-  }
-
-  /** Buffers of one network for a maximum batch. */
-  public static final class Workspace implements Network.Workspace {
-    final Tensor[] acts;
-    final Tensor[] deltas;
-    final double[] lossOut = new double[2];
-    private final int maxBatch;
-
-    Workspace(LayerNet net, int maxBatch) {
-      if (maxBatch < 1) {
-        throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
-      }
-      this.maxBatch = maxBatch;
-      int L = net.layers.size();
-      acts = new Tensor[L + 1];
-      deltas = new Tensor[L + 1];
-      for (int k = 0; k <= L; k++) {
-        int width = k == 0 ? net.layers.get(0).in() : net.layers.get(k - 1).out();
-        acts[k] = new Tensor(Math.multiplyExact(maxBatch, width));
-        deltas[k] = k == 0 ? null : new Tensor(Math.multiplyExact(maxBatch, width));
-      }
-    }
-
-    @Override
-    public Tensor input() {
-      return acts[0];
-    }
-
-    @Override
-    public int maxBatch() {
-      return maxBatch;
-    }
-
-    /** The output (logits) buffer of the last forward pass. */
-    public Tensor logits() {
-      return acts[acts.length - 1];
-    }
-
-    void check(int B) {
-      if (B <= 0 || B > maxBatch) {
-        throw new IllegalArgumentException("batch of " + B + " rows does not fit a workspace for " + maxBatch);
-      }
-    }
+    return new StepStats(out[0] / B, (int) out[1]);
   }
 }

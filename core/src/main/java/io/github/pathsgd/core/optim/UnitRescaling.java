@@ -4,7 +4,6 @@ import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.LayerLayout;
 import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
@@ -26,7 +25,7 @@ import java.util.List;
  * </ul>
  *
  * Scalars (counts, the κ floor, "ratio") are left alone. Units are addressed as in {@link Rescaling}: (layer, unit)
- * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link LayerLayout}) they are
+ * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link io.github.pathsgd.core.nn.LayerLayout}) they are
  * channels, addressed as in {@link ChannelRescaling}: (k, ch) with k the index of a hidden layer with parameters and
  * ch its filter or unit; the buffers scale over the ranges {@link ChannelRescaling#forEachRange} gives, and
  * Path-SGD's per-parameter κ ({@link #kappaPerParameter}) like a squared gradient: incoming ×1/c², outgoing ×c².
@@ -55,9 +54,9 @@ public final class UnitRescaling {
   }
 
   /** ρ_{c,ch} for channel {@code ch} of hidden layer {@code k} of a network of layers; refuses what is out of range. */
-  public static UnitRescaling ofChannel(LayerLayout layout, int k, int ch, double c) {
-    ChannelRescaling.check(layout.layers(), k, ch, c);
-    return new UnitRescaling(null, layout.layers(), k, ch, c, false);
+  public static UnitRescaling ofChannel(NetLayout layout, int k, int ch, double c) {
+    ChannelRescaling.check(layout.sequence(), k, ch, c);
+    return new UnitRescaling(null, layout.sequence(), k, ch, c, false);
   }
 
   /**
@@ -69,7 +68,8 @@ public final class UnitRescaling {
   }
 
   private static UnitRescaling of(NetLayout layout, int layer, int unit, double c) {
-    return layout instanceof ParamLayout p ? of(p, layer, unit, c) : ofChannel((LayerLayout) layout, layer, unit, c);
+    ParamLayout chain = layout.denseChain();
+    return chain != null ? of(chain, layer, unit, c) : ofChannel(layout, layer, unit, c);
   }
 
   /**
@@ -78,15 +78,15 @@ public final class UnitRescaling {
    * ChannelRescaling#scaleAll}.
    */
   public static void applyAll(OptState state, double[][] factors) {
-    if (state.layout() instanceof LayerLayout ll) {
-      for (int k : ChannelRescaling.hiddenLayers(ll.layers())) {
+    ParamLayout lay = state.layout().denseChain();
+    if (lay == null) {
+      for (int k : ChannelRescaling.hiddenLayers(state.layout().sequence())) {
         for (int ch = 0; ch < factors[k].length; ch++) {
           apply(state, k, ch, factors[k][ch]);
         }
       }
       return;
     }
-    ParamLayout lay = (ParamLayout) state.layout();
     for (int l = 1; l < lay.layers(); l++) {
       for (int v = 0; v < lay.width(l); v++) {
         apply(state, l, v, factors[l][v]);
