@@ -37,6 +37,16 @@ public interface Layer {
     return paramSize() == 0 ? List.of() : List.of(this);
   }
 
+  /**
+   * Appends the layer to a graph as ops reading node {@code input}; returns the node that holds its output. A layer is
+   * one {@link LayerOp}; a block expands into its inner ops ({@link Residual}: F's layers, an {@link AddOp} and a {@link
+   * ReluOp}).
+   */
+  default int addTo(java.util.List<Op> ops, int input) {
+    ops.add(new LayerOp(this, input));
+    return ops.size();
+  }
+
   /** Whether a ReLU (and dropout) follows the layer: a hidden layer, whose output units can be rescaled. */
   default boolean relu() {
     return false;

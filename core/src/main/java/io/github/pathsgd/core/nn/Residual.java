@@ -162,6 +162,18 @@ public final class Residual implements Layer {
     capB = B;
   }
 
+  /** F's layers from node {@code input}, then {@code add(input, F)} and ReLU with dropout: the block as graph ops. */
+  @Override
+  public int addTo(List<Op> ops, int input) {
+    int at = input;
+    for (Layer l : f) {
+      at = l.addTo(ops, at);
+    }
+    ops.add(new AddOp(input, at, width));
+    ops.add(new ReluOp(ops.size(), width));
+    return ops.size();
+  }
+
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
     ensure(B);
