@@ -30,7 +30,8 @@ public final class Graph implements Network {
     this(inputs, ops, params, null);
   }
 
-  private Graph(int inputs, List<Op> ops, Tensor params, Network source) {
+  /** The graph of a network of layers ({@link LayerNet} runs on it), over its parameters. */
+  Graph(int inputs, List<Op> ops, Tensor params, Network source) {
     if (ops.isEmpty()) {
       throw new IllegalArgumentException("a graph needs at least one op");
     }
@@ -142,18 +143,29 @@ public final class Graph implements Network {
     return new Graph(inputs, ops, src == null ? params.copy() : src.params(), src);
   }
 
+  /** Activations and errors of every node, the scratch of the ops' backward, and each op's views of them. */
   @Override
   public Workspace workspace(int maxBatch) {
-    return new Workspace(widths, maxBatch, true);
+    Workspace ws = new Workspace(widths, maxBatch, true);
+    ws.opIns = new Tensor[ops.size()][];
+    ws.opDins = new Tensor[ops.size()][];
+    for (int k = 0; k < ops.size(); k++) {
+      int[] in = inputsOf[k];
+      ws.opIns[k] = new Tensor[in.length];
+      ws.opDins[k] = new Tensor[in.length];
+      for (int j = 0; j < in.length; j++) {
+        ws.opIns[k][j] = ws.acts[in[j]];
+        ws.opDins[k][j] = in[j] == 0 ? null : ws.deltas[in[j]]; // nobody needs the input's error
+      }
+    }
+    return ws;
   }
 
   private Tensor[] ins(Workspace ws, int k) {
-    int[] in = inputsOf[k];
-    Tensor[] t = new Tensor[in.length];
-    for (int j = 0; j < in.length; j++) {
-      t[j] = ws.acts[in[j]];
+    if (ws.opIns == null || ws.opIns.length != ops.size()) {
+      throw new IllegalArgumentException("a workspace of another network; use this graph's workspace()");
     }
-    return t;
+    return ws.opIns[k];
   }
 
   /** The input dropout of {@link Mlp#forward}, then the ops in order (hidden ops with the hidden keep rate). */
@@ -163,7 +175,12 @@ public final class Graph implements Network {
     if (dropout.active() && dropout.inputRetain() < 1f) {
       Layers.dropoutForward(ws.acts[0], B, inputs, dropout.inputRetain(), rng);
     }
-    float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
+    return forward(ws, B, dropout.active() ? dropout.hiddenRetain() : 1f, rng);
+  }
+
+  /** The ops in order on the first B rows of {@code ws.input()} (no input dropout); returns the logits. */
+  public Tensor forward(Workspace ws, int B, float retain, Rng rng) {
+    ws.check(B);
     for (int k = 0; k < ops.size(); k++) {
       ops.get(k).forward(ws.acts[k + 1], ins(ws, k), params, B, retain, rng);
     }
@@ -172,19 +189,21 @@ public final class Graph implements Network {
 
   @Override
   public StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout) {
+    return backward(ws, B, labels, yOff, grads, dropout.active() ? dropout.hiddenRetain() : 1f);
+  }
+
+  /**
+   * The loss of the activations of the last forward pass, then backward: every error buffer zeroed once, the ops in
+   * reverse order, each adding into its inputs' errors and writing its parameters' gradient into {@code grads}.
+   */
+  public StepStats backward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain) {
     int L = ops.size();
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, outputs(), ws.deltas[L], ws.lossOut);
     for (int n = 1; n < L; n++) { // the one zeroing of backward: every op adds into its inputs' errors
       ws.deltas[n].fill(0, B * widths[n], 0f);
     }
-    float retain = dropout.active() ? dropout.hiddenRetain() : 1f;
     for (int k = L - 1; k >= 0; k--) {
-      int[] in = inputsOf[k];
-      Tensor[] dins = new Tensor[in.length];
-      for (int j = 0; j < in.length; j++) {
-        dins[j] = in[j] == 0 ? null : ws.deltas[in[j]];
-      }
-      ops.get(k).backward(dins, grads, ws.deltas[k + 1], ws.acts[k + 1], ins(ws, k), params, B, retain, ws.scratch);
+      ops.get(k).backward(ws.opDins[k], grads, ws.deltas[k + 1], ws.acts[k + 1], ins(ws, k), params, B, retain, ws.scratch);
     }
     return new StepStats(ws.lossOut[0] / B, (int) ws.lossOut[1]);
   }

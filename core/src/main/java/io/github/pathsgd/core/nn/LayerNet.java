@@ -5,14 +5,12 @@ import io.github.pathsgd.core.util.Rng;
 import java.util.List;
 
 /**
- * A feed-forward network that is any sequence of {@link Layer}s (dense, convolution, pooling), trained with softmax
- * cross-entropy on its last layer's outputs: the general form of {@link Mlp}, which stays the fast, fused path for
- * fully connected networks. Layer k maps activation k to activation k + 1; the parameters are one flat float32
- * {@link Tensor} that every layer indexes from its {@link Layer#paramOffset()}.
- *
- * <pre>
- * acts[0] is (B, layers[0].in()), acts[k + 1] is (B, layers[k].out()); deltas[k] like acts[k]
- * </pre>
+ * A feed-forward network that is any sequence of {@link Layer}s (dense, convolution, pooling, residual blocks),
+ * trained with softmax cross-entropy on its last layer's outputs: the general form of {@link Mlp}, which stays the
+ * fast, fused path for fully connected networks. The parameters are one flat float32 {@link Tensor} that every layer
+ * indexes from its {@link Layer#paramOffset()}. It runs on its {@link #graph()}: the layers as {@link Op}s ({@link
+ * Layer#addTo}: a residual block its branch, an add and a ReLU), executed in topological order with an accumulating
+ * backward; activations, errors and scratch live in the {@link Network.Workspace}, one buffer per node.
  */
 public final class LayerNet implements Network {
   private final List<Layer> layers;
@@ -20,6 +18,7 @@ public final class LayerNet implements Network {
   private final LayerLayout layout;
   private final LayerSpec spec;
   private final int[] inputShape;
+  private final Graph graph; // the executor: the layers as ops (a block expanded), over the same parameters
 
   /** A network over {@code params} (not copied); consecutive layers must agree in width. */
   public LayerNet(List<Layer> layers, Tensor params) {
@@ -51,6 +50,7 @@ public final class LayerNet implements Network {
     this.layout = new LayerLayout(layers, size);
     this.spec = spec;
     this.inputShape = inputShape == null ? null : inputShape.clone();
+    this.graph = new Graph(layers.get(0).in(), Graph.expand(layers), params, this);
   }
 
   @Override
@@ -96,15 +96,15 @@ public final class LayerNet implements Network {
     return new LayerNet(layers, params.copy(), spec, inputShape);
   }
 
-  /** Activation and error buffers for batches of at most {@code maxBatch} rows. */
+  /** The graph of ops the network runs on (its layers, a block expanded into its ops), over the same parameters. */
+  public Graph graph() {
+    return graph;
+  }
+
+  /** The buffers of {@link #graph()}: one activation and error buffer per node, and the ops' scratch. */
   @Override
   public Workspace workspace(int maxBatch) {
-    int[] widths = new int[layers.size() + 1];
-    widths[0] = layers.get(0).in();
-    for (int k = 0; k < layers.size(); k++) {
-      widths[k + 1] = layers.get(k).out();
-    }
-    return new Workspace(widths, maxBatch, false);
+    return graph.workspace(maxBatch);
   }
 
   /**
@@ -113,50 +113,29 @@ public final class LayerNet implements Network {
    */
   @Override
   public Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng) {
-    ws.check(B);
-    if (dropout.active() && dropout.inputRetain() < 1f) {
-      Layers.dropoutForward(ws.acts[0], B, inputs(), dropout.inputRetain(), rng);
-    }
-    return forward(ws, B, dropout.active() ? dropout.hiddenRetain() : 1f, rng);
+    return graph.forward(ws, B, dropout, rng);
   }
 
   @Override
   public StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout) {
-    return backward(ws, B, labels, yOff, grads, dropout.active() ? dropout.hiddenRetain() : 1f);
+    return graph.gradientAfterForward(ws, B, labels, yOff, grads, dropout);
   }
 
   /** Evaluation (no dropout): the summed loss and the error count over the first B rows. */
   @Override
   public StepStats evaluate(Workspace ws, int B, int[] labels, int yOff) {
-    ws.check(B);
-    Tensor logits = forward(ws, B, 1f, null);
-    Layers.softmaxCrossEntropy(logits, labels, yOff, B, outputs(), null, ws.lossOut);
-    return new StepStats(ws.lossOut[0], (int) ws.lossOut[1]);
+    return graph.evaluate(ws, B, labels, yOff);
   }
 
   /** Forward on the first B rows of {@code ws.input()}; returns the logits (B, classes). */
   public Tensor forward(Workspace ws, int B, float retain, Rng rng) {
-    for (int k = 0; k < layers.size(); k++) {
-      layers.get(k).forward(ws.acts[k + 1], ws.acts[k], params, B, retain, rng);
-    }
-    return ws.acts[layers.size()];
+    return graph.forward(ws, B, retain, rng);
   }
 
   /** Forward, mean softmax cross-entropy and the gradient of every parameter into {@code grads}. */
   public StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain,
       Rng rng) {
-    forward(ws, B, retain, rng);
-    return backward(ws, B, labels, yOff, grads, retain);
-  }
-
-  private StepStats backward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain) {
-    int L = layers.size();
-    double[] out = ws.lossOut;
-    Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layers.get(L - 1).out(), ws.deltas[L], out);
-    for (int k = L - 1; k >= 0; k--) {
-      layers.get(k).backward(k > 0 ? ws.deltas[k] : null, grads, ws.deltas[k + 1], ws.acts[k + 1], ws.acts[k], params,
-          B, retain);
-    }
-    return new StepStats(out[0] / B, (int) out[1]);
+    graph.forward(ws, B, retain, rng);
+    return graph.backward(ws, B, labels, yOff, grads, retain);
   }
 }

@@ -94,6 +94,8 @@ public interface Network {
     final float[] biasSum;
     final float[] scaleTmp;
     private float[] blockTmp; // (maxBatch, widest layer) on the heap, made on the first fused Path-SGD step
+    Tensor[][] opIns; // a graph's: the activations and errors each op reads and adds into (views, made once)
+    Tensor[][] opDins;
 
     /**
      * Buffers for activations of {@code widths[k]} units per row at boundary k, for batches of at most {@code
