@@ -14,10 +14,10 @@ import java.nio.FloatBuffer;
  * Neural Networks", NIPS 2015, §4, Algorithm 1; chapter arXiv:1705.03071):
  *
  * <pre>
- *   u_e ← u_e / max(κ_e, floor),   κ_{u→v} = ( γ_in(u) · γ_out(v) )^{2/p},   κ(b_v) = γ_out(v)^{2/p}
+ *   u_e ← u_e / max(κ_e, floor)
  * </pre>
  *
- * with γ_in, γ_out the path quantities over |w|^p of the current parameters. Followed by {@code scale(-η)} this is w ←
+ * with κ_e the path scale of coordinate e ({@link Kappa} states the formula) over |w|^p of the current parameters. Followed by {@code scale(-η)} this is w ←
  * w − η·∇L ⊘ κ, the coordinate-wise steepest descent step w.r.t. the ℓp path regularizer; for p = 2, κ is exactly the
  * diagonal of the Hessian of ½φ_2(w)². The step is exactly invariant under node-wise rescaling (docs/paper-spec.md
  * §2.8), also with momentum after it. κ(W_l) = outer(κ_out(l), κ_in(l)) has rank one, so the division is a row and a
