@@ -131,8 +131,14 @@ public final class SafeTensors {
    * A network read back, with the file's metadata.
    *
    * @param model an {@link Mlp}, or a {@link LayerNet} when the file records a layer spec
+   * @param layerNet the same network when it is a network of layers (the file records a spec), else null
    */
-  public record Model(Network model, Map<String, String> metadata) {
+  public record Model(Network model, Map<String, String> metadata, LayerNet layerNet) {
+    /** A fully connected model. */
+    public Model(Network model, Map<String, String> metadata) {
+      this(model, metadata, null);
+    }
+
     /** The fully connected network; refuses a network of layers (use {@link #model()}). */
     public Mlp network() {
       ParamLayout chain = model.layout().denseChain();
