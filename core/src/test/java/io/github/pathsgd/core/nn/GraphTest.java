@@ -203,4 +203,158 @@ class GraphTest {
     assertThatThrownBy(() -> new Graph(3, List.of(new LayerOp(new Dense(4, 2, 0, false), 0)), params))
         .hasMessageContaining("op 0 (dense) takes 4 inputs").hasMessageContaining("node 0 has 3");
   }
+
+  // a hand-made diamond: node 1 is read by two dense ops, whose outputs are added, then ReLU, then the output layer
+  static final int[] OFF = {0, 16, 36, 56, 76};
+  static final int DIAMOND_SIZE = 86;
+
+  static Graph diamond(long seed) {
+    Tensor params = new Tensor(DIAMOND_SIZE);
+    Random r = new Random(seed);
+    for (int i = 0; i < DIAMOND_SIZE; i++) {
+      params.set(i, (float) (r.nextGaussian() * 0.6));
+    }
+    return new Graph(3, List.of(new LayerOp(new Dense(3, 4, OFF[0], true), 0),
+        new LayerOp(new Dense(4, 4, OFF[1], false), 1), new LayerOp(new Dense(4, 4, OFF[2], false), 1),
+        new AddOp(2, 3, 4), new ReluOp(4, 4), new LayerOp(new Dense(4, 2, OFF[3], false), 5)), params);
+  }
+
+  /** The graph's forward in double, op by op from the ops' declared slices (no executor, no kernels). */
+  static double[][] forwardDouble(Graph g, double[] t, double[] x) {
+    double[][] node = new double[g.ops().size() + 1][];
+    node[0] = x;
+    for (int k = 0; k < g.ops().size(); k++) {
+      Op op = g.ops().get(k);
+      int[] in = op.inputs();
+      double[] y = new double[op.out()];
+      switch (op.kind()) {
+        case "dense" -> {
+          ParamSlice w = op.params().get(0);
+          int b = op.params().get(1).offset();
+          for (int v = 0; v < op.out(); v++) {
+            double a = t[b + v];
+            for (int u = 0; u < w.fanIn(); u++) {
+              a += t[w.offset() + v * w.fanIn() + u] * node[in[0]][u];
+            }
+            y[v] = ((LayerOp) op).layer().relu() ? Math.max(a, 0) : a;
+          }
+        }
+        case "add" -> {
+          for (int v = 0; v < op.out(); v++) {
+            y[v] = node[in[0]][v] + node[in[1]][v];
+          }
+        }
+        case "relu" -> {
+          for (int v = 0; v < op.out(); v++) {
+            y[v] = Math.max(node[in[0]][v], 0);
+          }
+        }
+        default -> throw new AssertionError(op.kind());
+      }
+      node[k + 1] = y;
+    }
+    return node;
+  }
+
+  static double lossDouble(Graph g, double[] t, float[] xs, int[] labels) {
+    double s = 0;
+    int n = g.inputs();
+    for (int b = 0; b < labels.length; b++) {
+      double[] x = new double[n];
+      for (int i = 0; i < n; i++) {
+        x[i] = xs[b * n + i];
+      }
+      double[][] node = forwardDouble(g, t, x);
+      double[] o = node[node.length - 1];
+      double m = Math.max(o[0], o[1]);
+      s += m + Math.log(Math.exp(o[0] - m) + Math.exp(o[1] - m)) - o[labels[b]];
+    }
+    return s / labels.length;
+  }
+
+  @Test
+  void aNodeReadByTwoOpsReceivesBothErrorsAndTheGradientMatchesCentralDifferences() {
+    Graph g = diamond(4);
+    int B = 5;
+    float[] xs = inputs(B * 3, 6);
+    int[] labels = {0, 1, 1, 0, 1};
+    Network.Workspace ws = g.workspace(B);
+    ws.input().copyFrom(xs, 0, 0, xs.length);
+    Tensor grads = new Tensor(DIAMOND_SIZE);
+    double lossF = g.lossAndGradient(ws, B, labels, 0, grads, Dropout.NONE, null).loss();
+    double[] t = new double[DIAMOND_SIZE];
+    for (int i = 0; i < t.length; i++) {
+      t[i] = g.params().get(i);
+    }
+    assertThat(lossF).isCloseTo(lossDouble(g, t, xs, labels), within(1e-5));
+    double eps = 1e-6;
+    for (int i = 0; i < t.length; i++) {
+      double t0 = t[i];
+      t[i] = t0 + eps;
+      double lp = lossDouble(g, t, xs, labels);
+      t[i] = t0 - eps;
+      double lm = lossDouble(g, t, xs, labels);
+      t[i] = t0;
+      double num = (lp - lm) / (2 * eps);
+      assertThat((double) grads.get(i)).as("parameter %d", i).isCloseTo(num, within(1e-4 + 1e-3 * Math.abs(num)));
+    }
+    // the first layer's gradient needs both branches' errors: with one branch's weights zeroed it changes
+    Graph one = diamond(4);
+    one.params().fill(OFF[2], OFF[3] - OFF[2], 0f);
+    Network.Workspace ws1 = one.workspace(B);
+    ws1.input().copyFrom(xs, 0, 0, xs.length);
+    Tensor g1 = new Tensor(DIAMOND_SIZE);
+    one.lossAndGradient(ws1, B, labels, 0, g1, Dropout.NONE, null);
+    assertThat(g1.toArray(0, OFF[1])).isNotEqualTo(grads.toArray(0, OFF[1]));
+  }
+
+  /** Every path into unit i of node n, walked back op by op from the declared slices; Σ (max for p = ∞) of Π|w|^p. */
+  static double paths(Graph g, int n, int i, double prod, double p) {
+    if (n == 0) {
+      return prod;
+    }
+    Op op = g.ops().get(n - 1);
+    int[] in = op.inputs();
+    boolean inf = Double.isInfinite(p);
+    FloatBufferOps w = new FloatBufferOps(g.params());
+    double s = 0;
+    switch (op.kind()) {
+      case "dense" -> {
+        ParamSlice wt = op.params().get(0);
+        double b = Math.abs(w.t().get(op.params().get(1).offset() + i));
+        s = prod * (inf ? b : Math.pow(b, p)); // the path from the bias source
+        for (int u = 0; u < wt.fanIn(); u++) {
+          double a = Math.abs(w.t().get(wt.offset() + i * wt.fanIn() + u));
+          double q = paths(g, in[0], u, prod * (inf ? a : Math.pow(a, p)), p);
+          s = inf ? Math.max(s, q) : s + q;
+        }
+      }
+      case "add" -> {
+        double a = paths(g, in[0], i, prod, p);
+        double c = paths(g, in[1], i, prod, p);
+        s = inf ? Math.max(a, c) : a + c;
+      }
+      case "relu" -> s = paths(g, in[0], i, prod, p);
+      default -> throw new AssertionError(op.kind());
+    }
+    return s;
+  }
+
+  @Test
+  void theDiamondsPhiIsTheSumOverEveryPathEnumerated() {
+    for (long seed = 1; seed <= 3; seed++) {
+      Graph g = diamond(seed);
+      int last = g.ops().size();
+      for (double p : new double[] {1, 2, 3, Double.POSITIVE_INFINITY}) {
+        double s = 0;
+        for (int o = 0; o < g.outputs(); o++) {
+          double q = paths(g, last, o, 1, p);
+          s = Double.isInfinite(p) ? Math.max(s, q) : s + q;
+        }
+        double brute = Double.isInfinite(p) || p == 1 ? s : Math.pow(s, 1 / p);
+        assertThat(PathNorms.phi(g, g.params(), p, true)).as("seed %d, p %s", seed, p)
+            .isCloseTo(brute, within(1e-9 * brute));
+      }
+    }
+  }
 }
