@@ -9,6 +9,7 @@
 //
 // and with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` in front for the kernel OpenBLAS detects. Each line is one
 // round of STEPS steps of each measurement; the first rounds include the JIT's warm-up.
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.FoldedStep;
 import io.github.pathsgd.core.nn.Init;
@@ -49,7 +50,7 @@ public class KappaInSitu {
     FoldedStep fs = new FoldedStep(lay);
     FoldedStep plain = new FoldedStep(lay);
     plain.scale(-1e-9);
-    Mlp.Workspace ws = (Mlp.Workspace) path.workspace();
+    Network.Workspace ws = (Network.Workspace) path.workspace();
     System.out.printf("%s, %d-%d-%d-10, batch %d, %d steps per figure (microseconds per step)%n", Blas.describe(), in, h,
         h, batch, n);
     for (int rep = 0; rep < 5; rep++) {

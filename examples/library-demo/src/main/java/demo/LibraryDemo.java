@@ -1,5 +1,6 @@
 package demo;
 
+import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
@@ -32,7 +33,7 @@ public final class LibraryDemo {
         }
         labels[i] = sum > 0 ? 1 : 0;
       }
-      Mlp.StepStats st = step.run(batch, labels, Dropout.NONE, null);
+      StepStats st = step.run(batch, labels, Dropout.NONE, null);
       if (s == 0) {
         first = st.loss();
       }

@@ -2,6 +2,7 @@ package io.github.pathsgd.bench;
 
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.LayerNet;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
@@ -38,7 +39,7 @@ public final class ConvStepBenchmark {
   /** A network, its gradient buffer and a fixed random batch. */
   static final class Net {
     final LayerNet net;
-    final LayerNet.Workspace ws;
+    final Network.Workspace ws;
     final Tensor grads;
     final int[] labels;
     final int batch;

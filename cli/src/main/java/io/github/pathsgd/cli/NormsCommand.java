@@ -4,8 +4,8 @@ import io.github.pathsgd.core.geometry.GroupNorms;
 import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.model.SafeTensors;
 import java.math.BigDecimal;
@@ -49,8 +49,9 @@ final class NormsCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     io.github.pathsgd.data.InputFiles.requireRegular(model, "model"); // a FIFO would block, a device never end
     SafeTensors.Model read = SafeTensors.read(model, allowNonFinite);
-    Map<String, Object> out = read.model() instanceof LayerNet ln ? compute(ln, !noBiases, read.metadata())
-        : compute(read.network(), !noBiases);
+    // a fully connected model gets the per-matrix table and the wide-range φ; any other the per-layer sweeps
+    Map<String, Object> out = read.model().layout().denseChain() == null
+        ? compute(read.model(), !noBiases, read.metadata()) : compute(read.network(), !noBiases);
     if (json) {
       System.out.println(io.github.pathsgd.experiments.config.Configs.json().writeValueAsString(out));
       return 0;
@@ -184,7 +185,7 @@ final class NormsCommand implements Callable<Integer> {
    * {@code biases}) over the parameters, each shared weight once; per layer with parameters (i as in the model file)
    * its shape, Frobenius norm, mean and max |w| of the weights.
    */
-  static Map<String, Object> compute(LayerNet net, boolean biases, Map<String, String> meta) {
+  static Map<String, Object> compute(Network net, boolean biases, Map<String, String> meta) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("architecture", meta.get(SafeTensors.LAYERS) + " on " + meta.get(SafeTensors.INPUT_SHAPE).replace(',', 'x')
         + ", " + net.outputs() + " outputs");
@@ -253,7 +254,7 @@ final class NormsCommand implements Callable<Integer> {
     out.put("layers", layers);
     // the six measures as a run's metrics.csv records them (split model; biases included): one implementation
     Map<String, Object> metrics = new LinkedHashMap<>();
-    double[] v = ModelNorms.of((io.github.pathsgd.core.nn.Network) net).values();
+    double[] v = ModelNorms.of(net).values();
     for (int k = 0; k < v.length; k++) {
       metrics.put(ModelNorms.NAMES.get(k), Double.isFinite(v[k]) ? v[k] : String.valueOf(v[k]));
     }

@@ -101,8 +101,8 @@ final class RescaleCommand implements Callable<Integer> {
     }
     io.github.pathsgd.data.InputFiles.requireRegular(model, "model"); // a FIFO would block, a device never end
     SafeTensors.Model in = SafeTensors.read(model, allowNonFinite);
-    if (in.model() instanceof LayerNet ln) {
-      return rescaleLayers(ln, in.metadata(), opts, factors);
+    if (in.layerNet() != null) { // a network of layers: its channels are rescaled
+      return rescaleLayers(in.layerNet(), in.metadata(), opts, factors);
     }
     Mlp net = in.network();
     Mlp before = net.copy();

@@ -96,24 +96,23 @@ public final class SafeTensors {
       meta.putAll(metadata);
     }
     List<Tensor32> tensors = new ArrayList<>();
-    if (net instanceof Mlp mlp) {
-      ParamLayout lay = mlp.layout();
+    ParamLayout lay = net.layout().denseChain(); // a fully connected network is described by its widths
+    if (lay != null) {
       meta.put(WIDTHS, lay.toString());
       for (int l = 0; l < lay.layers(); l++) {
         tensors.add(new Tensor32("layers." + l + ".weight", new int[] {lay.out(l), lay.in(l)}));
         tensors.add(new Tensor32("layers." + l + ".bias", new int[] {lay.out(l)}));
       }
     } else {
-      LayerNet ln = (LayerNet) net;
-      if (ln.spec() == null || ln.inputShape() == null) {
+      if (net.spec() == null || net.inputShape() == null) {
         throw new IllegalArgumentException("a network of layers is written with its spec and input shape; this one "
             + "was not built from a LayerSpec");
       }
-      int[] s = ln.inputShape();
-      meta.put(LAYERS, ln.spec().toString());
+      int[] s = net.inputShape();
+      meta.put(LAYERS, net.spec().toString());
       meta.put(INPUT_SHAPE, s[0] + "," + s[1] + "," + s[2]);
       int i = 0;
-      for (Layer l : ln.layers()) {
+      for (Layer l : net.layers()) {
         if (l.paramSize() == 0) {
           continue;
         }
@@ -132,12 +131,19 @@ public final class SafeTensors {
    * A network read back, with the file's metadata.
    *
    * @param model an {@link Mlp}, or a {@link LayerNet} when the file records a layer spec
+   * @param layerNet the same network when it is a network of layers (the file records a spec), else null
    */
-  public record Model(Network model, Map<String, String> metadata) {
+  public record Model(Network model, Map<String, String> metadata, LayerNet layerNet) {
+    /** A fully connected model. */
+    public Model(Network model, Map<String, String> metadata) {
+      this(model, metadata, null);
+    }
+
     /** The fully connected network; refuses a network of layers (use {@link #model()}). */
     public Mlp network() {
-      if (model instanceof Mlp m) {
-        return m;
+      ParamLayout chain = model.layout().denseChain();
+      if (chain != null) {
+        return new Mlp(chain, model.params()); // the same parameters, not a copy
       }
       throw new IllegalStateException("the model is a network of layers (" + metadata.get(LAYERS) + "), not a fully "
           + "connected network");

@@ -50,7 +50,7 @@ final class SafeTensorsReader {
   /** {@link #read(Path, boolean)} on an open channel; {@code file} names it in errors (tests read from memory). */
   static Model read(SeekableByteChannel ch, Path file, boolean allowNonFinite) throws IOException {
     Loaded l = load(ch, file, allowNonFinite, false);
-    return new Model(l.network(), l.metadata());
+    return new Model(l.network(), l.metadata(), l.layerNet());
   }
 
   /**
@@ -60,13 +60,13 @@ final class SafeTensorsReader {
   static SafeTensors.InitModel readInit(SeekableByteChannel ch, Path file) throws IOException {
     Loaded l = load(ch, file, false, true);
     String converted = String.join(", ", l.dtypes().stream().filter(d -> !d.equals("F32")).toList());
-    return new SafeTensors.InitModel((Mlp) l.network(), l.metadata(), l.names() + ", " + (converted.isEmpty() ? "F32"
+    return new SafeTensors.InitModel(new Model(l.network(), l.metadata()).network(), l.metadata(), l.names() + ", " + (converted.isEmpty() ? "F32"
         : converted + " converted to float32"), l.fileSha256());
   }
 
   /** A file read: the network, its metadata, the naming, the dtypes met (in file order) and the file's SHA-256. */
   private record Loaded(Network network, Map<String, String> metadata, String names, List<String> dtypes,
-      String fileSha256) {}
+      String fileSha256, LayerNet layerNet) {}
 
   private static Loaded load(SeekableByteChannel ch, Path file, boolean allowNonFinite, boolean init)
       throws IOException {
@@ -82,7 +82,8 @@ final class SafeTensorsReader {
             + "nn.Sequential names, weights [out, in])");
       }
       Model m = readLayers(ch, file, entries, meta, dataStart, allowNonFinite, fileMd);
-      return new Loaded(m.model(), meta, "pathsgd names", List.of("F32"), HexFormat.of().formatHex(fileMd.digest()));
+      return new Loaded(m.model(), meta, "pathsgd names", List.of("F32"), HexFormat.of().formatHex(fileMd.digest()),
+          m.layerNet());
     }
     Mapping map = init ? initLayout(file, entries) : layout(file, entries);
     ParamLayout lay = map.layout();
@@ -116,7 +117,7 @@ final class SafeTensorsReader {
             + DATA_SHA256 + " says " + sha + ": the file is damaged");
       }
     }
-    return new Loaded(net, meta, map.names(), dtypes, HexFormat.of().formatHex(fileMd.digest()));
+    return new Loaded(net, meta, map.names(), dtypes, HexFormat.of().formatHex(fileMd.digest()), null);
   }
 
   /**
@@ -225,7 +226,7 @@ final class SafeTensorsReader {
             + DATA_SHA256 + " says " + sha + ": the file is damaged");
       }
     }
-    return new Model(net, meta);
+    return new Model(net, meta, net);
   }
 
   /** Checks the names, dtypes and shapes of a pathsgd model and returns its layout. */

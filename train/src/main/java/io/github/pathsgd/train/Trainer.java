@@ -4,6 +4,7 @@ import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
+import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.step.TrainStep;
@@ -213,7 +214,7 @@ public final class Trainer {
           ws.input().copyFrom(x, idx * d, b * d, d);
           labels[b] = y[idx];
         }
-        Mlp.StepStats st = step.run(rows, labels, opt.dropout(), dropRng);
+        StepStats st = step.run(rows, labels, opt.dropout(), dropRng);
         stop = all.afterStep(e, s + 1, steps, st.loss());
         if (stop == null) {
           lossSum += st.loss() * rows;
@@ -324,7 +325,7 @@ public final class Trainer {
     for (int from = 0; from < n; from += B) {
       int rows = Math.min(B, n - from);
       ws.input().copyFrom(data.x(), from * d, 0, rows * d);
-      Mlp.StepStats s = net.evaluate(ws, rows, data.y(), from);
+      StepStats s = net.evaluate(ws, rows, data.y(), from);
       loss += s.loss();
       errors += s.errors();
     }

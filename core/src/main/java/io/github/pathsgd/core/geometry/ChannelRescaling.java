@@ -154,7 +154,7 @@ public final class ChannelRescaling {
 
   /** The logits (B × outputs) of the first B rows of {@code batch}, without dropout. */
   public static float[] outputs(LayerNet net, float[] batch, int B) {
-    LayerNet.Workspace ws = net.workspace(B);
+    io.github.pathsgd.core.nn.Network.Workspace ws = net.workspace(B);
     ws.input().copyFrom(batch, 0, 0, B * net.inputs());
     int[] labels = new int[B];
     net.evaluate(ws, B, labels, 0);

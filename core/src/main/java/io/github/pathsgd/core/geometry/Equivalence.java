@@ -2,7 +2,7 @@ package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.Mlp.Workspace;
+import io.github.pathsgd.core.nn.Network.Workspace;
 import io.github.pathsgd.core.tensor.Tensor;
 
 /**

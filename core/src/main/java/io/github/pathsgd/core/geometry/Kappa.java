@@ -10,11 +10,17 @@ import java.util.List;
 /**
  * Path-SGD's path scale κ as rank-one factors, and the sweep schedule that computes them (Neyshabur, Salakhutdinov and
  * Srebro, "Path-SGD: Path-Normalized Optimization in Deep Neural Networks", NIPS 2015, §4, Algorithm 1; chapter
- * arXiv:1705.03071; docs/paper-spec.md §2.8):
+ * arXiv:1705.03071; docs/paper-spec.md §2.8). This is the one statement of κ's formula, which every other class links
+ * to:
  *
  * <pre>
  *   κ_{u→v} = ( γ_in(u) · γ_out(v) )^{2/p},   κ(b_v) = γ_out(v)^{2/p},   κ(W_l) = outer(κ_out(l), κ_in(l))
+ *   κ(w)    = ( Σ_{(u→v) tied to w} γ_in(u) · γ_out(v) )^{2/p}   for a weight shared by several edges (a convolution)
  * </pre>
+ *
+ * (the shared-weight form: Neyshabur, Wu, Salakhutdinov and Srebro, NIPS 2016). On a graph the γ are those of the
+ * nodes at the two ends of the edge ({@link PathSweep}); a fixed edge (a residual skip, a ReLU) has no κ. For p = 2, κ
+ * is the diagonal of the Hessian of ½φ₂².
  *
  * with γ_in, γ_out the path quantities of {@link PathNorms} over |w|^p (one forward and one backward sweep). κ_in of
  * layer l's inputs sits at {@link #inOffset} in a vector of Σ_{l&lt;L} n_l entries, κ_out of its outputs at {@link

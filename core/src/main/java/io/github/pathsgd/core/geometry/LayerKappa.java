@@ -1,14 +1,15 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.Graph;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.List;
 
 /**
- * Path-SGD's κ for every parameter of any sequence of {@link Layer}s, in double, through the layers' own path sweeps:
- * γ_in forward from γ_in(input) = 1 over |θ|^p (biases included), γ_out backward from γ_out(output) = 1, then each
- * layer's {@link Layer#kappa} (for a shared weight, κ(w) = (Σ over its tied edges of γ_in·γ_out)^{2/p}: Neyshabur, Wu,
- * Salakhutdinov and Srebro, NIPS 2016; Path-SGD, NIPS 2015, §4). This is the reference computation for networks with
+ * Path-SGD's κ for every parameter of any sequence of {@link Layer}s, in double, by the one traversal of {@link
+ * PathSweep} over the layers as ops ({@link Graph#expand}: a residual block as its branch, an add and a ReLU): γ_in
+ * forward from γ_in(input) = 1 over |θ|^p (biases included), γ_out backward from γ_out(output) = 1, then each op's κ
+ * (the formula, and its sum over tied edges for a shared weight, is {@link Kappa}'s). This is the reference computation for networks with
  * convolutions and pooling; {@link Kappa} is the fast one for fully connected networks. A convolution's sweeps and κ are
  * double GEMMs (OpenBLAS, with its threads) on the im2col of the γ maps.
  */
@@ -24,47 +25,24 @@ public final class LayerKappa {
 
   /**
    * κ of every parameter into {@code ws.kappa()}, allocation-free: γ_in forward (with |b|^p when {@code
-   * includeBiases}), γ_out backward, then each layer's {@link Layer#kappa}.
+   * includeBiases}), γ_out backward, then each op's κ, by the one traversal ({@link PathSweep}).
    */
   public static void compute(Workspace ws, Tensor params, double p, boolean includeBiases) {
-    List<Layer> layers = ws.layers;
-    sweeps(layers, ws, params, p, includeBiases);
-    for (int k = 0, L = layers.size(); k < L; k++) {
-      layers.get(k).kappa(params.buffer(), ws.gIn[k], ws.gOut[k + 1], p, ws.kappa);
-    }
+    ws.sweep.forward(params.buffer(), p, includeBiases);
+    ws.sweep.backward(params.buffer(), p);
+    ws.sweep.kappa(params.buffer(), p, ws.kappa);
   }
 
-  /** γ_in forward (with |b|^p when {@code includeBiases}) and γ_out backward into the workspace's maps. */
-  private static void sweeps(List<Layer> layers, Workspace ws, Tensor params, double p, boolean includeBiases) {
-    int L = layers.size();
-    java.util.Arrays.fill(ws.gIn[0], 1.0);
-    for (int k = 0; k < L; k++) {
-      layers.get(k).gammaForward(params.buffer(), ws.gIn[k], ws.gIn[k + 1], p, includeBiases);
-    }
-    java.util.Arrays.fill(ws.gOut[L], 1.0);
-    for (int k = L - 1; k >= 0; k--) {
-      layers.get(k).gammaBackward(params.buffer(), ws.gOut[k + 1], ws.gOut[k], p);
-    }
-  }
-
-  /** The γ maps of every layer boundary and κ of every parameter, for one network. */
+  /** The path sweep of every layer boundary and κ of every parameter, for one network. */
   public static final class Workspace {
-    final List<Layer> layers;
-    final double[][] gIn;
-    final double[][] gOut;
+    final int layers;
+    final PathSweep sweep;
     final double[] kappa;
 
     /** Buffers for {@code layers} over a parameter vector of {@code size} floats. */
     public Workspace(List<Layer> layers, int size) {
-      this.layers = List.copyOf(layers);
-      int L = layers.size();
-      gIn = new double[L + 1][];
-      gOut = new double[L + 1][];
-      for (int k = 0; k <= L; k++) {
-        int width = k == 0 ? layers.get(0).in() : layers.get(k - 1).out();
-        gIn[k] = new double[width];
-        gOut[k] = new double[width];
-      }
+      this.layers = layers.size();
+      this.sweep = new PathSweep(layers.get(0).in(), Graph.expand(layers));
       kappa = new double[size];
     }
 
@@ -89,12 +67,11 @@ public final class LayerKappa {
    */
   public static void into(List<Layer> layers, Tensor params, double p, Workspace ws, double[] kappa) {
     int L = layers.size();
-    if (ws.gIn.length != L + 1) {
-      throw new IllegalArgumentException("LayerKappa: a workspace of " + (ws.gIn.length - 1) + " layers for " + L);
+    if (ws.layers != L) {
+      throw new IllegalArgumentException("LayerKappa: a workspace of " + ws.layers + " layers for " + L);
     }
-    sweeps(layers, ws, params, p, true);
-    for (int k = 0; k < L; k++) {
-      layers.get(k).kappa(params.buffer(), ws.gIn[k], ws.gOut[k + 1], p, kappa);
-    }
+    ws.sweep.forward(params.buffer(), p, true);
+    ws.sweep.backward(params.buffer(), p);
+    ws.sweep.kappa(params.buffer(), p, kappa);
   }
 }

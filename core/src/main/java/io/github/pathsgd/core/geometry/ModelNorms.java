@@ -1,7 +1,6 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
@@ -61,15 +60,15 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
    * of the reshaped filter matrix; it depends on that input size.
    */
   public static ModelNorms of(Network net) {
-    if (net instanceof Mlp m) {
-      return of(m);
+    ParamLayout chain = net.layout().denseChain(); // a chain of dense layers: the rank-one sweeps of PathNorms
+    if (chain != null) {
+      return of(new Mlp(chain, net.params())); // a view of the same parameters
     }
-    LayerNet ln = (LayerNet) net;
-    FloatBuffer w = ln.params().buffer();
+    FloatBuffer w = net.params().buffer();
     double sq = 0;
     double maxUnit = 0;
     double spectral = 1;
-    for (Layer l : ln.layers()) {
+    for (Layer l : net.layers()) {
       if (l.paramSize() == 0) {
         continue;
       }
@@ -92,14 +91,14 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
       }
       spectral *= spectral(l, w);
     }
-    var layers = ln.layers();
-    return new ModelNorms(PathNorms.phi(layers, ln.params(), 1, true), PathNorms.phi(layers, ln.params(), 2, true),
-        PathNorms.phi(layers, ln.params(), Double.POSITIVE_INFINITY, true), Math.sqrt(sq), Math.sqrt(maxUnit),
+    var layers = net.layers();
+    return new ModelNorms(PathNorms.phi(layers, net.params(), 1, true), PathNorms.phi(layers, net.params(), 2, true),
+        PathNorms.phi(layers, net.params(), Double.POSITIVE_INFINITY, true), Math.sqrt(sq), Math.sqrt(maxUnit),
         spectral);
   }
 
   /**
-   * ‖W‖₂ of one parameterized layer of a {@link LayerNet} (its parameters in {@code params}): for a convolution its
+   * ‖W‖₂ of one parameterized layer of a {@link io.github.pathsgd.core.nn.LayerNet} (its parameters in {@code params}): for a convolution its
    * operator norm on the layer's input size ({@link Layer#spectralNorm}), else the largest singular value of its [out, in]
    * weight matrix; biases left out.
    */

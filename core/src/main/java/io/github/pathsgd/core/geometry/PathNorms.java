@@ -1,6 +1,7 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.Graph;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
@@ -78,15 +79,29 @@ public final class PathNorms {
     return s;
   }
 
-  /** γ_in of the outputs: the forward sweep over |θ|^p from an all-ones input (max-plus for p = ∞), in double. */
+  /**
+   * γ_in of the outputs: the forward sweep over |θ|^p from an all-ones input (max-plus for p = ∞), in double, by the one
+   * traversal ({@link PathSweep}) over the layers as ops.
+   */
   private static double[] outputGamma(List<? extends Layer> layers, Tensor params, double p, boolean includeBiases) {
-    double[] g = ones(layers.get(0).in());
-    for (Layer l : layers) {
-      double[] next = new double[l.out()];
-      l.gammaForward(params.buffer(), g, next, p, includeBiases);
-      g = next;
+    PathSweep sweep = new PathSweep(layers.get(0).in(), Graph.expand(layers));
+    sweep.forward(params.buffer(), p, includeBiases);
+    return sweep.outputGammaIn();
+  }
+
+  /**
+   * φ_p(θ) of a graph of ops ({@link Graph}; a residual block's skip is an edge of weight 1): {@code (Σ_outputs
+   * γ_in)^{1/p}} by {@link PathSweep}, with or without the biases as edges from a constant-1 unit.
+   */
+  public static double phi(Graph graph, Tensor params, double p, boolean includeBiases) {
+    checkP(p);
+    PathSweep sweep = new PathSweep(graph.inputs(), graph.ops());
+    sweep.forward(params.buffer(), p, includeBiases);
+    double s = 0;
+    for (double v : sweep.outputGammaIn()) {
+      s = Double.isInfinite(p) ? Math.max(s, v) : s + v;
     }
-    return g;
+    return Double.isInfinite(p) || p == 1 ? s : Math.pow(s, 1.0 / p);
   }
 
   /** φ_∞(w): the largest path product max_P Π|w_e| (biases included as edges from a constant-1 unit). */

@@ -12,9 +12,8 @@ import java.util.List;
  *
  * <p>Besides forward and backward on batches, a layer provides the path sweeps that the path norms and Path-SGD need
  * (Neyshabur, Salakhutdinov and Srebro, "Path-SGD", NIPS 2015, §3–4; docs/paper-spec.md §2.3): γ forward over
- * |θ|^p, γ backward, and κ of each of its parameters. A layer whose weights are shared (a convolution) sums over its
- * tied edges: κ(w) = (Σ_{(u→v) tied to w} γ_in(u)·γ_out(v))^{2/p} (Neyshabur, Wu, Salakhutdinov and Srebro,
- * NIPS 2016), and its γ sweeps run over the unrolled edges. p = ∞
+ * |θ|^p, γ backward, and κ of each of its parameters ({@code geometry.Kappa} states the formula; a layer whose
+ * weights are shared, a convolution, sums over its tied edges), and its γ sweeps run over the unrolled edges. p = ∞
  * means max-plus over |θ| (sums become maxima).
  */
 public interface Layer {
@@ -35,6 +34,16 @@ public interface Layer {
    */
   default List<Layer> parts() {
     return paramSize() == 0 ? List.of() : List.of(this);
+  }
+
+  /**
+   * Appends the layer to a graph as ops reading node {@code input}; returns the node that holds its output. A layer is
+   * one {@link LayerOp}; a block expands into its inner ops ({@link Residual}: F's layers, an {@link AddOp} and a {@link
+   * ReluOp}).
+   */
+  default int addTo(java.util.List<Op> ops, int input) {
+    ops.add(new LayerOp(this, input));
+    return ops.size();
   }
 
   /** Whether a ReLU (and dropout) follows the layer: a hidden layer, whose output units can be rescaled. */
@@ -139,8 +148,8 @@ public interface Layer {
   void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p);
 
   /**
-   * κ of each parameter of the layer, written at its index of {@code kappa} (parameter layout), in double: κ(w_{u→v})
-   * = (γ_in(u)·γ_out(v))^{2/p}, κ(b_v) = γ_out(v)^{2/p} (a sum over tied edges for shared weights).
+   * κ of each parameter of the layer, written at its index of {@code kappa} (parameter layout), in double, by the
+   * formula of {@code geometry.Kappa} from γ_in of its inputs and γ_out of its outputs.
    */
   void kappa(double[] gIn, double[] gOut, double p, double[] kappa);
 

@@ -32,6 +32,11 @@ public final class LayerLayout implements NetLayout {
   }
 
   @Override
+  public List<Layer> sequence() {
+    return layers;
+  }
+
+  @Override
   public int size() {
     return size;
   }

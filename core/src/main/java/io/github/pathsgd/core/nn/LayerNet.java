@@ -5,14 +5,12 @@ import io.github.pathsgd.core.util.Rng;
 import java.util.List;
 
 /**
- * A feed-forward network that is any sequence of {@link Layer}s (dense, convolution, pooling), trained with softmax
- * cross-entropy on its last layer's outputs: the general form of {@link Mlp}, which stays the fast, fused path for
- * fully connected networks. Layer k maps activation k to activation k + 1; the parameters are one flat float32
- * {@link Tensor} that every layer indexes from its {@link Layer#paramOffset()}.
- *
- * <pre>
- * acts[0] is (B, layers[0].in()), acts[k + 1] is (B, layers[k].out()); deltas[k] like acts[k]
- * </pre>
+ * A feed-forward network that is any sequence of {@link Layer}s (dense, convolution, pooling, residual blocks),
+ * trained with softmax cross-entropy on its last layer's outputs: the general form of {@link Mlp}, which stays the
+ * fast, fused path for fully connected networks. The parameters are one flat float32 {@link Tensor} that every layer
+ * indexes from its {@link Layer#paramOffset()}. It runs on its {@link #graph()}: the layers as {@link Op}s ({@link
+ * Layer#addTo}: a residual block its branch, an add and a ReLU), executed in topological order with an accumulating
+ * backward; activations, errors and scratch live in the {@link Network.Workspace}, one buffer per node.
  */
 public final class LayerNet implements Network {
   private final List<Layer> layers;
@@ -20,6 +18,7 @@ public final class LayerNet implements Network {
   private final LayerLayout layout;
   private final LayerSpec spec;
   private final int[] inputShape;
+  private final Graph graph; // the executor: the layers as ops (a block expanded), over the same parameters
 
   /** A network over {@code params} (not copied); consecutive layers must agree in width. */
   public LayerNet(List<Layer> layers, Tensor params) {
@@ -51,6 +50,7 @@ public final class LayerNet implements Network {
     this.layout = new LayerLayout(layers, size);
     this.spec = spec;
     this.inputShape = inputShape == null ? null : inputShape.clone();
+    this.graph = new Graph(layers.get(0).in(), Graph.expand(layers), params, this);
   }
 
   @Override
@@ -69,11 +69,13 @@ public final class LayerNet implements Network {
   }
 
   /** The spec the network was built from ({@link LayerSpec#build}), or null for a hand-made list of layers. */
+  @Override
   public LayerSpec spec() {
     return spec;
   }
 
   /** The input shape (C, H, W) the network was built for ({@link LayerSpec#build}), or null. */
+  @Override
   public int[] inputShape() {
     return inputShape == null ? null : inputShape.clone();
   }
@@ -94,101 +96,46 @@ public final class LayerNet implements Network {
     return new LayerNet(layers, params.copy(), spec, inputShape);
   }
 
-  /** Activation and error buffers for batches of at most {@code maxBatch} rows. */
+  /** The graph of ops the network runs on (its layers, a block expanded into its ops), over the same parameters. */
+  public Graph graph() {
+    return graph;
+  }
+
+  /** The buffers of {@link #graph()}: one activation and error buffer per node, and the ops' scratch. */
   @Override
   public Workspace workspace(int maxBatch) {
-    return new Workspace(this, maxBatch);
+    return graph.workspace(maxBatch);
   }
 
   /**
-   * {@link #lossAndGradient(Workspace, int, int[], int, Tensor, float, Rng)} with {@link Dropout}: the inputs are
-   * dropped first when {@code dropout.inputRetain() < 1} (as {@link Mlp#forward}), then the hidden layers use {@code
-   * dropout.hiddenRetain()}.
+   * Forward with {@link Dropout}: the inputs are dropped first when {@code dropout.inputRetain() < 1} (as {@link
+   * Mlp#forward}), then the hidden layers use {@code dropout.hiddenRetain()}.
    */
   @Override
-  public Mlp.StepStats lossAndGradient(Network.Workspace ws, int B, int[] labels, int yOff, Tensor grads,
-      Dropout dropout, Rng rng) {
-    Workspace w = (Workspace) ws;
-    w.check(B);
-    if (dropout.active() && dropout.inputRetain() < 1f) {
-      Layers.dropoutForward(w.acts[0], B, inputs(), dropout.inputRetain(), rng);
-    }
-    return lossAndGradient(w, B, labels, yOff, grads, dropout.active() ? dropout.hiddenRetain() : 1f, rng);
+  public Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng) {
+    return graph.forward(ws, B, dropout, rng);
+  }
+
+  @Override
+  public StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout) {
+    return graph.gradientAfterForward(ws, B, labels, yOff, grads, dropout);
   }
 
   /** Evaluation (no dropout): the summed loss and the error count over the first B rows. */
   @Override
-  public Mlp.StepStats evaluate(Network.Workspace ws, int B, int[] labels, int yOff) {
-    Workspace w = (Workspace) ws;
-    w.check(B);
-    Tensor logits = forward(w, B, 1f, null);
-    Layers.softmaxCrossEntropy(logits, labels, yOff, B, outputs(), null, w.lossOut);
-    return new Mlp.StepStats(w.lossOut[0], (int) w.lossOut[1]);
+  public StepStats evaluate(Workspace ws, int B, int[] labels, int yOff) {
+    return graph.evaluate(ws, B, labels, yOff);
   }
 
   /** Forward on the first B rows of {@code ws.input()}; returns the logits (B, classes). */
   public Tensor forward(Workspace ws, int B, float retain, Rng rng) {
-    for (int k = 0; k < layers.size(); k++) {
-      layers.get(k).forward(ws.acts[k + 1], ws.acts[k], params, B, retain, rng);
-    }
-    return ws.acts[layers.size()];
+    return graph.forward(ws, B, retain, rng);
   }
 
   /** Forward, mean softmax cross-entropy and the gradient of every parameter into {@code grads}. */
-  public Mlp.StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain,
+  public StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain,
       Rng rng) {
-    forward(ws, B, retain, rng);
-    int L = layers.size();
-    double[] out = ws.lossOut;
-    Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, layers.get(L - 1).out(), ws.deltas[L], out);
-    for (int k = L - 1; k >= 0; k--) {
-      layers.get(k).backward(k > 0 ? ws.deltas[k] : null, grads, ws.deltas[k + 1], ws.acts[k + 1], ws.acts[k], params,
-          B, retain);
-    }
-    return new Mlp.StepStats(out[0] / B, (int) out[1]);
-  }
-
-  /** Buffers of one network for a maximum batch. */
-  public static final class Workspace implements Network.Workspace {
-    final Tensor[] acts;
-    final Tensor[] deltas;
-    final double[] lossOut = new double[2];
-    private final int maxBatch;
-
-    Workspace(LayerNet net, int maxBatch) {
-      if (maxBatch < 1) {
-        throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
-      }
-      this.maxBatch = maxBatch;
-      int L = net.layers.size();
-      acts = new Tensor[L + 1];
-      deltas = new Tensor[L + 1];
-      for (int k = 0; k <= L; k++) {
-        int width = k == 0 ? net.layers.get(0).in() : net.layers.get(k - 1).out();
-        acts[k] = new Tensor(Math.multiplyExact(maxBatch, width));
-        deltas[k] = k == 0 ? null : new Tensor(Math.multiplyExact(maxBatch, width));
-      }
-    }
-
-    @Override
-    public Tensor input() {
-      return acts[0];
-    }
-
-    @Override
-    public int maxBatch() {
-      return maxBatch;
-    }
-
-    /** The output (logits) buffer of the last forward pass. */
-    public Tensor logits() {
-      return acts[acts.length - 1];
-    }
-
-    void check(int B) {
-      if (B <= 0 || B > maxBatch) {
-        throw new IllegalArgumentException("batch of " + B + " rows does not fit a workspace for " + maxBatch);
-      }
-    }
+    graph.forward(ws, B, retain, rng);
+    return graph.backward(ws, B, labels, yOff, grads, retain);
   }
 }

@@ -71,13 +71,15 @@ public final class Mlp implements Network {
   /** A workspace for batches of up to {@code maxBatch} rows. */
   @Override
   public Workspace workspace(int maxBatch) {
-    return new Workspace(layout, maxBatch);
+    layout.requireBatch(maxBatch); // positive, and batch x widest layer fits one buffer
+    return new Workspace(layout.widths(), maxBatch, true);
   }
 
   /**
    * Forward pass on the first {@code B} rows of {@code ws.input()}; returns the logits tensor (B, n_L) of the
    * workspace. With {@code dropout.active()} the masks are drawn from {@code rng}.
    */
+  @Override
   public Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng) {
     ws.check(B);
     int L = layout.layers();
@@ -97,6 +99,7 @@ public final class Mlp implements Network {
    *
    * @return the mean loss and the number of misclassified rows (under the dropout mask used for the step)
    */
+  @Override
   public StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout,
       Rng rng) {
     if (grads.size() != layout.size()) {
@@ -110,6 +113,7 @@ public final class Mlp implements Network {
    * The rest of {@link #lossAndGradient} after its forward pass: the loss of the activations that {@link #forward}
    * left in {@code ws} (same batch, labels and dropout) and the gradient into {@code grads}.
    */
+  @Override
   public StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout) {
     if (grads.size() != layout.size()) {
       throw new IllegalArgumentException("gradient has " + grads.size() + " floats, expected " + layout.size());
@@ -160,6 +164,7 @@ public final class Mlp implements Network {
    * {@code forward} followed by this, so a caller may run other work (Path-SGD's κ, {@link
    * io.github.pathsgd.core.step.TrainStep}) between the two.
    */
+  @Override
   public StepStats fusedBackward(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, FoldedStep f) {
     float lr = -f.alpha();
     double[][] rowScale = f.rows();
@@ -206,90 +211,10 @@ public final class Mlp implements Network {
    *
    * @return the summed loss and the error count over the B rows
    */
+  @Override
   public StepStats evaluate(Workspace ws, int B, int[] labels, int yOff) {
     Tensor logits = forward(ws, B, Dropout.NONE, null);
     Layers.softmaxCrossEntropy(logits, labels, yOff, B, layout.outputs(), null, ws.lossOut);
     return new StepStats(ws.lossOut[0], (int) ws.lossOut[1]);
-  }
-
-  /** {@link Network}'s form of {@link #lossAndGradient(Workspace, int, int[], int, Tensor, Dropout, Rng)}. */
-  @Override
-  public StepStats lossAndGradient(Network.Workspace ws, int B, int[] labels, int yOff, Tensor grads,
-      Dropout dropout, Rng rng) {
-    return lossAndGradient((Workspace) ws, B, labels, yOff, grads, dropout, rng);
-  }
-
-  /** {@link Network}'s form of {@link #evaluate(Workspace, int, int[], int)}. */
-  @Override
-  public StepStats evaluate(Network.Workspace ws, int B, int[] labels, int yOff) {
-    return evaluate((Workspace) ws, B, labels, yOff);
-  }
-
-  /** A loss (mean or sum, as the method says) and an error count. */
-  public record StepStats(double loss, int errors) {}
-
-  /** Activation buffers for one network and a maximum batch size. */
-  public static final class Workspace implements Network.Workspace {
-    final Tensor[] acts;
-    final Tensor[] deltas;
-    final int maxBatch;
-    final double[] lossOut = new double[2];
-    final Tensor scratch;
-    final float[] biasSum;
-    private float[] blockTmp; // (maxBatch, widest layer) on the heap, made on the first fused Path-SGD step
-    final float[] scaleTmp;
-
-    Workspace(ParamLayout layout, int maxBatch) {
-      layout.requireBatch(maxBatch); // positive, and batch x widest layer fits one buffer
-      this.maxBatch = maxBatch;
-      int L = layout.layers();
-      acts = new Tensor[L + 1];
-      deltas = new Tensor[L + 1];
-      int maxWidth = 1;
-      for (int i = 0; i < L; i++) {
-        maxWidth = Math.max(maxWidth, layout.width(i));
-      }
-      scratch = new Tensor(maxBatch * maxWidth);
-      biasSum = new float[Math.max(maxWidth, layout.width(L))];
-      scaleTmp = new float[Math.max(maxWidth, layout.width(L))];
-      for (int i = 0; i <= L; i++) {
-        acts[i] = new Tensor(maxBatch * layout.width(i));
-        deltas[i] = i == 0 ? null : new Tensor(maxBatch * layout.width(i));
-      }
-    }
-
-    float[] blockTmp() {
-      if (blockTmp == null) {
-        blockTmp = new float[maxBatch * scaleTmp.length];
-      }
-      return blockTmp;
-    }
-
-    /** The input batch buffer (maxBatch, n_0): fill its first B rows before a forward pass. */
-    @Override
-    public Tensor input() {
-      return acts[0];
-    }
-
-    /** The output (logits) buffer of the last forward pass. */
-    public Tensor logits() {
-      return acts[acts.length - 1];
-    }
-
-    /** The stored activations of layer i (0 = input, L = logits), for inspection. */
-    public Tensor activation(int i) {
-      return acts[i];
-    }
-
-    @Override
-    public int maxBatch() {
-      return maxBatch;
-    }
-
-    void check(int B) {
-      if (B <= 0 || B > maxBatch) {
-        throw new IllegalArgumentException("batch of " + B + " rows does not fit a workspace for " + maxBatch);
-      }
-    }
   }
 }

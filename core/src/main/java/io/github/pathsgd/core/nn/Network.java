@@ -7,7 +7,8 @@ import java.util.List;
 /**
  * A feed-forward network trained with softmax cross-entropy over one flat parameter vector: what the training step,
  * the trainer and the evaluation need of it. {@link Mlp} (fully connected, with the folded step) and {@link LayerNet}
- * (any sequence of layers: convolutions, pooling, dense) implement it.
+ * (any sequence of layers: convolutions, pooling, dense) implement it; callers never ask which one they hold: the
+ * folded step is there when {@link NetLayout#denseChain()} is.
  */
 public interface Network {
   /** The parameter layout (optimizer states and checkpoints follow it). */
@@ -18,6 +19,19 @@ public interface Network {
 
   /** The layers, in order. */
   List<Layer> layers();
+
+  /**
+   * The spec the network was built from, which model files record ({@link LayerNet#spec()}); null for a network
+   * described by its {@link NetLayout#denseChain()} widths alone or built by hand.
+   */
+  default LayerSpec spec() {
+    return null;
+  }
+
+  /** The input shape (C, H, W) the network was built for, which model files record with its {@link #spec()}; or null. */
+  default int[] inputShape() {
+    return null;
+  }
 
   /** Input width (features per row). */
   int inputs();
@@ -32,20 +46,119 @@ public interface Network {
   Workspace workspace(int maxBatch);
 
   /**
+   * Forward on the first B rows of {@code ws.input()}: the inputs are dropped first when {@code dropout.active()} and
+   * {@code dropout.inputRetain() < 1}, the hidden layers use {@code dropout.hiddenRetain()} (masks from {@code rng});
+   * returns the logits (B, outputs) of the workspace.
+   */
+  Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng);
+
+  /**
+   * The rest of {@link #lossAndGradient} after its {@link #forward}: the loss of the activations that the forward pass
+   * left in {@code ws} (same batch, labels and dropout) and dL/dθ of the mean cross-entropy into {@code grads}.
+   */
+  StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout);
+
+  /**
    * Forward and backward on the first B rows of {@code ws.input()} with labels {@code labels[yOff..yOff+B)}: writes
    * dL/dθ of the mean cross-entropy into {@code grads}; returns the mean loss and the error count.
    */
-  Mlp.StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout, Rng rng);
+  default StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout,
+      Rng rng) {
+    forward(ws, B, dropout, rng);
+    return gradientAfterForward(ws, B, labels, yOff, grads, dropout);
+  }
+
+  /**
+   * The backward pass with the update folded into the weight-gradient GEMMs, after {@link #forward}: only a network
+   * whose {@link NetLayout#denseChain()} is not null has it ({@link Mlp#fusedBackward}); the others refuse.
+   */
+  default StepStats fusedBackward(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, FoldedStep f) {
+    throw new UnsupportedOperationException("network " + layout() + " has no folded step (not a chain of dense "
+        + "layers)");
+  }
 
   /** Evaluation without dropout: the summed loss and the error count over the first B rows. */
-  Mlp.StepStats evaluate(Workspace ws, int B, int[] labels, int yOff);
+  StepStats evaluate(Workspace ws, int B, int[] labels, int yOff);
 
-  /** The buffers of one network for a maximum batch. */
-  interface Workspace {
+  /**
+   * The activation and error buffers of one network for a maximum batch, one per layer boundary (index 0 the input,
+   * the last the logits), allocated once and reused every step; the folded step's scratch too where the network has
+   * one. Scratch lives here, never in the network.
+   */
+  final class Workspace {
+    final Tensor[] acts;
+    final Tensor[] deltas;
+    final double[] lossOut = new double[2];
+    private final int maxBatch;
+    final Tensor scratch; // folded step only: (maxBatch, widest non-output layer), else null
+    final float[] biasSum;
+    final float[] scaleTmp;
+    private float[] blockTmp; // (maxBatch, widest layer) on the heap, made on the first fused Path-SGD step
+    Tensor[][] opIns; // a graph's: the activations and errors each op reads and adds into (views, made once)
+    Tensor[][] opDins;
+
+    /**
+     * Buffers for activations of {@code widths[k]} units per row at boundary k, for batches of at most {@code
+     * maxBatch} rows; {@code folded}: with the scratch of {@link Mlp#fusedBackward}.
+     */
+    Workspace(int[] widths, int maxBatch, boolean folded) {
+      if (maxBatch < 1) {
+        throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
+      }
+      this.maxBatch = maxBatch;
+      int L = widths.length - 1;
+      acts = new Tensor[L + 1];
+      deltas = new Tensor[L + 1];
+      for (int k = 0; k <= L; k++) {
+        acts[k] = new Tensor(Math.multiplyExact(maxBatch, widths[k]));
+        deltas[k] = k == 0 ? null : new Tensor(Math.multiplyExact(maxBatch, widths[k]));
+      }
+      if (folded) {
+        int maxWidth = 1;
+        for (int i = 0; i < L; i++) {
+          maxWidth = Math.max(maxWidth, widths[i]);
+        }
+        scratch = new Tensor(Math.multiplyExact(maxBatch, maxWidth));
+        biasSum = new float[Math.max(maxWidth, widths[L])];
+        scaleTmp = new float[Math.max(maxWidth, widths[L])];
+      } else {
+        scratch = null;
+        biasSum = null;
+        scaleTmp = null;
+      }
+    }
+
+    float[] blockTmp() {
+      if (blockTmp == null) {
+        blockTmp = new float[maxBatch * scaleTmp.length];
+      }
+      return blockTmp;
+    }
+
     /** The input batch buffer (maxBatch, inputs): fill its first B rows before a pass. */
-    Tensor input();
+    public Tensor input() {
+      return acts[0];
+    }
 
     /** The largest batch the workspace holds. */
-    int maxBatch();
+    public int maxBatch() {
+      return maxBatch;
+    }
+
+    /** The output (logits) buffer of the last forward pass. */
+    public Tensor logits() {
+      return acts[acts.length - 1];
+    }
+
+    /** The stored activations at boundary i (0 = input, last = logits), for inspection. */
+    public Tensor activation(int i) {
+      return acts[i];
+    }
+
+    void check(int B) {
+      if (B <= 0 || B > maxBatch) {
+        throw new IllegalArgumentException("batch of " + B + " rows does not fit a workspace for " + maxBatch);
+      }
+    }
   }
 }

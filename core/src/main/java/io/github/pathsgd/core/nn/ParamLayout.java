@@ -56,6 +56,24 @@ public final class ParamLayout implements NetLayout {
     total = (int) off;
   }
 
+  /** This layout: a fully connected network is the chain the fast path runs on. */
+  @Override
+  public ParamLayout denseChain() {
+    return this;
+  }
+
+  /** The dense layers of the chain ({@link Dense#of}), in order. */
+  @Override
+  public java.util.List<Layer> sequence() {
+    return java.util.List.of(Dense.of(this));
+  }
+
+  /** {@link #widths()}. */
+  @Override
+  public int[] checkpointWidths() {
+    return widths();
+  }
+
   /** The widths n_0..n_L (a copy). */
   public int[] widths() {
     return widths.clone();

@@ -9,14 +9,15 @@ import java.util.List;
 /**
  * A residual block with an identity skip, {@code y = relu(x + F(x))} followed by (inverted) dropout, where F is a
  * chain of layers whose last one is linear (no ReLU): in the path picture every unit x_i has an edge of fixed weight 1
- * to y_i beside the paths through F.
+ * to y_i beside the paths through F. The block is a description: in its network's {@link Graph} it becomes ops ({@link
+ * #addTo}: F's layers, an {@link AddOp} and a {@link ReluOp}), which run it; it is never run as one layer.
  *
  * <ul>
- *   <li>Backward accumulates, as llm.c's {@code residual_backward}: dL/dx = dL/dz + F'(x)ᵀ·dL/dz, z = x + F(x).
+ *   <li>Backward accumulates, as llm.c's {@code residual_backward}: dL/dx = dL/dz + F'(x)ᵀ·dL/dz, z = x + F(x)
+ *       (the add op adds dL/dz into x's error, F's first layer its share).
  *   <li>γ forward: γ_in(y_i) = γ_in through F (its weights and biases) + γ_in(x_i) (max for p = ∞): the skip edge
  *       contributes |1|^p·γ_in(x_i). γ backward likewise: γ_out(x_i) = γ_out back through F + γ_out(y_i).
- *   <li>κ of F's parameters: each inner layer's own κ with γ_in forwarded into F from γ_in(x) and γ_out sent back
- *       into F from γ_out(y); the skip has no parameter.
+ *   <li>κ of F's parameters: each inner layer's own κ with the γ of the graph's nodes; the skip has no parameter.
  *   <li>Rescaling: the units at the two ends of an identity skip can only be rescaled together (the weight 1 stays
  *       1): the block declares the tie ({@link #tie()}), and {@code core.geometry.RescalingGroups} puts output channel
  *       ch in the group of input channel ch (with F's last layer's row ch and F's first layer's weights reading ch);
@@ -25,18 +26,14 @@ import java.util.List;
  * </ul>
  *
  * Parameters: F's layers' slices in order, named {@code f.{j}.weight} / {@code f.{j}.bias}, j counting F's layers with
- * parameters (as a PyTorch module holding {@code self.f = nn.ModuleList([...])} names them). Scratch for F's
- * activations lives in the block and grows with the batch, as {@link Conv2d}'s does (one thread per network).
+ * parameters (as a PyTorch module holding {@code self.f = nn.ModuleList([...])} names them). F's activations live in
+ * the network's workspace, one buffer per node.
  */
 public final class Residual implements Layer {
   private final List<Layer> f;
   private final int width;
   private final int offset;
   private final int size;
-  private Tensor[] acts = new Tensor[0]; // F's inner boundaries 1..n-1 and its output n, (B, width of boundary)
-  private Tensor[] deltas = new Tensor[0];
-  private Tensor dF;
-  private int capB;
 
   /**
    * A block over {@code f} (consecutive widths agreeing, in = out, the last layer linear, the parameters contiguous).
@@ -156,120 +153,51 @@ public final class Residual implements Layer {
     return size;
   }
 
-  private void ensure(int B) {
-    if (B <= capB) {
-      return;
+  /** F's layers from node {@code input}, then {@code add(input, F)} and ReLU with dropout: the block as graph ops. */
+  @Override
+  public int addTo(List<Op> ops, int input) {
+    int at = input;
+    for (Layer l : f) {
+      at = l.addTo(ops, at);
     }
-    int n = f.size();
-    acts = new Tensor[n + 1];
-    deltas = new Tensor[n + 1];
-    for (int k = 1; k <= n; k++) {
-      acts[k] = new Tensor(Math.multiplyExact(B, f.get(k - 1).out()));
-      deltas[k] = new Tensor(Math.multiplyExact(B, f.get(k - 1).out()));
-    }
-    dF = new Tensor(Math.multiplyExact(B, width));
-    capB = B;
+    ops.add(new AddOp(input, at, width));
+    ops.add(new ReluOp(ops.size(), width));
+    return ops.size();
   }
 
+  /** Refused: the block runs as ops of its network's graph ({@link #addTo}, {@link Graph}), never as one layer. */
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
-    ensure(B);
-    int n = f.size();
-    for (int k = 0; k < n; k++) {
-      f.get(k).forward(acts[k + 1], k == 0 ? inp : acts[k], params, B, retain, rng);
-    }
-    FloatBuffer x = inp.buffer();
-    FloatBuffer z = acts[n].buffer();
-    FloatBuffer y = out.buffer();
-    float scale = retain >= 1f ? 1f : 1f / retain;
-    for (int i = 0, m = B * width; i < m; i++) {
-      float a = Math.max(x.get(i) + z.get(i), 0f);
-      if (retain < 1f) {
-        a = rng.nextFloat() < retain ? a * scale : 0f;
-      }
-      y.put(i, a);
-    }
+    throw refused("forward");
   }
 
+  /** Refused, as {@link #forward}. */
   @Override
   public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor out, Tensor inp, Tensor params, int B,
       float retain) {
-    ensure(B);
-    Layers.reluDropoutBackward(dout, out, B, width, retain); // dout is now dL/dz, z = x + F(x)
-    int n = f.size();
-    for (int k = n - 1; k >= 0; k--) {
-      Tensor din = k > 0 ? deltas[k] : dinp == null ? null : dF;
-      f.get(k).backward(din, grads, k == n - 1 ? dout : deltas[k + 1], acts[k + 1], k == 0 ? inp : acts[k], params, B,
-          retain);
-    }
-    if (dinp != null) { // the skip: dL/dx = dL/dz + F'(x)ᵀ dL/dz
-      FloatBuffer d = dinp.buffer();
-      FloatBuffer a = dout.buffer();
-      FloatBuffer b = dF.buffer();
-      for (int i = 0, m = B * width; i < m; i++) {
-        d.put(i, a.get(i) + b.get(i));
-      }
-    }
+    throw refused("backward");
   }
 
-  /** γ_in at every boundary of F from {@code gIn}: g[0] = gIn, g[k + 1] after F's layer k. */
-  private double[][] forwardGammas(FloatBuffer w, double[] gIn, double p, boolean includeBiases) {
-    int n = f.size();
-    double[][] g = new double[n + 1][];
-    g[0] = gIn;
-    for (int k = 0; k < n; k++) {
-      g[k + 1] = new double[f.get(k).out()];
-      f.get(k).gammaForward(w, g[k], g[k + 1], p, includeBiases);
-    }
-    return g;
-  }
-
-  /** γ_out at every boundary of F from {@code gOut}: h[n] = gOut, h[k] before F's layer k. */
-  private double[][] backwardGammas(FloatBuffer w, double[] gOut, double p) {
-    int n = f.size();
-    double[][] h = new double[n + 1][];
-    h[n] = gOut;
-    for (int k = n - 1; k >= 0; k--) {
-      h[k] = new double[f.get(k).in()];
-      f.get(k).gammaBackward(w, h[k + 1], h[k], p);
-    }
-    return h;
-  }
-
+  /** Refused, as {@link #forward}: the path sweeps run over the graph's ops ({@code geometry.PathSweep}). */
   @Override
   public void gammaForward(FloatBuffer params, double[] gIn, double[] gOut, double p, boolean includeBiases) {
-    double[] gF = forwardGammas(params, gIn, p, includeBiases)[f.size()];
-    boolean inf = Double.isInfinite(p);
-    for (int i = 0; i < width; i++) {
-      gOut[i] = inf ? Math.max(gF[i], gIn[i]) : gF[i] + gIn[i]; // the skip edge: |1|^p · γ_in(x_i)
-    }
+    throw refused("gammaForward");
   }
 
+  /** Refused, as {@link #gammaForward}. */
   @Override
   public void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p) {
-    double[] hF = backwardGammas(params, gOut, p)[0];
-    boolean inf = Double.isInfinite(p);
-    for (int i = 0; i < width; i++) {
-      gIn[i] = inf ? Math.max(hF[i], gOut[i]) : hF[i] + gOut[i];
-    }
+    throw refused("gammaBackward");
   }
 
-  /** Refused: F's γ need the weights; {@link #kappa(FloatBuffer, double[], double[], double, double[])}. */
+  /** Refused, as {@link #gammaForward}. */
   @Override
   public void kappa(double[] gIn, double[] gOut, double p, double[] kappa) {
-    throw new UnsupportedOperationException("res: κ needs the parameters; call kappa(params, gIn, gOut, p, kappa)");
+    throw refused("kappa");
   }
 
-  /**
-   * κ of F's parameters from the block's γ_in (inputs) and γ_out (outputs): F's inner γ_in forwarded from γ_in(x),
-   * its inner γ_out sent back from γ_out(y), biases included in γ_in as for every layer's κ ({@code LayerKappa}).
-   */
-  @Override
-  public void kappa(FloatBuffer params, double[] gIn, double[] gOut, double p, double[] kappa) {
-    double[][] g = forwardGammas(params, gIn, p, true);
-    double[][] h = backwardGammas(params, gOut, p);
-    for (int k = 0; k < f.size(); k++) {
-      f.get(k).kappa(g[k], h[k + 1], p, kappa);
-    }
+  private static UnsupportedOperationException refused(String what) {
+    return new UnsupportedOperationException("res: " + what + " runs over the block's ops (F's layers, add, relu) "
+        + "in its network's graph (Layer.addTo, Graph); a block is never run as one layer");
   }
 }

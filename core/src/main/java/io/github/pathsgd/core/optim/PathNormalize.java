@@ -4,7 +4,6 @@ import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.KappaWorkspace;
 import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.nn.FoldedStep;
-import io.github.pathsgd.core.nn.LayerLayout;
 import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
@@ -15,10 +14,10 @@ import java.nio.FloatBuffer;
  * Neural Networks", NIPS 2015, §4, Algorithm 1; chapter arXiv:1705.03071):
  *
  * <pre>
- *   u_e ← u_e / max(κ_e, floor),   κ_{u→v} = ( γ_in(u) · γ_out(v) )^{2/p},   κ(b_v) = γ_out(v)^{2/p}
+ *   u_e ← u_e / max(κ_e, floor)
  * </pre>
  *
- * with γ_in, γ_out the path quantities over |w|^p of the current parameters. Followed by {@code scale(-η)} this is w ←
+ * with κ_e the path scale of coordinate e ({@link Kappa} states the formula) over |w|^p of the current parameters. Followed by {@code scale(-η)} this is w ←
  * w − η·∇L ⊘ κ, the coordinate-wise steepest descent step w.r.t. the ℓp path regularizer; for p = 2, κ is exactly the
  * diagonal of the Hessian of ½φ_2(w)². The step is exactly invariant under node-wise rescaling (docs/paper-spec.md
  * §2.8), also with momentum after it. κ(W_l) = outer(κ_out(l), κ_in(l)) has rank one, so the division is a row and a
@@ -54,11 +53,9 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
 
   @Override
   public PathNormalizeState init(NetLayout layout) {
-    if (layout instanceof LayerLayout l) {
-      return new PathNormalizeState(l);
-    }
-    ParamLayout p = (ParamLayout) layout;
-    return new PathNormalizeState(p, kappa.workspace(p));
+    // κ's form comes with the layout: rank one per layer on a chain of dense layers (Kappa), else per parameter
+    ParamLayout chain = layout.denseChain();
+    return chain == null ? new PathNormalizeState(layout) : new PathNormalizeState(chain, kappa.workspace(chain));
   }
 
   @Override
@@ -108,7 +105,7 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
     if (!Kappa.allRegular(sc)) {
       return false;
     }
-    for (int l = 0, L = ((ParamLayout) s.layout()).layers(); l < L; l++) {
+    for (int l = 0, L = s.chain.layers(); l < L; l++) {
       Kappa.inverses(sc, l, f.rowScale(l), f.colScale(l));
     }
     f.markScaled();
@@ -130,7 +127,7 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
   private KappaWorkspace refresh(PathNormalizeState s, Tensor params) {
     KappaWorkspace sc = s.workspace;
     if (s.count() % opt.recomputeEvery() == 0 || Double.isNaN(s.floor)) {
-      s.store(sc, kappa.compute((ParamLayout) s.layout(), params, sc));
+      s.store(sc, kappa.compute(s.chain, params, sc));
     } else {
       // the stored factors, which a restore or a rescaling of the state may have changed since the last step
       Kappa.load(s.kappaIn.buffer(), s.kappaInExp.buffer(), s.kappaOut.buffer(), s.kappaOutExp.buffer(), sc);

@@ -4,6 +4,7 @@ import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.KappaWorkspace;
 import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.nn.LayerLayout;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.Map;
@@ -40,9 +41,11 @@ public final class PathNormalizeState extends BaseState {
   final Tensor kappa; // layer networks only: κ of every parameter (mantissas), else null
   final Tensor kappaExp;
   final LayerKappa.Workspace layerWorkspace; // transient, layer networks only
+  final ParamLayout chain; // a chain of dense layers: the rank-one factors' shapes; null for per-parameter κ
 
-  PathNormalizeState(LayerLayout layout) {
+  PathNormalizeState(NetLayout layout) {
     super(layout);
+    chain = null;
     kappaIn = null;
     kappaInExp = null;
     kappaOut = null;
@@ -50,7 +53,7 @@ public final class PathNormalizeState extends BaseState {
     workspace = null;
     kappa = new Tensor(layout.size());
     kappaExp = new Tensor(layout.size());
-    layerWorkspace = new LayerKappa.Workspace(layout.layers(), layout.size());
+    layerWorkspace = new LayerKappa.Workspace(layout.sequence(), layout.size());
   }
 
   /** Whether this is the state of a network of layers (per-parameter κ, never folded). */
@@ -65,6 +68,7 @@ public final class PathNormalizeState extends BaseState {
 
   PathNormalizeState(ParamLayout layout, KappaWorkspace workspace) {
     super(layout);
+    chain = layout;
     kappa = null;
     kappaExp = null;
     layerWorkspace = null;
@@ -81,7 +85,7 @@ public final class PathNormalizeState extends BaseState {
 
   /** Stores the factors and statistics the workspace holds after {@link Kappa#compute}, with the floor. */
   void store(KappaWorkspace sc, double newFloor) {
-    int n0 = ((ParamLayout) layout()).inputs();
+    int n0 = chain.inputs();
     float[] mIn = sc.mantissasIn();
     kappaIn.buffer().put(n0, mIn, n0, mIn.length - n0);
     kappaInExp.buffer().put(n0, sc.exponentsIn(), n0, mIn.length - n0);

@@ -3,7 +3,6 @@ package io.github.pathsgd.core.optim;
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.RescalingGroups;
-import io.github.pathsgd.core.nn.LayerLayout;
 import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
@@ -24,7 +23,7 @@ import java.nio.FloatBuffer;
  * </ul>
  *
  * Scalars (counts, the κ floor, "ratio") are left alone. Units are addressed as in {@link Rescaling}: (layer, unit)
- * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link LayerLayout}: conv,
+ * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link io.github.pathsgd.core.nn.LayerLayout}: conv,
  * pooling, dense, residual blocks) they are the groups of {@link RescalingGroups}: (k, ch) with k the flat index of a
  * hidden layer behind a ReLU and ch its filter or unit, with every unit tied to it (the two ends of an identity
  * skip); the buffers scale over the group's ranges ({@link RescalingGroups#forEachRange}), and Path-SGD's
@@ -58,8 +57,8 @@ public final class UnitRescaling {
    * ρ_{c,ch} for group (k, ch) of a network of layers: channel {@code ch} of the hidden layer at flat index {@code k}
    * ({@link RescalingGroups}) with every unit tied to it; refuses what is out of range, naming it.
    */
-  public static UnitRescaling ofChannel(LayerLayout layout, int k, int ch, double c) {
-    return ofGroup(RescalingGroups.of(layout.layers()).family(k), ch, c);
+  public static UnitRescaling ofChannel(NetLayout layout, int k, int ch, double c) {
+    return ofGroup(RescalingGroups.of(layout.sequence()).family(k), ch, c);
   }
 
   /** ρ_{c,ch} for group ch of a family of {@link RescalingGroups}; refuses a channel or factor out of range. */
@@ -77,7 +76,8 @@ public final class UnitRescaling {
   }
 
   private static UnitRescaling of(NetLayout layout, int layer, int unit, double c) {
-    return layout instanceof ParamLayout p ? of(p, layer, unit, c) : ofChannel((LayerLayout) layout, layer, unit, c);
+    ParamLayout chain = layout.denseChain();
+    return chain != null ? of(chain, layer, unit, c) : ofChannel(layout, layer, unit, c);
   }
 
   /**
@@ -86,15 +86,15 @@ public final class UnitRescaling {
    * RescalingGroups#scaleAll} (flat indices k).
    */
   public static void applyAll(OptState state, double[][] factors) {
-    if (state.layout() instanceof LayerLayout ll) {
-      for (RescalingGroups.Family fam : RescalingGroups.of(ll.layers()).families()) {
+    ParamLayout lay = state.layout().denseChain();
+    if (lay == null) {
+      for (RescalingGroups.Family fam : RescalingGroups.of(state.layout().sequence()).families()) {
         for (int ch = 0; ch < fam.channels(); ch++) {
           state.rescale(ofGroup(fam, ch, factors[fam.flat()][ch]));
         }
       }
       return;
     }
-    ParamLayout lay = (ParamLayout) state.layout();
     for (int l = 1; l < lay.layers(); l++) {
       for (int v = 0; v < lay.width(l); v++) {
         apply(state, l, v, factors[l][v]);

@@ -4,6 +4,8 @@ import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.FoldedStep;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
+import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.Foldable;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -15,8 +17,9 @@ import io.github.pathsgd.core.util.Rng;
  * One training step of a network with an optimizer, allocation-free after the first: it owns the activation
  * workspace, the optimizer state, the gradient buffer (made on the first unfused step) and the fold scratch.
  *
- * <p>When the network is an {@link Mlp}, the optimizer's transform is {@link Foldable} and {@link Foldable#prepare}
- * accepts the step, the update is folded into the weight-gradient GEMMs ({@link Mlp#fusedStep}, no gradient buffer);
+ * <p>When the network's layout is a chain of dense layers ({@link io.github.pathsgd.core.nn.NetLayout#denseChain()}),
+ * the optimizer's transform is {@link Foldable} and {@link Foldable#prepare}
+ * accepts the step, the update is folded into the weight-gradient GEMMs ({@link Network#fusedBackward}, as {@link Mlp#fusedStep}; no gradient buffer);
  * otherwise {@link Network#lossAndGradient}, then {@link Optimizer#step}. A {@code prepare} that reads the parameters
  * (Path-SGD's κ pass) runs after the forward pass, where the forward GEMMs have just brought the weights into this
  * core's cache; the result is the same as running it first, bit for bit. A network of layers ({@link
@@ -26,12 +29,11 @@ import io.github.pathsgd.core.util.Rng;
  * <pre>
  *   TrainStep step = new TrainStep(net, Optimizers.pathSgd(0.01, 2), 100);
  *   step.workspace().input().copyFrom(x, 0, 0, 100 * 784);
- *   Mlp.StepStats s = step.run(100, labels, Dropout.NONE, null);
+ *   StepStats s = step.run(100, labels, Dropout.NONE, null);
  * </pre>
  */
 public final class TrainStep {
   private final Network net;
-  private final Mlp mlp; // the network when it is an Mlp (the folded step), else null
   private final Optimizer optimizer;
   private final Network.Workspace ws;
   private final OptState state;
@@ -57,12 +59,12 @@ public final class TrainStep {
           + net.layout());
     }
     this.net = net;
-    this.mlp = net instanceof Mlp m ? m : null;
     this.optimizer = optimizer;
     this.ws = ws;
     this.state = state;
-    this.foldable = fold && mlp != null && optimizer.transform() instanceof Foldable<?> f ? f : null;
-    this.fold = foldable == null ? null : new FoldedStep(mlp.layout());
+    ParamLayout chain = net.layout().denseChain(); // the folded step runs on a chain of dense layers
+    this.foldable = fold && chain != null && optimizer.transform() instanceof Foldable<?> f ? f : null;
+    this.fold = foldable == null ? null : new FoldedStep(chain);
     if (foldable != null && foldable.preparesOnParameters()) {
       Foldable<?> fd = foldable;
       FoldedStep fs = this.fold;
@@ -126,12 +128,12 @@ public final class TrainStep {
   }
 
   /** One step on the first B rows of the workspace input with labels {@code labels[0..B)}. */
-  public Mlp.StepStats run(int B, int[] labels, Dropout dropout, Rng rng) {
+  public StepStats run(int B, int[] labels, Dropout dropout, Rng rng) {
     return run(B, labels, 0, dropout, rng);
   }
 
   /** One step on the first B rows of the workspace input with labels {@code labels[yOff..yOff+B)}. */
-  public Mlp.StepStats run(int B, int[] labels, int yOff, Dropout dropout, Rng rng) {
+  public StepStats run(int B, int[] labels, int yOff, Dropout dropout, Rng rng) {
     if (prepareTask != null && overlap && overlapEnabled()) {
       return runOverlapped(B, labels, yOff, dropout, rng);
     }
@@ -140,13 +142,14 @@ public final class TrainStep {
       // just read every weight, so the pass finds them in this core's cache instead of split between the cores that
       // wrote them in the previous step's update (docs/performance.md); the same arithmetic, bit for bit
       fold.reset();
-      mlp.forward((Mlp.Workspace) ws, B, dropout, rng);
+      net.forward(ws, B, dropout, rng);
       return afterForward(B, labels, yOff, dropout, foldable.prepareUnchecked(state, net.params(), fold));
     }
     if (foldable != null) {
       fold.reset();
       if (foldable.prepareUnchecked(state, net.params(), fold)) {
-        Mlp.StepStats st = mlp.fusedStep((Mlp.Workspace) ws, B, labels, yOff, dropout, rng, fold);
+        net.forward(ws, B, dropout, rng);
+        StepStats st = net.fusedBackward(ws, B, labels, yOff, dropout, fold);
         if (Double.isFinite(st.loss())) {
           foldable.commitUnchecked(state);
         }
@@ -156,7 +159,7 @@ public final class TrainStep {
     if (grads == null) {
       grads = new Tensor(net.layout().size());
     }
-    Mlp.StepStats st = net.lossAndGradient(ws, B, labels, yOff, grads, dropout, rng);
+    StepStats st = net.lossAndGradient(ws, B, labels, yOff, grads, dropout, rng);
     if (Double.isFinite(st.loss())) {
       optimizer.step(net.params(), grads, state);
     }
@@ -168,12 +171,12 @@ public final class TrainStep {
    * backward pass, or, when {@code prepare} refuses, the unfused gradient of the same forward pass (same dropout masks)
    * and the optimizer's step: the same arithmetic as {@link #run} on one thread.
    */
-  private Mlp.StepStats runOverlapped(int B, int[] labels, int yOff, Dropout dropout, Rng rng) {
+  private StepStats runOverlapped(int B, int[] labels, int yOff, Dropout dropout, Rng rng) {
     fold.reset();
     PrepareWorker worker = PrepareWorker.forCurrentThread();
     worker.submit(prepareTask);
     try {
-      mlp.forward((Mlp.Workspace) ws, B, dropout, rng);
+      net.forward(ws, B, dropout, rng);
     } catch (RuntimeException | Error e) {
       worker.await(); // never leave the worker running on the state
       throw e;
@@ -181,9 +184,9 @@ public final class TrainStep {
     return afterForward(B, labels, yOff, dropout, worker.await());
   }
 
-  private Mlp.StepStats afterForward(int B, int[] labels, int yOff, Dropout dropout, boolean prepared) {
+  private StepStats afterForward(int B, int[] labels, int yOff, Dropout dropout, boolean prepared) {
     if (prepared) {
-      Mlp.StepStats st = mlp.fusedBackward((Mlp.Workspace) ws, B, labels, yOff, dropout, fold);
+      StepStats st = net.fusedBackward(ws, B, labels, yOff, dropout, fold);
       if (Double.isFinite(st.loss())) {
         foldable.commitUnchecked(state);
       }
@@ -192,7 +195,7 @@ public final class TrainStep {
     if (grads == null) {
       grads = new Tensor(net.layout().size());
     }
-    Mlp.StepStats st = mlp.gradientAfterForward((Mlp.Workspace) ws, B, labels, yOff, grads, dropout);
+    StepStats st = net.gradientAfterForward(ws, B, labels, yOff, grads, dropout);
     if (Double.isFinite(st.loss())) {
       optimizer.step(net.params(), grads, state);
     }

@@ -112,7 +112,7 @@ class DeclaredSlicesTest {
   }
 
   static float[] logits(LayerNet net, float[] x) {
-    LayerNet.Workspace ws = net.workspace(2);
+    Network.Workspace ws = net.workspace(2);
     ws.input().copyFrom(x, 0, 0, x.length);
     return net.forward(ws, 2, 1f, null).toArray();
   }

@@ -3,6 +3,7 @@ package io.github.pathsgd.core.geometry;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -77,7 +78,7 @@ final class Harness {
 
   /** Steps [from, to) of training with the given dropout; masks come from an Rng seeded by the step index. */
   void train(Mlp net, Optimizer opt, OptState st, int from, int to, Dropout dropout) {
-    Mlp.Workspace ws = net.workspace(B);
+    Network.Workspace ws = net.workspace(B);
     Tensor g = new Tensor(LAYOUT.size());
     for (int s = from; s < to; s++) {
       ws.input().copyFrom(batches[s], 0, 0, batches[s].length);

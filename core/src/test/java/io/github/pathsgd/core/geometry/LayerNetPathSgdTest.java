@@ -8,6 +8,7 @@ import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.MaxPool2d;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.util.List;
@@ -50,7 +51,7 @@ class LayerNetPathSgdTest {
 
   private static double loss(Tensor p, float[] x) {
     LayerNet net = new LayerNet(LAYERS, p);
-    LayerNet.Workspace ws = net.workspace(B);
+    Network.Workspace ws = net.workspace(B);
     ws.input().buffer().put(0, x);
     return net.lossAndGradient(ws, B, LABELS, 0, new Tensor(SIZE), 1f, null).loss();
   }
@@ -60,7 +61,7 @@ class LayerNetPathSgdTest {
     Tensor p = params(1);
     float[] x = inputs();
     LayerNet net = new LayerNet(LAYERS, p);
-    LayerNet.Workspace ws = net.workspace(B);
+    Network.Workspace ws = net.workspace(B);
     ws.input().buffer().put(0, x);
     Tensor g = new Tensor(SIZE);
     net.lossAndGradient(ws, B, LABELS, 0, g, 1f, null);
@@ -110,7 +111,7 @@ class LayerNetPathSgdTest {
     float[] x = inputs();
     for (int s = 0; s < K; s++) {
       LayerNet net = new LayerNet(LAYERS, p);
-      LayerNet.Workspace ws = net.workspace(B);
+      Network.Workspace ws = net.workspace(B);
       ws.input().buffer().put(0, x);
       Tensor g = new Tensor(SIZE);
       net.lossAndGradient(ws, B, LABELS, 0, g, 0.5f, new Rng(100 + s));

@@ -8,6 +8,7 @@ import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.MaxPool2d;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.lang.management.ManagementFactory;
@@ -43,7 +44,7 @@ class LayerNetStepAllocationTest {
         p.set(i, (float) (r.nextGaussian() * 0.3));
       }
       LayerNet net = new LayerNet(LAYERS, p);
-      LayerNet.Workspace ws = net.workspace(B);
+      Network.Workspace ws = net.workspace(B);
       for (int i = 0; i < B * C1.in(); i++) {
         ws.input().set(i, r.nextFloat());
       }

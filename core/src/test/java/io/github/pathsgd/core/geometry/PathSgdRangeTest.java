@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Chain;
 import io.github.pathsgd.core.optim.OptState;
@@ -124,7 +125,7 @@ class PathSgdRangeTest {
    */
   static PathNormalizeState train(Mlp net, Optimizer opt, Data d, int steps, boolean fused, Dropout dropout) {
     OptState st = opt.init(net.layout());
-    Mlp.Workspace ws = net.workspace(6);
+    Network.Workspace ws = net.workspace(6);
     Tensor g = new Tensor(net.layout().size());
     for (int s = 0; s < steps; s++) {
       ws.input().copyFrom(d.x()[s], 0, 0, d.x()[s].length);

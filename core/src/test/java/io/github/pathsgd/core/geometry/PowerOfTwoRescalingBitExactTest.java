@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -119,7 +120,7 @@ class PowerOfTwoRescalingBitExactTest {
   /** {@code steps} steps as the trainer takes them: one {@link TrainStep} with the fold on, as {@code Trainer} builds it. */
   static void train(Mlp net, Optimizer opt, PathSgdRangeTest.Data d, int steps) {
     OptState st = opt.init(net.layout());
-    Mlp.Workspace ws = net.workspace(BATCH);
+    Network.Workspace ws = net.workspace(BATCH);
     TrainStep step = new TrainStep(net, opt, ws, st, true);
     for (int s = 0; s < steps; s++) {
       ws.input().copyFrom(d.x()[s], 0, 0, d.x()[s].length);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Chain;
 import io.github.pathsgd.core.optim.OptState;
@@ -33,8 +34,8 @@ class UnbalancedInvarianceTest {
     OptState sa = optA.init(LAY);
     OptState sb = optB.init(LAY);
     int B = 20;
-    Mlp.Workspace wa = a.workspace(B);
-    Mlp.Workspace wb = b.workspace(B);
+    Network.Workspace wa = a.workspace(B);
+    Network.Workspace wb = b.workspace(B);
     Tensor ga = new Tensor(LAY.size());
     Tensor gb = new Tensor(LAY.size());
     Rng data = new Rng(3);
@@ -60,7 +61,7 @@ class UnbalancedInvarianceTest {
   }
 
   /** The same random batch (inputs of width 30, labels in [0, 10), y.length rows) into both workspaces. */
-  static void nextBatch(Rng data, Mlp.Workspace wa, Mlp.Workspace wb, int[] y) {
+  static void nextBatch(Rng data, Network.Workspace wa, Network.Workspace wb, int[] y) {
     for (int i = 0; i < y.length * 30; i++) {
       float v = data.nextFloat();
       wa.input().set(i, v);
@@ -113,8 +114,8 @@ class UnbalancedInvarianceTest {
     OptState sa = opt.init(LAY);
     OptState sb = opt.init(LAY);
     int B = 20;
-    Mlp.Workspace wa = a.workspace(B);
-    Mlp.Workspace wb = b.workspace(B);
+    Network.Workspace wa = a.workspace(B);
+    Network.Workspace wb = b.workspace(B);
     Tensor g = new Tensor(LAY.size());
     Rng data = new Rng(3);
     int[] y = new int[B];

@@ -203,13 +203,13 @@ class GradientCheckTest {
     int B = 6;
     double[] x = f32(gaussian(r, B * 7, 1));
     int[] y = {0, 1, 2, 3, 1, 0};
-    Mlp.Workspace ws = net.workspace(B);
+    Network.Workspace ws = net.workspace(B);
     for (int k = 0; k < x.length; k++) {
       ws.input().set(k, (float) x[k]);
     }
     Tensor grads = new Tensor(lay.size());
     Dropout dropout = new Dropout(retain, 1f);
-    Mlp.StepStats st = net.lossAndGradient(ws, B, y, 0, grads, dropout, new Rng(99));
+    StepStats st = net.lossAndGradient(ws, B, y, 0, grads, dropout, new Rng(99));
     // replay the masks in the order the network draws them: layer by layer, row-major
     boolean[][] masks = null;
     if (retain < 1f) {
@@ -249,7 +249,7 @@ class GradientCheckTest {
     int B = 2;
     double[] x = f32(gaussian(r, B * 3, 1));
     int[] y = {1, 0};
-    Mlp.Workspace ws = net.workspace(B);
+    Network.Workspace ws = net.workspace(B);
     for (int k = 0; k < x.length; k++) {
       ws.input().set(k, (float) x[k]);
     }
@@ -272,9 +272,9 @@ class GradientCheckTest {
     // W = I, b = 0: logits = x
     net.params().set(0, 1f);
     net.params().set(3, 1f);
-    Mlp.Workspace ws = net.workspace(3);
+    Network.Workspace ws = net.workspace(3);
     ws.input().copyFrom(new float[] {2, 0, 0, 2, 1, 1}, 0, 0, 6);
-    Mlp.StepStats s = net.evaluate(ws, 3, new int[] {0, 0, 1}, 0);
+    StepStats s = net.evaluate(ws, 3, new int[] {0, 0, 1}, 0);
     // row 0 correct, row 1 wrong, row 2 tie -> arg max 0, label 1 -> wrong
     assertThat(s.errors()).isEqualTo(2);
     double l0 = Math.log(1 + Math.exp(-2));

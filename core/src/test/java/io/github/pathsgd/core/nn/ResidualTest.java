@@ -175,7 +175,7 @@ class ResidualTest {
       xs[i] = (float) r.nextGaussian();
     }
     int[] labels = {0, 1, 1, 0};
-    LayerNet.Workspace ws = n.workspace(B);
+    Network.Workspace ws = n.workspace(B);
     ws.input().copyFrom(xs, 0, 0, xs.length);
     Tensor grads = new Tensor(SIZE);
     double lossF = n.lossAndGradient(ws, B, labels, 0, grads, 1f, null).loss();
@@ -225,7 +225,7 @@ class ResidualTest {
   }
 
   static float[] logits(LayerNet n, float[] xs, int B) {
-    LayerNet.Workspace ws = n.workspace(B);
+    Network.Workspace ws = n.workspace(B);
     ws.input().copyFrom(xs, 0, 0, xs.length);
     return n.forward(ws, B, 1f, null).toArray();
   }

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.util.Rng;
 import java.util.function.Supplier;
@@ -48,8 +50,8 @@ class FusedStepTest {
     assertThat(tb.folds()).isFalse();
     OptState sa = ta.state();
     OptState sb = tb.state();
-    Mlp.Workspace wa = (Mlp.Workspace) ta.workspace();
-    Mlp.Workspace wb = (Mlp.Workspace) tb.workspace();
+    Network.Workspace wa = (Network.Workspace) ta.workspace();
+    Network.Workspace wb = (Network.Workspace) tb.workspace();
     Rng data = new Rng(9);
     int[] y = {0, 1, 2, 3, 1};
     Dropout drop = new Dropout(0.7f, 1f);
@@ -59,8 +61,8 @@ class FusedStepTest {
         wa.input().set(i, v);
         wb.input().set(i, v);
       }
-      Mlp.StepStats s1 = new TrainStep(a, fused, wa, sa, true).run(B, y, 0, drop, new Rng(100 + step));
-      Mlp.StepStats s2 = new TrainStep(b, plain, wb, sb, true).run(B, y, 0, drop, new Rng(100 + step));
+      StepStats s1 = new TrainStep(a, fused, wa, sa, true).run(B, y, 0, drop, new Rng(100 + step));
+      StepStats s2 = new TrainStep(b, plain, wb, sb, true).run(B, y, 0, drop, new Rng(100 + step));
       assertThat(s1.loss()).isCloseTo(s2.loss(), org.assertj.core.api.Assertions.within(1e-5));
     }
     float[] pa = a.params().toArray();

@@ -6,7 +6,9 @@ import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.FoldedStep;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.Foldable;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -49,7 +51,7 @@ class TrainStepOrderTest {
     TrainStep step = new TrainStep(a, opt, batch);
     assertThat(step.folds()).as(opt.toString()).isTrue();
     // the reference: κ first, then the fused step
-    Mlp.Workspace ws = b.workspace(batch);
+    Network.Workspace ws = b.workspace(batch);
     OptState st = opt.init(lay);
     Foldable<?> fold = (Foldable<?>) opt.transform();
     FoldedStep fs = new FoldedStep(lay);
@@ -67,9 +69,9 @@ class TrainStepOrderTest {
       for (int i = 0; i < batch; i++) {
         y[i] = (s + 3 * i) % lay.outputs();
       }
-      Mlp.StepStats got = step.run(batch, y, drop, new Rng(100 + s));
+      StepStats got = step.run(batch, y, drop, new Rng(100 + s));
       fs.reset();
-      Mlp.StepStats want;
+      StepStats want;
       if (fold.prepareUnchecked(st, b.params(), fs)) {
         want = b.fusedStep(ws, batch, y, 0, drop, new Rng(100 + s), fs);
         fold.commitUnchecked(st);

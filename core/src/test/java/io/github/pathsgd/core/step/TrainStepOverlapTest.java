@@ -7,6 +7,7 @@ import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.tensor.Blas;
@@ -76,8 +77,8 @@ class TrainStepOverlapTest {
       for (int i = 0; i < B; i++) {
         y[i] = (step + 3 * i) % lay.outputs();
       }
-      Mlp.StepStats s1 = over.run(B, y, drop, new Rng(100 + step));
-      Mlp.StepStats s2 = seq.run(B, y, drop, new Rng(100 + step));
+      StepStats s1 = over.run(B, y, drop, new Rng(100 + step));
+      StepStats s2 = seq.run(B, y, drop, new Rng(100 + step));
       assertThat(s1.loss()).isEqualTo(s2.loss());
       clamped += over.state().clamped();
     }

@@ -2,6 +2,7 @@ package io.github.pathsgd.experiments.demo;
 
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
@@ -89,7 +90,7 @@ public final class RescalingDemo {
   }
 
   private static double output(Mlp net, double x) {
-    Mlp.Workspace ws = net.workspace(1);
+    Network.Workspace ws = net.workspace(1);
     ws.input().set(0, (float) x);
     return net.forward(ws, 1, Dropout.NONE, null).get(0);
   }

@@ -64,7 +64,7 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
 
   /** The layout field of a network: an MLP's widths, or {0, parameter count} for a network of layers. */
   public static int[] widths(NetLayout layout) {
-    return layout instanceof ParamLayout p ? p.widths() : new int[] {0, layout.size()};
+    return layout.checkpointWidths();
   }
 
   /** The layout field in words. */

@@ -1,0 +1,249 @@
+package io.github.pathsgd.core.nn;
+
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A network that is a graph of {@link Op}s over one parameter vector, run by a topological executor: node 0 is the
+ * input, op k writes node k + 1 and reads only nodes below it (the list is in topological order, checked), the last
+ * node holds the logits. Forward runs the ops in order; backward zeroes every error buffer once, then runs them in
+ * reverse, each adding into its inputs' errors (a node read by two ops, as the input of a residual block, receives
+ * both). Activations, errors and scratch live in the {@link Network.Workspace}; an op holds shapes and offsets only.
+ *
+ * <p>{@link #of(Network)} runs any network of layers as a graph, a {@link Residual} block expanded into F's ops, an
+ * {@link AddOp} and a {@link ReluOp} ({@link Layer#addTo}): the same function, gradients and steps, bit for bit (0 + v
+ * = v), over the same parameters and {@link NetLayout}, so the optimizer states and files of the network serve the
+ * graph.
+ */
+public final class Graph implements Network {
+  private final int inputs;
+  private final List<Op> ops;
+  private final int[] widths; // node widths: [0] the input, [k + 1] op k's output
+  private final int[][] inputsOf;
+  private final Tensor params;
+  private final Network source; // the network of layers the graph runs (layout, layers, spec), or null
+
+  /** A graph of {@code ops} over {@code params} (not copied) for inputs {@code inputs} wide; see the class comment. */
+  public Graph(int inputs, List<Op> ops, Tensor params) {
+    this(inputs, ops, params, null);
+  }
+
+  /** The graph of a network of layers ({@link LayerNet} runs on it), over its parameters. */
+  Graph(int inputs, List<Op> ops, Tensor params, Network source) {
+    if (ops.isEmpty()) {
+      throw new IllegalArgumentException("a graph needs at least one op");
+    }
+    this.inputs = inputs;
+    this.ops = List.copyOf(ops);
+    this.widths = new int[ops.size() + 1];
+    this.inputsOf = new int[ops.size()][];
+    widths[0] = inputs;
+    int size = 0;
+    for (int k = 0; k < ops.size(); k++) {
+      Op op = ops.get(k);
+      int[] in = op.inputs();
+      for (int j = 0; j < in.length; j++) {
+        if (in[j] < 0 || in[j] > k) {
+          throw new IllegalArgumentException("op " + k + " (" + op.kind() + ") reads node " + in[j]
+              + ", expected a node in 0.." + k + " (ops in topological order)");
+        }
+        if (widths[in[j]] != op.in(j)) {
+          throw new IllegalArgumentException("op " + k + " (" + op.kind() + ") takes " + op.in(j) + " inputs at its "
+              + "input " + j + " but node " + in[j] + " has " + widths[in[j]]);
+        }
+      }
+      inputsOf[k] = in;
+      widths[k + 1] = op.out();
+      for (ParamSlice s : op.params()) {
+        size = Math.max(size, s.offset() + s.size());
+      }
+    }
+    if (params.size() < size) {
+      throw new IllegalArgumentException("parameter vector has " + params.size() + " floats, the ops need " + size);
+    }
+    this.params = params;
+    this.source = source;
+  }
+
+  /**
+   * {@code net}'s layers as a graph over its parameters (not copied): each layer one op, a block its inner ops ({@link
+   * Layer#addTo}); the layout, layers and spec are {@code net}'s.
+   */
+  public static Graph of(Network net) {
+    return new Graph(net.inputs(), expand(net.layers()), net.params(), net);
+  }
+
+  /**
+   * A chain of layers as ops in topological order ({@link Layer#addTo}: a layer one op, a block its inner ops): the
+   * executor's and the path sweeps' view of a network of layers.
+   */
+  public static List<Op> expand(List<? extends Layer> layers) {
+    List<Op> ops = new ArrayList<>();
+    int at = 0;
+    for (Layer l : layers) {
+      at = l.addTo(ops, at);
+    }
+    return ops;
+  }
+
+  /** The ops, in topological order. */
+  public List<Op> ops() {
+    return ops;
+  }
+
+  /** The width of node {@code n} (0: the input; k + 1: op k's output). */
+  public int width(int n) {
+    return widths[n];
+  }
+
+  @Override
+  public NetLayout layout() {
+    if (source == null) {
+      throw new UnsupportedOperationException("a hand-made graph has no layout; build it with Graph.of(network)");
+    }
+    return source.layout();
+  }
+
+  @Override
+  public Tensor params() {
+    return params;
+  }
+
+  @Override
+  public List<Layer> layers() {
+    return source == null ? List.of() : source.layers();
+  }
+
+  @Override
+  public LayerSpec spec() {
+    return source == null ? null : source.spec();
+  }
+
+  @Override
+  public int[] inputShape() {
+    return source == null ? null : source.inputShape();
+  }
+
+  @Override
+  public int inputs() {
+    return inputs;
+  }
+
+  @Override
+  public int outputs() {
+    return widths[widths.length - 1];
+  }
+
+  /** A deep copy of the parameters (the ops are shared: they hold shapes only). */
+  @Override
+  public Graph copy() {
+    Network src = source == null ? null : source.copy();
+    return new Graph(inputs, ops, src == null ? params.copy() : src.params(), src);
+  }
+
+  /** Activations and errors of every node, the scratch of the ops' backward, and each op's views of them. */
+  @Override
+  public Workspace workspace(int maxBatch) {
+    Workspace ws = new Workspace(widths, maxBatch, true);
+    ws.opIns = new Tensor[ops.size()][];
+    ws.opDins = new Tensor[ops.size()][];
+    for (int k = 0; k < ops.size(); k++) {
+      int[] in = inputsOf[k];
+      ws.opIns[k] = new Tensor[in.length];
+      ws.opDins[k] = new Tensor[in.length];
+      for (int j = 0; j < in.length; j++) {
+        ws.opIns[k][j] = ws.acts[in[j]];
+        ws.opDins[k][j] = in[j] == 0 ? null : ws.deltas[in[j]]; // nobody needs the input's error
+      }
+    }
+    return ws;
+  }
+
+  private Tensor[] ins(Workspace ws, int k) {
+    if (ws.opIns == null || ws.opIns.length != ops.size()) {
+      throw new IllegalArgumentException("a workspace of another network; use this graph's workspace()");
+    }
+    return ws.opIns[k];
+  }
+
+  /** The input dropout of {@link Mlp#forward}, then the ops in order (hidden ops with the hidden keep rate). */
+  @Override
+  public Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng) {
+    ws.check(B);
+    if (dropout.active() && dropout.inputRetain() < 1f) {
+      Layers.dropoutForward(ws.acts[0], B, inputs, dropout.inputRetain(), rng);
+    }
+    return forward(ws, B, dropout.active() ? dropout.hiddenRetain() : 1f, rng);
+  }
+
+  /** The ops in order on the first B rows of {@code ws.input()} (no input dropout); returns the logits. */
+  public Tensor forward(Workspace ws, int B, float retain, Rng rng) {
+    ws.check(B);
+    for (int k = 0; k < ops.size(); k++) {
+      ops.get(k).forward(ws.acts[k + 1], ins(ws, k), params, B, retain, rng);
+    }
+    return ws.acts[ops.size()];
+  }
+
+  @Override
+  public StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout) {
+    return backward(ws, B, labels, yOff, grads, dropout.active() ? dropout.hiddenRetain() : 1f);
+  }
+
+  /**
+   * The loss of the activations of the last forward pass, then backward: every error buffer zeroed once, the ops in
+   * reverse order, each adding into its inputs' errors and writing its parameters' gradient into {@code grads}.
+   */
+  public StepStats backward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain) {
+    int L = ops.size();
+    Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, outputs(), ws.deltas[L], ws.lossOut);
+    for (int n = 1; n < L; n++) { // the one zeroing of backward: every op adds into its inputs' errors
+      ws.deltas[n].fill(0, B * widths[n], 0f);
+    }
+    for (int k = L - 1; k >= 0; k--) {
+      ops.get(k).backward(ws.opDins[k], grads, ws.deltas[k + 1], ws.acts[k + 1], ins(ws, k), params, B, retain, ws.scratch);
+    }
+    return new StepStats(ws.lossOut[0] / B, (int) ws.lossOut[1]);
+  }
+
+  @Override
+  public StepStats evaluate(Workspace ws, int B, int[] labels, int yOff) {
+    Tensor logits = forward(ws, B, Dropout.NONE, null);
+    Layers.softmaxCrossEntropy(logits, labels, yOff, B, outputs(), null, ws.lossOut);
+    return new StepStats(ws.lossOut[0], (int) ws.lossOut[1]);
+  }
+
+  /**
+   * The tie groups of the nodes: {@code group[n]} is the smallest node joined to node n through ops' fixed edges of
+   * weight 1 ({@link Op#tiedInputs()}: an add joins its inputs and output, a ReLU its input and output). Unit i of
+   * every node of a group must be rescaled by the same factor; a group that holds the input (node 0) or the output
+   * node cannot be rescaled at all.
+   */
+  public int[] tieGroups() {
+    int[] parent = new int[widths.length];
+    for (int n = 0; n < parent.length; n++) {
+      parent[n] = n;
+    }
+    for (int k = 0; k < ops.size(); k++) {
+      for (int j : ops.get(k).tiedInputs()) {
+        int a = find(parent, inputsOf[k][j]);
+        int b = find(parent, k + 1);
+        parent[Math.max(a, b)] = Math.min(a, b);
+      }
+    }
+    int[] group = new int[parent.length];
+    for (int n = 0; n < parent.length; n++) {
+      group[n] = find(parent, n);
+    }
+    return group;
+  }
+
+  private static int find(int[] parent, int n) {
+    while (parent[n] != n) {
+      n = parent[n];
+    }
+    return n;
+  }
+}

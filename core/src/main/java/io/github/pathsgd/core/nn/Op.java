@@ -1,0 +1,99 @@
+package io.github.pathsgd.core.nn;
+
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
+import java.nio.FloatBuffer;
+import java.util.List;
+
+/**
+ * One node of a {@link Graph}: reads the activations of the nodes {@link #inputs()}, writes its own (node k + 1 for
+ * op k; node 0 is the network's input), on flat float32 buffers of B rows in the llm.c style. Everything the rest of
+ * the code needs of an op's kind is here, so that nothing outside it names the kind:
+ *
+ * <ul>
+ *   <li>its inputs (a chain op reads the node before it; {@link AddOp} reads two) and its output width;
+ *   <li>its parameter slices ({@link #params()}: names, shapes, offsets: initialization, norms, model-file names);
+ *   <li>forward, and backward that <b>accumulates</b> into its inputs' error buffers (the executor zeroes every error
+ *       buffer once at the start of backward, as llm.c's {@code zero_grad}; {@code residual_backward} adds);
+ *   <li>its path rule: γ forward and backward over |θ|^p (an identity edge has weight |1|^p = 1) and κ of its
+ *       parameters, receiving the parameters;
+ *   <li>its unit ties ({@link #tiedInputs()}): the inputs whose unit i is joined to output unit i by an edge of fixed
+ *       weight 1, so that a node rescaling must scale them together.
+ * </ul>
+ */
+public interface Op {
+  /** The op's kind, as a {@code --layers} spec or an error message names it ({@code dense}, {@code add}, ...). */
+  String kind();
+
+  /** The nodes the op reads: node 0 is the network input, node k + 1 the output of op k; all below its own node. */
+  int[] inputs();
+
+  /** The width (units per row) of the op's output node. */
+  int out();
+
+  /** The width its input {@code j} must have (that of node {@code inputs()[j]}). */
+  int in(int j);
+
+  /** The op's parameter tensors in parameter order (a weight, then its rows' bias); none for a fixed op. */
+  default List<ParamSlice> params() {
+    return List.of();
+  }
+
+  /**
+   * Forward on a batch: writes {@code out} (B, {@link #out()}) from {@code ins[j]}, the activations of {@code
+   * inputs()[j]}; a hidden op applies inverted dropout with keep probability {@code retain} (masks from {@code rng}).
+   */
+  void forward(Tensor out, Tensor[] ins, Tensor params, int B, float retain, Rng rng);
+
+  /**
+   * Backward on a batch: {@code dout} holds dL/d(out) on entry (the op may change it in place); adds dL/d(ins[j]) into
+   * {@code dins[j]} (null: the network input, whose error nobody needs) and writes the gradient of its own parameters
+   * into {@code grads}. {@code tmp} is scratch of the workspace of at least B × (the widest input) floats.
+   */
+  void backward(Tensor[] dins, Tensor grads, Tensor dout, Tensor out, Tensor[] ins, Tensor params, int B,
+      float retain, Tensor tmp);
+
+  /**
+   * γ forward: writes γ_in of the output units from γ_in of the inputs, {@code Σ_u γ_in(u)·|w_{u→v}|^p (+ |b_v|^p)}
+   * (max for p = ∞), in double.
+   */
+  void gammaForward(FloatBuffer params, double[][] gIns, double[] gOut, double p, boolean includeBiases);
+
+  /**
+   * γ backward: adds (max for p = ∞) {@code Σ_v |w_{u→v}|^p·γ_out(v)} into γ_out of each input unit u, in double;
+   * {@code tmp} is scratch at least as long as the widest input.
+   */
+  void gammaBackward(FloatBuffer params, double[] gOut, double[][] gIns, double p, double[] tmp);
+
+  /**
+   * κ of the op's parameters at their indices of {@code kappa}, from γ_in of its inputs and γ_out of its output: the
+   * formula is {@code geometry.Kappa}'s (a sum over tied edges for shared weights). A fixed op has none.
+   */
+  default void kappa(FloatBuffer params, double[][] gIns, double[] gOut, double p, double[] kappa) {}
+
+  /**
+   * The indices j (into {@link #inputs()}) of the inputs whose unit i is joined to output unit i by an edge of fixed
+   * weight 1 ({@link AddOp}: both; {@link ReluOp}: its one input): such units can only be rescaled together. None for
+   * an op whose edges are parameters.
+   */
+  default int[] tiedInputs() {
+    return new int[0];
+  }
+
+  /** Adds (max for p = ∞) {@code v} into {@code acc}, the accumulation rule of every γ_out. */
+  static void accumulate(double[] acc, double[] v, int n, double p) {
+    boolean inf = Double.isInfinite(p);
+    for (int i = 0; i < n; i++) {
+      acc[i] = inf ? Math.max(acc[i], v[i]) : acc[i] + v[i];
+    }
+  }
+
+  /** Adds the first {@code n} floats of {@code v} into {@code acc}. */
+  static void accumulate(Tensor acc, Tensor v, int n) {
+    FloatBuffer a = acc.buffer();
+    FloatBuffer b = v.buffer();
+    for (int i = 0; i < n; i++) {
+      a.put(i, a.get(i) + b.get(i));
+    }
+  }
+}
