@@ -4,7 +4,6 @@ import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.Unbalance;
-import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
@@ -117,18 +116,10 @@ final class PathsgdGraph {
     }
   }
 
-  /** The widths n_0..n_L when every layer is dense, else null. */
+  /** The widths n_0..n_L when every layer is dense, else null (the grammar's {@link LayerSpec#denseWidths}). */
   private int[] denseWidths() {
     List<Layer> ls = net.layers();
-    int[] w = new int[ls.size() + 1];
-    w[0] = ls.get(0).in();
-    for (int k = 0; k < ls.size(); k++) {
-      if (!(ls.get(k) instanceof Dense)) {
-        return null;
-      }
-      w[k + 1] = ls.get(k).out();
-    }
-    return w;
+    return net.spec().denseWidths(ls.get(0).in(), ls.get(ls.size() - 1).out());
   }
 
   /** φ_p with biases as edges from a constant-1 unit, as {@code pathsgd norms} computes it (p may be ∞). */

@@ -108,6 +108,23 @@ public final class LayerSpec {
         || i instanceof Res r && r.f().stream().anyMatch(j -> j instanceof Conv));
   }
 
+  /**
+   * The widths n_0..n_L of the same network as a fully connected chain ({@code inputs}, each {@code dense(n)}, {@code
+   * classes}) when every item is dense, else null: the networks that take the folded step and the rank-one κ.
+   */
+  public int[] denseWidths(int inputs, int classes) {
+    if (!items.stream().allMatch(i -> i instanceof Full)) {
+      return null;
+    }
+    int[] w = new int[items.size() + 2];
+    w[0] = inputs;
+    for (int k = 0; k < items.size(); k++) {
+      w[k + 1] = ((Full) items.get(k)).units();
+    }
+    w[w.length - 1] = classes;
+    return w;
+  }
+
   /** The canonical text (defaults left out), which {@link #parse} reads back to an equal spec. */
   @Override
   public String toString() {
