@@ -346,7 +346,7 @@ public final class SweepTasks {
    * continue.bin} files no run will need are removed ({@code Continuation.prune}): an engine that trains elsewhere
    * never writes them, but a folder the embedded runner began may hold some.
    *
-   * @param first the first phase's runs ({@link #firstPhase})
+   * @param first the first phase's runs ({@link SweepPlan#first})
    */
   public static Selection select(Path out, List<SweepRun> first, SweepSpec.StepSize st) {
     Selection sel;
