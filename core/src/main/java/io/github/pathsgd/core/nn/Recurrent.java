@@ -14,7 +14,8 @@ import java.util.List;
  * LayerSpec}; docs/rnn.md): it reads a row of T·F inputs, the sequence (T, F) row-major, runs h_t = ReLU(W_in x_t +
  * W_rec h_{t−1} + b) from h_0 = 0 and outputs h_T (H units), which the layers after it read (the output layer reads only
  * h_T). Forward and backpropagation through time run on {@link RnnCell}'s GEMMs; the cell's scratch (T·B·(F + 2H)
- * floats) is one per thread, made on a thread's first pass and grown for a larger batch. It must read the network input
+ * floats) is one per thread, made on a thread's first pass and grown for a larger batch. Dropout, when on, applies to
+ * h_T (the units the next layer reads), not inside the recurrence. It must read the network input
  * (it is the first layer): its backward gives no error for its input, and its κ assumes γ_in = 1 there.
  *
  * <p>Parameters, in this order, with PyTorch's {@code nn.RNN} names: {@code weight_ih_l0} [H, F], {@code
@@ -162,11 +163,10 @@ public final class Recurrent implements Layer {
 
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
-    if (retain != 1f) {
-      throw new IllegalArgumentException("rnn: dropout is not supported (keep probability " + retain
-          + "); expected dropout off for a network with an rnn layer");
-    }
     scratch().cell(B).forwardHidden(inp, 0, B, params, paramOffset, out, 0);
+    if (retain < 1f) { // inverted dropout on h_T, the units the next layer reads (not inside the recurrence)
+      Layers.dropoutForward(out, B, hidden, retain, rng);
+    }
   }
 
   @Override
@@ -175,6 +175,9 @@ public final class Recurrent implements Layer {
     if (dinp != null) {
       throw new IllegalArgumentException("rnn: the layer must read the network input (it gives no error for its "
           + "input); put rnn(H) first");
+    }
+    if (retain < 1f) { // d·[out > 0]/r: the dropout mask (the cell applies the ReLU's)
+      Layers.reluDropoutBackward(dout, out, B, hidden, retain);
     }
     grads.fill(paramOffset, paramSize(), 0f);
     scratch().cell(B).backwardHidden(dout, 0, params, paramOffset, grads);
