@@ -206,43 +206,57 @@ final class NormsCommand implements Callable<Integer> {
       if (l.paramSize() == 0) {
         continue;
       }
-      List<Layer> parts = l.parts(); // one per weight/bias pair: the layer, or a block's inner layers
-      for (int q = 0; q < parts.size(); q++) {
-        Layer part = parts.get(q);
-        io.github.pathsgd.core.nn.ParamSlice weight = part.paramSlices().get(0);
-        String name = l.paramSlices().get(2 * q).name(); // "weight", or "f.0.weight" inside a block
-        int units = weight.rows();
-        int fan = weight.fanIn();
-        int off = weight.offset();
-        double fro = 0;
-        double sum = 0;
-        double max = 0;
+      List<Layer> parts = l.parts(); // one per group of weights and their bias: the layer, or a block's inner layers
+      List<io.github.pathsgd.core.nn.ParamSlice> slices = l.paramSlices();
+      for (int q = 0, from = 0, s = 0; s < slices.size(); s++) {
+        if (slices.get(s).fanIn() != 0) {
+          continue; // a weight of the group; the group ends at its bias (an rnn: W_in and W_rec, then b)
+        }
+        Layer part = parts.get(q++);
+        int units = slices.get(s).rows();
+        int n = s - from;
+        double[] fro = new double[n];
+        double[] sum = new double[n];
+        double[] max = new double[n];
         for (int u = 0; u < units; u++) {
           double unit = 0;
-          for (int j = 0; j < fan; j++) {
-            double a = Math.abs((double) w.get(off + u * fan + j));
-            fro += a * a;
-            sum += a;
-            max = Math.max(max, a);
-            unit += a * a;
+          for (int g = 0; g < n; g++) {
+            io.github.pathsgd.core.nn.ParamSlice weight = slices.get(from + g);
+            int fan = weight.fanIn();
+            int off = weight.offset();
+            for (int j = 0; j < fan; j++) {
+              double a = Math.abs((double) w.get(off + u * fan + j));
+              fro[g] += a * a;
+              sum[g] += a;
+              max[g] = Math.max(max[g], a);
+              unit += a * a;
+            }
           }
-          double b = Math.abs((double) w.get(off + units * fan + u));
+          double b = Math.abs((double) w.get(slices.get(s).offset() + u));
           unit += biases ? b * b : 0;
           maxNorm = Math.max(maxNorm, Math.sqrt(unit));
           l1 += biases ? b : 0;
           l2 += biases ? b * b : 0;
         }
-        l1 += sum;
-        l2 += fro;
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("layer", name.equals("weight") ? (Object) i : i + "." + name.substring(0, name.length() - 7));
-        m.put("kind", part.kind());
-        m.put("shape", weight.shapeText());
-        m.put("frobenius", Math.sqrt(fro));
-        m.put("spectral", part.spectralNorm(w)); // a conv's operator norm
-        m.put("mean_abs", sum / ((double) units * fan));
-        m.put("max_abs", max);
-        layers.add(m);
+        for (int g = 0; g < n; g++) {
+          io.github.pathsgd.core.nn.ParamSlice weight = slices.get(from + g);
+          String name = weight.name(); // "weight", "f.0.weight" inside a block, "weight_ih_l0" of an rnn
+          l1 += sum[g];
+          l2 += fro[g];
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("layer", name.equals("weight") ? (Object) i : name.endsWith(".weight") ? i + "." + name.substring(0,
+              name.length() - 7) : i + "." + name);
+          m.put("kind", part.kind());
+          m.put("shape", weight.shapeText());
+          m.put("frobenius", Math.sqrt(fro[g]));
+          // a conv's operator norm; of a group of several weights (an rnn's), each one's own matrix
+          m.put("spectral", n == 1 ? part.spectralNorm(w) : io.github.pathsgd.core.tensor.SpectralNorm.of(w,
+              weight.offset(), weight.rows(), weight.fanIn()));
+          m.put("mean_abs", sum[g] / ((double) units * weight.fanIn()));
+          m.put("max_abs", max[g]);
+          layers.add(m);
+        }
+        from = s + 1;
       }
       i++;
     }

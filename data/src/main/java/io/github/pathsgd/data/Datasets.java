@@ -52,7 +52,8 @@ public final class Datasets {
 
   private static final List<String> NAMES =
       List.of("mnist", "mnist-sample", "fashion-mnist", "cifar10", "cifar100", "svhn");
-  private static final List<String> VARIANTS = List.of("cifar100-coarse", "svhn-extra");
+  private static final List<String> VARIANTS = List.of("cifar100-coarse", "svhn-extra", "seqmnist", "seqmnist-14",
+      "seqmnist-sample", "seqmnist-sample-14");
 
   /** The largest SHA256SUMS file read (a line per data file: a few hundred bytes). */
   static final int MAX_SUMS_BYTES = 1 << 20;
@@ -64,7 +65,11 @@ public final class Datasets {
     return NAMES;
   }
 
-  /** Extra names accepted by {@link #load}: cifar100-coarse, svhn-extra. */
+  /**
+   * Extra names accepted by {@link #load}: cifar100-coarse, svhn-extra, and sequential MNIST ({@link SequentialMnist}:
+   * {@code seqmnist}, T = 784; {@code seqmnist-14}, downsampled to 14x14 first, T = 196; {@code seqmnist-sample} and
+   * {@code seqmnist-sample-14} from the bundled mnist-sample), whose images are 1 x T x 1 (T steps of one feature).
+   */
   public static List<String> variants() {
     return VARIANTS;
   }
@@ -163,6 +168,9 @@ public final class Datasets {
       return own;
     }
     String d = dataset.toLowerCase(Locale.ROOT).strip();
+    if (d.startsWith("seqmnist") && VARIANTS.contains(d)) {
+      return sequential(d, dataDir);
+    }
     String canon = canonical(d);
     Map<String, String> files = new LinkedHashMap<>();
     if (canon.equals("mnist-sample")) {
@@ -224,6 +232,21 @@ public final class Datasets {
     }
     requireSameShape(train, test, files.keySet());
     return new Raw(train, test, files);
+  }
+
+  /**
+   * Sequential MNIST ({@link SequentialMnist#of}): each image of mnist (or mnist-sample) as a sequence of T = side²
+   * pixels, held as a 1 x T x 1 image (height = time steps, width = features per step), label kept.
+   */
+  private static Raw sequential(String d, Path dataDir) {
+    Raw base = readRaw(d.contains("sample") ? "mnist-sample" : "mnist", dataDir);
+    int side = d.endsWith("-14") ? 14 : 28;
+    return new Raw(asImages(SequentialMnist.of(base.train(), side), d + "/train"),
+        asImages(SequentialMnist.of(base.test(), side), d + "/test"), base.files());
+  }
+
+  private static Dataset asImages(SequenceDataset s, String name) {
+    return new Dataset(name, s.x(), s.labels(), s.n(), 1, s.steps(), s.features(), s.numClasses());
   }
 
   /**

@@ -72,22 +72,30 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
       if (l.paramSize() == 0) {
         continue;
       }
-      List<ParamSlice> slices = l.paramSlices(); // pairs: a weight [rows, fan-in], then the rows' biases
-      for (int s = 0; s + 1 < slices.size(); s += 2) {
-        ParamSlice weight = slices.get(s);
-        int rows = weight.rows();
-        int cols = weight.fanIn();
-        int bias = slices.get(s + 1).offset();
+      // groups: the weights [rows, fan-in] of the same rows, then their bias (a dense or conv layer: one weight; a
+      // recurrent layer: W_in and W_rec, whose row j is unit j's incoming weights)
+      List<ParamSlice> slices = l.paramSlices();
+      for (int from = 0, s = 0; s < slices.size(); s++) {
+        if (slices.get(s).fanIn() != 0) {
+          continue;
+        }
+        int bias = slices.get(s).offset();
+        int rows = slices.get(s).rows();
         for (int r = 0; r < rows; r++) {
           double b = w.get(bias + r);
           double unit = b * b;
-          for (int i = 0; i < cols; i++) {
-            double x = w.get(weight.offset() + r * cols + i);
-            unit += x * x;
+          for (int g = from; g < s; g++) {
+            ParamSlice weight = slices.get(g);
+            int cols = weight.fanIn();
+            for (int i = 0; i < cols; i++) {
+              double x = w.get(weight.offset() + r * cols + i);
+              unit += x * x;
+            }
           }
           sq += unit;
           maxUnit = Math.max(maxUnit, unit);
         }
+        from = s + 1;
       }
       spectral *= spectral(l, w);
     }

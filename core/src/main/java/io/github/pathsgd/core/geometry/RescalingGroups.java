@@ -214,6 +214,7 @@ public final class RescalingGroups {
         int row = s.size() / s.rows();
         incoming.accept(s.offset() + ch * row, row);
       }
+      l.recurrentRanges(ch, outgoing); // a recurrent layer's W_rec column ch reads the group (W_rec[ch, ch] stays)
     }
     for (Layer r : fam.readers()) {
       r.inputChannelRanges(ch, fam.channels(), outgoing);

@@ -100,6 +100,13 @@ public interface Layer {
   }
 
   /**
+   * The parameter ranges of the layer's own weights that read its output channel {@code ch} (a recurrent layer's
+   * column ch of W_rec, which reads h_{t−1}[ch]): a node rescaling of channel ch multiplies them by 1/c, while its
+   * incoming ranges (row ch of every slice) take c. None for a feed-forward layer.
+   */
+  default void recurrentRanges(int ch, Ranges ranges) {}
+
+  /**
    * ‖W‖₂ of the layer's weights in {@code params}, biases left out: the largest singular value of a dense layer's
    * [out, in] matrix, a convolution's operator norm on its input size (stride and padding included, {@link
    * ConvOperator}). A layer without weights refuses, naming its kind.

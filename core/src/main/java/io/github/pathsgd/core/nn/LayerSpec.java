@@ -19,7 +19,12 @@ import java.util.regex.Pattern;
  *   flatten                         no layer: marks the end of the image layers (optional, see below)
  *   res(ITEM,ITEM...)               a residual block y = relu(x + F(x)), F the conv and dense items given, its last
  *                                   one linear (no ReLU); F must keep the shape (an identity skip, {@link Residual})
+ *   rnn(H[,kappa2])                 a ReLU RNN of H units over the input sequence, giving h_T ({@link Recurrent});
+ *                                   first item only; kappa2: Path-SGD's κ adds the cross term κ^(2)
  * </pre>
+ *
+ * For {@code rnn}, the input shape (1, T, F) is the sequence: height T steps of width F features (the shape of the
+ * sequence data sets, e.g. {@code seqmnist-14}: 1x196x1); only dense items may follow it.
  *
  * e.g. {@code conv(16,3,pad=1),avgpool(2),conv(32,3,pad=1),maxpool(2),dense(128)}. Convolutions and dense layers are
  * followed by ReLU (and dropout in training); pooling follows the layer before it. {@link #build} adds the output layer
@@ -29,7 +34,7 @@ import java.util.regex.Pattern;
  */
 public final class LayerSpec {
   /** One item of the list. */
-  public sealed interface Item permits Conv, Pool, Full, Flatten, Res {}
+  public sealed interface Item permits Conv, Pool, Full, Flatten, Res, Rnn {}
 
   /** {@code res(ITEM,...)}: a residual block over conv and dense items with an identity skip. */
   public record Res(List<Item> f) implements Item {
@@ -69,6 +74,14 @@ public final class LayerSpec {
     @Override
     public String toString() {
       return "dense(" + units + ")";
+    }
+  }
+
+  /** {@code rnn(H)} or {@code rnn(H,kappa2)}: a recurrent layer of H ReLU units reading the input sequence. */
+  public record Rnn(int hidden, boolean kappa2) implements Item {
+    @Override
+    public String toString() {
+      return "rnn(" + hidden + (kappa2 ? ",kappa2" : "") + ")";
     }
   }
 
@@ -199,7 +212,7 @@ public final class LayerSpec {
   private static Item item(String token) {
     Matcher m = ITEM.matcher(token.toLowerCase(Locale.ROOT));
     if (!m.matches()) {
-      throw bad(token, "NAME(ARGS) with NAME one of conv, avgpool, maxpool, dense, flatten, res");
+      throw bad(token, "NAME(ARGS) with NAME one of conv, avgpool, maxpool, dense, flatten, res, rnn");
     }
     String name = m.group(1);
     String[] args = m.group(2) == null || m.group(2).isBlank() ? new String[0] : m.group(2).split(",", -1);
@@ -244,6 +257,13 @@ public final class LayerSpec {
         }
         return new Full(positive(token, args[0], "UNITS", usage));
       }
+      case "rnn" -> {
+        String usage = "rnn(UNITS) or rnn(UNITS,kappa2)";
+        if (args.length < 1 || args.length > 2 || args.length == 2 && !args[1].equals("kappa2")) {
+          throw bad(token, usage);
+        }
+        return new Rnn(positive(token, args[0], "UNITS", usage), args.length == 2);
+      }
       case "flatten" -> {
         if (args.length != 0) {
           throw bad(token, "flatten or flatten() (no arguments)");
@@ -268,7 +288,7 @@ public final class LayerSpec {
         }
         return new Res(f);
       }
-      default -> throw bad(token, "one of conv, avgpool, maxpool, dense, flatten, res (not '" + name + "')");
+      default -> throw bad(token, "one of conv, avgpool, maxpool, dense, flatten, res, rnn (not '" + name + "')");
     }
   }
 
@@ -338,7 +358,28 @@ public final class LayerSpec {
       String where = "layers: layer " + (i + 1) + " '" + it + "'";
       String shape = flat ? "a vector of " + ((long) c * h * w) : c + "x" + h + "x" + w;
       int at = (int) Math.min(off, Integer.MAX_VALUE);
-      if (it instanceof Conv cv) {
+      if (it instanceof Rnn rn) {
+        if (i > 0) {
+          throw new IllegalArgumentException(where + ": an rnn must be the first item (it reads the input sequence; "
+              + "an rnn after other layers is not supported by its path geometry)");
+        }
+        if (channels != 1) {
+          throw new IllegalArgumentException(where + " needs a sequence input 1xTxF (T steps of F features), got "
+              + shape);
+        }
+        long need = (long) h * w + (long) rn.hidden() * w + (long) rn.hidden() * rn.hidden() + rn.hidden();
+        if (need > ParamLayout.MAX_PARAMS) {
+          throw new IllegalArgumentException(where + ": the network has " + need + " parameters or inputs, more than "
+              + "the " + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+        }
+        Recurrent l = new Recurrent(h, w, rn.hidden(), at, rn.kappa2());
+        layers.add(l);
+        off += l.paramSize();
+        c = rn.hidden();
+        h = 1;
+        w = 1;
+        flat = true;
+      } else if (it instanceof Conv cv) {
           if (flat) {
             throw new IllegalArgumentException(where + " needs an image input but gets " + shape
                 + " (no conv or pooling after dense or flatten)");

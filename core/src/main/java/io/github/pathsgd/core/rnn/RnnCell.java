@@ -51,6 +51,11 @@ public final class RnnCell {
     return steps;
   }
 
+  /** The largest batch the scratch holds. */
+  public int maxBatch() {
+    return maxBatch;
+  }
+
   /**
    * y = W_out h_T + b_out for B sequences.
    *
@@ -58,10 +63,45 @@ public final class RnnCell {
    * @param y (B, O), overwritten
    */
   public void forward(Tensor x, int xOff, int batch, Tensor params, Tensor y) {
+    recur(x, xOff, batch, params, 0);
+    final int H = layout.hidden();
+    final int O = layout.out();
+    final int BH = batch * H;
+    final int B = batch;
+    FloatBuffer pb = params.buffer();
+    // y (B, O) = h_T (B, H) · W_outᵀ + b_out
+    Blas.sgemm(false, true, B, O, H, 1f, hs, (steps - 1) * BH, H, params, layout.wOut(), H, 0f, y, 0, O);
+    FloatBuffer yb = y.buffer();
+    for (int r = 0; r < B; r++) {
+      for (int o = 0; o < O; o++) {
+        yb.put(r * O + o, yb.get(r * O + o) + pb.get(layout.bOut() + o));
+      }
+    }
+  }
+
+  /**
+   * The recurrence alone, for a cell that is one op of a larger network: writes h_T (B, H) of B sequences into {@code
+   * h} from {@code hOff}, with W_in, W_rec and b read from {@code params} at {@code off} + their offsets in the layout
+   * (W_out and b_out are not read). {@link #backwardHidden} is its backward.
+   *
+   * @param x (B, T, I) row-major from {@code xOff}
+   */
+  public void forwardHidden(Tensor x, int xOff, int batch, Tensor params, int off, Tensor h, int hOff) {
+    recur(x, xOff, batch, params, off);
+    int n = batch * layout.hidden();
+    FloatBuffer hb = hs.buffer();
+    FloatBuffer ob = h.buffer();
+    int last = (steps - 1) * n;
+    for (int k = 0; k < n; k++) {
+      ob.put(hOff + k, hb.get(last + k));
+    }
+  }
+
+  /** h_1..h_T of B sequences into the scratch, the parameters at {@code off} + the layout's offsets. */
+  private void recur(Tensor x, int xOff, int batch, Tensor params, int off) {
     checkBatch(batch);
     final int I = layout.in();
     final int H = layout.hidden();
-    final int O = layout.out();
     final int T = steps;
     final int B = batch;
     final int BH = B * H;
@@ -78,10 +118,10 @@ public final class RnnCell {
       }
     }
     // hs (T·B, H) = xs (T·B, I) · W_inᵀ
-    Blas.sgemm(false, true, T * B, H, I, 1f, xs, 0, I, params, layout.wIn(), I, 0f, hs, 0, H);
+    Blas.sgemm(false, true, T * B, H, I, 1f, xs, 0, I, params, off + layout.wIn(), I, 0f, hs, 0, H);
     FloatBuffer hb = hs.buffer();
     FloatBuffer pb = params.buffer();
-    int bOff = layout.b();
+    int bOff = off + layout.b();
     for (int t = 0; t < T; t++) {
       int slot = t * BH;
       for (int r = 0; r < B; r++) {
@@ -91,21 +131,13 @@ public final class RnnCell {
         }
       }
       if (t > 0) { // hs[t] (B, H) += hs[t−1] (B, H) · W_recᵀ
-        Blas.sgemm(false, true, B, H, H, 1f, hs, slot - BH, H, params, layout.wRec(), H, 1f, hs, slot, H);
+        Blas.sgemm(false, true, B, H, H, 1f, hs, slot - BH, H, params, off + layout.wRec(), H, 1f, hs, slot, H);
       }
       for (int k = slot; k < slot + BH; k++) {
         float v = hb.get(k);
         if (!(v > 0f)) {
           hb.put(k, 0f);
         }
-      }
-    }
-    // y (B, O) = h_T (B, H) · W_outᵀ + b_out
-    Blas.sgemm(false, true, B, O, H, 1f, hs, (T - 1) * BH, H, params, layout.wOut(), H, 0f, y, 0, O);
-    FloatBuffer yb = y.buffer();
-    for (int r = 0; r < B; r++) {
-      for (int o = 0; o < O; o++) {
-        yb.put(r * O + o, yb.get(r * O + o) + pb.get(layout.bOut() + o));
       }
     }
     lastBatch = B;
@@ -142,18 +174,48 @@ public final class RnnCell {
     // dh_T (B, H) = dy (B, O) · W_out (O, H), then through the ReLU
     Blas.sgemm(false, false, B, H, O, 1f, dy, 0, O, params, layout.wOut(), H, 0f, dpre, last, H);
     mask(last, BH);
+    bptt(params, 0, grads);
+  }
+
+  /**
+   * Backpropagation through time of the last {@link #forwardHidden} from {@code dh} = dL/dh_T (B, H) at {@code dhOff}:
+   * adds dL/dW_in, dL/dW_rec and dL/db to {@code grads} at {@code off} + their layout offsets (accumulates).
+   */
+  public void backwardHidden(Tensor dh, int dhOff, Tensor params, int off, Tensor grads) {
+    if (lastBatch < 0) {
+      throw new IllegalStateException("rnn: backward before forward");
+    }
+    final int BH = lastBatch * layout.hidden();
+    final int last = (steps - 1) * BH;
+    FloatBuffer src = dh.buffer();
+    FloatBuffer dp = dpre.buffer();
+    for (int k = 0; k < BH; k++) {
+      dp.put(last + k, src.get(dhOff + k));
+    }
+    mask(last, BH);
+    bptt(params, off, grads);
+  }
+
+  /** From dpre_T (set and masked): dpre of every step, then the gradients of W_rec, W_in and b into grads at off. */
+  private void bptt(Tensor params, int off, Tensor grads) {
+    final int I = layout.in();
+    final int H = layout.hidden();
+    final int T = steps;
+    final int B = lastBatch;
+    final int BH = B * H;
+    FloatBuffer gb = grads.buffer();
     for (int t = T - 1; t > 0; t--) { // dh_{t−1} (B, H) = dpre_t (B, H) · W_rec (H, H)
-      Blas.sgemm(false, false, B, H, H, 1f, dpre, t * BH, H, params, layout.wRec(), H, 0f, dpre, (t - 1) * BH, H);
+      Blas.sgemm(false, false, B, H, H, 1f, dpre, t * BH, H, params, off + layout.wRec(), H, 0f, dpre, (t - 1) * BH, H);
       mask((t - 1) * BH, BH);
     }
     if (T > 1) { // dW_rec (H, H) += dpre[1..T−1]ᵀ (H, (T−1)B) · hs[0..T−2] ((T−1)B, H)
-      Blas.sgemm(true, false, H, H, (T - 1) * B, 1f, dpre, BH, H, hs, 0, H, 1f, grads, layout.wRec(), H);
+      Blas.sgemm(true, false, H, H, (T - 1) * B, 1f, dpre, BH, H, hs, 0, H, 1f, grads, off + layout.wRec(), H);
     }
     // dW_in (H, I) += dpreᵀ (H, T·B) · xs (T·B, I)
-    Blas.sgemm(true, false, H, I, T * B, 1f, dpre, 0, H, xs, 0, I, 1f, grads, layout.wIn(), I);
+    Blas.sgemm(true, false, H, I, T * B, 1f, dpre, 0, H, xs, 0, I, 1f, grads, off + layout.wIn(), I);
     // db (H) += Σ over the T·B rows of dpre, row by row (one pass over dpre)
     FloatBuffer dp = dpre.buffer();
-    int bOff = layout.b();
+    int bOff = off + layout.b();
     java.util.Arrays.fill(biasAcc, 0f);
     for (int row = 0; row < T * BH; row += H) {
       for (int j = 0; j < H; j++) {

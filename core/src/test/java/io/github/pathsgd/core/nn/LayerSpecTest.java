@@ -122,11 +122,11 @@ class LayerSpecTest {
       {"dense(32", "layers: unclosed '(' in 'dense(32'; expected NAME(ARGS) items separated by commas"},
       {"dense(3,2)", "layers: 'dense(3,2)': expected dense(UNITS)"},
       {"dense(1.5)", "layers: 'dense(1.5)': expected dense(UNITS) (UNITS '1.5' is not a non-negative integer)"},
-      {"relu", "layers: 'relu': expected one of conv, avgpool, maxpool, dense, flatten, res (not 'relu')"},
+      {"relu", "layers: 'relu': expected one of conv, avgpool, maxpool, dense, flatten, res, rnn (not 'relu')"},
       {"maxpool()", "layers: 'maxpool()': expected maxpool(K[,stride=S])"},
       {"flatten(1)", "layers: 'flatten(1)': expected flatten or flatten() (no arguments)"},
       {"dense(32)x", "layers: 'dense(32)x': expected NAME(ARGS) with NAME one of conv, avgpool, maxpool, dense, "
-          + "flatten, res"},
+          + "flatten, res, rnn"},
     };
     for (String[] c : cases) {
       assertThatThrownBy(() -> LayerSpec.parse(c[0])).as(c[0]).isInstanceOf(IllegalArgumentException.class)
