@@ -1,6 +1,8 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.Graph;
 import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.nn.Op;
 import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
@@ -10,8 +12,9 @@ import java.util.List;
 
 /**
  * The one model of node rescaling: which units of a network rescale together, and how a rescaling is drawn and
- * applied, for every network (fully connected, convolutional, residual). Each layer declares how its output units tie
- * to its inputs ({@link Layer#tie()}); the groups are the connected components of the tie edges:
+ * applied, for every network (fully connected, convolutional, residual). Each op of the network's graph declares which
+ * of its inputs' channels are tied to its output's ({@code Op.tiedInputs()}, the same ties as {@code
+ * Graph.tieGroups()}); the groups are the connected components of the tie edges:
  *
  * <ul>
  *   <li>a hidden dense or conv layer behind a ReLU starts one group per output channel (a dense layer's unit, a
@@ -65,23 +68,87 @@ public final class RescalingGroups {
     }
   }
 
-  private final List<Layer> layers;
   private final List<Family> families = new ArrayList<>();
   private final int flatCount;
   private final String[] flatNames;
   private final String[] flatTies; // why a flat index is not a family (null where it is one)
 
   private RescalingGroups(List<Layer> layers) {
-    this.layers = List.copyOf(layers);
     List<String> names = new ArrayList<>();
-    List<String> ties = new ArrayList<>();
-    walk(this.layers, "layers.", true, names, ties);
-    this.flatCount = names.size();
+    name(layers, "layers.", names);
+    List<Op> ops = Graph.expand(layers);
+    int nodes = ops.size() + 1;
+    int[] group = Graph.tieGroups(ops);
+    // the flat index of each op that runs a layer (-1: a fixed op, add or relu)
+    int[] flatOf = new int[ops.size()];
+    int flats = 0;
+    for (int k = 0; k < ops.size(); k++) {
+      flatOf[k] = ops.get(k).layer() == null ? -1 : flats++;
+    }
+    if (flats != names.size()) {
+      throw new IllegalStateException("the graph has " + flats + " layers, the names " + names.size());
+    }
+    this.flatCount = flats;
     this.flatNames = names.toArray(String[]::new);
-    this.flatTies = ties.toArray(String[]::new);
+    this.flatTies = new String[flats];
+    boolean[] done = new boolean[nodes];
+    for (int k = 0; k < ops.size(); k++) {
+      Op op = ops.get(k);
+      if (op.layer() == null) {
+        continue;
+      }
+      int flat = flatOf[k];
+      int root = group[k + 1];
+      int members = 0;
+      boolean relu = false;
+      for (int n = 0; n < nodes; n++) {
+        if (group[n] == root) {
+          members++;
+          relu |= n > 0 && ops.get(n - 1).relu();
+        }
+      }
+      if (op.params().isEmpty()) {
+        flatTies[flat] = "has no parameters: its channels are those of the layer before it";
+        continue;
+      }
+      String inner = "is linear: its outputs are tied to its block's input units by the identity skip and rescale "
+          + "with them, through the layer before the block";
+      if (!relu) {
+        flatTies[flat] = members == 1 ? "is linear: its outputs cannot be rescaled" : inner;
+        continue;
+      }
+      if (done[root] || group[0] == root) { // the group's units are written first by a layer before, or are inputs
+        flatTies[flat] = !op.relu() ? inner : done[root] ? "rescales with the group of an earlier layer"
+            : "is tied by identity skips to the network's inputs, which cannot be rescaled";
+        continue;
+      }
+      done[root] = true;
+      if (group[nodes - 1] == root) {
+        flatTies[flat] = "is tied by identity skips to the network's outputs, which cannot be rescaled";
+        continue;
+      }
+      // the group: every node of the component; in, the layers writing into it; readers, the layers reading it
+      List<Layer> in = new ArrayList<>();
+      List<Layer> readers = new ArrayList<>();
+      int skips = 0;
+      for (int j = 0; j < ops.size(); j++) {
+        Op o = ops.get(j);
+        if (group[j + 1] == root) {
+          skips += Math.max(0, o.tiedInputs().length - 1);
+          if (o.layer() != null && !o.params().isEmpty()) {
+            in.add(o.layer());
+          }
+        }
+        if (o.layer() != null && !o.params().isEmpty() && group[o.inputs()[0]] == root) {
+          readers.add(o.layer());
+        }
+      }
+      families.add(new Family(flat, flatNames[flat], channels(op.layer()), List.copyOf(in), List.copyOf(readers),
+          skips));
+    }
   }
 
-  /** The groups of a network given by its layers ({@code Network.layers()}). */
+  /** The groups of a network given by its layers ({@code Network.layers()}): from the ties of its graph's ops. */
   public static RescalingGroups of(List<Layer> layers) {
     return new RescalingGroups(layers);
   }
@@ -120,80 +187,22 @@ public final class RescalingGroups {
         + " (hidden: " + Arrays.toString(hidden()) + ")");
   }
 
-  private void walk(List<Layer> ls, String prefix, boolean outer, List<String> names, List<String> ties) {
+  /** The names of the layers in flat order: {@code layers.i (kind)}, a block's inner layers {@code layers.i.f.j}. */
+  private static void name(List<Layer> ls, String prefix, List<String> names) {
     int param = 0;
-    for (int k = 0; k < ls.size(); k++) {
-      Layer l = ls.get(k);
+    for (Layer l : ls) {
+      boolean block = !l.inner().isEmpty();
       String name = l.paramSize() == 0 ? l.kind() + " before " + prefix + param
-          : prefix + param + (l.tie() == Layer.Tie.SKIP ? "" : " (" + l.kind() + ")");
+          : prefix + param + (block ? "" : " (" + l.kind() + ")");
       if (l.paramSize() > 0) {
         param++;
       }
-      switch (l.tie()) {
-        case SKIP -> {
-          if (!l.inner().isEmpty() && l.inner().stream().anyMatch(i -> i.tie() == Layer.Tie.SKIP)) {
-            throw new IllegalArgumentException(name + ": a block inside a block is not supported by the rescaling "
-                + "groups");
-          }
-          walk(l.inner(), name + ".f.", false, names, ties);
-        }
-        case FREE -> {
-          int flat = names.size();
-          names.add(name);
-          ties.add(null);
-          List<Layer> in = new ArrayList<>(List.of(l));
-          List<Layer> readers = new ArrayList<>();
-          String end = follow(ls, k + 1, in, readers, outer);
-          if (end == null) {
-            families.add(new Family(flat, name, channels(l), List.copyOf(in), List.copyOf(readers), in.size() - 1));
-          } else {
-            ties.set(flat, end);
-          }
-        }
-        case PASS -> {
-          names.add(name);
-          ties.add("has no parameters: its channels are those of the layer before it");
-        }
-        case FIXED -> {
-          names.add(name);
-          ties.add(outer ? "is linear: its outputs cannot be rescaled"
-              : "is linear: its outputs are tied to its block's input units by the identity skip and rescale with "
-                  + "them, through the layer before the block");
-        }
-        default -> throw new IllegalStateException(l.tie().toString());
+      if (block) {
+        name(l.inner(), name + ".f.", names);
+      } else {
+        names.add(name);
       }
     }
-  }
-
-  /**
-   * Follows the units after layer j − 1 of {@code ls} through pooling and identity skips to the layer that reads them;
-   * null when found, else why the group cannot be rescaled.
-   */
-  private static String follow(List<Layer> ls, int j, List<Layer> in, List<Layer> readers, boolean outer) {
-    for (; j < ls.size(); j++) {
-      Layer l = ls.get(j);
-      switch (l.tie()) {
-        case PASS -> {
-          continue;
-        }
-        case SKIP -> {
-          List<Layer> f = l.inner();
-          Layer last = f.get(f.size() - 1);
-          Layer first = f.stream().filter(x -> x.paramSize() > 0).findFirst().orElse(null);
-          if (last.paramSize() == 0 || first == null) {
-            return "feeds a residual block whose F does not begin and end with a layer with parameters";
-          }
-          in.add(last);
-          readers.add(first);
-        }
-        default -> {
-          readers.add(l);
-          return null;
-        }
-      }
-    }
-    return outer ? "is tied by identity skips to the network's outputs, which cannot be rescaled"
-        : "reaches the end of its block's F without a layer that reads it";
   }
 
   /** The channels of a layer with parameters: a convolution's filters, a dense layer's units. */

@@ -19,7 +19,8 @@ import java.util.List;
  *       contributes |1|^p·γ_in(x_i). γ backward likewise: γ_out(x_i) = γ_out back through F + γ_out(y_i).
  *   <li>κ of F's parameters: each inner layer's own κ with the γ of the graph's nodes; the skip has no parameter.
  *   <li>Rescaling: the units at the two ends of an identity skip can only be rescaled together (the weight 1 stays
- *       1): the block declares the tie ({@link #tie()}), and {@code core.geometry.RescalingGroups} puts output channel
+ *       1): the block's {@link AddOp} declares the tie ({@link Op#tiedInputs()}), and {@code
+ *       core.geometry.RescalingGroups}, from the graph's ties, puts output channel
  *       ch in the group of input channel ch (with F's last layer's row ch and F's first layer's weights reading ch);
  *       a node rescaling of one end alone is refused there by name, and {@link #inputChannelRanges} refuses to be
  *       read as a plain layer's; F's hidden units rescale freely.
@@ -76,12 +77,6 @@ public final class Residual implements Layer {
   @Override
   public List<Layer> inner() {
     return f;
-  }
-
-  /** The identity skip ties output channel ch to input channel ch: one rescaling group ({@link Layer.Tie#SKIP}). */
-  @Override
-  public Tie tie() {
-    return Tie.SKIP;
   }
 
   @Override
