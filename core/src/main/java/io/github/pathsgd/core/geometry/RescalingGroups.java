@@ -58,7 +58,8 @@ public final class RescalingGroups {
    *     each tied block's F's last layer
    * @param readers the layers whose weights read channel ch of {@code channels}: each tied block's F's first layer
    *     with parameters, then the layer that reads the group last
-   * @param skips how many identity skips the group crosses
+   * @param skips how many identity skips the group crosses (a projection skip's sum is not one: its units are P's
+   *     and F's outputs)
    */
   public record Family(int flat, String name, int channels, List<Layer> incoming, List<Layer> readers, int skips) {
     /** The producer's tensor prefix in model files, {@code layers.i} or {@code layers.i.f.j}: the name without kind. */
@@ -91,7 +92,13 @@ public final class RescalingGroups {
     this.flatCount = flats;
     this.flatNames = names.toArray(String[]::new);
     this.flatTies = new String[flats];
-    boolean[] done = new boolean[nodes];
+    Family[] familyOf = new Family[nodes]; // by the group's root node, once made
+    int[] reads = new int[nodes]; // how many ops read each node: an identity skip's x is read by F and the add
+    for (Op op : ops) {
+      for (int n : op.inputs()) {
+        reads[n]++;
+      }
+    }
     for (int k = 0; k < ops.size(); k++) {
       Op op = ops.get(k);
       if (op.layer() == null) {
@@ -117,13 +124,20 @@ public final class RescalingGroups {
         flatTies[flat] = members == 1 ? "is linear: its outputs cannot be rescaled" : inner;
         continue;
       }
-      if (done[root] || group[0] == root) { // the group's units are written first by a layer before, or are inputs
-        flatTies[flat] = !op.relu() ? inner : done[root] ? "rescales with the group of an earlier layer"
+      Family made = familyOf[root];
+      if (made != null && !ops.get(opOf(flatOf, made.flat())).relu()) {
+        // a linear layer beside another linear layer into one addition: a projection skip and F's last layer
+        flatTies[flat] = "is linear: its outputs are added to those of " + made.name() + " and rescale with them, "
+            + "as its group";
+        continue;
+      }
+      if (made != null || group[0] == root) { // written first by a layer before, or tied to the inputs
+        flatTies[flat] = !op.relu() ? inner : made != null ? "rescales with the group of " + made.name()
             : "is tied by identity skips to the network's inputs, which cannot be rescaled";
         continue;
       }
-      done[root] = true;
       if (group[nodes - 1] == root) {
+        familyOf[root] = new Family(flat, flatNames[flat], 0, List.of(), List.of(), 0); // listed nowhere
         flatTies[flat] = "is tied by identity skips to the network's outputs, which cannot be rescaled";
         continue;
       }
@@ -134,7 +148,9 @@ public final class RescalingGroups {
       for (int j = 0; j < ops.size(); j++) {
         Op o = ops.get(j);
         if (group[j + 1] == root) {
-          skips += Math.max(0, o.tiedInputs().length - 1);
+          for (int t : o.tiedInputs()) { // an addition's input that also feeds F: the x of an identity skip
+            skips += o.tiedInputs().length > 1 && reads[o.inputs()[t]] > 1 ? 1 : 0;
+          }
           if (o.layer() != null && !o.params().isEmpty()) {
             in.add(o.layer());
           }
@@ -143,9 +159,19 @@ public final class RescalingGroups {
           readers.add(o.layer());
         }
       }
-      families.add(new Family(flat, flatNames[flat], channels(op.layer()), List.copyOf(in), List.copyOf(readers),
-          skips));
+      familyOf[root] = new Family(flat, flatNames[flat], channels(op.layer()), List.copyOf(in), List.copyOf(readers),
+          skips);
+      families.add(familyOf[root]);
     }
+  }
+
+  private static int opOf(int[] flatOf, int flat) {
+    for (int k = 0; k < flatOf.length; k++) {
+      if (flatOf[k] == flat) {
+        return k;
+      }
+    }
+    throw new IllegalStateException("no op at flat index " + flat);
   }
 
   /** The groups of a network given by its layers ({@code Network.layers()}): from the ties of its graph's ops. */
@@ -199,6 +225,9 @@ public final class RescalingGroups {
       }
       if (block) {
         name(l.inner(), name + ".f.", names);
+        if (l.skip() != null) {
+          names.add(name + ".proj (" + l.skip().kind() + ")");
+        }
       } else {
         names.add(name);
       }

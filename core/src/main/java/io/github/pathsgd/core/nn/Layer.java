@@ -51,6 +51,11 @@ public interface Layer {
     return false;
   }
 
+  /** A block's projection skip ({@link Residual} with {@code proj}), null for an identity skip or a plain layer. */
+  default Layer skip() {
+    return null;
+  }
+
   /** The chain of layers inside a block ({@link Residual}'s F), empty for a plain layer. */
   default List<Layer> inner() {
     return List.of();
