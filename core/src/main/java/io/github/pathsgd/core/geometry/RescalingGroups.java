@@ -23,11 +23,16 @@ import java.util.List;
  *   <li>pooling passes a channel through (average pooling is linear, max(c·x) = c·max(x)): same group;
  *   <li>an identity skip y = ReLU(x + F(x)) ties output channel ch to input channel ch (the fixed weight 1 stays 1):
  *       same group, which then also holds the weights into ch of F's last (linear) layer; F's hidden units are groups
- *       of their own.
+ *       of their own;
+ *   <li>a projection skip y = ReLU(P·x + F(x)) ties nothing across it (P's weights are parameters): x's channels are
+ *       a group read by F's first layer and by P; y's channel ch is a group of its own, P's row ch with F's last
+ *       layer's row ch, whose family is named after F's last layer (the first layer with parameters writing it).
  * </ul>
  *
- * A group is one channel ch of a <em>family</em>: the channels of one hidden layer behind a ReLU (its producer), with
- * every unit the ties join to them. Rescaling group (family, ch) by c &gt; 0 multiplies the parameters in its
+ * A group is one channel ch of a <em>family</em>: a component of tied nodes behind a ReLU that holds neither the
+ * input nor the logits, named after its <em>producer</em>, the first layer with parameters (in the graph's order)
+ * writing into it. Its incoming layers are the layers of the ops writing into it, its readers the layers of the ops
+ * reading it ({@code Op.layer()} reads the op's input 0). Rescaling group (family, ch) by c &gt; 0 multiplies the parameters in its
  * incoming ranges by c (row ch of the producer's weight and its bias, and of each tied block's F's last layer) and
  * those in its outgoing ranges by 1/c (the weights reading channel ch: of each tied block's F's first layer and of
  * the layer with parameters that reads the group last). Since ReLU(c·z) = c·ReLU(z), the network function and every
@@ -37,7 +42,8 @@ import java.util.List;
  *
  * <p>Families are addressed by the producer's <em>flat index</em>: the position of the layer in the network's layers
  * with each block's inner layers in place of the block (block k with an F of n layers takes flat indices k..k+n−1 and
- * shifts the later ones by n−1). On a network without blocks that is its index in the list of layers; on a fully
+ * shifts the later ones by n−1; a projection skip takes one more, after F's): the order of the graph's ops that run a
+ * layer. On a network without blocks that is its index in the list of layers; on a fully
  * connected network, flat index k is hidden layer k + 1 of {@link Rescaling}.
  *
  * <p>The unbalanced initialization ({@link #unbalance}) draws exactly as the paper's ([PS] §5) did before this class
