@@ -102,6 +102,49 @@ class ResidualCliTest {
     assertThat(SafeTensors.read(back).model().params().toArray()).containsExactly(u.params().toArray());
   }
 
+  /**
+   * A projection skip's weights ({@code layers.{i}.proj}) are counted by the norms and rescaled with the block's output
+   * group (F's last layer's family); the channels before the block rescale on their own.
+   */
+  @Test
+  void normsAndUnbalancingWorkOnProjectionSkips() throws Exception {
+    LayerNet net = LayerSpec.parse("conv(3,3,pad=1),res(conv(4,3,stride=2,pad=1),conv(4,3,pad=1),proj),dense(6),"
+        + "res(dense(5),dense(4),proj)").build(1, 6, 6, 4);
+    Init.balanced(net, new Rng(3));
+    Path model = tmp.resolve("p.safetensors");
+    SafeTensors.write(net, model, Map.of());
+    CliTest.Result n = CliTest.run("norms", model.toString(), "--json");
+    assertThat(n.code()).as(n.err()).isZero();
+    JsonNode norms = Configs.json().readTree(n.out());
+    assertThat(norms.at("/path_norm/2").asDouble()).isCloseTo(PathNorms.phi(net.layers(), net.params(), 2, true),
+        within(1e-9));
+    StringBuilder labels = new StringBuilder();
+    norms.get("layers").forEach(l -> labels.append(l.get("layer").asText()).append(' ').append(l.get("shape")
+        .asText()).append(';'));
+    assertThat(labels.toString()).isEqualTo("0 3x1x3x3;1.f.0 4x3x3x3;1.f.1 4x4x3x3;1.proj 4x3x1x1;2 6x36;3.f.0 5x6;"
+        + "3.f.1 4x5;3.proj 4x6;4 4x4;");
+    Path out = tmp.resolve("pu.safetensors");
+    CliTest.Result s = CliTest.run("rescale", model.toString(), "--unbalance", "--out", out.toString());
+    assertThat(s.code()).as(s.err()).isZero();
+    LayerNet u = (LayerNet) SafeTensors.read(out).model();
+    assertThat(u.params().toArray()).isNotEqualTo(net.params().toArray());
+    float[] x = new float[16 * 36];
+    for (int i = 0; i < x.length; i++) {
+      x[i] = (i * 37 % 101) / 101f;
+    }
+    float[] a = ChannelRescaling.outputs(net, x, 16);
+    float[] b = ChannelRescaling.outputs(u, x, 16);
+    for (int i = 0; i < a.length; i++) {
+      assertThat((double) b[i]).isCloseTo(a[i], within(1e-4 * Math.max(1, Math.abs(a[i]))));
+    }
+    double phi = PathNorms.phi(net.layers(), net.params(), 2, true);
+    assertThat(PathNorms.phi(u.layers(), u.params(), 2, true)).isCloseTo(phi, within(1e-4 * phi));
+    JsonNode factors = Configs.json().readTree(tmp.resolve("pu.factors.json").toFile());
+    assertThat(factors.get("factors").fieldNames()).toIterable().containsExactly("layers.0", "layers.1.f.0",
+        "layers.1.f.1", "layers.2", "layers.3.f.0", "layers.3.f.1");
+    assertThat(tensorNames(out)).contains("layers.1.proj.weight", "layers.1.proj.bias", "layers.3.proj.weight");
+  }
+
   /** The tensor names in a safetensors file's header (8-byte little-endian length, then JSON). */
   static List<String> tensorNames(Path file) throws Exception {
     byte[] bytes = Files.readAllBytes(file);

@@ -54,4 +54,24 @@ class SafeTensorsResidualTest {
       assertThat(m.params().toArray()).containsExactly(net.params().toArray());
     }
   }
+
+  /** A projection skip's weights are {@code layers.{i}.proj.weight/.bias}, after F's, as PyTorch's {@code self.proj}. */
+  @Test
+  void projectionSkipsRoundTripAsProj() throws Exception {
+    for (String spec : new String[] {"conv(3,3,pad=1),res(conv(4,3,stride=2,pad=1),conv(4,3,pad=1),proj)",
+        "dense(6),res(dense(5),dense(4),proj)"}) {
+      LayerNet net = LayerSpec.parse(spec).build(2, 4, 4, 3);
+      Init.balanced(net, new Rng(9));
+      Path f = tmp.resolve("p" + spec.length() + ".safetensors");
+      SafeTensors.write(net, f, Map.of());
+      assertThat(names(f)).containsExactly("__metadata__", "layers.0.weight", "layers.0.bias", "layers.1.f.0.weight",
+          "layers.1.f.0.bias", "layers.1.f.1.weight", "layers.1.f.1.bias", "layers.1.proj.weight", "layers.1.proj.bias",
+          "layers.2.weight", "layers.2.bias");
+      SafeTensors.Model back = SafeTensors.read(f);
+      assertThat(back.metadata()).containsEntry(SafeTensors.LAYERS, spec);
+      LayerNet m = (LayerNet) back.model();
+      assertThat(m.layout()).isEqualTo(net.layout());
+      assertThat(m.params().toArray()).containsExactly(net.params().toArray());
+    }
+  }
 }

@@ -1,6 +1,8 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.Graph;
 import io.github.pathsgd.core.nn.Layer;
+import io.github.pathsgd.core.nn.Op;
 import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
@@ -10,8 +12,9 @@ import java.util.List;
 
 /**
  * The one model of node rescaling: which units of a network rescale together, and how a rescaling is drawn and
- * applied, for every network (fully connected, convolutional, residual). Each layer declares how its output units tie
- * to its inputs ({@link Layer#tie()}); the groups are the connected components of the tie edges:
+ * applied, for every network (fully connected, convolutional, residual). Each op of the network's graph declares which
+ * of its inputs' channels are tied to its output's ({@code Op.tiedInputs()}, the same ties as {@code
+ * Graph.tieGroups()}); the groups are the connected components of the tie edges:
  *
  * <ul>
  *   <li>a hidden dense or conv layer behind a ReLU starts one group per output channel (a dense layer's unit, a
@@ -20,11 +23,16 @@ import java.util.List;
  *   <li>pooling passes a channel through (average pooling is linear, max(c·x) = c·max(x)): same group;
  *   <li>an identity skip y = ReLU(x + F(x)) ties output channel ch to input channel ch (the fixed weight 1 stays 1):
  *       same group, which then also holds the weights into ch of F's last (linear) layer; F's hidden units are groups
- *       of their own.
+ *       of their own;
+ *   <li>a projection skip y = ReLU(P·x + F(x)) ties nothing across it (P's weights are parameters): x's channels are
+ *       a group read by F's first layer and by P; y's channel ch is a group of its own, P's row ch with F's last
+ *       layer's row ch, whose family is named after F's last layer (the first layer with parameters writing it).
  * </ul>
  *
- * A group is one channel ch of a <em>family</em>: the channels of one hidden layer behind a ReLU (its producer), with
- * every unit the ties join to them. Rescaling group (family, ch) by c &gt; 0 multiplies the parameters in its
+ * A group is one channel ch of a <em>family</em>: a component of tied nodes behind a ReLU that holds neither the
+ * input nor the logits, named after its <em>producer</em>, the first layer with parameters (in the graph's order)
+ * writing into it. Its incoming layers are the layers of the ops writing into it, its readers the layers of the ops
+ * reading it ({@code Op.layer()} reads the op's input 0). Rescaling group (family, ch) by c &gt; 0 multiplies the parameters in its
  * incoming ranges by c (row ch of the producer's weight and its bias, and of each tied block's F's last layer) and
  * those in its outgoing ranges by 1/c (the weights reading channel ch: of each tied block's F's first layer and of
  * the layer with parameters that reads the group last). Since ReLU(c·z) = c·ReLU(z), the network function and every
@@ -34,7 +42,8 @@ import java.util.List;
  *
  * <p>Families are addressed by the producer's <em>flat index</em>: the position of the layer in the network's layers
  * with each block's inner layers in place of the block (block k with an F of n layers takes flat indices k..k+n−1 and
- * shifts the later ones by n−1). On a network without blocks that is its index in the list of layers; on a fully
+ * shifts the later ones by n−1; a projection skip takes one more, after F's): the order of the graph's ops that run a
+ * layer. On a network without blocks that is its index in the list of layers; on a fully
  * connected network, flat index k is hidden layer k + 1 of {@link Rescaling}.
  *
  * <p>The unbalanced initialization ({@link #unbalance}) draws exactly as the paper's ([PS] §5) did before this class
@@ -55,7 +64,8 @@ public final class RescalingGroups {
    *     each tied block's F's last layer
    * @param readers the layers whose weights read channel ch of {@code channels}: each tied block's F's first layer
    *     with parameters, then the layer that reads the group last
-   * @param skips how many identity skips the group crosses
+   * @param skips how many identity skips the group crosses (a projection skip's sum is not one: its units are P's
+   *     and F's outputs)
    */
   public record Family(int flat, String name, int channels, List<Layer> incoming, List<Layer> readers, int skips) {
     /** The producer's tensor prefix in model files, {@code layers.i} or {@code layers.i.f.j}: the name without kind. */
@@ -65,23 +75,112 @@ public final class RescalingGroups {
     }
   }
 
-  private final List<Layer> layers;
   private final List<Family> families = new ArrayList<>();
   private final int flatCount;
   private final String[] flatNames;
   private final String[] flatTies; // why a flat index is not a family (null where it is one)
 
   private RescalingGroups(List<Layer> layers) {
-    this.layers = List.copyOf(layers);
     List<String> names = new ArrayList<>();
-    List<String> ties = new ArrayList<>();
-    walk(this.layers, "layers.", true, names, ties);
-    this.flatCount = names.size();
+    name(layers, "layers.", names);
+    List<Op> ops = Graph.expand(layers);
+    int nodes = ops.size() + 1;
+    int[] group = Graph.tieGroups(ops);
+    // the flat index of each op that runs a layer (-1: a fixed op, add or relu)
+    int[] flatOf = new int[ops.size()];
+    int flats = 0;
+    for (int k = 0; k < ops.size(); k++) {
+      flatOf[k] = ops.get(k).layer() == null ? -1 : flats++;
+    }
+    if (flats != names.size()) {
+      throw new IllegalStateException("the graph has " + flats + " layers, the names " + names.size());
+    }
+    this.flatCount = flats;
     this.flatNames = names.toArray(String[]::new);
-    this.flatTies = ties.toArray(String[]::new);
+    this.flatTies = new String[flats];
+    Family[] familyOf = new Family[nodes]; // by the group's root node, once made
+    int[] reads = new int[nodes]; // how many ops read each node: an identity skip's x is read by F and the add
+    for (Op op : ops) {
+      for (int n : op.inputs()) {
+        reads[n]++;
+      }
+    }
+    for (int k = 0; k < ops.size(); k++) {
+      Op op = ops.get(k);
+      if (op.layer() == null) {
+        continue;
+      }
+      int flat = flatOf[k];
+      int root = group[k + 1];
+      int members = 0;
+      boolean relu = false;
+      for (int n = 0; n < nodes; n++) {
+        if (group[n] == root) {
+          members++;
+          relu |= n > 0 && ops.get(n - 1).relu();
+        }
+      }
+      if (op.params().isEmpty()) {
+        flatTies[flat] = "has no parameters: its channels are those of the layer before it";
+        continue;
+      }
+      String inner = "is linear: its outputs are tied to its block's input units by the identity skip and rescale "
+          + "with them, through the layer before the block";
+      if (!relu) {
+        flatTies[flat] = members == 1 ? "is linear: its outputs cannot be rescaled" : inner;
+        continue;
+      }
+      Family made = familyOf[root];
+      if (made != null && !ops.get(opOf(flatOf, made.flat())).relu()) {
+        // a linear layer beside another linear layer into one addition: a projection skip and F's last layer
+        flatTies[flat] = "is linear: its outputs are added to those of " + made.name() + " and rescale with them, "
+            + "as its group";
+        continue;
+      }
+      if (made != null || group[0] == root) { // written first by a layer before, or tied to the inputs
+        flatTies[flat] = !op.relu() ? inner : made != null ? "rescales with the group of " + made.name()
+            : "is tied by identity skips to the network's inputs, which cannot be rescaled";
+        continue;
+      }
+      if (group[nodes - 1] == root) {
+        familyOf[root] = new Family(flat, flatNames[flat], 0, List.of(), List.of(), 0); // listed nowhere
+        flatTies[flat] = "is tied by identity skips to the network's outputs, which cannot be rescaled";
+        continue;
+      }
+      // the group: every node of the component; in, the layers writing into it; readers, the layers reading it
+      List<Layer> in = new ArrayList<>();
+      List<Layer> readers = new ArrayList<>();
+      int skips = 0;
+      for (int j = 0; j < ops.size(); j++) {
+        Op o = ops.get(j);
+        if (group[j + 1] == root) {
+          for (int t : o.tiedInputs()) { // an addition's input that also feeds F: the x of an identity skip
+            skips += o.tiedInputs().length > 1 && reads[o.inputs()[t]] > 1 ? 1 : 0;
+          }
+          if (o.layer() != null && !o.params().isEmpty()) {
+            in.add(o.layer());
+          }
+        }
+        if (o.layer() != null && !o.params().isEmpty() && group[o.inputs()[0]] == root) {
+          readers.add(o.layer());
+        }
+      }
+      familyOf[root] = new Family(flat, flatNames[flat], channels(op.layer()), List.copyOf(in), List.copyOf(readers),
+          skips);
+      families.add(familyOf[root]);
+    }
   }
 
-  /** The groups of a network given by its layers ({@code Network.layers()}). */
+  private static int opOf(int[] flatOf, int flat) {
+    for (int k = 0; k < flatOf.length; k++) {
+      if (flatOf[k] == flat) {
+        return k;
+      }
+    }
+    throw new IllegalStateException("no op at flat index " + flat);
+  }
+
+  /** The groups of a network given by its layers ({@code Network.layers()}): from the ties of its graph's ops. */
   public static RescalingGroups of(List<Layer> layers) {
     return new RescalingGroups(layers);
   }
@@ -120,80 +219,25 @@ public final class RescalingGroups {
         + " (hidden: " + Arrays.toString(hidden()) + ")");
   }
 
-  private void walk(List<Layer> ls, String prefix, boolean outer, List<String> names, List<String> ties) {
+  /** The names of the layers in flat order: {@code layers.i (kind)}, a block's inner layers {@code layers.i.f.j}. */
+  private static void name(List<Layer> ls, String prefix, List<String> names) {
     int param = 0;
-    for (int k = 0; k < ls.size(); k++) {
-      Layer l = ls.get(k);
+    for (Layer l : ls) {
+      boolean block = !l.inner().isEmpty();
       String name = l.paramSize() == 0 ? l.kind() + " before " + prefix + param
-          : prefix + param + (l.tie() == Layer.Tie.SKIP ? "" : " (" + l.kind() + ")");
+          : prefix + param + (block ? "" : " (" + l.kind() + ")");
       if (l.paramSize() > 0) {
         param++;
       }
-      switch (l.tie()) {
-        case SKIP -> {
-          if (!l.inner().isEmpty() && l.inner().stream().anyMatch(i -> i.tie() == Layer.Tie.SKIP)) {
-            throw new IllegalArgumentException(name + ": a block inside a block is not supported by the rescaling "
-                + "groups");
-          }
-          walk(l.inner(), name + ".f.", false, names, ties);
+      if (block) {
+        name(l.inner(), name + ".f.", names);
+        if (l.skip() != null) {
+          names.add(name + ".proj (" + l.skip().kind() + ")");
         }
-        case FREE -> {
-          int flat = names.size();
-          names.add(name);
-          ties.add(null);
-          List<Layer> in = new ArrayList<>(List.of(l));
-          List<Layer> readers = new ArrayList<>();
-          String end = follow(ls, k + 1, in, readers, outer);
-          if (end == null) {
-            families.add(new Family(flat, name, channels(l), List.copyOf(in), List.copyOf(readers), in.size() - 1));
-          } else {
-            ties.set(flat, end);
-          }
-        }
-        case PASS -> {
-          names.add(name);
-          ties.add("has no parameters: its channels are those of the layer before it");
-        }
-        case FIXED -> {
-          names.add(name);
-          ties.add(outer ? "is linear: its outputs cannot be rescaled"
-              : "is linear: its outputs are tied to its block's input units by the identity skip and rescale with "
-                  + "them, through the layer before the block");
-        }
-        default -> throw new IllegalStateException(l.tie().toString());
+      } else {
+        names.add(name);
       }
     }
-  }
-
-  /**
-   * Follows the units after layer j − 1 of {@code ls} through pooling and identity skips to the layer that reads them;
-   * null when found, else why the group cannot be rescaled.
-   */
-  private static String follow(List<Layer> ls, int j, List<Layer> in, List<Layer> readers, boolean outer) {
-    for (; j < ls.size(); j++) {
-      Layer l = ls.get(j);
-      switch (l.tie()) {
-        case PASS -> {
-          continue;
-        }
-        case SKIP -> {
-          List<Layer> f = l.inner();
-          Layer last = f.get(f.size() - 1);
-          Layer first = f.stream().filter(x -> x.paramSize() > 0).findFirst().orElse(null);
-          if (last.paramSize() == 0 || first == null) {
-            return "feeds a residual block whose F does not begin and end with a layer with parameters";
-          }
-          in.add(last);
-          readers.add(first);
-        }
-        default -> {
-          readers.add(l);
-          return null;
-        }
-      }
-    }
-    return outer ? "is tied by identity skips to the network's outputs, which cannot be rescaled"
-        : "reaches the end of its block's F without a layer that reads it";
   }
 
   /** The channels of a layer with parameters: a convolution's filters, a dense layer's units. */

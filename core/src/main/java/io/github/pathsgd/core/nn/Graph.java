@@ -216,19 +216,25 @@ public final class Graph implements Network {
   }
 
   /**
-   * The tie groups of the nodes: {@code group[n]} is the smallest node joined to node n through ops' fixed edges of
-   * weight 1 ({@link Op#tiedInputs()}: an add joins its inputs and output, a ReLU its input and output). Unit i of
-   * every node of a group must be rescaled by the same factor; a group that holds the input (node 0) or the output
-   * node cannot be rescaled at all.
+   * The tie groups of the nodes: {@code group[n]} is the smallest node joined to node n through ops' ties ({@link
+   * Op#tiedInputs()}: an add joins its inputs and output by edges of fixed weight 1, a ReLU or a pooling its input and
+   * output). Channel ch of every node of a group must be rescaled by the same factor; a group that holds the input
+   * (node 0) or the output node cannot be rescaled at all. {@code core.geometry.RescalingGroups} builds on these.
    */
   public int[] tieGroups() {
-    int[] parent = new int[widths.length];
+    return tieGroups(ops);
+  }
+
+  /** {@link #tieGroups()} of a list of ops in topological order (node k + 1 written by op k), without building it. */
+  public static int[] tieGroups(List<Op> ops) {
+    int[] parent = new int[ops.size() + 1];
     for (int n = 0; n < parent.length; n++) {
       parent[n] = n;
     }
     for (int k = 0; k < ops.size(); k++) {
+      int[] in = ops.get(k).inputs();
       for (int j : ops.get(k).tiedInputs()) {
-        int a = find(parent, inputsOf[k][j]);
+        int a = find(parent, in[j]);
         int b = find(parent, k + 1);
         parent[Math.max(a, b)] = Math.min(a, b);
       }

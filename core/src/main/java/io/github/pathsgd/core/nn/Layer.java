@@ -51,32 +51,9 @@ public interface Layer {
     return false;
   }
 
-  /**
-   * How the layer's output units join the node-rescaling groups ({@code core.geometry.RescalingGroups}), which the
-   * network's layers declare and nothing outside them guesses:
-   *
-   * <ul>
-   *   <li>{@link #FREE}: a hidden layer behind a ReLU; each output channel (a dense layer's unit, a convolution's
-   *       filter) starts a group of its own (its weights into the channel and its bias ×c);
-   *   <li>{@link #PASS}: output channel ch is input channel ch with no parameter between (pooling: it commutes with a
-   *       positive scale), so it is in the same group;
-   *   <li>{@link #SKIP}: an identity skip y = ReLU(x + F(x)) over the chain {@link #inner()}: output channel ch is
-   *       tied to input channel ch by the fixed weight 1, so it is in the same group, with F's last layer's weights
-   *       into ch ×c and F's first layer's weights reading ch ×1/c; F's own hidden units are groups of their own;
-   *   <li>{@link #FIXED}: output units that cannot be rescaled (a linear layer: the logits, or F's last layer, whose
-   *       outputs are rescaled only through its block's group).
-   * </ul>
-   */
-  enum Tie {
-    FREE,
-    PASS,
-    SKIP,
-    FIXED
-  }
-
-  /** The layer's {@link Tie}: {@code FREE} for a layer with parameters and a ReLU, {@code PASS} for one without parameters, else {@code FIXED}. */
-  default Tie tie() {
-    return paramSize() == 0 ? Tie.PASS : relu() ? Tie.FREE : Tie.FIXED;
+  /** A block's projection skip ({@link Residual} with {@code proj}), null for an identity skip or a plain layer. */
+  default Layer skip() {
+    return null;
   }
 
   /** The chain of layers inside a block ({@link Residual}'s F), empty for a plain layer. */

@@ -22,6 +22,7 @@ public final class LayerOp implements Op {
   }
 
   /** The layer the op runs. */
+  @Override
   public Layer layer() {
     return layer;
   }
@@ -29,6 +30,17 @@ public final class LayerOp implements Op {
   @Override
   public String kind() {
     return layer.kind();
+  }
+
+  @Override
+  public boolean relu() {
+    return layer.relu();
+  }
+
+  /** A layer without parameters (pooling) passes channel ch of its input to channel ch: tied; others none. */
+  @Override
+  public int[] tiedInputs() {
+    return layer.paramSize() == 0 ? new int[] {0} : new int[0];
   }
 
   @Override

@@ -19,6 +19,8 @@ import java.util.regex.Pattern;
  *   flatten                         no layer: marks the end of the image layers (optional, see below)
  *   res(ITEM,ITEM...)               a residual block y = relu(x + F(x)), F the conv and dense items given, its last
  *                                   one linear (no ReLU); F must keep the shape (an identity skip, {@link Residual})
+ *   res(ITEM,ITEM...,proj)          y = relu(P·x + F(x)) with a projection skip P: a linear 1x1 conv (stride S when
+ *                                   F's output is S times smaller) or, when F ends dense, a linear dense layer
  *   rnn(H[,kappa2])                 a ReLU RNN of H units over the input sequence, giving h_T ({@link Recurrent});
  *                                   first item only; kappa2: Path-SGD's κ adds the cross term κ^(2)
  * </pre>
@@ -36,10 +38,18 @@ public final class LayerSpec {
   /** One item of the list. */
   public sealed interface Item permits Conv, Pool, Full, Flatten, Res, Rnn {}
 
-  /** {@code res(ITEM,...)}: a residual block over conv and dense items with an identity skip. */
-  public record Res(List<Item> f) implements Item {
+  /**
+   * {@code res(ITEM,...)}: a residual block over conv and dense items with an identity skip, or with a projection skip
+   * ({@code res(ITEM,...,proj)}, {@code proj} true).
+   */
+  public record Res(List<Item> f, boolean proj) implements Item {
     public Res {
       f = List.copyOf(f);
+    }
+
+    /** A block with an identity skip. */
+    public Res(List<Item> f) {
+      this(f, false);
     }
 
     @Override
@@ -48,7 +58,7 @@ public final class LayerSpec {
       for (int i = 0; i < f.size(); i++) {
         sb.append(i == 0 ? "" : ",").append(f.get(i));
       }
-      return sb.append(')').toString();
+      return sb.append(proj ? ",proj" : "").append(')').toString();
     }
   }
 
@@ -271,14 +281,22 @@ public final class LayerSpec {
         return new Flatten();
       }
       case "res" -> {
-        String usage = "res(ITEM,ITEM...) with conv and dense items, the skip an identity";
+        String usage = "res(ITEM,ITEM...[,proj]) with conv and dense items, the skip an identity (or a projection, "
+            + "proj, last)";
         if (m.group(2) == null || m.group(2).isBlank()) {
           throw bad(token, usage);
         }
         List<Item> f = new ArrayList<>();
-        for (String inner : split(m.group(2))) {
+        List<String> inners = split(m.group(2));
+        boolean proj = false;
+        for (int q = 0; q < inners.size(); q++) {
+          String inner = inners.get(q);
           if (inner.equalsIgnoreCase("proj")) {
-            throw bad(token, usage + " (a projection skip, 'proj', is not supported yet)");
+            if (q != inners.size() - 1 || q == 0) {
+              throw bad(token, usage + " ('proj' must come last, after at least one item)");
+            }
+            proj = true;
+            continue;
           }
           Item it = item(inner);
           if (!(it instanceof Conv || it instanceof Full)) {
@@ -286,7 +304,7 @@ public final class LayerSpec {
           }
           f.add(it);
         }
-        return new Res(f);
+        return new Res(f, proj);
       }
       default -> throw bad(token, "one of conv, avgpool, maxpool, dense, flatten, res, rnn (not '" + name + "')");
     }
@@ -472,11 +490,36 @@ public final class LayerSpec {
             flat = true;
           }
         }
-        if ((long) c * h * w != (long) c0 * h0 * w0 || (!flat && (c != c0 || h != h0 || w != w0))) {
+        Layer proj = null;
+        if (r.proj()) {
+          int pat = (int) Math.min(off, Integer.MAX_VALUE);
+          long in0 = (long) c0 * h0 * w0;
+          if (flat) { // F ends dense: a dense projection from the block's input, read as a vector
+            if (off + in0 * c + c > ParamLayout.MAX_PARAMS) {
+              throw new IllegalArgumentException(where + ": more parameters than one float32 buffer can hold");
+            }
+            proj = new Dense((int) in0, c, pat, false);
+          } else { // a 1x1 convolution with the stride that gives F's output size
+            int s = h0 == 1 ? 1 : (h0 - 1) / Math.max(1, h - 1);
+            int sw = w0 == 1 ? 1 : (w0 - 1) / Math.max(1, w - 1);
+            s = h == 1 ? Math.max(h0, 1) : s;
+            sw = w == 1 ? Math.max(w0, 1) : sw;
+            if (s != sw || s < 1 || (h0 - 1) / s + 1 != h || (w0 - 1) / s + 1 != w) {
+              throw new IllegalArgumentException(where + ": F maps " + shape + " to " + c + "x" + h + "x" + w
+                  + "; no 1x1 convolution with one stride maps " + h0 + "x" + w0 + " to " + h + "x" + w);
+            }
+            if (off + (long) c * c0 + c > ParamLayout.MAX_PARAMS) {
+              throw new IllegalArgumentException(where + ": more parameters than one float32 buffer can hold");
+            }
+            proj = new Conv2d(c0, h0, w0, c, 1, 1, s, 0, pat, false);
+          }
+          off += proj.paramSize();
+        } else if ((long) c * h * w != (long) c0 * h0 * w0 || (!flat && (c != c0 || h != h0 || w != w0))) {
           throw new IllegalArgumentException(where + ": F maps " + shape + " to " + (flat ? "a vector of "
-              + ((long) c * h * w) : c + "x" + h + "x" + w) + "; an identity skip needs the same shape");
+              + ((long) c * h * w) : c + "x" + h + "x" + w) + "; an identity skip needs the same shape (a shape "
+              + "change needs a projection skip, res(...,proj))");
         }
-        layers.add(new Residual(f));
+        layers.add(new Residual(f, proj));
       } else {
         flat = true; // flatten
       }

@@ -17,8 +17,8 @@ import java.util.List;
  *       buffer once at the start of backward, as llm.c's {@code zero_grad}; {@code residual_backward} adds);
  *   <li>its path rule: γ forward and backward over |θ|^p (an identity edge has weight |1|^p = 1) and κ of its
  *       parameters, receiving the parameters;
- *   <li>its unit ties ({@link #tiedInputs()}): the inputs whose unit i is joined to output unit i by an edge of fixed
- *       weight 1, so that a node rescaling must scale them together.
+ *   <li>its channel ties ({@link #tiedInputs()}): the inputs whose channel ch is joined to output channel ch with no
+ *       parameter between (an edge of fixed weight 1, pooling), so that a node rescaling must scale them together.
  * </ul>
  */
 public interface Op {
@@ -72,12 +72,28 @@ public interface Op {
   default void kappa(FloatBuffer params, double[][] gIns, double[] gOut, double p, double[] kappa) {}
 
   /**
-   * The indices j (into {@link #inputs()}) of the inputs whose unit i is joined to output unit i by an edge of fixed
-   * weight 1 ({@link AddOp}: both; {@link ReluOp}: its one input): such units can only be rescaled together. None for
-   * an op whose edges are parameters.
+   * The indices j (into {@link #inputs()}) of the inputs whose channel ch is joined to output channel ch with no
+   * parameter between, so that a positive scale of the channel passes through ({@link AddOp}: both, by edges of fixed
+   * weight 1; {@link ReluOp}: its one input; a pooling {@link LayerOp}: its input): such channels can only be rescaled
+   * together. None for an op whose edges are parameters. {@link Graph#tieGroups} and {@code
+   * core.geometry.RescalingGroups} both derive from these.
    */
   default int[] tiedInputs() {
     return new int[0];
+  }
+
+  /**
+   * The layer whose weights the op runs, reading the op's input 0 ({@link LayerOp}: its layer): a rescaling of input
+   * 0's channel ch multiplies the weights {@link Layer#inputChannelRanges} names, one of the output's channel ch its
+   * row ch ({@code core.geometry.RescalingGroups}). Null for an op without one (add, relu).
+   */
+  default Layer layer() {
+    return null;
+  }
+
+  /** Whether the op's output is behind a ReLU (a hidden layer's fused ReLU, or {@link ReluOp}). */
+  default boolean relu() {
+    return false;
   }
 
   /** Adds (max for p = ∞) {@code v} into {@code acc}, the accumulation rule of every γ_out. */

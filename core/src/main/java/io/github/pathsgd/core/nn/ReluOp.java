@@ -77,6 +77,11 @@ public final class ReluOp implements Op {
   }
 
   @Override
+  public boolean relu() {
+    return true;
+  }
+
+  @Override
   public int[] tiedInputs() {
     return new int[] {0};
   }

@@ -63,15 +63,22 @@ class ResidualSpecTest {
   @Test
   void refusesWhatAnIdentitySkipCannotBe() {
     assertThatThrownBy(() -> LayerSpec.parse("res(avgpool(2))")).hasMessage("layers: 'res(avgpool(2))': expected "
-        + "res(ITEM,ITEM...) with conv and dense items, the skip an identity ('avgpool(2)' is not a conv or dense item)");
-    assertThatThrownBy(() -> LayerSpec.parse("dense(4),res(dense(4),proj)")).hasMessageContaining(
-        "a projection skip, 'proj', is not supported yet");
-    assertThatThrownBy(() -> LayerSpec.parse("res()")).hasMessageContaining("expected res(ITEM,ITEM...)");
+        + "res(ITEM,ITEM...[,proj]) with conv and dense items, the skip an identity (or a projection, proj, last) "
+        + "('avgpool(2)' is not a conv or dense item)");
+    assertThatThrownBy(() -> LayerSpec.parse("dense(4),res(proj,dense(4))")).hasMessageContaining(
+        "('proj' must come last, after at least one item)");
+    assertThatThrownBy(() -> LayerSpec.parse("dense(4),res(proj)")).hasMessageContaining(
+        "('proj' must come last, after at least one item)");
+    assertThatThrownBy(() -> LayerSpec.parse("res()")).hasMessageContaining("expected res(ITEM,ITEM...[,proj])");
     assertThatThrownBy(() -> LayerSpec.parse("conv(3,3),res(conv(3,3))").build(1, 8, 8, 2)).hasMessage(
-        "layers: layer 2 'res(conv(3,3))': F maps 3x6x6 to 3x4x4; an identity skip needs the same shape");
+        "layers: layer 2 'res(conv(3,3))': F maps 3x6x6 to 3x4x4; an identity skip needs the same shape (a shape "
+            + "change needs a projection skip, res(...,proj))");
     assertThatThrownBy(() -> LayerSpec.parse("dense(4),res(dense(4),dense(5))").build(1, 3, 3, 2)).hasMessage(
         "layers: layer 2 'res(dense(4),dense(5))': F maps a vector of 4 to a vector of 5; an identity skip needs the "
-            + "same shape");
+            + "same shape (a shape change needs a projection skip, res(...,proj))");
+    // a 1x1 convolution with one stride cannot map 7x7 to 2x3 (F's kernel 5x3, stride 2: 2x3 needs stride 4..6 down and 3 across)
+    assertThatThrownBy(() -> LayerSpec.parse("conv(2,3,pad=1),res(conv(3,5x3,stride=2),proj)").build(1, 7, 7, 2))
+        .hasMessageContaining("no 1x1 convolution with one stride maps 7x7 to 2x3");
     assertThatThrownBy(() -> LayerSpec.parse("conv(2,3(1))")).hasMessageStartingWith("layers: 'conv(2,3(1))'");
   }
 }
