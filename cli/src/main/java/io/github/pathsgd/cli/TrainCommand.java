@@ -451,7 +451,20 @@ final class TrainCommand implements Callable<Integer> {
       if (!java.nio.file.Files.exists(ckpt)) {
         return null;
       }
-      return checkpointed >= 1 ? ckpt + " holds epoch " + checkpointed : epochs == 0 ? ckpt + " is on disk" : null;
+      if (checkpointed >= 1) {
+        return ckpt + " holds epoch " + checkpointed;
+      }
+      if (epochs == 0) {
+        return ckpt + " is on disk";
+      }
+      // written, but stopped before the trainer told us (the file is renamed into place before onCheckpoint): what
+      // the file itself holds
+      try {
+        int e = io.github.pathsgd.train.checkpoint.Checkpoint.read(ckpt).epoch();
+        return e >= 1 ? ckpt + " holds epoch " + e : null;
+      } catch (java.io.IOException | RuntimeException e) {
+        return null;
+      }
     }
   }
 
