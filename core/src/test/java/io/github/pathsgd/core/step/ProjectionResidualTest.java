@@ -8,7 +8,6 @@ import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.RescalingGroups;
 import io.github.pathsgd.core.nn.Dropout;
-import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
 import io.github.pathsgd.core.nn.Network;
@@ -270,34 +269,19 @@ class ProjectionResidualTest {
 
   static final LayerSpec SPEC = LayerSpec.parse("conv(3,3,pad=1),res(conv(4,3,stride=2,pad=1),conv(4,3,pad=1),proj),"
       + "dense(5),res(dense(4),dense(3),proj)");
-  static final int B = 6;
-  static final int[] LABELS = {0, 1, 2, 3, 1, 0};
+  static final int B = TinyResidualNets.B;
+  static final int[] LABELS = TinyResidualNets.LABELS;
 
   static LayerNet net(long seed) {
-    LayerNet n = SPEC.build(2, 6, 6, 4);
-    Init.balanced(n, new Rng(seed));
-    Random r = new Random(seed); // non-zero biases, so that they are rescaled too
-    for (int i = 0; i < n.params().size(); i++) {
-      if (n.params().get(i) == 0f) {
-        n.params().set(i, (float) (r.nextGaussian() * 0.1));
-      }
-    }
-    return n;
+    return TinyResidualNets.net(SPEC, seed);
   }
 
   static float[] inputs() {
-    Random r = new Random(11);
-    float[] x = new float[B * 72];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) r.nextGaussian();
-    }
-    return x;
+    return TinyResidualNets.inputs();
   }
 
   static float[] logits(LayerNet n, float[] x) {
-    LayerNet.Workspace ws = n.workspace(B);
-    ws.input().copyFrom(x, 0, 0, x.length);
-    return n.forward(ws, B, 1f, null).toArray(0, B * n.outputs());
+    return TinyResidualNets.logits(n, x);
   }
 
   @Test

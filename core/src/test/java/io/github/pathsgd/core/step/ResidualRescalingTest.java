@@ -12,7 +12,6 @@ import io.github.pathsgd.core.geometry.RescalingGroups;
 import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.Dense;
 import io.github.pathsgd.core.nn.Dropout;
-import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
@@ -27,7 +26,6 @@ import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.testkit.Tries;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -44,34 +42,19 @@ import org.junit.jupiter.api.Test;
 class ResidualRescalingTest {
   static final LayerSpec SPEC = LayerSpec.parse("conv(3,3,pad=1),res(conv(3,3,pad=1),conv(3,3,pad=1)),maxpool(2),"
       + "dense(5),res(dense(4),dense(5))");
-  static final int B = 6;
-  static final int[] LABELS = {0, 1, 2, 3, 1, 0};
+  static final int B = TinyResidualNets.B;
+  static final int[] LABELS = TinyResidualNets.LABELS;
 
   static LayerNet net(long seed) {
-    LayerNet n = SPEC.build(2, 6, 6, 4);
-    Init.balanced(n, new Rng(seed));
-    Random r = new Random(seed); // non-zero biases, so that they are rescaled too
-    for (int i = 0; i < n.params().size(); i++) {
-      if (n.params().get(i) == 0f) {
-        n.params().set(i, (float) (r.nextGaussian() * 0.1));
-      }
-    }
-    return n;
+    return TinyResidualNets.net(SPEC, seed);
   }
 
   static float[] inputs() {
-    Random r = new Random(11);
-    float[] x = new float[B * 72];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (float) r.nextGaussian();
-    }
-    return x;
+    return TinyResidualNets.inputs();
   }
 
   static float[] logits(LayerNet n, float[] x) {
-    LayerNet.Workspace ws = n.workspace(B);
-    ws.input().copyFrom(x, 0, 0, x.length);
-    return n.forward(ws, B, 1f, null).toArray(0, B * n.outputs());
+    return TinyResidualNets.logits(n, x);
   }
 
   @Test
