@@ -20,7 +20,6 @@ import io.github.pathsgd.testkit.Tries;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -312,31 +311,7 @@ class ProjectionResidualTest {
     float[] x = inputs();
     Tries.forAll(12, 40, List.of(), r -> r.nextLong(), seed -> {
       LayerNet a = net(3);
-      LayerNet b = a.copy();
-      RescalingGroups g = RescalingGroups.of(b.layers());
-      SplittableRandom r = new SplittableRandom(seed);
-      int scaled = 0;
-      for (RescalingGroups.Family f : g.families()) {
-        for (int ch = 0; ch < f.channels(); ch++) {
-          if (r.nextBoolean()) {
-            g.scale(b.params().buffer(), f.flat(), ch, Math.exp(2 * r.nextGaussian()));
-            scaled++;
-          }
-        }
-      }
-      float[] fa = logits(a, x);
-      float[] fb = logits(b, x);
-      double m = 0;
-      for (float v : fa) {
-        m = Math.max(m, Math.abs(v));
-      }
-      for (int i = 0; i < fa.length; i++) {
-        assertThat((double) fb[i]).as("logit %d of %d groups rescaled", i, scaled).isCloseTo(fa[i], within(1e-5 * m));
-      }
-      for (double p : new double[] {1, 2, 3, Double.POSITIVE_INFINITY}) {
-        double pa = PathNorms.phi(a.layers(), a.params(), p, true);
-        assertThat(PathNorms.phi(b.layers(), b.params(), p, true)).as("phi_%s", p).isCloseTo(pa, within(1e-5 * pa));
-      }
+      TinyResidualNets.assertUnchangedUnderRandomGroupRescalings(a, x, seed);
     });
   }
 
