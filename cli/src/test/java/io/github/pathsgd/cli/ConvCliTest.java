@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.experiments.config.Configs;
@@ -47,22 +46,7 @@ class ConvCliTest {
     assertThat(norms.at("/layers/3/shape").asText()).isEqualTo("10x16");
 
     Path rescaled = tmp.resolve("u.safetensors");
-    CliTest.Result s = CliTest.run("rescale", model.toString(), "--unbalance", "--out", rescaled.toString());
-    assertThat(s.code()).as(s.err()).isZero();
-    assertThat(s.out()).contains("wrote " + rescaled);
-    LayerNet u = (LayerNet) SafeTensors.read(rescaled).model();
-    assertThat(u.params().toArray()).isNotEqualTo(net.params().toArray());
-    float[] x = new float[16 * 784];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (i * 37 % 101) / 101f;
-    }
-    float[] a = ChannelRescaling.outputs(net, x, 16);
-    float[] b = ChannelRescaling.outputs(u, x, 16);
-    for (int i = 0; i < a.length; i++) {
-      assertThat((double) b[i]).isCloseTo(a[i], within(1e-4 * Math.max(1, Math.abs(a[i]))));
-    }
-    double phi = PathNorms.phi(net.layers(), net.params(), 2, true);
-    assertThat(PathNorms.phi(u.layers(), u.params(), 2, true)).isCloseTo(phi, within(1e-4 * phi));
+    LayerNet u = ModelCommands.unbalanced(net, model, rescaled, 16);
     JsonNode factors = Configs.json().readTree(tmp.resolve("u.factors.json").toFile());
     assertThat(factors.get("factors").fieldNames()).toIterable().containsExactly("layers.0", "layers.1", "layers.2");
     assertThat(factors.at("/factors/layers.2").size()).isEqualTo(16);

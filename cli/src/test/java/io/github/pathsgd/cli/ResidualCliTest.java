@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.pathsgd.core.geometry.ChannelRescaling;
-import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.RescalingGroups;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.LayerNet;
@@ -37,39 +35,17 @@ class ResidualCliTest {
     Init.balanced(net, new Rng(2));
     Path model = tmp.resolve("r.safetensors");
     SafeTensors.write(net, model, Map.of());
-    CliTest.Result n = CliTest.run("norms", model.toString(), "--json");
-    assertThat(n.code()).as(n.err()).isZero();
-    JsonNode norms = Configs.json().readTree(n.out());
-    assertThat(norms.at("/path_norm/2").asDouble()).isCloseTo(PathNorms.phi(net.layers(), net.params(), 2, true),
-        within(1e-9));
+    JsonNode norms = ModelCommands.norms(net, model);
     double sq = 0;
     for (float v : net.params().toArray()) {
       sq += (double) v * v;
     }
     assertThat(norms.at("/group_norms/l2").asDouble()).as("every tensor counted").isCloseTo(Math.sqrt(sq),
         within(1e-9 * Math.sqrt(sq)));
-    StringBuilder labels = new StringBuilder();
-    norms.get("layers").forEach(l -> labels.append(l.get("layer").asText()).append(' ').append(l.get("shape")
-        .asText()).append(';'));
-    assertThat(labels.toString()).isEqualTo("0 3x1x3x3;1.f.0 3x3x3x3;1.f.1 3x3x3x3;2 6x27;3.f.0 5x6;3.f.1 6x5;4 4x6;");
+    assertThat(ModelCommands.layerLabels(norms)).isEqualTo("0 3x1x3x3;1.f.0 3x3x3x3;1.f.1 3x3x3x3;2 6x27;3.f.0 5x6;3.f.1 6x5;4 4x6;");
 
     Path out = tmp.resolve("u.safetensors");
-    CliTest.Result s = CliTest.run("rescale", model.toString(), "--unbalance", "--out", out.toString());
-    assertThat(s.code()).as(s.err()).isZero();
-    assertThat(s.out()).contains("wrote " + out);
-    LayerNet u = (LayerNet) SafeTensors.read(out).model();
-    assertThat(u.params().toArray()).isNotEqualTo(net.params().toArray());
-    float[] x = new float[16 * 36];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (i * 37 % 101) / 101f;
-    }
-    float[] a = ChannelRescaling.outputs(net, x, 16);
-    float[] b = ChannelRescaling.outputs(u, x, 16);
-    for (int i = 0; i < a.length; i++) {
-      assertThat((double) b[i]).isCloseTo(a[i], within(1e-4 * Math.max(1, Math.abs(a[i]))));
-    }
-    double phi = PathNorms.phi(net.layers(), net.params(), 2, true);
-    assertThat(PathNorms.phi(u.layers(), u.params(), 2, true)).isCloseTo(phi, within(1e-4 * phi));
+    LayerNet u = ModelCommands.unbalanced(net, model, out, 16);
     JsonNode factors = Configs.json().readTree(tmp.resolve("u.factors.json").toFile());
     assertThat(factors.get("factors").fieldNames()).toIterable().containsExactly("layers.0", "layers.1.f.0",
         "layers.2", "layers.3.f.0");
@@ -113,32 +89,11 @@ class ResidualCliTest {
     Init.balanced(net, new Rng(3));
     Path model = tmp.resolve("p.safetensors");
     SafeTensors.write(net, model, Map.of());
-    CliTest.Result n = CliTest.run("norms", model.toString(), "--json");
-    assertThat(n.code()).as(n.err()).isZero();
-    JsonNode norms = Configs.json().readTree(n.out());
-    assertThat(norms.at("/path_norm/2").asDouble()).isCloseTo(PathNorms.phi(net.layers(), net.params(), 2, true),
-        within(1e-9));
-    StringBuilder labels = new StringBuilder();
-    norms.get("layers").forEach(l -> labels.append(l.get("layer").asText()).append(' ').append(l.get("shape")
-        .asText()).append(';'));
-    assertThat(labels.toString()).isEqualTo("0 3x1x3x3;1.f.0 4x3x3x3;1.f.1 4x4x3x3;1.proj 4x3x1x1;2 6x36;3.f.0 5x6;"
+    JsonNode norms = ModelCommands.norms(net, model);
+    assertThat(ModelCommands.layerLabels(norms)).isEqualTo("0 3x1x3x3;1.f.0 4x3x3x3;1.f.1 4x4x3x3;1.proj 4x3x1x1;2 6x36;3.f.0 5x6;"
         + "3.f.1 4x5;3.proj 4x6;4 4x4;");
     Path out = tmp.resolve("pu.safetensors");
-    CliTest.Result s = CliTest.run("rescale", model.toString(), "--unbalance", "--out", out.toString());
-    assertThat(s.code()).as(s.err()).isZero();
-    LayerNet u = (LayerNet) SafeTensors.read(out).model();
-    assertThat(u.params().toArray()).isNotEqualTo(net.params().toArray());
-    float[] x = new float[16 * 36];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (i * 37 % 101) / 101f;
-    }
-    float[] a = ChannelRescaling.outputs(net, x, 16);
-    float[] b = ChannelRescaling.outputs(u, x, 16);
-    for (int i = 0; i < a.length; i++) {
-      assertThat((double) b[i]).isCloseTo(a[i], within(1e-4 * Math.max(1, Math.abs(a[i]))));
-    }
-    double phi = PathNorms.phi(net.layers(), net.params(), 2, true);
-    assertThat(PathNorms.phi(u.layers(), u.params(), 2, true)).isCloseTo(phi, within(1e-4 * phi));
+    LayerNet u = ModelCommands.unbalanced(net, model, out, 16);
     JsonNode factors = Configs.json().readTree(tmp.resolve("pu.factors.json").toFile());
     assertThat(factors.get("factors").fieldNames()).toIterable().containsExactly("layers.0", "layers.1.f.0",
         "layers.1.f.1", "layers.2", "layers.3.f.0", "layers.3.f.1");

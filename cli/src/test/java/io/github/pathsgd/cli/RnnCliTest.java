@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.github.pathsgd.core.geometry.ChannelRescaling;
-import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.RescalingGroups;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.experiments.config.Configs;
@@ -41,38 +39,17 @@ class RnnCliTest {
     assertThat(net.spec().toString()).isEqualTo("rnn(8,kappa2)");
     assertThat(net.inputs()).isEqualTo(196);
 
-    CliTest.Result n = CliTest.run("norms", model.toString(), "--json");
-    assertThat(n.code()).as(n.err()).isZero();
-    JsonNode norms = Configs.json().readTree(n.out());
-    assertThat(norms.at("/path_norm/2").asDouble()).isCloseTo(PathNorms.phi(net.layers(), net.params(), 2, true),
-        within(1e-9));
+    JsonNode norms = ModelCommands.norms(net, model);
     double sq = 0;
     for (float v : net.params().toArray()) {
       sq += (double) v * v;
     }
     assertThat(norms.at("/group_norms/l2").asDouble()).as("every tensor counted").isCloseTo(Math.sqrt(sq),
         within(1e-9 * Math.sqrt(sq)));
-    StringBuilder labels = new StringBuilder();
-    norms.get("layers").forEach(l -> labels.append(l.get("layer").asText()).append(' ').append(l.get("shape")
-        .asText()).append(';'));
-    assertThat(labels.toString()).isEqualTo("0.weight_ih_l0 8x1;0.weight_hh_l0 8x8;1 10x8;");
+    assertThat(ModelCommands.layerLabels(norms)).isEqualTo("0.weight_ih_l0 8x1;0.weight_hh_l0 8x8;1 10x8;");
 
     Path u = tmp.resolve("u.safetensors");
-    CliTest.Result s = CliTest.run("rescale", model.toString(), "--unbalance", "--out", u.toString());
-    assertThat(s.code()).as(s.err()).isZero();
-    LayerNet v = (LayerNet) SafeTensors.read(u).model();
-    assertThat(v.params().toArray()).isNotEqualTo(net.params().toArray());
-    float[] x = new float[8 * 196];
-    for (int i = 0; i < x.length; i++) {
-      x[i] = (i * 37 % 101) / 101f;
-    }
-    float[] a = ChannelRescaling.outputs(net, x, 8);
-    float[] b = ChannelRescaling.outputs(v, x, 8);
-    for (int i = 0; i < a.length; i++) {
-      assertThat((double) b[i]).isCloseTo(a[i], within(1e-4 * Math.max(1, Math.abs(a[i]))));
-    }
-    double phi = PathNorms.phi(net.layers(), net.params(), 2, true);
-    assertThat(PathNorms.phi(v.layers(), v.params(), 2, true)).isCloseTo(phi, within(1e-4 * phi));
+    LayerNet v = ModelCommands.unbalanced(net, model, u, 8);
     JsonNode factors = Configs.json().readTree(tmp.resolve("u.factors.json").toFile());
     assertThat(factors.get("factors").fieldNames()).toIterable().containsExactly("layers.0");
     JsonNode row = factors.at("/factors/layers.0");
