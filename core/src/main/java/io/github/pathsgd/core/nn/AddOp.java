@@ -56,11 +56,11 @@ public final class AddOp implements Op {
   }
 
   @Override
-  public void backward(Tensor[] dins, Tensor grads, Tensor dout, Tensor out, Tensor[] ins, Tensor params, int B,
-      float retain, Tensor tmp) {
-    for (Tensor d : dins) {
-      if (d != null) {
-        Op.accumulate(d, dout, B * width);
+  public void backward(Tensor[] dins, boolean[] sole, Tensor grads, Tensor dout, Tensor out, Tensor[] ins,
+      Tensor params, int B, float retain, Tensor tmp) {
+    for (int j = 0; j < dins.length; j++) {
+      if (dins[j] != null) {
+        Op.accumulate(dins[j], dout, B * width, sole[j]);
       }
     }
   }

@@ -22,6 +22,8 @@ public final class Graph implements Network {
   private final List<Op> ops;
   private final int[] widths; // node widths: [0] the input, [k + 1] op k's output
   private final int[][] inputsOf;
+  private final int[] readers; // how many op inputs read each node
+  private final boolean[][] sole; // sole[k][j]: op k is the only reader of its input j's node
   private final Tensor params;
   private final Network source; // the network of layers the graph runs (layout, layers, spec), or null
 
@@ -58,6 +60,19 @@ public final class Graph implements Network {
       widths[k + 1] = op.out();
       for (ParamSlice s : op.params()) {
         size = Math.max(size, s.offset() + s.size());
+      }
+    }
+    this.readers = new int[ops.size() + 1];
+    for (int[] in : inputsOf) {
+      for (int n : in) {
+        readers[n]++;
+      }
+    }
+    this.sole = new boolean[ops.size()][];
+    for (int k = 0; k < ops.size(); k++) {
+      sole[k] = new boolean[inputsOf[k].length];
+      for (int j = 0; j < sole[k].length; j++) {
+        sole[k][j] = readers[inputsOf[k][j]] == 1;
       }
     }
     if (params.size() < size) {
@@ -193,17 +208,22 @@ public final class Graph implements Network {
   }
 
   /**
-   * The loss of the activations of the last forward pass, then backward: every error buffer zeroed once, the ops in
-   * reverse order, each adding into its inputs' errors and writing its parameters' gradient into {@code grads}.
+   * The loss of the activations of the last forward pass, then backward: the ops in reverse order, each adding into
+   * its inputs' errors and writing its parameters' gradient into {@code grads}. Only the error buffers of nodes read
+   * by more than one op are zeroed (once, first); a node with one reader gets its error written by that op ({@link
+   * Op#backward}'s {@code sole}), so a chain of layers makes no extra pass over its activations.
    */
   public StepStats backward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain) {
     int L = ops.size();
     Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, outputs(), ws.deltas[L], ws.lossOut);
-    for (int n = 1; n < L; n++) { // the one zeroing of backward: every op adds into its inputs' errors
-      ws.deltas[n].fill(0, B * widths[n], 0f);
+    for (int n = 1; n < L; n++) { // the one zeroing of backward: the readers of a shared node add into its error
+      if (readers[n] > 1) {
+        ws.deltas[n].fill(0, B * widths[n], 0f);
+      }
     }
     for (int k = L - 1; k >= 0; k--) {
-      ops.get(k).backward(ws.opDins[k], grads, ws.deltas[k + 1], ws.acts[k + 1], ins(ws, k), params, B, retain, ws.scratch);
+      ops.get(k).backward(ws.opDins[k], sole[k], grads, ws.deltas[k + 1], ws.acts[k + 1], ins(ws, k), params, B,
+          retain, ws.scratch);
     }
     return new StepStats(ws.lossOut[0] / B, (int) ws.lossOut[1]);
   }

@@ -69,12 +69,14 @@ public final class LayerOp implements Op {
   }
 
   @Override
-  public void backward(Tensor[] dins, Tensor grads, Tensor dout, Tensor out, Tensor[] ins, Tensor params, int B,
-      float retain, Tensor tmp) {
-    layer.backward(dins[0] == null ? null : tmp, grads, dout, out, ins[0], params, B, retain);
-    if (dins[0] != null) {
-      Op.accumulate(dins[0], tmp, B * layer.in());
+  public void backward(Tensor[] dins, boolean[] sole, Tensor grads, Tensor dout, Tensor out, Tensor[] ins,
+      Tensor params, int B, float retain, Tensor tmp) {
+    if (dins[0] == null || sole[0]) { // the layer writes its input's error: straight into it when nobody else adds
+      layer.backward(dins[0], grads, dout, out, ins[0], params, B, retain);
+      return;
     }
+    layer.backward(tmp, grads, dout, out, ins[0], params, B, retain);
+    Op.accumulate(dins[0], tmp, B * layer.in());
   }
 
   @Override

@@ -13,8 +13,9 @@ import java.util.List;
  * <ul>
  *   <li>its inputs (a chain op reads the node before it; {@link AddOp} reads two) and its output width;
  *   <li>its parameter slices ({@link #params()}: names, shapes, offsets: initialization, norms, model-file names);
- *   <li>forward, and backward that <b>accumulates</b> into its inputs' error buffers (the executor zeroes every error
- *       buffer once at the start of backward, as llm.c's {@code zero_grad}; {@code residual_backward} adds);
+ *   <li>forward, and backward that <b>accumulates</b> into its inputs' error buffers (the executor zeroes the error
+ *       buffer of every node with several readers once at the start of backward, as llm.c's {@code zero_grad}; {@code
+ *       residual_backward} adds; a node's only reader writes its error instead);
  *   <li>its path rule: γ forward and backward over |θ|^p (an identity edge has weight |1|^p = 1) and κ of its
  *       parameters, receiving the parameters;
  *   <li>its channel ties ({@link #tiedInputs()}): the inputs whose channel ch is joined to output channel ch with no
@@ -47,11 +48,12 @@ public interface Op {
 
   /**
    * Backward on a batch: {@code dout} holds dL/d(out) on entry (the op may change it in place); adds dL/d(ins[j]) into
-   * {@code dins[j]} (null: the network input, whose error nobody needs) and writes the gradient of its own parameters
-   * into {@code grads}. {@code tmp} is scratch of the workspace of at least B × (the widest input) floats.
+   * {@code dins[j]} (null: the network input, whose error nobody needs), or writes it there when {@code sole[j]} (the
+   * op is that node's only reader, and the executor did not zero its error), and writes the gradient of its own
+   * parameters into {@code grads}. {@code tmp} is scratch of the workspace of at least B × (the widest input) floats.
    */
-  void backward(Tensor[] dins, Tensor grads, Tensor dout, Tensor out, Tensor[] ins, Tensor params, int B,
-      float retain, Tensor tmp);
+  void backward(Tensor[] dins, boolean[] sole, Tensor grads, Tensor dout, Tensor out, Tensor[] ins, Tensor params,
+      int B, float retain, Tensor tmp);
 
   /**
    * γ forward: writes γ_in of the output units from γ_in of the inputs, {@code Σ_u γ_in(u)·|w_{u→v}|^p (+ |b_v|^p)}
@@ -101,6 +103,15 @@ public interface Op {
     boolean inf = Double.isInfinite(p);
     for (int i = 0; i < n; i++) {
       acc[i] = inf ? Math.max(acc[i], v[i]) : acc[i] + v[i];
+    }
+  }
+
+  /** Writes ({@code sole}) or adds the first {@code n} floats of {@code v} into {@code acc}. */
+  static void accumulate(Tensor acc, Tensor v, int n, boolean sole) {
+    if (sole) {
+      acc.buffer().put(0, v.buffer(), 0, n);
+    } else {
+      accumulate(acc, v, n);
     }
   }
 

@@ -58,11 +58,11 @@ public final class ReluOp implements Op {
   }
 
   @Override
-  public void backward(Tensor[] dins, Tensor grads, Tensor dout, Tensor out, Tensor[] ins, Tensor params, int B,
-      float retain, Tensor tmp) {
+  public void backward(Tensor[] dins, boolean[] sole, Tensor grads, Tensor dout, Tensor out, Tensor[] ins,
+      Tensor params, int B, float retain, Tensor tmp) {
     Layers.reluDropoutBackward(dout, out, B, width, retain);
     if (dins[0] != null) {
-      Op.accumulate(dins[0], dout, B * width);
+      Op.accumulate(dins[0], dout, B * width, sole[0]);
     }
   }
 
