@@ -113,6 +113,8 @@ public final class Datasets {
     return switch (d) {
       case "cifar100-coarse" -> "cifar100";
       case "svhn-extra" -> "svhn";
+      case "seqmnist", "seqmnist-14" -> "mnist"; // the same files, read as sequences ({@link #sequential})
+      case "seqmnist-sample", "seqmnist-sample-14" -> "mnist-sample";
       default -> {
         if (!NAMES.contains(d)) {
           List<String> all = new java.util.ArrayList<>(NAMES);

@@ -38,4 +38,17 @@ class SequentialRegistryTest {
     assertThat(seq.test().height()).isEqualTo(784);
     assertThat(java.util.Arrays.equals(seq.test().x(), img.test().x())).as("every pixel, in order").isTrue();
   }
+
+  /**
+   * The sequence names are the MNIST files read as sequences: the registry's other lookups (search folders, checksums,
+   * download) resolve them to those files instead of refusing them as unknown.
+   */
+  @Test
+  void sequenceNamesResolveToTheirMnistFiles() {
+    assertThat(Datasets.canonical("seqmnist")).isEqualTo("mnist");
+    assertThat(Datasets.canonical("SeqMNIST-14")).isEqualTo("mnist");
+    assertThat(Datasets.canonical("seqmnist-sample")).isEqualTo("mnist-sample");
+    assertThat(Datasets.canonical("seqmnist-sample-14")).isEqualTo("mnist-sample");
+    assertThat(Datasets.searchDirs("seqmnist", null)).isEqualTo(Datasets.searchDirs("mnist", null));
+  }
 }
