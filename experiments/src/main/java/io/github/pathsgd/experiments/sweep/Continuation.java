@@ -55,7 +55,7 @@ final class Continuation {
   /** The run id of the previous rung's run that run r continues, or null (not a later rung's halving run). */
   static String previous(SuccessiveHalving.Plan plan, SweepRun r) {
     int k = rung(plan, r);
-    return k <= 0 ? null : ConfigHash.runId(SweepPlan.with(r.config(), "epochs", plan.budgets().get(k - 1)));
+    return k <= 0 || stops(r) ? null : ConfigHash.runId(SweepPlan.with(r.config(), "epochs", plan.budgets().get(k - 1)));
   }
 
   /**
@@ -65,11 +65,7 @@ final class Continuation {
   static int seedFrom(SuccessiveHalving.Plan plan, SweepRun r, Path dir, Path from) throws IOException {
     int k = rung(plan, r);
     Path ck = RunDirectory.checkpoint(dir);
-    // with a stop rule the rung-k run may have stopped at (or before) b_k where the b_{k+1}-run from scratch stops
-    // too, and a resumed run does not test the rule on its checkpoint's epoch: such a rung trains from scratch
-    boolean stops = r.config().stopTrainLoss() != null && r.config().stopTrainLoss() > 0
-        || Boolean.TRUE.equals(r.config().stopAtZeroTrainError());
-    if (k <= 0 || stops || Files.exists(ck) || Files.exists(dir.resolve(RunFolder.SUMMARY))) {
+    if (k <= 0 || stops(r) || Files.exists(ck) || Files.exists(dir.resolve(RunFolder.SUMMARY))) {
       return 0;
     }
     TrainConfig prev = SweepPlan.with(r.config(), "epochs", plan.budgets().get(k - 1));
@@ -91,11 +87,21 @@ final class Continuation {
     return c.epoch();
   }
 
-  /** After run r trained, before its summary: a rung run before the last keeps its final checkpoint. */
+  /**
+   * Whether run r has a stop rule: the rung-k run may have stopped at (or before) b_k where the b_{k+1}-run from
+   * scratch stops too, and a resumed run does not test the rule on its checkpoint's epoch, so such a run neither
+   * continues a previous rung nor keeps a checkpoint for the next (no continue.bin written, uploaded or fetched).
+   */
+  private static boolean stops(SweepRun r) {
+    return r.config().stopTrainLoss() != null && r.config().stopTrainLoss() > 0
+        || Boolean.TRUE.equals(r.config().stopAtZeroTrainError());
+  }
+
+  /** After run r trained, before its summary: a rung run before the last keeps its final checkpoint (no stop rule). */
   static void keep(SuccessiveHalving.Plan plan, SweepRun r, Path dir, RunResult result) throws IOException {
     int k = rung(plan, r);
     Path ck = RunDirectory.checkpoint(dir);
-    if (k < 0 || k == plan.budgets().size() - 1 || !RunResult.COMPLETED.equals(result.status())
+    if (k < 0 || k == plan.budgets().size() - 1 || stops(r) || !RunResult.COMPLETED.equals(result.status())
         || !Files.isRegularFile(ck)) {
       return;
     }
