@@ -186,15 +186,6 @@ final class Claims {
     return gap;
   }
 
-  /** The noise floor of a curve: the largest per-epoch gap between the noise runs of a data set. */
-  static double noiseCurveFloor(ResultSet rs, String dataset, String metric) {
-    List<Run> noise = rs.phase("noise").stream().filter(r -> r.cfg("dataset").equals(dataset)).toList();
-    if (noise.size() < 2 || noise.stream().anyMatch(Claims::diverged)) {
-      return Double.NaN;
-    }
-    return curveGap(noise.get(0), noise.get(1), metric);
-  }
-
   /**
    * "a is lower than b" on the final training loss, with the margin: holds when b − a exceeds max(seed spread, noise
    * floor), does not hold when a − b exceeds it, else cannot tell; a diverged run on either side is cannot tell.
