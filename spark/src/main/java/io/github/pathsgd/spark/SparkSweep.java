@@ -687,12 +687,12 @@ public final class SparkSweep {
             }
             Files.deleteIfExists(copy);
           }
-          Map<String, byte[]> files = SweepTasks.trainOne(r, dir, fault, halving);
+          List<String> files = SweepTasks.trainInto(r, dir, fault, halving); // names: the store uploads from dir
           Path cont = dir.resolve(SweepTasks.CONTINUE);
           if (Files.isRegularFile(cont)) { // before the commit: a committed rung run's continuation is there
             store.putContinuation(r.runId(), cont, tag);
           }
-          RunRecord rec = store.commit(r, dir, new java.util.LinkedHashSet<>(files.keySet()), tag, host, attempt,
+          RunRecord rec = store.commit(r, dir, new java.util.LinkedHashSet<>(files), tag, host, attempt,
               (System.nanoTime() - t0) / 1e9, continuedAfter);
           deleteQuietly(dir);
           if (lock != null) {

@@ -166,6 +166,24 @@ public final class SweepTasks {
    */
   public static Map<String, byte[]> trainOne(SweepRun r, Path dir, TrainingListener extra,
       SuccessiveHalving.Plan halving) {
+    List<String> names = trainInto(r, dir, extra, halving);
+    try {
+      Map<String, byte[]> files = new LinkedHashMap<>();
+      for (String f : names) {
+        files.put(f, Files.readAllBytes(dir.resolve(f)));
+      }
+      return files;
+    } catch (IOException e) {
+      throw new UncheckedIOException("run " + r.runId() + " in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * As {@link #trainOne(SweepRun, Path, TrainingListener, SuccessiveHalving.Plan)}, returning only the result files'
+   * names (in install order), none of them read: for an engine that uploads them from {@code dir} itself, so that a
+   * model is never held whole in memory.
+   */
+  public static List<String> trainInto(SweepRun r, Path dir, TrainingListener extra, SuccessiveHalving.Plan halving) {
     try {
       Files.createDirectories(dir);
       RunFolder.State state = RunFolder.inspect(dir, r);
@@ -186,7 +204,7 @@ public final class SweepTasks {
           m.put("status", SweepRunner.MISSING);
           m.put("reason", e.getMessage());
           RunWriter.writeJson(dir.resolve(RunFolder.MISSING_JSON), m);
-          return Map.of(RunFolder.MISSING_JSON, Files.readAllBytes(dir.resolve(RunFolder.MISSING_JSON)));
+          return List.of(RunFolder.MISSING_JSON);
         }
         TrainConfig cfg = r.config();
         RunDirectory.run(cfg, Components.trainer(cfg, data), data, dir,
@@ -203,7 +221,7 @@ public final class SweepTasks {
               + RunFolder.inspect(dir, r).problem());
         }
       }
-      return resultFiles(dir);
+      return resultNames(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("run " + r.runId() + " in " + dir + ": " + e.getMessage(), e);
     }
@@ -215,13 +233,22 @@ public final class SweepTasks {
    */
   public static Map<String, byte[]> resultFiles(Path dir) throws IOException {
     Map<String, byte[]> files = new LinkedHashMap<>();
-    for (String f : RESULT_FILES) {
-      if (f.equals(RunFolder.SUMMARY) && Files.isRegularFile(dir.resolve(MODEL))) {
-        files.put(MODEL, Files.readAllBytes(dir.resolve(MODEL)));
-      }
+    for (String f : resultNames(dir)) {
       files.put(f, Files.readAllBytes(dir.resolve(f)));
     }
     return files;
+  }
+
+  /** The names of {@link #resultFiles}, in the same order, none of them read. */
+  public static List<String> resultNames(Path dir) {
+    List<String> names = new java.util.ArrayList<>();
+    for (String f : RESULT_FILES) {
+      if (f.equals(RunFolder.SUMMARY) && Files.isRegularFile(dir.resolve(MODEL))) {
+        names.add(MODEL);
+      }
+      names.add(f);
+    }
+    return names;
   }
 
   /** Writes a sweep run's final network into its folder as {@link #MODEL} (before its summary.json). */
