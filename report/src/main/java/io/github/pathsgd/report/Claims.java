@@ -351,6 +351,12 @@ final class Claims {
    * noise pair, does not hold when every seed's is beyond it, else cannot tell; no noise pair in the setting: cannot
    * tell ("no floor for this setting"). The cross pairs (a at one thread count, b at another) are shown, not used as
    * the floor: a real gap inflates them as much as the gap under test.
+   *
+   * <p>The floor is never below the float32 resolution of the losses compared: one unit in the last place of the
+   * largest training loss on a's and b's curves as a float32 ({@link Math#ulp(float)}). A gap below it cannot be told
+   * from rounding at float32 precision, so every seed within it holds to float32 precision even without noise runs;
+   * and a noise distribution that is exactly 0 (small GEMMs that OpenBLAS does not split across threads give the
+   * same bits at 1 and 2 threads) does not make a gap of a few parts in 10⁹ "does not hold".
    */
   static Verdict coincide(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b,
       List<Run> noiseRuns) {
@@ -407,7 +413,11 @@ final class Claims {
     }
     double sp = Math.max(spread(a.stream().map(Claims::finalLoss).toList()),
         spread(b.stream().map(Claims::finalLoss).toList()));
-    double floor = pure.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    double resolution = float32Resolution(a, b);
+    double noiseMax = pure.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+    boolean withinResolution = !gaps.isEmpty() && gaps.values().stream().allMatch(x -> x <= resolution);
+    double floor = Double.isNaN(noiseMax) ? withinResolution ? resolution : Double.NaN : Math.max(noiseMax,
+        resolution);
     long inside = gaps.values().stream().filter(x -> x <= floor).count();
     StringBuilder per = new StringBuilder();
     gaps.forEach((seed, gap) -> per.append(per.length() == 0 ? "" : ", ").append("seed ").append(seed).append(' ')
@@ -418,15 +428,34 @@ final class Claims {
     String nums = String.format(Locale.ROOT, "largest training-loss gap over epochs, per seed (same seed, same BLAS "
         + "threads): %s; %s; %s; seed spread of the final loss %s", gaps.isEmpty() ? "no seed on both sides" : per,
         Double.isNaN(floor) ? "no floor for this setting (no noise run repeats one of its runs with other BLAS "
-            + "threads)" : String.format(Locale.ROOT, "noise floor of this setting %s, the largest of %d noise pairs "
-            + "(same run, 1 vs 2 BLAS threads: %s); %d of %d seeds inside it", g(floor), pure.size(),
-            String.join(", ", pure.stream().map(Claims::g).toList()), inside, gaps.size()),
+            + "threads)" : Double.isNaN(noiseMax) ? String.format(Locale.ROOT, "no noise run for this setting; every "
+            + "gap is within the float32 resolution of the loss, %s (one ulp of the largest loss as a float32)",
+            g(resolution)) : String.format(Locale.ROOT, "noise floor of this setting %s, the largest of %d noise "
+            + "pairs (same run, 1 vs 2 BLAS threads: %s)%s; %d of %d seeds inside it", g(floor), pure.size(),
+            String.join(", ", pure.stream().map(Claims::g).toList()), resolution > noiseMax ? String.format(
+            Locale.ROOT, " raised to the float32 resolution of the loss, %s (one ulp of the largest loss as a "
+            + "float32)", g(resolution)) : "", inside, gaps.size()),
         cross.isEmpty() ? "no cross pairs" : "cross pairs (" + nameA + " vs " + nameB + " at other BLAS threads, not "
             + "the floor) " + String.join(", ", cross.stream().map(Claims::g).toList()), g(sp));
     // beyond the floor by 2x on every seed, against at least 2 noise pairs, is clear; less is thin
     boolean far = gaps.values().stream().allMatch(x -> x > 2 * floor) && pure.size() >= 2;
     return new Verdict(claim, dataset, v, nums, v.equals(HOLDS) ? "to float32 precision" : v.equals(DOES_NOT_HOLD)
         ? far ? "clear" : "thin" : "");
+  }
+
+  /** One float32 ulp of the largest training loss on the curves of {@code a} and {@code b} (0 when none is finite). */
+  static double float32Resolution(List<Run> a, List<Run> b) {
+    double top = 0;
+    for (List<Run> side : List.of(a, b)) {
+      for (Run r : side) {
+        for (double v : r.curve("train/loss").values()) {
+          if (Double.isFinite(v)) {
+            top = Math.max(top, Math.abs(v));
+          }
+        }
+      }
+    }
+    return Math.ulp((float) top);
   }
 
   /** The noise runs (phase "noise") of a data set. */

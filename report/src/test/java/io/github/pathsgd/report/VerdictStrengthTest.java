@@ -132,6 +132,32 @@ class VerdictStrengthTest {
     assertThat(v.get(INV).numbers()).contains("cross pairs").contains("noise floor of this setting 3.00e-04");
   }
 
+  @Test
+  void aGapBelowTheFloat32ResolutionOfTheLossHoldsEvenWhenTheThreadNoiseIsExactlyZero(@TempDir Path tmp)
+      throws Exception {
+    // the curves start at 2.3, whose float32 ulp is 2^-22 = 2.38e-7; small GEMMs give the same bits at 1 and 2 threads
+    double ulp = Math.ulp(2.3f);
+    assertThat(ulp).isEqualTo(Math.scalb(1.0, -22));
+    Map<String, Claims.Verdict> v = verdicts(tmp.resolve("a"), "compare",
+        invariance(new double[] {1e-8, 5e-8, 2e-8}, new double[] {0, 0}, true));
+    assertThat(v.get(INV).cell()).startsWith("holds to float32 precision: ");
+    assertThat(v.get(INV).numbers()).contains("noise floor of this setting 2.38e-07, the largest of 2 noise pairs "
+        + "(same run, 1 vs 2 BLAS threads: 0.0000, 0.0000) raised to the float32 resolution of the loss, 2.38e-07")
+        .contains("3 of 3 seeds inside it");
+    // no noise run in the dropout setting, but every gap is below one ulp of the loss: holds as well
+    assertThat(v.get(INV_DROP).cell()).startsWith("holds to float32 precision: ");
+    assertThat(v.get(INV_DROP).numbers()).contains("no noise run for this setting; every gap is within the float32 "
+        + "resolution of the loss, 2.38e-07");
+    // gaps of 1e-6 (four ulps) against a zero thread noise: beyond the resolution on every seed: does not hold
+    v = verdicts(tmp.resolve("b"), "compare",
+        invariance(new double[] {1e-6, 2e-6, 1.5e-6}, new double[] {0, 0}, true));
+    assertThat(v.get(INV).verdict()).isEqualTo(Claims.DOES_NOT_HOLD);
+    assertThat(v.get(INV).numbers()).contains("0 of 3 seeds inside it");
+    // and without noise runs a gap above the resolution stays cannot tell: the noise could be larger
+    assertThat(v.get(INV_DROP).verdict()).isEqualTo(Claims.CANNOT_TELL);
+    assertThat(v.get(INV_DROP).numbers()).contains("no floor for this setting");
+  }
+
   static final String E2 = "E2 at the tuned step size: SGD's final training loss from the unbalanced start above "
       + "the balanced start's, no dropout @ mnist";
 
