@@ -24,8 +24,9 @@ import java.util.TreeMap;
  *   <li>A compared quantity is the mean over seeds; next to every difference stand the seed spread (max − min over
  *       seeds, the larger of the two sides) and the float32 noise floor (the same run trained with 1 and with 2 BLAS
  *       threads: the sweep's phase "noise", the absolute difference of the same quantity). The margin is max(seed
- *       spread, noise floor); a difference within it is "cannot tell"; with one seed a side and no noise runs the margin
- *       is not estimated at all, and the verdict is "cannot tell", saying so ({@link #marginEstimated}).
+ *       spread, noise floor); a difference within it is "cannot tell"; with one seed a side the margin is not estimated
+ *       at all (a noise floor measures float32 noise, not the spread between seeds), and the verdict is "cannot
+ *       tell", saying so ({@link #marginEstimated}).
  *   <li>A diverged run is reported as diverged, never as slower or faster: a comparison with a diverged run on either
  *       side is "cannot tell", naming the run that diverged and its epoch.
  *   <li>A claim that two runs coincide (Path-SGD's invariance) holds when their largest per-epoch gap is within the
@@ -73,17 +74,18 @@ final class Claims {
 
   /** max − min of the finite values (0 for one value, NaN for none). */
   /**
-   * Whether a margin max(seed spread, noise floor) was estimated at all: a noise floor was measured, or one side has
-   * at least two seeds. Without either (one seed a side, no noise runs) the margin is 0 only because nothing measured
-   * it, so a difference is "cannot tell", never "holds".
+   * Whether a margin max(seed spread, noise floor) was estimated at all: one side has at least two seeds. With one
+   * seed a side the seed spread is 0 only because nothing measured it, and a noise floor does not stand in for it:
+   * the floor is the float32 noise of one run (1 against 2 BLAS threads), while two settings' runs differ by their
+   * seeds' spread too. So a difference is "cannot tell", never "holds" ({@code floor} is kept for the callers' text).
    */
   static boolean marginEstimated(int seedsA, int seedsB, double floor) {
-    return !Double.isNaN(floor) || Math.max(seedsA, seedsB) >= 2;
+    return Math.max(seedsA, seedsB) >= 2;
   }
 
   /** The words a verdict adds when its margin could not be estimated. */
-  static final String NO_MARGIN = "; the margin could not be estimated (one seed a side and no noise floor): run "
-      + "more seeds (--seeds) or a noise floor to tell";
+  static final String NO_MARGIN = "; the margin could not be estimated (one seed a side: the spread between seeds is "
+      + "unknown, and a noise floor measures float32 noise only): run more seeds (--seeds) to tell";
 
   static double spread(List<Double> xs) {
     double lo = Double.POSITIVE_INFINITY;

@@ -113,13 +113,16 @@ class VerdictTest {
     assertThat(v.get(VS_SGD).verdict()).isEqualTo(Claims.CANNOT_TELL);
     assertThat(v.get(VS_SGD).numbers()).contains("(mean of 1 and 1 seeds)").contains("noise floor not measured")
         .contains("the margin could not be estimated");
-    // the same single seed with noise runs: the floor is a margin, and the 0.2 difference holds
+    // the same single seed with noise runs: still cannot tell. The floor measures float32 noise (the same run at 1 and
+    // 2 BLAS threads), not how much two seeds differ, so it is no margin for two optimizers' different trajectories
+    // (before, this 0.2 difference read "holds (clear)" on one seed)
     List<R> withNoise = new ArrayList<>(one);
     withNoise.addAll(compare(new double[] {0.30, 0.31}, new double[] {0.20, 0.21}, 1e-4, true).stream()
         .filter(r -> r.phase().equals("noise")).toList());
     v = verdicts(write(tmp.resolve("noise"), "compare", withNoise));
-    assertThat(v.get(VS_SGD).verdict()).isEqualTo(Claims.HOLDS);
-    assertThat(v.get(VS_SGD).numbers()).doesNotContain("could not be estimated");
+    assertThat(v.get(VS_SGD).verdict()).isEqualTo(Claims.CANNOT_TELL);
+    assertThat(v.get(VS_SGD).numbers()).contains("noise floor 0.0010").contains("the margin could not be estimated "
+        + "(one seed a side");
     // two seeds and no noise runs: the seed spread is a margin
     v = verdicts(write(tmp.resolve("two"), "compare",
         compare(new double[] {0.30, 0.31}, new double[] {0.20, 0.21}, 1e-4, false)));
