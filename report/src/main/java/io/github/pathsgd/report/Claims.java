@@ -325,8 +325,12 @@ final class Claims {
     return Double.isNaN(v) ? "n/a" : v < 1e-4 ? "< 1e-4" : String.format(Locale.ROOT, "%.4f", v);
   }
 
-  /** Config keys a noise run may differ in from the run it repeats. */
-  static final java.util.Set<String> NOISE_KEYS = java.util.Set.of("threads", "pin_threads");
+  /**
+   * Config keys a noise run may differ in from the run it repeats: its BLAS threads, and the folder it read the same
+   * data from ({@code data_dir}, which run ids leave out as well: a noise run added later from another checkout is
+   * still a repeat).
+   */
+  static final java.util.Set<String> NOISE_KEYS = java.util.Set.of("threads", "pin_threads", "data_dir");
 
   /** Whether two runs have the same config but for {@link #NOISE_KEYS} and {@code also}. */
   static boolean sameBut(Run x, Run y, java.util.Set<String> also) {
