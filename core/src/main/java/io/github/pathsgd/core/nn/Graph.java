@@ -161,10 +161,29 @@ public final class Graph implements Network {
   /** Activations and errors of every node, the scratch of the ops' backward, and each op's views of them. */
   @Override
   public Workspace workspace(int maxBatch) {
-    Workspace ws = new Workspace(widths, maxBatch, true);
+    return workspace(maxBatch, false);
+  }
+
+  /**
+   * {@link #workspace(int)}, with the folded step's scratch when {@code folded} ({@link LayerNet}'s fast path): the
+   * shared scratch {@code tmp} only when an op's input node has other readers (its error is written there and added),
+   * as wide as the widest such input; each op's step scratch from the sizes it declares ({@link Op#scratch}), once.
+   */
+  Workspace workspace(int maxBatch, boolean folded) {
+    int tmpWidth = 0;
+    for (int k = 0; k < ops.size(); k++) {
+      for (int j = 0; j < inputsOf[k].length; j++) {
+        if (inputsOf[k][j] != 0 && !sole[k][j]) {
+          tmpWidth = Math.max(tmpWidth, widths[inputsOf[k][j]]);
+        }
+      }
+    }
+    Workspace ws = new Workspace(widths, maxBatch, tmpWidth, folded);
     ws.opIns = new Tensor[ops.size()][];
     ws.opDins = new Tensor[ops.size()][];
+    ws.opScratch = new Layer.Scratch[ops.size()];
     for (int k = 0; k < ops.size(); k++) {
+      ws.opScratch[k] = ops.get(k).scratch(maxBatch);
       int[] in = inputsOf[k];
       ws.opIns[k] = new Tensor[in.length];
       ws.opDins[k] = new Tensor[in.length];
@@ -183,7 +202,10 @@ public final class Graph implements Network {
     return ws.opIns[k];
   }
 
-  /** The input dropout of {@link Mlp#forward}, then the ops in order (hidden ops with the hidden keep rate). */
+  /**
+   * The input dropout (when {@code dropout.active()} and {@code dropout.inputRetain() < 1}), then the ops in order
+   * (hidden ops with the hidden keep rate).
+   */
   @Override
   public Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng) {
     ws.check(B);
@@ -197,7 +219,7 @@ public final class Graph implements Network {
   public Tensor forward(Workspace ws, int B, float retain, Rng rng) {
     ws.check(B);
     for (int k = 0; k < ops.size(); k++) {
-      ops.get(k).forward(ws.acts[k + 1], ins(ws, k), params, B, retain, rng);
+      ops.get(k).forward(ws.acts[k + 1], ins(ws, k), params, B, retain, rng, ws.opScratch[k]);
     }
     return ws.acts[ops.size()];
   }
@@ -223,7 +245,7 @@ public final class Graph implements Network {
     }
     for (int k = L - 1; k >= 0; k--) {
       ops.get(k).backward(ws.opDins[k], sole[k], grads, ws.deltas[k + 1], ws.acts[k + 1], ins(ws, k), params, B,
-          retain, ws.scratch);
+          retain, ws.tmp, ws.opScratch[k]);
     }
     return new StepStats(ws.lossOut[0] / B, (int) ws.lossOut[1]);
   }
