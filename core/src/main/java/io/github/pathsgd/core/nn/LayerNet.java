@@ -86,7 +86,7 @@ public final class LayerNet implements Network {
     this.fast = layout.denseChain() == null ? null : new DenseChainPath(layout.denseChain());
     this.spec = spec;
     this.inputShape = inputShape == null ? null : inputShape.clone();
-    this.graph = new Graph(layers.get(0).in(), Graph.expand(layers), params, this);
+    this.graph = new Graph(layers.get(0).in(), Graph.expand(layers), params);
   }
 
   @Override

@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * A feed-forward network trained with softmax cross-entropy over one flat parameter vector: what the training step,
  * the trainer and the evaluation need of it. {@link LayerNet} (any sequence of layers: dense, convolutions, pooling,
- * residual blocks) implements it, and {@link Graph} (a graph of ops, the executor a LayerNet runs on); callers never
- * ask what they hold: the folded step is there when {@link NetLayout#denseChain()} is.
+ * residual blocks, run on its {@link Graph}) is its one implementation; callers never ask what it holds: the folded
+ * step is there when {@link NetLayout#denseChain()} is.
  */
 public interface Network {
   /** The parameter layout (optimizer states and checkpoints follow it). */
