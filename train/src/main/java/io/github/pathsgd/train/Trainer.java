@@ -2,7 +2,6 @@ package io.github.pathsgd.train;
 
 import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.nn.Dropout;
-import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.OptState;

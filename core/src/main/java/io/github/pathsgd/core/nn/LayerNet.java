@@ -54,7 +54,10 @@ public final class LayerNet implements Network {
     return new LayerNet(List.of(Dense.of(chain)), params);
   }
 
-  /** A network over {@code params} (not copied); consecutive layers must agree in width. */
+  /**
+   * A network over {@code params} (not copied); consecutive layers must agree in width. Layers that are a chain of
+   * dense layers ({@link DenseChain#of}) take the fast path, as {@link #dense} does.
+   */
   public LayerNet(List<Layer> layers, Tensor params) {
     this(layers, params, null, null);
   }
