@@ -50,7 +50,8 @@ public interface Op {
    * Backward on a batch: {@code dout} holds dL/d(out) on entry (the op may change it in place); adds dL/d(ins[j]) into
    * {@code dins[j]} (null: the network input, whose error nobody needs), or writes it there when {@code sole[j]} (the
    * op is that node's only reader, and the executor did not zero its error), and writes the gradient of its own
-   * parameters into {@code grads}. {@code tmp} is scratch of the workspace of at least B × (the widest input) floats.
+   * parameters into {@code grads}. {@code tmp} is the workspace's shared scratch, at least B × (the widest input that
+   * is not {@code sole}) floats; null when every input of every op is sole or the network input.
    */
   void backward(Tensor[] dins, boolean[] sole, Tensor grads, Tensor dout, Tensor out, Tensor[] ins, Tensor params,
       int B, float retain, Tensor tmp);
