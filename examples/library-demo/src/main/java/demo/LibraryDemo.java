@@ -3,8 +3,8 @@ package demo;
 import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.util.Rng;
@@ -15,8 +15,8 @@ public final class LibraryDemo {
   public static void main(String[] args) {
     int d = 8;
     int batch = 32;
-    ParamLayout layout = new ParamLayout(d, 16, 16, 2);
-    Mlp net = Init.balanced(layout, new Rng(42));
+    DenseChain layout = new DenseChain(d, 16, 16, 2);
+    LayerNet net = Init.balanced(layout, new Rng(42));
     TrainStep step = new TrainStep(net, Optimizers.pathSgd(0.05, 2), batch);
     Rng data = new Rng(7);
     int[] labels = new int[batch];

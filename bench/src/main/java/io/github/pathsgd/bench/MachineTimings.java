@@ -1,8 +1,8 @@
 package io.github.pathsgd.bench;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
@@ -59,7 +59,7 @@ public final class MachineTimings {
 
   /** Seconds to evaluate {@code n} random images (forward, loss, errors) in batches of 1000. */
   public static double evalSeconds(int[] widths, int n) {
-    Mlp net = Init.balanced(new ParamLayout(widths), new Rng(1));
+    LayerNet net = Init.balanced(new DenseChain(widths), new Rng(1));
     Rng r = new Rng(3);
     float[] x = new float[n * widths[0]];
     for (int i = 0; i < x.length; i++) {

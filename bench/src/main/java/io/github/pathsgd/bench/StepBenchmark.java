@@ -1,8 +1,8 @@
 package io.github.pathsgd.bench;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
@@ -154,7 +154,7 @@ public final class StepBenchmark {
    * rounds until it says there are enough (see the class comment).
    */
   public static StepTimes stepSeconds(int[] widths, int B, List<Optimizer> opts, Plan plan) {
-    ParamLayout lay = new ParamLayout(widths);
+    DenseChain lay = new DenseChain(widths);
     int k = opts.size();
     TrainStep[] steps = new TrainStep[k];
     Rng r = new Rng(2);

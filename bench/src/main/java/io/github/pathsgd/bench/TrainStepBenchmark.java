@@ -1,9 +1,9 @@
 package io.github.pathsgd.bench;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
@@ -57,8 +57,8 @@ public class TrainStepBenchmark {
   public void setup() {
     Blas.setThreads(threads);
     int[] w = Arrays.stream(arch.split("-")).mapToInt(Integer::parseInt).toArray();
-    ParamLayout lay = new ParamLayout(w);
-    Mlp net = Init.balanced(lay, new Rng(1));
+    DenseChain lay = new DenseChain(w);
+    LayerNet net = Init.balanced(lay, new Rng(1));
     Optimizer opt = switch (optimizer) {
       case "sgd" -> Optimizers.sgd(1e-4);
       case "sgd-momentum" -> Optimizers.sgd(1e-4, 0.9, false);

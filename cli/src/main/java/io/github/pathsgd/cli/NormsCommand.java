@@ -3,10 +3,10 @@ package io.github.pathsgd.cli;
 import io.github.pathsgd.core.geometry.GroupNorms;
 import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.geometry.PathNorms;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.model.SafeTensors;
 import java.math.BigDecimal;
 import java.math.MathContext;
@@ -89,7 +89,7 @@ final class NormsCommand implements Callable<Integer> {
    * as a {@link BigDecimal} of 7 significant digits from {@link #log2Phi}, so that the JSON output is a number, never
    * the string "Infinity" or "NaN", for every model with finite weights.
    */
-  static Number phi(Mlp net, double p, boolean biases) {
+  static Number phi(LayerNet net, double p, boolean biases) {
     double d = PathNorms.phi(net, p, biases);
     if (Double.isFinite(d) && d != 0) {
       return d;
@@ -117,12 +117,12 @@ final class NormsCommand implements Callable<Integer> {
    * model overflows or underflows; a unit whose γ_in is below 2^-1074 of its layer's largest is dropped. -∞ for φ_p =
    * 0, NaN if a weight is not finite.
    */
-  static double log2Phi(Mlp net, double p, boolean biases) {
+  static double log2Phi(LayerNet net, double p, boolean biases) {
     if (!(p == 1 || p == 2 || Double.isInfinite(p))) {
       throw new IllegalArgumentException("log2Phi: p must be 1, 2 or infinity, got " + p);
     }
     boolean inf = Double.isInfinite(p);
-    ParamLayout lay = net.layout();
+    DenseChain lay = net.chain();
     FloatBuffer w = net.params().buffer();
     double[] m = new double[lay.inputs()];
     java.util.Arrays.fill(m, 1.0);
@@ -276,8 +276,8 @@ final class NormsCommand implements Callable<Integer> {
     return out;
   }
 
-  static Map<String, Object> compute(Mlp net, boolean biases) {
-    ParamLayout lay = net.layout();
+  static Map<String, Object> compute(LayerNet net, boolean biases) {
+    DenseChain lay = net.chain();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("architecture", lay.toString());
     out.put("parameters", lay.size());

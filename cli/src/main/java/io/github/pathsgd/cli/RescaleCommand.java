@@ -5,9 +5,8 @@ import io.github.pathsgd.core.geometry.PathNorms;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.RescalingGroups;
 import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.LayerNet;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.model.SafeTensors;
@@ -104,9 +103,9 @@ final class RescaleCommand implements Callable<Integer> {
     if (in.layerNet() != null) { // a network of layers: its channels are rescaled
       return rescaleLayers(in.layerNet(), in.metadata(), opts, factors);
     }
-    Mlp net = in.network();
-    Mlp before = net.copy();
-    ParamLayout lay = net.layout();
+    LayerNet net = in.network();
+    LayerNet before = net.copy();
+    DenseChain lay = net.chain();
     // refuses (Rescaling.Refused, one line) before anything is written
     double[][] f = Rescaling.unbalanceChecked(net, opts, new Rng(seed));
     Rescaling.Verification v = Rescaling.verify(before, net, f,
@@ -205,7 +204,7 @@ final class RescaleCommand implements Callable<Integer> {
   }
 
   /** The factors file's content; see the command's description and docs/conventions.md. */
-  private Map<String, Object> factorsJson(ParamLayout lay, Unbalance o, double[][] f) {
+  private Map<String, Object> factorsJson(DenseChain lay, Unbalance o, double[][] f) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("format", "pathsgd-rescaling-factors");
     m.put("version", 1);

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.core.geometry.Equivalence;
 import io.github.pathsgd.core.geometry.PathNorms;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.model.SafeTensors;
 import java.io.ByteArrayOutputStream;
@@ -101,8 +101,8 @@ class CliTest {
     assertThat(csv).anyMatch(l -> l.matches("[0-9a-f]{12},0,train,loss,[0-9.Ee-]+"));
     assertThat(Files.exists(out.resolve("checkpoint.bin"))).isFalse();
 
-    Mlp net = SafeTensors.read(model).network();
-    assertThat(net.layout().widths()).containsExactly(784, 32, 10);
+    LayerNet net = SafeTensors.read(model).network();
+    assertThat(net.chain().widths()).containsExactly(784, 32, 10);
     Result n = run("norms", model.toString(), "--json");
     assertThat(n.code()).as(n.err()).isZero();
     JsonNode norms = Configs.json().readTree(n.out());
@@ -113,7 +113,7 @@ class CliTest {
     Path rescaled = tmp.resolve("r.safetensors");
     Result s = run("rescale", model.toString(), "--unbalance", "--count", "50", "--out", rescaled.toString());
     assertThat(s.code()).as(s.err()).isZero();
-    Mlp r2 = SafeTensors.read(rescaled).network();
+    LayerNet r2 = SafeTensors.read(rescaled).network();
     float[] x = new float[16 * 784];
     for (int i = 0; i < x.length; i++) {
       x[i] = (i * 37 % 101) / 101f;
@@ -162,8 +162,8 @@ class CliTest {
   @Test
   void savedModelLoadsInAnIndependentReader(@TempDir Path tmp) throws Exception {
     Assumptions.assumeTrue(pythonWithNumpy(), "python3 with numpy is not installed: skipping the independent reader");
-    io.github.pathsgd.core.nn.ParamLayout lay = new io.github.pathsgd.core.nn.ParamLayout(5, 4, 3);
-    Mlp net = io.github.pathsgd.core.nn.Init.balanced(lay, new io.github.pathsgd.core.util.Rng(1));
+    io.github.pathsgd.core.nn.DenseChain lay = new io.github.pathsgd.core.nn.DenseChain(5, 4, 3);
+    LayerNet net = io.github.pathsgd.core.nn.Init.balanced(lay, new io.github.pathsgd.core.util.Rng(1));
     net.params().set(lay.biasOffset(0), 0.5f);
     Path f = tmp.resolve("m.safetensors");
     SafeTensors.write(net, f, java.util.Map.of("note", "test"));

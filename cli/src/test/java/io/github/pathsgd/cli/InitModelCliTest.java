@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.core.geometry.GroupNorms;
 import io.github.pathsgd.core.geometry.PathNorms;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.model.SafeTensors;
@@ -238,7 +238,7 @@ class InitModelCliTest {
     assertThat(c.path("provenance").path("init_model").path("file").asText()).isEqualTo(model.toAbsolutePath()
         .normalize().toString());
     // the norms recorded after the last epoch are those of the saved model, by the one implementation
-    Mlp net = SafeTensors.read(saved).network();
+    LayerNet net = SafeTensors.read(saved).network();
     Map<String, Double> last = metrics(out, 2, "model");
     assertThat(last.get("path_norm_1")).isEqualTo(PathNorms.phi(net, 1, true));
     assertThat(last.get("path_norm_2")).isEqualTo(PathNorms.phi(net, 2, true));

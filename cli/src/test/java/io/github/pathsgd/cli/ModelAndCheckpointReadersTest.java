@@ -7,9 +7,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.github.pathsgd.core.geometry.PathNorms;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.model.SafeTensors;
 import java.math.BigDecimal;
@@ -28,9 +28,9 @@ class ModelAndCheckpointReadersTest {
   }
 
   static Path model(Path dir, float bad) {
-    Mlp net = Init.balanced(new ParamLayout(4, 6, 3), new Rng(2));
+    LayerNet net = Init.balanced(new DenseChain(4, 6, 3), new Rng(2));
     if (!Float.isFinite(bad) || bad != 0) {
-      net.params().set(net.layout().weightOffset(1) + 7, bad); // layers.1.weight[1, 1]
+      net.params().set(net.chain().weightOffset(1) + 7, bad); // layers.1.weight[1, 1]
     }
     Path f = dir.resolve("m.safetensors");
     SafeTensors.write(net, f, Map.of());
@@ -81,8 +81,8 @@ class ModelAndCheckpointReadersTest {
   void normsJsonPrintsNumbersForAFiniteModelBeyondTheDoubleRange(@TempDir Path tmp) throws Exception {
     int[] widths = new int[13];
     java.util.Arrays.fill(widths, 2);
-    ParamLayout lay = new ParamLayout(widths);
-    Mlp net = new Mlp(lay);
+    DenseChain lay = new DenseChain(widths);
+    LayerNet net = LayerNet.dense(lay);
     for (int l = 0; l < lay.layers(); l++) {
       net.params().fill(lay.weightOffset(l), lay.weightSize(l), 1e30f);
     }

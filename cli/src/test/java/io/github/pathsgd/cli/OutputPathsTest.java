@@ -119,7 +119,7 @@ class OutputPathsTest {
     Result r = run(tiny(out, "--save-model", link.toString()));
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(Files.isSymbolicLink(link)).isTrue();
-    assertThat(SafeTensors.read(target).network().layout().widths()).containsExactly(784, 8, 10);
+    assertThat(SafeTensors.read(target).network().chain().widths()).containsExactly(784, 8, 10);
     assertThat(names(models)).containsExactly("final.safetensors");
     assertThat(Files.exists(orphan)).isFalse();
     assertThat(Files.exists(foreign)).isTrue();
@@ -151,7 +151,7 @@ class OutputPathsTest {
     JsonNode s = Configs.json().readTree(out.resolve("summary.json").toFile());
     assertThat(s.get("status").asText()).isEqualTo("completed");
     assertThat(s.get("reason").asText()).isEqualTo("epoch budget of 1 reached");
-    assertThat(SafeTensors.read(model).network().layout().widths()).containsExactly(784, 8, 10);
+    assertThat(SafeTensors.read(model).network().chain().widths()).containsExactly(784, 8, 10);
   }
 
   @Test

@@ -7,9 +7,9 @@ import io.github.pathsgd.cli.CliTest.Result;
 import io.github.pathsgd.core.geometry.Equivalence;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.config.Configs;
 import io.github.pathsgd.model.SafeTensors;
@@ -27,15 +27,15 @@ import org.junit.jupiter.api.io.TempDir;
  * and the refusal (non-zero exit, one line naming the largest factor with its layer and unit, nothing written).
  */
 class RescaleCommandTest {
-  static final ParamLayout LAY = new ParamLayout(784, 32, 32, 10);
+  static final DenseChain LAY = new DenseChain(784, 32, 32, 10);
 
   static Result run(String... args) {
     return CliTest.run(args);
   }
 
   /** A balanced 784-32-32-10 network written as MODEL. */
-  static Mlp writeModel(Path file) {
-    Mlp net = Init.balanced(LAY, new Rng(7));
+  static LayerNet writeModel(Path file) {
+    LayerNet net = Init.balanced(LAY, new Rng(7));
     SafeTensors.write(net, file, Map.of());
     return net;
   }
@@ -49,7 +49,7 @@ class RescaleCommandTest {
   @Test
   void theDefaultWritesAFiniteEquivalentNetworkAndFactorsThatReproduceIt(@TempDir Path tmp) throws Exception {
     Path m = tmp.resolve("m.safetensors");
-    Mlp original = writeModel(m);
+    LayerNet original = writeModel(m);
     Path r = tmp.resolve("r.safetensors");
     Result res = run("rescale", m.toString(), "--unbalance", "--out", r.toString());
     assertThat(res.code()).as(res.err()).isZero();
@@ -57,7 +57,7 @@ class RescaleCommandTest {
     assertThat(files(tmp)).containsExactly("m.safetensors", "r.factors.json", "r.safetensors");
 
     SafeTensors.Model written = SafeTensors.read(r);
-    Mlp net = written.network();
+    LayerNet net = written.network();
     for (float w : net.params().toArray()) {
       assertThat(Float.isFinite(w)).isTrue();
     }
@@ -70,7 +70,7 @@ class RescaleCommandTest {
     }
     assertThat(Equivalence.maxOutputDifference(original, net, x, 16)).isLessThanOrEqualTo(1e-4 * scale);
     // the same as the library call with the same seed
-    Mlp lib = original.copy();
+    LayerNet lib = original.copy();
     Rescaling.unbalance(lib, Unbalance.DEFAULT, new Rng(1));
     assertThat(net.params().toArray()).containsExactly(lib.params().toArray());
 
@@ -100,7 +100,7 @@ class RescaleCommandTest {
       }
     }
     assertThat(rescaled).isBetween(2, 16); // 8 + 8 picks with replacement
-    Mlp again = original.copy();
+    LayerNet again = original.copy();
     Rescaling.scaleAll(again, f);
     float[] a = again.params().toArray();
     float[] b = net.params().toArray();
@@ -160,11 +160,11 @@ class RescaleCommandTest {
   @Test
   void theAbsoluteCountIsTheFormerBehaviourAndExcludesTheFraction(@TempDir Path tmp) throws Exception {
     Path m = tmp.resolve("m.safetensors");
-    Mlp original = writeModel(m);
+    LayerNet original = writeModel(m);
     Path r = tmp.resolve("r.safetensors");
     Result res = run("rescale", m.toString(), "--unbalance", "--count", "40", "--seed", "3", "--out", r.toString());
     assertThat(res.code()).as(res.err()).isZero();
-    Mlp lib = original.copy();
+    LayerNet lib = original.copy();
     Rescaling.unbalance(lib, Unbalance.total(40), new Rng(3));
     assertThat(SafeTensors.read(r).network().params().toArray()).containsExactly(lib.params().toArray());
     JsonNode j = Configs.json().readTree(tmp.resolve("r.factors.json").toFile());

@@ -7,8 +7,8 @@ import io.github.pathsgd.core.geometry.Unbalance;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.optim.PathNormalize;
 import io.github.pathsgd.core.optim.PathNormalizeState;
@@ -96,7 +96,7 @@ final class PathsgdGraph {
       // ...), whose κ is the fast rank-one pass (Kappa, SIMD, the factors' range kept as m·2^e); any other network
       // takes κ through its layers' sweeps (LayerKappa), as pathsgd's own step does for it
       int[] widths = denseWidths();
-      this.state = transform.init(widths != null ? new ParamLayout(widths) : net.layout());
+      this.state = transform.init(widths != null ? NetLayout.dense(widths) : net.layout());
       this.updates = new Tensor(net.params().size());
     }
 

@@ -10,10 +10,10 @@ import ai.djl.training.EasyTrain;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.ArrayDataset;
 import ai.djl.training.dataset.Batch;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.tensor.Blas;
@@ -52,8 +52,8 @@ public final class DjlStepBench {
         Model mp = Model.newInstance("path"); Trainer tp = trainer(mp, h, b, listener)) {
       ArrayDataset ds = dataset(ts.getManager(), x, y, b);
       ArrayDataset dp = dataset(tp.getManager(), x, y, b);
-      ParamLayout lay = new ParamLayout(784, h, h, 10);
-      Mlp net = Init.balanced(lay, new Rng(1));
+      DenseChain lay = new DenseChain(784, h, h, 10);
+      LayerNet net = Init.balanced(lay, new Rng(1));
       TrainStep step = new TrainStep(net, Optimizers.pathSgd(1e-4, 2), b);
       run(ts, ds); // warm-up round of each
       run(tp, dp);

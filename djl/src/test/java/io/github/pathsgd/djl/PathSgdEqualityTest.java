@@ -7,12 +7,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.Trainer;
 import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
 import java.util.function.Supplier;
@@ -111,7 +110,7 @@ class PathSgdEqualityTest {
       for (int k = 0; k < layered.layers().size(); k++) {
         widths[k + 1] = layered.layers().get(k).out();
       }
-      oracle = new Mlp(new ParamLayout(widths));
+      oracle = LayerNet.dense(new DenseChain(widths));
     }
     oracle.params().buffer().put(0, djlStart);
     TrainStep step = new TrainStep(oracle, Optimizers.pathSgd(lr, p, momentum, false), B);

@@ -1,10 +1,9 @@
 package io.github.pathsgd.model;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.model.format.InvalidModelException;
 import io.github.pathsgd.model.format.SafeTensorsFormat;
@@ -70,8 +69,9 @@ public final class SafeTensors {
   private SafeTensors() {}
 
   /**
-   * Writes {@code net} to {@code file} atomically ({@link AtomicFiles}): an {@link Mlp}, or a {@link LayerNet} built
-   * from a spec ({@link LayerNet#spec()}; a hand-made list of layers has none and is refused).
+   * Writes {@code net} to {@code file} atomically ({@link AtomicFiles}): a fully connected network ({@link
+   * LayerNet#dense}, recorded by its widths), or a {@link LayerNet} built from a spec ({@link LayerNet#spec()}; a
+   * hand-made list of layers that is not a dense chain has none and is refused).
    */
   public static void write(Network net, Path file, Map<String, String> metadata) {
     Prepared p = prepare(net, metadata);
@@ -96,7 +96,7 @@ public final class SafeTensors {
       meta.putAll(metadata);
     }
     List<Tensor32> tensors = new ArrayList<>();
-    ParamLayout lay = net.layout().denseChain(); // a fully connected network is described by its widths
+    DenseChain lay = net.layout().denseChain(); // a fully connected network is described by its widths
     if (lay != null) {
       meta.put(WIDTHS, lay.toString());
       for (int l = 0; l < lay.layers(); l++) {
@@ -130,7 +130,8 @@ public final class SafeTensors {
   /**
    * A network read back, with the file's metadata.
    *
-   * @param model an {@link Mlp}, or a {@link LayerNet} when the file records a layer spec
+   * @param model a fully connected {@link LayerNet} ({@link LayerNet#dense}) when the file records widths, or one
+   *     built from the layer spec the file records
    * @param layerNet the same network when it is a network of layers (the file records a spec), else null
    */
   public record Model(Network model, Map<String, String> metadata, LayerNet layerNet) {
@@ -140,10 +141,10 @@ public final class SafeTensors {
     }
 
     /** The fully connected network; refuses a network of layers (use {@link #model()}). */
-    public Mlp network() {
-      ParamLayout chain = model.layout().denseChain();
+    public LayerNet network() {
+      DenseChain chain = model.layout().denseChain();
       if (chain != null) {
-        return new Mlp(chain, model.params()); // the same parameters, not a copy
+        return LayerNet.dense(chain, model.params()); // the same parameters, not a copy
       }
       throw new IllegalStateException("the model is a network of layers (" + metadata.get(LAYERS) + "), not a fully "
           + "connected network");
@@ -183,7 +184,7 @@ public final class SafeTensors {
    *     0, 1, 2), F64 converted to float32"
    * @param sha256 the SHA-256 of the whole file (lowercase hex), as {@code sha256sum} prints it
    */
-  public record InitModel(Mlp network, Map<String, String> metadata, String mapping, String sha256) {}
+  public record InitModel(LayerNet network, Map<String, String> metadata, String mapping, String sha256) {}
 
   /**
    * Reads a model to start training from: every rule of {@link #read(Path, boolean)} (the format, finite weights, the

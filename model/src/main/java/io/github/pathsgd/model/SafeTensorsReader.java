@@ -6,12 +6,11 @@ import static io.github.pathsgd.model.SafeTensors.NAME;
 import static io.github.pathsgd.model.SafeTensors.SEQUENTIAL;
 import static io.github.pathsgd.model.SafeTensors.WIDTHS;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.model.SafeTensors.Model;
@@ -42,7 +41,7 @@ final class SafeTensorsReader {
   private record Slot(int layer, boolean weight) {}
 
   /** The layout of a model and where each of its tensors goes, with the naming in words. */
-  private record Mapping(ParamLayout layout, Map<String, Slot> slots, String names) {}
+  private record Mapping(DenseChain layout, Map<String, Slot> slots, String names) {}
 
   /** The dtypes an initial model may hold (converted to float32); a pathsgd model is F32 only. */
   static final List<String> INIT_DTYPES = List.of("F32", "F64", "F16", "BF16");
@@ -86,7 +85,7 @@ final class SafeTensorsReader {
           m.layerNet());
     }
     Mapping map = init ? initLayout(file, entries) : layout(file, entries);
-    ParamLayout lay = map.layout();
+    DenseChain lay = map.layout();
     String widths = meta.get(WIDTHS);
     if (widths != null && !widths.equals(lay.toString())) {
       throw new InvalidModelException(file, "__metadata__ " + WIDTHS + " is '" + widths + "', but the tensors are "
@@ -98,7 +97,7 @@ final class SafeTensorsReader {
           + "', expected 64 lowercase hex digits");
     }
     // the data area holds exactly the parameters (coverage + names), so this allocation is bounded by the file
-    Mlp net = new Mlp(lay);
+    LayerNet net = LayerNet.dense(lay);
     MessageDigest md = SafeTensorsFormat.sha256();
     List<String> dtypes = new ArrayList<>();
     for (Entry e : entries) { // in file order, for the digests
@@ -161,7 +160,7 @@ final class SafeTensorsReader {
       }
     }
     if (lastWeight == null || lastWeight.shape().length != 2 || lastWeight.shape()[0] < 1
-        || lastWeight.shape()[0] > Integer.MAX_VALUE || inputs > ParamLayout.MAX_PARAMS) {
+        || lastWeight.shape()[0] > Integer.MAX_VALUE || inputs > DenseChain.MAX_PARAMS) {
       throw new InvalidModelException(file, "no output layer: expected the last tensor pair layers.{i}.weight of "
           + "shape [classes, in]" + (lastWeight == null ? "" : ", got " + java.util.Arrays.toString(lastWeight.shape())));
     }
@@ -287,9 +286,9 @@ final class SafeTensorsReader {
     return new Mapping(layout(file, widths), slots, "pathsgd names (layers.0.." + (layers - 1) + ")");
   }
 
-  private static ParamLayout layout(Path file, int[] widths) throws IOException {
+  private static DenseChain layout(Path file, int[] widths) throws IOException {
     try {
-      return new ParamLayout(widths);
+      return new DenseChain(widths);
     } catch (IllegalArgumentException e) {
       throw new InvalidModelException(file, e.getMessage());
     }

@@ -3,7 +3,7 @@ package io.github.pathsgd.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.model.format.InvalidModelException;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -101,7 +101,7 @@ class InitModelReaderTest {
     byte[] bytes = file(sequential("F64", f64(1 + 0x1p-24, 1 + 3 * 0x1p-24, 0.1, -2.5, 1e-50, 3.0),
         f64(0.25, -0.5, 0), f64(1, 2, 3, 4, 5, 6), f64(-1, 1)));
     SafeTensors.InitModel m = read(tmp, bytes);
-    assertThat(m.network().layout().widths()).containsExactly(2, 3, 2);
+    assertThat(m.network().chain().widths()).containsExactly(2, 3, 2);
     assertThat(params(m)).containsExactly(1f, 1 + 0x1p-22f, Float.intBitsToFloat(0x3DCCCCCD), -2.5f, 0f, 3f,
         0.25f, -0.5f, 0f, 1, 2, 3, 4, 5, 6, -1, 1);
     assertThat((double) Float.intBitsToFloat(0x3DCCCCCD)).isEqualTo(0.100000001490116119384765625);
@@ -151,7 +151,7 @@ class InitModelReaderTest {
 
   @Test
   void aModelWrittenByPathsgdReadsBackWithTheFileDigest(@TempDir Path tmp) throws Exception {
-    Mlp net = SafeTensorsTest.net();
+    LayerNet net = SafeTensorsTest.net();
     Path f = tmp.resolve("w.safetensors");
     SafeTensors.write(net, f, Map.of());
     SafeTensors.InitModel m = SafeTensors.readInit(f);
@@ -169,7 +169,7 @@ class InitModelReaderTest {
         new T("1.bias", "F32", s(3), f32(0, 0, 1)), new T("4.weight", "F32", s(2, 3), f32(1, 0, 0, 0, 1, 0)),
         new T("4.bias", "F32", s(2), f32(-1, -2))));
     SafeTensors.InitModel m = read(tmp, file(ts));
-    assertThat(m.network().layout().widths()).containsExactly(2, 3, 2, 1);
+    assertThat(m.network().chain().widths()).containsExactly(2, 3, 2, 1);
     assertThat(params(m)).containsExactly(1, 2, 3, 4, 5, 6, 0, 0, 1, 1, 0, 0, 0, 1, 0, -1, -2, 7, 8, 9);
     assertThat(m.mapping()).isEqualTo("PyTorch nn.Sequential names (1, 4, 10 -> layers 0, 1, 2), F32");
   }

@@ -6,11 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.model.format.InvalidModelException;
 import java.io.IOException;
@@ -80,7 +79,7 @@ class SafeTensorsConvTest {
   void aDenseOnlyNetworkOfLayersIsWrittenAsItsMlpWithTheSpecBeside(@TempDir Path tmp) throws IOException {
     LayerNet ln = LayerSpec.parse("dense(3)").build(1, 1, 2, 2);
     Init.balanced(ln, new Rng(7));
-    Mlp mlp = Init.balanced(new ParamLayout(2, 3, 2), new Rng(7));
+    LayerNet mlp = Init.balanced(new DenseChain(2, 3, 2), new Rng(7));
     Path a = tmp.resolve("a.safetensors");
     Path b = tmp.resolve("b.safetensors");
     SafeTensors.write(ln, a, null);

@@ -2,12 +2,11 @@ package io.github.pathsgd.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -30,9 +29,9 @@ class SafeTensorsGoldenBytesTest {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
   }
 
-  static Mlp mlp() {
-    Mlp net = Init.balanced(new ParamLayout(2, 3, 2), new Rng(7));
-    net.params().set(net.layout().biasOffset(0) + 1, 0.25f);
+  static LayerNet mlp() {
+    LayerNet net = Init.balanced(new DenseChain(2, 3, 2), new Rng(7));
+    net.params().set(net.chain().biasOffset(0) + 1, 0.25f);
     return net;
   }
 

@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.model.format.InvalidModelException;
 import io.github.pathsgd.train.checkpoint.MemoryChannel;
@@ -48,7 +48,7 @@ class SafeTensorsMutationTest {
 
   @Test
   void everyMutationIsRefusedOrHarmless(@TempDir Path tmp) throws IOException {
-    Mlp net = Init.balanced(new ParamLayout(5, 7, 4, 3), new Rng(3));
+    LayerNet net = Init.balanced(new DenseChain(5, 7, 4, 3), new Rng(3));
     Path orig = tmp.resolve("model.safetensors");
     SafeTensors.write(net, orig, Map.of("pathsgd_run_id", "0123456789ab"));
     byte[] valid = Files.readAllBytes(orig);
@@ -178,7 +178,7 @@ class SafeTensorsMutationTest {
     return msg;
   }
 
-  static int[] bits(Mlp net) {
+  static int[] bits(LayerNet net) {
     float[] p = net.params().toArray();
     int[] b = new int[p.length];
     for (int i = 0; i < p.length; i++) {

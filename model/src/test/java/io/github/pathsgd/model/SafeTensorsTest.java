@@ -3,9 +3,9 @@ package io.github.pathsgd.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.model.format.InvalidModelException;
 import java.io.ByteArrayOutputStream;
@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** The strict safetensors reader: each rule of the format and of pathsgd's models, on files the test writes. */
 class SafeTensorsTest {
   /** A 2-3-2 network: layers.0.weight [3, 2], layers.0.bias [3], layers.1.weight [2, 3], layers.1.bias [2]. */
-  static Mlp net() {
-    Mlp net = Init.balanced(new ParamLayout(2, 3, 2), new Rng(7));
-    net.params().set(net.layout().biasOffset(0) + 1, 0.25f);
+  static LayerNet net() {
+    LayerNet net = Init.balanced(new DenseChain(2, 3, 2), new Rng(7));
+    net.params().set(net.chain().biasOffset(0) + 1, 0.25f);
     return net;
   }
 
@@ -40,7 +40,7 @@ class SafeTensorsTest {
   }
 
   /** The little-endian bytes of the net's parameters (W0, b0, W1, b1). */
-  static byte[] data(Mlp net) {
+  static byte[] data(LayerNet net) {
     ByteBuffer b = ByteBuffer.allocate(4 * net.params().size()).order(ByteOrder.LITTLE_ENDIAN);
     for (float f : net.params().toArray()) {
       b.putFloat(f);
@@ -73,7 +73,7 @@ class SafeTensorsTest {
 
   @Test
   void roundTripWithChecksumAndWidths(@TempDir Path tmp) throws IOException {
-    Mlp net = net();
+    LayerNet net = net();
     Path f = tmp.resolve("m.safetensors");
     SafeTensors.write(net, f, Map.of("note", "x"));
     SafeTensors.Model m = SafeTensors.read(f);
@@ -87,7 +87,7 @@ class SafeTensorsTest {
   @Test
   void aFileOfAnotherWriterIsRead(@TempDir Path tmp) throws IOException {
     // no metadata, no padding, tensors stored biases first (offsets out of name order), whitespace in the JSON
-    Mlp net = net();
+    LayerNet net = net();
     float[] p = net.params().toArray();
     ByteBuffer d = ByteBuffer.allocate(68).order(ByteOrder.LITTLE_ENDIAN);
     for (int i : new int[] {6, 7, 8, 15, 16}) { // b0, then b1
@@ -208,14 +208,14 @@ class SafeTensorsTest {
   @Test
   void nonFiniteWeightsNeedTheOptIn(@TempDir Path tmp) throws IOException {
     for (float bad : new float[] {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY}) {
-      Mlp net = net();
-      net.params().set(net.layout().weightOffset(1) + 4, bad); // layers.1.weight[1, 1]
+      LayerNet net = net();
+      net.params().set(net.chain().weightOffset(1) + 4, bad); // layers.1.weight[1, 1]
       Path f = tmp.resolve("m.safetensors");
       SafeTensors.write(net, f, Map.of());
       refused(f, "tensor 'layers.1.weight' element [1, 1] (byte ", ") is " + bad
           + "; non-finite weights are refused unless allowed (--allow-non-finite)");
-      Mlp back = SafeTensors.read(f, true).network();
-      assertThat(Float.floatToRawIntBits(back.params().get(net.layout().weightOffset(1) + 4)))
+      LayerNet back = SafeTensors.read(f, true).network();
+      assertThat(Float.floatToRawIntBits(back.params().get(net.chain().weightOffset(1) + 4)))
           .isEqualTo(Float.floatToRawIntBits(bad));
     }
   }

@@ -2,7 +2,6 @@ package io.github.pathsgd.train;
 
 import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.nn.Dropout;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.OptState;
@@ -134,7 +133,10 @@ public final class Trainer {
     this.configHash = configHash;
   }
 
-  /** The network: an {@link Mlp} (folded steps where the optimizer allows) or a network of layers (unfused). */
+  /**
+   * The network: one with a dense chain (folded steps where the optimizer allows) or any other network of layers
+   * (unfused).
+   */
   public Network network() {
     return net;
   }

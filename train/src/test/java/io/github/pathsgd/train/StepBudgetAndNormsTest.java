@@ -4,10 +4,10 @@ import static io.github.pathsgd.train.TrainerTest.blobs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.pathsgd.core.geometry.ModelNorms;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.util.Rng;
@@ -23,11 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The step budget ({@code max_steps}) and the norms recorded after every epoch. */
 class StepBudgetAndNormsTest {
-  static final ParamLayout LAYOUT = new ParamLayout(6, 16, 16, 3);
+  static final DenseChain LAYOUT = new DenseChain(6, 16, 16, 3);
   static final Dataset TRAIN = blobs(300, 1); // 30 steps of 10 per epoch
 
   static Trainer trainer(int epochs, boolean norms, long maxSteps, Dropout dropout) {
-    Mlp net = Init.balanced(LAYOUT, new Rng(5));
+    LayerNet net = Init.balanced(LAYOUT, new Rng(5));
     Trainer.Options o = new Trainer.Options(10, epochs, dropout, 42, 0, false, true, 64,
         Trainer.Options.DEFAULT_DIVERGENCE_FACTOR, norms, maxSteps);
     return new Trainer(net, Optimizers.sgd(0.05, 0.9, false), TRAIN, blobs(60, 2), blobs(90, 3), o, "h");
@@ -44,7 +44,7 @@ class StepBudgetAndNormsTest {
     assertThat(r.epochsCompleted()).isEqualTo(2);
     assertThat(r.history()).extracting(EpochRecord::epoch).containsExactly(0, 1, 2);
 
-    Mlp net = Init.balanced(LAYOUT, new Rng(5));
+    LayerNet net = Init.balanced(LAYOUT, new Rng(5));
     TrainStep step = new TrainStep(net, Optimizers.sgd(0.05, 0.9, false), 10);
     Rng root = new Rng(42);
     int[] order = new int[TRAIN.n()];
@@ -108,7 +108,7 @@ class StepBudgetAndNormsTest {
   /** Every record, epoch 0 included, holds the norms of the network after that epoch, computed by ModelNorms. */
   @Test
   void normsOfEveryEpochAreThoseOfTheNetworkThen() {
-    Mlp initial = Init.balanced(LAYOUT, new Rng(5));
+    LayerNet initial = Init.balanced(LAYOUT, new Rng(5));
     float[][] after = new float[4][];
     Trainer t = trainer(3, true, 0, Dropout.NONE);
     RunResult r = t.run(new TrainingListener() {
@@ -119,7 +119,7 @@ class StepBudgetAndNormsTest {
     }, null);
     assertThat(r.history().get(0).norms()).isEqualTo(ModelNorms.of(initial));
     for (EpochRecord rec : r.history()) {
-      Mlp m = new Mlp(LAYOUT);
+      LayerNet m = LayerNet.dense(LAYOUT);
       m.params().copyFrom(after[rec.epoch()], 0, 0, after[rec.epoch()].length);
       assertThat(rec.norms()).isEqualTo(ModelNorms.of(m));
       assertThat(rec.normSeconds()).isBetween(0.0, 10.0);

@@ -2,10 +2,10 @@ package io.github.pathsgd.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.data.Dataset;
@@ -37,7 +37,7 @@ public class TrainerTest {
   }
 
   static Trainer trainer(double lr, int epochs, Dropout dropout, double stopLoss) {
-    Mlp net = Init.balanced(new ParamLayout(6, 16, 16, 3), new Rng(5));
+    LayerNet net = Init.balanced(new DenseChain(6, 16, 16, 3), new Rng(5));
     Trainer.Options o = new Trainer.Options(10, epochs, dropout, 42, stopLoss, false, true, 64);
     return new Trainer(net, Optimizers.sgd(lr, 0.9, false), blobs(300, 1), blobs(60, 2), blobs(90, 3), o, "h");
   }
@@ -83,7 +83,7 @@ public class TrainerTest {
     RunResult full = trainer(0.05, 4, new Dropout(0.5f, 1f), 0).run(TrainingListener.NONE, null);
     Path ckpt = tmp.resolve("checkpoint.bin");
     // run 2 epochs, "killed" afterwards: emulate by a run with a 2-epoch budget writing the same config hash
-    Mlp net = Init.balanced(new ParamLayout(6, 16, 16, 3), new Rng(5));
+    LayerNet net = Init.balanced(new DenseChain(6, 16, 16, 3), new Rng(5));
     Trainer.Options two = new Trainer.Options(10, 2, new Dropout(0.5f, 1f), 42, 0, false, true, 64);
     new Trainer(net, Optimizers.sgd(0.05, 0.9, false), blobs(300, 1), blobs(60, 2), blobs(90, 3), two, "h")
         .run(TrainingListener.NONE, ckpt);
@@ -113,7 +113,7 @@ public class TrainerTest {
     Path ckpt = tmp.resolve("c.bin");
     trainer(0.05, 1, Dropout.NONE, 0).run(TrainingListener.NONE, ckpt);
     byte[] before = Files.readAllBytes(ckpt);
-    Mlp net = Init.balanced(new ParamLayout(6, 16, 16, 3), new Rng(5));
+    LayerNet net = Init.balanced(new DenseChain(6, 16, 16, 3), new Rng(5));
     Trainer.Options o = new Trainer.Options(10, 2, Dropout.NONE, 42, 0, false, true, 64);
     List<Integer> started = new ArrayList<>();
     Trainer other = new Trainer(net, Optimizers.sgd(0.05), blobs(300, 1), null, null, o, "other");

@@ -22,7 +22,7 @@ import java.util.List;
  * addressed by (k, ch): k the flat index of a hidden layer behind a ReLU ({@link #hiddenLayers}; on a network without
  * residual blocks its index in {@link LayerNet#layers()}), ch its filter or unit, with every unit tied to it. The
  * unbalanced initialization picks channels exactly as {@link Rescaling#unbalance} picks units (same options, same
- * draws in the same order), so on a network of dense layers only it gives the factors of the equivalent {@code Mlp}.
+ * draws in the same order), so on a network of dense layers only it gives the factors of the equivalent fully connected network ({@code LayerNet.dense}).
  */
 public final class ChannelRescaling {
   private ChannelRescaling() {}

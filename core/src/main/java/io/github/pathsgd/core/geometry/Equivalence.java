@@ -1,7 +1,7 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Dropout;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network.Workspace;
 import io.github.pathsgd.core.tensor.Tensor;
 
@@ -16,11 +16,11 @@ public final class Equivalence {
    * The largest |f_a(x) − f_b(x)| over all outputs (logits) of the first B rows of {@code batch} (row-major, B × n_0),
    * evaluated without dropout. Allocates two workspaces.
    */
-  public static double maxOutputDifference(Mlp a, Mlp b, float[] batch, int B) {
+  public static double maxOutputDifference(LayerNet a, LayerNet b, float[] batch, int B) {
     if (!a.layout().equals(b.layout())) {
       throw new IllegalArgumentException("networks of different shapes: " + a.layout() + " vs " + b.layout());
     }
-    int n0 = a.layout().inputs();
+    int n0 = a.chain().inputs();
     if (B <= 0 || batch.length < B * n0) {
       throw new IllegalArgumentException("batch of " + batch.length + " floats does not hold " + B + " rows of " + n0);
     }
@@ -34,11 +34,11 @@ public final class Equivalence {
   }
 
   /** The logits (B × n_L, row-major) of the first B rows of {@code batch}, without dropout. */
-  public static float[] outputs(Mlp net, float[] batch, int B) {
+  public static float[] outputs(LayerNet net, float[] batch, int B) {
     Workspace ws = net.workspace(B);
-    int n0 = net.layout().inputs();
+    int n0 = net.chain().inputs();
     ws.input().copyFrom(batch, 0, 0, B * n0);
     Tensor out = net.forward(ws, B, Dropout.NONE, null);
-    return out.toArray(0, B * net.layout().outputs());
+    return out.toArray(0, B * net.chain().outputs());
   }
 }

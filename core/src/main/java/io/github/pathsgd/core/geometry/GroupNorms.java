@@ -1,7 +1,7 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.tensor.SpectralNorm;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
@@ -25,7 +25,7 @@ public final class GroupNorms {
   private GroupNorms() {}
 
   /** μ_{p,q}(w), p ≥ 1, q ≥ 1 or ∞. */
-  public static double mu(ParamLayout lay, Tensor params, double p, double q, boolean includeBiases) {
+  public static double mu(DenseChain lay, Tensor params, double p, double q, boolean includeBiases) {
     PathNorms.checkP(p);
     if (Double.isInfinite(p)) {
       throw new IllegalArgumentException("group norm inner exponent p must be finite, got " + p);
@@ -55,28 +55,28 @@ public final class GroupNorms {
   }
 
   /** μ_{p,q}(w) with biases as incoming edges. */
-  public static double mu(Mlp net, double p, double q) {
-    return mu(net.layout(), net.params(), p, q, true);
+  public static double mu(LayerNet net, double p, double q) {
+    return mu(net.chain(), net.params(), p, q, true);
   }
 
   /** ℓ2 norm μ_{2,2} (the weight-decay norm; its square is the weight-decay penalty without the ½). */
-  public static double l2(Mlp net, boolean includeBiases) {
-    return mu(net.layout(), net.params(), 2, 2, includeBiases);
+  public static double l2(LayerNet net, boolean includeBiases) {
+    return mu(net.chain(), net.params(), 2, 2, includeBiases);
   }
 
   /** Per-unit max-norm μ_{2,∞}: the largest ℓ2 norm of a unit's incoming weight vector. */
-  public static double maxNorm(Mlp net, boolean includeBiases) {
-    return mu(net.layout(), net.params(), 2, Double.POSITIVE_INFINITY, includeBiases);
+  public static double maxNorm(LayerNet net, boolean includeBiases) {
+    return mu(net.chain(), net.params(), 2, Double.POSITIVE_INFINITY, includeBiases);
   }
 
   /** ℓ1 norm μ_{1,1}. */
-  public static double l1(Mlp net, boolean includeBiases) {
-    return mu(net.layout(), net.params(), 1, 1, includeBiases);
+  public static double l1(LayerNet net, boolean includeBiases) {
+    return mu(net.chain(), net.params(), 1, 1, includeBiases);
   }
 
   /** Frobenius norm of W_l (biases excluded). */
-  public static double frobenius(Mlp net, int l) {
-    ParamLayout lay = net.layout();
+  public static double frobenius(LayerNet net, int l) {
+    DenseChain lay = net.chain();
     FloatBuffer w = net.params().buffer();
     double s = 0;
     for (int i = 0, off = lay.weightOffset(l), n = lay.weightSize(l); i < n; i++) {
@@ -90,8 +90,8 @@ public final class GroupNorms {
    * Spectral norm (largest singular value) of W_l (biases excluded), by {@link SpectralNorm#of} (Lanczos
    * bidiagonalization in double, checked against LAPACK).
    */
-  public static double spectral(Mlp net, int l) {
-    ParamLayout lay = net.layout();
+  public static double spectral(LayerNet net, int l) {
+    DenseChain lay = net.chain();
     return SpectralNorm.of(net.params().buffer(), lay.weightOffset(l), lay.out(l), lay.in(l));
   }
 

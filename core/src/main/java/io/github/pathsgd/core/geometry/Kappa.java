@@ -1,8 +1,8 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -67,12 +67,12 @@ public final class Kappa {
   }
 
   /** Working memory for networks of this layout. */
-  public KappaWorkspace workspace(ParamLayout layout) {
+  public KappaWorkspace workspace(DenseChain layout) {
     return new KappaWorkspace(layout);
   }
 
   /** Offset of layer l's input factors: Σ_{j&lt;l} n_j. */
-  public static int inOffset(ParamLayout layout, int l) {
+  public static int inOffset(DenseChain layout, int l) {
     int s = 0;
     for (int j = 0; j < l; j++) {
       s += layout.width(j);
@@ -81,7 +81,7 @@ public final class Kappa {
   }
 
   /** Offset of layer l's output factors: Σ_{j&lt;l} n_{j+1}. */
-  public static int outOffset(ParamLayout layout, int l) {
+  public static int outOffset(DenseChain layout, int l) {
     int s = 0;
     for (int j = 0; j < l; j++) {
       s += layout.width(j + 1);
@@ -94,7 +94,7 @@ public final class Kappa {
    * {@link KappaWorkspace#mantissasIn}) and returns the floor max(absoluteFloor, relativeFloor·κ_max), κ_max being the
    * largest κ of any coordinate (weights and biases).
    */
-  public double compute(ParamLayout lay, Tensor params, KappaWorkspace sc) {
+  public double compute(DenseChain lay, Tensor params, KappaWorkspace sc) {
     sc.doubleLayers = 0;
     sc.wBytes = params.bytes();
     FloatBuffer w = params.buffer();
@@ -167,7 +167,7 @@ public final class Kappa {
    * {@link #regular} of every layer for {@code floor}.
    */
   public static void ranges(KappaWorkspace sc, double floor) {
-    ParamLayout lay = sc.layout;
+    DenseChain lay = sc.layout;
     int io = 0;
     int oo = 0;
     for (int l = 0, L = lay.layers(); l < L; l++) {
@@ -201,7 +201,7 @@ public final class Kappa {
 
   /** 1/κ_out of layer l's outputs into {@code row} (out(l)), 1/κ_in of its inputs into {@code col} (in(l)). */
   public static void inverses(KappaWorkspace sc, int l, double[] row, double[] col) {
-    ParamLayout lay = sc.layout;
+    DenseChain lay = sc.layout;
     System.arraycopy(sc.kinInv, inOffset(lay, l), col, 0, lay.in(l));
     System.arraycopy(sc.koutInv, outOffset(lay, l), row, 0, lay.out(l));
   }
@@ -304,7 +304,7 @@ public final class Kappa {
    * {@link Layer#kappa}: the reference the fast factors are tested against. For inspection and tests only; the
    * optimizer never builds this vector. No floor is applied.
    */
-  public static double[] materialize(ParamLayout layout, Tensor params, double p, boolean includeBiases) {
+  public static double[] materialize(DenseChain layout, Tensor params, double p, boolean includeBiases) {
     double[][] gin = PathNorms.gammaIn(layout, params, p, includeBiases);
     double[][] gout = PathNorms.gammaOut(layout, params, p);
     double[] k = new double[layout.size()];
@@ -316,7 +316,7 @@ public final class Kappa {
   }
 
   /** γ_in(l+1) = |W_l|^p γ_in(l) (+ |b_l|^p); for p = 2 with SIMD, on several threads for large layers. */
-  private void forwardLayer(ParamLayout lay, FloatBuffer w, int l, KappaWorkspace sc, double p, int mode) {
+  private void forwardLayer(DenseChain lay, FloatBuffer w, int l, KappaWorkspace sc, double p, int mode) {
     if (mode == 2) {
       KappaPass.squaredPass(lay, w, l, sc, null, auto, includeBiases);
       return;
@@ -339,7 +339,7 @@ public final class Kappa {
   }
 
   /** γ_out(l) = |W_l|^pᵀ γ_out(l+1). */
-  private static void backwardLayer(ParamLayout lay, FloatBuffer w, int l, KappaWorkspace sc, double p, int mode) {
+  private static void backwardLayer(DenseChain lay, FloatBuffer w, int l, KappaWorkspace sc, double p, int mode) {
     int in = lay.in(l);
     int wOff = lay.weightOffset(l);
     double[] g = sc.gout[l + 1];
@@ -360,7 +360,7 @@ public final class Kappa {
    * Both sweeps of layer l in one read of W_l: γ_in(l+1) and γ_out(l). For p = 2 see {@link KappaPass#squaredPass}
    * (double, SIMD when available); other p run in double loops.
    */
-  private void bothLayer(ParamLayout lay, FloatBuffer w, int l, KappaWorkspace sc, double p, int mode) {
+  private void bothLayer(DenseChain lay, FloatBuffer w, int l, KappaWorkspace sc, double p, int mode) {
     double[] g = sc.gout[l + 1];
     if (mode == 2) {
       KappaPass.squaredPass(lay, w, l, sc, g, auto, includeBiases);

@@ -1,6 +1,6 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
 import java.nio.FloatBuffer;
 
 /**
@@ -47,7 +47,7 @@ final class KappaPass {
    * float32 holds stays far inside the double range), so equivalent networks get bit-identical κ up to that scaling.
    * The biases' |b|² are added afterwards.
    */
-  static void squaredPass(ParamLayout lay, FloatBuffer w, int l, KappaWorkspace sc, double[] gOut,
+  static void squaredPass(DenseChain lay, FloatBuffer w, int l, KappaWorkspace sc, double[] gOut,
       boolean auto, boolean includeBiases) {
     int in = lay.in(l);
     int out = lay.out(l);

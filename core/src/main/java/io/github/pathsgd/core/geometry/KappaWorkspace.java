@@ -1,14 +1,14 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
 
 /**
- * The preallocated working memory of {@link Kappa} for one {@link ParamLayout}: the γ of every layer, the κ factors in
+ * The preallocated working memory of {@link Kappa} for one {@link DenseChain}: the γ of every layer, the κ factors in
  * double and as float mantissas and exponents, their inverses and per-layer ranges, and the per-thread and per-chunk
  * rows of the p = 2 pass ({@link KappaPass}). Transient: never exported, restored or rescaled.
  */
 public final class KappaWorkspace {
-  final ParamLayout layout;
+  final DenseChain layout;
   final double[][] gin; // gin[i], i = 0..L-1: γ_in of width index i
   final double[][] gout; // gout[i], i = 1..L: γ_out of width index i (gout[0] unused)
   final float[] row;
@@ -32,7 +32,7 @@ public final class KappaWorkspace {
   final boolean[] regular; // per layer: no floor needed, every factor representable (Kappa.regular)
   int doubleLayers; // layers whose p = 2 pass ran the scalar double reference (Sweep.DOUBLE) at the last recomputation
 
-  KappaWorkspace(ParamLayout layout) {
+  KappaWorkspace(DenseChain layout) {
     this.layout = layout;
     int L = layout.layers();
     gin = new double[L][];
@@ -71,7 +71,7 @@ public final class KappaWorkspace {
     kinMax[0] = 1.0;
   }
 
-  public ParamLayout layout() {
+  public DenseChain layout() {
     return layout;
   }
 

@@ -1,9 +1,9 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.nn.ParamSlice;
 import io.github.pathsgd.core.tensor.SpectralNorm;
 import java.nio.FloatBuffer;
@@ -39,9 +39,9 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
   public static final List<String> NAMES = List.of("path_norm_1", "path_norm_2", "path_norm_inf", "l2_norm",
       "max_unit_norm", "spectral_norm_product");
 
-  /** The six norms of {@code net}. */
-  public static ModelNorms of(Mlp net) {
-    ParamLayout lay = net.layout();
+  /** The six norms of a fully connected network ({@link LayerNet#chain()}): the rank-one sweeps of the chain. */
+  private static ModelNorms ofChain(LayerNet net) {
+    DenseChain lay = net.chain();
     double spectral = 1;
     for (int l = 0; l < lay.layers(); l++) {
       spectral *= GroupNorms.spectral(net, l);
@@ -52,7 +52,9 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
   }
 
   /**
-   * The six norms of any network: {@link #of(Mlp)} for a fully connected one; for a network of layers, φ_p through the
+   * The six norms of any network: for a fully connected one ({@link
+   * io.github.pathsgd.core.nn.NetLayout#denseChain()}) by the chain's rank-one
+   * sweeps ({@link PathNorms#phi(LayerNet, double)}, {@link GroupNorms}); for a network of layers, φ_p through the
    * layers' sweeps ({@link PathNorms}, tied edges unrolled), and the group norms and spectral norms over each
    * parameterized layer's weight matrix [out, in·kh·kw] (a convolution's filters as rows, each filter and its bias
    * counted once, not once per position): μ_{2,∞} is then the largest filter norm. The spectral norm of a convolution
@@ -60,9 +62,9 @@ public record ModelNorms(double pathNorm1, double pathNorm2, double pathNormInf,
    * of the reshaped filter matrix; it depends on that input size.
    */
   public static ModelNorms of(Network net) {
-    ParamLayout chain = net.layout().denseChain(); // a chain of dense layers: the rank-one sweeps of PathNorms
+    DenseChain chain = net.layout().denseChain(); // a chain of dense layers: the rank-one sweeps of PathNorms
     if (chain != null) {
-      return of(new Mlp(chain, net.params())); // a view of the same parameters
+      return ofChain(LayerNet.dense(chain, net.params())); // a view of the same parameters
     }
     FloatBuffer w = net.params().buffer();
     double sq = 0;

@@ -1,10 +1,10 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Graph;
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.List;
@@ -40,17 +40,17 @@ public final class PathNorms {
   private PathNorms() {}
 
   /** φ_p(w) with biases as edges from a constant-1 unit; p ≥ 1 or {@code Double.POSITIVE_INFINITY}. */
-  public static double phi(Mlp net, double p) {
-    return phi(net.layout(), net.params(), p, true);
+  public static double phi(LayerNet net, double p) {
+    return phi(net.chain(), net.params(), p, true);
   }
 
   /** φ_p(w); see the class comment for {@code includeBiases}. */
-  public static double phi(Mlp net, double p, boolean includeBiases) {
-    return phi(net.layout(), net.params(), p, includeBiases);
+  public static double phi(LayerNet net, double p, boolean includeBiases) {
+    return phi(net.chain(), net.params(), p, includeBiases);
   }
 
   /** φ_p(w) of the parameters {@code params} laid out by {@code layout}: {@link #phi(List, Tensor, double, boolean)}. */
-  public static double phi(ParamLayout layout, Tensor params, double p, boolean includeBiases) {
+  public static double phi(DenseChain layout, Tensor params, double p, boolean includeBiases) {
     return phi(List.of(Dense.of(layout)), params, p, includeBiases);
   }
 
@@ -105,7 +105,7 @@ public final class PathNorms {
   }
 
   /** φ_∞(w): the largest path product max_P Π|w_e| (biases included as edges from a constant-1 unit). */
-  public static double phiInf(Mlp net) {
+  public static double phiInf(LayerNet net) {
     return phi(net, Double.POSITIVE_INFINITY, true);
   }
 
@@ -113,7 +113,7 @@ public final class PathNorms {
    * γ_in for every layer: {@code result[0]} is all ones (inputs), {@code result[i][v] = Σ_u γ_in(u)|W_{i-1}[v,u]|^p
    * (+ |b_{i-1}[v]|^p)} for i = 1..L (max instead of Σ for p = ∞).
    */
-  public static double[][] gammaIn(ParamLayout layout, Tensor params, double p, boolean includeBiases) {
+  public static double[][] gammaIn(DenseChain layout, Tensor params, double p, boolean includeBiases) {
     checkP(p);
     FloatBuffer w = params.buffer();
     Dense[] layers = Dense.of(layout);
@@ -127,16 +127,16 @@ public final class PathNorms {
     return g;
   }
 
-  /** γ_in of one network, with biases included; see {@link #gammaIn(ParamLayout, Tensor, double, boolean)}. */
-  public static double[][] gammaIn(Mlp net, double p) {
-    return gammaIn(net.layout(), net.params(), p, true);
+  /** γ_in of one network, with biases included; see {@link #gammaIn(DenseChain, Tensor, double, boolean)}. */
+  public static double[][] gammaIn(LayerNet net, double p) {
+    return gammaIn(net.chain(), net.params(), p, true);
   }
 
   /**
    * γ_out for every layer: {@code result[L]} is all ones (outputs), {@code result[i][u] = Σ_v |W_i[v,u]|^p
    * γ_out(v)} for i = L-1..0 (max instead of Σ for p = ∞). Biases do not enter.
    */
-  public static double[][] gammaOut(ParamLayout layout, Tensor params, double p) {
+  public static double[][] gammaOut(DenseChain layout, Tensor params, double p) {
     checkP(p);
     FloatBuffer w = params.buffer();
     Dense[] layers = Dense.of(layout);
@@ -150,9 +150,9 @@ public final class PathNorms {
     return g;
   }
 
-  /** γ_out of one network; see {@link #gammaOut(ParamLayout, Tensor, double)}. */
-  public static double[][] gammaOut(Mlp net, double p) {
-    return gammaOut(net.layout(), net.params(), p);
+  /** γ_out of one network; see {@link #gammaOut(DenseChain, Tensor, double)}. */
+  public static double[][] gammaOut(LayerNet net, double p) {
+    return gammaOut(net.chain(), net.params(), p);
   }
 
   /** |x|^p with the common integer exponents done by multiplication; p = ∞ gives |x| ({@link Dense#powAbs}). */

@@ -1,5 +1,6 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.Op;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -11,7 +12,9 @@ import java.util.List;
  * = 1, each op adding its share into its inputs' γ_out (max for p = ∞: a node read by two ops, as a residual block's
  * input, sums both), and κ of every parameter by each op's own rule with the γ of its ends (κ's formula: {@link
  * Kappa}). {@link PathNorms#phi} (φ_p = (Σ_outputs γ_in)^{1/p}) and {@link LayerKappa} run on it; on a chain every
- * node has one reader, so the sweeps give the bits of the layers' own sweeps (0 + v = v).
+ * node has one reader, so the sweeps give the bits of the layers' own sweeps (0 + v = v). The ops' sweep scratch
+ * ({@link Op#sweepScratch}) lives here, made with the sweep, so a κ workspace that keeps one allocates nothing per
+ * step.
  */
 public final class PathSweep {
   private final List<Op> ops;
@@ -21,6 +24,7 @@ public final class PathSweep {
   private final double[][][] gInsOf; // op k's inputs' γ_in / γ_out arrays (views, made once)
   private final double[][][] gOutsOf;
   private final double[] tmp;
+  private final Layer.Scratch[] scratch; // each op's sweep scratch (Op#sweepScratch), made once with the sweep
 
   /** Buffers for {@code ops} (topological, node 0 the input of width {@code inputs}). */
   public PathSweep(int inputs, List<Op> ops) {
@@ -37,6 +41,10 @@ public final class PathSweep {
       widest = Math.max(widest, ops.get(k).out());
     }
     tmp = new double[widest];
+    scratch = new Layer.Scratch[n];
+    for (int k = 0; k < n; k++) {
+      scratch[k] = ops.get(k).sweepScratch();
+    }
     inputsOf = new int[n][];
     gInsOf = new double[n][][];
     gOutsOf = new double[n][][];
@@ -56,7 +64,7 @@ public final class PathSweep {
   public void forward(FloatBuffer params, double p, boolean includeBiases) {
     Arrays.fill(gIn[0], 1.0);
     for (int k = 0; k < ops.size(); k++) {
-      ops.get(k).gammaForward(params, gInsOf[k], gIn[k + 1], p, includeBiases);
+      ops.get(k).gammaForward(params, gInsOf[k], gIn[k + 1], p, includeBiases, scratch[k]);
     }
   }
 
@@ -68,14 +76,14 @@ public final class PathSweep {
       Arrays.fill(gOut[m], 0.0);
     }
     for (int k = n - 1; k >= 0; k--) {
-      ops.get(k).gammaBackward(params, gOut[k + 1], gOutsOf[k], p, tmp);
+      ops.get(k).gammaBackward(params, gOut[k + 1], gOutsOf[k], p, tmp, scratch[k]);
     }
   }
 
   /** κ of every parameter into {@code kappa} by each op's rule, after {@link #forward} and {@link #backward}. */
   public void kappa(FloatBuffer params, double p, double[] kappa) {
     for (int k = 0; k < ops.size(); k++) {
-      ops.get(k).kappa(params, gInsOf[k], gOut[k + 1], p, kappa);
+      ops.get(k).kappa(params, gInsOf[k], gOut[k + 1], p, kappa, scratch[k]);
     }
   }
 

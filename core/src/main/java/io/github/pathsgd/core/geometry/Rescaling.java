@@ -1,10 +1,10 @@
 package io.github.pathsgd.core.geometry;
 
 import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Layer;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
@@ -29,12 +29,12 @@ public final class Rescaling {
   private Rescaling() {}
 
   /** ρ_{c,v} in place on a network; see the class comment for (layer, unit). */
-  public static void scaleUnit(Mlp net, int layer, int unit, double c) {
-    scaleUnit(net.layout(), net.params(), layer, unit, c);
+  public static void scaleUnit(LayerNet net, int layer, int unit, double c) {
+    scaleUnit(net.chain(), net.params(), layer, unit, c);
   }
 
   /** ρ_{c,v} in place on parameters of the given layout. */
-  public static void scaleUnit(ParamLayout lay, Tensor params, int layer, int unit, double c) {
+  public static void scaleUnit(DenseChain lay, Tensor params, int layer, int unit, double c) {
     check(lay, layer, unit, c);
     scaleInOut(lay, params.buffer(), layer, unit, c, 1.0 / c);
   }
@@ -43,8 +43,8 @@ public final class Rescaling {
    * Applies one factor per hidden unit: {@code factors[layer][unit]} for layer = 1..L−1 ({@code factors[0]} and
    * {@code factors[L]} are ignored and may be null). Equivalent to ρ for every unit in turn.
    */
-  public static void scaleAll(Mlp net, double[][] factors) {
-    ParamLayout lay = net.layout();
+  public static void scaleAll(LayerNet net, double[][] factors) {
+    DenseChain lay = net.chain();
     for (int l = 1; l < lay.layers(); l++) {
       for (int v = 0; v < lay.width(l); v++) {
         scaleUnit(net, l, v, factors[l][v]);
@@ -72,17 +72,17 @@ public final class Rescaling {
    * then one {@code rng.nextGaussian()}. Nothing else is drawn ({@link Rng#nextGaussian} caches the second value of
    * each polar pair, which the next pick uses).
    *
-   * <p>All picks are drawn first, then applied in draw order with {@link #scaleUnit(Mlp, int, int, double)}, one pick
+   * <p>All picks are drawn first, then applied in draw order with {@link #scaleUnit(LayerNet, int, int, double)}, one pick
    * at a time, exactly as if each were applied when drawn. This method does not check the result: a product of factors
    * beyond the float range sends weights to infinity or to zero; {@link #unbalanceChecked} refuses those.
    *
    * @return the per-unit products of the factors applied, {@code f[l][v]} for the hidden layers l = 1..L−1 ({@code
-   *     f[0]} and {@code f[L]} are null): the form {@link #scaleAll(Mlp, double[][])} takes, so scaling the network on
+   *     f[0]} and {@code f[L]} are null): the form {@link #scaleAll(LayerNet, double[][])} takes, so scaling the network on
    *     entry by them reproduces the result to float rounding, and scaling the result by their reciprocals maps it back
    * @throws Refused if a drawn factor or a unit's product of factors is not a positive finite double; then nothing has
    *     been applied
    */
-  public static double[][] unbalance(Mlp net, Unbalance opts, Rng rng) {
+  public static double[][] unbalance(LayerNet net, Unbalance opts, Rng rng) {
     return RescalingGroups.of(net.layers()).unbalance(net.params().buffer(), opts, rng, UNITS, 1);
   }
 
@@ -95,8 +95,8 @@ public final class Rescaling {
    *
    * @throws Refused if the rescaled network fails {@link #verify}
    */
-  public static Mlp unbalanced(ParamLayout layout, Rng initRng, Unbalance opts, Rng unbalanceRng) {
-    Mlp net = Init.balanced(layout, initRng);
+  public static LayerNet unbalanced(DenseChain layout, Rng initRng, Unbalance opts, Rng unbalanceRng) {
+    LayerNet net = Init.balanced(layout, initRng);
     unbalanceChecked(net, opts, unbalanceRng);
     return net;
   }
@@ -106,12 +106,12 @@ public final class Rescaling {
    * float, so a factor need not be representable in float (c = 1e40 on weights of 1e-3 is fine) and ρ_c followed by
    * ρ_{1/c} returns every weight to within one float rounding.
    */
-  public static void scaleInOut(ParamLayout lay, FloatBuffer b, int layer, int unit, double in, double out) {
+  public static void scaleInOut(DenseChain lay, FloatBuffer b, int layer, int unit, double in, double out) {
     RescalingGroups.scaleInOut(RescalingGroups.of(List.<Layer>of(Dense.of(lay))).family(layer - 1), b, unit, in, out);
   }
 
   /** Refuses a unit that is not hidden or a factor that is not positive and finite. */
-  public static void check(ParamLayout lay, int layer, int unit, double c) {
+  public static void check(DenseChain lay, int layer, int unit, double c) {
     if (layer < 1 || layer >= lay.layers()) {
       throw new IllegalArgumentException("layer " + layer + " is not a hidden layer of " + lay + " (1.."
           + (lay.layers() - 1) + ")");
@@ -193,11 +193,11 @@ public final class Rescaling {
    * @throws Refused if a factor cannot be formed, a rescaled weight or bias overflows or underflows, or the outputs
    *     differ beyond the tolerance; {@code net} is then left as it was on entry
    */
-  public static double[][] unbalanceChecked(Mlp net, Unbalance opts, Rng rng) {
+  public static double[][] unbalanceChecked(LayerNet net, Unbalance opts, Rng rng) {
     Rng inputs = rng.split("check");
-    Mlp original = net.copy();
+    LayerNet original = net.copy();
     double[][] f = unbalance(net, opts, rng);
-    int n0 = net.layout().inputs();
+    int n0 = net.chain().inputs();
     Verification v = verify(original, net, f, randomInputs(n0, CHECK_ROWS, inputs), CHECK_ROWS);
     if (!v.ok()) {
       net.params().copyFrom(original.params());
@@ -235,12 +235,12 @@ public final class Rescaling {
    * order by its safetensors name ({@code layers.i.weight[o, j]}, {@code layers.i.bias[o]}) with its net factor
    * f_{i+1}[o]/f_i[j], or the difference and the tolerance; and the largest factor with its hidden layer and unit.
    *
-   * @param factors the per-unit factors f[l][v], l = 1..L−1, as {@link #scaleAll(Mlp, double[][])} takes them (used to
+   * @param factors the per-unit factors f[l][v], l = 1..L−1, as {@link #scaleAll(LayerNet, double[][])} takes them (used to
    *     name the largest factor and the net factor of an offending weight)
    */
-  public static Verification verify(Mlp original, Mlp rescaled, double[][] factors, float[] batch, int B) {
-    ParamLayout lay = original.layout();
-    RescalingCheck.sameShape(lay, rescaled.layout());
+  public static Verification verify(LayerNet original, LayerNet rescaled, double[][] factors, float[] batch, int B) {
+    DenseChain lay = original.chain();
+    RescalingCheck.sameShape(original.layout(), rescaled.layout());
     int layers = lay.layers();
     int[] widths = new int[layers]; // rows 1..L−1 of factors: the hidden layers
     for (int l = 1; l < layers; l++) {

@@ -1,8 +1,8 @@
 package io.github.pathsgd.core.geometry;
 
 /**
- * The checks and refusals that {@link Rescaling} (units of an {@code Mlp}) and {@link ChannelRescaling} (channels of a
- * {@code LayerNet}) share, each rule and each message written once: a factor that is not positive and finite, the
+ * The checks and refusals that {@link Rescaling} (units of a fully connected {@code LayerNet}) and {@link
+ * ChannelRescaling} (channels of any {@code LayerNet}) share, each rule and each message written once: a factor that is not positive and finite, the
  * largest factor and its phrase, the range rule (overflow, underflow) with its counts, the equivalence of the outputs
  * within {@link Rescaling#RELATIVE_TOLERANCE}, the problem line, the {@link Rescaling.Verification} and the {@link
  * Rescaling.Refused} of an unbalanced initialization. The two {@code verify} methods differ only in how they walk

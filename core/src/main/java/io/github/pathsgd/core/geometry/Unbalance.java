@@ -1,6 +1,6 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
 
 /**
  * Options of the paper's unbalanced initialization (Neyshabur, Salakhutdinov and Srebro, "Path-SGD", NIPS 2015, §5;
@@ -107,7 +107,7 @@ public record Unbalance(Density density, FactorForm form, double mu, double sigm
     }
 
     /** k_l for the hidden layers l = 1..L−1 of {@code lay}, at index l−1. */
-    public int[] picks(ParamLayout lay) {
+    public int[] picks(DenseChain lay) {
       int[] k = new int[lay.layers() - 1];
       for (int l = 1; l < lay.layers(); l++) {
         long n = Math.round(fraction * lay.width(l));

@@ -30,9 +30,16 @@ public final class AvgPool2d extends Pool2d {
 
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
-    int chunk = ensure(B);
-    float[] x = inA;
-    float[] o = outA;
+    forward(out, inp, params, B, retain, rng, null);
+  }
+
+  /** {@link #forward(Tensor, Tensor, Tensor, int, float, Rng)} on the step scratch {@code scratch} ({@link #scratch}). */
+  @Override
+  public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng, Scratch scratch) {
+    int chunk = chunk(B);
+    Buffers sb = buffers(scratch, chunk);
+    float[] x = sb.inA;
+    float[] o = sb.outA;
     float wgt = 1f / (k * k);
     for (int b0 = 0; b0 < B; b0 += chunk) {
       int nb = Math.min(chunk, B - b0);
@@ -64,13 +71,21 @@ public final class AvgPool2d extends Pool2d {
   @Override
   public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
       float retain) {
+    backward(dinp, grads, dout, a, inp, params, B, retain, null);
+  }
+
+  /** {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, float)} on the step scratch {@code scratch}. */
+  @Override
+  public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
+      float retain, Scratch scratch) {
     if (dinp == null) {
       return;
     }
     boolean tiles = tiles();
-    int chunk = ensure(B);
-    float[] g = outA;
-    float[] d = dA;
+    int chunk = chunk(B);
+    Buffers sb = buffers(scratch, chunk);
+    float[] g = sb.outA;
+    float[] d = sb.dA;
     float wgt = 1f / (k * k);
     for (int b0 = 0; b0 < B; b0 += chunk) {
       int nb = Math.min(chunk, B - b0);

@@ -10,8 +10,9 @@ import java.util.List;
  * A 2-D convolution with bias (cross-correlation, as in PyTorch's {@code Conv2d}), followed by ReLU and inverted
  * dropout when it is a hidden layer: {@code out[f, y, x] = relu(b_f + Σ_{c,i,j} W[f, c, i, j] · inp[c, y·s + i − pad,
  * x·s + j − pad])}, zero padding. Forward and backward go through im2col and OpenBLAS GEMMs over chunks of images (as
- * many as keep the column buffer within 4 MiB: one GEMM per chunk and pass instead of one per image), on buffers made
- * at the first batch (allocation-free in steady state).
+ * many as keep the column buffer within 4 MiB: one GEMM per chunk and pass instead of one per image), on the buffers of
+ * the step scratch ({@link #scratch}), which the graph's workspace makes once (allocation-free in steady state); the γ
+ * sweeps and κ run on the sweep scratch ({@link #sweepScratch}) of the path sweep. The layer holds shapes only.
  *
  * <pre>
  * inp is (B, C, H, W) flattened CHW per row; out is (B, F, Ho, Wo), Ho = (H + 2·pad − kh)/s + 1, Wo likewise
@@ -47,21 +48,40 @@ public final class Conv2d implements Layer {
 
   /** Images per chunk when positive (tests: 1 gives the per-image GEMMs); 0: from {@link #COLS_BUDGET}. */
   int chunkOverride;
-  private final double[] biasSum;
-  private Tensor cols;
-  private Tensor rows;
-  private float[] colsA;
-  private float[] rowsA;
-  private float[] inA;
-  private float[] outA;
-  private float[] actA;
-  private double[] wp;
-  private double[] wpBack;
-  private double[] gammaColsBack;
-  private java.nio.DoubleBuffer gW;
-  private java.nio.DoubleBuffer gG;
-  private java.nio.DoubleBuffer gO;
-  private double[] gammaCols;
+
+  /**
+   * The step scratch of one workspace ({@link #scratch}): cols and rows in direct memory for the GEMMs, heap copies of
+   * them and of a chunk's input, output and activations, on which the element-wise passes run (loops the JIT
+   * vectorizes; the direct buffers are filled and read by bulk copies), and the bias gradient's sums in double.
+   */
+  private static final class StepBuffers implements Scratch {
+    final double[] biasSum;
+    Tensor cols;
+    Tensor rows;
+    float[] colsA;
+    float[] rowsA;
+    float[] inA;
+    float[] outA;
+    float[] actA;
+
+    StepBuffers(int filters) {
+      biasSum = new double[filters];
+    }
+  }
+
+  /**
+   * The scratch of one path sweep ({@link #sweepScratch}), each array made at its first use: |W|^p of the forward and
+   * the backward sweep, the im2col of a γ map for each, and the direct buffers of the double GEMMs.
+   */
+  private static final class SweepBuffers implements Scratch {
+    double[] wp;
+    double[] wpBack;
+    double[] gammaColsBack;
+    double[] gammaCols;
+    java.nio.DoubleBuffer gW;
+    java.nio.DoubleBuffer gG;
+    java.nio.DoubleBuffer gO;
+  }
 
   /**
    * A convolution of {@code channels × height × width} inputs with {@code filters} kernels of {@code kh × kw}, stride
@@ -92,7 +112,6 @@ public final class Conv2d implements Layer {
     this.wOff = paramOffset;
     this.bOff = Math.addExact(paramOffset, Math.multiplyExact(Math.multiplyExact(filters, channels), kh * kw));
     this.relu = hidden;
-    this.biasSum = new double[filters];
   }
 
   public int outHeight() {
@@ -208,21 +227,38 @@ public final class Conv2d implements Layer {
     return chunkOverride > 0 ? chunkOverride : Math.max(1, COLS_BUDGET / (c * kh * kw * ho * wo));
   }
 
-  /**
-   * The buffers for chunks of {@code nb} images, made again only when a larger chunk comes: cols and rows in direct
-   * memory for the GEMMs, and heap copies of them and of the chunk's input and output, on which the element-wise passes
-   * run (loops the JIT vectorizes; the direct buffers are filled and read by bulk copies).
-   */
-  private void ensure(int nb) {
+  /** The step scratch for batches of up to {@code maxBatch} rows: the buffers of a chunk of that many images at most. */
+  @Override
+  public Scratch scratch(int maxBatch) {
+    StepBuffers b = new StepBuffers(f);
+    ensure(b, Math.min(Math.max(1, maxBatch), chunkImages()));
+    return b;
+  }
+
+  /** The sweep scratch: its arrays are made at their first use. */
+  @Override
+  public Scratch sweepScratch() {
+    return new SweepBuffers();
+  }
+
+  /** {@code s} ({@link #scratch}; null: new buffers for this call) with room for chunks of {@code nb} images. */
+  private StepBuffers buffers(Scratch s, int nb) {
+    StepBuffers b = s == null ? new StepBuffers(f) : (StepBuffers) s;
+    ensure(b, nb);
+    return b;
+  }
+
+  /** The buffers of {@code b} for chunks of {@code nb} images, made again only when a larger chunk comes. */
+  private void ensure(StepBuffers b, int nb) {
     int n = ho * wo;
-    if (cols == null || cols.size() < (long) c * kh * kw * n * nb) {
-      cols = new Tensor(Math.multiplyExact(Math.multiplyExact(c * kh * kw, n), nb));
-      rows = new Tensor(Math.multiplyExact(Math.multiplyExact(f, n), nb));
-      colsA = new float[cols.size()];
-      rowsA = new float[rows.size()];
-      inA = new float[Math.multiplyExact(nb, in())];
-      outA = new float[Math.multiplyExact(nb, out())];
-      actA = new float[outA.length];
+    if (b.cols == null || b.cols.size() < (long) c * kh * kw * n * nb) {
+      b.cols = new Tensor(Math.multiplyExact(Math.multiplyExact(c * kh * kw, n), nb));
+      b.rows = new Tensor(Math.multiplyExact(Math.multiplyExact(f, n), nb));
+      b.colsA = new float[b.cols.size()];
+      b.rowsA = new float[b.rows.size()];
+      b.inA = new float[Math.multiplyExact(nb, in())];
+      b.outA = new float[Math.multiplyExact(nb, out())];
+      b.actA = new float[b.outA.length];
     }
   }
 
@@ -316,25 +352,31 @@ public final class Conv2d implements Layer {
    */
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
+    forward(out, inp, params, B, retain, rng, null);
+  }
+
+  /** {@link #forward(Tensor, Tensor, Tensor, int, float, Rng)} on the step scratch {@code s} ({@link #scratch}). */
+  @Override
+  public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng, Scratch s) {
     int n = ho * wo;
     int k = c * kh * kw;
     int chunk = Math.min(B, chunkImages());
-    ensure(chunk);
+    StepBuffers sb = buffers(s, chunk);
     FloatBuffer pb = params.buffer();
     int inSize = in();
     int outSize = out();
     float scale = retain >= 1f ? 1f : 1f / retain;
-    float[] cs = colsA;
-    float[] rs = rowsA;
-    float[] os = outA;
+    float[] cs = sb.colsA;
+    float[] rs = sb.rowsA;
+    float[] os = sb.outA;
     for (int b0 = 0; b0 < B; b0 += chunk) {
       int nb = Math.min(chunk, B - b0);
       int ld = nb * n;
-      inp.buffer().get(b0 * inSize, inA, 0, nb * inSize);
-      im2col(inA, cs, nb);
-      cols.buffer().put(0, cs, 0, k * ld);
-      Blas.sgemm(false, false, f, ld, k, 1f, params, wOff, k, cols, 0, ld, 0f, rows, 0, ld);
-      rows.buffer().get(0, rs, 0, f * ld);
+      inp.buffer().get(b0 * inSize, sb.inA, 0, nb * inSize);
+      im2col(sb.inA, cs, nb);
+      sb.cols.buffer().put(0, cs, 0, k * ld);
+      Blas.sgemm(false, false, f, ld, k, 1f, params, wOff, k, sb.cols, 0, ld, 0f, sb.rows, 0, ld);
+      sb.rows.buffer().get(0, rs, 0, f * ld);
       for (int bl = 0; bl < nb; bl++) {
         for (int fi = 0; fi < f; fi++) {
           float bias = pb.get(bOff + fi);
@@ -369,17 +411,25 @@ public final class Conv2d implements Layer {
   @Override
   public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
       float retain) {
+    backward(dinp, grads, dout, a, inp, params, B, retain, null);
+  }
+
+  /** {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, float)} on the step scratch {@code s}. */
+  @Override
+  public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
+      float retain, Scratch s) {
     int n = ho * wo;
     int k = c * kh * kw;
     int chunk = Math.min(B, chunkImages());
-    ensure(chunk);
+    StepBuffers sb = buffers(s, chunk);
+    double[] biasSum = sb.biasSum;
     int inSize = in();
     int outSize = out();
     float scale = retain >= 1f ? 1f : 1f / retain;
-    float[] cs = colsA;
-    float[] rs = rowsA;
-    float[] ds = outA;
-    float[] as = actA;
+    float[] cs = sb.colsA;
+    float[] rs = sb.rowsA;
+    float[] ds = sb.outA;
+    float[] as = sb.actA;
     java.util.Arrays.fill(biasSum, 0.0);
     for (int b0 = 0; b0 < B; b0 += chunk) {
       int nb = Math.min(chunk, B - b0);
@@ -404,18 +454,18 @@ public final class Conv2d implements Layer {
           biasSum[fi] += sum(rs, dst, n);
         }
       }
-      rows.buffer().put(0, rs, 0, f * ld);
-      inp.buffer().get(b0 * inSize, inA, 0, nb * inSize);
-      im2col(inA, cs, nb);
-      cols.buffer().put(0, cs, 0, k * ld);
+      sb.rows.buffer().put(0, rs, 0, f * ld);
+      inp.buffer().get(b0 * inSize, sb.inA, 0, nb * inSize);
+      im2col(sb.inA, cs, nb);
+      sb.cols.buffer().put(0, cs, 0, k * ld);
       // dW (F, C·kh·kw) (+)= rows (F, nb·Ho·Wo) · colsᵀ
-      Blas.sgemm(false, true, f, k, ld, 1f, rows, 0, ld, cols, 0, ld, b0 == 0 ? 0f : 1f, grads, wOff, k);
+      Blas.sgemm(false, true, f, k, ld, 1f, sb.rows, 0, ld, sb.cols, 0, ld, b0 == 0 ? 0f : 1f, grads, wOff, k);
       if (dinp != null) {
         // cols (C·kh·kw, nb·Ho·Wo) = Wᵀ · rows, then scattered back onto the input positions
-        Blas.sgemm(true, false, k, ld, f, 1f, params, wOff, k, rows, 0, ld, 0f, cols, 0, ld);
-        cols.buffer().get(0, cs, 0, k * ld);
-        col2im(cs, inA, nb);
-        dinp.buffer().put(b0 * inSize, inA, 0, nb * inSize);
+        Blas.sgemm(true, false, k, ld, f, 1f, params, wOff, k, sb.rows, 0, ld, 0f, sb.cols, 0, ld);
+        sb.cols.buffer().get(0, cs, 0, k * ld);
+        col2im(cs, sb.inA, nb);
+        dinp.buffer().put(b0 * inSize, sb.inA, 0, nb * inSize);
       }
     }
     FloatBuffer g = grads.buffer();
@@ -444,15 +494,14 @@ public final class Conv2d implements Layer {
   }
 
   /** |W|^p, in double, (F, C·kh·kw), into the forward sweep's or the backward sweep's own array. */
-  private double[] powWeights(FloatBuffer params, double p, boolean back) {
-    int n = f * c * kh * kw;
-    double[] wq = back ? wpBack : wp;
+  private static double[] powWeights(SweepBuffers sw, FloatBuffer params, double p, boolean back, int n, int wOff) {
+    double[] wq = back ? sw.wpBack : sw.wp;
     if (wq == null) {
       wq = new double[n];
       if (back) {
-        wpBack = wq;
+        sw.wpBack = wq;
       } else {
-        wp = wq;
+        sw.wp = wq;
       }
     }
     for (int t = 0; t < n; t++) {
@@ -462,12 +511,12 @@ public final class Conv2d implements Layer {
   }
 
   /** G (C·kh·kw, Ho·Wo) ← im2col of the γ map {@code g} (one image, 0 outside), in double. */
-  private double[] gammaCols(double[] g) {
+  private double[] gammaCols(SweepBuffers sw, double[] g) {
     int n = ho * wo;
-    if (gammaCols == null) {
-      gammaCols = new double[c * kh * kw * n];
+    if (sw.gammaCols == null) {
+      sw.gammaCols = new double[c * kh * kw * n];
     }
-    double[] gc = gammaCols;
+    double[] gc = sw.gammaCols;
     for (int ch = 0; ch < c; ch++) {
       for (int i = 0; i < kh; i++) {
         for (int j = 0; j < kw; j++) {
@@ -501,13 +550,13 @@ public final class Conv2d implements Layer {
   }
 
   /** The direct buffers of the γ sweeps' GEMMs: |W|^p or κ (F, K), G (K, Ho·Wo), γ_out (F, Ho·Wo). */
-  private void ensureGamma() {
-    if (gW == null) {
+  private void ensureGamma(SweepBuffers sw) {
+    if (sw.gW == null) {
       int n = ho * wo;
       int k = c * kh * kw;
-      gW = direct(f * k);
-      gG = direct(k * n);
-      gO = direct(f * n);
+      sw.gW = direct(f * k);
+      sw.gG = direct(k * n);
+      sw.gO = direct(f * n);
     }
   }
 
@@ -518,8 +567,16 @@ public final class Conv2d implements Layer {
    */
   @Override
   public void gammaForward(FloatBuffer params, double[] gIn, double[] gOut, double p, boolean includeBiases) {
-    double[] wq = powWeights(params, p, false);
-    double[] gc = gammaCols(gIn);
+    gammaForward(params, gIn, gOut, p, includeBiases, null);
+  }
+
+  /** {@link #gammaForward(FloatBuffer, double[], double[], double, boolean)} on the sweep scratch {@code s}. */
+  @Override
+  public void gammaForward(FloatBuffer params, double[] gIn, double[] gOut, double p, boolean includeBiases,
+      Scratch s) {
+    SweepBuffers sw = s == null ? new SweepBuffers() : (SweepBuffers) s;
+    double[] wq = powWeights(sw, params, p, false, f * c * kh * kw, wOff);
+    double[] gc = gammaCols(sw, gIn);
     int n = ho * wo;
     int k = c * kh * kw;
     if (Double.isInfinite(p)) {
@@ -537,11 +594,11 @@ public final class Conv2d implements Layer {
       }
       return;
     }
-    ensureGamma();
-    gW.put(0, wq, 0, f * k);
-    gG.put(0, gc, 0, k * n);
-    Blas.dgemm(false, false, f, n, k, 1.0, gW, k, gG, n, 0.0, gO, n);
-    gO.get(0, gOut, 0, f * n);
+    ensureGamma(sw);
+    sw.gW.put(0, wq, 0, f * k);
+    sw.gG.put(0, gc, 0, k * n);
+    Blas.dgemm(false, false, f, n, k, 1.0, sw.gW, k, sw.gG, n, 0.0, sw.gO, n);
+    sw.gO.get(0, gOut, 0, f * n);
     if (includeBiases) {
       for (int fi = 0; fi < f; fi++) {
         double bias = Dense.powAbs(params.get(bOff + fi), p);
@@ -559,21 +616,28 @@ public final class Conv2d implements Layer {
    */
   @Override
   public void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p) {
+    gammaBackward(params, gOut, gIn, p, null);
+  }
+
+  /** {@link #gammaBackward(FloatBuffer, double[], double[], double)} on the sweep scratch {@code s}. */
+  @Override
+  public void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p, Scratch s) {
+    SweepBuffers sw = s == null ? new SweepBuffers() : (SweepBuffers) s;
     boolean inf = Double.isInfinite(p);
-    double[] wq = powWeights(params, p, true);
+    double[] wq = powWeights(sw, params, p, true, f * c * kh * kw, wOff);
     int n = ho * wo;
     int k = c * kh * kw;
-    if (gammaColsBack == null) {
-      gammaColsBack = new double[k * n];
+    if (sw.gammaColsBack == null) {
+      sw.gammaColsBack = new double[k * n];
     }
-    double[] gc = gammaColsBack;
+    double[] gc = sw.gammaColsBack;
     if (!inf) {
       // G (C·kh·kw, Ho·Wo) = |W|^pᵀ · γ_out, one double GEMM
-      ensureGamma();
-      gW.put(0, wq, 0, f * k);
-      gO.put(0, gOut, 0, f * n);
-      Blas.dgemm(true, false, k, n, f, 1.0, gW, k, gO, n, 0.0, gG, n);
-      gG.get(0, gc, 0, k * n);
+      ensureGamma(sw);
+      sw.gW.put(0, wq, 0, f * k);
+      sw.gO.put(0, gOut, 0, f * n);
+      Blas.dgemm(true, false, k, n, f, 1.0, sw.gW, k, sw.gO, n, 0.0, sw.gG, n);
+      sw.gG.get(0, gc, 0, k * n);
     }
     if (inf) { // max-plus: G[(c, i, j), q] = max_f |W[f, c, i, j]| · γ_out[f, q]
       java.util.Arrays.fill(gc, 0.0);
@@ -620,15 +684,22 @@ public final class Conv2d implements Layer {
    */
   @Override
   public void kappa(double[] gIn, double[] gOut, double p, double[] kappa) {
+    kappa(null, gIn, gOut, p, kappa, null);
+  }
+
+  /** {@link #kappa(double[], double[], double, double[])} on the sweep scratch {@code s}. */
+  @Override
+  public void kappa(FloatBuffer params, double[] gIn, double[] gOut, double p, double[] kappa, Scratch s) {
+    SweepBuffers sw = s == null ? new SweepBuffers() : (SweepBuffers) s;
     double e = 2.0 / p;
     int n = ho * wo;
     int k = c * kh * kw;
-    double[] gc = gammaCols(gIn);
-    ensureGamma();
-    gG.put(0, gc, 0, k * n);
-    gO.put(0, gOut, 0, f * n);
-    Blas.dgemm(false, true, f, k, n, 1.0, gO, n, gG, n, 0.0, gW, k);
-    gW.get(0, kappa, wOff, f * k);
+    double[] gc = gammaCols(sw, gIn);
+    ensureGamma(sw);
+    sw.gG.put(0, gc, 0, k * n);
+    sw.gO.put(0, gOut, 0, f * n);
+    Blas.dgemm(false, true, f, k, n, 1.0, sw.gO, n, sw.gG, n, 0.0, sw.gW, k);
+    sw.gW.get(0, kappa, wOff, f * k);
     if (e != 1) {
       for (int t = wOff; t < wOff + f * k; t++) {
         kappa[t] = Math.pow(kappa[t], e);

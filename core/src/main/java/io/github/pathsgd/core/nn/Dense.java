@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * A fully connected layer with bias, followed by ReLU and inverted dropout when it is a hidden layer, linear when it
- * is the output layer: {@code out = relu(inp · Wᵀ + b)}, W (out, in) row-major at its {@link ParamLayout} offset, b
+ * is the output layer: {@code out = relu(inp · Wᵀ + b)}, W (out, in) row-major at its {@link DenseChain} offset, b
  * (out) after it. The kernels are those of {@link Layers}.
  */
 public final class Dense implements Layer {
@@ -18,7 +18,7 @@ public final class Dense implements Layer {
   private final boolean relu;
 
   /** Layer l of {@code layout}; ReLU unless it is the last. */
-  public Dense(ParamLayout layout, int l) {
+  public Dense(DenseChain layout, int l) {
     this(layout.in(l), layout.out(l), layout.weightOffset(l), l < layout.layers() - 1);
   }
 
@@ -36,7 +36,7 @@ public final class Dense implements Layer {
   }
 
   /** The layers of {@code layout}, in order. */
-  public static Dense[] of(ParamLayout layout) {
+  public static Dense[] of(DenseChain layout) {
     Dense[] d = new Dense[layout.layers()];
     for (int l = 0; l < d.length; l++) {
       d[l] = new Dense(layout, l);
@@ -71,6 +71,12 @@ public final class Dense implements Layer {
   @Override
   public String kind() {
     return "dense";
+  }
+
+  /** W (out, in) row-major, then b (out): a chain of dense layers is a {@link DenseChain}. */
+  @Override
+  public boolean fullyConnected() {
+    return true;
   }
 
   /** W [out, in] (fan-in in), then b [out]. */

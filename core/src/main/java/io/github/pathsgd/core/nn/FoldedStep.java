@@ -7,19 +7,19 @@ package io.github.pathsgd.core.nn;
  *   W_l ← W_l + α · diag(r_l) · dZ_lᵀ · X_l · diag(c_l),     b_l ← b_l + α · diag(r_l) · Σ_b dZ_l[b, :]
  * </pre>
  *
- * the update u_l = α · diag(r_l) · g_l · diag(c_l) folded into the weight-gradient GEMM ({@link Mlp#fusedStep}). α
+ * the update u_l = α · diag(r_l) · g_l · diag(c_l) folded into the weight-gradient GEMM ({@link LayerNet#fusedStep}). α
  * starts at 1 and the row and column scales r_l, c_l at "none" (all ones); a transform that can be folded multiplies
  * α ({@link #scale}) or fills the scales ({@link #rowScale}, {@link #colScale}, then {@link #markScaled}). The arrays
- * are allocated once, for one {@link ParamLayout}; {@link #reset} makes the step the identity again.
+ * are allocated once, for one {@link DenseChain}; {@link #reset} makes the step the identity again.
  */
 public final class FoldedStep {
-  private final ParamLayout layout;
+  private final DenseChain layout;
   private final double[][] rows; // rows[l]: r_l, length out(l)
   private final double[][] cols; // cols[l]: c_l, length in(l)
   private float alpha = 1f;
   private boolean scaled;
 
-  public FoldedStep(ParamLayout layout) {
+  public FoldedStep(DenseChain layout) {
     this.layout = layout;
     int L = layout.layers();
     rows = new double[L][];
@@ -30,7 +30,7 @@ public final class FoldedStep {
     }
   }
 
-  public ParamLayout layout() {
+  public DenseChain layout() {
     return layout;
   }
 

@@ -1,23 +1,24 @@
 package io.github.pathsgd.core.nn;
 
+import io.github.pathsgd.core.nn.Network.Workspace;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A network that is a graph of {@link Op}s over one parameter vector, run by a topological executor: node 0 is the
+ * The executor of a network: a graph of {@link Op}s over one parameter vector, run in topological order: node 0 is the
  * input, op k writes node k + 1 and reads only nodes below it (the list is in topological order, checked), the last
- * node holds the logits. Forward runs the ops in order; backward zeroes every error buffer once, then runs them in
- * reverse, each adding into its inputs' errors (a node read by two ops, as the input of a residual block, receives
- * both). Activations, errors and scratch live in the {@link Network.Workspace}; an op holds shapes and offsets only.
+ * node holds the logits. Forward runs the ops in order; backward zeroes the error buffer of every node with several
+ * readers once, then runs them in reverse, each adding into its inputs' errors (a node read by two ops, as the input
+ * of a residual block, receives both; a node's only reader writes its error). Activations, errors and scratch live in
+ * the {@link Network.Workspace}; an op holds shapes and offsets only.
  *
- * <p>{@link #of(Network)} runs any network of layers as a graph, a {@link Residual} block expanded into F's ops, an
- * {@link AddOp} and a {@link ReluOp} ({@link Layer#addTo}): the same function, gradients and steps, bit for bit (0 + v
- * = v), over the same parameters and {@link NetLayout}, so the optimizer states and files of the network serve the
- * graph.
+ * <p>A {@link LayerNet} runs on its graph ({@link LayerNet#graph()}), which is not a {@link Network} itself: {@link
+ * #of(Network)} gives the graph of any network of layers over its parameters, a {@link Residual} block expanded into
+ * F's ops, an {@link AddOp} and a {@link ReluOp} ({@link Layer#addTo}).
  */
-public final class Graph implements Network {
+public final class Graph {
   private final int inputs;
   private final List<Op> ops;
   private final int[] widths; // node widths: [0] the input, [k + 1] op k's output
@@ -25,15 +26,9 @@ public final class Graph implements Network {
   private final int[] readers; // how many op inputs read each node
   private final boolean[][] sole; // sole[k][j]: op k is the only reader of its input j's node
   private final Tensor params;
-  private final Network source; // the network of layers the graph runs (layout, layers, spec), or null
 
   /** A graph of {@code ops} over {@code params} (not copied) for inputs {@code inputs} wide; see the class comment. */
   public Graph(int inputs, List<Op> ops, Tensor params) {
-    this(inputs, ops, params, null);
-  }
-
-  /** The graph of a network of layers ({@link LayerNet} runs on it), over its parameters. */
-  Graph(int inputs, List<Op> ops, Tensor params, Network source) {
     if (ops.isEmpty()) {
       throw new IllegalArgumentException("a graph needs at least one op");
     }
@@ -79,15 +74,14 @@ public final class Graph implements Network {
       throw new IllegalArgumentException("parameter vector has " + params.size() + " floats, the ops need " + size);
     }
     this.params = params;
-    this.source = source;
   }
 
   /**
    * {@code net}'s layers as a graph over its parameters (not copied): each layer one op, a block its inner ops ({@link
-   * Layer#addTo}); the layout, layers and spec are {@code net}'s.
+   * Layer#addTo}).
    */
   public static Graph of(Network net) {
-    return new Graph(net.inputs(), expand(net.layers()), net.params(), net);
+    return new Graph(net.inputs(), expand(net.layers()), net.params());
   }
 
   /**
@@ -113,58 +107,51 @@ public final class Graph implements Network {
     return widths[n];
   }
 
-  @Override
-  public NetLayout layout() {
-    if (source == null) {
-      throw new UnsupportedOperationException("a hand-made graph has no layout; build it with Graph.of(network)");
-    }
-    return source.layout();
-  }
-
-  @Override
+  /** The parameters (not a copy). */
   public Tensor params() {
     return params;
   }
 
-  @Override
-  public List<Layer> layers() {
-    return source == null ? List.of() : source.layers();
-  }
-
-  @Override
-  public LayerSpec spec() {
-    return source == null ? null : source.spec();
-  }
-
-  @Override
-  public int[] inputShape() {
-    return source == null ? null : source.inputShape();
-  }
-
-  @Override
+  /** The input width. */
   public int inputs() {
     return inputs;
   }
 
-  @Override
+  /** The output width (logits per row). */
   public int outputs() {
     return widths[widths.length - 1];
   }
 
-  /** A deep copy of the parameters (the ops are shared: they hold shapes only). */
-  @Override
+  /** The same ops over a copy of the parameters. */
   public Graph copy() {
-    Network src = source == null ? null : source.copy();
-    return new Graph(inputs, ops, src == null ? params.copy() : src.params(), src);
+    return new Graph(inputs, ops, params.copy());
   }
 
   /** Activations and errors of every node, the scratch of the ops' backward, and each op's views of them. */
-  @Override
   public Workspace workspace(int maxBatch) {
-    Workspace ws = new Workspace(widths, maxBatch, true);
+    return workspace(maxBatch, false);
+  }
+
+  /**
+   * {@link #workspace(int)}, with the folded step's scratch when {@code folded} ({@link LayerNet}'s fast path): the
+   * shared scratch {@code tmp} only when an op's input node has other readers (its error is written there and added),
+   * as wide as the widest such input; each op's step scratch from the sizes it declares ({@link Op#scratch}), once.
+   */
+  Workspace workspace(int maxBatch, boolean folded) {
+    int tmpWidth = 0;
+    for (int k = 0; k < ops.size(); k++) {
+      for (int j = 0; j < inputsOf[k].length; j++) {
+        if (inputsOf[k][j] != 0 && !sole[k][j]) {
+          tmpWidth = Math.max(tmpWidth, widths[inputsOf[k][j]]);
+        }
+      }
+    }
+    Workspace ws = new Workspace(widths, maxBatch, tmpWidth, folded);
     ws.opIns = new Tensor[ops.size()][];
     ws.opDins = new Tensor[ops.size()][];
+    ws.opScratch = new Layer.Scratch[ops.size()];
     for (int k = 0; k < ops.size(); k++) {
+      ws.opScratch[k] = ops.get(k).scratch(maxBatch);
       int[] in = inputsOf[k];
       ws.opIns[k] = new Tensor[in.length];
       ws.opDins[k] = new Tensor[in.length];
@@ -183,8 +170,10 @@ public final class Graph implements Network {
     return ws.opIns[k];
   }
 
-  /** The input dropout of {@link Mlp#forward}, then the ops in order (hidden ops with the hidden keep rate). */
-  @Override
+  /**
+   * The input dropout (when {@code dropout.active()} and {@code dropout.inputRetain() < 1}), then the ops in order
+   * (hidden ops with the hidden keep rate).
+   */
   public Tensor forward(Workspace ws, int B, Dropout dropout, Rng rng) {
     ws.check(B);
     if (dropout.active() && dropout.inputRetain() < 1f) {
@@ -197,14 +186,21 @@ public final class Graph implements Network {
   public Tensor forward(Workspace ws, int B, float retain, Rng rng) {
     ws.check(B);
     for (int k = 0; k < ops.size(); k++) {
-      ops.get(k).forward(ws.acts[k + 1], ins(ws, k), params, B, retain, rng);
+      ops.get(k).forward(ws.acts[k + 1], ins(ws, k), params, B, retain, rng, ws.opScratch[k]);
     }
     return ws.acts[ops.size()];
   }
 
-  @Override
+  /** {@link #backward} with the dropout's hidden keep rate, after {@link #forward(Workspace, int, Dropout, Rng)}. */
   public StepStats gradientAfterForward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout) {
     return backward(ws, B, labels, yOff, grads, dropout.active() ? dropout.hiddenRetain() : 1f);
+  }
+
+  /** {@link #forward(Workspace, int, Dropout, Rng)}, then {@link #gradientAfterForward}. */
+  public StepStats lossAndGradient(Workspace ws, int B, int[] labels, int yOff, Tensor grads, Dropout dropout,
+      Rng rng) {
+    forward(ws, B, dropout, rng);
+    return gradientAfterForward(ws, B, labels, yOff, grads, dropout);
   }
 
   /**
@@ -223,12 +219,12 @@ public final class Graph implements Network {
     }
     for (int k = L - 1; k >= 0; k--) {
       ops.get(k).backward(ws.opDins[k], sole[k], grads, ws.deltas[k + 1], ws.acts[k + 1], ins(ws, k), params, B,
-          retain, ws.scratch);
+          retain, ws.tmp, ws.opScratch[k]);
     }
     return new StepStats(ws.lossOut[0] / B, (int) ws.lossOut[1]);
   }
 
-  @Override
+  /** Evaluation (no dropout): the summed loss and the error count over the first B rows. */
   public StepStats evaluate(Workspace ws, int B, int[] labels, int yOff) {
     Tensor logits = forward(ws, B, Dropout.NONE, null);
     Layers.softmaxCrossEntropy(logits, labels, yOff, B, outputs(), null, ws.lossOut);

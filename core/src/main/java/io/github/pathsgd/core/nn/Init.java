@@ -14,25 +14,11 @@ import io.github.pathsgd.core.util.Rng;
 public final class Init {
   private Init() {}
 
-  /** Balanced initialization in place: W_l ~ N(0, 1/n_l), b_l = 0. Weights are drawn layer by layer, row-major. */
-  public static void balanced(Mlp net, Rng rng) {
-    ParamLayout lay = net.layout();
-    Tensor p = net.params();
-    for (int l = 0; l < lay.layers(); l++) {
-      double std = 1.0 / Math.sqrt(lay.in(l));
-      int off = lay.weightOffset(l);
-      for (int i = 0, n = lay.weightSize(l); i < n; i++) {
-        p.set(off + i, (float) (rng.nextGaussian() * std));
-      }
-      p.fill(lay.biasOffset(l), lay.out(l), 0f);
-    }
-  }
-
   /**
    * Balanced initialization of a network of layers in place, layer by layer, from the slices each layer declares
    * ({@link Layer#paramSlices}): every weight N(0, 1/fan-in) (a convolution's W[f, c, i, j] ~ N(0, 1/(C·kh·kw)), a
-   * dense layer's N(0, 1/in)), drawn row-major; biases zero; pooling has no parameters. On a network of dense layers
-   * only this draws exactly what {@link #balanced(Mlp, Rng)} draws.
+   * dense layer's N(0, 1/in)), drawn row-major; biases zero; pooling has no parameters. On a fully connected network
+   * (W_0, b_0, W_1, b_1, ...) this is W_l ~ N(0, 1/n_l), b_l = 0, drawn layer by layer, row-major.
    */
   public static void balanced(LayerNet net, Rng rng) {
     Tensor p = net.params();
@@ -51,8 +37,8 @@ public final class Init {
   }
 
   /** A new balanced network. */
-  public static Mlp balanced(ParamLayout layout, Rng rng) {
-    Mlp net = new Mlp(layout);
+  public static LayerNet balanced(DenseChain layout, Rng rng) {
+    LayerNet net = LayerNet.dense(layout);
     balanced(net, rng);
     return net;
   }

@@ -8,7 +8,7 @@ import java.util.List;
 /**
  * One layer of a feed-forward ReLU network, on flat float32 buffers in the llm.c style: its parameters are the range
  * [{@link #paramOffset}, + {@link #paramSize}) of the network's one parameter vector, and every method takes the
- * buffers and the batch size. A network ({@link Mlp}) is a sequence of layers, layer k mapping width index k to k+1.
+ * buffers and the batch size. A network ({@link LayerNet}) is a sequence of layers, layer k mapping width index k to k+1.
  *
  * <p>Besides forward and backward on batches, a layer provides the path sweeps that the path norms and Path-SGD need
  * (Neyshabur, Salakhutdinov and Srebro, "Path-SGD", NIPS 2015, §3–4; docs/paper-spec.md §2.3): γ forward over
@@ -51,6 +51,15 @@ public interface Layer {
     return false;
   }
 
+  /**
+   * Whether the layer is fully connected in the form the fast path folds into GEMMs: W (out, in) row-major at {@link
+   * #paramOffset()}, its bias (out) right after, and the layer's ReLU and dropout as {@link Dense}'s. A chain of such
+   * layers is a {@link DenseChain} ({@link DenseChain#of}); {@link Dense} declares it, every other layer not.
+   */
+  default boolean fullyConnected() {
+    return false;
+  }
+
   /** A block's projection skip ({@link Residual} with {@code proj}), null for an identity skip or a plain layer. */
   default Layer skip() {
     return null;
@@ -90,6 +99,58 @@ public interface Layer {
    */
   default double spectralNorm(FloatBuffer params) {
     throw new UnsupportedOperationException(kind() + " has no weights");
+  }
+
+  /**
+   * A layer's scratch: buffers its passes reuse. Step scratch ({@link #scratch(int)}) is made once per workspace, one
+   * per op ({@code Graph.workspace}); sweep scratch ({@link #sweepScratch()}) once per path sweep ({@code
+   * geometry.PathSweep}, which a κ workspace keeps). A layer holds shapes and offsets only.
+   */
+  interface Scratch {}
+
+  /**
+   * The step scratch of {@link #forward(Tensor, Tensor, Tensor, int, float, Rng, Scratch)} and {@link
+   * #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, float, Scratch)} for batches of up to {@code
+   * maxBatch} rows; null for a layer that needs none.
+   */
+  default Scratch scratch(int maxBatch) {
+    return null;
+  }
+
+  /** The scratch of the γ sweeps and κ ({@link #gammaForward(FloatBuffer, double[], double[], double, boolean,
+   * Scratch)} ...); null for a layer that needs none. */
+  default Scratch sweepScratch() {
+    return null;
+  }
+
+  /**
+   * {@link #forward(Tensor, Tensor, Tensor, int, float, Rng)} with the layer's step scratch {@code s} ({@link
+   * #scratch(int)}, or null: made for the call); a layer without scratch ignores it.
+   */
+  default void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng, Scratch s) {
+    forward(out, inp, params, B, retain, rng);
+  }
+
+  /** {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, float)} with the step scratch {@code s}. */
+  default void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor out, Tensor inp, Tensor params, int B,
+      float retain, Scratch s) {
+    backward(dinp, grads, dout, out, inp, params, B, retain);
+  }
+
+  /** {@link #gammaForward(FloatBuffer, double[], double[], double, boolean)} with the sweep scratch {@code s}. */
+  default void gammaForward(FloatBuffer params, double[] gIn, double[] gOut, double p, boolean includeBiases,
+      Scratch s) {
+    gammaForward(params, gIn, gOut, p, includeBiases);
+  }
+
+  /** {@link #gammaBackward(FloatBuffer, double[], double[], double)} with the sweep scratch {@code s}. */
+  default void gammaBackward(FloatBuffer params, double[] gOut, double[] gIn, double p, Scratch s) {
+    gammaBackward(params, gOut, gIn, p);
+  }
+
+  /** {@link #kappa(FloatBuffer, double[], double[], double, double[])} with the sweep scratch {@code s}. */
+  default void kappa(FloatBuffer params, double[] gIn, double[] gOut, double p, double[] kappa, Scratch s) {
+    kappa(params, gIn, gOut, p, kappa);
   }
 
   /** Input width (units of width index k). */

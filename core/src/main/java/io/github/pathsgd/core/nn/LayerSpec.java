@@ -386,9 +386,9 @@ public final class LayerSpec {
               + shape);
         }
         long need = (long) h * w + (long) rn.hidden() * w + (long) rn.hidden() * rn.hidden() + rn.hidden();
-        if (need > ParamLayout.MAX_PARAMS) {
+        if (need > DenseChain.MAX_PARAMS) {
           throw new IllegalArgumentException(where + ": the network has " + need + " parameters or inputs, more than "
-              + "the " + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+              + "the " + DenseChain.MAX_PARAMS + " one float32 buffer can hold");
         }
         Recurrent l = new Recurrent(h, w, rn.hidden(), at, rn.kappa2());
         layers.add(l);
@@ -408,9 +408,9 @@ public final class LayerSpec {
                 + (w + 2 * cv.pad()));
           }
           long need = off + (long) cv.filters() * c * cv.kh() * cv.kw() + cv.filters();
-          if (need > ParamLayout.MAX_PARAMS) {
+          if (need > DenseChain.MAX_PARAMS) {
             throw new IllegalArgumentException(where + ": the network has " + need + " parameters, more than the "
-                + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+                + DenseChain.MAX_PARAMS + " one float32 buffer can hold");
           }
           Conv2d l = new Conv2d(c, h, w, cv.filters(), cv.kh(), cv.kw(), cv.stride(), cv.pad(), at, true);
           layers.add(l);
@@ -434,13 +434,13 @@ public final class LayerSpec {
           w = (w - pl.k()) / pl.stride() + 1;
       } else if (it instanceof Full d) {
           long in = (long) c * h * w;
-          if (in > ParamLayout.MAX_PARAMS) {
+          if (in > DenseChain.MAX_PARAMS) {
             throw new IllegalArgumentException(where + ": input of " + in + " units is too large");
           }
           long need = off + in * d.units() + d.units();
-          if (need > ParamLayout.MAX_PARAMS) {
+          if (need > DenseChain.MAX_PARAMS) {
             throw new IllegalArgumentException(where + ": the network has " + need + " parameters, more than the "
-                + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+                + DenseChain.MAX_PARAMS + " one float32 buffer can hold");
           }
           Dense l = new Dense((int) in, d.units(), at, true);
           layers.add(l);
@@ -466,7 +466,7 @@ public final class LayerSpec {
               throw new IllegalArgumentException(where + ": kernel " + cv.kh() + "x" + cv.kw() + " of '" + cv
                   + "' is larger than its input " + c + "x" + h + "x" + w + " padded");
             }
-            if (off + (long) cv.filters() * c * cv.kh() * cv.kw() + cv.filters() > ParamLayout.MAX_PARAMS) {
+            if (off + (long) cv.filters() * c * cv.kh() * cv.kw() + cv.filters() > DenseChain.MAX_PARAMS) {
               throw new IllegalArgumentException(where + ": more parameters than one float32 buffer can hold");
             }
             Conv2d l = new Conv2d(c, h, w, cv.filters(), cv.kh(), cv.kw(), cv.stride(), cv.pad(), fat, hidden);
@@ -478,7 +478,7 @@ public final class LayerSpec {
           } else {
             Full d = (Full) fi;
             long in = (long) c * h * w;
-            if (off + in * d.units() + d.units() > ParamLayout.MAX_PARAMS) {
+            if (off + in * d.units() + d.units() > DenseChain.MAX_PARAMS) {
               throw new IllegalArgumentException(where + ": more parameters than one float32 buffer can hold");
             }
             Dense l = new Dense((int) in, d.units(), fat, hidden);
@@ -495,7 +495,7 @@ public final class LayerSpec {
           int pat = (int) Math.min(off, Integer.MAX_VALUE);
           long in0 = (long) c0 * h0 * w0;
           if (flat) { // F ends dense: a dense projection from the block's input, read as a vector
-            if (off + in0 * c + c > ParamLayout.MAX_PARAMS) {
+            if (off + in0 * c + c > DenseChain.MAX_PARAMS) {
               throw new IllegalArgumentException(where + ": more parameters than one float32 buffer can hold");
             }
             proj = new Dense((int) in0, c, pat, false);
@@ -508,7 +508,7 @@ public final class LayerSpec {
               throw new IllegalArgumentException(where + ": F maps " + shape + " to " + c + "x" + h + "x" + w
                   + "; no 1x1 convolution with one stride maps " + h0 + "x" + w0 + " to " + h + "x" + w);
             }
-            if (off + (long) c * c0 + c > ParamLayout.MAX_PARAMS) {
+            if (off + (long) c * c0 + c > DenseChain.MAX_PARAMS) {
               throw new IllegalArgumentException(where + ": more parameters than one float32 buffer can hold");
             }
             proj = new Conv2d(c0, h0, w0, c, 1, 1, s, 0, pat, false);
@@ -523,21 +523,21 @@ public final class LayerSpec {
       } else {
         flat = true; // flatten
       }
-      if (off > ParamLayout.MAX_PARAMS) {
+      if (off > DenseChain.MAX_PARAMS) {
         throw new IllegalArgumentException(where + ": the network has " + off + " parameters, more than the "
-            + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+            + DenseChain.MAX_PARAMS + " one float32 buffer can hold");
       }
     }
     long in = (long) c * h * w;
-    if (off + in * classes + classes > ParamLayout.MAX_PARAMS) {
+    if (off + in * classes + classes > DenseChain.MAX_PARAMS) {
       throw new IllegalArgumentException("layers: the network has " + (off + in * classes + classes) + " parameters, "
-          + "more than the " + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+          + "more than the " + DenseChain.MAX_PARAMS + " one float32 buffer can hold");
     }
     Dense out = new Dense((int) in, classes, (int) off, false);
     off += out.paramSize();
-    if (off > ParamLayout.MAX_PARAMS) {
+    if (off > DenseChain.MAX_PARAMS) {
       throw new IllegalArgumentException("layers: the network has " + off + " parameters, more than the "
-          + ParamLayout.MAX_PARAMS + " one float32 buffer can hold");
+          + DenseChain.MAX_PARAMS + " one float32 buffer can hold");
     }
     layers.add(out);
     return new LayerNet(layers, new Tensor((int) off), this, new int[] {channels, height, width});

@@ -6,9 +6,9 @@ import java.util.List;
 
 /**
  * A feed-forward network trained with softmax cross-entropy over one flat parameter vector: what the training step,
- * the trainer and the evaluation need of it. {@link Mlp} (fully connected, with the folded step) and {@link LayerNet}
- * (any sequence of layers: convolutions, pooling, dense) implement it; callers never ask which one they hold: the
- * folded step is there when {@link NetLayout#denseChain()} is.
+ * the trainer and the evaluation need of it. {@link LayerNet} (any sequence of layers: dense, convolutions, pooling,
+ * residual blocks, run on its {@link Graph}) is its one implementation; callers never ask what it holds: the folded
+ * step is there when {@link NetLayout#denseChain()} is.
  */
 public interface Network {
   /** The parameter layout (optimizer states and checkpoints follow it). */
@@ -22,7 +22,7 @@ public interface Network {
 
   /**
    * The spec the network was built from, which model files record ({@link LayerNet#spec()}); null for a network
-   * described by its {@link NetLayout#denseChain()} widths alone or built by hand.
+   * described by its {@link NetLayout#denseChain()} widths alone ({@link LayerNet#dense}) or built by hand.
    */
   default LayerSpec spec() {
     return null;
@@ -70,7 +70,7 @@ public interface Network {
 
   /**
    * The backward pass with the update folded into the weight-gradient GEMMs, after {@link #forward}: only a network
-   * whose {@link NetLayout#denseChain()} is not null has it ({@link Mlp#fusedBackward}); the others refuse.
+   * whose {@link NetLayout#denseChain()} is not null has it ({@link LayerNet#fusedBackward}); the others refuse.
    */
   default StepStats fusedBackward(Workspace ws, int B, int[] labels, int yOff, Dropout dropout, FoldedStep f) {
     throw new UnsupportedOperationException("network " + layout() + " has no folded step (not a chain of dense "
@@ -82,26 +82,29 @@ public interface Network {
 
   /**
    * The activation and error buffers of one network for a maximum batch, one per layer boundary (index 0 the input,
-   * the last the logits), allocated once and reused every step; the folded step's scratch too where the network has
-   * one. Scratch lives here, never in the network.
+   * the last the logits), allocated once and reused every step; the scratch of the ops that need it, and the folded
+   * step's where the network takes the fast path. Scratch lives here, never in the network or its ops.
    */
   final class Workspace {
     final Tensor[] acts;
     final Tensor[] deltas;
     final double[] lossOut = new double[2];
     private final int maxBatch;
+    final Tensor tmp; // an op's input error before it is added into a shared node's: (maxBatch, widest such input)
     final Tensor scratch; // folded step only: (maxBatch, widest non-output layer), else null
     final float[] biasSum;
     final float[] scaleTmp;
     private float[] blockTmp; // (maxBatch, widest layer) on the heap, made on the first fused Path-SGD step
     Tensor[][] opIns; // a graph's: the activations and errors each op reads and adds into (views, made once)
     Tensor[][] opDins;
+    Layer.Scratch[] opScratch; // a graph's: op k's step scratch ({@link Op#scratch}), made once, or null
 
     /**
      * Buffers for activations of {@code widths[k]} units per row at boundary k, for batches of at most {@code
-     * maxBatch} rows; {@code folded}: with the scratch of {@link Mlp#fusedBackward}.
+     * maxBatch} rows; {@code tmpWidth}: the width of the ops' shared scratch ({@link #tmp}, none when 0); {@code
+     * folded}: with the scratch of the folded step ({@link LayerNet#fusedBackward}).
      */
-    Workspace(int[] widths, int maxBatch, boolean folded) {
+    Workspace(int[] widths, int maxBatch, int tmpWidth, boolean folded) {
       if (maxBatch < 1) {
         throw new IllegalArgumentException("batch size must be positive, got " + maxBatch);
       }
@@ -113,6 +116,7 @@ public interface Network {
         acts[k] = new Tensor(Math.multiplyExact(maxBatch, widths[k]));
         deltas[k] = k == 0 ? null : new Tensor(Math.multiplyExact(maxBatch, widths[k]));
       }
+      tmp = tmpWidth > 0 ? new Tensor(Math.multiplyExact(maxBatch, tmpWidth)) : null;
       if (folded) {
         int maxWidth = 1;
         for (int i = 0; i < L; i++) {

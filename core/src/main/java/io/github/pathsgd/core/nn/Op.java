@@ -50,10 +50,50 @@ public interface Op {
    * Backward on a batch: {@code dout} holds dL/d(out) on entry (the op may change it in place); adds dL/d(ins[j]) into
    * {@code dins[j]} (null: the network input, whose error nobody needs), or writes it there when {@code sole[j]} (the
    * op is that node's only reader, and the executor did not zero its error), and writes the gradient of its own
-   * parameters into {@code grads}. {@code tmp} is scratch of the workspace of at least B × (the widest input) floats.
+   * parameters into {@code grads}. {@code tmp} is the workspace's shared scratch, at least B × (the widest input that
+   * is not {@code sole}) floats; null when every input of every op is sole or the network input.
    */
   void backward(Tensor[] dins, boolean[] sole, Tensor grads, Tensor dout, Tensor out, Tensor[] ins, Tensor params,
       int B, float retain, Tensor tmp);
+
+  /** The op's step scratch for batches of up to {@code maxBatch} rows ({@link Layer#scratch}), or null. */
+  default Layer.Scratch scratch(int maxBatch) {
+    return null;
+  }
+
+  /** The op's scratch for the γ sweeps and κ ({@link Layer#sweepScratch}), or null. */
+  default Layer.Scratch sweepScratch() {
+    return null;
+  }
+
+  /** {@link #forward(Tensor, Tensor[], Tensor, int, float, Rng)} with the op's step scratch ({@link #scratch}). */
+  default void forward(Tensor out, Tensor[] ins, Tensor params, int B, float retain, Rng rng, Layer.Scratch s) {
+    forward(out, ins, params, B, retain, rng);
+  }
+
+  /** {@link #backward(Tensor[], boolean[], Tensor, Tensor, Tensor, Tensor[], Tensor, int, float, Tensor)} with the
+   * op's step scratch ({@link #scratch}). */
+  default void backward(Tensor[] dins, boolean[] sole, Tensor grads, Tensor dout, Tensor out, Tensor[] ins,
+      Tensor params, int B, float retain, Tensor tmp, Layer.Scratch s) {
+    backward(dins, sole, grads, dout, out, ins, params, B, retain, tmp);
+  }
+
+  /** {@link #gammaForward(FloatBuffer, double[][], double[], double, boolean)} with the sweep scratch. */
+  default void gammaForward(FloatBuffer params, double[][] gIns, double[] gOut, double p, boolean includeBiases,
+      Layer.Scratch s) {
+    gammaForward(params, gIns, gOut, p, includeBiases);
+  }
+
+  /** {@link #gammaBackward(FloatBuffer, double[], double[][], double, double[])} with the sweep scratch. */
+  default void gammaBackward(FloatBuffer params, double[] gOut, double[][] gIns, double p, double[] tmp,
+      Layer.Scratch s) {
+    gammaBackward(params, gOut, gIns, p, tmp);
+  }
+
+  /** {@link #kappa(FloatBuffer, double[][], double[], double, double[])} with the sweep scratch. */
+  default void kappa(FloatBuffer params, double[][] gIns, double[] gOut, double p, double[] kappa, Layer.Scratch s) {
+    kappa(params, gIns, gOut, p, kappa);
+  }
 
   /**
    * γ forward: writes γ_in of the output units from γ_in of the inputs, {@code Σ_u γ_in(u)·|w_{u→v}|^p (+ |b_v|^p)}

@@ -136,23 +136,36 @@ abstract class Pool2d implements Layer {
   /** Floats of the input of one chunk at most (2 MiB), unless one image needs more. */
   static final int CHUNK_BUDGET = 1 << 19;
 
-  /** Heap copies of a chunk's input, output (or its error) and input error. */
-  float[] inA;
-  float[] outA;
-  float[] dA;
+  /** The step scratch: heap copies of a chunk's input, output (or its error) and input error. */
+  static final class Buffers implements Scratch {
+    float[] inA;
+    float[] outA;
+    float[] dA;
+  }
+
+  /** The images per chunk for a batch of {@code B}. */
+  int chunk(int B) {
+    return Math.max(1, Math.min(B, CHUNK_BUDGET / in()));
+  }
+
+  /** The step scratch for batches of up to {@code maxBatch} rows: the buffers of one chunk. */
+  @Override
+  public Scratch scratch(int maxBatch) {
+    return buffers(null, chunk(Math.max(1, maxBatch)));
+  }
 
   /**
-   * The images per chunk for a batch of {@code B}, with the heap buffers of such a chunk (made again only when a larger
-   * chunk comes: allocation-free in steady state). The passes run on heap copies (loops the JIT compiles well; the
-   * direct buffers are read and written by bulk copies).
+   * {@code s} ({@link #scratch}; null: new buffers for this call) with the heap buffers of a chunk of {@code chunk}
+   * images (made again only when a larger chunk comes: allocation-free in steady state). The passes run on heap copies
+   * (loops the JIT compiles well; the direct buffers are read and written by bulk copies).
    */
-  int ensure(int B) {
-    int chunk = Math.max(1, Math.min(B, CHUNK_BUDGET / in()));
-    if (inA == null || inA.length < chunk * in()) {
-      inA = new float[chunk * in()];
-      outA = new float[chunk * out()];
-      dA = new float[chunk * in()];
+  Buffers buffers(Scratch s, int chunk) {
+    Buffers b = s == null ? new Buffers() : (Buffers) s;
+    if (b.inA == null || b.inA.length < chunk * in()) {
+      b.inA = new float[chunk * in()];
+      b.outA = new float[chunk * out()];
+      b.dA = new float[chunk * in()];
     }
-    return chunk;
+    return b;
   }
 }

@@ -4,7 +4,7 @@ import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
 
 /**
- * Row and column scaling of the matrices of a {@link ParamLayout}: a rank-one scale diag(r)·M·diag(c), and the
+ * Row and column scaling of the matrices of a {@link DenseChain}: a rank-one scale diag(r)·M·diag(c), and the
  * division of the weights' coordinates by a rank-one matrix κ(W_l) = outer(κ_out(l), κ_in(l)) with a floor (the form
  * of Path-SGD's κ, Neyshabur, Salakhutdinov and Srebro, NIPS 2015, Algorithm 1), llm.c style on flat buffers.
  */
@@ -69,7 +69,7 @@ public final class RankOne {
    *     update is set to 0: κ = 0 means a unit with no path through it, whose gradient is 0 too), or whose κ or
    *     update cannot be represented (not finite)
    */
-  public static long divide(ParamLayout lay, FloatBuffer ub, double[] kout, double[] kin, double[] koutInv,
+  public static long divide(DenseChain lay, FloatBuffer ub, double[] kout, double[] kin, double[] koutInv,
       double[] kinInv, boolean[] regular, double floor, float[] row, double[] col) {
     long clamped = 0;
     int io = 0;

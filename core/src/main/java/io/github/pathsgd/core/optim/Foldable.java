@@ -6,7 +6,7 @@ import io.github.pathsgd.core.tensor.Tensor;
 /**
  * A {@link GradientTransform} whose update has the form u_l ← a · diag(r_l) · u_l · diag(c_l) per layer, so that it
  * can be folded into the weight-gradient GEMM: W_l ← W_l + a·diag(r)·dZᵀX·diag(c) ({@link FoldedStep}, {@link
- * io.github.pathsgd.core.nn.Mlp#fusedStep}). A folded step must equal {@code update} followed by the parameter update,
+ * io.github.pathsgd.core.nn.LayerNet#fusedStep}). A folded step must equal {@code update} followed by the parameter update,
  * up to float rounding, and advance the state the same way.
  *
  * @param <S> the transform's state

@@ -21,8 +21,8 @@ import io.github.pathsgd.core.tensor.Tensor;
  */
 public interface GradientTransform<S extends OptState> {
   /**
-   * Fresh state for parameters of this layout: a fully connected network's {@link
-   * io.github.pathsgd.core.nn.ParamLayout} or a network of layers' {@link io.github.pathsgd.core.nn.LayerLayout}.
+   * Fresh state for parameters of this layout: a network's {@link NetLayout}, with a {@link
+   * NetLayout#denseChain()} (fully connected) or without (a network of layers).
    */
   S init(NetLayout layout);
 

@@ -15,8 +15,7 @@ import java.util.Map;
  * transform.
  */
 public interface OptState {
-  /** The parameter layout the state's buffers follow ({@link io.github.pathsgd.core.nn.ParamLayout} or a network of
-   * layers'). */
+  /** The parameter layout the state's buffers follow (a network's {@link NetLayout}). */
   NetLayout layout();
 
   /** The number of updates applied so far. */

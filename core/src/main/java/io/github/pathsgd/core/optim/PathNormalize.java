@@ -3,9 +3,9 @@ package io.github.pathsgd.core.optim;
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.KappaWorkspace;
 import io.github.pathsgd.core.geometry.LayerKappa;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.FoldedStep;
 import io.github.pathsgd.core.nn.NetLayout;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
 
@@ -54,8 +54,8 @@ public final class PathNormalize implements GradientTransform<PathNormalizeState
   @Override
   public PathNormalizeState init(NetLayout layout) {
     // κ's form comes with the layout: rank one per layer on a chain of dense layers (Kappa), else per parameter
-    ParamLayout chain = layout.denseChain();
-    return chain == null ? new PathNormalizeState(layout) : new PathNormalizeState(chain, kappa.workspace(chain));
+    DenseChain chain = layout.denseChain();
+    return chain == null ? new PathNormalizeState(layout) : new PathNormalizeState(layout, kappa.workspace(chain));
   }
 
   @Override

@@ -3,9 +3,8 @@ package io.github.pathsgd.core.optim;
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.KappaWorkspace;
 import io.github.pathsgd.core.geometry.LayerKappa;
-import io.github.pathsgd.core.nn.LayerLayout;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.NetLayout;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.Map;
 
@@ -20,7 +19,7 @@ import java.util.Map;
  * <p>Under ρ_{c,v}: κ_in(v) ×c², κ_out(v) ×1/c², in double ({@link UnitRescaling#kappaFactors}); the updates after a
  * Path-SGD normalization transform like the weights ({@link #normalizes()}).
  *
- * <p>For a network of layers ({@link LayerLayout}: convolutions, pooling) κ has no rank-one form; the state then keeps
+ * <p>For a network of layers ({@link NetLayout} without a dense chain: convolutions, pooling) κ has no rank-one form; the state then keeps
  * κ of every parameter (buffers {@code kappa}, {@code kappa_exp}, parameter layout, m·2^e as above) in place of the
  * four factor buffers, computed by {@link LayerKappa}. Such a state is never folded; under a channel rescaling its κ
  * scales per parameter ({@link UnitRescaling#kappaPerParameter}).
@@ -41,7 +40,7 @@ public final class PathNormalizeState extends BaseState {
   final Tensor kappa; // layer networks only: κ of every parameter (mantissas), else null
   final Tensor kappaExp;
   final LayerKappa.Workspace layerWorkspace; // transient, layer networks only
-  final ParamLayout chain; // a chain of dense layers: the rank-one factors' shapes; null for per-parameter κ
+  final DenseChain chain; // a chain of dense layers: the rank-one factors' shapes; null for per-parameter κ
 
   PathNormalizeState(NetLayout layout) {
     super(layout);
@@ -66,8 +65,9 @@ public final class PathNormalizeState extends BaseState {
     return Kappa.decode(kappa.buffer(), kappaExp.buffer(), i);
   }
 
-  PathNormalizeState(ParamLayout layout, KappaWorkspace workspace) {
-    super(layout);
+  PathNormalizeState(NetLayout net, KappaWorkspace workspace) {
+    super(net);
+    DenseChain layout = net.denseChain();
     chain = layout;
     kappa = null;
     kappaExp = null;

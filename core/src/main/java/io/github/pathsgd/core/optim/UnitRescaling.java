@@ -3,8 +3,8 @@ package io.github.pathsgd.core.optim;
 import io.github.pathsgd.core.geometry.Kappa;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.RescalingGroups;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.NetLayout;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.nio.FloatBuffer;
 
@@ -23,21 +23,21 @@ import java.nio.FloatBuffer;
  * </ul>
  *
  * Scalars (counts, the κ floor, "ratio") are left alone. Units are addressed as in {@link Rescaling}: (layer, unit)
- * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link io.github.pathsgd.core.nn.LayerLayout}: conv,
+ * with 1 ≤ layer ≤ L−1 the width index of a hidden layer. For a network of layers ({@link io.github.pathsgd.core.nn.NetLayout} without a dense chain: conv,
  * pooling, dense, residual blocks) they are the groups of {@link RescalingGroups}: (k, ch) with k the flat index of a
  * hidden layer behind a ReLU and ch its filter or unit, with every unit tied to it (the two ends of an identity
  * skip); the buffers scale over the group's ranges ({@link RescalingGroups#forEachRange}), and Path-SGD's
  * per-parameter κ ({@link #kappaPerParameter}) like a squared gradient: incoming ×1/c², outgoing ×c².
  */
 public final class UnitRescaling {
-  private final ParamLayout layout; // fully connected, else null
+  private final DenseChain layout; // fully connected, else null
   private final RescalingGroups.Family group; // a network of layers, else null
   private final int layer;
   private final int unit;
   private final double c;
   private final boolean after;
 
-  private UnitRescaling(ParamLayout layout, RescalingGroups.Family group, int layer, int unit, double c,
+  private UnitRescaling(DenseChain layout, RescalingGroups.Family group, int layer, int unit, double c,
       boolean after) {
     this.layout = layout;
     this.group = group;
@@ -48,7 +48,7 @@ public final class UnitRescaling {
   }
 
   /** ρ_{c,v} for hidden unit {@code unit} of width index {@code layer}; refuses a unit or factor out of range. */
-  public static UnitRescaling of(ParamLayout layout, int layer, int unit, double c) {
+  public static UnitRescaling of(DenseChain layout, int layer, int unit, double c) {
     Rescaling.check(layout, layer, unit, c);
     return new UnitRescaling(layout, null, layer, unit, c, false);
   }
@@ -76,7 +76,7 @@ public final class UnitRescaling {
   }
 
   private static UnitRescaling of(NetLayout layout, int layer, int unit, double c) {
-    ParamLayout chain = layout.denseChain();
+    DenseChain chain = layout.denseChain();
     return chain != null ? of(chain, layer, unit, c) : ofChannel(layout, layer, unit, c);
   }
 
@@ -86,7 +86,7 @@ public final class UnitRescaling {
    * RescalingGroups#scaleAll} (flat indices k).
    */
   public static void applyAll(OptState state, double[][] factors) {
-    ParamLayout lay = state.layout().denseChain();
+    DenseChain lay = state.layout().denseChain();
     if (lay == null) {
       for (RescalingGroups.Family fam : RescalingGroups.of(state.layout().sequence()).families()) {
         for (int ch = 0; ch < fam.channels(); ch++) {
@@ -158,7 +158,7 @@ public final class UnitRescaling {
   }
 
   /** The fully connected layout, or null for a network of layers. */
-  public ParamLayout layout() {
+  public DenseChain layout() {
     return layout;
   }
 

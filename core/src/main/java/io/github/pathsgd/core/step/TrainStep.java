@@ -1,10 +1,10 @@
 package io.github.pathsgd.core.step;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.FoldedStep;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.Foldable;
 import io.github.pathsgd.core.optim.OptState;
@@ -19,7 +19,7 @@ import io.github.pathsgd.core.util.Rng;
  *
  * <p>When the network's layout is a chain of dense layers ({@link io.github.pathsgd.core.nn.NetLayout#denseChain()}),
  * the optimizer's transform is {@link Foldable} and {@link Foldable#prepare}
- * accepts the step, the update is folded into the weight-gradient GEMMs ({@link Network#fusedBackward}, as {@link Mlp#fusedStep}; no gradient buffer);
+ * accepts the step, the update is folded into the weight-gradient GEMMs ({@link Network#fusedBackward}, as {@link LayerNet#fusedStep}; no gradient buffer);
  * otherwise {@link Network#lossAndGradient}, then {@link Optimizer#step}. A {@code prepare} that reads the parameters
  * (Path-SGD's κ pass) runs after the forward pass, where the forward GEMMs have just brought the weights into this
  * core's cache; the result is the same as running it first, bit for bit. A network of layers ({@link
@@ -62,7 +62,7 @@ public final class TrainStep {
     this.optimizer = optimizer;
     this.ws = ws;
     this.state = state;
-    ParamLayout chain = net.layout().denseChain(); // the folded step runs on a chain of dense layers
+    DenseChain chain = net.layout().denseChain(); // the folded step runs on a chain of dense layers
     this.foldable = fold && chain != null && optimizer.transform() instanceof Foldable<?> f ? f : null;
     this.fold = foldable == null ? null : new FoldedStep(chain);
     if (foldable != null && foldable.preparesOnParameters()) {

@@ -3,21 +3,21 @@ package io.github.pathsgd.core.geometry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
+import io.github.pathsgd.core.nn.LayerNet;
 import org.junit.jupiter.api.Test;
 
 class GroupNormsTest {
   /** 2-2-1 net: W_0 = [[3, 4], [1, 0]], b_0 = (0, 2), W_1 = [[2, -1]], b_1 = (2). */
-  private static Mlp net() {
-    Mlp net = new Mlp(new ParamLayout(2, 2, 1));
+  private static LayerNet net() {
+    LayerNet net = LayerNet.dense(new DenseChain(2, 2, 1));
     net.params().copyFrom(new float[] {3, 4, 1, 0, 0, 2, 2, -1, 2}, 0, 0, 9);
     return net;
   }
 
   @Test
   void groupNormsByHand() {
-    Mlp n = net();
+    LayerNet n = net();
     // incoming squared sums with biases: unit h0: 9+16+0 = 25, h1: 1+0+4 = 5, out: 4+1+4 = 9
     assertThat(GroupNorms.l2(n, true)).isCloseTo(Math.sqrt(39), within(1e-12));
     // without biases: 25, 1, 5
@@ -35,7 +35,7 @@ class GroupNormsTest {
 
   @Test
   void frobeniusAndSpectral() {
-    Mlp n = net();
+    LayerNet n = net();
     assertThat(GroupNorms.frobenius(n, 0)).isCloseTo(Math.sqrt(26), within(1e-12));
     // W_0 = [[3,4],[1,0]]: AᵀA = [[10, 12], [12, 16]], eigenvalues 13 ± sqrt(9 + 144) = 13 ± sqrt(153)
     assertThat(GroupNorms.spectral(n, 0)).isCloseTo(Math.sqrt(13 + Math.sqrt(153)), within(1e-9));
@@ -49,7 +49,7 @@ class GroupNormsTest {
   void maxNormPowerDepthBoundsThePathNormFromAbove() {
     // Lemma 3.1 of the Path-SGD paper: φ_p(w) = min over rescalings of Π_layers max-norm; so φ_2 ≤ Π_l μ_{2,∞}(W_l)
     // for any w (here per layer, biases included both sides)
-    Mlp n = net();
+    LayerNet n = net();
     double prod = 5.0 * 3.0; // layer 0 max over (5, sqrt 5), layer 1: 3
     assertThat(PathNorms.phi(n, 2)).isLessThanOrEqualTo(prod + 1e-12);
   }

@@ -1,10 +1,10 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.tensor.Tensor;
@@ -12,7 +12,7 @@ import io.github.pathsgd.core.util.Rng;
 
 /** Test harness: a tiny 5-7-6-3 network, random data and factors, training steps with reproducible dropout. */
 final class Harness {
-  static final ParamLayout LAYOUT = new ParamLayout(5, 7, 6, 3);
+  static final DenseChain LAYOUT = new DenseChain(5, 7, 6, 3);
   static final int B = 8;
 
   final Rng rng;
@@ -35,8 +35,8 @@ final class Harness {
   }
 
   /** Balanced init plus small random biases (so the bias convention matters). */
-  Mlp net() {
-    Mlp net = Init.balanced(LAYOUT, rng.split("init"));
+  LayerNet net() {
+    LayerNet net = Init.balanced(LAYOUT, rng.split("init"));
     Rng r = rng.split("bias");
     for (int l = 0; l < LAYOUT.layers(); l++) {
       for (int v = 0; v < LAYOUT.out(l); v++) {
@@ -77,7 +77,7 @@ final class Harness {
   }
 
   /** Steps [from, to) of training with the given dropout; masks come from an Rng seeded by the step index. */
-  void train(Mlp net, Optimizer opt, OptState st, int from, int to, Dropout dropout) {
+  void train(LayerNet net, Optimizer opt, OptState st, int from, int to, Dropout dropout) {
     Network.Workspace ws = net.workspace(B);
     Tensor g = new Tensor(LAYOUT.size());
     for (int s = from; s < to; s++) {
@@ -88,7 +88,7 @@ final class Harness {
   }
 
   /** max over layers of ‖a_l − b_l‖_∞ / ‖a_l‖_∞ (weights and bias of a layer together). */
-  static double layerRelDiff(Mlp a, Mlp b) {
+  static double layerRelDiff(LayerNet a, LayerNet b) {
     double worst = 0;
     for (int l = 0; l < LAYOUT.layers(); l++) {
       double num = 0;

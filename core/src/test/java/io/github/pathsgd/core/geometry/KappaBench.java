@@ -1,8 +1,8 @@
 package io.github.pathsgd.core.geometry;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.PathNormalize;
 import io.github.pathsgd.core.optim.PathNormalizeState;
 import io.github.pathsgd.core.optim.PathSgdOptions;
@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Test;
 class KappaBench {
   @Test
   void timeKappa() {
-    ParamLayout lay = new ParamLayout(784, 4000, 4000, 10);
-    Mlp net = Init.balanced(lay, new Rng(1));
+    DenseChain lay = new DenseChain(784, 4000, 4000, 10);
+    LayerNet net = Init.balanced(lay, new Rng(1));
     PathNormalize t = PathNormalize.of(PathSgdOptions.DEFAULT);
-    PathNormalizeState st = t.init(lay);
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     Tensor u = new Tensor(lay.size());
     int n = 30;
     for (int rep = 0; rep < 3; rep++) {

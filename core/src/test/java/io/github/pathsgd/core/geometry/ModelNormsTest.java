@@ -3,8 +3,8 @@ package io.github.pathsgd.core.geometry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
+import io.github.pathsgd.core.nn.LayerNet;
 import org.junit.jupiter.api.Test;
 
 /** The six norms a run records, on a network small enough to work them out by hand. */
@@ -12,7 +12,7 @@ class ModelNormsTest {
   @Test
   void handWorkedTwoTwoOneNetwork() {
     // W0 = [[1, -2], [3, 0]], b0 = [1, 0]; W1 = [[2, -1]], b1 = [0.5]
-    Mlp net = new Mlp(new ParamLayout(2, 2, 1));
+    LayerNet net = LayerNet.dense(new DenseChain(2, 2, 1));
     net.params().copyFrom(new float[] {1, -2, 3, 0, 1, 0, 2, -1, 0.5f}, 0, 0, 9);
     ModelNorms n = ModelNorms.of(net);
     // φ_1: γ_in(h0) = 1 + 2 + |b| 1 = 4, γ_in(h1) = 3; output 2·4 + 1·3 + 0.5 = 11.5
@@ -42,7 +42,7 @@ class ModelNormsTest {
     for (int i = 0; i < ln.params().size(); i += 3) {
       ln.params().set(i, ln.params().get(i) + 0.25f); // non-zero biases too
     }
-    Mlp mlp = new Mlp(new ParamLayout(12, 7, 5, 3), ln.params().copy());
+    LayerNet mlp = LayerNet.dense(new DenseChain(12, 7, 5, 3), ln.params().copy());
     ModelNorms a = ModelNorms.of((io.github.pathsgd.core.nn.Network) ln);
     ModelNorms b = ModelNorms.of(mlp);
     double[] va = a.values();

@@ -3,11 +3,10 @@ package io.github.pathsgd.core.geometry;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.pathsgd.core.nn.Dense;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
 import java.util.Arrays;
 import java.util.List;
@@ -22,8 +21,8 @@ import org.junit.jupiter.api.Test;
 class OnePhiTest {
   @Test
   void theFullyConnectedPhiIsTheLayersPhiBitForBit() {
-    ParamLayout lay = new ParamLayout(7, 5, 4, 3);
-    Mlp mlp = Init.balanced(lay, new Rng(9));
+    DenseChain lay = new DenseChain(7, 5, 4, 3);
+    LayerNet mlp = Init.balanced(lay, new Rng(9));
     for (int i = 0; i < mlp.params().size(); i += 5) {
       mlp.params().set(i, mlp.params().get(i) * 3.5f); // some weights far from balanced
     }

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,8 +18,8 @@ class PathNormsTest {
     Rng rng = new Rng(42).split("p" + p);
     for (int depth = 1; depth <= 4; depth++) {
       for (int trial = 0; trial < 10; trial++) {
-        ParamLayout lay = TestNets.randomLayout(depth, rng);
-        Mlp net = TestNets.random(lay, rng);
+        DenseChain lay = TestNets.randomLayout(depth, rng);
+        LayerNet net = TestNets.random(lay, rng);
         for (boolean biases : new boolean[] {true, false}) {
           double dp = PathNorms.phi(net, p, biases);
           double bf = TestNets.bruteForcePhi(lay, net.params(), p, biases);
@@ -32,7 +32,7 @@ class PathNormsTest {
   @Test
   void biasRootedPathsCount() {
     // 1-1-1 net: w0 = 2, b0 = 1, w1 = 3, b1 = 4. Paths: in→h→out (2·3), 1→h→out (1·3), 1→out (4).
-    Mlp net = new Mlp(new ParamLayout(1, 1, 1));
+    LayerNet net = LayerNet.dense(new DenseChain(1, 1, 1));
     float[] v = {2, 1, 3, 4};
     net.params().copyFrom(v, 0, 0, 4);
     // p=1: 6 + 3 + 4 = 13; p=2: sqrt(36 + 9 + 16) = sqrt(61); without biases: 6
@@ -46,8 +46,8 @@ class PathNormsTest {
   void gammaInOutSatisfyThePathIdentity() {
     // Σ_outputs γ_in = Σ_inputs γ_out + Σ_v |b_v|^p γ_out(v)  (both equal φ_p^p with biases)
     Rng rng = new Rng(7);
-    ParamLayout lay = new ParamLayout(3, 4, 2, 3);
-    Mlp net = TestNets.random(lay, rng);
+    DenseChain lay = new DenseChain(3, 4, 2, 3);
+    LayerNet net = TestNets.random(lay, rng);
     double p = 3;
     double[][] gin = PathNorms.gammaIn(net, p);
     double[][] gout = PathNorms.gammaOut(net, p);
@@ -73,7 +73,7 @@ class PathNormsTest {
 
   @Test
   void rejectsExponentBelowOne() {
-    Mlp net = new Mlp(new ParamLayout(2, 2));
+    LayerNet net = LayerNet.dense(new DenseChain(2, 2));
     assertThatThrownBy(() -> PathNorms.phi(net, 0.5)).isInstanceOf(IllegalArgumentException.class);
   }
 }

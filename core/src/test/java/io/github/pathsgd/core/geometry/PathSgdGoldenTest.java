@@ -3,8 +3,8 @@ package io.github.pathsgd.core.geometry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
@@ -21,19 +21,19 @@ class PathSgdGoldenTest {
   private static final float[] W0 = {2f, 1f, 0.5f, 0.3f};
   private static final float[] G = {1f, 2f, 3f, 4f};
 
-  private static Mlp net() {
-    Mlp net = new Mlp(new ParamLayout(1, 1, 1));
+  private static LayerNet net() {
+    LayerNet net = LayerNet.dense(new DenseChain(1, 1, 1));
     net.params().copyFrom(W0, 0, 0, 4);
     return net;
   }
 
-  private static void step(Optimizer opt, Mlp net, OptState st) {
+  private static void step(Optimizer opt, LayerNet net, OptState st) {
     opt.step(net.params(), Tensor.of(G), st);
   }
 
   @Test
   void twoStepsP2() {
-    Mlp net = net();
+    LayerNet net = net();
     Optimizer opt = Optimizers.pathSgd(0.1, 2);
     OptState st = opt.init(net.layout());
     // step 1: κ = (c², c², a²+β², 1) = (0.25, 0.25, 4+1=5, 1)
@@ -52,7 +52,7 @@ class PathSgdGoldenTest {
 
   @Test
   void twoStepsP2WithMomentum() {
-    Mlp net = net();
+    LayerNet net = net();
     Optimizer opt = Optimizers.pathSgd(0.1, 2, 0.9, false);
     OptState st = opt.init(net.layout());
     // step 1: v = g/κ = (4, 8, 0.6, 4); w = w - 0.1·v = (1.6, 0.2, 0.44, -0.1), as without momentum
@@ -72,14 +72,14 @@ class PathSgdGoldenTest {
   void oneStepP1AndWithoutBiases() {
     // p = 1: κ = (γ_in γ_out)^2. γ_in(h) = |a| + |β| = 3, γ_out(h) = |c| = 0.5
     // κ = (0.5² = 0.25, 0.25, 3² = 9, 1); Δ = -0.1·(1/0.25, 2/0.25, 3/9, 4) = (-0.4, -0.8, -0.0333333, -0.4)
-    Mlp net = net();
+    LayerNet net = net();
     Optimizer opt = Optimizers.pathSgd(0.1, 1);
     step(opt, net, opt.init(net.layout()));
     assertThat(net.params().toArray())
         .containsExactly(new float[] {1.6f, 0.2f, 0.4666666667f, -0.1f}, within(1e-6f));
     // p = 2 without biases in γ_in: γ_in(h) = a² = 4 → κ(c) = 4; the bias κ is still γ_out = c² = 0.25
     // Δ = -0.1·(1/0.25, 2/0.25, 3/4, 4) = (-0.4, -0.8, -0.075, -0.4)
-    Mlp net2 = net();
+    LayerNet net2 = net();
     Optimizer opt2 = Optimizers.pathSgd(0.1, PathSgdOptions.DEFAULT.withIncludeBiases(false), 0, false);
     step(opt2, net2, opt2.init(net2.layout()));
     assertThat(net2.params().toArray()).containsExactly(new float[] {1.6f, 0.2f, 0.425f, -0.1f}, within(1e-6f));

@@ -2,9 +2,9 @@ package io.github.pathsgd.core.geometry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
@@ -34,8 +34,8 @@ class PathSgdPropertiesTest {
     Tries.forAll(30, 0x9A75_0001L, edges, r -> new Invariance(r.nextLong(), r.nextInt(1, 5)),
         c -> Tries.toward(c.pIdx(), 1).stream().map(p -> new Invariance(c.seed(), p)).toList(), c -> {
           Harness h = new Harness(c.seed(), 0);
-          Mlp a = h.net();
-          Mlp b = a.copy();
+          LayerNet a = h.net();
+          LayerNet b = a.copy();
           Rescaling.scaleAll(b, h.factors(0));
           float[] x = h.testBatch();
           double scale = max(Equivalence.outputs(a, x, 32));
@@ -99,12 +99,12 @@ class PathSgdPropertiesTest {
   private static double commutationError(long seed, int steps, Optimizer opt, Dropout dropout, double minLog) {
     Harness h = new Harness(seed, steps);
     double[][] f = h.factors(minLog);
-    Mlp a = h.net();
-    Mlp b = a.copy();
+    LayerNet a = h.net();
+    LayerNet b = a.copy();
     Rescaling.scaleAll(b, f);
     h.train(a, opt, opt.init(a.layout()), 0, steps, dropout);
     h.train(b, opt, opt.init(b.layout()), 0, steps, dropout);
-    Mlp back = b.copy();
+    LayerNet back = b.copy();
     Rescaling.scaleAll(back, Harness.inverse(f));
     return Harness.layerRelDiff(a, back);
   }
@@ -124,10 +124,10 @@ class PathSgdPropertiesTest {
     double[][] f = h.factors(0);
     PathSgdOptions o = PathSgdOptions.DEFAULT.withRecomputeEvery(recomputeEveryThree ? 3 : 1);
     Optimizer opt = Optimizers.pathSgd(0.05, o, 0.9, true);
-    Mlp a = h.net();
+    LayerNet a = h.net();
     OptState sa = opt.init(a.layout());
     h.train(a, opt, sa, 0, 2, Dropout.NONE);
-    Mlp b = a.copy();
+    LayerNet b = a.copy();
     OptState sb = opt.init(b.layout());
     sb.restore(sa.export());
     Rescaling.scaleAll(b, f);
@@ -146,15 +146,15 @@ class PathSgdPropertiesTest {
 
   private static void kappaIsTheHessianDiagonalOfHalfSquaredPathNorm(long seed) {
     Harness h = new Harness(seed, 0);
-    Mlp net = h.net();
-    ParamLayout lay = net.layout();
+    LayerNet net = h.net();
+    DenseChain lay = net.chain();
     double[] w = new double[lay.size()];
     for (int i = 0; i < w.length; i++) {
       w[i] = net.params().get(i);
     }
     // κ from the transform itself: normalizing an all-ones gradient gives 1/κ
     PathNormalize t = PathNormalize.of(2);
-    PathNormalizeState st = t.init(lay);
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     Tensor u = new Tensor(lay.size());
     u.fill(1f);
     t.update(u, st, net.params());
@@ -174,7 +174,7 @@ class PathSgdPropertiesTest {
   }
 
   /** ½ φ_2(w)² in double, biases as edges from a constant-1 unit (DP over w²). */
-  private static double halfPhi2Squared(ParamLayout lay, double[] w) {
+  private static double halfPhi2Squared(DenseChain lay, double[] w) {
     double[] a = new double[lay.inputs()];
     java.util.Arrays.fill(a, 1);
     for (int l = 0; l < lay.layers(); l++) {

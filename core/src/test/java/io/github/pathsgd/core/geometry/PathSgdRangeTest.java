@@ -2,11 +2,11 @@ package io.github.pathsgd.core.geometry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Chain;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -32,19 +32,19 @@ import org.junit.jupiter.api.Test;
  */
 class PathSgdRangeTest {
   /** Random widths: depth weight layers, inputs 3..5, hidden 2..4, outputs 2..3. */
-  static ParamLayout layout(int depth, Rng r) {
+  static DenseChain layout(int depth, Rng r) {
     int[] w = new int[depth + 1];
     w[0] = 3 + r.nextInt(3);
     for (int i = 1; i < depth; i++) {
       w[i] = 2 + r.nextInt(3);
     }
     w[depth] = 2 + r.nextInt(2);
-    return new ParamLayout(w);
+    return new DenseChain(w);
   }
 
   /** Balanced init with biases of magnitude in [0.1, 0.3] (so no bias sits near zero, where relative error is moot). */
-  static Mlp net(ParamLayout lay, Rng r) {
-    Mlp net = Init.balanced(lay, r.split("init"));
+  static LayerNet net(DenseChain lay, Rng r) {
+    LayerNet net = Init.balanced(lay, r.split("init"));
     Rng b = r.split("bias");
     for (int l = 0; l < lay.layers(); l++) {
       for (int v = 0; v < lay.out(l); v++) {
@@ -60,7 +60,7 @@ class PathSgdRangeTest {
    * exponent of the hidden layer before (the precondition: a weight between two hidden units changes by at most
    * base^gap, so float32 holds it); whole numbers when {@code integers}. exponents[l][v] for hidden layers l.
    */
-  static double[][] unitExponents(ParamLayout lay, Rng r, double lim, double gap, boolean integers) {
+  static double[][] unitExponents(DenseChain lay, Rng r, double lim, double gap, boolean integers) {
     double[][] x = new double[lay.layers() + 1][];
     double lo = -lim;
     double hi = lim;
@@ -81,7 +81,7 @@ class PathSgdRangeTest {
   }
 
   /** Per-unit factors 10^x, x from {@link #unitExponents} (real). */
-  static double[][] decimalFactors(ParamLayout lay, Rng r, double lim, double gap) {
+  static double[][] decimalFactors(DenseChain lay, Rng r, double lim, double gap) {
     double[][] f = unitExponents(lay, r, lim, gap, false);
     for (int l = 1; l < lay.layers(); l++) {
       for (int v = 0; v < f[l].length; v++) {
@@ -92,7 +92,7 @@ class PathSgdRangeTest {
   }
 
   /** Per-unit factors 2^k, k from {@link #unitExponents} (whole numbers): every rescaled weight is exact. */
-  static double[][] binaryFactors(ParamLayout lay, Rng r, int lim, int gap) {
+  static double[][] binaryFactors(DenseChain lay, Rng r, int lim, int gap) {
     double[][] f = unitExponents(lay, r, lim, gap, true);
     for (int l = 1; l < lay.layers(); l++) {
       for (int v = 0; v < f[l].length; v++) {
@@ -104,7 +104,7 @@ class PathSgdRangeTest {
 
   /** One run's data: batches of 6 rows, labels, dropout masks seeded by the step. */
   record Data(float[][] x, int[][] y) {
-    static Data of(ParamLayout lay, int steps, Rng r) {
+    static Data of(DenseChain lay, int steps, Rng r) {
       float[][] x = new float[steps][6 * lay.inputs()];
       int[][] y = new int[steps][6];
       for (int s = 0; s < steps; s++) {
@@ -123,7 +123,7 @@ class PathSgdRangeTest {
    * {@code steps} training steps: through {@link Optimizer#trainStep} (fused where the optimizer allows it) or
    * gradient then {@link Optimizer#step} (unfused). Returns the Path-SGD state of the last step.
    */
-  static PathNormalizeState train(Mlp net, Optimizer opt, Data d, int steps, boolean fused, Dropout dropout) {
+  static PathNormalizeState train(LayerNet net, Optimizer opt, Data d, int steps, boolean fused, Dropout dropout) {
     OptState st = opt.init(net.layout());
     Network.Workspace ws = net.workspace(6);
     Tensor g = new Tensor(net.layout().size());
@@ -145,7 +145,7 @@ class PathSgdRangeTest {
    * three are 0). A step w − η·u that lands near 0 cancels: its float rounding is relative to |w|, not to the result,
    * in any float32 implementation, so the start's magnitude belongs in the denominator.
    */
-  static double maxRelDiff(Mlp a, Mlp b, Mlp start) {
+  static double maxRelDiff(LayerNet a, LayerNet b, LayerNet start) {
     double worst = 0;
     for (int i = 0; i < a.params().size(); i++) {
       double x = a.params().get(i);
@@ -158,7 +158,7 @@ class PathSgdRangeTest {
     return worst;
   }
 
-  static boolean finite(Mlp n) {
+  static boolean finite(LayerNet n) {
     for (int i = 0; i < n.params().size(); i++) {
       if (!Float.isFinite(n.params().get(i))) {
         return false;
@@ -219,13 +219,13 @@ class PathSgdRangeTest {
   private static void decimalRescalingCommutes(long seed, int depth, int p, boolean momentum, boolean fused,
       boolean fiveSteps, boolean dropout) {
     Rng r = new Rng(seed);
-    ParamLayout lay = layout(depth, r);
+    DenseChain lay = layout(depth, r);
     int steps = fiveSteps ? 5 : 1;
     Data d = Data.of(lay, steps, r.split("data"));
     double[][] f = decimalFactors(lay, r.split("factors"), 30, 30);
-    Mlp a = net(lay, r);
-    Mlp a0 = a.copy();
-    Mlp b = a.copy();
+    LayerNet a = net(lay, r);
+    LayerNet a0 = a.copy();
+    LayerNet b = a.copy();
     Rescaling.scaleAll(b, f);
     assertThat(finite(b)).isTrue();
     Optimizer opt = optimizer(p, momentum, PathSgdOptions.Sweep.AUTO);
@@ -233,7 +233,7 @@ class PathSgdRangeTest {
     train(a, opt, d, steps, fused, drop);
     train(b, opt, d, steps, fused, drop);
     assertThat(finite(a) && finite(b)).isTrue();
-    Mlp back = b.copy();
+    LayerNet back = b.copy();
     Rescaling.scaleAll(back, Harness.inverse(f));
     assertThat(maxRelDiff(a, back, a0)).as("%s p=%d momentum=%s fused=%s steps=%d", lay, p, momentum, fused, steps)
         .isLessThanOrEqualTo(1e-5);
@@ -260,25 +260,25 @@ class PathSgdRangeTest {
   private static void powerOfTwoRescalingIsBitIdentical(long seed, int depth, int p, boolean momentum,
       boolean fused) {
     Rng r = new Rng(seed);
-    ParamLayout lay = layout(depth, r);
+    DenseChain lay = layout(depth, r);
     Data d = Data.of(lay, 5, r.split("data"));
     double[][] f = binaryFactors(lay, r.split("factors"), 100, 100);
-    Mlp a = net(lay, r);
-    Mlp b = a.copy();
+    LayerNet a = net(lay, r);
+    LayerNet b = a.copy();
     Rescaling.scaleAll(b, f);
     Optimizer opt = optimizer(p, momentum, PathSgdOptions.Sweep.DOUBLE);
     train(a, opt, d, 5, fused, Dropout.NONE);
     train(b, opt, d, 5, fused, Dropout.NONE);
-    Mlp back = b.copy();
+    LayerNet back = b.copy();
     Rescaling.scaleAll(back, Harness.inverse(f));
     for (int i = 0; i < lay.size(); i++) {
       assertThat(back.params().get(i)).as("%s p=%d momentum=%s fused=%s i=%d", lay, p, momentum, fused, i)
           .isEqualTo(a.params().get(i));
     }
     // the automatic sweep: float where the γ fit, double where not, equal to float rounding
-    Mlp c = net(lay, new Rng(seed));
-    Mlp c0 = c.copy();
-    Mlp e = c.copy();
+    LayerNet c = net(lay, new Rng(seed));
+    LayerNet c0 = c.copy();
+    LayerNet e = c.copy();
     Rescaling.scaleAll(e, f);
     Optimizer auto = optimizer(p, momentum, PathSgdOptions.Sweep.AUTO);
     train(c, auto, d, 5, fused, Dropout.NONE);
@@ -296,15 +296,15 @@ class PathSgdRangeTest {
    */
   @Test
   void rescalingOneUnitPerLayerBy1e20KeepsTheTrajectory() {
-    ParamLayout lay = new ParamLayout(600, 1800, 600, 10); // W_0 and W_1 have over 2^20 weights
+    DenseChain lay = new DenseChain(600, 1800, 600, 10); // W_0 and W_1 have over 2^20 weights
     int steps = 20;
     Rng r = new Rng(7);
-    Mlp start = net(lay, r);
+    LayerNet start = net(lay, r);
     Data d = Data.of(lay, steps, r.split("data"));
     Optimizer opt = Optimizers.pathSgd(0.01, 2);
-    Mlp a = start.copy();
+    LayerNet a = start.copy();
     PathNormalizeState sa = train(a, opt, d, steps, true, Dropout.NONE);
-    Mlp unfused = start.copy();
+    LayerNet unfused = start.copy();
     train(unfused, opt, d, steps, false, Dropout.NONE);
     double noise = maxRelDiff(a, unfused, start);
     assertThat(sa.doubleLayers()).isZero();
@@ -315,7 +315,7 @@ class PathSgdRangeTest {
         java.util.Arrays.fill(f[l], 1.0);
         f[l][l] = c; // unit 1 of the first hidden layer, unit 2 of the second
       }
-      Mlp b = start.copy();
+      LayerNet b = start.copy();
       Rescaling.scaleAll(b, f);
       assertThat(finite(b)).isTrue();
       PathNormalizeState sb = train(b, opt, d, steps, true, Dropout.NONE);
@@ -333,8 +333,8 @@ class PathSgdRangeTest {
   }
 
   /** max over layers of ‖a_l − b_l‖_∞ / ‖a_l‖_∞ (weights and bias of a layer together). */
-  static double layerRelDiff(Mlp a, Mlp b) {
-    ParamLayout lay = a.layout();
+  static double layerRelDiff(LayerNet a, LayerNet b) {
+    DenseChain lay = a.chain();
     double worst = 0;
     for (int l = 0; l < lay.layers(); l++) {
       double num = 0;
@@ -350,9 +350,9 @@ class PathSgdRangeTest {
 
   @Test
   void mantissaExponentEncodingRoundTripsTheDoubleRange() {
-    ParamLayout lay = new ParamLayout(2, 3, 1);
+    DenseChain lay = new DenseChain(2, 3, 1);
     PathNormalize t = PathNormalize.of(2);
-    PathNormalizeState st = t.init(lay);
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     double[] values = {0, 1, 3.5e-310, 1e-200, 1e-45, 3e38, 1e300, 1e308, Double.POSITIVE_INFINITY};
     for (double v : values) {
       var m = java.nio.FloatBuffer.allocate(1);
@@ -375,16 +375,16 @@ class PathSgdRangeTest {
   /** The default (SIMD) and the scalar reference sweep, both in double, agree to float rounding of the updates. */
   @Test
   void vectorSweepMatchesScalarReferenceSweep() {
-    ParamLayout lay = new ParamLayout(1100, 1000, 1050, 3);
-    Mlp net = TestNets.random(lay, new Rng(8));
+    DenseChain lay = new DenseChain(1100, 1000, 1050, 3);
+    LayerNet net = TestNets.random(lay, new Rng(8));
     Tensor u = new Tensor(lay.size());
     Tensor v = new Tensor(lay.size());
     u.fill(1f);
     v.fill(1f);
     PathNormalize auto = PathNormalize.of(PathSgdOptions.DEFAULT);
     PathNormalize dbl = PathNormalize.of(PathSgdOptions.DEFAULT.withSweep(PathSgdOptions.Sweep.DOUBLE));
-    PathNormalizeState sa = auto.init(lay);
-    PathNormalizeState sd = dbl.init(lay);
+    PathNormalizeState sa = auto.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
+    PathNormalizeState sd = dbl.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     auto.update(u, sa, net.params());
     dbl.update(v, sd, net.params());
     assertThat(sa.doubleLayers()).isZero();

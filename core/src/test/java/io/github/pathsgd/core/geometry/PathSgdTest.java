@@ -3,8 +3,8 @@ package io.github.pathsgd.core.geometry;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.optim.PathNormalize;
 import io.github.pathsgd.core.optim.PathNormalizeState;
@@ -24,13 +24,13 @@ class PathSgdTest {
   @Test
   void matchesMaterializedKappaForSeveralP() {
     Rng rng = new Rng(5);
-    ParamLayout lay = new ParamLayout(4, 5, 3, 2);
-    Mlp net = TestNets.random(lay, rng);
+    DenseChain lay = new DenseChain(4, 5, 3, 2);
+    LayerNet net = TestNets.random(lay, rng);
     for (double p : new double[] {1, 2, 3, 2.5}) {
       for (boolean biases : new boolean[] {true, false}) {
         PathNormalize t = PathNormalize.of(PathSgdOptions.ofP(p).withIncludeBiases(biases));
         Tensor u = ones(lay.size());
-        t.update(u, t.init(lay), net.params());
+        t.update(u, t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay)), net.params());
         double[] k = Kappa.materialize(lay, net.params(), p, biases);
         for (int i = 0; i < k.length; i++) {
           assertThat(1.0 / u.get(i)).as("p=%s biases=%s i=%d", p, biases, i).isCloseTo(k[i], within(1e-5 * k[i]));
@@ -52,19 +52,19 @@ class PathSgdTest {
 
   @Test
   void largeLayersMatchMaterializedKappa() {
-    ParamLayout lay = new ParamLayout(1100, 1000, 1050, 3); // layers 0 and 1 are >= 2^20 weights
-    Mlp net = TestNets.random(lay, new Rng(8));
+    DenseChain lay = new DenseChain(1100, 1000, 1050, 3); // layers 0 and 1 are >= 2^20 weights
+    LayerNet net = TestNets.random(lay, new Rng(8));
     double[] k = Kappa.materialize(lay, net.params(), 2, true);
     PathNormalize t = PathNormalize.of(PathSgdOptions.DEFAULT);
     Tensor u = ones(lay.size());
-    t.update(u, t.init(lay), net.params());
+    t.update(u, t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay)), net.params());
     for (int i = 0; i < k.length; i += 97) {
       assertThat(1.0 / u.get(i)).as("i=%d", i).isCloseTo(k[i], within(1e-5 * k[i]));
     }
     double[][][] f = factorTensors(lay);
     double[][] rowInv = f[0];
     double[][] colInv = f[1];
-    PathNormalizeState st = t.init(lay);
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     assertThat(fusedFactors(t, st, net.params(), rowInv, colInv)).isTrue();
     for (int l = 0; l < lay.layers(); l++) {
       for (int o = 0; o < lay.out(l); o += 37) {
@@ -80,13 +80,13 @@ class PathSgdTest {
   @Test
   void deadUnitsGetNoStepAndAreCounted() {
     // 2-3-1 net whose hidden unit 1 has zero outgoing weight: its 2 incoming weights and bias have κ = 0 exactly
-    ParamLayout lay = new ParamLayout(2, 3, 1);
-    Mlp net = TestNets.random(lay, new Rng(2));
+    DenseChain lay = new DenseChain(2, 3, 1);
+    LayerNet net = TestNets.random(lay, new Rng(2));
     net.params().set(lay.weightOffset(1) + 1, 0f);
     double[] k = Kappa.materialize(lay, net.params(), 2, true);
     // no floor (the default): those three updates are 0, every other coordinate is divided by its κ
     PathNormalize t = PathNormalize.of(PathSgdOptions.DEFAULT);
-    PathNormalizeState st = t.init(lay);
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     Tensor u = ones(lay.size());
     t.update(u, st, net.params());
     assertThat(st.clamped()).isEqualTo(3);
@@ -103,7 +103,7 @@ class PathSgdTest {
     assertThat(u.get(lay.weightOffset(0) + 2)).isZero(); // unit 1's second incoming weight
     // an explicit absolute floor clamps them to it instead, and counts them the same
     PathNormalize floored = PathNormalize.of(PathSgdOptions.DEFAULT.withFloor(1e-30, 0));
-    PathNormalizeState sf = floored.init(lay);
+    PathNormalizeState sf = floored.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     Tensor v = ones(lay.size());
     floored.update(v, sf, net.params());
     assertThat(sf.clamped()).isEqualTo(3);
@@ -112,10 +112,10 @@ class PathSgdTest {
 
   @Test
   void ratioIsComputedOnceAndFrozen() {
-    ParamLayout lay = new ParamLayout(3, 4, 2);
-    Mlp net = TestNets.random(lay, new Rng(8));
+    DenseChain lay = new DenseChain(3, 4, 2);
+    LayerNet net = TestNets.random(lay, new Rng(8));
     PathNormalize t = PathNormalize.of(PathSgdOptions.DEFAULT.withRatio(true));
-    PathNormalizeState st = t.init(lay);
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     Tensor g = new Tensor(lay.size());
     Rng r = new Rng(1);
     for (int i = 0; i < g.size(); i++) {
@@ -149,11 +149,11 @@ class PathSgdTest {
 
   @Test
   void recomputeEveryKReusesKappaBetweenRecomputations() {
-    ParamLayout lay = new ParamLayout(3, 4, 2);
-    Mlp net = TestNets.random(lay, new Rng(4));
-    Mlp other = TestNets.random(lay, new Rng(5));
+    DenseChain lay = new DenseChain(3, 4, 2);
+    LayerNet net = TestNets.random(lay, new Rng(4));
+    LayerNet other = TestNets.random(lay, new Rng(5));
     PathNormalize t = PathNormalize.of(PathSgdOptions.DEFAULT.withRecomputeEvery(2));
-    PathNormalizeState st = t.init(lay);
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     double[] k0 = Kappa.materialize(lay, net.params(), 2, true);
     double[] k1 = Kappa.materialize(lay, other.params(), 2, true);
     Tensor u = ones(lay.size());
@@ -172,8 +172,8 @@ class PathSgdTest {
    */
   @Test
   void kappaIsBitIdenticalForAnyThreadCount() {
-    ParamLayout lay = new ParamLayout(1100, 1000, 1050, 3);
-    Mlp net = TestNets.random(lay, new Rng(9));
+    DenseChain lay = new DenseChain(1100, 1000, 1050, 3);
+    LayerNet net = TestNets.random(lay, new Rng(9));
     PathNormalize t = PathNormalize.of(PathSgdOptions.DEFAULT);
     int threads = io.github.pathsgd.core.tensor.Blas.threads();
     try {
@@ -192,12 +192,12 @@ class PathSgdTest {
   static boolean fusedFactors(PathNormalize t, PathNormalizeState st, Tensor params, double[][] rowInv,
       double[][] colInv) {
     io.github.pathsgd.core.nn.FoldedStep fs = new io.github.pathsgd.core.nn.FoldedStep(
-        (io.github.pathsgd.core.nn.ParamLayout) st.layout());
+        st.layout().denseChain());
     if (!t.prepare(st, params, fs)) {
       return false;
     }
     t.commit(st);
-    for (int l = 0; l < ((io.github.pathsgd.core.nn.ParamLayout) st.layout()).layers(); l++) {
+    for (int l = 0; l < st.layout().denseChain().layers(); l++) {
       System.arraycopy(fs.rowScale(l), 0, rowInv[l], 0, rowInv[l].length);
       System.arraycopy(fs.colScale(l), 0, colInv[l], 0, colInv[l].length);
     }
@@ -205,7 +205,7 @@ class PathSgdTest {
   }
 
   /** Per-layer arrays for {@link #fusedFactors}: {rowInv (out(l) each), colInv (in(l) each)}. */
-  private static double[][][] factorTensors(ParamLayout lay) {
+  private static double[][][] factorTensors(DenseChain lay) {
     double[][][] f = new double[2][lay.layers()][];
     for (int l = 0; l < lay.layers(); l++) {
       f[0][l] = new double[lay.out(l)];
@@ -214,8 +214,8 @@ class PathSgdTest {
     return f;
   }
 
-  private static double[] kappaFactors(PathNormalize t, ParamLayout lay, Mlp net) {
-    PathNormalizeState st = t.init(lay);
+  private static double[] kappaFactors(PathNormalize t, DenseChain lay, LayerNet net) {
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     double[][][] f = factorTensors(lay);
     assertThat(fusedFactors(t, st, net.params(), f[0], f[1])).isTrue();
     java.util.stream.DoubleStream.Builder all = java.util.stream.DoubleStream.builder();
@@ -232,10 +232,10 @@ class PathSgdTest {
 
   @Test
   void updateDoesNotAllocate() {
-    ParamLayout lay = new ParamLayout(30, 40, 40, 10);
-    Mlp net = TestNets.random(lay, new Rng(3));
+    DenseChain lay = new DenseChain(30, 40, 40, 10);
+    LayerNet net = TestNets.random(lay, new Rng(3));
     PathNormalize t = PathNormalize.of(PathSgdOptions.DEFAULT);
-    PathNormalizeState st = t.init(lay);
+    PathNormalizeState st = t.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     Tensor u = ones(lay.size());
     // long enough for C2 to compile the κ kernels (about 1,500 updates of this network here)
     for (int i = 0; i < 6000; i++) {

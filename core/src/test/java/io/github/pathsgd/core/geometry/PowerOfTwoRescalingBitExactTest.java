@@ -2,10 +2,10 @@ package io.github.pathsgd.core.geometry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
@@ -31,7 +31,7 @@ class PowerOfTwoRescalingBitExactTest {
 
   @Test
   void rescaledNetworksMapBackBitForBitOnTheTrainPath() {
-    ParamLayout lay = new ParamLayout(20, 24, 16, 12, 4);
+    DenseChain lay = new DenseChain(20, 24, 16, 12, 4);
     int runs = 0;
     List<String> differ = new ArrayList<>();
     for (int p = 1; p <= 3; p++) {
@@ -39,13 +39,13 @@ class PowerOfTwoRescalingBitExactTest {
         Optimizer opt = Optimizers.pathSgd(0.05, PathSgdOptions.ofP(p), momentum, false);
         for (int trial = 0; trial < 8; trial++) {
           Rng r = new Rng(1000L * p + 10L * trial + (momentum > 0 ? 1 : 0));
-          Mlp start = PathSgdRangeTest.net(lay, r);
+          LayerNet start = PathSgdRangeTest.net(lay, r);
           double[][] f = oneUnitPerLayer(lay, r.split("factors"), trial % 2 == 0 ? 1 : -1);
           PathSgdRangeTest.Data d = data(lay, 5, r.split("data"));
           for (int steps : new int[] {1, 5}) {
-            Mlp a = start.copy();
+            LayerNet a = start.copy();
             train(a, opt, d, steps);
-            Mlp b = start.copy();
+            LayerNet b = start.copy();
             Rescaling.scaleAll(b, f);
             train(b, opt, d, steps);
             Rescaling.scaleAll(b, Harness.inverse(f));
@@ -69,12 +69,12 @@ class PowerOfTwoRescalingBitExactTest {
    */
   @Test
   void largeLayersOnSeveralThreadsAreBitExactToo() {
-    ParamLayout lay = new ParamLayout(600, 1800, 600, 10);
+    DenseChain lay = new DenseChain(600, 1800, 600, 10);
     Rng r = new Rng(77);
-    Mlp start = PathSgdRangeTest.net(lay, r);
+    LayerNet start = PathSgdRangeTest.net(lay, r);
     PathSgdRangeTest.Data d = data(lay, 3, r.split("data"));
     Optimizer opt = Optimizers.pathSgd(0.01, PathSgdOptions.DEFAULT, 0.9, false);
-    Mlp a = start.copy();
+    LayerNet a = start.copy();
     train(a, opt, d, 3);
     for (int k : new int[] {80, -80}) {
       double[][] f = new double[lay.layers() + 1][];
@@ -83,7 +83,7 @@ class PowerOfTwoRescalingBitExactTest {
         java.util.Arrays.fill(f[l], 1.0);
         f[l][3 * l] = Math.scalb(1.0, k);
       }
-      Mlp b = start.copy();
+      LayerNet b = start.copy();
       Rescaling.scaleAll(b, f);
       train(b, opt, d, 3);
       Rescaling.scaleAll(b, Harness.inverse(f));
@@ -92,7 +92,7 @@ class PowerOfTwoRescalingBitExactTest {
   }
 
   /** Factors 2^(sign·k), k in 61..100, for one random unit of each hidden layer; 1 elsewhere. */
-  static double[][] oneUnitPerLayer(ParamLayout lay, Rng r, int sign) {
+  static double[][] oneUnitPerLayer(DenseChain lay, Rng r, int sign) {
     double[][] f = new double[lay.layers() + 1][];
     for (int l = 1; l < lay.layers(); l++) {
       f[l] = new double[lay.width(l)];
@@ -103,7 +103,7 @@ class PowerOfTwoRescalingBitExactTest {
   }
 
   /** Batches of {@link #BATCH} rows of standard normal inputs and random labels. */
-  static PathSgdRangeTest.Data data(ParamLayout lay, int steps, Rng r) {
+  static PathSgdRangeTest.Data data(DenseChain lay, int steps, Rng r) {
     float[][] x = new float[steps][BATCH * lay.inputs()];
     int[][] y = new int[steps][BATCH];
     for (int s = 0; s < steps; s++) {
@@ -118,7 +118,7 @@ class PowerOfTwoRescalingBitExactTest {
   }
 
   /** {@code steps} steps as the trainer takes them: one {@link TrainStep} with the fold on, as {@code Trainer} builds it. */
-  static void train(Mlp net, Optimizer opt, PathSgdRangeTest.Data d, int steps) {
+  static void train(LayerNet net, Optimizer opt, PathSgdRangeTest.Data d, int steps) {
     OptState st = opt.init(net.layout());
     Network.Workspace ws = net.workspace(BATCH);
     TrainStep step = new TrainStep(net, opt, ws, st, true);
@@ -129,7 +129,7 @@ class PowerOfTwoRescalingBitExactTest {
   }
 
   /** The first parameter whose bits differ, or −1. */
-  static int firstDifference(Mlp a, Mlp b) {
+  static int firstDifference(LayerNet a, LayerNet b) {
     for (int i = 0; i < a.params().size(); i++) {
       if (Float.floatToRawIntBits(a.params().get(i)) != Float.floatToRawIntBits(b.params().get(i))) {
         return i;

@@ -2,11 +2,10 @@ package io.github.pathsgd.core.geometry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.util.Rng;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -42,7 +41,7 @@ class RescalingBytesPinTest {
   }
 
   static String mlp(Unbalance u) throws Exception {
-    Mlp net = Init.balanced(new ParamLayout(20, 24, 16, 12, 4), new Rng(7));
+    LayerNet net = Init.balanced(new DenseChain(20, 24, 16, 12, 4), new Rng(7));
     double[][] f = Rescaling.unbalanceChecked(net, u, new Rng(8).split("unbalance"));
     return sha(net.params().toArray(), f);
   }

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.Chain;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -20,7 +20,7 @@ class RescalingTest {
   @Test
   void scaleUnitTouchesIncomingBiasAndOutgoing() {
     // 2-2-1 net, params (W_0 row-major, b_0, W_1, b_1) = (1,2,3,4, 5,6, 7,8, 9); rescale hidden unit 1 by 2
-    Mlp net = new Mlp(new ParamLayout(2, 2, 1));
+    LayerNet net = LayerNet.dense(new DenseChain(2, 2, 1));
     net.params().copyFrom(new float[] {1, 2, 3, 4, 5, 6, 7, 8, 9}, 0, 0, 9);
     Rescaling.scaleUnit(net, 1, 1, 2);
     assertThat(net.params().toArray()).containsExactly(1, 2, 6, 8, 5, 12, 7, 4, 9);
@@ -31,9 +31,9 @@ class RescalingTest {
 
   @Test
   void unbalancedInitIsEquivalentButUnbalanced() {
-    ParamLayout lay = new ParamLayout(6, 20, 20, 4);
-    Mlp bal = Init.balanced(lay, new Rng(3).split("init"));
-    Mlp unb = Rescaling.unbalanced(lay, new Rng(3).split("init"), Unbalance.total(30),
+    DenseChain lay = new DenseChain(6, 20, 20, 4);
+    LayerNet bal = Init.balanced(lay, new Rng(3).split("init"));
+    LayerNet unb = Rescaling.unbalanced(lay, new Rng(3).split("init"), Unbalance.total(30),
         new Rng(3).split("unbalance"));
     float[] x = new float[16 * 6];
     Rng r = new Rng(9);
@@ -48,7 +48,7 @@ class RescalingTest {
     assertThat(PathNorms.phi(unb, 2)).isCloseTo(PathNorms.phi(bal, 2), within(1e-5 * PathNorms.phi(bal, 2)));
     assertThat(GroupNorms.maxNorm(unb, true)).isGreaterThan(10 * GroupNorms.maxNorm(bal, true));
     // deterministic from the seed
-    Mlp again = Rescaling.unbalanced(lay, new Rng(3).split("init"), Unbalance.total(30),
+    LayerNet again = Rescaling.unbalanced(lay, new Rng(3).split("init"), Unbalance.total(30),
         new Rng(3).split("unbalance"));
     assertThat(again.params().toArray()).containsExactly(unb.params().toArray());
     // the default: a quarter of each hidden layer's units (the authors' MATLAB demo), factor 10·c, c ~ LogNormal(0, 1)
@@ -58,10 +58,10 @@ class RescalingTest {
 
   @Test
   void unbalanceFactorFormsDiffer() {
-    ParamLayout lay = new ParamLayout(1, 1, 1);
-    Mlp a = new Mlp(lay);
+    DenseChain lay = new DenseChain(1, 1, 1);
+    LayerNet a = LayerNet.dense(lay);
     a.params().copyFrom(new float[] {1, 0, 1, 0}, 0, 0, 4);
-    Mlp b = a.copy();
+    LayerNet b = a.copy();
     // one pick, σ = 0 so c = e^μ = e^0 = 1: factor 10·1 = 10 vs 10^1 = 10; with μ = ln 2: 20 vs 10^2 = 100
     // (one pick: a width-1 layer gets round(0.25) = 0 picks at the default density, so this uses an absolute count)
     Rescaling.unbalance(a, new Unbalance(new Unbalance.Total(1), Unbalance.FactorForm.TEN_TIMES_C,
@@ -78,8 +78,8 @@ class RescalingTest {
     Harness h = new Harness(11, 1);
     double[][] f = h.factors(0);
     Optimizer ada = Optimizers.adagrad(0.01);
-    Mlp a = h.net();
-    Mlp b = a.copy();
+    LayerNet a = h.net();
+    LayerNet b = a.copy();
     Rescaling.scaleAll(b, f);
     OptState sa = ada.init(a.layout());
     OptState sb = ada.init(b.layout());

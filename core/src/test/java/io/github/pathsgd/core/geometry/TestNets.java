@@ -1,7 +1,7 @@
 package io.github.pathsgd.core.geometry;
 
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.tensor.Tensor;
 import io.github.pathsgd.core.util.Rng;
 
@@ -10,8 +10,8 @@ final class TestNets {
   private TestNets() {}
 
   /** A network with i.i.d. N(0, 1) weights and biases (biases nonzero so bias-rooted paths matter). */
-  static Mlp random(ParamLayout lay, Rng rng) {
-    Mlp net = new Mlp(lay);
+  static LayerNet random(DenseChain lay, Rng rng) {
+    LayerNet net = LayerNet.dense(lay);
     for (int i = 0; i < lay.size(); i++) {
       net.params().set(i, (float) rng.nextGaussian());
     }
@@ -19,19 +19,19 @@ final class TestNets {
   }
 
   /** Random widths of the given depth (number of weight layers), each in [1, 4]. */
-  static ParamLayout randomLayout(int depth, Rng rng) {
+  static DenseChain randomLayout(int depth, Rng rng) {
     int[] w = new int[depth + 1];
     for (int i = 0; i <= depth; i++) {
       w[i] = 1 + rng.nextInt(4);
     }
-    return new ParamLayout(w);
+    return new DenseChain(w);
   }
 
   /**
    * φ_p by enumerating every path explicitly: from every input unit and, with biases, from the constant-1 source into
    * every non-input unit, to every output; p = ∞ gives the max path product.
    */
-  static double bruteForcePhi(ParamLayout lay, Tensor params, double p, boolean biases) {
+  static double bruteForcePhi(DenseChain lay, Tensor params, double p, boolean biases) {
     double[] acc = {0};
     int L = lay.layers();
     for (int i = 0; i < lay.inputs(); i++) {
@@ -49,7 +49,7 @@ final class TestNets {
   }
 
   /** Continues a path that has reached unit u of width index i with |product| prod. */
-  private static void walk(ParamLayout lay, Tensor w, int i, int u, double prod, double p, double[] acc) {
+  private static void walk(DenseChain lay, Tensor w, int i, int u, double prod, double p, double[] acc) {
     if (i == lay.layers()) {
       acc[0] = Double.isInfinite(p) ? Math.max(acc[0], prod) : acc[0] + Math.pow(prod, p);
       return;

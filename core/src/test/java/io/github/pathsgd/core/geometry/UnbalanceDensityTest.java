@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.testkit.Tries;
 import java.util.ArrayList;
@@ -19,18 +19,18 @@ import org.junit.jupiter.api.Test;
  * underflow or are not equivalent.
  */
 class UnbalanceDensityTest {
-  static final ParamLayout LAY = new ParamLayout(7, 32, 20, 6, 3);
+  static final DenseChain LAY = new DenseChain(7, 32, 20, 6, 3);
 
   @Test
   void perLayerPicksRoundHalfUp() {
     Unbalance.PerLayer q = new Unbalance.PerLayer(0.25);
-    assertThat(q.picks(new ParamLayout(784, 4000, 4000, 10))).containsExactly(1000, 1000); // the demo's 2×4000
-    assertThat(q.picks(new ParamLayout(784, 32, 32, 10))).containsExactly(8, 8);
+    assertThat(q.picks(new DenseChain(784, 4000, 4000, 10))).containsExactly(1000, 1000); // the demo's 2×4000
+    assertThat(q.picks(new DenseChain(784, 32, 32, 10))).containsExactly(8, 8);
     // 0.25·6 = 1.5 → 2, 0.25·10 = 2.5 → 3, 0.25·2 = 0.5 → 1, 0.25·1 → 0
-    assertThat(q.picks(new ParamLayout(3, 6, 10, 2, 1, 4))).containsExactly(2, 3, 1, 0);
+    assertThat(q.picks(new DenseChain(3, 6, 10, 2, 1, 4))).containsExactly(2, 3, 1, 0);
     assertThat(new Unbalance.PerLayer(1.0).picks(LAY)).containsExactly(32, 20, 6);
     assertThat(new Unbalance.PerLayer(0).picks(LAY)).containsExactly(0, 0, 0);
-    assertThat(q.picks(new ParamLayout(5, 3))).isEmpty();
+    assertThat(q.picks(new DenseChain(5, 3))).isEmpty();
     assertThatThrownBy(() -> new Unbalance.PerLayer(-0.1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new Unbalance.PerLayer(Double.NaN)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new Unbalance.Total(-1)).isInstanceOf(IllegalArgumentException.class);
@@ -39,13 +39,13 @@ class UnbalanceDensityTest {
   /** Replays the documented draws (per layer l: k_l × {nextInt(n_l), nextGaussian}) and recounts the picks. */
   @Test
   void perLayerDensityMatchesABruteForceReplayOfTheRng() {
-    Mlp net = Init.balanced(LAY, new Rng(4));
-    Mlp original = net.copy();
+    LayerNet net = Init.balanced(LAY, new Rng(4));
+    LayerNet original = net.copy();
     Rng rng = new Rng(5);
     double[][] f = Rescaling.unbalance(net, Unbalance.DEFAULT, rng);
 
     Rng replay = new Rng(5);
-    Mlp expected = original.copy();
+    LayerNet expected = original.copy();
     int[][] count = new int[LAY.layers()][];
     double[][] prod = new double[LAY.layers()][];
     int[] perLayer = new int[LAY.layers()];
@@ -83,9 +83,9 @@ class UnbalanceDensityTest {
   /** The absolute count reproduces the former {@code unbalance} exactly: same draws, same order, same floats. */
   @Test
   void absoluteCountReproducesTheFormerBehaviourExactly() {
-    for (ParamLayout lay : new ParamLayout[] {new ParamLayout(30, 200, 200, 10), LAY}) {
-      Mlp a = Init.balanced(lay, new Rng(1));
-      Mlp b = a.copy();
+    for (DenseChain lay : new DenseChain[] {new DenseChain(30, 200, 200, 10), LAY}) {
+      LayerNet a = Init.balanced(lay, new Rng(1));
+      LayerNet b = a.copy();
       Rng ra = new Rng(2);
       Rng rb = new Rng(2);
       Rescaling.unbalance(a, Unbalance.total(2000), ra);
@@ -93,8 +93,8 @@ class UnbalanceDensityTest {
       assertThat(a.params().toArray()).containsExactly(b.params().toArray());
       assertThat(ra.state()).isEqualTo(rb.state());
     }
-    Mlp a = Init.balanced(LAY, new Rng(8));
-    Mlp b = a.copy();
+    LayerNet a = Init.balanced(LAY, new Rng(8));
+    LayerNet b = a.copy();
     Rescaling.unbalance(a, new Unbalance(new Unbalance.Total(37), Unbalance.FactorForm.TEN_TO_THE_C, -0.5,
         0.5), new Rng(9));
     formerUnbalance(b, 37, Unbalance.FactorForm.TEN_TO_THE_C, -0.5, 0.5, new Rng(9));
@@ -102,8 +102,8 @@ class UnbalanceDensityTest {
   }
 
   /** The body of {@code Rescaling.unbalance} before the per-layer density (commit 9eab518), verbatim in effect. */
-  static void formerUnbalance(Mlp net, int count, Unbalance.FactorForm form, double mu, double sigma, Rng rng) {
-    ParamLayout lay = net.layout();
+  static void formerUnbalance(LayerNet net, int count, Unbalance.FactorForm form, double mu, double sigma, Rng rng) {
+    DenseChain lay = net.chain();
     int hidden = lay.hiddenUnits();
     for (int k = 0; k < count; k++) {
       int idx = rng.nextInt(hidden);
@@ -120,10 +120,10 @@ class UnbalanceDensityTest {
 
   @Test
   void theReturnedFactorsReproduceTheResultWithScaleAll() {
-    Mlp net = Init.balanced(LAY, new Rng(4));
-    Mlp original = net.copy();
+    LayerNet net = Init.balanced(LAY, new Rng(4));
+    LayerNet original = net.copy();
     double[][] f = Rescaling.unbalanceChecked(net, Unbalance.perLayer(1.0), new Rng(6));
-    Mlp again = original.copy();
+    LayerNet again = original.copy();
     Rescaling.scaleAll(again, f);
     assertCloseParams(again, net);
     // and the reciprocals map it back
@@ -134,12 +134,12 @@ class UnbalanceDensityTest {
         inv[l][v] = 1 / f[l][v];
       }
     }
-    Mlp back = net.copy();
+    LayerNet back = net.copy();
     Rescaling.scaleAll(back, inv);
     assertCloseParams(back, original);
   }
 
-  static void assertCloseParams(Mlp a, Mlp b) {
+  static void assertCloseParams(LayerNet a, LayerNet b) {
     float[] x = a.params().toArray();
     float[] y = b.params().toArray();
     for (int i = 0; i < x.length; i++) {
@@ -150,12 +150,12 @@ class UnbalanceDensityTest {
 
   @Test
   void theDefaultOnTwoByThirtyTwoPassesTheCheck() {
-    ParamLayout lay = new ParamLayout(784, 32, 32, 10);
+    DenseChain lay = new DenseChain(784, 32, 32, 10);
     for (long seed = 1; seed <= 5; seed++) {
-      Mlp net = Init.balanced(lay, new Rng(seed).split("init"));
-      Mlp original = net.copy();
+      LayerNet net = Init.balanced(lay, new Rng(seed).split("init"));
+      LayerNet original = net.copy();
       Rng rng = new Rng(seed).split("unbalance");
-      Mlp plain = net.copy();
+      LayerNet plain = net.copy();
       double[][] f = Rescaling.unbalanceChecked(net, Unbalance.DEFAULT, rng);
       Rescaling.unbalance(plain, Unbalance.DEFAULT, new Rng(seed).split("unbalance"));
       assertThat(net.params().toArray()).containsExactly(plain.params().toArray()); // the check draws no picks
@@ -172,7 +172,7 @@ class UnbalanceDensityTest {
   /** The former default, 2000 picks over the 64 units of 2×32, overflows; it is refused and the net is left alone. */
   @Test
   void anAbsurdCountIsRefusedNamingTheLargestFactorAndLeavesTheNetworkAlone() {
-    Mlp net = Init.balanced(new ParamLayout(784, 32, 32, 10), new Rng(1).split("init"));
+    LayerNet net = Init.balanced(new DenseChain(784, 32, 32, 10), new Rng(1).split("init"));
     float[] before = net.params().toArray();
     Rescaling.Refused e = catchThrowableOfType(() -> Rescaling.unbalanceChecked(net, Unbalance.total(2000),
         new Rng(1).split("unbalance")), Rescaling.Refused.class);
@@ -189,16 +189,16 @@ class UnbalanceDensityTest {
 
   @Test
   void hugeFactorsAreRefusedWhetherTheyOverflowFloatOrDouble() {
-    ParamLayout lay = new ParamLayout(20, 32, 32, 10);
+    DenseChain lay = new DenseChain(20, 32, 32, 10);
     // 10^c with c = e^4 ≈ 54.6: each factor ≈ 4e54, finite in double, far beyond float
-    Mlp a = Init.balanced(lay, new Rng(1));
+    LayerNet a = Init.balanced(lay, new Rng(1));
     Rescaling.Refused e = catchThrowableOfType(() -> Rescaling.unbalanceChecked(a, new Unbalance(
         new Unbalance.PerLayer(0.25), Unbalance.FactorForm.TEN_TO_THE_C, 4, 0), new Rng(2)), Rescaling.Refused.class);
     assertThat(e.getMessage()).contains("factor 10^c").contains("largest factor ")
         .contains("hidden layer " + e.layer() + ", unit " + e.unit());
     assertThat(e.factor()).isGreaterThan(3.9e54);
     // c = e^6 ≈ 403: 10^403 is infinite even in double; refused before anything is applied
-    Mlp b = Init.balanced(lay, new Rng(1));
+    LayerNet b = Init.balanced(lay, new Rng(1));
     float[] before = b.params().toArray();
     Rescaling.Refused g = catchThrowableOfType(() -> Rescaling.unbalance(b, new Unbalance(
         new Unbalance.PerLayer(0.25), Unbalance.FactorForm.TEN_TO_THE_C, 6, 0), new Rng(2)), Rescaling.Refused.class);
@@ -209,14 +209,14 @@ class UnbalanceDensityTest {
 
   @Test
   void verifyFindsUnderflowNaNAndNonEquivalence() {
-    ParamLayout lay = new ParamLayout(5, 4, 3, 2);
-    Mlp a = Init.balanced(lay, new Rng(3));
+    DenseChain lay = new DenseChain(5, 4, 3, 2);
+    LayerNet a = Init.balanced(lay, new Rng(3));
     double[][] ones = {null, {1, 1, 1, 1}, {1, 1, 1}, null};
     float[] x = Rescaling.randomInputs(5, 8, new Rng(4));
     assertThat(Rescaling.verify(a, a.copy(), ones, x, 8).ok()).isTrue();
 
     // the incoming weights of unit 2 of hidden layer 1 times 1e-40: subnormal (its outgoing ones left alone)
-    Mlp u = a.copy();
+    LayerNet u = a.copy();
     for (int j = 0; j < 5; j++) {
       int i = lay.weightOffset(0) + 2 * 5 + j;
       u.params().set(i, (float) (u.params().get(i) * 1e-40));
@@ -229,14 +229,14 @@ class UnbalanceDensityTest {
     assertThat(vu.problem()).contains("5 weights/biases underflow to zero or a subnormal float")
         .contains("(first: layers.0.weight[2, 0] ").contains("net factor 1.00e-40)");
 
-    Mlp n = a.copy();
+    LayerNet n = a.copy();
     n.params().set(lay.weightOffset(1) + 4, Float.NaN); // W_1[1][0]
     Rescaling.Verification vn = Rescaling.verify(a, n, ones, x, 8);
     assertThat(vn.overflows()).isEqualTo(1);
     assertThat(vn.problem()).contains("1 weights/biases overflow to infinity").contains("layers.1.weight[1, 0]");
 
     // a factor on one side only: finite, but not the same function
-    Mlp h = a.copy();
+    LayerNet h = a.copy();
     for (int o = 0; o < 3; o++) {
       int i = lay.weightOffset(1) + o * 4 + 1;
       h.params().set(i, h.params().get(i) * 3);
@@ -269,14 +269,14 @@ class UnbalanceDensityTest {
   }
 
   private static void theDefaultDensityIsSafeAndReproducible(long seed, int w1, int w2) {
-    ParamLayout lay = new ParamLayout(9, w1, w2, 4);
-    Mlp net = Init.balanced(lay, new Rng(seed));
-    Mlp original = net.copy();
+    DenseChain lay = new DenseChain(9, w1, w2, 4);
+    LayerNet net = Init.balanced(lay, new Rng(seed));
+    LayerNet original = net.copy();
     double[][] f = Rescaling.unbalanceChecked(net, Unbalance.DEFAULT, new Rng(seed + 1));
-    Mlp again = original.copy();
+    LayerNet again = original.copy();
     Rescaling.scaleAll(again, f);
     assertCloseParams(again, net);
-    Mlp twice = original.copy();
+    LayerNet twice = original.copy();
     Rescaling.unbalanceChecked(twice, Unbalance.DEFAULT, new Rng(seed + 1));
     assertThat(twice.params().toArray()).containsExactly(net.params().toArray());
   }

@@ -2,11 +2,11 @@ package io.github.pathsgd.core.geometry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Chain;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
@@ -25,14 +25,14 @@ import org.junit.jupiter.api.Test;
  * SGD does not.
  */
 class UnbalancedInvarianceTest {
-  static final ParamLayout LAY = new ParamLayout(30, 200, 200, 10);
+  static final DenseChain LAY = new DenseChain(30, 200, 200, 10);
 
   static double relDiffAfterSteps(Optimizer optA, Optimizer optB, int steps) {
-    Mlp a = Init.balanced(LAY, new Rng(1));
-    Mlp b = a.copy();
+    LayerNet a = Init.balanced(LAY, new Rng(1));
+    LayerNet b = a.copy();
     Rescaling.unbalance(b, Unbalance.total(2000), new Rng(2));
-    OptState sa = optA.init(LAY);
-    OptState sb = optB.init(LAY);
+    OptState sa = optA.init(io.github.pathsgd.core.nn.NetLayout.dense(LAY));
+    OptState sb = optB.init(io.github.pathsgd.core.nn.NetLayout.dense(LAY));
     int B = 20;
     Network.Workspace wa = a.workspace(B);
     Network.Workspace wb = b.workspace(B);
@@ -100,8 +100,8 @@ class UnbalancedInvarianceTest {
    */
   @Test
   void powerOfTwoRescalingIsBitExactOverManySteps() {
-    Mlp a = Init.balanced(LAY, new Rng(1));
-    Mlp b = a.copy();
+    LayerNet a = Init.balanced(LAY, new Rng(1));
+    LayerNet b = a.copy();
     Rng pick = new Rng(5);
     int[][] picks = new int[300][3];
     for (int[] q : picks) {
@@ -111,8 +111,8 @@ class UnbalancedInvarianceTest {
       Rescaling.scaleUnit(b, q[0], q[1], Math.scalb(1.0, q[2]));
     }
     Optimizer opt = Optimizers.pathSgd(0.01, 2);
-    OptState sa = opt.init(LAY);
-    OptState sb = opt.init(LAY);
+    OptState sa = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(LAY));
+    OptState sb = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(LAY));
     int B = 20;
     Network.Workspace wa = a.workspace(B);
     Network.Workspace wb = b.workspace(B);
@@ -125,7 +125,7 @@ class UnbalancedInvarianceTest {
       double lb = new TrainStep(b, opt, wb, sb, true).run(B, y, 0, new Dropout(0.8f, 1f), new Rng(10 + s)).loss();
       assertThat(lb).as("loss at step %d", s).isEqualTo(la);
     }
-    Mlp rescaledA = a.copy();
+    LayerNet rescaledA = a.copy();
     for (int[] q : picks) {
       Rescaling.scaleUnit(rescaledA, q[0], q[1], Math.scalb(1.0, q[2]));
     }

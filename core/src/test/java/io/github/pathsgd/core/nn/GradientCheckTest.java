@@ -58,7 +58,7 @@ class GradientCheckTest {
   void linearLayerBackwardMatchesCentralDifferences() {
     Random r = new Random(1);
     int B = 4, I = 5, O = 3;
-    ParamLayout lay = new ParamLayout(I, O);
+    DenseChain lay = new DenseChain(I, O);
     double[] p = f32(gaussian(r, lay.size(), 1));
     double[] x = f32(gaussian(r, B * I, 1));
     double[] g = f32(gaussian(r, B * O, 1)); // upstream dL/dz; L = <g, x Wᵀ + b>
@@ -173,7 +173,7 @@ class GradientCheckTest {
   void referenceNetworkMatchesCentralDifferences() {
     Random r = new Random(4);
     int[] widths = {4, 6, 5, 3};
-    ParamLayout lay = new ParamLayout(widths);
+    DenseChain lay = new DenseChain(widths);
     double[] p = gaussian(r, lay.size(), 0.7);
     int B = 5;
     double[] x = gaussian(r, B * 4, 1);
@@ -192,8 +192,8 @@ class GradientCheckTest {
   void floatNetworkMatchesDoubleOracle(float retain) {
     Random r = new Random(5);
     int[] widths = {7, 9, 8, 6, 4};
-    ParamLayout lay = new ParamLayout(widths);
-    Mlp net = Init.balanced(lay, new Rng(11));
+    DenseChain lay = new DenseChain(widths);
+    LayerNet net = Init.balanced(lay, new Rng(11));
     // non-zero biases so the bias paths are exercised
     for (int l = 0; l < lay.layers(); l++) {
       for (int o = 0; o < lay.out(l); o++) {
@@ -244,8 +244,8 @@ class GradientCheckTest {
     // Whole-network check end to end: float gradient vs central differences of the double forward.
     Random r = new Random(6);
     int[] widths = {3, 4, 2};
-    ParamLayout lay = new ParamLayout(widths);
-    Mlp net = Init.balanced(lay, new Rng(3));
+    DenseChain lay = new DenseChain(widths);
+    LayerNet net = Init.balanced(lay, new Rng(3));
     int B = 2;
     double[] x = f32(gaussian(r, B * 3, 1));
     int[] y = {1, 0};
@@ -267,8 +267,8 @@ class GradientCheckTest {
 
   @Test
   void evaluateCountsErrorsAndSumsLoss() {
-    ParamLayout lay = new ParamLayout(2, 2);
-    Mlp net = new Mlp(lay);
+    DenseChain lay = new DenseChain(2, 2);
+    LayerNet net = LayerNet.dense(lay);
     // W = I, b = 0: logits = x
     net.params().set(0, 1f);
     net.params().set(3, 1f);

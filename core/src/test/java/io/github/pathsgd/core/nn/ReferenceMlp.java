@@ -7,15 +7,15 @@ package io.github.pathsgd.core.nn;
  */
 final class ReferenceMlp {
   final int[] w;
-  final double[] p; // same flat layout as ParamLayout
+  final double[] p; // same flat layout as DenseChain
 
   ReferenceMlp(int[] widths, double[] params) {
     this.w = widths;
     this.p = params;
   }
 
-  ParamLayout layout() {
-    return new ParamLayout(w);
+  DenseChain layout() {
+    return new DenseChain(w);
   }
 
   /** Mean cross-entropy of the batch. */
@@ -25,7 +25,7 @@ final class ReferenceMlp {
 
   /** Mean cross-entropy; when {@code grad} is non-null it receives dL/dθ. */
   double forwardBackward(double[] x, int[] y, int B, boolean[][] masks, double retain, double[] grad) {
-    ParamLayout lay = layout();
+    DenseChain lay = layout();
     int L = lay.layers();
     double[][] a = new double[L + 1][];
     a[0] = x.clone();

@@ -2,11 +2,11 @@ package io.github.pathsgd.core.optim;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.step.TrainStep;
 import io.github.pathsgd.core.util.Rng;
@@ -32,14 +32,14 @@ class FusedStepTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("cases")
   void fusedEqualsUnfused(String name, Supplier<Optimizer> make) {
-    ParamLayout lay = new ParamLayout(7, 9, 8, 4);
-    Mlp a = Init.balanced(lay, new Rng(3));
+    DenseChain lay = new DenseChain(7, 9, 8, 4);
+    LayerNet a = Init.balanced(lay, new Rng(3));
     for (int l = 0; l < lay.layers(); l++) {
       for (int o = 0; o < lay.out(l); o++) {
         a.params().set(lay.biasOffset(l) + o, 0.05f * (o % 3 - 1));
       }
     }
-    Mlp b = a.copy();
+    LayerNet b = a.copy();
     Optimizer fused = make.get();
     assertThat(fused.transform()).isInstanceOf(Foldable.class);
     Optimizer plain = make.get(); // same chain, never fused

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.tensor.Tensor;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -21,11 +21,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * g2 = [-1, 0.25], with lr = 0.1.
  */
 class OptimizerTest {
-  static final ParamLayout TWO = new ParamLayout(1, 1);
+  static final DenseChain TWO = new DenseChain(1, 1);
 
   static float[][] twoSteps(Optimizer opt) {
     Tensor theta = Tensor.of(1f, -2f);
-    OptState s = opt.init(TWO);
+    OptState s = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(TWO));
     opt.step(theta, Tensor.of(0.5f, 1f), s);
     float[] after1 = theta.toArray();
     opt.step(theta, Tensor.of(-1f, 0.25f), s);
@@ -79,7 +79,7 @@ class OptimizerTest {
   void adagradWithInitialAccumulatorAndEps() {
     Tensor theta = Tensor.of(0f, 0f);
     Optimizer opt = Optimizers.adagrad(1.0, 0.5, 3.0);
-    OptState s = opt.init(TWO);
+    OptState s = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(TWO));
     opt.step(theta, Tensor.of(1f, 2f), s);
     // G = 3 + g²: [4, 7]; u = g / (√G + 0.5) = [1/2.5, 2/(√7 + 0.5)]
     assertClose(theta.toArray(), -0.4, -2 / (Math.sqrt(7) + 0.5));
@@ -97,13 +97,13 @@ class OptimizerTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("optimizers")
   void convergesOnQuadraticBowl(String name, Supplier<Optimizer> make) {
-    ParamLayout lay = new ParamLayout(2, 2); // 6 parameters
+    DenseChain lay = new DenseChain(2, 2); // 6 parameters
     float[] a = {1, 3, 0.5f, 2, 1.5f, 1};
     float[] c = {1, -2, 0.5f, 3, -1, 2};
     Optimizer opt = make.get();
     Tensor theta = new Tensor(lay.size());
     Tensor g = new Tensor(lay.size());
-    OptState s = opt.init(lay);
+    OptState s = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     for (int t = 0; t < 3000; t++) {
       for (int i = 0; i < 6; i++) {
         g.set(i, a[i] * (theta.get(i) - c[i]));
@@ -120,9 +120,9 @@ class OptimizerTest {
   @MethodSource("optimizers")
   void stateExportRestoreContinuesIdentically(String name, Supplier<Optimizer> make) {
     Optimizer opt = make.get();
-    ParamLayout lay = new ParamLayout(2, 2);
+    DenseChain lay = new DenseChain(2, 2);
     Tensor theta = new Tensor(lay.size());
-    OptState s = opt.init(lay);
+    OptState s = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     for (int t = 0; t < 3; t++) {
       Tensor g = new Tensor(lay.size());
       for (int i = 0; i < 6; i++) {
@@ -131,7 +131,7 @@ class OptimizerTest {
       opt.step(theta, g, s);
     }
     Map<String, Object> saved = s.export();
-    OptState restored = make.get().init(lay);
+    OptState restored = make.get().init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     restored.restore(saved);
     Tensor theta2 = theta.copy();
     Tensor g1 = Tensor.of(0.3f, -0.2f, 0.1f, 0.7f, -0.4f, 0.5f);
@@ -145,8 +145,8 @@ class OptimizerTest {
   @Test
   void restoreRejectsWrongShapes() {
     Optimizer opt = Optimizers.sgd(0.1, 0.9, false);
-    Map<String, Object> saved = opt.init(new ParamLayout(2, 2)).export();
-    OptState other = opt.init(new ParamLayout(3, 2));
+    Map<String, Object> saved = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(2, 2)).export();
+    OptState other = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(3, 2));
     assertThatThrownBy(() -> other.restore(saved)).hasMessageContaining("momentum");
   }
 

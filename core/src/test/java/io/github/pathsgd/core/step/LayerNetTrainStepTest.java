@@ -8,13 +8,12 @@ import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.LayerKappa;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.LayerSpec;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
@@ -30,7 +29,7 @@ import org.junit.jupiter.api.Test;
  * A conv net built from a {@link LayerSpec} behind {@link TrainStep}: its gradient through {@link
  * Network#lossAndGradient} (with input and hidden dropout) against central differences; Path-SGD steps (momentum 0.9,
  * dropout) that commute with a channel rescaling for one and five steps while SGD steps do not; a dense-only network
- * that trains exactly as the equivalent {@link Mlp}; the Path-SGD state's checkpoint form.
+ * that trains exactly as the equivalent {@link LayerNet}; the Path-SGD state's checkpoint form.
  */
 class LayerNetTrainStepTest {
   // 2×6×6 → conv 3 of 3×3 pad 1 → avg-pool 2 → conv 4 of 2×3 pad 1 → max-pool 2 → dense 5 → 4 classes
@@ -177,7 +176,7 @@ class LayerNetTrainStepTest {
   void aDenseOnlyLayerNetTrainsExactlyAsTheEquivalentMlp() {
     LayerNet ln = LayerSpec.parse("dense(16),dense(8)").build(1, 6, 6, 4);
     Init.balanced(ln, new Rng(4));
-    Mlp mlp = Init.balanced(new ParamLayout(36, 16, 8, 4), new Rng(4));
+    LayerNet mlp = Init.balanced(new DenseChain(36, 16, 8, 4), new Rng(4));
     assertThat(ln.params().toArray()).containsExactly(mlp.params().toArray());
     // the same unbalanced picks: a dense layer's channels are its units
     double[][] fl = ChannelRescaling.unbalance(ln, Unbalance.DEFAULT, new Rng(8));
@@ -198,7 +197,7 @@ class LayerNetTrainStepTest {
     assertThat(ln.params().toArray()).containsExactly(mlp.params().toArray());
     // Path-SGD: LayerKappa (double) on one side, the folded rank-one κ on the other: the same to float rounding
     LayerNet ln2 = ln.copy();
-    Mlp mlp2 = mlp.copy();
+    LayerNet mlp2 = mlp.copy();
     TrainStep c = new TrainStep(ln2, Optimizers.pathSgd(0.01, 2), B);
     TrainStep d = new TrainStep(mlp2, Optimizers.pathSgd(0.01, 2), B);
     assertThat(d.folds()).isTrue();

@@ -2,12 +2,12 @@ package io.github.pathsgd.core.step;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.FoldedStep;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.Foldable;
 import io.github.pathsgd.core.optim.OptState;
@@ -39,20 +39,20 @@ class TrainStepOrderTest {
   }
 
   private static void compare(Optimizer opt, boolean deadUnit) {
-    ParamLayout lay = new ParamLayout(30, 24, 16, 5);
-    Mlp a = Init.balanced(lay, new Rng(11));
+    DenseChain lay = new DenseChain(30, 24, 16, 5);
+    LayerNet a = Init.balanced(lay, new Rng(11));
     if (deadUnit) { // hidden unit 3 of layer 1 feeds nothing: κ = 0 for its incoming weights, the fold is refused
       for (int o = 0; o < lay.out(1); o++) {
         a.params().set(lay.weightOffset(1) + o * lay.in(1) + 3, 0f);
       }
     }
-    Mlp b = a.copy();
+    LayerNet b = a.copy();
     int batch = 12;
     TrainStep step = new TrainStep(a, opt, batch);
     assertThat(step.folds()).as(opt.toString()).isTrue();
     // the reference: κ first, then the fused step
     Network.Workspace ws = b.workspace(batch);
-    OptState st = opt.init(lay);
+    OptState st = opt.init(io.github.pathsgd.core.nn.NetLayout.dense(lay));
     Foldable<?> fold = (Foldable<?>) opt.transform();
     FoldedStep fs = new FoldedStep(lay);
     Tensor grads = new Tensor(lay.size());

@@ -3,10 +3,10 @@ package io.github.pathsgd.core.step;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.OptState;
 import io.github.pathsgd.core.optim.Optimizers;
@@ -53,14 +53,14 @@ class TrainStepOverlapTest {
   }
 
   private static void compare(boolean deadUnit) {
-    ParamLayout lay = new ParamLayout(30, 24, 16, 5);
-    Mlp a = Init.balanced(lay, new Rng(11));
+    DenseChain lay = new DenseChain(30, 24, 16, 5);
+    LayerNet a = Init.balanced(lay, new Rng(11));
     if (deadUnit) { // hidden unit 3 of layer 1 feeds nothing: γ_out = 0, so κ = 0 for its incoming weights
       for (int o = 0; o < lay.out(1); o++) {
         a.params().set(lay.weightOffset(1) + o * lay.in(1) + 3, 0f);
       }
     }
-    Mlp b = a.copy();
+    LayerNet b = a.copy();
     int B = 12;
     TrainStep over = new TrainStep(a, Optimizers.pathSgd(0.05, 2), B).overlap(true);
     TrainStep seq = new TrainStep(b, Optimizers.pathSgd(0.05, 2), B).overlap(false);

@@ -8,13 +8,12 @@ import static io.github.pathsgd.core.optim.Transforms.trace;
 import io.github.pathsgd.core.geometry.ChannelRescaling;
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
-import io.github.pathsgd.core.nn.Mlp;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.GradientTransform;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
@@ -99,10 +98,10 @@ public final class Components {
    * @throws Rescaling.Refused if the unbalanced rescaling overflows, underflows or is not equivalent (see {@link
    *     #applyUnbalancedInit})
    */
-  public static Mlp initialNetwork(TrainConfig cfg, int inputs, int classes) {
-    ParamLayout layout = new ParamLayout(cfg.widths(inputs, classes));
+  public static LayerNet initialNetwork(TrainConfig cfg, int inputs, int classes) {
+    DenseChain layout = new DenseChain(cfg.widths(inputs, classes));
     Rng root = new Rng(cfg.seed());
-    Mlp net = cfg.initModel() != null ? initModel(cfg, inputs, classes) : Init.balanced(layout, root.split("init"));
+    LayerNet net = cfg.initModel() != null ? initModel(cfg, inputs, classes) : Init.balanced(layout, root.split("init"));
     if (cfg.init().equals("unbalanced")) {
       applyUnbalancedInit(net, cfg, root.split("unbalance"));
     }
@@ -196,7 +195,7 @@ public final class Components {
    *     underflow to zero or a subnormal float, or the result is not equivalent to the balanced network; one line
    *     naming the largest factor with its layer and unit; {@code net} is then unchanged
    */
-  public static double[][] applyUnbalancedInit(Mlp net, TrainConfig cfg, Rng rng) {
+  public static double[][] applyUnbalancedInit(LayerNet net, TrainConfig cfg, Rng rng) {
     return Rescaling.unbalanceChecked(net, unbalanceOptions(cfg), rng);
   }
 
@@ -225,7 +224,7 @@ public final class Components {
       return new BoundModel(cfg, null);
     }
     SafeTensors.InitModel m = readModel(cfg.initModel());
-    int[] w = m.network().layout().widths();
+    int[] w = m.network().chain().widths();
     List<Integer> hidden = new ArrayList<>();
     for (int i = 1; i < w.length - 1; i++) {
       hidden.add(w[i]);
@@ -254,19 +253,19 @@ public final class Components {
   }
 
   /** The network of a bound config's {@code init_model}, checked against the data's widths and the bound digest. */
-  private static Mlp initModel(TrainConfig cfg, int inputs, int classes) {
+  private static LayerNet initModel(TrainConfig cfg, int inputs, int classes) {
     SafeTensors.InitModel m = readModel(cfg.initModel());
     if (cfg.initModelSha256() != null && !cfg.initModelSha256().equals(m.sha256())) {
       throw new ConfigException("init_model_sha256", "init_model " + cfg.initModel() + " has SHA-256 " + m.sha256()
           + ", not " + cfg.initModelSha256() + ": the file changed after the run was set up");
     }
-    ParamLayout lay = m.network().layout();
+    DenseChain lay = m.network().chain();
     if (lay.inputs() != inputs || lay.outputs() != classes) {
       throw new ConfigException("init_model", cfg.initModel() + " is " + lay + ": " + lay.inputs() + " inputs and "
           + lay.outputs() + " outputs, but the data set " + cfg.dataset() + " has " + inputs + " inputs and " + classes
           + " classes");
     }
-    if (!lay.equals(new ParamLayout(cfg.widths(inputs, classes)))) {
+    if (!lay.equals(new DenseChain(cfg.widths(inputs, classes)))) {
       throw new ConfigException("hidden", "widths " + cfg.hidden() + " disagree with init_model " + cfg.initModel()
           + " (" + lay + ")");
     }
@@ -283,16 +282,16 @@ public final class Components {
     if (cfg.layers() != null) {
       net = initialNetwork(cfg, data.train());
       for (Layer l : net.layers()) { // every activation buffer holds batch × width floats
-        if ((long) batch * l.out() > ParamLayout.MAX_PARAMS) {
+        if ((long) batch * l.out() > DenseChain.MAX_PARAMS) {
           throw new ConfigException("batch_size", "a batch of " + batch + " rows of " + l.out() + " activations ("
-              + l.getClass().getSimpleName() + ") needs more than the " + ParamLayout.MAX_PARAMS + " floats one "
+              + l.getClass().getSimpleName() + ") needs more than the " + DenseChain.MAX_PARAMS + " floats one "
               + "buffer can hold; use a smaller batch");
         }
       }
     } else {
       // the parameters and the batch's activations must each fit one buffer: refused here, before anything is
       // allocated or a run folder is made, not mid-run
-      new ParamLayout(cfg.widths(data.train().dim(), classes)).requireBatch(batch);
+      new DenseChain(cfg.widths(data.train().dim(), classes)).requireBatch(batch);
       net = initialNetwork(cfg, data.train().dim(), classes);
     }
     Optimizer opt = optimizer(cfg);

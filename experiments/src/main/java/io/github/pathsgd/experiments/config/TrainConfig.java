@@ -238,9 +238,9 @@ public record TrainConfig(
       }
       between += i == 0 ? 0 : (long) hidden.get(i - 1) * h;
     }
-    if (between > io.github.pathsgd.core.nn.ParamLayout.MAX_PARAMS) {
+    if (between > io.github.pathsgd.core.nn.DenseChain.MAX_PARAMS) {
       throw new ConfigException("hidden", "widths " + hidden + " need " + between + " weights between the hidden "
-          + "layers alone, more than the " + io.github.pathsgd.core.nn.ParamLayout.MAX_PARAMS + " parameters a "
+          + "layers alone, more than the " + io.github.pathsgd.core.nn.DenseChain.MAX_PARAMS + " parameters a "
           + "network can have (one float32 buffer of at most 2^31 - 1 bytes); use smaller widths");
     }
     if (!OPTIMIZERS.contains(optimizer)) {

@@ -1,9 +1,9 @@
 package io.github.pathsgd.experiments.demo;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
-import io.github.pathsgd.core.nn.Mlp;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.tensor.Tensor;
@@ -21,7 +21,7 @@ import java.util.Locale;
  * compute the same output; after SGD they differ (4 vs 102.01 for the two-weight chain (1,1) vs (0.1,10)), after
  * Path-SGD they agree.
  *
- * <p>Pure computation with the library's own {@link Mlp} forward pass and optimizers; the biases get zero gradient, so
+ * <p>Pure computation with the library's own {@link LayerNet} forward pass (a fully connected one) and optimizers; the biases get zero gradient, so
  * they stay at 0.
  */
 public final class RescalingDemo {
@@ -60,28 +60,28 @@ public final class RescalingDemo {
     List<Row> rows = new ArrayList<>();
     for (double[] w : parameterizations) {
       double before = output(chain(w), x);
-      Mlp sgd = chain(w);
+      LayerNet sgd = chain(w);
       step(sgd, Optimizers.sgd(lr), x, delta);
-      Mlp path = chain(w);
+      LayerNet path = chain(w);
       step(path, Optimizers.pathSgd(lr, 2), x, delta);
       rows.add(new Row(w.clone(), before, output(sgd, x), output(path, x), weights(sgd), weights(path)));
     }
     return new Result(x, delta, lr, List.copyOf(rows));
   }
 
-  private static Mlp chain(double[] w) {
+  private static LayerNet chain(double[] w) {
     int[] widths = new int[w.length + 1];
     Arrays.fill(widths, 1);
-    ParamLayout lay = new ParamLayout(widths);
-    Mlp net = new Mlp(lay);
+    DenseChain lay = new DenseChain(widths);
+    LayerNet net = LayerNet.dense(lay);
     for (int l = 0; l < w.length; l++) {
       net.params().set(lay.weightOffset(l), (float) w[l]);
     }
     return net;
   }
 
-  private static double[] weights(Mlp net) {
-    ParamLayout lay = net.layout();
+  private static double[] weights(LayerNet net) {
+    DenseChain lay = net.chain();
     double[] w = new double[lay.layers()];
     for (int l = 0; l < w.length; l++) {
       w[l] = net.params().get(lay.weightOffset(l));
@@ -89,15 +89,15 @@ public final class RescalingDemo {
     return w;
   }
 
-  private static double output(Mlp net, double x) {
+  private static double output(LayerNet net, double x) {
     Network.Workspace ws = net.workspace(1);
     ws.input().set(0, (float) x);
     return net.forward(ws, 1, Dropout.NONE, null).get(0);
   }
 
   /** Back-propagates the output gradient δ through the chain by hand, then applies one optimizer step. */
-  private static void step(Mlp net, Optimizer opt, double x, double delta) {
-    ParamLayout lay = net.layout();
+  private static void step(LayerNet net, Optimizer opt, double x, double delta) {
+    DenseChain lay = net.chain();
     int d = lay.layers();
     double[] h = new double[d]; // h[k] = input of weight k
     h[0] = x;
@@ -112,6 +112,6 @@ public final class RescalingDemo {
         back = back * net.params().get(lay.weightOffset(k)) * (h[k] > 0 ? 1 : 0);
       }
     }
-    opt.step(net.params(), g, opt.init(lay));
+    opt.step(net.params(), g, opt.init(net.layout()));
   }
 }

@@ -3,9 +3,9 @@ package io.github.pathsgd.experiments.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.model.SafeTensors;
 import java.nio.ByteBuffer;
@@ -35,8 +35,8 @@ class SafeTensorsReproducibleTest {
         "path-sgd", "pathsgd_epochs", "3", "pathsgd_status", "completed", "pathsgd_note", "same in every JVM");
   }
 
-  static Mlp network() {
-    return Init.balanced(new ParamLayout(784, 8, 10), new Rng(11));
+  static LayerNet network() {
+    return Init.balanced(new DenseChain(784, 8, 10), new Rng(11));
   }
 
   /** Writes {@link #network()} with {@link #metadata()} to args[0]: the second JVM's side of the test. */

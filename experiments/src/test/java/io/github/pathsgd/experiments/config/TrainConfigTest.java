@@ -103,8 +103,8 @@ class TrainConfigTest {
   /** A config naming an init model hashes the file's content, never the path alone; an unbound one is refused. */
   @Test
   void initModelIsHashedByContent(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
-    io.github.pathsgd.core.nn.Mlp net = io.github.pathsgd.core.nn.Init.balanced(
-        new io.github.pathsgd.core.nn.ParamLayout(4, 3, 2), new io.github.pathsgd.core.util.Rng(1));
+    io.github.pathsgd.core.nn.LayerNet net = io.github.pathsgd.core.nn.Init.balanced(
+        new io.github.pathsgd.core.nn.DenseChain(4, 3, 2), new io.github.pathsgd.core.util.Rng(1));
     java.nio.file.Path a = tmp.resolve("a.safetensors");
     java.nio.file.Path b = tmp.resolve("b.safetensors");
     io.github.pathsgd.model.SafeTensors.write(net, a, Map.of());

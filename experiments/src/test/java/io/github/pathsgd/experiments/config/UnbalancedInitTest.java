@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.pathsgd.core.geometry.Rescaling;
 import io.github.pathsgd.core.geometry.Unbalance;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.experiments.sweep.SweepRunner;
 import io.github.pathsgd.experiments.sweep.SweepSpec;
@@ -25,13 +25,13 @@ class UnbalancedInitTest {
   @Test
   void theDefaultIsAQuarterOfEachHiddenLayerFromTheUnbalanceStream() {
     TrainConfig c = cfg("init: unbalanced\nhidden: [32, 32]\nseed: 4\n");
-    Mlp net = Components.initialNetwork(c, 784, 10);
-    Mlp expected = Init.balanced(new ParamLayout(784, 32, 32, 10), new Rng(4).split("init"));
+    LayerNet net = Components.initialNetwork(c, 784, 10);
+    LayerNet expected = Init.balanced(new DenseChain(784, 32, 32, 10), new Rng(4).split("init"));
     Rescaling.unbalance(expected, Unbalance.DEFAULT, new Rng(4).split("unbalance"));
     assertThat(net.params().toArray()).containsExactly(expected.params().toArray());
     // the absolute count is the former behaviour: the same draws from the same stream
     TrainConfig a = cfg("init: unbalanced\nhidden: [32, 32]\nseed: 4\nunbalance_count: 20\n");
-    Mlp abs = Init.balanced(new ParamLayout(784, 32, 32, 10), new Rng(4).split("init"));
+    LayerNet abs = Init.balanced(new DenseChain(784, 32, 32, 10), new Rng(4).split("init"));
     Rescaling.unbalance(abs, Unbalance.total(20), new Rng(4).split("unbalance"));
     assertThat(Components.initialNetwork(a, 784, 10).params().toArray()).containsExactly(abs.params().toArray());
   }
@@ -51,7 +51,7 @@ class UnbalancedInitTest {
     // a balanced run ignores the unbalancing options
     TrainConfig bal = cfg("hidden: [32, 32]\nunbalance_count: 2000\n");
     assertThat(Components.initialNetwork(bal, 784, 10).params().toArray()).containsExactly(
-        Init.balanced(new ParamLayout(784, 32, 32, 10), new Rng(1).split("init")).params().toArray());
+        Init.balanced(new DenseChain(784, 32, 32, 10), new Rng(1).split("init")).params().toArray());
   }
 
   @Test

@@ -52,7 +52,7 @@ class SweepRunnerTest {
     for (SweepRun r : planA) {
       assertThat(a.resolve("runs").resolve(r.runId()).resolve("model.safetensors")).exists();
     }
-    io.github.pathsgd.core.nn.Mlp first = io.github.pathsgd.model.SafeTensors.read(a.resolve("runs")
+    io.github.pathsgd.core.nn.LayerNet first = io.github.pathsgd.model.SafeTensors.read(a.resolve("runs")
         .resolve(planA.get(0).runId()).resolve("model.safetensors")).network();
     assertThat(metrics).contains(planA.get(0).runId() + ",3,model,path_norm_2,"
         + io.github.pathsgd.experiments.rundir.MetricsCsv.format(io.github.pathsgd.core.geometry.PathNorms.phi(first,

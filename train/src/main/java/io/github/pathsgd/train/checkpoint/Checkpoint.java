@@ -1,7 +1,7 @@
 package io.github.pathsgd.train.checkpoint;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.NetLayout;
-import io.github.pathsgd.core.nn.ParamLayout;
 import io.github.pathsgd.data.InputFiles;
 import io.github.pathsgd.train.history.EpochRecord;
 import io.github.pathsgd.train.io.AtomicFiles;
@@ -70,7 +70,7 @@ public record Checkpoint(String configHash, int[] widths, int epoch, int stepsPe
   /** The layout field in words. */
   static String describe(int[] widths) {
     return widths.length == 2 && widths[0] == 0 ? "(network of layers, " + widths[1] + " parameters)"
-        : new ParamLayout(widths).toString();
+        : new DenseChain(widths).toString();
   }
 
   public void write(Path file) {

@@ -7,7 +7,7 @@ import static io.github.pathsgd.train.checkpoint.Checkpoint.RECORD_BYTES;
 import static io.github.pathsgd.train.checkpoint.Checkpoint.VERSION;
 
 import io.github.pathsgd.core.geometry.ModelNorms;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.train.checkpoint.Checkpoint.InvalidCheckpointException;
 import io.github.pathsgd.train.history.EpochRecord;
 import java.io.BufferedInputStream;
@@ -124,7 +124,7 @@ final class CheckpointReader {
         layoutSize = widths[1];
       } else {
         try {
-          layoutSize = new ParamLayout(widths).size();
+          layoutSize = new DenseChain(widths).size();
         } catch (IllegalArgumentException e) {
           throw new InvalidCheckpointException(file, "layout " + Arrays.toString(widths) + ": " + e.getMessage());
         }

@@ -4,10 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
+import io.github.pathsgd.core.nn.NetLayout;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.util.Rng;
@@ -45,7 +46,7 @@ class CheckpointMutationTest {
   static final String HASH = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
   static Trainer trainer(Supplier<Optimizer> opt, int epochs, String hash) {
-    Mlp net = Init.balanced(new ParamLayout(6, 5, 3), new Rng(5));
+    LayerNet net = Init.balanced(new DenseChain(6, 5, 3), new Rng(5));
     Trainer.Options o = new Trainer.Options(10, epochs, new Dropout(0.5f, 1f), 42, 0, false, true, 64);
     return new Trainer(net, opt.get(), TrainerTest.blobs(300, 1), TrainerTest.blobs(60, 2), TrainerTest.blobs(90, 3),
         o, hash);
@@ -63,13 +64,13 @@ class CheckpointMutationTest {
   }
 
   static Map<String, Object> fresh(Supplier<Optimizer> opt) {
-    return opt.get().init(new ParamLayout(6, 5, 3)).export();
+    return opt.get().init(NetLayout.dense(6, 5, 3)).export();
   }
 
   static final Map<String, Object> FRESH = fresh(momentum());
 
   static Checkpoint resume(Path f) throws IOException {
-    return Checkpoint.readForResume(f, HASH, new ParamLayout(6, 5, 3), EPOCHS, STEPS, FRESH);
+    return Checkpoint.readForResume(f, HASH, NetLayout.dense(6, 5, 3), EPOCHS, STEPS, FRESH);
   }
 
   private static int sampled;
@@ -92,7 +93,7 @@ class CheckpointMutationTest {
       if (fromFile) {
         resume(f);
       } else {
-        Checkpoint.readForResume(new MemoryChannel(bytes), f, HASH, new ParamLayout(6, 5, 3), EPOCHS, STEPS, FRESH);
+        Checkpoint.readForResume(new MemoryChannel(bytes), f, HASH, NetLayout.dense(6, 5, 3), EPOCHS, STEPS, FRESH);
       }
     } catch (Checkpoint.InvalidCheckpointException e) {
       assertThat(e.getMessage()).startsWith("checkpoint " + f + ": ")
@@ -220,10 +221,10 @@ class CheckpointMutationTest {
       refused++;
     }
     checkpoint(tmp, momentum());
-    assertThatThrownBy(() -> Checkpoint.readForResume(tmp.resolve("checkpoint.bin"), HASH, new ParamLayout(6, 5, 3),
+    assertThatThrownBy(() -> Checkpoint.readForResume(tmp.resolve("checkpoint.bin"), HASH, NetLayout.dense(6, 5, 3),
         1, STEPS, fresh(momentum()))).hasMessageContaining("epoch 2 beyond this run's epoch budget of 1");
     // another optimizer's fresh state (AdaGrad: sum_sq, no momentum) does not match
-    assertThatThrownBy(() -> Checkpoint.readForResume(tmp.resolve("checkpoint.bin"), HASH, new ParamLayout(6, 5, 3),
+    assertThatThrownBy(() -> Checkpoint.readForResume(tmp.resolve("checkpoint.bin"), HASH, NetLayout.dense(6, 5, 3),
         EPOCHS, STEPS, fresh(() -> Optimizers.adagrad(0.1)))).hasMessageContaining("optimizer entry");
     System.out.println("CheckpointMutationTest: " + (refused + 2) + " forged checkpoints with a valid checksum, all "
         + "refused by their field checks");

@@ -2,10 +2,10 @@ package io.github.pathsgd.train.listener;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.github.pathsgd.core.nn.DenseChain;
 import io.github.pathsgd.core.nn.Dropout;
 import io.github.pathsgd.core.nn.Init;
-import io.github.pathsgd.core.nn.Mlp;
-import io.github.pathsgd.core.nn.ParamLayout;
+import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.train.Trainer;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class StopRulesTest {
   static Trainer trainer(double lr, int epochs, double stopLoss, boolean zeroError, double divergenceFactor) {
-    Mlp net = Init.balanced(new ParamLayout(6, 16, 16, 3), new Rng(5));
+    LayerNet net = Init.balanced(new DenseChain(6, 16, 16, 3), new Rng(5));
     Trainer.Options o = new Trainer.Options(10, epochs, Dropout.NONE, 42, stopLoss, zeroError, true, 64,
         divergenceFactor);
     return new Trainer(net, Optimizers.sgd(lr, 0.9, false), TrainerTest.blobs(300, 1), TrainerTest.blobs(60, 2),

@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The parameter count and the batch x width products must each fit one direct float32 buffer (at most 2^31 - 1
- * bytes, so {@link ParamLayout#MAX_PARAMS} floats); beyond that a layout is refused with one message naming the
+ * bytes, so {@link DenseChain#MAX_PARAMS} floats); beyond that a layout is refused with one message naming the
  * widths and the count, never an overflowed capacity or index.
  */
-class ParamLayoutLimitsTest {
+class DenseChainLimitsTest {
   /** The exact parameter count (five widths near 2^31 have more than a long holds). */
   static BigInteger params(List<Integer> w) {
     BigInteger n = BigInteger.ZERO;
@@ -27,7 +27,7 @@ class ParamLayoutLimitsTest {
   }
 
   static boolean fits(List<Integer> w) {
-    return params(w).compareTo(BigInteger.valueOf(ParamLayout.MAX_PARAMS)) <= 0;
+    return params(w).compareTo(BigInteger.valueOf(DenseChain.MAX_PARAMS)) <= 0;
   }
 
   /** A log-uniform number: exponent e uniform in [0, maxExp], then uniform in [2^(e-1), 2^e] (2^31 as int max). */
@@ -74,17 +74,17 @@ class ParamLayoutLimitsTest {
   @Test
   void acceptedExactlyWhenTheCountFits() {
     int[] fitsAndRefused = new int[2];
-    Tries.forAll(5000, 0x7A1D_0001L, EDGES, ParamLayoutLimitsTest::widths, ParamLayoutLimitsTest::smaller, w -> {
+    Tries.forAll(5000, 0x7A1D_0001L, EDGES, DenseChainLimitsTest::widths, DenseChainLimitsTest::smaller, w -> {
       int[] a = w.stream().mapToInt(Integer::intValue).toArray();
       BigInteger n = params(w);
       fitsAndRefused[fits(w) ? 0 : 1]++;
       if (fits(w)) {
-        ParamLayout p = new ParamLayout(a);
+        DenseChain p = new DenseChain(a);
         assertThat(p.size()).isEqualTo(n.intValueExact());
         int last = p.layers() - 1;
         assertThat(p.biasOffset(last) + p.out(last)).isEqualTo(n.intValueExact());
       } else {
-        assertThatThrownBy(() -> new ParamLayout(a)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> new DenseChain(a)).isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining(" has " + n + " parameters, more than the 536870911 one float32 buffer can hold");
       }
     });
@@ -112,15 +112,15 @@ class ParamLayoutLimitsTest {
         return;
       }
       int batch = c.batch();
-      ParamLayout p = new ParamLayout(a);
+      DenseChain p = new DenseChain(a);
       long need = (long) batch * p.maxWidth();
-      fitsAndRefused[need <= ParamLayout.MAX_PARAMS ? 0 : 1]++;
-      if (need <= ParamLayout.MAX_PARAMS) {
+      fitsAndRefused[need <= DenseChain.MAX_PARAMS ? 0 : 1]++;
+      if (need <= DenseChain.MAX_PARAMS) {
         p.requireBatch(batch);
       } else {
         assertThatThrownBy(() -> p.requireBatch(batch)).isInstanceOf(IllegalArgumentException.class)
             .hasMessageContaining("a batch of " + batch + " rows").hasMessageContaining("needs " + need + " floats")
-            .hasMessageContaining("use a batch of at most " + ParamLayout.MAX_PARAMS / p.maxWidth());
+            .hasMessageContaining("use a batch of at most " + DenseChain.MAX_PARAMS / p.maxWidth());
       }
     });
     assertThat(fitsAndRefused[0]).as("tries that fit").isGreaterThan(100);
@@ -129,17 +129,17 @@ class ParamLayoutLimitsTest {
 
   @Test
   void theReportedCases() {
-    assertThatThrownBy(() -> new ParamLayout(784, 100000, 100000, 10)).hasMessage("network 784-100000-100000-10 has "
+    assertThatThrownBy(() -> new DenseChain(784, 100000, 100000, 10)).hasMessage("network 784-100000-100000-10 has "
         + "10079600010 parameters, more than the 536870911 one float32 buffer can hold (a direct buffer has at most "
         + "2^31 - 1 bytes); use smaller hidden widths");
     // 30000 x 30000: fits an int index but not a direct buffer (the former "capacity < 0")
-    assertThatThrownBy(() -> new ParamLayout(784, 30000, 30000, 10)).hasMessageContaining("has 923880010 parameters");
-    assertThatThrownBy(() -> new ParamLayout(784, 100000, 10).requireBatch(10000)).hasMessage("a batch of 10000 rows "
+    assertThatThrownBy(() -> new DenseChain(784, 30000, 30000, 10)).hasMessageContaining("has 923880010 parameters");
+    assertThatThrownBy(() -> new DenseChain(784, 100000, 10).requireBatch(10000)).hasMessage("a batch of 10000 rows "
         + "through network 784-100000-10 needs 1000000000 floats for its widest layer (100000 units), more than the "
         + "536870911 one float32 buffer can hold; use a batch of at most 5368 or smaller widths");
     // more parameters than a long holds: refused with the exact count (summed in a long, it wrapped to a small one)
-    assertThatThrownBy(() -> new ParamLayout(2, MAX, MAX, MAX)).hasMessageStartingWith("network 2-2147483647-"
+    assertThatThrownBy(() -> new DenseChain(2, MAX, MAX, MAX)).hasMessageStartingWith("network 2-2147483647-"
         + "2147483647-2147483647 has 9223372039002259453 parameters, more than the 536870911 one float32 buffer");
-    assertThatThrownBy(() -> new ParamLayout(784, 10).requireBatch(0)).hasMessage("batch size must be positive, got 0");
+    assertThatThrownBy(() -> new DenseChain(784, 10).requireBatch(0)).hasMessage("batch size must be positive, got 0");
   }
 }

@@ -3,14 +3,17 @@ package io.github.pathsgd.core.nn;
 import java.util.Arrays;
 
 /**
- * Where each layer's parameters sit in one flat float32 vector.
+ * The descriptor of a chain of dense layers: its widths and where each layer's parameters sit in the one flat float32
+ * vector. It is what {@link NetLayout#denseChain()} returns for a network that takes the fast path (the folded GEMM
+ * step of {@link LayerNet#fusedBackward} and κ of rank one per layer), and what {@link LayerNet#dense} builds a
+ * network from; it is not a layout itself.
  *
  * <p>A network with widths {@code n_0, ..., n_L} has L layers. Layer l (0-based) maps width {@code n_l} to
  * {@code n_{l+1}}: its weight W_l is (n_{l+1}, n_l) row-major ("out x in", as PyTorch's {@code nn.Linear}) and its bias
  * b_l is (n_{l+1}). The flat order is W_0, b_0, W_1, b_1, ... Parameters, gradients and every optimizer buffer share
  * this layout, so an elementwise optimizer is one loop and a checkpoint is one array.
  */
-public final class ParamLayout implements NetLayout {
+public final class DenseChain {
   /**
    * The most floats one buffer may hold: every parameter, gradient and activation buffer is one direct
    * {@code ByteBuffer}, whose capacity is an int count of bytes, so at most (2^31 - 1) / 4 = 536,870,911 floats.
@@ -22,7 +25,7 @@ public final class ParamLayout implements NetLayout {
   private final int[] bOff;
   private final int total;
 
-  public ParamLayout(int... widths) {
+  public DenseChain(int... widths) {
     if (widths.length < 2) {
       throw new IllegalArgumentException("a network needs at least an input and an output width, got "
           + Arrays.toString(widths));
@@ -56,22 +59,34 @@ public final class ParamLayout implements NetLayout {
     total = (int) off;
   }
 
-  /** This layout: a fully connected network is the chain the fast path runs on. */
-  @Override
-  public ParamLayout denseChain() {
-    return this;
-  }
-
-  /** The dense layers of the chain ({@link Dense#of}), in order. */
-  @Override
-  public java.util.List<Layer> sequence() {
-    return java.util.List.of(Dense.of(this));
-  }
-
-  /** {@link #widths()}. */
-  @Override
-  public int[] checkpointWidths() {
-    return widths();
+  /**
+   * The chain that {@code layers} are, or null: every layer declares itself fully connected ({@link
+   * Layer#fullyConnected()}), consecutive layers agree in width, each is followed by a ReLU except the last, and the
+   * parameters lie in the order W_0, b_0, W_1, b_1, ... from offset 0. This is the one test that selects the fast
+   * path ({@link NetLayout}).
+   */
+  static DenseChain of(java.util.List<Layer> layers) {
+    int L = layers.size();
+    int[] w = new int[L + 1];
+    for (int k = 0; k < L; k++) {
+      Layer l = layers.get(k);
+      if (!l.fullyConnected() || l.relu() != (k < L - 1) || (k > 0 && w[k] != l.in())) {
+        return null;
+      }
+      w[k] = l.in();
+      w[k + 1] = l.out();
+    }
+    if (L == 0) {
+      return null;
+    }
+    DenseChain chain = new DenseChain(w);
+    for (int k = 0; k < L; k++) {
+      if (layers.get(k).paramOffset() != chain.weightOffset(k) || layers.get(k).paramSize() != chain.weightSize(k)
+          + chain.out(k)) {
+        return null;
+      }
+    }
+    return chain;
   }
 
   /** The widths n_0..n_L (a copy). */
@@ -119,7 +134,6 @@ public final class ParamLayout implements NetLayout {
   }
 
   /** Total parameter count. */
-  @Override
   public int size() {
     return total;
   }
@@ -163,7 +177,7 @@ public final class ParamLayout implements NetLayout {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ParamLayout p && Arrays.equals(widths, p.widths);
+    return o instanceof DenseChain p && Arrays.equals(widths, p.widths);
   }
 
   @Override
