@@ -96,6 +96,7 @@ public interface Network {
     private float[] blockTmp; // (maxBatch, widest layer) on the heap, made on the first fused Path-SGD step
     Tensor[][] opIns; // a graph's: the activations and errors each op reads and adds into (views, made once)
     Tensor[][] opDins;
+    Loss loss = Loss.SOFTMAX_CROSS_ENTROPY; // issue 25: a network of layers reads its loss here (Graph)
 
     /**
      * Buffers for activations of {@code widths[k]} units per row at boundary k, for batches of at most {@code
@@ -133,6 +134,16 @@ public interface Network {
         blockTmp = new float[maxBatch * scaleTmp.length];
       }
       return blockTmp;
+    }
+
+    /**
+     * Sets the loss a network of layers ({@link Graph}) applies to its output in this workspace (default softmax
+     * cross-entropy). An {@link Mlp} does not read it (always cross-entropy): a caller with another loss must hold a
+     * network of layers (the trainer refuses a regression data set on an Mlp).
+     */
+    public Workspace loss(Loss l) {
+      this.loss = java.util.Objects.requireNonNull(l, "loss");
+      return this;
     }
 
     /** The input batch buffer (maxBatch, inputs): fill its first B rows before a pass. */
