@@ -86,7 +86,9 @@ public final class Figures {
       case "size" -> size(rs, dir);
       case "rescaling" -> rescaling(rs, dir);
       case "compare" -> compare(rs, dir);
-      case "runs" -> runs(rs, dir);
+      case "runs" -> runs(rs, dir, rs.finished());
+      // issue 25's rnn presets: the learning curves of the final runs (one series per arm, seeds as a band)
+      case "rnn" -> runs(rs, dir, rs.phase("final").isEmpty() ? rs.finished() : rs.phase("final"));
       default -> throw new IllegalArgumentException("unknown figure kind '" + rs.figure() + "' in sweep.json");
     };
   }
@@ -614,8 +616,13 @@ public final class Figures {
 
   /** {@code pathsgd plot --runs}: any set of train run folders, one figure (three panels) per data set. */
   static List<Figure> runs(ResultSet rs, Path dir) {
+    return runs(rs, dir, rs.finished());
+  }
+
+  /** {@link #runs(ResultSet, Path)} of the runs {@code which}. */
+  static List<Figure> runs(ResultSet rs, Path dir, List<Run> which) {
     List<Figure> out = new ArrayList<>();
-    for (Map.Entry<String, List<Run>> f : group(rs.finished(), r -> r.cfg("dataset")).entrySet()) {
+    for (Map.Entry<String, List<Run>> f : group(which, r -> r.cfg("dataset")).entrySet()) {
       String data = f.getKey();
       List<XYChart> charts = trainingPanels("", data, f.getValue(), ResultSet.series(f.getValue()));
       out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), "Training cross-entropy, training error and "
@@ -705,7 +712,7 @@ public final class Figures {
     double top0 = y1;
     double unit = Math.max(y1 - y0, 1e-12) / 8;
     c.getStyler().setyAxisTickLabelsFormattingFunction(v -> v > top0 + 1e-9 * Math.max(1, Math.abs(top0))
-        ? " ".repeat(1 + (int) Math.min(20, Math.floor((v - top0) / unit))) : f.apply(v));
+        ? " ".repeat(1 + (int) Math.min(1000, Math.floor((v - top0) / unit))) : f.apply(v));
     c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
   }
 
