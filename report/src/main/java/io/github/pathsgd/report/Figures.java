@@ -625,7 +625,9 @@ public final class Figures {
     for (Map.Entry<String, List<Run>> f : group(which, r -> r.cfg("dataset")).entrySet()) {
       String data = f.getKey();
       List<XYChart> charts = trainingPanels("", data, f.getValue(), ResultSet.series(f.getValue()));
-      out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), "Training cross-entropy, training error and "
+      boolean mse = f.getValue().stream().allMatch(r -> r.line().path("summary").has("regression"));
+      out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), (mse ? "Training MSE, training error (the "
+          + "fraction of sequences off by 0.04 or more)" : "Training cross-entropy, training error") + " and "
           + "test error vs epoch (" + AXES + ") of " + f.getValue().size() + " run(s) on " + data + "; colour: optimizer, "
           + "line style: initialization, x: diverged (last finite value)", f.getValue().size() + " run(s), pathsgd "
           + rs.version() + ". x: a diverged run's last finite value.", List.of(new Row("", charts)), dir));
@@ -749,8 +751,10 @@ public final class Figures {
    * curve ends at its last finite value, marked with a cross, and the legend says how many seeds diverged.
    */
   static List<XYChart> trainingPanels(String prefix, String tag, List<Run> runs, Function<Run, String> series) {
-    String[][] panels = {{"train/loss", "training cross-entropy"}, {"train/error", "training error"},
-        {"test/error", "test error"}};
+    // a regression run (the adding problem): its loss is the MSE, its error the fraction off by 0.04 or more
+    boolean mse = !runs.isEmpty() && runs.stream().allMatch(r -> r.line().path("summary").has("regression"));
+    String[][] panels = {{"train/loss", mse ? "training MSE" : "training cross-entropy"}, {"train/error",
+        "training error"}, {"test/error", "test error"}};
     List<XYChart> charts = new ArrayList<>();
     List<String> other = new ArrayList<>();
     for (int p = 0; p < panels.length; p++) {
