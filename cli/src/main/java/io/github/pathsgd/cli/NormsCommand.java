@@ -32,6 +32,13 @@ import picocli.CommandLine.Parameters;
       "as in the path-norm toolkit: docs/conv-geometry.md); group norms and per-layer statistics count",
       "each parameter once; a convolution's spectral norm is its operator norm on the layer's input size."})
 final class NormsCommand implements Callable<Integer> {
+  /**
+   * Why a network with an rnn layer has no spectral norm product: its W_rec acts once per time step, so the product of
+   * one norm per layer is not a bound of anything defined for it (docs/rnn.md).
+   */
+  static final String RNN_SPECTRAL = "left out for a network with an rnn layer (W_rec acts at every time step, so one "
+      + "spectral norm per layer bounds nothing; the tensors' own spectral norms are listed below)";
+
   @Parameters(paramLabel = "MODEL", description = "a .safetensors file written by 'pathsgd train --save-model'")
   Path model;
 
@@ -69,8 +76,8 @@ final class NormsCommand implements Callable<Integer> {
     @SuppressWarnings("unchecked")
     Map<String, Object> metrics = (Map<String, Object>) out.get("metrics");
     Object sp = metrics.get("spectral_norm_product");
-    System.out.println("spectral norm product Π‖W_l‖₂ = " + (sp instanceof Double d ? String.format(Locale.ROOT,
-        "%.6g", d) : sp));
+    System.out.println(sp == null ? "spectral norm product Π‖W_l‖₂: " + RNN_SPECTRAL
+        : "spectral norm product Π‖W_l‖₂ = " + (sp instanceof Double d ? String.format(Locale.ROOT, "%.6g", d) : sp));
     System.out.printf(Locale.ROOT, "%-6s %-12s %12s %12s %12s %12s%n", "layer", "shape", "frobenius", "spectral",
         "mean |w|", "max |w|");
     @SuppressWarnings("unchecked")
@@ -269,7 +276,13 @@ final class NormsCommand implements Callable<Integer> {
     // the six measures as a run's metrics.csv records them (split model; biases included): one implementation
     Map<String, Object> metrics = new LinkedHashMap<>();
     double[] v = ModelNorms.of(net).values();
+    boolean rnn = net.layers().stream().anyMatch(l -> l instanceof io.github.pathsgd.core.nn.Recurrent);
     for (int k = 0; k < v.length; k++) {
+      if (rnn && ModelNorms.NAMES.get(k).equals("spectral_norm_product")) {
+        metrics.put(ModelNorms.NAMES.get(k), null); // left out, with the reason
+        metrics.put("spectral_norm_product_note", RNN_SPECTRAL);
+        continue;
+      }
       metrics.put(ModelNorms.NAMES.get(k), Double.isFinite(v[k]) ? v[k] : String.valueOf(v[k]));
     }
     out.put("metrics", metrics);

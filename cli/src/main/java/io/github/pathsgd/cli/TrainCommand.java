@@ -47,7 +47,8 @@ final class TrainCommand implements Callable<Integer> {
   Path config;
 
   @Option(names = "--dataset", description = "mnist, mnist-sample, fashion-mnist, cifar10, cifar100, svhn (in any "
-      + "case; default " + Defaults.DATASET + "), or the path of your own data (.npz, a folder of .npy files or an image "
+      + "case; default " + Defaults.DATASET + "), seqmnist, seqmnist-14, adding-T (the adding problem, e.g. adding-100; "
+      + "mean squared error), or the path of your own data (.npz, a folder of .npy files or an image "
       + "folder), read exactly as written")
   String dataset;
 
@@ -62,7 +63,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--layers", paramLabel = "SPEC",
       description = "a network of layers instead of --hidden, e.g. conv(16,3,pad=1),avgpool(2),dense(128) (items conv("
           + "F,K[,stride=S][,pad=P]) with K or KHxKW, avgpool(K[,stride=S]), maxpool(K[,stride=S]), dense(N), "
-          + "flatten, res(ITEM,...) a residual block y = relu(x + F(x)) of conv and dense items keeping the shape); "
+          + "flatten, res(ITEM,...) a residual block y = relu(x + F(x)) of conv and dense items keeping the shape, "
+          + "rnn(H) a ReLU RNN, first item only); "
           + "input shape from the data set, output layer added")
   String layers;
 
@@ -83,9 +85,17 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--p", description = "Path-SGD's ℓp (default " + Defaults.P + ")")
   Double p;
 
-  @Option(names = "--init", description = "balanced (N(0,1/fan-in)) or unbalanced (the paper's rescaling; default "
-      + Defaults.INIT + ")")
+  @Option(names = "--init", description = "balanced (N(0,1/fan-in)), unbalanced (the paper's rescaling) or irnn "
+      + "(an rnn layer's W_rec = I, b = 0, W_in ~ N(0, 0.001²)); default " + Defaults.INIT)
   String init;
+
+  @Option(names = "--clip-norm", paramLabel = "C", description = "clip the gradient to global ℓ2 norm C before the "
+      + "optimizer (before Path-SGD's κ; IRNN uses 1; default: no clipping)")
+  Double clipNorm;
+
+  @Option(names = "--kappa2", description = "Path-SGD on an rnn layer: κ = κ^(1) + κ^(2) (the cross term; p = 1 or 2); "
+      + "the same as rnn(H,kappa2)")
+  Boolean kappa2;
 
   @Option(names = "--unbalance-fraction", paramLabel = "F",
       description = "unbalanced init: round(F·width) picks in each hidden layer (default " + Defaults.UNBALANCE_FRACTION
@@ -226,6 +236,8 @@ final class TrainCommand implements Callable<Integer> {
     put(m, "seed", seed);
     put(m, "input_dropout", inputDropout);
     put(m, "kappa_every", kappaEvery);
+    put(m, "clip_norm", clipNorm);
+    put(m, "kappa2", kappa2);
     put(m, "standardize", standardize);
     put(m, "downsample", downsample);
     put(m, "grayscale", grayscale);

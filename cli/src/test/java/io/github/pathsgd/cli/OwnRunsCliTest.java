@@ -115,7 +115,7 @@ class OwnRunsCliTest {
     Path yaml = Files.writeString(tmp.resolve("c.yaml"), "epochz: 3\n");
     CliTest.Result key = CliTest.run("train", "--config", yaml.toString(), "--out", tmp.resolve("o").toString());
     assertThat(key.err()).startsWith("pathsgd train: error: epochz: unknown key in " + yaml
-        + " (did you mean 'epochs'?) (known keys: [adagrad_eps, batch_size, data_dir, dataset, ");
+        + " (did you mean 'epochs'?) (known keys: [adagrad_eps, batch_size, clip_norm, data_dir, dataset, ");
     String known = key.err().replaceAll("(?s).*known keys: \\[(.*)\\]\\).*", "$1");
     List<String> keys = List.of(known.split(", "));
     assertThat(keys).isSorted().contains("epochs", "hidden", "layers", "init_model").hasSize(

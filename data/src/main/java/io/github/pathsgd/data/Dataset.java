@@ -9,9 +9,17 @@ import java.util.Arrays;
  *
  * @param name a short name, e.g. {@code "mnist/train"}
  * @param x the features, length {@code n * channels * height * width}
- * @param y the labels, length {@code n}
+ * @param y the labels, length {@code n}; a regression set's are all 0 (one class)
+ * @param targets null for a labelled (classification) set; for a regression set (the adding problem) one real
+ *     target per row, length {@code n}, with {@code numClasses} 1 and every label 0
  */
-public record Dataset(String name, float[] x, int[] y, int n, int channels, int height, int width, int numClasses) {
+public record Dataset(String name, float[] x, int[] y, int n, int channels, int height, int width, int numClasses,
+    float[] targets) {
+  /** A labelled (classification) set: no real targets. */
+  public Dataset(String name, float[] x, int[] y, int n, int channels, int height, int width, int numClasses) {
+    this(name, x, y, n, channels, height, width, numClasses, null);
+  }
+
   public Dataset {
     long dim = (long) channels * height * width;
     if (n < 0 || channels <= 0 || height <= 0 || width <= 0 || numClasses <= 0) {
@@ -22,6 +30,30 @@ public record Dataset(String name, float[] x, int[] y, int n, int channels, int 
       throw new IllegalArgumentException("dataset " + name + ": " + x.length + " features and " + y.length
           + " labels for " + n + " rows of " + dim);
     }
+    if (targets != null && (targets.length != n || numClasses != 1)) {
+      throw new IllegalArgumentException("dataset " + name + ": " + targets.length + " regression targets for " + n
+          + " rows and " + numClasses + " classes; expected one target per row and 1 class");
+    }
+  }
+
+  /** Whether the rows have real targets ({@link #targets()}) rather than class labels: a regression set. */
+  public boolean regression() {
+    return targets != null;
+  }
+
+  /**
+   * The mean squared error of predicting the constant {@code c} for every row: Σ (t − c)² / n over the targets (NaN
+   * for an empty set); a regression set only.
+   */
+  public double constantMse(double c) {
+    if (targets == null) {
+      throw new IllegalArgumentException("dataset " + name + ": has class labels, not regression targets");
+    }
+    double s = 0;
+    for (float t : targets) {
+      s += (t - c) * (t - c);
+    }
+    return s / n;
   }
 
   /** Features per row. */
@@ -34,11 +66,15 @@ public record Dataset(String name, float[] x, int[] y, int n, int channels, int 
     int d = dim();
     float[] nx = new float[idx.length * d];
     int[] ny = new int[idx.length];
+    float[] nt = targets == null ? null : new float[idx.length];
     for (int i = 0; i < idx.length; i++) {
       System.arraycopy(x, idx[i] * d, nx, i * d, d);
       ny[i] = y[idx[i]];
+      if (nt != null) {
+        nt[i] = targets[idx[i]];
+      }
     }
-    return new Dataset(newName, nx, ny, idx.length, channels, height, width, numClasses);
+    return new Dataset(newName, nx, ny, idx.length, channels, height, width, numClasses, nt);
   }
 
   /** Count of each label. */
@@ -52,6 +88,9 @@ public record Dataset(String name, float[] x, int[] y, int n, int channels, int 
 
   @Override
   public String toString() {
+    if (targets != null) {
+      return name + " [" + n + " x " + channels + "x" + height + "x" + width + ", real targets]";
+    }
     return name + " [" + n + " x " + channels + "x" + height + "x" + width + ", " + numClasses + " classes, histogram "
         + Arrays.toString(classHistogram()) + "]";
   }

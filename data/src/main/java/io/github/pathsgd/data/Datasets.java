@@ -53,7 +53,15 @@ public final class Datasets {
   private static final List<String> NAMES =
       List.of("mnist", "mnist-sample", "fashion-mnist", "cifar10", "cifar100", "svhn");
   private static final List<String> VARIANTS = List.of("cifar100-coarse", "svhn-extra", "seqmnist", "seqmnist-14",
-      "seqmnist-sample", "seqmnist-sample-14");
+      "seqmnist-sample", "seqmnist-sample-14", "adding-100", "adding-400", "adding-750");
+  /** The adding problem's training and test sizes ({@link #adding}). */
+  public static final int ADDING_TRAIN = 10_000;
+  public static final int ADDING_TEST = 1_000;
+  /** The seeds of the adding problem's training and test sequences: fixed, so every run sees the same data. */
+  public static final long ADDING_TRAIN_SEED = 1;
+  public static final long ADDING_TEST_SEED = 2;
+  /** The longest adding problem a name may ask for. */
+  public static final int ADDING_MAX_STEPS = 10_000;
 
   /** The largest SHA256SUMS file read (a line per data file: a few hundred bytes). */
   static final int MAX_SUMS_BYTES = 1 << 20;
@@ -68,7 +76,9 @@ public final class Datasets {
   /**
    * Extra names accepted by {@link #load}: cifar100-coarse, svhn-extra, and sequential MNIST ({@link SequentialMnist}:
    * {@code seqmnist}, T = 784; {@code seqmnist-14}, downsampled to 14x14 first, T = 196; {@code seqmnist-sample} and
-   * {@code seqmnist-sample-14} from the bundled mnist-sample), whose images are 1 x T x 1 (T steps of one feature).
+   * {@code seqmnist-sample-14} from the bundled mnist-sample), whose images are 1 x T x 1 (T steps of one feature),
+   * and the adding problem {@code adding-100}, {@code adding-400}, {@code adding-750} (any {@code adding-T}, 2 ≤ T ≤
+   * {@value #ADDING_MAX_STEPS}, is accepted; {@link #adding}), 1 x T x 2 with real targets.
    */
   public static List<String> variants() {
     return VARIANTS;
@@ -110,6 +120,10 @@ public final class Datasets {
 
   static String canonical(String dataset) {
     String d = dataset.toLowerCase(Locale.ROOT).strip();
+    if (addingSteps(d) > 0) {
+      throw new DataException(dataset + " is generated from a seed (the adding problem); it has no files to look for "
+          + "or download");
+    }
     return switch (d) {
       case "cifar100-coarse" -> "cifar100";
       case "svhn-extra" -> "svhn";
@@ -172,6 +186,10 @@ public final class Datasets {
     String d = dataset.toLowerCase(Locale.ROOT).strip();
     if (d.startsWith("seqmnist") && VARIANTS.contains(d)) {
       return sequential(d, dataDir);
+    }
+    int steps = addingSteps(d);
+    if (steps > 0) {
+      return adding(d, steps);
     }
     String canon = canonical(d);
     Map<String, String> files = new LinkedHashMap<>();
@@ -248,7 +266,45 @@ public final class Datasets {
   }
 
   private static Dataset asImages(SequenceDataset s, String name) {
+    if (!s.classification()) { // real targets: one class, every label 0
+      return new Dataset(name, s.x(), new int[s.n()], s.n(), 1, s.steps(), s.features(), 1, s.targets());
+    }
     return new Dataset(name, s.x(), s.labels(), s.n(), 1, s.steps(), s.features(), s.numClasses());
+  }
+
+  /**
+   * T of an adding-problem name {@code adding-T} (lower case); 0 when {@code d} is not one. A T outside 2..{@value
+   * #ADDING_MAX_STEPS} is refused by name.
+   */
+  static int addingSteps(String d) {
+    if (!d.matches("adding-[0-9]{1,9}")) {
+      return 0;
+    }
+    int t = Integer.parseInt(d.substring("adding-".length()));
+    if (t < 2 || t > ADDING_MAX_STEPS) {
+      throw new DataException("data set " + d + ": T = " + t + " steps, expected adding-T with 2 <= T <= "
+          + ADDING_MAX_STEPS);
+    }
+    return t;
+  }
+
+  /**
+   * The adding problem of T steps ({@link AddingProblem#generate}): {@value #ADDING_TRAIN} training sequences from
+   * seed {@value #ADDING_TRAIN_SEED} and {@value #ADDING_TEST} test sequences from seed {@value #ADDING_TEST_SEED},
+   * whatever the run's seed (which splits off the validation part as for every data set), held as 1 x T x 2 images
+   * with real targets ({@link Dataset#targets()}). No files: the provenance names the generator.
+   */
+  private static Raw adding(String d, int steps) {
+    Dataset train = asImages(AddingProblem.generate(d + "/train", ADDING_TRAIN, steps, ADDING_TRAIN_SEED), d
+        + "/train");
+    Dataset test = asImages(AddingProblem.generate(d + "/test", ADDING_TEST, steps, ADDING_TEST_SEED), d + "/test");
+    return new Raw(train, test, Map.of());
+  }
+
+  /** The provenance line of a generated adding problem. */
+  static String addingProvenance(int steps) {
+    return "AddingProblem.generate(T=" + steps + "): train " + ADDING_TRAIN + " sequences from seed "
+        + ADDING_TRAIN_SEED + ", test " + ADDING_TEST + " from seed " + ADDING_TEST_SEED;
   }
 
   /**
@@ -351,6 +407,9 @@ public final class Datasets {
     for (var e : raw.files().entrySet()) {
       prov.put("sha256 " + e.getKey(), e.getValue());
     }
+    if (train.regression()) {
+      prov.put("generator", addingProvenance(train.height()));
+    }
     prov.put("split", "validation = last " + validationSize + " of SplittableRandom(" + r.seed()
         + ") Fisher-Yates permutation of the " + raw.train().n() + " training indices; both parts in file order");
     if (p.standardize()) {
@@ -362,6 +421,13 @@ public final class Datasets {
       prov.put("standardize.std", Arrays.toString(st[1]));
     }
     prov.put("preprocessing", p.describe());
+    if (train.regression()) { // the baseline an MSE is read against: predicting the constant 1 on each split
+      prov.put("baseline_mse.train", Double.toString(train.constantMse(1)));
+      if (val != null) {
+        prov.put("baseline_mse.validation", Double.toString(val.constantMse(1)));
+      }
+      prov.put("baseline_mse.test", Double.toString(test.constantMse(1)));
+    }
     prov.put("train", train.n() + " " + Arrays.toString(train.classHistogram()));
     if (val != null) {
       prov.put("validation", val.n() + " " + Arrays.toString(val.classHistogram()));

@@ -97,7 +97,8 @@ public final class Resampling {
         out[o + j] = 0.299f * x[s + j] + 0.587f * x[s + hw + j] + 0.114f * x[s + 2 * hw + j];
       }
     }
-    return new Dataset(d.name(), out, d.y().clone(), d.n(), 1, d.height(), d.width(), d.numClasses());
+    return new Dataset(d.name(), out, d.y().clone(), d.n(), 1, d.height(), d.width(), d.numClasses(),
+        d.targets());
   }
 
   /**
@@ -166,7 +167,7 @@ public final class Resampling {
         }
       }
     }
-    return new Dataset(d.name(), out, d.y().clone(), d.n(), c, side, side, d.numClasses());
+    return new Dataset(d.name(), out, d.y().clone(), d.n(), c, side, side, d.numClasses(), d.targets());
   }
 
   /** Per-channel mean and population standard deviation: {@code {mean[c], std[c]}}. */
@@ -210,7 +211,8 @@ public final class Resampling {
         }
       }
     }
-    return new Dataset(d.name(), out, d.y().clone(), d.n(), c, d.height(), d.width(), d.numClasses());
+    return new Dataset(d.name(), out, d.y().clone(), d.n(), c, d.height(), d.width(), d.numClasses(),
+        d.targets());
   }
 
   static String baseName(String name) {

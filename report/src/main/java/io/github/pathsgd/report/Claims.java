@@ -1,5 +1,6 @@
 package io.github.pathsgd.report;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.github.pathsgd.report.ResultSet.Run;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -483,6 +484,7 @@ final class Claims {
       case "size" -> size(rs);
       case "rescaling" -> rescaling(rs);
       case "compare" -> compare(rs);
+      case "rnn" -> rnn(rs);
       default -> List.of();
     };
   }
@@ -521,7 +523,7 @@ final class Claims {
       return null;
     }
     String fig = rs.figure();
-    if (!List.of("size", "rescaling", "compare").contains(fig)) {
+    if (!List.of("size", "rescaling", "compare", "rnn").contains(fig)) {
       return "figure '" + fig + "' states no claim of the chapter, so there is no verdict to give (figure: size, "
           + "rescaling or compare in the sweep file gives them)";
     }
@@ -529,12 +531,17 @@ final class Claims {
     if (fin.isEmpty()) {
       return "no run finished (" + rs.all().size() + " recorded)";
     }
-    String phase = fig.equals("compare") ? "final" : "main";
+    String phase = fig.equals("compare") || fig.equals("rnn") ? "final" : "main";
     if (rs.phase(phase).isEmpty()) {
       return "figure '" + fig + "' measures the " + phase + " runs, and none of the " + fin.size() + " finished runs "
           + "is one (their phases: " + fin.stream().map(Run::phase).distinct().sorted().toList() + ")";
     }
     List<Run> runs = rs.phase(phase);
+    if (fig.equals("rnn")) {
+      return "figure 'rnn' compares Path-SGD kappa^(1) with SGD, IRNN (SGD from init irnn) and AdaGrad, and Path-SGD "
+          + "kappa^(1) with kappa^(1) + kappa^(2), on an rnn layer; the " + runs.size() + " final runs are "
+          + runs.stream().map(Claims::arm).distinct().sorted().toList();
+    }
     return "figure '" + fig + "' compares " + (fig.equals("rescaling") ? "sgd and path-sgd" : "path-sgd with sgd and "
         + "adagrad") + " from init balanced and unbalanced; the " + runs.size() + " " + phase + " runs have optimizer "
         + runs.stream().map(r -> r.cfg("optimizer")).distinct().sorted().toList() + " and init " + runs.stream()
@@ -907,5 +914,190 @@ final class Claims {
       }
     }
     return out;
+  }
+
+  // ---- issue 25: ReLU RNNs (figure rnn: presets rnn-adding and rnn-seqmnist) ----
+
+  /**
+   * The adding problem counts as solved by a run when its final test MSE is below this fraction of the test split's
+   * baseline MSE (predicting the constant 1, about 1/6): this project's criterion (docs/rnn.md), not a figure from the
+   * papers, which report curves.
+   */
+  static final double SOLVED_FRACTION = 0.1;
+
+  /** The arm of an rnn run: Path-SGD κ^(1), Path-SGD κ^(1)+κ^(2), SGD (random init), IRNN (SGD from init irnn), AdaGrad. */
+  static String arm(Run r) {
+    String opt = r.cfg("optimizer");
+    boolean k2 = r.cfg("layers").contains(",kappa2)");
+    boolean irnn = r.cfg("init").equals("irnn");
+    return switch (opt) {
+      case "path-sgd" -> (k2 ? "Path-SGD κ^(1)+κ^(2)" : "Path-SGD κ^(1)") + (irnn ? " (irnn init)" : "");
+      case "sgd" -> irnn ? "IRNN" : "SGD";
+      case "adagrad" -> "AdaGrad" + (irnn ? " (irnn init)" : "");
+      default -> opt + (irnn ? " (irnn init)" : "");
+    };
+  }
+
+  /** The final test MSE over the test split's baseline MSE (summary.json's regression entry); NaN where missing. */
+  static double relativeTestMse(Run r) {
+    JsonNode b = r.line().path("summary").path("regression").path("baseline_mse").path("test");
+    double base = b.isNumber() ? b.asDouble() : Double.NaN;
+    return r.summary("final", "test_loss") / base;
+  }
+
+  static boolean regression(Run r) {
+    return r.line().path("summary").has("regression");
+  }
+
+  /** Whether a run solved the adding problem: not diverged, and its relative test MSE below {@link #SOLVED_FRACTION}. */
+  static boolean solved(Run r) {
+    return !diverged(r) && relativeTestMse(r) < SOLVED_FRACTION;
+  }
+
+  /**
+   * The verdicts of the rnn presets, per data set: on a regression set (the adding problem), "Path-SGD κ^(1) solves
+   * it and X does not" against every baseline X (SGD, IRNN, AdaGrad), and "κ^(2) changes little" on the relative test
+   * MSE; on a classification set (sequential MNIST), "Path-SGD κ^(1)'s test error below X's at equal epochs" against
+   * every baseline, and "κ^(2) changes little" on the test error.
+   */
+  static List<Verdict> rnn(ResultSet rs) {
+    List<Verdict> out = new ArrayList<>();
+    List<Run> fin = rs.phase("final");
+    for (String ds : datasets(fin)) {
+      List<Run> inDs = fin.stream().filter(r -> r.cfg("dataset").equals(ds)).toList();
+      Map<String, List<Run>> arms = new LinkedHashMap<>();
+      for (Run r : inDs) {
+        arms.computeIfAbsent(arm(r), k -> new ArrayList<>()).add(r);
+      }
+      List<Run> p1 = arms.getOrDefault("Path-SGD κ^(1)", List.of());
+      List<Run> p2 = arms.getOrDefault("Path-SGD κ^(1)+κ^(2)", List.of());
+      boolean reg = inDs.stream().anyMatch(Claims::regression);
+      for (String base : List.of("SGD", "IRNN", "AdaGrad")) {
+        List<Run> b = arms.getOrDefault(base, List.of());
+        if (reg) {
+          out.add(solves("Path-SGD κ^(1) solves the adding problem and " + base + " does not", ds, "Path-SGD κ^(1)",
+              p1, base, b));
+        } else {
+          out.add(atEqualEpochs("Path-SGD κ^(1)'s test error below " + base + "'s at equal epochs", ds,
+              "Path-SGD κ^(1)", p1, base, b));
+        }
+      }
+      out.add(changesLittle("κ^(2) changes little: Path-SGD κ^(1)+κ^(2) vs κ^(1), " + (reg ? "test MSE / baseline"
+          : "test error"), ds, p1, p2, reg ? Claims::relativeTestMse : Claims::testError));
+    }
+    return out;
+  }
+
+  /**
+   * "a solves the adding problem and b does not": holds when every run of a solved it ({@link #solved}), no run of b
+   * did, and a's relative test MSE is lower paired by seed ({@link #lower}; with a diverged run, which counts as not
+   * solved, the counts alone decide and the strength is thin); does not hold when a solved it on no seed, b on every
+   * seed, or b's relative MSE is lower; else cannot tell.
+   */
+  static Verdict solves(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b) {
+    if (a.isEmpty() || b.isEmpty()) {
+      return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (a.isEmpty() ? nameA : nameB));
+    }
+    long sa = a.stream().filter(Claims::solved).count();
+    long sb = b.stream().filter(Claims::solved).count();
+    boolean div = a.stream().anyMatch(Claims::diverged) || b.stream().anyMatch(Claims::diverged);
+    Verdict cmp = lower(claim, dataset, nameA, a, nameB, b, Double.NaN, Claims::relativeTestMse, "test MSE / "
+        + "baseline", "test/loss");
+    String counts = String.format(Locale.ROOT, "solved (final test MSE below %s of the baseline MSE of predicting 1): "
+        + "%s on %d of %d seeds, %s on %d of %d%s; ", g(SOLVED_FRACTION), nameA, sa, a.size(), nameB, sb, b.size(),
+        div ? " (a diverged run counts as not solved)" : "");
+    String v;
+    String strength = "";
+    if (sa == 0 || sb == b.size() || cmp.verdict().equals(DOES_NOT_HOLD)) {
+      v = DOES_NOT_HOLD;
+      strength = cmp.verdict().equals(DOES_NOT_HOLD) ? cmp.strength() : "";
+    } else if (sa == a.size() && sb == 0 && (cmp.verdict().equals(HOLDS) || div)) {
+      v = HOLDS;
+      strength = cmp.verdict().equals(HOLDS) ? cmp.strength() : "thin";
+    } else {
+      v = CANNOT_TELL;
+    }
+    return new Verdict(claim, dataset, v, counts + cmp.numbers(), strength);
+  }
+
+  /**
+   * {@link #lower} on the test error, when every run of both sides trained the same number of epochs; a side that
+   * stopped early (another epoch count) is cannot tell, naming the epochs.
+   */
+  static Verdict atEqualEpochs(String claim, String dataset, String nameA, List<Run> a, String nameB, List<Run> b) {
+    Verdict v = lower(claim, dataset, nameA, a, nameB, b, Double.NaN, Claims::testError, "test error", "test/error");
+    List<Run> all = new ArrayList<>(a);
+    all.addAll(b);
+    long epochs = all.stream().filter(r -> !diverged(r)).map(r -> r.line().path("summary").path("epochs_completed")
+        .asInt()).distinct().count();
+    if (epochs > 1 && !v.verdict().equals(CANNOT_TELL)) {
+      return new Verdict(claim, dataset, CANNOT_TELL, "not at equal epochs (epochs by seed: " + nameA + " "
+          + epochsOf(a) + ", " + nameB + " " + epochsOf(b) + "); " + v.numbers());
+    }
+    return v;
+  }
+
+  /**
+   * "κ^(2) changes little": the runs of κ^(1) and κ^(1) + κ^(2) paired by seed, d = q(κ^(1)+κ^(2)) − q(κ^(1)); holds
+   * when every |d| is within the seed spread of the κ^(1) runs (κ^(2) moves a seed less than the seeds differ) and the
+   * paired t-test finds no difference either way (one-sided p ≥ {@link #ALPHA} both ways); does not hold when it finds
+   * one (p &lt; ALPHA) and |mean d| exceeds that spread; else cannot tell, as with fewer than 2 pairs or a diverged
+   * run. Strength: holds clear when every |d| is within half the spread; does not hold clear when p &lt; 0.01 and
+   * every seed moves the same way.
+   */
+  static Verdict changesLittle(String claim, String dataset, List<Run> p1, List<Run> p2,
+      java.util.function.Function<Run, Double> quantity) {
+    String a = "Path-SGD κ^(1)";
+    String b = "Path-SGD κ^(1)+κ^(2)";
+    if (p1.isEmpty() || p2.isEmpty()) {
+      return new Verdict(claim, dataset, CANNOT_TELL, "no finished runs of " + (p1.isEmpty() ? a : b));
+    }
+    String div = Objects.requireNonNullElse(divergence(a, p1), "");
+    String divB = divergence(b, p2);
+    if (!div.isEmpty() || divB != null) {
+      return new Verdict(claim, dataset, CANNOT_TELL, (div.isEmpty() ? divB : divB == null ? div : div + "; " + divB)
+          + ": a diverged run is neither a little nor a large change");
+    }
+    List<Run[]> pairs = pairs(p1, p2);
+    List<Double> q1 = p1.stream().map(quantity).toList();
+    double spread = spread(q1);
+    if (pairs.size() < 2) {
+      return new Verdict(claim, dataset, CANNOT_TELL, String.format(Locale.ROOT, "%s %s vs %s %s; fewer than 2 seeds "
+          + "paired, so the seed spread cannot be measured: run with --seeds 3", a, g(mean(q1)), b, g(mean(p2.stream()
+          .map(quantity).toList()))));
+    }
+    int n = pairs.size();
+    double[] d = new double[n];
+    double[] neg = new double[n];
+    double maxAbs = 0;
+    int up = 0;
+    int down = 0;
+    for (int i = 0; i < n; i++) {
+      d[i] = quantity.apply(pairs.get(i)[1]) - quantity.apply(pairs.get(i)[0]);
+      neg[i] = -d[i];
+      maxAbs = Math.max(maxAbs, Math.abs(d[i]));
+      up += d[i] > 0 ? 1 : 0;
+      down += d[i] < 0 ? 1 : 0;
+    }
+    double md = java.util.Arrays.stream(d).average().orElse(Double.NaN);
+    double pUp = Stats.pairedUpper(d);
+    double pDown = Stats.pairedUpper(neg);
+    double pMin = Math.min(Double.isNaN(pUp) ? 1 : pUp, Double.isNaN(pDown) ? 1 : pDown);
+    String v;
+    String strength = "";
+    if (pMin < ALPHA && Math.abs(md) > spread) {
+      v = DOES_NOT_HOLD;
+      strength = pMin < 0.01 && (up == n || down == n) ? "clear" : "thin";
+    } else if (pMin >= ALPHA && maxAbs <= spread) {
+      v = HOLDS;
+      strength = maxAbs <= spread / 2 ? "clear" : "thin";
+    } else {
+      v = CANNOT_TELL;
+    }
+    String nums = String.format(Locale.ROOT, "%s %s vs %s %s (mean of %d seeds each); paired by seed: difference "
+        + "(κ^(1)+κ^(2) − κ^(1)) mean %s, largest |difference| %s, higher on %d and lower on %d of %d seeds, "
+        + "one-sided paired t-test p = %s (the smaller direction); seed spread of κ^(1) %s", a, g(mean(q1)), b,
+        g(mean(p2.stream().map(quantity).toList())), p1.size(), g(md), g(maxAbs), up, down, n, p(pMin), g(spread));
+    return new Verdict(claim, dataset, v, nums, strength);
   }
 }

@@ -86,7 +86,9 @@ public final class Figures {
       case "size" -> size(rs, dir);
       case "rescaling" -> rescaling(rs, dir);
       case "compare" -> compare(rs, dir);
-      case "runs" -> runs(rs, dir);
+      case "runs" -> runs(rs, dir, rs.finished());
+      // issue 25's rnn presets: the learning curves of the final runs (one series per arm, seeds as a band)
+      case "rnn" -> runs(rs, dir, rs.phase("final").isEmpty() ? rs.finished() : rs.phase("final"));
       default -> throw new IllegalArgumentException("unknown figure kind '" + rs.figure() + "' in sweep.json");
     };
   }
@@ -614,11 +616,18 @@ public final class Figures {
 
   /** {@code pathsgd plot --runs}: any set of train run folders, one figure (three panels) per data set. */
   static List<Figure> runs(ResultSet rs, Path dir) {
+    return runs(rs, dir, rs.finished());
+  }
+
+  /** {@link #runs(ResultSet, Path)} of the runs {@code which}. */
+  static List<Figure> runs(ResultSet rs, Path dir, List<Run> which) {
     List<Figure> out = new ArrayList<>();
-    for (Map.Entry<String, List<Run>> f : group(rs.finished(), r -> r.cfg("dataset")).entrySet()) {
+    for (Map.Entry<String, List<Run>> f : group(which, r -> r.cfg("dataset")).entrySet()) {
       String data = f.getKey();
       List<XYChart> charts = trainingPanels("", data, f.getValue(), ResultSet.series(f.getValue()));
-      out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), "Training cross-entropy, training error and "
+      boolean mse = f.getValue().stream().allMatch(r -> r.line().path("summary").has("regression"));
+      out.add(save("runs-" + data.replaceAll("[^A-Za-z0-9._-]", "_"), (mse ? "Training MSE, training error (the "
+          + "fraction of sequences off by 0.04 or more)" : "Training cross-entropy, training error") + " and "
           + "test error vs epoch (" + AXES + ") of " + f.getValue().size() + " run(s) on " + data + "; colour: optimizer, "
           + "line style: initialization, x: diverged (last finite value)", f.getValue().size() + " run(s), pathsgd "
           + rs.version() + ". x: a diverged run's last finite value.", List.of(new Row("", charts)), dir));
@@ -705,7 +714,7 @@ public final class Figures {
     double top0 = y1;
     double unit = Math.max(y1 - y0, 1e-12) / 8;
     c.getStyler().setyAxisTickLabelsFormattingFunction(v -> v > top0 + 1e-9 * Math.max(1, Math.abs(top0))
-        ? " ".repeat(1 + (int) Math.min(20, Math.floor((v - top0) / unit))) : f.apply(v));
+        ? " ".repeat(1 + (int) Math.min(1000, Math.floor((v - top0) / unit))) : f.apply(v));
     c.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
   }
 
@@ -742,8 +751,10 @@ public final class Figures {
    * curve ends at its last finite value, marked with a cross, and the legend says how many seeds diverged.
    */
   static List<XYChart> trainingPanels(String prefix, String tag, List<Run> runs, Function<Run, String> series) {
-    String[][] panels = {{"train/loss", "training cross-entropy"}, {"train/error", "training error"},
-        {"test/error", "test error"}};
+    // a regression run (the adding problem): its loss is the MSE, its error the fraction off by 0.04 or more
+    boolean mse = !runs.isEmpty() && runs.stream().allMatch(r -> r.line().path("summary").has("regression"));
+    String[][] panels = {{"train/loss", mse ? "training MSE" : "training cross-entropy"}, {"train/error",
+        "training error"}, {"test/error", "test error"}};
     List<XYChart> charts = new ArrayList<>();
     List<String> other = new ArrayList<>();
     for (int p = 0; p < panels.length; p++) {

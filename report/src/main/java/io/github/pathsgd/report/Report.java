@@ -167,7 +167,9 @@ public final class Report {
   static final List<String[]> EXPERIMENTS = List.of(new String[] {"size", "E1 `size` (Figure 1)"},
       new String[] {"rescaling", "E2 `rescaling` (Figure 2)"},
       new String[] {"compare", "E3/E4 `compare` (Figures 3 and 4)"},
-      new String[] {"equal-error", "The abstract's claim, test error at equal training error, `equal-error`"});
+      new String[] {"equal-error", "The abstract's claim, test error at equal training error, `equal-error`"},
+      new String[] {"rnn-adding", "Issue 25: ReLU RNNs on the adding problem, `rnn-adding`"},
+      new String[] {"rnn-seqmnist", "Issue 25: ReLU RNNs on sequential MNIST, `rnn-seqmnist`"});
 
   /**
    * The claims table of a reproduction folder (such as {@code results/medium}) as markdown: for every experiment whose
@@ -223,7 +225,7 @@ public final class Report {
       return "no run finished in " + rs.dir() + " (" + rs.all().size() + " recorded)";
     }
     String phase = switch (rs.figure()) {
-      case "compare" -> "final";
+      case "compare", "rnn" -> "final";
       case "size", "rescaling" -> "main";
       default -> null;
     };
@@ -316,7 +318,7 @@ public final class Report {
     if (claimRows.size() < 2) {
       String why = Claims.whyNoVerdict(rs);
       p("No verdict: " + why + ".");
-      if (List.of("size", "rescaling", "compare").contains(rs.figure())) {
+      if (List.of("size", "rescaling", "compare", "rnn").contains(rs.figure())) {
         problems.add("no verdict: " + why);
       }
     } else {

@@ -2,6 +2,7 @@ package io.github.pathsgd.train;
 
 import io.github.pathsgd.core.geometry.ModelNorms;
 import io.github.pathsgd.core.nn.Dropout;
+import io.github.pathsgd.core.nn.Loss;
 import io.github.pathsgd.core.nn.Network;
 import io.github.pathsgd.core.nn.StepStats;
 import io.github.pathsgd.core.optim.OptState;
@@ -119,6 +120,12 @@ public final class Trainer {
       throw new IllegalArgumentException("network expects " + net.inputs() + " inputs, dataset "
           + train.name() + " has " + train.dim() + " features");
     }
+    if (train.regression() && (net.layout().denseChain() != null || net.outputs() != 1)) {
+      throw new IllegalArgumentException("dataset " + train.name() + " has real targets (regression, mean squared "
+          + "error): expected a network of layers (--layers) with 1 output, got " + (net.layout().denseChain() != null
+              ? "a fully connected network (--hidden), which trains with softmax cross-entropy only" : net.outputs()
+              + " outputs"));
+    }
     if (train.numClasses() > net.outputs()) {
       throw new IllegalArgumentException("network has " + net.outputs() + " outputs, dataset "
           + train.name() + " has " + train.numClasses() + " classes");
@@ -191,6 +198,10 @@ public final class Trainer {
     Network.Workspace ws = step.workspace();
     int[] order = new int[n];
     int[] labels = new int[B];
+    float[] targets = train.regression() ? new float[B] : null; // the batch's real targets, read by the MSE loss
+    if (targets != null) {
+      ws.loss(Loss.mse(targets));
+    }
     int d = train.dim();
     float[] x = train.x();
     int[] y = train.y();
@@ -215,6 +226,9 @@ public final class Trainer {
           int idx = order[from + b];
           ws.input().copyFrom(x, idx * d, b * d, d);
           labels[b] = y[idx];
+          if (targets != null) {
+            targets[b] = train.targets()[idx];
+          }
         }
         StepStats st = step.run(rows, labels, opt.dropout(), dropRng);
         stop = all.afterStep(e, s + 1, steps, st.loss());
@@ -313,7 +327,11 @@ public final class Trainer {
         state.clamped());
   }
 
-  /** Mean loss and error fraction of {@code net} on {@code data}, without dropout. */
+  /**
+   * Mean loss and error fraction of {@code net} on {@code data}, without dropout: cross-entropy and the fraction
+   * misclassified, or for a regression set ({@link Dataset#regression()}) the mean squared error and the fraction of
+   * rows with |y − t| ≥ {@link Loss#REGRESSION_TOLERANCE}.
+   */
   public static double[] evaluate(Network net, Dataset data, int evalBatch) {
     int n = data.n();
     if (n == 0) {
@@ -321,6 +339,9 @@ public final class Trainer {
     }
     int B = Math.min(evalBatch, n);
     Network.Workspace ws = net.workspace(B);
+    if (data.regression()) {
+      ws.loss(Loss.mse(data.targets()));
+    }
     int d = data.dim();
     double loss = 0;
     long errors = 0;

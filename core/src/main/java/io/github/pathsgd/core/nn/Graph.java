@@ -211,7 +211,7 @@ public final class Graph {
    */
   public StepStats backward(Workspace ws, int B, int[] labels, int yOff, Tensor grads, float retain) {
     int L = ops.size();
-    Layers.softmaxCrossEntropy(ws.acts[L], labels, yOff, B, outputs(), ws.deltas[L], ws.lossOut);
+    ws.loss.apply(ws.acts[L], labels, yOff, B, outputs(), ws.deltas[L], ws.lossOut);
     for (int n = 1; n < L; n++) { // the one zeroing of backward: the readers of a shared node add into its error
       if (readers[n] > 1) {
         ws.deltas[n].fill(0, B * widths[n], 0f);
@@ -227,7 +227,7 @@ public final class Graph {
   /** Evaluation (no dropout): the summed loss and the error count over the first B rows. */
   public StepStats evaluate(Workspace ws, int B, int[] labels, int yOff) {
     Tensor logits = forward(ws, B, Dropout.NONE, null);
-    Layers.softmaxCrossEntropy(logits, labels, yOff, B, outputs(), null, ws.lossOut);
+    ws.loss.apply(logits, labels, yOff, B, outputs(), null, ws.lossOut);
     return new StepStats(ws.lossOut[0], (int) ws.lossOut[1]);
   }
 

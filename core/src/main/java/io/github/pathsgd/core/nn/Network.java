@@ -98,6 +98,7 @@ public interface Network {
     Tensor[][] opIns; // a graph's: the activations and errors each op reads and adds into (views, made once)
     Tensor[][] opDins;
     Layer.Scratch[] opScratch; // a graph's: op k's step scratch ({@link Op#scratch}), made once, or null
+    Loss loss = Loss.SOFTMAX_CROSS_ENTROPY; // issue 25: a network of layers reads its loss here (Graph)
 
     /**
      * Buffers for activations of {@code widths[k]} units per row at boundary k, for batches of at most {@code
@@ -137,6 +138,17 @@ public interface Network {
         blockTmp = new float[maxBatch * scaleTmp.length];
       }
       return blockTmp;
+    }
+
+    /**
+     * Sets the loss a network of layers ({@link Graph}) applies to its output in this workspace (default softmax
+     * cross-entropy). The folded step of a dense chain (a network whose {@link
+     * NetLayout#denseChain()} is not null) does not read it (always cross-entropy): a caller with another loss must
+     * hold a network built from layers (the trainer refuses a regression data set on a dense chain).
+     */
+    public Workspace loss(Loss l) {
+      this.loss = java.util.Objects.requireNonNull(l, "loss");
+      return this;
     }
 
     /** The input batch buffer (maxBatch, inputs): fill its first B rows before a pass. */

@@ -14,10 +14,14 @@ import io.github.pathsgd.core.nn.Init;
 import io.github.pathsgd.core.nn.Layer;
 import io.github.pathsgd.core.nn.LayerNet;
 import io.github.pathsgd.core.nn.Network;
+import io.github.pathsgd.core.nn.Recurrent;
+import io.github.pathsgd.core.optim.Chain;
+import io.github.pathsgd.core.optim.ClipByNorm;
 import io.github.pathsgd.core.optim.GradientTransform;
 import io.github.pathsgd.core.optim.Optimizer;
 import io.github.pathsgd.core.optim.Optimizers;
 import io.github.pathsgd.core.optim.PathSgdOptions;
+import io.github.pathsgd.core.rnn.RnnInit;
 import io.github.pathsgd.core.tensor.Blas;
 import io.github.pathsgd.core.util.Rng;
 import io.github.pathsgd.data.DataException;
@@ -127,10 +131,40 @@ public final class Components {
     }
     Rng root = new Rng(cfg.seed());
     Init.balanced(net, root.split("init"));
+    if (cfg.init().equals("irnn")) {
+      irnn(net, root.split("irnn"));
+    }
     if (cfg.init().equals("unbalanced")) {
       ChannelRescaling.unbalanceChecked(net, unbalanceOptions(cfg), root.split("unbalance"));
     }
     return net;
+  }
+
+  /**
+   * IRNN's init of the first layer, an rnn (Le, Jaitly and Hinton 2015, arXiv:1504.00941; {@code RnnInit.irnn}):
+   * W_rec = I, b = 0, W_in ~ N(0, 0.001²) drawn from {@code rng} in parameter order; the layers after it keep the
+   * balanced init they have.
+   */
+  static void irnn(LayerNet net, Rng rng) {
+    if (!(net.layers().get(0) instanceof Recurrent r)) {
+      throw new ConfigException("init", "irnn initializes an rnn layer; the first layer is "
+          + net.layers().get(0).kind());
+    }
+    java.nio.FloatBuffer w = net.params().buffer();
+    List<io.github.pathsgd.core.nn.ParamSlice> sl = r.paramSlices(); // weight_ih_l0, weight_hh_l0, bias_hh_l0
+    io.github.pathsgd.core.nn.ParamSlice in = sl.get(0);
+    io.github.pathsgd.core.nn.ParamSlice rec = sl.get(1);
+    io.github.pathsgd.core.nn.ParamSlice b = sl.get(2);
+    for (int i = 0; i < in.size(); i++) {
+      w.put(in.offset() + i, (float) (RnnInit.IRNN_INPUT_STD * rng.nextGaussian()));
+    }
+    int h = r.out();
+    for (int i = 0; i < rec.size(); i++) {
+      w.put(rec.offset() + i, i / h == i % h ? 1f : 0f);
+    }
+    for (int i = 0; i < b.size(); i++) {
+      w.put(b.offset() + i, 0f);
+    }
   }
 
   /** The initial network of a config for a training set: {@link #initialNetwork} or {@link #initialLayerNet}. */
@@ -143,9 +177,26 @@ public final class Components {
 
   /**
    * The optimizer: {@code sgd} = [trace(μ)] → scale(-η); {@code adagrad} = scale_by_rss(ε) → [trace(μ)] → scale(-η);
-   * {@code path-sgd} = path_normalize(p) → [trace(μ)] → scale(-η). Momentum composes with each.
+   * {@code path-sgd} = path_normalize(p) → [trace(μ)] → scale(-η). Momentum composes with each. With {@code clip_norm}
+   * c, clip_by_global_norm(c) comes first ({@link ClipByNorm}).
    */
   public static Optimizer optimizer(TrainConfig cfg) {
+    Optimizer o = unclipped(cfg);
+    if (cfg.clipNorm() == null) {
+      return o;
+    }
+    // clip_norm: clip_by_global_norm first, on the raw gradient (before κ, AdaGrad's scaling and momentum)
+    List<GradientTransform<?>> parts = new ArrayList<>();
+    parts.add(ClipByNorm.of(cfg.clipNorm()));
+    if (o.transform() instanceof Chain c) {
+      parts.addAll(c.parts());
+    } else {
+      parts.add(o.transform());
+    }
+    return new Optimizer(o.name(), chain(parts.toArray(GradientTransform[]::new)), o.lr());
+  }
+
+  private static Optimizer unclipped(TrainConfig cfg) {
     List<GradientTransform> ts = new ArrayList<>();
     switch (cfg.optimizer()) {
       case "sgd":

@@ -23,7 +23,7 @@ public final class ConfigHash {
    * them unset keeps its run id. {@code pin_threads} also puts {@code threads} into the hash.
    */
   private static final Set<String> HASHED_WHEN_SET = Set.of("layers", "init_model_sha256", "max_steps",
-      "pin_threads");
+      "pin_threads", "clip_norm", "kappa2");
 
   /** SHA-256 (hex) of the resolved config's canonical JSON, without the keys that do not change the result. */
   public static String configHash(TrainConfig cfg) {

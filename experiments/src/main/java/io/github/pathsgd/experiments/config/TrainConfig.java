@@ -73,6 +73,11 @@ import java.util.Set;
  * @param pinThreads true: the BLAS thread count {@code threads} is part of the run's identity (hashed, so the same
  *     config with 1 and with 2 threads are two runs with two folders: a float32 noise floor), and a sweep's
  *     {@code --jobs} leaves it as it is; unset (null, the default) or false: {@code threads} does not change the run id
+ * @param clipNorm clip the mini-batch gradient to this global ℓ2 norm before the optimizer (before Path-SGD's
+ *     division by κ; the IRNN protocol's 1); unset (the default): no clipping; hashed only when set
+ * @param kappa2 Path-SGD on an {@code rnn} layer adds the cross term κ^(2) to κ^(1) (p = 1 or 2; optimizer path-sgd
+ *     only): {@link #resolve()} moves it into {@code layers} as {@code rnn(H,kappa2)} and clears it, so that the two
+ *     spellings are one run id
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record TrainConfig(
@@ -115,10 +120,12 @@ public record TrainConfig(
     String initModelSha256,
     Integer maxSteps,
     Boolean recordNorms,
-    Boolean pinThreads) {
+    Boolean pinThreads,
+    Double clipNorm,
+    Boolean kappa2) {
 
   public static final Set<String> OPTIMIZERS = Set.of("sgd", "adagrad", "path-sgd");
-  public static final Set<String> INITS = Set.of("balanced", "unbalanced");
+  public static final Set<String> INITS = Set.of("balanced", "unbalanced", "irnn");
   /** The most OpenBLAS threads a config may ask for. */
   public static final int MAX_THREADS = 1024;
   /** The most hidden layers a network may have, in {@code hidden} or {@code layers} ({@link LayerSpec#MAX_LAYERS}). */
@@ -150,7 +157,7 @@ public record TrainConfig(
   public static TrainConfig empty() {
     return new TrainConfig(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
         null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null);
+        null, null, null, null, null, null, null, null);
   }
 
   private static <T> T or(T v, T d) {
@@ -168,6 +175,21 @@ public record TrainConfig(
       throw new ConfigException("layers", "set hidden (a fully connected network) or layers, not both");
     }
     checkHidden(hidden);
+    List<String> lays = layers == null ? null : List.of(layerSpec().toString());
+    if (Boolean.TRUE.equals(kappa2)) { // the optimizer option, written into the rnn item (one run id for both forms)
+      if (!opt.equals("path-sgd")) {
+        throw new ConfigException("kappa2", "Path-SGD's cross term κ^(2); expected optimizer path-sgd, got " + opt);
+      }
+      if (lays == null || !lays.get(0).matches("rnn\\([0-9]+(,kappa2)?\\).*")) {
+        throw new ConfigException("kappa2", "κ^(2) is the cross term of an rnn layer; expected layers that start with "
+            + "rnn(H), got " + (lays == null ? "a fully connected network (hidden)" : lays.get(0)));
+      }
+      double pp = or(p, Defaults.P);
+      if (pp != 1 && pp != 2) {
+        throw new ConfigException("kappa2", "κ^(2) is implemented for p = 1 and 2; got p = " + pp);
+      }
+      lays = List.of(lays.get(0).replaceFirst("^rnn\\(([0-9]+)\\)", "rnn($1,kappa2)"));
+    }
     TrainConfig r = new TrainConfig(
         datasetName(or(dataset, Defaults.DATASET)),
         dataDir,
@@ -202,9 +224,9 @@ public record TrainConfig(
         or(perClassTrain, Defaults.PER_CLASS_TRAIN),
         or(trainEval, Defaults.TRAIN_EVAL).toLowerCase(Locale.ROOT),
         or(divergenceFactor, Defaults.DIVERGENCE_FACTOR),
-        layers == null ? null : List.of(layerSpec().toString()),
+        lays,
         initModel, initModelSha256, maxSteps, or(recordNorms, Defaults.RECORD_NORMS),
-        pinThreads);
+        pinThreads, clipNorm, null);
     r.validate();
     return r;
   }
@@ -247,8 +269,21 @@ public record TrainConfig(
       throw new ConfigException("optimizer", "expected one of sgd, adagrad, path-sgd, got '" + optimizer + "'");
     }
     if (!INITS.contains(init)) {
-      throw new ConfigException("init", "expected balanced or unbalanced, got '" + init + "'");
+      throw new ConfigException("init", "expected balanced, unbalanced or irnn, got '" + init + "'");
     }
+    if (init.equals("irnn") && (layers == null || !layers.get(0).startsWith("rnn("))) {
+      throw new ConfigException("init", "irnn (W_rec = I, b = 0, W_in ~ N(0, 0.001²)) initializes an rnn layer; "
+          + "expected layers that start with rnn(H), got " + (layers == null ? "a fully connected network (hidden)"
+              : layers.get(0)));
+    }
+    if (init.equals("irnn") && initModel != null) {
+      throw new ConfigException("init", "irnn draws a fresh network; expected no init_model with it");
+    }
+    if (clipNorm != null && (!(clipNorm > 0) || Double.isInfinite(clipNorm))) {
+      throw new ConfigException("clip_norm", "expected a positive finite gradient norm (unset = no clipping), got "
+          + clipNorm);
+    }
+
     positive("lr", lr);
     if (lr < Float.MIN_NORMAL || lr > Float.MAX_VALUE) {
       throw new ConfigException("lr", "expected a step size in the float32 range " + Float.MIN_NORMAL + " .. "

@@ -64,7 +64,13 @@ public final class RunDirectory {
     Path ckpt = checkpoint(dir);
     RunResult result = trainer.run(Listeners.compose(writer, listener), ckpt);
     beforeSummary.accept(result);
-    Map<String, Object> summary = writer.finish(result, summaryFields.get());
+    Map<String, Object> extra = summaryFields.get();
+    Map<String, Object> regression = RegressionSummary.of(result, data);
+    if (regression != null) { // a regression run: what its loss and error mean, and the MSE against the baseline
+      extra = new java.util.LinkedHashMap<>(extra == null ? Map.of() : extra);
+      extra.put("regression", regression);
+    }
+    Map<String, Object> summary = writer.finish(result, extra);
     Files.deleteIfExists(ckpt);
     return new Finished(result, summary);
   }

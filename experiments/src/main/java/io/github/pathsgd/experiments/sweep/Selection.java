@@ -266,12 +266,18 @@ public final class Selection {
     return m;
   }
 
-  /** A finished select run's candidate: its status and validation error per epoch >= 1. */
+  /**
+   * A finished select run's candidate: its status and validation error per epoch >= 1; for a regression run (the
+   * adding problem: summary.json has a {@code regression} entry) its validation loss, the mean squared error, in the
+   * error's place (the columns keep their names), since its error, the fraction of rows off by 0.04 or more, stays
+   * near 1 until the task is nearly solved and cannot rank step sizes before that (docs/rnn.md).
+   */
   static Candidate candidate(SweepRun r, RunFolder.State state) {
     boolean diverged = SweepRunner.DIVERGED.equals(state.json().path("status").asText());
+    String metric = state.json().has("regression") ? "loss" : "error";
     TreeMap<Integer, Double> val = new TreeMap<>();
     for (MetricsCsv.Row row : state.metrics()) {
-      if (row.split().equals("validation") && row.metric().equals("error") && row.epoch() >= 1) {
+      if (row.split().equals("validation") && row.metric().equals(metric) && row.epoch() >= 1) {
         val.put(row.epoch(), row.value());
       }
     }

@@ -34,8 +34,9 @@ import java.util.Set;
  *
  * @param name the preset's name (size, rescaling, compare)
  * @param description one line (optional)
- * @param figure which figure the results make: size, rescaling or compare (the chapter's figures and verdicts), or runs
- *     (the default: the training curves of every run, one series per setting, no verdict)
+ * @param figure which figure the results make: size, rescaling or compare (the chapter's figures and verdicts), rnn
+ *     (issue 25's recurrent presets: every run's curves, and the RNN claims' verdicts), or runs (the default: the
+ *     training curves of every run, one series per setting, no verdict)
  * @param claim the chapter's claim, in words, for the report
  * @param base config keys (snake_case) common to every run
  * @param grid per config key, the list of values to sweep
@@ -68,10 +69,11 @@ public record SweepSpec(
   /** The scales every preset defines ({@code medium} too); a user's sweep file defines those it uses, or none. */
   public static final List<String> REQUIRED_SCALES = List.of("smoke", "quick", "paper");
   /** The figure kinds: the chapter's three, and {@link #RUNS_FIGURE}. */
-  public static final List<String> FIGURES = List.of("size", "rescaling", "compare", "runs");
+  public static final List<String> FIGURES = List.of("size", "rescaling", "compare", "runs", "rnn");
   /** The figure of a sweep that names none: every run's training curves, one series per setting, no verdict. */
   public static final String RUNS_FIGURE = "runs";
-  public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv", "residual", "equal-error");
+  public static final List<String> PRESETS = List.of("size", "rescaling", "compare", "conv", "residual", "equal-error",
+      "rnn-adding", "rnn-seqmnist");
   /**
    * The most runs a scale may plan unless the sweep raises it ({@code max_runs}, {@code --max-runs}): a sweep file of a
    * few kB can describe millions of runs, and each planned run is a config in memory before the first one starts.
