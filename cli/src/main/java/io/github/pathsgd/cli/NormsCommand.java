@@ -276,9 +276,10 @@ final class NormsCommand implements Callable<Integer> {
     // the six measures as a run's metrics.csv records them (split model; biases included): one implementation
     Map<String, Object> metrics = new LinkedHashMap<>();
     double[] v = ModelNorms.of(net).values();
-    boolean rnn = net.layers().stream().anyMatch(l -> l instanceof io.github.pathsgd.core.nn.Recurrent);
     for (int k = 0; k < v.length; k++) {
-      if (rnn && ModelNorms.NAMES.get(k).equals("spectral_norm_product")) {
+      // a layer that declares no spectral norm (NaN: an rnn layer, Layer#spectralNorm) leaves the product undefined
+      if (ModelNorms.NAMES.get(k).equals("spectral_norm_product") && Double.isNaN(v[k]) && net.layers().stream()
+          .anyMatch(l -> !l.paramSlices().isEmpty() && Double.isNaN(l.spectralNorm(net.params().buffer())))) {
         metrics.put(ModelNorms.NAMES.get(k), null); // left out, with the reason
         metrics.put("spectral_norm_product_note", RNN_SPECTRAL);
         continue;

@@ -95,7 +95,8 @@ public interface Layer {
   /**
    * ‖W‖₂ of the layer's weights in {@code params}, biases left out: the largest singular value of a dense layer's
    * [out, in] matrix, a convolution's operator norm on its input size (stride and padding included, {@link
-   * ConvOperator}). A layer without weights refuses, naming its kind.
+   * ConvOperator}); NaN where it is not defined (an rnn layer, whose W_rec acts at every time step). A layer without
+   * weights refuses, naming its kind.
    */
   default double spectralNorm(FloatBuffer params) {
     throw new UnsupportedOperationException(kind() + " has no weights");
