@@ -28,11 +28,6 @@ public final class AvgPool2d extends Pool2d {
     return 1.0 / (k * k);
   }
 
-  @Override
-  public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
-    forward(out, inp, params, B, retain, rng, null);
-  }
-
   /** {@link #forward(Tensor, Tensor, Tensor, int, float, Rng)} on the step scratch {@code scratch} ({@link #scratch}). */
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng, Scratch scratch) {
@@ -67,14 +62,10 @@ public final class AvgPool2d extends Pool2d {
     }
   }
 
-  /** On heap copies of the chunk; when the windows tile the input, every input is written once. */
-  @Override
-  public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
-      float retain) {
-    backward(dinp, grads, dout, a, inp, params, B, retain, null);
-  }
-
-  /** {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, float)} on the step scratch {@code scratch}. */
+  /**
+   * On heap copies of the chunk in the step scratch {@code scratch}; when the windows tile the input, every input is
+   * written once.
+   */
   @Override
   public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
       float retain, Scratch scratch) {

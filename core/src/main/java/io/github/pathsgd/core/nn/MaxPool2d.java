@@ -53,13 +53,10 @@ public final class MaxPool2d extends Pool2d {
     return best;
   }
 
-  /** The window maxima ({@code Math.max}, so the value of the first maximum), on heap copies of the chunk. */
-  @Override
-  public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
-    forward(out, inp, params, B, retain, rng, null);
-  }
-
-  /** {@link #forward(Tensor, Tensor, Tensor, int, float, Rng)} on the step scratch {@code scratch} ({@link #scratch}). */
+  /**
+   * The window maxima ({@code Math.max}, so the value of the first maximum), on heap copies of the chunk in the step
+   * scratch {@code scratch} ({@link #scratch}; null: made for the call).
+   */
   @Override
   public void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng, Scratch scratch) {
     int chunk = chunk(B);
@@ -94,17 +91,10 @@ public final class MaxPool2d extends Pool2d {
   }
 
   /**
-   * The error of every window to its first maximum, on heap copies of the chunk. When the windows tile the input
-   * (stride k, sizes multiples of k), every input is written once (the error or 0) and 2 × 2 windows pick the maximum
-   * without branches.
+   * The error of every window to its first maximum, on heap copies of the chunk in the step scratch {@code scratch}.
+   * When the windows tile the input (stride k, sizes multiples of k), every input is written once (the error or 0)
+   * and 2 × 2 windows pick the maximum without branches.
    */
-  @Override
-  public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
-      float retain) {
-    backward(dinp, grads, dout, a, inp, params, B, retain, null);
-  }
-
-  /** {@link #backward(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, int, float)} on the step scratch {@code scratch}. */
   @Override
   public void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
       float retain, Scratch scratch) {

@@ -1,5 +1,7 @@
 package io.github.pathsgd.core.nn;
 
+import io.github.pathsgd.core.tensor.Tensor;
+import io.github.pathsgd.core.util.Rng;
 import java.nio.FloatBuffer;
 
 /**
@@ -167,5 +169,18 @@ abstract class Pool2d implements Layer {
       b.dA = new float[chunk * in()];
     }
     return b;
+  }
+
+  /** The pass on step scratch made for the call: {@code forward(..., rng, null)}. */
+  @Override
+  public final void forward(Tensor out, Tensor inp, Tensor params, int B, float retain, Rng rng) {
+    forward(out, inp, params, B, retain, rng, null);
+  }
+
+  /** The pass on step scratch made for the call: {@code backward(..., retain, null)}. */
+  @Override
+  public final void backward(Tensor dinp, Tensor grads, Tensor dout, Tensor a, Tensor inp, Tensor params, int B,
+      float retain) {
+    backward(dinp, grads, dout, a, inp, params, B, retain, null);
   }
 }
